@@ -1,0 +1,59 @@
+import {
+  ActionNotFoundException,
+  ApprovalAlreadyCompletedException,
+  type CodePipelineClient,
+  InvalidApprovalTokenException,
+  PipelineNotFoundException,
+  PutApprovalResultCommand,
+  StageNotFoundException,
+  ValidationException,
+} from '@aws-sdk/client-codepipeline';
+import type { ApprovalRequest, Decision } from '../core/approval.ts';
+import {
+  ApprovalExpiredError,
+  DecidedElsewhereError,
+  InvalidInputError,
+  PipelineGoneError,
+  TransientError,
+} from '../core/errors.ts';
+import type { PipelineGateway } from '../core/ports.ts';
+
+/** CodePipeline through the AWS SDK: the only place that knows its error names. */
+export class CodePipelineGateway implements PipelineGateway {
+  /** `clientFor(region)` returns one reused client per region (approvals name their region). */
+  constructor(private readonly clientFor: (region: string) => CodePipelineClient) {}
+
+  async putApprovalResult(request: ApprovalRequest, decision: Decision, summary: string): Promise<void> {
+    try {
+      await this.clientFor(request.region).send(
+        new PutApprovalResultCommand({
+          pipelineName: request.pipelineName,
+          stageName: request.stageName,
+          actionName: request.actionName,
+          token: request.token,
+          result: { status: decision.verdict === 'approve' ? 'Approved' : 'Rejected', summary },
+        }),
+      );
+    } catch (error) {
+      throw translate(request, error);
+    }
+  }
+}
+
+export function translate(
+  request: Pick<ApprovalRequest, 'pipelineName' | 'stageName' | 'actionName'>,
+  error: unknown,
+): Error {
+  const where = `${request.pipelineName}/${request.stageName}/${request.actionName}`;
+  const options = { cause: error };
+  if (error instanceof InvalidApprovalTokenException) return new ApprovalExpiredError(request, options);
+  if (error instanceof ApprovalAlreadyCompletedException)
+    return new DecidedElsewhereError(`${where} was decided outside Greenlight`, options);
+  if (error instanceof PipelineNotFoundException)
+    return new PipelineGoneError('pipeline', `No pipeline ${request.pipelineName}`, options);
+  if (error instanceof StageNotFoundException) return new PipelineGoneError('stage', `No stage ${where}`, options);
+  if (error instanceof ActionNotFoundException) return new PipelineGoneError('action', `No action ${where}`, options);
+  if (error instanceof ValidationException)
+    return new InvalidInputError(`CodePipeline refused the request for ${where}: ${error.message}`, options);
+  return new TransientError(`CodePipeline did not answer for ${where}`, options);
+}

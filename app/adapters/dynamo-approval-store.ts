@@ -1,0 +1,287 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ApprovalId, ApprovalRecord, ApprovalRequest, Decision, MessageRef, Outcome } from '../core/approval.ts';
+import type { AuditEvent } from '../core/audit.ts';
+import { AlreadyDecidedError, ApprovalNotFoundError } from '../core/errors.ts';
+import type { ApprovalStore } from '../core/ports.ts';
+import { TABLE_KEYS } from './approvals-table.ts';
+
+const OPEN = 'OPEN';
+const approvalKey = (id: ApprovalId) => ({ pk: `APPROVAL#${id}`, sk: 'APPROVAL' });
+
+/**
+ * ApprovalStore on DynamoDB. Each state change is one conditional UpdateItem on the approval's
+ * item, so the first writer wins without transactions; audit events are separate items put with
+ * attribute_not_exists, so repeating an append is harmless.
+ */
+export class DynamoApprovalStore implements ApprovalStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async saveRequest(request: ApprovalRequest): Promise<'created' | 'exists'> {
+    const item = {
+      ...approvalKey(request.id),
+      [TABLE_KEYS.pending.partition]: OPEN,
+      [TABLE_KEYS.pending.sort]: `${request.receivedAt.toISOString()}#${request.id}`,
+      status: 'pending',
+      request: toItem(request),
+    };
+    return this.conditional(
+      () =>
+        this.db.send(
+          new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        ),
+      'created',
+      'exists',
+    );
+  }
+
+  async get(id: ApprovalId): Promise<ApprovalRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: approvalKey(id), ConsistentRead: true }),
+    );
+    return Item ? toRecord(Item) : undefined;
+  }
+
+  async leasePost(id: ApprovalId, until: Date, now: Date): Promise<boolean> {
+    return this.conditional(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: approvalKey(id),
+            UpdateExpression: 'SET postLeaseUntil = :until',
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(message) AND (attribute_not_exists(postLeaseUntil) OR postLeaseUntil < :now)',
+            ExpressionAttributeValues: { ':until': until.toISOString(), ':now': now.toISOString() },
+          }),
+        ),
+      true,
+      false,
+    );
+  }
+
+  async recordMessage(id: ApprovalId, message: MessageRef): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: approvalKey(id),
+        UpdateExpression: 'SET message = :message REMOVE postLeaseUntil',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':message': { channel: message.channel, ts: message.ts } },
+      }),
+    );
+  }
+
+  async claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: approvalKey(id),
+          UpdateExpression: 'SET #status = :deciding, #claim = :claim',
+          ConditionExpression:
+            'attribute_exists(pk) AND (#status = :pending OR (#status = :deciding AND #claim.#at < :stale))',
+          ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#at': 'at' },
+          ExpressionAttributeValues: {
+            ':deciding': 'deciding',
+            ':pending': 'pending',
+            ':stale': staleBefore.toISOString(),
+            ':claim': { ...decisionItem(decision), claimId: decision.claimId },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.get(id);
+      if (!current) throw new ApprovalNotFoundError(id);
+      throw new AlreadyDecidedError(current);
+    }
+  }
+
+  async releaseClaim(id: ApprovalId, claimId: string): Promise<void> {
+    await this.conditional(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: approvalKey(id),
+            UpdateExpression: 'SET #status = :pending REMOVE #claim',
+            ConditionExpression: '#status = :deciding AND #claim.claimId = :claimId',
+            ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim' },
+            ExpressionAttributeValues: { ':pending': 'pending', ':deciding': 'deciding', ':claimId': claimId },
+          }),
+        ),
+      undefined,
+      undefined, // someone else holds it now (ours went stale): theirs to finish
+    );
+  }
+
+  async recordOutcome(id: ApprovalId, outcome: Outcome): Promise<ApprovalRecord> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: approvalKey(id),
+          UpdateExpression: `SET #status = :closed, outcome = :outcome REMOVE #claim, ${TABLE_KEYS.pending.partition}, ${TABLE_KEYS.pending.sort}`,
+          // The first outcome stands: a late claimant whose claim went stale cannot overwrite it.
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :closed',
+          ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim' },
+          ExpressionAttributeValues: { ':closed': 'closed', ':outcome': outcomeItem(outcome) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.get(id);
+      if (!current) throw new ApprovalNotFoundError(id);
+      return current;
+    }
+  }
+
+  async listOpen(): Promise<ApprovalRecord[]> {
+    const items = await this.query({
+      IndexName: TABLE_KEYS.pending.name,
+      KeyConditionExpression: '#pk = :open',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.pending.partition },
+      ExpressionAttributeValues: { ':open': OPEN },
+    });
+    return items.map(toRecord);
+  }
+
+  async append(event: AuditEvent): Promise<void> {
+    const at = event.at.toISOString();
+    await this.conditional(
+      () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: event.approvalId === 'unknown' ? 'AUDIT#unattributed' : approvalKey(event.approvalId).pk,
+              sk: `EVENT#${at}#${event.eventId}`,
+              [TABLE_KEYS.byDay.partition]: `DAY#${at.slice(0, 10)}`,
+              [TABLE_KEYS.byDay.sort]: `${at}#${event.eventId}`,
+              ...stripUndefined({ ...event, at }),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      undefined,
+      undefined, // appended already: a repeated delivery
+    );
+  }
+
+  async eventsForApproval(id: ApprovalId): Promise<AuditEvent[]> {
+    const items = await this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
+      ExpressionAttributeValues: { ':pk': approvalKey(id).pk, ':events': 'EVENT#' },
+    });
+    return items.map(toEvent);
+  }
+
+  async eventsForDay(day: string): Promise<AuditEvent[]> {
+    const items = await this.query({
+      IndexName: TABLE_KEYS.byDay.name,
+      KeyConditionExpression: '#pk = :day',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.byDay.partition },
+      ExpressionAttributeValues: { ':day': `DAY#${day}` },
+    });
+    return items.map(toEvent);
+  }
+
+  private async query(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for await (const page of paginateQuery({ client: this.db }, { TableName: this.tableName, ...input })) {
+      items.push(...(page.Items ?? []));
+    }
+    return items;
+  }
+
+  private async conditional<T>(write: () => Promise<unknown>, won: T, lost: T): Promise<T> {
+    try {
+      await write();
+      return won;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return lost;
+      throw error;
+    }
+  }
+}
+
+// Items hold dates as ISO strings; these translate both ways and keep undefined out of DynamoDB.
+
+type Item = Record<string, unknown>;
+
+const stripUndefined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+const toItem = (request: ApprovalRequest): Item =>
+  stripUndefined({
+    ...request,
+    expiresAt: request.expiresAt.toISOString(),
+    receivedAt: request.receivedAt.toISOString(),
+  });
+
+const decisionItem = (decision: Decision): Item =>
+  stripUndefined({
+    verdict: decision.verdict,
+    actor: stripUndefined({ ...decision.actor }),
+    reason: decision.reason,
+    at: decision.at.toISOString(),
+  });
+
+const outcomeItem = (outcome: Outcome): Item =>
+  stripUndefined({
+    ...outcome,
+    at: outcome.at.toISOString(),
+    decision: outcome.decision ? decisionItem(outcome.decision) : undefined,
+  });
+
+const date = (value: unknown): Date => new Date(String(value));
+
+function toDecision(item: Item): Decision {
+  return { ...(item as unknown as Decision), at: date(item.at) };
+}
+
+function toRecord(item: Item): ApprovalRecord {
+  const request = item.request as Item;
+  const record: ApprovalRecord = {
+    request: {
+      ...(request as unknown as ApprovalRequest),
+      expiresAt: date(request.expiresAt),
+      receivedAt: date(request.receivedAt),
+    },
+    status: item.status as ApprovalRecord['status'],
+  };
+  if (item.message) record.message = item.message as MessageRef;
+  if (item.claim) {
+    const claim = item.claim as Item;
+    record.claim = { ...toDecision(claim), claimId: String(claim.claimId) };
+  }
+  if (item.outcome) {
+    const outcome = item.outcome as Item;
+    record.outcome = {
+      ...(outcome as unknown as Outcome),
+      at: date(outcome.at),
+      ...(outcome.decision ? { decision: toDecision(outcome.decision as Item) } : {}),
+    } as Outcome;
+  }
+  return record;
+}
+
+function toEvent(item: Item): AuditEvent {
+  const { pk: _pk, sk: _sk, dayPk: _dayPk, daySk: _daySk, ...event } = item;
+  return { ...(event as unknown as AuditEvent), at: date(event.at) };
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/**
+ * Environment → one validated, frozen Config. The only reader of environment variables
+ * (handlers pass `process.env` in). A bad or missing value fails at start with a message that
+ * names the variable.
+ */
+
+const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel ID such as C0123ABCD (not a #name)');
+const stageRef = z.object({
+  stage: z.string().regex(/^[A-Za-z0-9.@\-_]{1,100}$/, 'a CodePipeline stage name'),
+  action: z
+    .string()
+    .regex(/^[A-Za-z0-9.@\-_]{1,100}$/, 'a CodePipeline action name')
+    .optional(),
+});
+
+const productSchema = z
+  .object({
+    prefix: z.string().min(1).max(100).optional(),
+    displayName: z.string().min(1).max(80).optional(),
+    channel: channelId.optional(),
+    envs: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'an env name like qa or prod'), stageRef).optional(),
+  })
+  .strict();
+
+const productsSchema = z.record(
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a product name like shop'),
+  productSchema,
+);
+
+export type ProductOverrides = z.infer<typeof productsSchema>;
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().min(1).optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_SECRET_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'a Secrets Manager secret ARN')
+    .optional(),
+  SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
+  APPROVALS_TABLE: z.string().min(3).max(255).optional(),
+  APPROVALS_CHANNEL: channelId,
+  DIGEST_CHANNEL: channelId.optional(),
+  PRODUCTS: z.string().optional(),
+  RELEASE_QUEUE_URL: httpUrl.optional(),
+  AWS_REGION: z.string().min(1).optional(),
+});
+
+export type SlackCredentials = { botToken: string; signingSecret: string };
+
+export interface Config {
+  /** Given directly, or to be read from Secrets Manager (on Lambda). */
+  slack: { credentials: SlackCredentials } | { secretArn: string };
+  slackApiUrl: string;
+  /** Unset outside Lambda: the process runs an embedded DynamoDB. */
+  approvalsTable?: string;
+  approvalsChannel: string;
+  digestChannel: string;
+  products: ProductOverrides;
+  /** Unset locally: fan-out jobs run on an in-process queue. */
+  releaseQueueUrl?: string;
+  region?: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env): Readonly<Config> {
+  // An empty variable is as good as unset (`FOO= npm start`), never an empty token.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '');
+      return issue.code === 'invalid_type' && present[variable] === undefined
+        ? `${variable} is required`
+        : `${variable} must be ${issue.message}`;
+    });
+    throw new ConfigError(`Greenlight cannot start: ${problems.join('; ')}.`);
+  }
+  const e = parsed.data;
+
+  let slack: Config['slack'];
+  if (e.SLACK_SECRET_ARN) slack = { secretArn: e.SLACK_SECRET_ARN };
+  else if (e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET)
+    slack = { credentials: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET } };
+  else {
+    const missing = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'].filter((name) => !present[name]);
+    throw new ConfigError(`Greenlight cannot start: ${missing.join(' and ')} required (or SLACK_SECRET_ARN).`);
+  }
+
+  return Object.freeze({
+    slack,
+    slackApiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+    ...(e.APPROVALS_TABLE ? { approvalsTable: e.APPROVALS_TABLE } : {}),
+    approvalsChannel: e.APPROVALS_CHANNEL,
+    digestChannel: e.DIGEST_CHANNEL ?? e.APPROVALS_CHANNEL,
+    products: parseProducts(e.PRODUCTS),
+    ...(e.RELEASE_QUEUE_URL ? { releaseQueueUrl: e.RELEASE_QUEUE_URL } : {}),
+    ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
+  });
+}
+
+function parseProducts(raw: string | undefined): ProductOverrides {
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('Greenlight cannot start: PRODUCTS must be JSON, e.g. {"shop":{"prefix":"shop-"}}.');
+  }
+  const parsed = productsSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${problems.join('; ')}.`);
+  }
+  return parsed.data;
+}
+
+/** The secret's JSON shape in Secrets Manager. */
+export function parseSlackSecret(secretString: string | undefined, arn: string): SlackCredentials {
+  const schema = z.object({ botToken: z.string().min(1), signingSecret: z.string().min(1) });
+  try {
+    return schema.parse(JSON.parse(secretString ?? ''));
+  } catch {
+    throw new ConfigError(`The secret ${arn} must hold JSON {"botToken":"xoxb-…","signingSecret":"…"}.`);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The approval domain: a CodePipeline manual approval as Greenlight sees it, from the request
+ * CodePipeline publishes to the outcome a person (or a release) gives it.
+ */
+
+/** Stable id of one approval request, derived from its token (never the token itself). */
+export type ApprovalId = string;
+
+/** What CodePipeline asks for: one pending manual approval action. */
+export interface ApprovalRequest {
+  id: ApprovalId;
+  pipelineName: string;
+  stageName: string;
+  actionName: string;
+  region: string;
+  /** Secret: answers the approval. Never logged, never shown, never sent to Slack. */
+  token: string;
+  /** When CodePipeline fails the approval if nobody answers (minute precision). */
+  expiresAt: Date;
+  consoleLink: string;
+  reviewLink: string;
+  externalEntityLink?: string;
+  customData?: string;
+  receivedAt: Date;
+}
+
+/** Who acted. Slack people carry their team; releases name the run that acted. */
+export interface Actor {
+  id: string;
+  name: string;
+  teamId?: string;
+  via: 'slack' | 'release';
+}
+
+export type Verdict = 'approve' | 'reject';
+
+export interface Decision {
+  verdict: Verdict;
+  actor: Actor;
+  reason?: string;
+  at: Date;
+}
+
+/** How an approval ended. Only `approved` and `rejected` came from Greenlight. */
+export type Outcome =
+  | { kind: 'approved' | 'rejected'; decision: Decision; at: Date }
+  | { kind: 'expired'; decision?: Decision; at: Date }
+  | { kind: 'decided-elsewhere'; decision?: Decision; at: Date }
+  | { kind: 'gone'; decision?: Decision; at: Date; what: 'pipeline' | 'stage' | 'action' };
+
+export type ApprovalStatus = 'pending' | 'deciding' | 'closed';
+
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** A stored approval: the request, where it is shown, and where it stands. */
+export interface ApprovalRecord {
+  request: ApprovalRequest;
+  status: ApprovalStatus;
+  message?: MessageRef;
+  /** The decision being applied right now (status `deciding`). */
+  claim?: Decision & { claimId: string };
+  outcome?: Outcome;
+}
+
+/** The identity of an approval for people and logs: everything but the token. */
+export const describe = (request: ApprovalRequest): string =>
+  `${request.pipelineName} › ${request.stageName} › ${request.actionName}`;
+
+/** The summary CodePipeline records with the result (its limit is 512 characters; the SDK does not check). */
+export const SUMMARY_LIMIT = 512;
+
+export function approvalSummary(decision: Decision): string {
+  const verb = decision.verdict === 'approve' ? 'Approved' : 'Rejected';
+  const channel = decision.actor.via === 'slack' ? 'via Slack' : 'via Greenlight release';
+  const head = `${verb} by ${decision.actor.name} (${decision.actor.id}) ${channel}`;
+  const summary = decision.reason ? `${head}: ${decision.reason}` : head;
+  return summary.length <= SUMMARY_LIMIT ? summary : `${summary.slice(0, SUMMARY_LIMIT - 1)}…`;
+}
+
+/** Reasons a person gives for a rejection: required, trimmed, bounded. */
+export const REASON_LIMIT = 500;
+
+export type ReasonCheck = { ok: true; reason: string } | { ok: false; problem: string };
+
+export function checkReason(raw: string | null | undefined): ReasonCheck {
+  const reason = (raw ?? '').trim();
+  if (reason.length === 0) return { ok: false, problem: 'Please say why you reject this change.' };
+  if (reason.length > REASON_LIMIT)
+    return {
+      ok: false,
+      problem: `Please keep the reason within ${REASON_LIMIT} characters (it has ${reason.length}).`,
+    };
+  return { ok: true, reason };
+}

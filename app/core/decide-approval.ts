@@ -1,0 +1,140 @@
+import { type ApprovalId, type ApprovalRecord, approvalSummary, type Decision, type Outcome } from './approval.ts';
+import { approvalRef } from './audit.ts';
+import {
+  AlreadyDecidedError,
+  ApprovalExpiredError,
+  ApprovalNotFoundError,
+  DecidedElsewhereError,
+  PipelineGoneError,
+  TransientError,
+} from './errors.ts';
+import type { ApprovalNotifier, ApprovalStore, Clock, IdSource, Log, PipelineGateway } from './ports.ts';
+
+export interface DecideDeps {
+  store: ApprovalStore;
+  pipelines: PipelineGateway;
+  notifier: ApprovalNotifier;
+  clock: Clock;
+  ids: IdSource;
+  log: Log;
+}
+
+/**
+ * A claim older than this is taken to be abandoned (its holder died mid-decision) and may be
+ * claimed again. It is far longer than a decision takes (seconds), so live claims are never stolen.
+ */
+export const STALE_CLAIM_MS = 60_000;
+
+export interface DecideOptions {
+  /** The release run this decision belongs to, for the audit trail. */
+  releaseId?: string;
+}
+
+/**
+ * Applies one person's (or one release's) decision. The first decision claims the approval with a
+ * conditional write; only the claimant calls CodePipeline. Every ending is recorded and shown:
+ * applied, expired, decided elsewhere, gone; a passing AWS failure gives the claim back and throws
+ * TransientError so the person can try again. Losers get AlreadyDecidedError with the winner.
+ */
+export async function decideApproval(
+  deps: DecideDeps,
+  id: ApprovalId,
+  decision: Decision,
+  options: DecideOptions = {},
+): Promise<ApprovalRecord> {
+  const { store, pipelines, clock, ids, log } = deps;
+  const claimId = ids();
+  const base = {
+    approvalId: id,
+    actor: decision.actor,
+    verdict: decision.verdict,
+    ...(decision.reason ? { reason: decision.reason } : {}),
+    ...(options.releaseId ? { releaseId: options.releaseId } : {}),
+  };
+
+  let record: ApprovalRecord;
+  try {
+    record = await store.claim(id, { ...decision, claimId }, new Date(decision.at.getTime() - STALE_CLAIM_MS));
+  } catch (error) {
+    if (error instanceof AlreadyDecidedError) {
+      await store.append({
+        ...base,
+        eventId: ids(),
+        type: 'decision-refused',
+        at: clock(),
+        approval: approvalRef(error.record.request),
+        result: 'already-decided',
+      });
+      await refreshQuietly(deps, error.record);
+    } else if (error instanceof ApprovalNotFoundError) {
+      await store.append({
+        ...base,
+        eventId: ids(),
+        type: 'decision-refused',
+        at: clock(),
+        result: 'unknown-approval',
+      });
+    }
+    throw error;
+  }
+  await store.append({
+    ...base,
+    eventId: ids(),
+    type: 'decision-attempted',
+    at: decision.at,
+    approval: approvalRef(record.request),
+  });
+
+  let outcome: Outcome;
+  try {
+    await pipelines.putApprovalResult(record.request, decision, approvalSummary(decision));
+    outcome = { kind: decision.verdict === 'approve' ? 'approved' : 'rejected', decision, at: clock() };
+  } catch (error) {
+    if (error instanceof ApprovalExpiredError) outcome = { kind: 'expired', decision, at: clock() };
+    else if (error instanceof DecidedElsewhereError) outcome = { kind: 'decided-elsewhere', decision, at: clock() };
+    else if (error instanceof PipelineGoneError) outcome = { kind: 'gone', what: error.what, decision, at: clock() };
+    else {
+      await store.releaseClaim(id, claimId);
+      await store.append({
+        ...base,
+        eventId: ids(),
+        type: 'claim-released',
+        at: clock(),
+        approval: approvalRef(record.request),
+        result: 'failed',
+        detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      log.warn('Decision could not be applied; claim released', { ...logContext(record), error });
+      throw new TransientError('CodePipeline did not take the decision; nothing was changed', { cause: error });
+    }
+  }
+
+  const final = await store.recordOutcome(id, outcome);
+  await store.append({
+    ...base,
+    eventId: ids(),
+    type: 'outcome',
+    at: outcome.at,
+    approval: approvalRef(record.request),
+    result: outcome.kind,
+  });
+  log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
+  await refreshQuietly(deps, final);
+  return final;
+}
+
+/** The message is a view of the record: failing to redraw it must not undo or fail a decision. */
+async function refreshQuietly(deps: Pick<DecideDeps, 'notifier' | 'log'>, record: ApprovalRecord): Promise<void> {
+  try {
+    await deps.notifier.refresh(record);
+  } catch (error) {
+    deps.log.warn('Could not refresh the approval message', { ...logContext(record), error });
+  }
+}
+
+export const logContext = (record: ApprovalRecord) => ({
+  approvalId: record.request.id,
+  pipeline: record.request.pipelineName,
+  stage: record.request.stageName,
+  action: record.request.actionName,
+});

@@ -1,0 +1,57 @@
+import type { ApprovalRecord, ApprovalRequest } from './approval.ts';
+
+/** Base of every error the core raises; listeners and handlers branch on these, never on SDK errors. */
+export class GreenlightError extends Error {
+  override name = 'GreenlightError';
+}
+
+/** No approval with that id: unknown, or a tampered button value. */
+export class ApprovalNotFoundError extends GreenlightError {
+  override name = 'ApprovalNotFoundError';
+  constructor(readonly approvalId: string) {
+    super(`No approval ${approvalId}`);
+  }
+}
+
+/** Someone else decided (or is deciding) first. Carries the record as it stands now. */
+export class AlreadyDecidedError extends GreenlightError {
+  override name = 'AlreadyDecidedError';
+  constructor(readonly record: ApprovalRecord) {
+    super(`Approval ${record.request.id} is already ${record.status}`);
+  }
+}
+
+/** CodePipeline no longer accepts this token: answered already, or expired. */
+export class ApprovalExpiredError extends GreenlightError {
+  override name = 'ApprovalExpiredError';
+  constructor(request: Pick<ApprovalRequest, 'pipelineName' | 'stageName' | 'actionName'>, options?: ErrorOptions) {
+    super(`The approval ${request.pipelineName}/${request.stageName}/${request.actionName} has expired`, options);
+  }
+}
+
+/** The approval was completed outside Greenlight (console, CLI). */
+export class DecidedElsewhereError extends GreenlightError {
+  override name = 'DecidedElsewhereError';
+}
+
+/** The pipeline, stage or action no longer exists. */
+export class PipelineGoneError extends GreenlightError {
+  override name = 'PipelineGoneError';
+  constructor(
+    readonly what: 'pipeline' | 'stage' | 'action',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A passing failure (throttling, timeouts, 5xx) that outlasted the SDK's retries: try again later. */
+export class TransientError extends GreenlightError {
+  override name = 'TransientError';
+}
+
+/** Input that cannot be acted on: bad JSON, wrong types, unknown product. Safe to show the message. */
+export class InvalidInputError extends GreenlightError {
+  override name = 'InvalidInputError';
+}

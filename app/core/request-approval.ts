@@ -1,0 +1,58 @@
+import type { ApprovalRequest } from './approval.ts';
+import { approvalRef } from './audit.ts';
+import type { ApprovalNotifier, ApprovalStore, Clock, Log } from './ports.ts';
+
+export interface RequestDeps {
+  store: ApprovalStore;
+  notifier: ApprovalNotifier;
+  clock: Clock;
+  log: Log;
+}
+
+/** How long one delivery may take to post before another delivery may try. */
+export const POST_LEASE_MS = 60_000;
+
+export type RequestResult = 'posted' | 'already-posted' | 'being-posted';
+
+/**
+ * Turns a CodePipeline approval request into exactly one Slack message, however often and however
+ * concurrently the notification arrives: the request is stored once, and a lease decides which
+ * delivery posts. A delivery that failed after storing (or after taking the lease) leaves the
+ * message unposted, so its retry posts it.
+ */
+export async function requestApproval(deps: RequestDeps, request: ApprovalRequest): Promise<RequestResult> {
+  const { store, notifier, clock, log } = deps;
+  const created = await store.saveRequest(request);
+  if (created === 'created') {
+    await store.append({
+      eventId: `${request.id}#requested`,
+      type: 'requested',
+      at: request.receivedAt,
+      approvalId: request.id,
+      approval: approvalRef(request),
+      detail: `expires ${request.expiresAt.toISOString()}`,
+    });
+  }
+
+  const now = clock();
+  if (!(await store.leasePost(request.id, new Date(now.getTime() + POST_LEASE_MS), now))) {
+    const record = await store.get(request.id);
+    const result = record?.message ? 'already-posted' : 'being-posted';
+    log.info('Approval notification repeated; not posting again', { approvalId: request.id, result });
+    return result;
+  }
+
+  const record = await store.get(request.id);
+  if (!record) throw new Error(`Approval ${request.id} vanished between save and post`);
+  const message = await notifier.announce(record);
+  await store.recordMessage(request.id, message);
+  await store.append({
+    eventId: `${request.id}#posted`,
+    type: 'posted',
+    at: clock(),
+    approvalId: request.id,
+    approval: approvalRef(request),
+    detail: `${message.channel}/${message.ts}`,
+  });
+  return 'posted';
+}

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Logger as BoltLogger } from '@slack/bolt';
+import { LogLevel } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { CodePipelineGateway } from './adapters/codepipeline-gateway.ts';
+import { DynamoApprovalStore } from './adapters/dynamo-approval-store.ts';
+import { localCredentials, sharedEmbeddedDynamo } from './adapters/embedded-dynamo.ts';
+import { powertoolsLog } from './adapters/powertools-log.ts';
+import { SlackApprovalNotifier } from './adapters/slack-approval-notifier.ts';
+import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
+import type { ApprovalStore, Clock, IdSource, Log, PipelineGateway } from './core/ports.ts';
+import type { ListenerDeps } from './listeners/context.ts';
+
+/**
+ * The composition root: the only place clients are constructed. Everything else receives them.
+ *
+ * Time budget of a click (Slack waits 3 s, and on Lambda Bolt answers only when the listener is
+ * done): claim (DynamoDB) → PutApprovalResult (CodePipeline) → outcome (DynamoDB) → chat.update.
+ * DynamoDB answers in milliseconds, so its calls get short timeouts; CodePipeline gets two tries of
+ * 700 ms; Slack calls one retry. A throttled or hung dependency therefore costs at most ~2 s, and
+ * the person is told to try again instead of Slack showing a timeout.
+ */
+export const TIMEOUTS = {
+  dynamo: { connectionTimeout: 300, requestTimeout: 400, maxAttempts: 2 },
+  codepipeline: { connectionTimeout: 300, requestTimeout: 700, maxAttempts: 2 },
+  slack: { timeout: 1_500, retries: 1 },
+} as const;
+
+export interface Deps extends ListenerDeps {
+  config: Config;
+  credentials: SlackCredentials;
+  slack: WebClient;
+  slackClientOptions: WebClientOptions;
+  log: Log & { boltLogger: BoltLogger };
+}
+
+export interface DepsOverrides {
+  clock?: Clock;
+  ids?: IdSource;
+  log?: Log;
+  store?: ApprovalStore;
+  pipelines?: PipelineGateway;
+}
+
+export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
+  const clock = overrides.clock ?? (() => new Date());
+  const log = withBoltLogger(overrides.log ?? powertoolsLog());
+  const credentials =
+    'credentials' in config.slack ? config.slack.credentials : await readSlackSecret(config, config.slack.secretArn);
+
+  const slackClientOptions: WebClientOptions = {
+    slackApiUrl: config.slackApiUrl,
+    timeout: TIMEOUTS.slack.timeout,
+    retryConfig: { retries: TIMEOUTS.slack.retries, factor: 1, minTimeout: 100, maxTimeout: 300 },
+    // A rate-limited call fails at once rather than sleeping through the click's 3 s.
+    rejectRateLimitedCalls: true,
+    logger: log.boltLogger,
+  };
+  const slack = new WebClient(credentials.botToken, slackClientOptions);
+
+  const store = overrides.store ?? (await dynamoStore(config));
+  const pipelines = overrides.pipelines ?? new CodePipelineGateway(codePipelineClients(config));
+  const notifier = new SlackApprovalNotifier(slack, () => config.approvalsChannel, clock);
+
+  return {
+    config,
+    credentials,
+    slack,
+    slackClientOptions,
+    log,
+    clock,
+    ids: overrides.ids ?? randomUUID,
+    store,
+    pipelines,
+    notifier,
+    displayName: displayNames(slack, log),
+  };
+}
+
+async function dynamoStore(config: Config): Promise<ApprovalStore> {
+  const { dynamo } = TIMEOUTS;
+  const requestHandler = { connectionTimeout: dynamo.connectionTimeout, requestTimeout: dynamo.requestTimeout };
+  if (config.approvalsTable) {
+    const client = new DynamoDBClient({ maxAttempts: dynamo.maxAttempts, requestHandler, ...region(config) });
+    return new DynamoApprovalStore(DynamoDBDocumentClient.from(client), config.approvalsTable);
+  }
+  const embedded = await sharedEmbeddedDynamo();
+  const client = new DynamoDBClient({
+    endpoint: embedded.endpoint,
+    region: config.region ?? 'local',
+    credentials: localCredentials,
+    maxAttempts: dynamo.maxAttempts,
+    requestHandler,
+  });
+  return new DynamoApprovalStore(DynamoDBDocumentClient.from(client), embedded.tableName);
+}
+
+/** One CodePipeline client per region, made on first use and reused (approvals name their region). */
+function codePipelineClients(config: Config): (region: string) => CodePipelineClient {
+  const clients = new Map<string, CodePipelineClient>();
+  const { codepipeline } = TIMEOUTS;
+  return (regionName) => {
+    let client = clients.get(regionName);
+    if (!client) {
+      client = new CodePipelineClient({
+        region: regionName || config.region,
+        maxAttempts: codepipeline.maxAttempts,
+        requestHandler: {
+          connectionTimeout: codepipeline.connectionTimeout,
+          requestTimeout: codepipeline.requestTimeout,
+        },
+      });
+      clients.set(regionName, client);
+    }
+    return client;
+  };
+}
+
+const region = (config: Config) => (config.region ? { region: config.region } : {});
+
+async function readSlackSecret(config: Config, arn: string): Promise<SlackCredentials> {
+  const client = new SecretsManagerClient(region(config));
+  try {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    return parseSlackSecret(SecretString, arn);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Display names for summaries, cached for the life of the process: people rarely rename, and a
+ * users.info call on every click would spend the 3-second budget. Falls back to the Slack username.
+ */
+function displayNames(slack: WebClient, log: Log): ListenerDeps['displayName'] {
+  const cache = new Map<string, string>();
+  return async (userId, fallback) => {
+    const known = cache.get(userId);
+    if (known) return known;
+    try {
+      const { user } = await slack.users.info({ user: userId });
+      const name = user?.profile?.display_name || user?.real_name || user?.name || fallback;
+      cache.set(userId, name);
+      return name;
+    } catch (error) {
+      log.warn('Could not look up a display name; using the username', { user: userId, error });
+      return fallback;
+    }
+  };
+}
+
+/** Bolt and the Slack SDK log through our structured logger too. */
+function withBoltLogger(log: Log): Log & { boltLogger: BoltLogger } {
+  let level = LogLevel.INFO;
+  const order = [LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR];
+  const at =
+    (wanted: LogLevel, write: (message: string) => void) =>
+    (...parts: unknown[]) => {
+      if (order.indexOf(wanted) >= order.indexOf(level))
+        write(parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' '));
+    };
+  const boltLogger: BoltLogger = {
+    debug: at(LogLevel.DEBUG, (m) => log.debug(m, { source: 'slack-sdk' })),
+    info: at(LogLevel.INFO, (m) => log.info(m, { source: 'slack-sdk' })),
+    warn: at(LogLevel.WARN, (m) => log.warn(m, { source: 'slack-sdk' })),
+    error: at(LogLevel.ERROR, (m) => log.error(m, { source: 'slack-sdk' })),
+    setLevel: (next) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+  return {
+    debug: (message, context) => log.debug(message, context),
+    info: (message, context) => log.info(message, context),
+    warn: (message, context) => log.warn(message, context),
+    error: (message, context) => log.error(message, context),
+    boltLogger,
+  };
+}

@@ -1,0 +1,175 @@
+import type {
+  App,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { type ApprovalRecord, checkReason, type Decision, type Verdict } from '../core/approval.ts';
+import { decideApproval } from '../core/decide-approval.ts';
+import { AlreadyDecidedError, ApprovalNotFoundError, TransientError } from '../core/errors.ts';
+import { refuseTamperedInput } from '../core/refuse-input.ts';
+import { ids } from '../views/ids.ts';
+import { notices } from '../views/notices.ts';
+import { type RejectModalState, rejectModal } from '../views/reject-modal.ts';
+import { type ListenerDeps, slackActor } from './context.ts';
+
+/** A button's value, as our views write it. Anything else was not made by us. */
+const buttonValue = z.object({ approvalId: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) }).strict();
+const modalState = z.object({ approvalId: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/), channel: z.string().optional() });
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & { client: WebClient };
+
+/** Approve and Reject on approval messages, and the rejection modal. */
+export function register(app: App, deps: ListenerDeps): void {
+  app.action<BlockAction<ButtonAction>>(ids.approve, async (args) => {
+    await args.ack();
+    const target = await approvalFromButton(deps, args);
+    if (!target) return;
+    await decideAndTell(deps, args.client, target.channel, target.userId, {
+      approvalId: target.approvalId,
+      verdict: 'approve',
+      user: args.body.user,
+    });
+  });
+
+  app.action<BlockAction<ButtonAction>>(ids.reject, async (args) => {
+    await args.ack();
+    const target = await approvalFromButton(deps, args);
+    if (!target) return;
+    const record = await deps.store.get(target.approvalId);
+    if (!record) {
+      await refuseTamperedInput(
+        deps,
+        await slackActor(deps, args.body.user),
+        `reject: unknown approval ${target.approvalId}`,
+      );
+      return tell(args.client, target.channel, target.userId, notices.unknownApproval);
+    }
+    if (record.status !== 'pending')
+      return tell(args.client, target.channel, target.userId, notices.alreadyDecided(record, deps.clock()));
+    const state: RejectModalState = {
+      approvalId: record.request.id,
+      ...(target.channel ? { channel: target.channel } : {}),
+    };
+    await args.client.views.open({ trigger_id: args.body.trigger_id, view: rejectModal(record, state) });
+  });
+
+  app.view<ViewSubmitAction>(
+    ids.rejectModal,
+    async (args: SlackViewMiddlewareArgs<ViewSubmitAction> & { client: WebClient }) => {
+      const { body, view } = args;
+      const reason = checkReason(view.state.values[ids.reasonBlock]?.[ids.reasonInput]?.value);
+      if (!reason.ok) {
+        await args.ack({ response_action: 'errors', errors: { [ids.reasonBlock]: reason.problem } });
+        return;
+      }
+      const state = parseJson(modalState, view.private_metadata);
+      await args.ack();
+      if (!state) {
+        await refuseTamperedInput(deps, await slackActor(deps, body.user), 'reject modal: bad private_metadata');
+        return;
+      }
+      await decideAndTell(deps, args.client, state.channel, body.user.id, {
+        approvalId: state.approvalId,
+        verdict: 'reject',
+        reason: reason.reason,
+        user: body.user,
+      });
+    },
+  );
+}
+
+interface ButtonTarget {
+  approvalId: string;
+  channel: string | undefined;
+  userId: string;
+}
+
+/** Reads the approval a button names; a value we did not make is audited, answered, and goes no further. */
+async function approvalFromButton(
+  deps: ListenerDeps,
+  { body, action, client }: ButtonArgs,
+): Promise<ButtonTarget | undefined> {
+  const channel = body.channel?.id ?? body.container?.channel_id;
+  const parsed = parseJson(buttonValue, action.value);
+  if (!parsed) {
+    deps.log.warn('Refused a button value Greenlight did not make', {
+      actionId: action.action_id,
+      user: body.user.id,
+      channel,
+    });
+    await refuseTamperedInput(
+      deps,
+      await slackActor(deps, body.user),
+      `${action.action_id}: value not made by Greenlight`,
+    );
+    await tell(client, channel, body.user.id, notices.malformed);
+    return undefined;
+  }
+  return { approvalId: parsed.approvalId, channel, userId: body.user.id };
+}
+
+/** Decides and tells the person anything the refreshed message does not already say. */
+async function decideAndTell(
+  deps: ListenerDeps,
+  client: WebClient,
+  channel: string | undefined,
+  userId: string,
+  input: {
+    approvalId: string;
+    verdict: Verdict;
+    reason?: string;
+    user: { id: string; name?: string; team_id?: string };
+  },
+): Promise<void> {
+  const decision: Decision = {
+    verdict: input.verdict,
+    actor: await slackActor(deps, input.user),
+    at: deps.clock(),
+    ...(input.reason ? { reason: input.reason } : {}),
+  };
+  let answer: string | undefined;
+  try {
+    const record = await decideApproval(deps, input.approvalId, decision);
+    answer = endedElsewhere(record) ? notices.ended(record) : undefined;
+  } catch (error) {
+    answer = refusal(error, deps.clock());
+    if (answer)
+      deps.log.info('Decision not applied', { approvalId: input.approvalId, user: userId, why: (error as Error).name });
+    else {
+      deps.log.error('Deciding an approval failed', { approvalId: input.approvalId, user: userId, error });
+      answer = notices.failed;
+    }
+  }
+  if (answer) await tell(client, channel, userId, answer);
+}
+
+/** The plain-words answer for an expected refusal; undefined for a fault of ours. */
+function refusal(error: unknown, now: Date): string | undefined {
+  if (error instanceof AlreadyDecidedError) return notices.alreadyDecided(error.record, now);
+  if (error instanceof ApprovalNotFoundError) return notices.unknownApproval;
+  if (error instanceof TransientError) return notices.tryAgain;
+  return undefined;
+}
+
+const endedElsewhere = (record: ApprovalRecord) =>
+  record.outcome !== undefined && record.outcome.kind !== 'approved' && record.outcome.kind !== 'rejected';
+
+/** An ephemeral answer; without a channel (a modal opened from elsewhere) a direct message instead. */
+async function tell(client: WebClient, channel: string | undefined, user: string, text: string): Promise<void> {
+  if (channel) await client.chat.postEphemeral({ channel, user, text });
+  else await client.chat.postMessage({ channel: user, text });
+}
+
+function parseJson<T>(schema: z.ZodType<T>, raw: string | undefined): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw ?? ''));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

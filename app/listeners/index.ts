@@ -1,0 +1,24 @@
+import { App, type AwsLambdaReceiver } from '@slack/bolt';
+import type { Deps } from '../deps.ts';
+import { register as registerApprovalActions } from './approval-actions.ts';
+
+/**
+ * The Bolt app with every listener registered. The receiver decides the transport (Lambda Function
+ * URL, or the sandbox's HTTP adapter); listeners are the same everywhere.
+ */
+export function createSlackApp(deps: Deps, receiver: AwsLambdaReceiver): App {
+  const app = new App({
+    receiver,
+    token: deps.credentials.botToken,
+    // No auth.test on cold start: a click's 3 s are better spent deciding. We listen to no events
+    // that need our own bot id to filter out.
+    tokenVerificationEnabled: false,
+    clientOptions: deps.slackClientOptions,
+    logger: deps.log.boltLogger,
+  });
+  registerApprovalActions(app, deps);
+  app.error(async (error) => {
+    deps.log.error('Unhandled error in a Slack listener', { error });
+  });
+  return app;
+}

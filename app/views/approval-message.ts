@@ -1,0 +1,145 @@
+import type { Button, KnownBlock } from '@slack/types';
+import { type ApprovalRecord, describe, type Outcome } from '../core/approval.ts';
+import { clip, escapeMrkdwn, link, mention, relative, slackDate } from './format.ts';
+import { ids } from './ids.ts';
+
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/** What a button carries back: the approval's id, nothing secret. */
+export const buttonValue = (approvalId: string): string => JSON.stringify({ approvalId });
+
+/**
+ * The approval message in every state: waiting (with buttons), being decided, and each ending.
+ * `now` decides whether a still-pending approval has expired and how far away expiry is.
+ */
+export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage {
+  const { request } = record;
+  const expired = record.status === 'pending' && request.expiresAt.getTime() <= now.getTime();
+  const state = record.outcome ? outcomeLine(record.outcome) : record.claim ? decidingLine(record) : undefined;
+
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: clip(`${headIcon(record, expired)} ${request.pipelineName} › ${request.stageName}`, 150),
+      },
+    },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Pipeline*\n${link(request.consoleLink, request.pipelineName)}` },
+        {
+          type: 'mrkdwn',
+          text: `*Stage › action*\n${escapeMrkdwn(request.stageName)} › ${escapeMrkdwn(request.actionName)}`,
+        },
+        { type: 'mrkdwn', text: `*Region*\n${escapeMrkdwn(request.region)}` },
+        {
+          type: 'mrkdwn',
+          text: `*Expires*\n${slackDate(request.expiresAt)} (${relative(request.expiresAt, now)})`,
+        },
+      ],
+    },
+  ];
+  if (request.customData) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`>${escapeMrkdwn(request.customData).replace(/\n/g, '\n>')}`, 3000) },
+    });
+  }
+  const links = [
+    request.externalEntityLink ? link(request.externalEntityLink, 'What to review') : undefined,
+    link(request.reviewLink, 'Open in the AWS console'),
+  ].filter(Boolean);
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links.join('  ·  ') }] });
+
+  if (state) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: state } });
+  else if (expired)
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: ':hourglass: *Expired* — CodePipeline no longer accepts a decision.' },
+    });
+  else blocks.push({ type: 'actions', block_id: 'decision', elements: decisionButtons(record) });
+
+  return { text: fallbackText(record, expired), blocks };
+}
+
+function decisionButtons(record: ApprovalRecord): Button[] {
+  const value = buttonValue(record.request.id);
+  return [
+    {
+      type: 'button',
+      action_id: ids.approve,
+      style: 'primary',
+      text: { type: 'plain_text', text: 'Approve' },
+      value,
+      confirm: {
+        title: { type: 'plain_text', text: 'Approve this change?' },
+        text: {
+          type: 'mrkdwn',
+          text: clip(
+            `It lets the revision in *${escapeMrkdwn(describe(record.request))}* go on to the next stage.`,
+            300,
+          ),
+        },
+        confirm: { type: 'plain_text', text: 'Approve' },
+        deny: { type: 'plain_text', text: 'Cancel' },
+      },
+    },
+    { type: 'button', action_id: ids.reject, style: 'danger', text: { type: 'plain_text', text: 'Reject…' }, value },
+  ];
+}
+
+function headIcon(record: ApprovalRecord, expired: boolean): string {
+  if (expired) return '⌛';
+  switch (record.outcome?.kind) {
+    case undefined:
+      return record.claim ? '⏳' : '🟡';
+    case 'approved':
+      return '✅';
+    case 'rejected':
+      return '❌';
+    case 'expired':
+      return '⌛';
+    default:
+      return '⚪';
+  }
+}
+
+function decidingLine(record: ApprovalRecord): string {
+  const claim = record.claim;
+  if (!claim) return '';
+  const verb = claim.verdict === 'approve' ? 'approving' : 'rejecting';
+  return `:hourglass_flowing_sand: ${who(claim.actor)} is ${verb} this…`;
+}
+
+export function outcomeLine(outcome: Outcome): string {
+  const when = slackDate(outcome.at);
+  switch (outcome.kind) {
+    case 'approved':
+      return `:white_check_mark: *Approved* by ${who(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
+    case 'rejected':
+      return `:x: *Rejected* by ${who(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
+    case 'expired':
+      return `:hourglass: *Expired* — CodePipeline no longer accepts a decision (it timed out or was answered already). Noticed ${when}.`;
+    case 'decided-elsewhere':
+      return `:leftwards_arrow_with_hook: *Decided outside Slack* (console or CLI). Noticed ${when}.`;
+    case 'gone':
+      return `:wastebasket: *The ${outcome.what} no longer exists*, so there is nothing to decide. Noticed ${when}.`;
+  }
+}
+
+const who = (actor: { id: string; name: string; via: string }) =>
+  actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`;
+
+const reasonText = (reason: string | undefined) => (reason ? `\n>${escapeMrkdwn(reason).replace(/\n/g, '\n>')}` : '');
+
+function fallbackText(record: ApprovalRecord, expired: boolean): string {
+  const what = `${record.request.pipelineName} › ${record.request.stageName}`;
+  if (record.outcome) return `${what}: ${record.outcome.kind.replace('-', ' ')}`;
+  if (expired) return `${what}: expired`;
+  return `Approval needed: ${what}`;
+}

@@ -1,0 +1,44 @@
+/** Small, pure helpers for Slack mrkdwn. */
+
+/** Slack needs only these three escaped in mrkdwn text (docs: "Escaping text"). */
+export const escapeMrkdwn = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Cuts text to Slack's limits, saying so. */
+export const clip = (text: string, limit: number): string =>
+  text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+
+/** A date every reader sees in their own time zone; the fallback is UTC. */
+export const slackDate = (date: Date, format = '{date_short_pretty} at {time}'): string =>
+  `<!date^${Math.floor(date.getTime() / 1000)}^${format}|${date.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
+
+export const link = (url: string, label: string): string => `<${url}|${escapeMrkdwn(label).replace(/\|/g, '¦')}>`;
+
+export const mention = (userId: string): string => `<@${userId}>`;
+
+/** "in 6 days", "in 3 hours", "5 minutes ago": coarse on purpose, it is read at a glance. */
+export function relative(to: Date, now: Date): string {
+  const ms = to.getTime() - now.getTime();
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  const [n, unit] =
+    minutes < 60
+      ? [minutes, 'minute']
+      : minutes < 48 * 60
+        ? [Math.round(minutes / 60), 'hour']
+        : [Math.round(minutes / (24 * 60)), 'day'];
+  const amount = `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (minutes === 0) return 'now';
+  return ms > 0 ? `in ${amount}` : `${amount} ago`;
+}
+
+/** Wait times: "3 h 20 min", "2 d 4 h", "45 s". */
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}

@@ -1,0 +1,9 @@
+/** Every Slack action, callback and block id the app uses, in one place. */
+export const ids = {
+  approve: 'approval.approve',
+  reject: 'approval.reject',
+  rejectModal: 'approval.reject-modal',
+  reasonBlock: 'reason',
+  reasonInput: 'reason-input',
+  metadataEvent: 'greenlight_approval',
+} as const;

@@ -1,0 +1,40 @@
+import type { ApprovalRecord } from '../core/approval.ts';
+import { mention, relative } from './format.ts';
+
+/** Plain-words answers shown only to the person who acted (ephemeral). */
+export const notices = {
+  alreadyDecided(record: ApprovalRecord, now: Date): string {
+    const outcome = record.outcome;
+    if (outcome && (outcome.kind === 'approved' || outcome.kind === 'rejected')) {
+      const by =
+        outcome.decision.actor.via === 'slack' ? mention(outcome.decision.actor.id) : outcome.decision.actor.name;
+      return `This was already ${outcome.kind} by ${by} ${relative(outcome.at, now)}. Nothing more to do.`;
+    }
+    if (outcome) return `${notices.ended(record)} Nothing more to do.`;
+    if (record.claim) {
+      const verb = record.claim.verdict === 'approve' ? 'approving' : 'rejecting';
+      const by = record.claim.actor.via === 'slack' ? mention(record.claim.actor.id) : record.claim.actor.name;
+      return `${by} is ${verb} this right now; the message will show the result.`;
+    }
+    return 'This approval is no longer open.';
+  },
+  ended(record: ApprovalRecord): string {
+    switch (record.outcome?.kind) {
+      case 'expired':
+        return 'CodePipeline no longer accepts a decision for this approval: it expired or was answered already.';
+      case 'decided-elsewhere':
+        return 'This approval was decided outside Slack (in the console or CLI).';
+      case 'gone':
+        return `The ${record.outcome.what} of this approval no longer exists.`;
+      default:
+        return 'This approval is no longer open.';
+    }
+  },
+  tryAgain:
+    'CodePipeline did not take the decision just now (it is busy or unreachable). Nothing was changed: please try again in a moment.',
+  unknownApproval:
+    'Greenlight does not know this approval. It may come from another installation. Nothing was changed.',
+  malformed: 'This button is not one Greenlight made, so it was ignored. Nothing was changed.',
+  failed:
+    'Something went wrong on our side and nothing was changed. Please try again; if it keeps failing, tell your Greenlight admins.',
+} as const;

@@ -1,0 +1,46 @@
+import type { ModalView } from '@slack/types';
+import { type ApprovalRecord, describe, REASON_LIMIT } from '../core/approval.ts';
+import { clip, escapeMrkdwn } from './format.ts';
+import { ids } from './ids.ts';
+
+/** What the modal remembers between opening and submission (Slack keeps it for us). */
+export interface RejectModalState {
+  approvalId: string;
+  channel?: string;
+}
+
+/** Asks why; Slack enforces the length, the app refuses a blank reason with an inline error. */
+export function rejectModal(record: ApprovalRecord, state: RejectModalState): ModalView {
+  return {
+    type: 'modal',
+    callback_id: ids.rejectModal,
+    private_metadata: JSON.stringify(state),
+    title: { type: 'plain_text', text: 'Reject change' },
+    submit: { type: 'plain_text', text: 'Reject' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: clip(
+            `Rejecting *${escapeMrkdwn(describe(record.request))}* stops this revision here. The pipeline records your reason.`,
+            3000,
+          ),
+        },
+      },
+      {
+        type: 'input',
+        block_id: ids.reasonBlock,
+        label: { type: 'plain_text', text: 'Why?' },
+        element: {
+          type: 'plain_text_input',
+          action_id: ids.reasonInput,
+          multiline: true,
+          max_length: REASON_LIMIT,
+          placeholder: { type: 'plain_text', text: 'e.g. checkout fails on QA with expired cards' },
+        },
+      },
+    ],
+  };
+}
