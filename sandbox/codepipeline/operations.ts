@@ -1,0 +1,294 @@
+import type {
+  ActionState,
+  CreatePipelineOutput,
+  GetPipelineExecutionOutput,
+  GetPipelineOutput,
+  GetPipelineStateOutput,
+  ListPipelineExecutionsOutput,
+  ListPipelinesOutput,
+  PipelineDeclaration,
+  PipelineExecution,
+  PipelineExecutionSummary,
+  PutApprovalResultOutput,
+  StageState,
+  StartPipelineExecutionOutput,
+} from '@aws-sdk/client-codepipeline';
+import { CodePipelineError, requireName, validationError } from './errors.ts';
+import type { ExecutionRecord, PipelineRecord, StageRecord } from './records.ts';
+import type { World } from './world.ts';
+
+export type Input = Record<string, unknown>;
+
+/** Who is calling, as CodePipeline would record it in `lastUpdatedBy`. */
+export interface CallContext {
+  readonly caller: string;
+}
+
+export type Operation = (input: Input, context: CallContext) => unknown;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SUMMARY_MAX = 512;
+
+/** The awsJson1_1 operations the emulator serves, keyed by the `X-Amz-Target` operation name. */
+export function operations(world: World, arn: (pipelineName: string) => string): Record<string, Operation> {
+  return {
+    ListPipelines: (input): ListPipelinesOutput => {
+      const maxResults = pageSize(input.maxResults, 1000);
+      const after = readPageToken(input.nextToken);
+      const all = world.pipelines();
+      const start = after === undefined ? 0 : all.findIndex((p) => p.name > after);
+      const page = start < 0 ? [] : all.slice(start, start + maxResults);
+      const last = page.at(-1);
+      const more = start >= 0 && start + maxResults < all.length;
+      return {
+        pipelines: page.map((p) => ({
+          name: p.name,
+          version: p.declaration.version,
+          pipelineType: p.declaration.pipelineType,
+          executionMode: p.declaration.executionMode,
+          created: p.created,
+          updated: p.updated,
+        })),
+        ...(more && last ? { nextToken: pageToken(last.name) } : {}),
+      };
+    },
+
+    GetPipeline: (input): GetPipelineOutput => {
+      const pipeline = world.pipeline(requireName(input.name, 'name'));
+      if (input.version !== undefined && input.version !== pipeline.declaration.version) {
+        throw new CodePipelineError(
+          'PipelineVersionNotFoundException',
+          `Pipeline version ${String(input.version)} not found`,
+        );
+      }
+      return {
+        pipeline: pipeline.declaration,
+        metadata: { pipelineArn: arn(pipeline.name), created: pipeline.created, updated: pipeline.updated },
+      };
+    },
+
+    GetPipelineState: (input): GetPipelineStateOutput => {
+      const pipeline = world.pipeline(requireName(input.name, 'name'));
+      return {
+        pipelineName: pipeline.name,
+        pipelineVersion: pipeline.declaration.version,
+        stageStates: pipeline.stages.map(stageState),
+        created: pipeline.created,
+        updated: pipeline.updated,
+      };
+    },
+
+    GetPipelineExecution: (input): GetPipelineExecutionOutput => {
+      const pipelineName = requireName(input.pipelineName, 'pipelineName');
+      const executionId = requireExecutionId(input.pipelineExecutionId);
+      const pipeline = world.pipeline(pipelineName);
+      return { pipelineExecution: pipelineExecution(pipeline, world.execution(pipelineName, executionId)) };
+    },
+
+    ListPipelineExecutions: (input): ListPipelineExecutionsOutput => {
+      const pipeline = world.pipeline(requireName(input.pipelineName, 'pipelineName'));
+      const maxResults = pageSize(input.maxResults, 100);
+      const before = readPageToken(input.nextToken);
+      const stageFilter = succeededInStage(input.filter);
+      const newestFirst = pipeline.executions
+        .filter((e) => before === undefined || e.seq < Number(before))
+        .filter((e) => stageFilter === undefined || e.succeededStages.has(stageFilter))
+        .reverse();
+      const page = newestFirst.slice(0, maxResults);
+      const last = page.at(-1);
+      return {
+        pipelineExecutionSummaries: page.map(executionSummary),
+        ...(newestFirst.length > maxResults && last ? { nextToken: pageToken(String(last.seq)) } : {}),
+      };
+    },
+
+    StartPipelineExecution: (input, { caller }): StartPipelineExecutionOutput => {
+      const name = requireName(input.name, 'name');
+      const clientRequestToken = optionalString(input.clientRequestToken, 'clientRequestToken');
+      const execution = world.startExecution(
+        name,
+        { revisionId: sourceRevisionOverride(input.sourceRevisions), clientRequestToken },
+        caller,
+      );
+      return { pipelineExecutionId: execution.id };
+    },
+
+    PutApprovalResult: (input, { caller }): PutApprovalResultOutput => {
+      const pipelineName = requireName(input.pipelineName, 'pipelineName');
+      const stageName = requireName(input.stageName, 'stageName');
+      const actionName = requireName(input.actionName, 'actionName');
+      const result = (input.result ?? {}) as Input;
+      const summary = result.summary;
+      if (typeof summary !== 'string')
+        throw validationError("Value null at 'result.summary' failed to satisfy constraint: Member must not be null");
+      if (summary.length > SUMMARY_MAX) {
+        throw validationError(
+          `1 validation error detected: Value at 'result.summary' failed to satisfy constraint: Member must have length less than or equal to ${SUMMARY_MAX}`,
+        );
+      }
+      const status = result.status;
+      if (status !== 'Approved' && status !== 'Rejected') {
+        throw validationError(
+          `1 validation error detected: Value '${String(status)}' at 'result.status' failed to satisfy constraint: Member must satisfy enum value set: [Approved, Rejected]`,
+        );
+      }
+      const token = input.token;
+      if (typeof token !== 'string' || !UUID.test(token)) {
+        throw validationError(
+          `1 validation error detected: Value '${String(token)}' at 'token' failed to satisfy constraint: Member must satisfy regular expression pattern: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
+        );
+      }
+      const approvedAt = world.putApprovalResult(
+        { pipelineName, stageName, actionName, token, status, summary },
+        caller,
+      );
+      return { approvedAt };
+    },
+
+    CreatePipeline: (input): CreatePipelineOutput => {
+      if (typeof input.pipeline !== 'object' || input.pipeline === null) throw validationError('pipeline is required');
+      const pipeline = world.createPipeline(input.pipeline as PipelineDeclaration);
+      return { pipeline, tags: Array.isArray(input.tags) ? input.tags : [] };
+    },
+  };
+}
+
+function stageState(stage: StageRecord): StageState {
+  const inbound = stage.inbound ? { pipelineExecutionId: stage.inbound.id, status: 'InProgress' as const } : undefined;
+  return {
+    stageName: stage.name,
+    ...(inbound ? { inboundExecution: inbound, inboundExecutions: [inbound] } : {}),
+    inboundTransitionState: { enabled: true },
+    actionStates: stage.actions.map((action) => actionState(stage, action.name as string)),
+    ...(stage.run
+      ? { latestExecution: { pipelineExecutionId: stage.run.execution.id, status: stage.run.status } }
+      : {}),
+  };
+}
+
+function actionState(stage: StageRecord, actionName: string): ActionState {
+  const run = stage.latestActionRuns.get(actionName);
+  if (!run) return { actionName };
+  return {
+    actionName,
+    ...(run.revision
+      ? {
+          currentRevision: {
+            revisionId: run.revision.revisionId,
+            revisionChangeId: run.revision.revisionId,
+            created: run.revision.created,
+          },
+        }
+      : {}),
+    latestExecution: {
+      actionExecutionId: run.actionExecutionId,
+      status: run.status,
+      ...(run.summary === undefined ? {} : { summary: run.summary }),
+      lastStatusChange: run.lastStatusChange,
+      // The token is shown only while the approval can still be answered.
+      ...(run.token !== undefined && run.status === 'InProgress' ? { token: run.token } : {}),
+      ...(run.lastUpdatedBy === undefined ? {} : { lastUpdatedBy: run.lastUpdatedBy }),
+      ...(run.errorDetails === undefined ? {} : { errorDetails: run.errorDetails }),
+    },
+  };
+}
+
+const artifactRevision = (execution: ExecutionRecord) => ({
+  name: 'SourceArtifact',
+  revisionId: execution.revision.revisionId,
+  revisionChangeIdentifier: execution.revision.revisionId,
+  ...(execution.revision.summary === undefined ? {} : { revisionSummary: execution.revision.summary }),
+  created: execution.revision.created,
+});
+
+function pipelineExecution(pipeline: PipelineRecord, execution: ExecutionRecord): PipelineExecution {
+  return {
+    pipelineName: pipeline.name,
+    pipelineVersion: pipeline.declaration.version,
+    pipelineExecutionId: execution.id,
+    status: execution.status,
+    ...(execution.statusSummary === undefined ? {} : { statusSummary: execution.statusSummary }),
+    artifactRevisions: [artifactRevision(execution)],
+    trigger: execution.trigger,
+    executionMode: 'SUPERSEDED',
+    executionType: 'STANDARD',
+  };
+}
+
+function executionSummary(execution: ExecutionRecord): PipelineExecutionSummary {
+  return {
+    pipelineExecutionId: execution.id,
+    status: execution.status,
+    ...(execution.statusSummary === undefined ? {} : { statusSummary: execution.statusSummary }),
+    startTime: execution.startTime,
+    lastUpdateTime: execution.lastUpdateTime,
+    sourceRevisions: [
+      {
+        actionName: 'Source',
+        revisionId: execution.revision.revisionId,
+        ...(execution.revision.summary === undefined ? {} : { revisionSummary: execution.revision.summary }),
+      },
+    ],
+    trigger: execution.trigger,
+    executionMode: 'SUPERSEDED',
+    executionType: 'STANDARD',
+  };
+}
+
+function pageSize(value: unknown, max: number): number {
+  if (value === undefined || value === null) return Math.min(100, max);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw validationError(
+      `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and ${max}`,
+    );
+  }
+  return value;
+}
+
+/** Page tokens are opaque to callers: the position after which the next page starts. */
+const pageToken = (position: string) => Buffer.from(JSON.stringify({ after: position })).toString('base64url');
+
+function readPageToken(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  try {
+    const { after } = JSON.parse(Buffer.from(String(value), 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof after === 'string') return after;
+  } catch {
+    // falls through to the service's error for a token it did not issue
+  }
+  throw new CodePipelineError('InvalidNextTokenException', 'The next token was specified in an invalid format');
+}
+
+function requireExecutionId(value: unknown): string {
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw validationError(
+      `1 validation error detected: Value '${String(value)}' at 'pipelineExecutionId' failed to satisfy constraint: Member must satisfy regular expression pattern: [0-9a-f-]{36}`,
+    );
+  }
+  return value;
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128) {
+    throw validationError(
+      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length between 1 and 128`,
+    );
+  }
+  return value;
+}
+
+function succeededInStage(filter: unknown): string | undefined {
+  if (typeof filter !== 'object' || filter === null) return undefined;
+  const stage = (filter as { succeededInStage?: { stageName?: unknown } }).succeededInStage?.stageName;
+  return stage === undefined ? undefined : requireName(stage, 'filter.succeededInStage.stageName');
+}
+
+/** The emulated pipelines have one source action, so at most one override applies. */
+function sourceRevisionOverride(value: unknown): string | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const [override] = value as Array<{ revisionValue?: unknown }>;
+  if (typeof override?.revisionValue !== 'string')
+    throw validationError('sourceRevisions[0].revisionValue is required');
+  return override.revisionValue;
+}

@@ -1,0 +1,442 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  ActionCategory,
+  ActionDeclaration,
+  ExecutionTrigger,
+  PipelineDeclaration,
+} from '@aws-sdk/client-codepipeline';
+import { CodePipelineError } from './errors.ts';
+import type { PendingApprovalFacts } from './notification.ts';
+import type {
+  ActionRun,
+  ApprovalAnswer,
+  ExecutionRecord,
+  PendingApproval,
+  PipelineRecord,
+  Revision,
+  StageRecord,
+  StageRun,
+} from './records.ts';
+import type { EmulatorClock, Log, WorkTracker } from './scheduler.ts';
+import {
+  categoryOf,
+  DEFAULT_APPROVAL_TIMEOUT_MINUTES,
+  isManualApproval,
+  normalizeDeclaration,
+  stageShape,
+} from './structure.ts';
+
+/** What the world needs from its host (index.ts): time, background work, delays, outbound notifications. */
+export interface WorldDeps {
+  readonly region: string;
+  readonly accountId: string;
+  readonly clock: EmulatorClock;
+  readonly work: WorkTracker;
+  readonly log: Log;
+  readonly actionDelayMs: (category: ActionCategory) => number;
+  readonly notifyApproval: (facts: PendingApprovalFacts) => void;
+  readonly changed: (pipelineName: string) => void;
+}
+
+/** Why a token is no longer pending: answered tokens get their own error (see putApprovalResult). */
+type TokenFate = 'pending' | 'answered' | 'expired' | 'abandoned';
+
+interface IssuedToken {
+  readonly pipelineName: string;
+  readonly stageName: string;
+  readonly actionName: string;
+  fate: TokenFate;
+}
+
+interface LiveApproval {
+  readonly pipeline: PipelineRecord;
+  readonly stage: StageRecord;
+  readonly actionName: string;
+  readonly run: ActionRun;
+}
+
+/**
+ * The pipelines and their executions, run with CodePipeline's SUPERSEDED semantics:
+ * one execution per stage; an execution that finishes a stage enters the next one if it is free or
+ * waits at its inbound transition, where a newer arrival supersedes it; a manual approval holds its
+ * stage until answered or expired; a failed action fails its stage and execution and frees the stage.
+ */
+export class World {
+  readonly #pipelines = new Map<string, PipelineRecord>();
+  readonly #executions = new Map<string, ExecutionRecord>();
+  readonly #tokens = new Map<string, IssuedToken>();
+  /** Keyed by token. */
+  readonly #pendingApprovals = new Map<string, LiveApproval>();
+  readonly #failuresToInject = new Map<string, number>();
+  #nextSeq = 1;
+
+  constructor(private readonly deps: WorldDeps) {}
+
+  createPipeline(input: PipelineDeclaration): PipelineDeclaration {
+    const declaration = normalizeDeclaration(input, this.deps.accountId);
+    const name = declaration.name as string;
+    if (this.#pipelines.has(name)) {
+      throw new CodePipelineError('PipelineNameInUseException', `Pipeline with name '${name}' already exists`);
+    }
+    const now = this.deps.clock.now();
+    const stages = (declaration.stages ?? []).map(
+      (stage, index): StageRecord => ({
+        ...stageShape(stage.name as string, stage.actions ?? []),
+        index,
+        latestActionRuns: new Map(),
+      }),
+    );
+    this.#pipelines.set(name, {
+      name,
+      declaration,
+      created: now,
+      updated: now,
+      stages,
+      executions: [],
+      executionsByRequestToken: new Map(),
+    });
+    this.deps.changed(name);
+    return declaration;
+  }
+
+  /** Every pipeline, by name. */
+  pipelines(): PipelineRecord[] {
+    return [...this.#pipelines.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  pipeline(name: string): PipelineRecord {
+    const pipeline = this.#pipelines.get(name);
+    if (!pipeline) {
+      const message = `Account '${this.deps.accountId}' does not have a pipeline with name '${name}'`;
+      throw new CodePipelineError('PipelineNotFoundException', message);
+    }
+    return pipeline;
+  }
+
+  execution(pipelineName: string, executionId: string): ExecutionRecord {
+    const pipeline = this.pipeline(pipelineName);
+    const execution = this.#executions.get(executionId);
+    if (!execution || execution.pipelineName !== pipeline.name) {
+      throw new CodePipelineError(
+        'PipelineExecutionNotFoundException',
+        `Pipeline execution with id '${executionId}' does not exist in pipeline with name '${pipelineName}'`,
+      );
+    }
+    return execution;
+  }
+
+  /** A source change: starts an execution carrying `revision`, as a webhook-triggered run would. */
+  commit(pipelineName: string, revision: { revisionId: string; summary?: string | undefined }): ExecutionRecord {
+    const pipeline = this.pipeline(pipelineName);
+    const sourceRevision = { ...revision, created: this.deps.clock.now() };
+    pipeline.lastRevision = sourceRevision;
+    return this.#start(pipeline, sourceRevision, { triggerType: 'Webhook', triggerDetail: 'emulator commit' });
+  }
+
+  /**
+   * StartPipelineExecution: re-runs the latest source revision (or the one given), like the real
+   * service re-fetching the head of the branch. A repeated client request token returns the same run.
+   */
+  startExecution(
+    pipelineName: string,
+    request: { revisionId?: string | undefined; clientRequestToken?: string | undefined },
+    caller: string,
+  ): ExecutionRecord {
+    const pipeline = this.pipeline(pipelineName);
+    const token = request.clientRequestToken;
+    const earlier = token === undefined ? undefined : pipeline.executionsByRequestToken.get(token);
+    if (earlier) return earlier;
+    const now = this.deps.clock.now();
+    const revision: Revision =
+      request.revisionId !== undefined
+        ? { revisionId: request.revisionId, created: now }
+        : (pipeline.lastRevision ?? {
+            revisionId: randomBytes(20).toString('hex'),
+            summary: 'Emulated source change',
+            created: now,
+          });
+    pipeline.lastRevision = revision;
+    const execution = this.#start(pipeline, revision, { triggerType: 'StartPipelineExecution', triggerDetail: caller });
+    if (token !== undefined) pipeline.executionsByRequestToken.set(token, execution);
+    return execution;
+  }
+
+  /**
+   * Answers a pending manual approval. Rule for the two "too late" errors (CodePipeline documents
+   * both loosely): a token that was answered (approved or rejected) gives
+   * ApprovalAlreadyCompletedException; any other token that is not the action's pending one —
+   * unknown, expired, abandoned, or for another action — gives InvalidApprovalTokenException.
+   */
+  putApprovalResult(answer: ApprovalAnswer, caller: string): Date {
+    const pipeline = this.pipeline(answer.pipelineName);
+    const stage = pipeline.stages.find((s) => s.name === answer.stageName);
+    if (!stage) {
+      throw new CodePipelineError(
+        'StageNotFoundException',
+        `Stage '${answer.stageName}' not found in pipeline '${answer.pipelineName}'`,
+      );
+    }
+    if (!stage.actions.some((a) => a.name === answer.actionName)) {
+      throw new CodePipelineError(
+        'ActionNotFoundException',
+        `Action '${answer.actionName}' not found in stage '${answer.stageName}'`,
+      );
+    }
+    const live = this.#pendingApprovals.get(answer.token);
+    if (!live || live.stage !== stage || live.actionName !== answer.actionName) {
+      const issued = this.#tokens.get(answer.token);
+      const sameAction =
+        issued?.pipelineName === pipeline.name &&
+        issued.stageName === stage.name &&
+        issued.actionName === answer.actionName;
+      if (sameAction && issued.fate === 'answered') {
+        throw new CodePipelineError(
+          'ApprovalAlreadyCompletedException',
+          'The approval action has already been approved or rejected',
+        );
+      }
+      throw new CodePipelineError(
+        'InvalidApprovalTokenException',
+        `The token '${answer.token}' is not valid for this approval request`,
+      );
+    }
+    const now = this.deps.clock.now();
+    this.#closeApproval(live, 'answered');
+    live.run.status = answer.status === 'Approved' ? 'Succeeded' : 'Failed';
+    live.run.summary = answer.summary;
+    live.run.lastUpdatedBy = caller;
+    live.run.lastStatusChange = now;
+    this.#actionFinished(pipeline, stage);
+    this.deps.changed(pipeline.name);
+    return now;
+  }
+
+  /** Makes the next `times` runs of a (non-approval) action fail. */
+  failNext(pipelineName: string, stageName: string, actionName: string, times = 1): void {
+    const stage = this.pipeline(pipelineName).stages.find((s) => s.name === stageName);
+    const action = stage?.actions.find((a) => a.name === actionName);
+    if (!action) throw new Error(`No action ${pipelineName}/${stageName}/${actionName}`);
+    if (isManualApproval(action)) throw new Error('A manual approval fails by being rejected: use PutApprovalResult');
+    const key = actionKey(pipelineName, stageName, actionName);
+    this.#failuresToInject.set(key, (this.#failuresToInject.get(key) ?? 0) + times);
+  }
+
+  pendingApprovals(): PendingApproval[] {
+    return [...this.#pendingApprovals.entries()].map(([token, live]) => ({
+      pipelineName: live.pipeline.name,
+      stageName: live.stage.name,
+      actionName: live.actionName,
+      token,
+      revisionId: this.#executions.get(live.run.executionId)?.revision.revisionId ?? '',
+      pipelineExecutionId: live.run.executionId,
+      expiresAt: live.run.expiresAt ?? this.deps.clock.now(),
+    }));
+  }
+
+  /** Fails approvals whose timeout has passed on the emulator clock. */
+  expireApprovals(): void {
+    const now = this.deps.clock.now();
+    for (const live of [...this.#pendingApprovals.values()]) {
+      if (!live.run.expiresAt || live.run.expiresAt.getTime() > now.getTime()) continue;
+      this.#closeApproval(live, 'expired');
+      live.run.status = 'Failed';
+      live.run.lastStatusChange = now;
+      live.run.errorDetails = {
+        code: 'JobFailed',
+        message: 'The approval request expired before it was approved or rejected',
+      };
+      this.#actionFinished(live.pipeline, live.stage);
+      this.deps.changed(live.pipeline.name);
+    }
+  }
+
+  #start(pipeline: PipelineRecord, revision: Revision, trigger: ExecutionTrigger): ExecutionRecord {
+    const now = this.deps.clock.now();
+    const execution: ExecutionRecord = {
+      id: randomUUID(),
+      seq: this.#nextSeq++,
+      pipelineName: pipeline.name,
+      revision,
+      trigger,
+      startTime: now,
+      status: 'InProgress',
+      lastUpdateTime: now,
+      succeededStages: new Set(),
+    };
+    pipeline.executions.push(execution);
+    this.#executions.set(execution.id, execution);
+    this.#arrive(pipeline, execution, 0);
+    this.deps.changed(pipeline.name);
+    return execution;
+  }
+
+  /** An execution reaches a stage's inbound transition: it enters, or waits and maybe supersedes. */
+  #arrive(pipeline: PipelineRecord, execution: ExecutionRecord, stageIndex: number): void {
+    const stage = pipeline.stages[stageIndex];
+    if (!stage) return;
+    if (stage.run?.status !== 'InProgress') {
+      this.#enter(pipeline, stage, execution);
+      return;
+    }
+    const waiting = stage.inbound;
+    if (!waiting) {
+      stage.inbound = execution;
+      return;
+    }
+    const [older, newer] = waiting.seq < execution.seq ? [waiting, execution] : [execution, waiting];
+    stage.inbound = newer;
+    stage.lastSuperseded = older;
+    older.status = 'Superseded';
+    older.statusSummary = `Superseded by ${newer.id} at the transition into ${stage.name}`;
+    older.lastUpdateTime = this.deps.clock.now();
+  }
+
+  #enter(pipeline: PipelineRecord, stage: StageRecord, execution: ExecutionRecord): void {
+    stage.run = { execution, status: 'InProgress', group: 0 };
+    execution.lastUpdateTime = this.deps.clock.now();
+    this.#startGroup(pipeline, stage, 0);
+  }
+
+  #startGroup(pipeline: PipelineRecord, stage: StageRecord, group: number): void {
+    const run = stage.run;
+    if (!run) return;
+    run.group = group;
+    for (const action of stage.groups[group] ?? []) this.#startAction(pipeline, stage, run, action);
+  }
+
+  #startAction(pipeline: PipelineRecord, stage: StageRecord, stageRun: StageRun, action: ActionDeclaration): void {
+    const actionName = action.name as string;
+    const run: ActionRun = {
+      actionExecutionId: randomUUID(),
+      executionId: stageRun.execution.id,
+      status: 'InProgress',
+      lastStatusChange: this.deps.clock.now(),
+    };
+    stage.latestActionRuns.set(actionName, run);
+    if (isManualApproval(action)) {
+      this.#openApproval(pipeline, stage, action, run);
+      return;
+    }
+    this.deps.work.later(this.deps.actionDelayMs(categoryOf(action)), () => {
+      // The run may have been abandoned (its stage failed) while this step waited.
+      if (run.status !== 'InProgress' || stage.run !== stageRun) return;
+      this.#completeAction(pipeline, stage, action, run);
+      this.#actionFinished(pipeline, stage);
+      this.deps.changed(pipeline.name);
+    });
+  }
+
+  #completeAction(pipeline: PipelineRecord, stage: StageRecord, action: ActionDeclaration, run: ActionRun): void {
+    const key = actionKey(pipeline.name, stage.name, action.name as string);
+    const failures = this.#failuresToInject.get(key) ?? 0;
+    run.lastStatusChange = this.deps.clock.now();
+    if (failures > 0) {
+      this.#failuresToInject.set(key, failures - 1);
+      run.status = 'Failed';
+      run.errorDetails = { code: 'JobFailed', message: `Injected failure of ${action.name}` };
+      return;
+    }
+    run.status = 'Succeeded';
+    if (categoryOf(action) === 'Source') {
+      const revision = stage.run?.execution.revision;
+      if (revision) {
+        run.revision = revision;
+        if (revision.summary !== undefined) run.summary = revision.summary;
+      }
+    }
+  }
+
+  #openApproval(pipeline: PipelineRecord, stage: StageRecord, action: ActionDeclaration, run: ActionRun): void {
+    const token = randomUUID();
+    const timeoutMinutes = action.timeoutInMinutes ?? DEFAULT_APPROVAL_TIMEOUT_MINUTES;
+    const expiresAt = new Date(run.lastStatusChange.getTime() + timeoutMinutes * 60_000);
+    const actionName = action.name as string;
+    run.token = token;
+    run.expiresAt = expiresAt;
+    this.#tokens.set(token, { pipelineName: pipeline.name, stageName: stage.name, actionName, fate: 'pending' });
+    this.#pendingApprovals.set(token, { pipeline, stage, actionName, run });
+    const topicArn = action.configuration?.NotificationArn;
+    // Like CodePipeline, publish only when the action names a topic.
+    if (topicArn === undefined) return;
+    this.deps.notifyApproval({
+      region: this.deps.region,
+      accountId: this.deps.accountId,
+      topicArn,
+      pipelineName: pipeline.name,
+      stageName: stage.name,
+      actionName,
+      token,
+      expiresAt,
+      externalEntityLink: action.configuration?.ExternalEntityLink,
+      customData: action.configuration?.CustomData,
+    });
+  }
+
+  #closeApproval(live: LiveApproval, fate: TokenFate): void {
+    const token = live.run.token;
+    if (token === undefined) return;
+    this.#pendingApprovals.delete(token);
+    const issued = this.#tokens.get(token);
+    if (issued) issued.fate = fate;
+  }
+
+  /** After any action of the running group ends: fail the stage, start the next group, or finish. */
+  #actionFinished(pipeline: PipelineRecord, stage: StageRecord): void {
+    const stageRun = stage.run;
+    if (stageRun?.status !== 'InProgress') return;
+    const runs = (stage.groups[stageRun.group] ?? []).map((a) => stage.latestActionRuns.get(a.name as string));
+    if (runs.some((run) => run?.status === 'Failed')) {
+      this.#abandon(pipeline, runs);
+      this.#finishStage(pipeline, stage, 'Failed');
+    } else if (runs.some((run) => run?.status === 'InProgress')) {
+      return;
+    } else if (stageRun.group + 1 < stage.groups.length) {
+      this.#startGroup(pipeline, stage, stageRun.group + 1);
+    } else {
+      this.#finishStage(pipeline, stage, 'Succeeded');
+    }
+  }
+
+  /**
+   * Simplification: when one action of a parallel group fails, the others still running are
+   * abandoned at once rather than waited for (a pending approval's token becomes invalid).
+   */
+  #abandon(pipeline: PipelineRecord, runs: readonly (ActionRun | undefined)[]): void {
+    const now = this.deps.clock.now();
+    for (const run of runs) {
+      if (run?.status !== 'InProgress') continue;
+      if (run.token !== undefined) {
+        const live = this.#pendingApprovals.get(run.token);
+        if (live) this.#closeApproval(live, 'abandoned');
+      }
+      run.status = 'Abandoned';
+      run.lastStatusChange = now;
+    }
+    this.deps.changed(pipeline.name);
+  }
+
+  #finishStage(pipeline: PipelineRecord, stage: StageRecord, status: 'Succeeded' | 'Failed'): void {
+    const stageRun = stage.run;
+    if (!stageRun) return;
+    const execution = stageRun.execution;
+    stageRun.status = status;
+    execution.lastUpdateTime = this.deps.clock.now();
+    if (status === 'Succeeded') execution.succeededStages.add(stage.name);
+    if (status === 'Failed') {
+      execution.status = 'Failed';
+      execution.statusSummary = `Stage ${stage.name} failed`;
+    } else if (stage.index === pipeline.stages.length - 1) {
+      execution.status = 'Succeeded';
+    } else {
+      this.#arrive(pipeline, execution, stage.index + 1);
+    }
+    const waiting = stage.inbound;
+    if (waiting) {
+      stage.inbound = undefined;
+      this.#enter(pipeline, stage, waiting);
+    }
+  }
+}
+
+const actionKey = (pipelineName: string, stageName: string, actionName: string) =>
+  `${pipelineName}/${stageName}/${actionName}`;

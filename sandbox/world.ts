@@ -1,0 +1,117 @@
+import type { SNSEvent } from 'aws-lambda';
+import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
+import { type CodePipelineEmulator, type CodePipelineEmulatorOptions, startCodePipelineEmulator } from './codepipeline/index.ts';
+import { type FunctionUrlServer, serveFunctionUrl } from './app/function-url-server.ts';
+import { type SlackSimulator, type SlackSimulatorOptions, startSlackSimulator } from './slack/index.ts';
+
+/** The channels of the simulated workspace that Greenlight uses. */
+export const SANDBOX_CHANNELS = { approvals: 'C0APPROVALS', releases: 'C0RELEASES', digest: 'C0DIGEST' } as const;
+
+const SANDBOX_SECRETS = { botToken: 'xoxb-sandbox-bot-token', signingSecret: 'sandbox-signing-secret' } as const;
+
+export interface WorldOptions {
+  /** Keep DynamoDB data in this folder between runs (default: in memory). */
+  dataDir?: string;
+  /** Port of the Slack-facing Function URL adapter (0: any). */
+  appPort?: number;
+  emulator?: Omit<CodePipelineEmulatorOptions, 'onApprovalNotification'>;
+  slack?: Pick<SlackSimulatorOptions, 'rateLimit' | 'clock' | 'port'>;
+  /** Extra environment for the handlers (PRODUCTS, DIGEST_CHANNEL, …). */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface World {
+  emulator: CodePipelineEmulator;
+  slack: SlackSimulator;
+  /** Where Slack sends interactions (the Lambda Function URL, locally). */
+  appUrl: string;
+  handlers: Handlers;
+  /** Waits until the pipelines and the handlers they triggered are quiet. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Handlers = {
+  approvalNotification: typeof import('../handlers/approval-notification.ts').handler;
+  slackEvents: typeof import('../handlers/slack-events.ts').handler;
+};
+
+/**
+ * Greenlight's whole world on loopback, wired exactly as in AWS: the CodePipeline emulator publishes
+ * approval notifications to the real SNS handler; the Slack simulator sends signed requests over
+ * HTTP to the real Function URL handler; the app calls both through the real SDKs.
+ *
+ * Handlers read their configuration from the environment, so a process holds one world.
+ */
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const log = options.log ?? (() => {});
+  const closers: Array<() => Promise<void>> = [];
+  let handlers: Handlers | undefined;
+
+  // Lambda retries a failed asynchronous (SNS) invocation twice; so does the sandbox.
+  const deliverNotification = async (event: SNSEvent) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!handlers) throw new Error('Greenlight is still starting');
+        return await handlers.approvalNotification(event);
+      } catch (error) {
+        if (attempt === 3) throw error;
+        log(`approval notification failed (attempt ${attempt}); retrying: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  };
+  const emulator = await startCodePipelineEmulator({ ...options.emulator, onApprovalNotification: deliverNotification });
+  closers.push(() => emulator.close());
+
+  let app: FunctionUrlServer | undefined;
+  const slack = await startSlackSimulator({
+    ...options.slack,
+    ...SANDBOX_SECRETS,
+    deliver: async (request) => {
+      if (!app) throw new Error('Greenlight is still starting');
+      const response = await fetch(`${app.url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+      return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+    },
+  });
+  closers.push(() => slack.close());
+
+  const env: Record<string, string> = {
+    SLACK_BOT_TOKEN: SANDBOX_SECRETS.botToken,
+    SLACK_SIGNING_SECRET: SANDBOX_SECRETS.signingSecret,
+    SLACK_API_URL: slack.apiUrl,
+    APPROVALS_CHANNEL: SANDBOX_CHANNELS.approvals,
+    DIGEST_CHANNEL: SANDBOX_CHANNELS.digest,
+    AWS_REGION: emulator.region,
+    AWS_ENDPOINT_URL_CODEPIPELINE: emulator.url,
+    // The emulator and dynalite take any credentials; these keep the SDK from looking for real ones.
+    AWS_ACCESS_KEY_ID: 'sandbox',
+    AWS_SECRET_ACCESS_KEY: 'sandbox',
+    ...options.env,
+  };
+  if (options.dataDir) {
+    const dynamo = await startEmbeddedDynamo({ dataDir: options.dataDir });
+    closers.push(() => dynamo.close());
+    Object.assign(env, { APPROVALS_TABLE: dynamo.tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint });
+  }
+  Object.assign(process.env, env);
+
+  handlers = {
+    approvalNotification: (await import('../handlers/approval-notification.ts')).handler,
+    slackEvents: (await import('../handlers/slack-events.ts')).handler,
+  };
+  app = await serveFunctionUrl(handlers.slackEvents, options.appPort ?? 0);
+  closers.push(() => app?.close() ?? Promise.resolve());
+
+  return {
+    emulator,
+    slack,
+    appUrl: `${app.url}/slack/events`,
+    handlers,
+    settle: () => emulator.settle(),
+    close: async () => {
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
