@@ -1,5 +1,6 @@
 import type { ApprovalId, ApprovalRecord, ApprovalRequest, Decision, MessageRef, Outcome } from './approval.ts';
 import type { AuditEvent } from './audit.ts';
+import type { ExecutionSummary, PipelineSnapshot } from './pipeline.ts';
 
 /**
  * Pending approvals and their audit trail. Every state change is a single-item conditional write,
@@ -51,3 +52,16 @@ export interface Log {
 export type Clock = () => Date;
 /** Unique ids for events and claims (random in production, counters in tests). */
 export type IdSource = () => string;
+
+/**
+ * Reading pipelines. Implementations bound their own concurrency and paginate fully; they throw
+ * the core's errors (PipelineGoneError, TransientError), never the SDK's.
+ */
+export interface PipelineReader {
+  /** Names of the pipelines whose name starts with `prefix`, sorted. */
+  listPipelines(prefix: string): Promise<string[]>;
+  /** GetPipelineState, with each stage's revision filled in. */
+  snapshot(pipelineName: string): Promise<PipelineSnapshot>;
+  /** Executions started at or after `since`, newest first. */
+  executionsSince(pipelineName: string, since: Date): Promise<ExecutionSummary[]>;
+}

@@ -1,0 +1,138 @@
+import {
+  type CodePipelineClient,
+  GetPipelineExecutionCommand,
+  GetPipelineStateCommand,
+  type ListPipelineExecutionsCommandOutput,
+  PipelineNotFoundException,
+  paginateListPipelineExecutions,
+  paginateListPipelines,
+  type StageExecution,
+} from '@aws-sdk/client-codepipeline';
+import { PipelineGoneError, TransientError } from '../core/errors.ts';
+import type {
+  ActionStatus,
+  ExecutionRef,
+  ExecutionStatus,
+  ExecutionSummary,
+  PipelineSnapshot,
+  Revision,
+} from '../core/pipeline.ts';
+import type { PipelineReader } from '../core/ports.ts';
+
+/**
+ * PipelineReader on CodePipeline. A stage's revision comes from its execution's artifact
+ * revisions, which never change, so they are cached per execution id: a board of N pipelines
+ * costs N GetPipelineState calls plus one GetPipelineExecution per execution not seen before.
+ */
+export class CodePipelineReader implements PipelineReader {
+  private readonly revisions = new Map<string, Revision | undefined>();
+
+  constructor(
+    private readonly client: CodePipelineClient,
+    private readonly cacheLimit = 5_000,
+  ) {}
+
+  async listPipelines(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const page of paginateListPipelines({ client: this.client, pageSize: 1000 }, {})) {
+        for (const pipeline of page.pipelines ?? []) if (pipeline.name?.startsWith(prefix)) names.push(pipeline.name);
+      }
+    } catch (error) {
+      throw new TransientError('Could not list pipelines', { cause: error });
+    }
+    return names.sort();
+  }
+
+  async snapshot(pipelineName: string): Promise<PipelineSnapshot> {
+    const state = await this.call(pipelineName, () =>
+      this.client.send(new GetPipelineStateCommand({ name: pipelineName })),
+    );
+    const stages = await Promise.all(
+      (state.stageStates ?? []).map(async (stage) => ({
+        name: stage.stageName ?? '',
+        ...(await this.ref('latest', pipelineName, stage.latestExecution)),
+        ...(await this.ref('inbound', pipelineName, stage.inboundExecution)),
+        actions: (stage.actionStates ?? []).map((action) => ({
+          name: action.actionName ?? '',
+          ...defined({
+            status: action.latestExecution?.status as ActionStatus | undefined,
+            lastChange: action.latestExecution?.lastStatusChange,
+            summary: action.latestExecution?.summary,
+            updatedBy: action.latestExecution?.lastUpdatedBy,
+            token: action.latestExecution?.status === 'InProgress' ? action.latestExecution.token : undefined,
+          }),
+        })),
+      })),
+    );
+    return { name: pipelineName, stages };
+  }
+
+  async executionsSince(pipelineName: string, since: Date): Promise<ExecutionSummary[]> {
+    const executions: ExecutionSummary[] = [];
+    const pages = paginateListPipelineExecutions({ client: this.client, pageSize: 100 }, { pipelineName });
+    await this.call(pipelineName, async () => {
+      for await (const page of pages as AsyncIterable<ListPipelineExecutionsCommandOutput>) {
+        for (const execution of page.pipelineExecutionSummaries ?? []) {
+          if (!execution.startTime || execution.startTime < since) return; // newest first: the rest is older
+          const source = execution.sourceRevisions?.[0];
+          executions.push({
+            executionId: execution.pipelineExecutionId ?? '',
+            status: execution.status as ExecutionStatus,
+            startTime: execution.startTime,
+            lastUpdateTime: execution.lastUpdateTime ?? execution.startTime,
+            ...(source?.revisionId
+              ? { revision: defined({ revisionId: source.revisionId, summary: source.revisionSummary }) }
+              : {}),
+          });
+        }
+      }
+    });
+    return executions;
+  }
+
+  private async ref(
+    key: 'latest' | 'inbound',
+    pipelineName: string,
+    execution: StageExecution | undefined,
+  ): Promise<Partial<Record<'latest' | 'inbound', ExecutionRef>>> {
+    if (!execution?.pipelineExecutionId) return {};
+    const revision = await this.revision(pipelineName, execution.pipelineExecutionId);
+    return {
+      [key]: {
+        executionId: execution.pipelineExecutionId,
+        status: execution.status as ExecutionStatus,
+        ...(revision ? { revision } : {}),
+      },
+    };
+  }
+
+  private async revision(pipelineName: string, executionId: string): Promise<Revision | undefined> {
+    if (this.revisions.has(executionId)) return this.revisions.get(executionId);
+    const { pipelineExecution } = await this.call(pipelineName, () =>
+      this.client.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId })),
+    );
+    const artifact = pipelineExecution?.artifactRevisions?.[0];
+    const revision = artifact?.revisionId
+      ? defined({ revisionId: artifact.revisionId, summary: artifact.revisionSummary })
+      : undefined;
+    if (this.revisions.size >= this.cacheLimit) this.revisions.delete(this.revisions.keys().next().value as string);
+    this.revisions.set(executionId, revision);
+    return revision;
+  }
+
+  private async call<T>(pipelineName: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (error instanceof PipelineNotFoundException)
+        throw new PipelineGoneError('pipeline', `No pipeline ${pipelineName}`, { cause: error });
+      throw new TransientError(`CodePipeline did not answer for ${pipelineName}`, { cause: error });
+    }
+  }
+}
+
+/** Drops undefined fields, so optional properties stay absent rather than undefined. */
+function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+}
