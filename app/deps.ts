@@ -7,12 +7,13 @@ import type { Logger as BoltLogger } from '@slack/bolt';
 import { LogLevel } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { CodePipelineGateway } from './adapters/codepipeline-gateway.ts';
+import { CodePipelineReader } from './adapters/codepipeline-reader.ts';
 import { DynamoApprovalStore } from './adapters/dynamo-approval-store.ts';
 import { localCredentials, sharedEmbeddedDynamo } from './adapters/embedded-dynamo.ts';
 import { powertoolsLog } from './adapters/powertools-log.ts';
 import { SlackApprovalNotifier } from './adapters/slack-approval-notifier.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
-import type { ApprovalStore, Clock, IdSource, Log, PipelineGateway } from './core/ports.ts';
+import type { ApprovalStore, Clock, IdSource, Log, PipelineGateway, PipelineReader } from './core/ports.ts';
 import type { ListenerDeps } from './listeners/context.ts';
 
 /**
@@ -28,6 +29,8 @@ export const TIMEOUTS = {
   dynamo: { connectionTimeout: 300, requestTimeout: 400, maxAttempts: 2 },
   codepipeline: { connectionTimeout: 300, requestTimeout: 700, maxAttempts: 2 },
   slack: { timeout: 1_500, retries: 1 },
+  /** Reading boards and executions is off the click path: patient, with the SDK's standard retries. */
+  reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
 } as const;
 
 export interface Deps extends ListenerDeps {
@@ -36,6 +39,7 @@ export interface Deps extends ListenerDeps {
   slack: WebClient;
   slackClientOptions: WebClientOptions;
   log: Log & { boltLogger: BoltLogger };
+  reader: PipelineReader;
 }
 
 export interface DepsOverrides {
@@ -44,6 +48,7 @@ export interface DepsOverrides {
   log?: Log;
   store?: ApprovalStore;
   pipelines?: PipelineGateway;
+  reader?: PipelineReader;
 }
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -64,6 +69,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
 
   const store = overrides.store ?? (await dynamoStore(config));
   const pipelines = overrides.pipelines ?? new CodePipelineGateway(codePipelineClients(config));
+  const reader = overrides.reader ?? new CodePipelineReader(readerClient(config));
   const notifier = new SlackApprovalNotifier(slack, () => config.approvalsChannel, clock);
 
   return {
@@ -77,6 +83,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     store,
     pipelines,
     notifier,
+    reader,
     displayName: displayNames(slack, log),
   };
 }
@@ -118,6 +125,15 @@ function codePipelineClients(config: Config): (region: string) => CodePipelineCl
     }
     return client;
   };
+}
+
+function readerClient(config: Config): CodePipelineClient {
+  const { reader } = TIMEOUTS;
+  return new CodePipelineClient({
+    ...region(config),
+    maxAttempts: reader.maxAttempts,
+    requestHandler: { connectionTimeout: reader.connectionTimeout, requestTimeout: reader.requestTimeout },
+  });
 }
 
 const region = (config: Config) => (config.region ? { region: config.region } : {});

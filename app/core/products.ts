@@ -47,7 +47,10 @@ export function resolveProduct(name: string, overrides: Record<string, ProductOv
  * Products known from configuration and from pipeline names (`shop-cart` → `shop`), sorted. A
  * configured prefix claims its pipelines, so they do not also appear under a guessed name.
  */
-export function discoverProducts(pipelineNames: readonly string[], overrides: Record<string, ProductOverride>): Product[] {
+export function discoverProducts(
+  pipelineNames: readonly string[],
+  overrides: Record<string, ProductOverride>,
+): Product[] {
   const configured = Object.keys(overrides).map((name) => resolveProduct(name, overrides));
   const guessed = new Set<string>();
   for (const pipeline of pipelineNames) {
