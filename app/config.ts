@@ -31,7 +31,7 @@ const productsSchema = z.record(
 
 export type ProductOverrides = z.infer<typeof productsSchema>;
 
-const httpUrl = z.url({ protocol: /^https?$/ });
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
 
 const envSchema = z.object({
   SLACK_BOT_TOKEN: z.string().min(1).optional(),
@@ -41,7 +41,10 @@ const envSchema = z.object({
     .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'a Secrets Manager secret ARN')
     .optional(),
   SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
-  APPROVALS_TABLE: z.string().min(3).max(255).optional(),
+  APPROVALS_TABLE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3–255 letters, digits, _ . -)')
+    .optional(),
   APPROVALS_CHANNEL: channelId,
   DIGEST_CHANNEL: channelId.optional(),
   PRODUCTS: z.string().optional(),
@@ -95,7 +98,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     throw new ConfigError(`Greenlight cannot start: ${missing.join(' and ')} required (or SLACK_SECRET_ARN).`);
   }
 
-  return Object.freeze({
+  return deepFreeze({
     slack,
     slackApiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
     ...(e.APPROVALS_TABLE ? { approvalsTable: e.APPROVALS_TABLE } : {}),
@@ -105,6 +108,15 @@ export function loadConfig(env: Env): Readonly<Config> {
     ...(e.RELEASE_QUEUE_URL ? { releaseQueueUrl: e.RELEASE_QUEUE_URL } : {}),
     ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
   });
+}
+
+/** Config is shared by every handler in the process: nothing may change it after start. */
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function parseProducts(raw: string | undefined): ProductOverrides {

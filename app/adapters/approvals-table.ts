@@ -8,7 +8,7 @@ import {
 /**
  * The approvals table, one table for everything (single-table design):
  * - `APPROVAL#<id>` / `APPROVAL`          the approval record
- * - `APPROVAL#<id>` / `EVENT#<at>#<id>`   its audit events, in time order
+ * - `APPROVAL#<id>` / `EVENT#<eventId>`  its audit events (one item per event id: appends are idempotent)
  * GSI `byDay`   (`dayPk` = `DAY#<yyyy-mm-dd>`, `daySk` = `<at>#<eventId>`): the audit trail per day
  * GSI `pending` (`pendingPk` = `OPEN`, `pendingSk` = `<receivedAt>#<id>`): open approvals, oldest first;
  *               sparse: an approval leaves it when it closes.

@@ -170,7 +170,8 @@ export class DynamoApprovalStore implements ApprovalStore {
             TableName: this.tableName,
             Item: {
               pk: event.approvalId === 'unknown' ? 'AUDIT#unattributed' : approvalKey(event.approvalId).pk,
-              sk: `EVENT#${at}#${event.eventId}`,
+              // Keyed by the event id alone: appending the same event twice (a repeated delivery) is a no-op.
+              sk: `EVENT#${event.eventId}`,
               [TABLE_KEYS.byDay.partition]: `DAY#${at.slice(0, 10)}`,
               [TABLE_KEYS.byDay.sort]: `${at}#${event.eventId}`,
               ...stripUndefined({ ...event, at }),
@@ -188,7 +189,7 @@ export class DynamoApprovalStore implements ApprovalStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
       ExpressionAttributeValues: { ':pk': approvalKey(id).pk, ':events': 'EVENT#' },
     });
-    return items.map(toEvent);
+    return items.map(toEvent).sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 
   async eventsForDay(day: string): Promise<AuditEvent[]> {

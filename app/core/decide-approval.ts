@@ -5,6 +5,7 @@ import {
   ApprovalExpiredError,
   ApprovalNotFoundError,
   DecidedElsewhereError,
+  InvalidInputError,
   PipelineGoneError,
   TransientError,
 } from './errors.ts';
@@ -102,9 +103,12 @@ export async function decideApproval(
         at: clock(),
         approval: approvalRef(record.request),
         result: 'failed',
-        detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        // The name only: AWS messages may echo request values.
+        detail: error instanceof Error ? error.name : 'unknown error',
       });
       log.warn('Decision could not be applied; claim released', { ...logContext(record), error });
+      // CodePipeline refusing the request itself will refuse it again: not a "try again".
+      if (error instanceof InvalidInputError) throw error;
       throw new TransientError('CodePipeline did not take the decision; nothing was changed', { cause: error });
     }
   }

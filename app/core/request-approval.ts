@@ -22,17 +22,17 @@ export type RequestResult = 'posted' | 'already-posted' | 'being-posted';
  */
 export async function requestApproval(deps: RequestDeps, request: ApprovalRequest): Promise<RequestResult> {
   const { store, notifier, clock, log } = deps;
-  const created = await store.saveRequest(request);
-  if (created === 'created') {
-    await store.append({
-      eventId: `${request.id}#requested`,
-      type: 'requested',
-      at: request.receivedAt,
-      approvalId: request.id,
-      approval: approvalRef(request),
-      detail: `expires ${request.expiresAt.toISOString()}`,
-    });
-  }
+  await store.saveRequest(request);
+  // Appended on every delivery under one event id, so a delivery that died between saving and
+  // appending is made good by its retry, and the trail still holds one `requested` event.
+  await store.append({
+    eventId: `${request.id}#requested`,
+    type: 'requested',
+    at: request.receivedAt,
+    approvalId: request.id,
+    approval: approvalRef(request),
+    detail: `expires ${request.expiresAt.toISOString()}`,
+  });
 
   const now = clock();
   if (!(await store.leasePost(request.id, new Date(now.getTime() + POST_LEASE_MS), now))) {

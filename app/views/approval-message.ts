@@ -52,7 +52,8 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
   }
   const links = [
     request.externalEntityLink ? link(request.externalEntityLink, 'What to review') : undefined,
-    link(request.reviewLink, 'Open in the AWS console'),
+    // Not the review link: it ends in the approval token, which never goes to Slack.
+    link(request.consoleLink, 'Open in the AWS console'),
   ].filter(Boolean);
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links.join('  ·  ') }] });
 

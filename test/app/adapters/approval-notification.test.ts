@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest';
+import {
+  approvalIdFor,
+  ingestApprovalNotifications,
+  parseApprovalNotification,
+  type SnsEvent,
+} from '../../../app/adapters/approval-notification.ts';
+import { POST_LEASE_MS } from '../../../app/core/request-approval.ts';
+import sample from '../../fixtures/codepipeline-approval-notification.json' with { type: 'json' };
+import approvalEvent from '../../fixtures/sns-approval-event.json' with { type: 'json' };
+import codeBuildEvent from '../../fixtures/sns-codebuild-state-change-event.json' with { type: 'json' };
+import helloEvent from '../../fixtures/sns-test-message-event.json' with { type: 'json' };
+import { FakeNotifier, fixedClock, memoryLog } from '../../support/fakes.ts';
+import { MemoryApprovalStore } from '../../support/memory-store.ts';
+
+const SAMPLE_TOKEN = '1a2b3c4d-573f-4ea7-a67e-0123456789ab';
+const receivedAt = new Date('2016-06-30T20:22:11Z');
+
+/** The docs sample with some of it changed: `edit` gets a deep copy to change. */
+function notification(
+  edit: (json: { region: string; consoleLink: string; approval: Record<string, unknown> }) => void,
+) {
+  const json = structuredClone(sample);
+  edit(json);
+  return JSON.stringify(json);
+}
+
+describe('parseApprovalNotification', () => {
+  it('reads the notification CodePipeline publishes (AWS docs sample)', () => {
+    // Act
+    const parsed = parseApprovalNotification(JSON.stringify(sample), receivedAt);
+    // Assess
+    expect(parsed).toEqual({
+      ok: true,
+      request: {
+        id: approvalIdFor(SAMPLE_TOKEN),
+        pipelineName: 'MyFirstPipeline',
+        stageName: 'MyApprovalStage',
+        actionName: 'MyApprovalAction',
+        region: 'us-east-2',
+        token: SAMPLE_TOKEN,
+        expiresAt: new Date('2016-07-07T20:22:00.000Z'),
+        consoleLink: 'https://console.aws.amazon.com/codepipeline/home?region=us-east-2#/view/MyFirstPipeline',
+        reviewLink: `https://console.aws.amazon.com/codepipeline/home?region=us-east-2#/view/MyFirstPipeline/MyApprovalStage/MyApprovalAction/approve/${SAMPLE_TOKEN}`,
+        externalEntityLink: 'http://example.com',
+        customData: 'Review the latest changes and approve or reject within seven days.',
+        receivedAt,
+      },
+    });
+  });
+
+  it('reads the message exactly as it arrives in an SNS event', () => {
+    // Act
+    const parsed = parseApprovalNotification(approvalEvent.Records[0]?.Sns.Message ?? '', receivedAt);
+    // Assess
+    expect(parsed.ok && parsed.request.token).toBe(SAMPLE_TOKEN);
+  });
+
+  it('keeps a real token (a lowercase UUID) as it is', () => {
+    // Prepare
+    const token = 'f47ac10b-58cc-4372-a567-0e02b2c3d479';
+    // Act
+    const parsed = parseApprovalNotification(
+      notification((json) => {
+        json.approval.token = token;
+      }),
+      receivedAt,
+    );
+    // Assess
+    expect(parsed.ok && parsed.request.token).toBe(token);
+    expect(parsed.ok && parsed.request.id).toBe(approvalIdFor(token));
+  });
+
+  it('reads the minute-precision expiry as that minute in UTC, and takes seconds should AWS add them', () => {
+    // Act
+    const minutes = parseApprovalNotification(
+      notification((json) => {
+        json.approval.expires = '2025-03-11T09:30Z';
+      }),
+      receivedAt,
+    );
+    const seconds = parseApprovalNotification(
+      notification((json) => {
+        json.approval.expires = '2025-03-11T09:30:15.250Z';
+      }),
+      receivedAt,
+    );
+    // Assess
+    expect(minutes.ok && minutes.request.expiresAt.toISOString()).toBe('2025-03-11T09:30:00.000Z');
+    expect(seconds.ok && seconds.request.expiresAt.toISOString()).toBe('2025-03-11T09:30:15.250Z');
+  });
+
+  it('reads an approval without the optional link and custom data', () => {
+    // Act
+    const parsed = parseApprovalNotification(
+      notification((json) => {
+        delete json.approval.externalEntityLink;
+        delete json.approval.customData;
+      }),
+      receivedAt,
+    );
+    // Assess
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.request).not.toHaveProperty('externalEntityLink');
+    expect(parsed.request).not.toHaveProperty('customData');
+    expect(parsed.request.pipelineName).toBe('MyFirstPipeline');
+  });
+
+  it.each([
+    ['a plain text message', () => 'Hello', 'not JSON'],
+    [
+      'a missing token',
+      () =>
+        notification((json) => {
+          delete json.approval.token;
+        }),
+      'approval.token',
+    ],
+    [
+      'a token too long to be one',
+      () =>
+        notification((json) => {
+          json.approval.token = `${SAMPLE_TOKEN}-`.repeat(6);
+        }),
+      'approval.token',
+    ],
+    [
+      'a pipeline name CodePipeline cannot have',
+      () =>
+        notification((json) => {
+          json.approval.pipelineName = 'My First Pipeline';
+        }),
+      'approval.pipelineName',
+    ],
+    [
+      'a console link that is no URL',
+      () =>
+        notification((json) => {
+          json.consoleLink = 'console.aws.amazon.com/codepipeline';
+        }),
+      'consoleLink',
+    ],
+    [
+      'a review link that is no URL',
+      () =>
+        notification((json) => {
+          json.approval.approvalReviewLink = `approve/${SAMPLE_TOKEN}`;
+        }),
+      'approval.approvalReviewLink',
+    ],
+    [
+      'an expiry that is no time',
+      () =>
+        notification((json) => {
+          json.approval.expires = 'in seven days';
+        }),
+      'approval.expires',
+    ],
+  ])('refuses %s, naming the field and not the token', (_what, message, field) => {
+    // Act
+    const parsed = parseApprovalNotification(message(), receivedAt);
+    // Assess
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.problem).toContain(field);
+    expect(parsed.problem).not.toContain(SAMPLE_TOKEN);
+  });
+
+  it('refuses an SNS message from another service (CodeBuild)', () => {
+    // Act
+    const parsed = parseApprovalNotification(codeBuildEvent.Records[0]?.Sns.Message ?? '', receivedAt);
+    // Assess
+    expect(parsed).toEqual({
+      ok: false,
+      problem: 'not a CodePipeline approval: bad or missing consoleLink, approval',
+    });
+  });
+});
+
+describe('approvalIdFor', () => {
+  it('gives a repeated notification the same id, and another approval another one', () => {
+    // Act
+    const first = approvalIdFor(SAMPLE_TOKEN);
+    const again = approvalIdFor(SAMPLE_TOKEN);
+    const other = approvalIdFor('f47ac10b-58cc-4372-a567-0e02b2c3d479');
+    // Assess
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+  });
+
+  it('does not reveal the token, and fits what approval buttons carry', () => {
+    // Act
+    const id = approvalIdFor(SAMPLE_TOKEN);
+    // Assess
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    for (const part of SAMPLE_TOKEN.split('-')) expect(id.toLowerCase()).not.toContain(part);
+  });
+});
+
+describe('ingestApprovalNotifications', () => {
+  function world() {
+    const store = new MemoryApprovalStore();
+    const notifier = new FakeNotifier();
+    const clock = fixedClock('2016-06-30T20:22:11Z');
+    const log = memoryLog();
+    return { store, notifier, clock, log, deps: { store, notifier, clock, log } };
+  }
+
+  /** One event holding the records of the given events, in order (SNS may batch; the handler must not care). */
+  const batch = (...events: SnsEvent[]): SnsEvent => ({ Records: events.flatMap((event) => event.Records) });
+
+  /** The approval event with another token: a second, different approval. */
+  const otherApproval = (token: string): SnsEvent => ({
+    Records: approvalEvent.Records.map((record) => ({
+      Sns: {
+        ...record.Sns,
+        MessageId: 'a1b2c3d4-0000-5000-8000-000000000002',
+        Message: notification((json) => {
+          json.approval.token = token;
+          json.approval.actionName = 'ApproveIntoProd';
+        }),
+      },
+    })),
+  });
+
+  it('posts the approval of an SNS delivery', async () => {
+    // Prepare
+    const { store, notifier, log, deps } = world();
+    // Act
+    await ingestApprovalNotifications(deps, approvalEvent);
+    // Assess
+    expect(notifier.announced).toHaveLength(1);
+    expect(notifier.announced[0]?.request).toMatchObject({
+      pipelineName: 'MyFirstPipeline',
+      stageName: 'MyApprovalStage',
+      receivedAt: new Date('2016-06-30T20:22:11Z'),
+    });
+    expect((await store.get(approvalIdFor(SAMPLE_TOKEN)))?.message).toBeDefined();
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        message: 'Approval notification handled',
+        context: expect.objectContaining({ messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e', result: 'posted' }),
+      }),
+    );
+    expect(log.lines.join('\n')).not.toContain(SAMPLE_TOKEN);
+  });
+
+  it('posts once when SNS delivers the same notification three times', async () => {
+    // Prepare
+    const { notifier, clock, log, deps } = world();
+    // Act
+    for (let i = 0; i < 3; i++) {
+      await ingestApprovalNotifications(deps, approvalEvent);
+      clock.advance(30_000);
+    }
+    // Assess
+    expect(notifier.announced).toHaveLength(1);
+    expect(log.lines.join('\n')).not.toContain(SAMPLE_TOKEN);
+  });
+
+  it('posts once when three deliveries of the same notification run at once', async () => {
+    // Prepare
+    const { notifier, log, deps } = world();
+    // Act
+    await Promise.all([1, 2, 3].map(() => ingestApprovalNotifications(deps, approvalEvent)));
+    // Assess
+    expect(notifier.announced).toHaveLength(1);
+    expect(log.lines.join('\n')).not.toContain(SAMPLE_TOKEN);
+  });
+
+  it('fails the delivery when Slack fails, and its retry posts exactly one message', async () => {
+    // Prepare
+    const { store, notifier, clock, log, deps } = world();
+    notifier.failAnnounce(1);
+    // Act
+    const first = ingestApprovalNotifications(deps, approvalEvent);
+    // Assess
+    await expect(first).rejects.toThrow('internal_error');
+    expect(await store.get(approvalIdFor(SAMPLE_TOKEN))).toMatchObject({ status: 'pending' });
+
+    // Act: Lambda retries the failed asynchronous invocation a minute later
+    clock.advance(POST_LEASE_MS + 1_000);
+    await ingestApprovalNotifications(deps, approvalEvent);
+    // Assess
+    expect(notifier.announced).toHaveLength(1);
+    expect(log.entries.filter((entry) => entry.level === 'error')).toEqual([
+      expect.objectContaining({
+        message: 'Could not handle an approval notification; it will be retried',
+        context: expect.objectContaining({ messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' }),
+      }),
+    ]);
+    expect(log.lines.join('\n')).not.toContain(SAMPLE_TOKEN);
+  });
+
+  it('skips messages that are not approvals, naming them by MessageId, and handles the approval beside them', async () => {
+    // Prepare
+    const { notifier, log, deps } = world();
+    // Act
+    await ingestApprovalNotifications(deps, batch(helloEvent, codeBuildEvent, approvalEvent));
+    // Assess
+    expect(notifier.announced).toHaveLength(1);
+    const skipped = log.entries.filter((entry) => entry.message.startsWith('Skipped an SNS message'));
+    expect(skipped.map((entry) => [entry.level, entry.context?.messageId, entry.context?.problem])).toEqual([
+      ['warn', 'c7d1e2f3-5a6b-5c8d-9e0f-1a2b3c4d5e6f', 'not JSON'],
+      [
+        'warn',
+        '0e3a5f9c-2b7d-5e41-8c6a-9f1b3d5e7a20',
+        'not a CodePipeline approval: bad or missing consoleLink, approval',
+      ],
+    ]);
+    expect(skipped[0]?.context?.subject).toBe('TestInvoke');
+  });
+
+  it('does not fail a delivery for a message that can never be an approval', async () => {
+    // Prepare
+    const { notifier, deps } = world();
+    // Act
+    const delivery = ingestApprovalNotifications(deps, batch(helloEvent, codeBuildEvent));
+    // Assess
+    await expect(delivery).resolves.toBeUndefined();
+    expect(notifier.announced).toEqual([]);
+  });
+
+  it('handles the other approvals first and then fails the delivery, so Lambda retries the one that failed', async () => {
+    // Prepare
+    const { notifier, log, deps } = world();
+    const secondToken = '9b2e7c3a-4d5f-4e6a-8b7c-0d1e2f3a4b5c';
+    notifier.failAnnounce(1);
+    // Act
+    const delivery = ingestApprovalNotifications(deps, batch(approvalEvent, helloEvent, otherApproval(secondToken)));
+    // Assess
+    await expect(delivery).rejects.toThrow('internal_error');
+    expect(notifier.announced.map((record) => record.request.actionName)).toEqual(['ApproveIntoProd']);
+    const lines = log.lines.join('\n');
+    expect(lines).not.toContain(SAMPLE_TOKEN);
+    expect(lines).not.toContain(secondToken);
+  });
+
+  it('reports every failed approval of a delivery when several fail', async () => {
+    // Prepare
+    const { notifier, deps } = world();
+    notifier.failAnnounce(2);
+    // Act
+    const delivery = ingestApprovalNotifications(
+      deps,
+      batch(approvalEvent, otherApproval('9b2e7c3a-4d5f-4e6a-8b7c-0d1e2f3a4b5c')),
+    );
+    // Assess
+    const error = await delivery.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AggregateError);
+    expect((error as AggregateError).errors).toHaveLength(2);
+  });
+});

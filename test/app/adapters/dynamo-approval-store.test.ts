@@ -1,0 +1,299 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApprovalsTable } from '../../../app/adapters/approvals-table.ts';
+import { DynamoApprovalStore } from '../../../app/adapters/dynamo-approval-store.ts';
+import { type EmbeddedDynamo, localCredentials, startEmbeddedDynamo } from '../../../app/adapters/embedded-dynamo.ts';
+import type { Decision, Outcome } from '../../../app/core/approval.ts';
+import type { AuditEvent } from '../../../app/core/audit.ts';
+import { AlreadyDecidedError, ApprovalNotFoundError } from '../../../app/core/errors.ts';
+import type { ApprovalStore } from '../../../app/core/ports.ts';
+import { approvalRequest, slackDecision } from '../../support/fakes.ts';
+import { MemoryApprovalStore } from '../../support/memory-store.ts';
+
+let dynamo: EmbeddedDynamo;
+let client: DynamoDBClient;
+let tables = 0;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'local', credentials: localCredentials });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await dynamo?.close();
+});
+
+type StoreFactory = (options?: { ownTable?: boolean }) => Promise<ApprovalStore>;
+
+/** A store on the embedded table, or on a table of its own for tests that read a whole index. */
+const dynamoStore: StoreFactory = async (options = {}) => {
+  const db = DynamoDBDocumentClient.from(client);
+  if (!options.ownTable) return new DynamoApprovalStore(db, dynamo.tableName);
+  const tableName = `approvals-test-${++tables}`;
+  await createApprovalsTable(client, tableName);
+  return new DynamoApprovalStore(db, tableName);
+};
+
+/** The in-memory fake the core's tests use must behave as the real store does: same cases, both stores. */
+const memoryStore: StoreFactory = async () => new MemoryApprovalStore();
+
+const t0 = new Date('2025-03-04T10:15:00.000Z');
+const later = (ms: number) => new Date(t0.getTime() + ms);
+const claimOf = (decision: Decision, claimId: string) => ({ ...decision, claimId });
+
+describe.each([
+  ['DynamoApprovalStore on dynalite', dynamoStore],
+  ['MemoryApprovalStore (the fake core tests use)', memoryStore],
+])('%s', (_name, store) => {
+  it('stores a request once and gives it back as it was', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    // Act
+    const first = await approvals.saveRequest(request);
+    const again = await approvals.saveRequest({ ...request, receivedAt: later(60_000) });
+    // Assess
+    expect([first, again]).toEqual(['created', 'exists']);
+    expect(await approvals.get(request.id)).toEqual({ request, status: 'pending' });
+  });
+
+  it('gives back a request without the optional link and custom data as it was', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest({ externalEntityLink: undefined, customData: undefined });
+    // Act
+    await approvals.saveRequest(request);
+    // Assess
+    const record = await approvals.get(request.id);
+    expect(record?.request).not.toHaveProperty('externalEntityLink');
+    expect(record?.request).not.toHaveProperty('customData');
+    expect(record?.request.expiresAt).toEqual(request.expiresAt);
+  });
+
+  it('knows nothing of an approval it never stored', async () => {
+    // Act
+    const record = await (await store()).get('AAAAAAAAAAAAAAAAAAAAAA');
+    // Assess
+    expect(record).toBeUndefined();
+  });
+
+  it('lets one delivery at a time post, until the message is out', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    // Act
+    const leases = await Promise.all([1, 2, 3, 4, 5].map(() => approvals.leasePost(request.id, later(60_000), t0)));
+    const whileHeld = await approvals.leasePost(request.id, later(120_000), later(30_000));
+    const afterExpiry = await approvals.leasePost(request.id, later(180_000), later(120_000));
+    await approvals.recordMessage(request.id, { channel: 'C0APPROVALS', ts: '1741083313.000100' });
+    const afterPosting = await approvals.leasePost(request.id, later(600_000), later(500_000));
+    // Assess
+    expect(leases.filter(Boolean)).toHaveLength(1);
+    expect(whileHeld).toBe(false);
+    expect(afterExpiry).toBe(true);
+    expect(afterPosting).toBe(false);
+    expect((await approvals.get(request.id))?.message).toEqual({ channel: 'C0APPROVALS', ts: '1741083313.000100' });
+  });
+
+  it('does not lease posting an approval it never stored', async () => {
+    // Act
+    const leased = await (await store()).leasePost('AAAAAAAAAAAAAAAAAAAAAA', later(60_000), t0);
+    // Assess
+    expect(leased).toBe(false);
+  });
+
+  it('gives the claim to exactly one of twenty simultaneous decisions and names it to the others', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    const claims = Array.from({ length: 20 }, (_, i) =>
+      claimOf(slackDecision('approve', t0, { id: `U0PERSON${i}` }), `claim-${i}`),
+    );
+    // Act
+    const answers = await Promise.allSettled(claims.map((claim) => approvals.claim(request.id, claim, later(-60_000))));
+    // Assess
+    const won = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value] : []));
+    const lost = answers.flatMap((answer) => (answer.status === 'rejected' ? [answer.reason as unknown] : []));
+    expect(won).toHaveLength(1);
+    expect(won[0]?.status).toBe('deciding');
+    expect(lost).toHaveLength(19);
+    for (const error of lost) {
+      expect(error).toBeInstanceOf(AlreadyDecidedError);
+      expect((error as AlreadyDecidedError).record.claim?.claimId).toBe(won[0]?.claim?.claimId);
+    }
+    expect((await approvals.get(request.id))?.claim).toEqual(won[0]?.claim);
+  });
+
+  it('refuses to claim an approval it never stored', async () => {
+    // Act
+    const claim = (await store()).claim(
+      'AAAAAAAAAAAAAAAAAAAAAA',
+      claimOf(slackDecision('approve', t0), 'claim-1'),
+      later(-60_000),
+    );
+    // Assess
+    await expect(claim).rejects.toBeInstanceOf(ApprovalNotFoundError);
+  });
+
+  it('lets a stale claim be taken over, and a live one not', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    await approvals.claim(
+      request.id,
+      claimOf(slackDecision('approve', t0, { id: 'U0ALICE' }), 'alice'),
+      later(-60_000),
+    );
+    // Act
+    const live = approvals.claim(
+      request.id,
+      claimOf(slackDecision('approve', later(30_000), { id: 'U0BOB' }), 'bob'),
+      later(30_000 - 60_000),
+    );
+    const stale = approvals.claim(
+      request.id,
+      claimOf(slackDecision('approve', later(61_000), { id: 'U0CAROL' }), 'carol'),
+      later(1_000),
+    );
+    // Assess
+    await expect(live).rejects.toBeInstanceOf(AlreadyDecidedError);
+    await expect(stale).resolves.toMatchObject({ status: 'deciding', claim: { claimId: 'carol' } });
+  });
+
+  it('gives a claim back only for its holder', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    await approvals.claim(request.id, claimOf(slackDecision('approve', t0), 'holder'), later(-60_000));
+    // Act
+    await approvals.releaseClaim(request.id, 'someone-else');
+    const afterStranger = await approvals.get(request.id);
+    await approvals.releaseClaim(request.id, 'holder');
+    const afterHolder = await approvals.get(request.id);
+    // Assess
+    expect(afterStranger).toMatchObject({ status: 'deciding', claim: { claimId: 'holder' } });
+    expect(afterHolder?.status).toBe('pending');
+    expect(afterHolder).not.toHaveProperty('claim');
+    await expect(
+      approvals.claim(request.id, claimOf(slackDecision('reject', later(1_000)), 'next'), later(-59_000)),
+    ).resolves.toMatchObject({ claim: { claimId: 'next' } });
+  });
+
+  it('keeps the first outcome and closes the approval', async () => {
+    // Prepare
+    const approvals = await store({ ownTable: true });
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    const decision = slackDecision('reject', t0, { id: 'U0BOB', reason: 'Checkout fails on QA' });
+    await approvals.claim(request.id, claimOf(decision, 'bob'), later(-60_000));
+    const first: Outcome = { kind: 'rejected', decision, at: later(800) };
+    const second: Outcome = { kind: 'expired', at: later(90_000) };
+    // Act
+    const closed = await approvals.recordOutcome(request.id, first);
+    const late = await approvals.recordOutcome(request.id, second);
+    // Assess
+    expect(closed).toEqual({ request, status: 'closed', outcome: first });
+    expect(late.outcome).toEqual(first);
+    expect(await approvals.listOpen()).toEqual([]);
+  });
+
+  it('lists open approvals, pending and being decided, oldest first', async () => {
+    // Prepare
+    const approvals = await store({ ownTable: true });
+    const oldest = approvalRequest({ receivedAt: new Date('2025-03-03T08:00:00Z') });
+    const middle = approvalRequest({ receivedAt: new Date('2025-03-03T12:00:00Z') });
+    const newest = approvalRequest({ receivedAt: new Date('2025-03-04T07:00:00Z') });
+    const closed = approvalRequest({ receivedAt: new Date('2025-03-02T08:00:00Z') });
+    for (const request of [newest, closed, oldest, middle]) await approvals.saveRequest(request);
+    await approvals.claim(middle.id, claimOf(slackDecision('approve', t0), 'c'), later(-60_000));
+    await approvals.recordOutcome(closed.id, { kind: 'decided-elsewhere', at: t0 });
+    // Act
+    const open = await approvals.listOpen();
+    // Assess
+    expect(open.map((record) => [record.request.id, record.status])).toEqual([
+      [oldest.id, 'pending'],
+      [middle.id, 'deciding'],
+      [newest.id, 'pending'],
+    ]);
+  });
+
+  it('keeps the audit trail of an approval in time order, whatever the order of writing', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    const event = (eventId: string, type: AuditEvent['type'], at: string): AuditEvent => ({
+      eventId,
+      type,
+      at: new Date(at),
+      approvalId: request.id,
+      approval: {
+        pipelineName: request.pipelineName,
+        stageName: request.stageName,
+        actionName: request.actionName,
+        region: request.region,
+      },
+    });
+    const outcome = {
+      ...event('e3', 'outcome', '2025-03-04T10:15:01Z'),
+      result: 'approved',
+      actor: { id: 'U0ALICE', name: 'Alice', teamId: 'T0ACME', via: 'slack' as const },
+      verdict: 'approve' as const,
+    };
+    // Act
+    await approvals.append(outcome);
+    await approvals.append(event('e1', 'requested', '2025-03-04T09:30:12Z'));
+    await approvals.append(event('e2', 'posted', '2025-03-04T09:30:13Z'));
+    // Assess
+    const events = await approvals.eventsForApproval(request.id);
+    expect(events.map((e) => e.eventId)).toEqual(['e1', 'e2', 'e3']);
+    expect(events[2]).toEqual(outcome);
+  });
+
+  it('appends an event once however often it is written', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    const posted: AuditEvent = {
+      eventId: `${request.id}#posted`,
+      type: 'posted',
+      at: t0,
+      approvalId: request.id,
+      detail: 'C0APPROVALS/1741083313.000100',
+    };
+    // Act
+    await Promise.all([approvals.append(posted), approvals.append(posted)]);
+    await approvals.append(posted);
+    // Assess
+    expect(await approvals.eventsForApproval(request.id)).toEqual([posted]);
+  });
+
+  it('reads one UTC day of the audit trail across approvals, in time order', async () => {
+    // Prepare
+    const approvals = await store({ ownTable: true });
+    const cart = approvalRequest();
+    const search = approvalRequest({ pipelineName: 'shop-search' });
+    const event = (eventId: string, approvalId: string, at: string): AuditEvent => ({
+      eventId,
+      type: 'decision-attempted',
+      at: new Date(at),
+      approvalId,
+    });
+    await approvals.append(event('late-on-4th', cart.id, '2025-03-04T23:59:59.999Z'));
+    await approvals.append(event('on-5th', search.id, '2025-03-05T00:00:00.000Z'));
+    await approvals.append(event('early-on-4th', search.id, '2025-03-04T00:00:00.000Z'));
+    await approvals.append(event('noon-on-4th', cart.id, '2025-03-04T12:00:00.000Z'));
+    await approvals.append({ ...event('tampered', 'unknown', '2025-03-04T13:00:00.000Z'), type: 'decision-refused' });
+    // Act
+    const fourth = await approvals.eventsForDay('2025-03-04');
+    const fifth = await approvals.eventsForDay('2025-03-05');
+    // Assess
+    expect(fourth.map((e) => e.eventId)).toEqual(['early-on-4th', 'noon-on-4th', 'tampered', 'late-on-4th']);
+    expect(fifth.map((e) => e.eventId)).toEqual(['on-5th']);
+  });
+});

@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest';
+import type { ApprovalRecord, Decision } from '../../../app/core/approval.ts';
+import { decideApproval, STALE_CLAIM_MS } from '../../../app/core/decide-approval.ts';
+import { AlreadyDecidedError, ApprovalNotFoundError, TransientError } from '../../../app/core/errors.ts';
+import { requestApproval } from '../../../app/core/request-approval.ts';
+import {
+  approvalRequest,
+  counterIds,
+  FakeNotifier,
+  FakePipelines,
+  fixedClock,
+  memoryLog,
+  slackDecision,
+} from '../../support/fakes.ts';
+import { MemoryApprovalStore } from '../../support/memory-store.ts';
+
+/** An approval waiting in Slack, as requestApproval leaves it. */
+async function waitingApproval() {
+  const store = new MemoryApprovalStore();
+  const pipelines = new FakePipelines();
+  const notifier = new FakeNotifier();
+  const clock = fixedClock('2025-03-04T09:30:13Z');
+  const log = memoryLog();
+  const deps = { store, pipelines, notifier, clock, ids: counterIds(), log };
+  const request = approvalRequest();
+  await requestApproval(deps, request);
+  clock.set('2025-03-04T10:15:00Z');
+  const click = (verdict: Decision['verdict'], who: Parameters<typeof slackDecision>[2] = {}) =>
+    slackDecision(verdict, clock(), who);
+  return { store, pipelines, notifier, clock, log, deps, request, click };
+}
+
+const types = async (store: MemoryApprovalStore, id: string) =>
+  (await store.eventsForApproval(id)).map((event) => `${event.type}${event.result ? `:${event.result}` : ''}`);
+
+/** Who the record says decided, or is deciding. */
+const decider = (record: ApprovalRecord) => record.outcome?.decision?.actor.id ?? record.claim?.actor.id;
+
+describe('decideApproval', () => {
+  it('approves in CodePipeline once, records who did it and shows the outcome', async () => {
+    // Prepare
+    const { store, pipelines, notifier, deps, request, click } = await waitingApproval();
+    const decision = click('approve', { id: 'U0ALICE', name: 'Alice' });
+    // Act
+    const record = await decideApproval(deps, request.id, decision);
+    // Assess
+    expect(pipelines.calls).toHaveLength(1);
+    expect(pipelines.calls[0]).toEqual({ request, decision, summary: 'Approved by Alice (U0ALICE) via Slack' });
+    expect(record.status).toBe('closed');
+    expect(record.outcome).toEqual({ kind: 'approved', decision, at: decision.at });
+    expect(record.claim).toBeUndefined();
+    expect(await store.listOpen()).toEqual([]);
+    expect(notifier.refreshed.at(-1)).toEqual(record);
+    expect(await types(store, request.id)).toEqual(['requested', 'posted', 'decision-attempted', 'outcome:approved']);
+    const attempted = (await store.eventsForApproval(request.id))[2];
+    expect(attempted).toMatchObject({
+      actor: decision.actor,
+      verdict: 'approve',
+      approval: { stageName: 'StagingDEV' },
+    });
+  });
+
+  it('rejects with the reason, which CodePipeline and the audit trail keep', async () => {
+    // Prepare
+    const { store, pipelines, deps, request, click } = await waitingApproval();
+    const decision = click('reject', { id: 'U0BOB', name: 'Bob', reason: 'Checkout fails on QA with expired cards' });
+    // Act
+    const record = await decideApproval(deps, request.id, decision);
+    // Assess
+    expect(pipelines.calls.map((call) => call.summary)).toEqual([
+      'Rejected by Bob (U0BOB) via Slack: Checkout fails on QA with expired cards',
+    ]);
+    expect(record.outcome).toMatchObject({ kind: 'rejected', decision: { reason: decision.reason } });
+    const outcome = (await store.eventsForApproval(request.id)).find((event) => event.type === 'outcome');
+    expect(outcome).toMatchObject({ result: 'rejected', verdict: 'reject', reason: decision.reason });
+  });
+
+  it('sends CodePipeline a summary within its 512 characters for the longest reason and a long name', async () => {
+    // Prepare
+    const { pipelines, deps, request, click } = await waitingApproval();
+    const decision = click('reject', {
+      id: 'U07QXRELEASE',
+      name: 'Maximiliane Alexandra von Hohenberg-Schwarzenfeld (Release Captain, Payments)',
+      reason: 'The card-expiry suite is red on QA; see the ticket. '.repeat(10).slice(0, 500),
+    });
+    // Act
+    await decideApproval(deps, request.id, decision);
+    // Assess
+    const summary = pipelines.calls[0]?.summary ?? '';
+    expect(summary).toHaveLength(512);
+    expect(summary.startsWith('Rejected by Maximiliane Alexandra von Hohenberg-Schwarzenfeld')).toBe(true);
+  });
+
+  it('lets the first of twenty simultaneous clicks decide and tells the others who did', async () => {
+    // Prepare
+    const { store, pipelines, deps, request, click } = await waitingApproval();
+    const clicks = Array.from({ length: 20 }, (_, i) => click('approve', { id: `U0PERSON${i}`, name: `Person ${i}` }));
+    // Act
+    const answers = await Promise.allSettled(clicks.map((decision) => decideApproval(deps, request.id, decision)));
+    // Assess
+    expect(pipelines.calls).toHaveLength(1);
+    const winners = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value] : []));
+    const refusals = answers.flatMap((answer) => (answer.status === 'rejected' ? [answer.reason as unknown] : []));
+    expect(winners).toHaveLength(1);
+    const winner = winners[0]?.outcome?.decision?.actor.id;
+    expect(winner).toBe(pipelines.calls[0]?.decision.actor.id);
+    expect(refusals).toHaveLength(19);
+    for (const refusal of refusals) {
+      expect(refusal).toBeInstanceOf(AlreadyDecidedError);
+      expect(decider((refusal as AlreadyDecidedError).record)).toBe(winner);
+    }
+    const trail = await types(store, request.id);
+    expect(trail.filter((type) => type === 'decision-refused:already-decided')).toHaveLength(19);
+    expect(trail.filter((type) => type === 'decision-attempted')).toHaveLength(1);
+    expect(trail.filter((type) => type.startsWith('outcome'))).toEqual(['outcome:approved']);
+  });
+
+  it('refuses a late click on a decided approval and redraws the message with the outcome', async () => {
+    // Prepare
+    const { store, pipelines, notifier, clock, deps, request, click } = await waitingApproval();
+    await decideApproval(deps, request.id, click('approve', { id: 'U0ALICE', name: 'Alice' }));
+    clock.advance(3_600_000);
+    const redrawn = notifier.refreshed.length;
+    // Act
+    const late = decideApproval(deps, request.id, click('reject', { id: 'U0BOB', name: 'Bob', reason: 'too late' }));
+    // Assess
+    const error = await late.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AlreadyDecidedError);
+    expect((error as AlreadyDecidedError).record.outcome).toMatchObject({
+      kind: 'approved',
+      decision: { actor: { id: 'U0ALICE' } },
+    });
+    expect(pipelines.calls).toHaveLength(1);
+    expect(notifier.refreshed.slice(redrawn)).toEqual([(error as AlreadyDecidedError).record]);
+    const refused = (await store.eventsForApproval(request.id)).at(-1);
+    expect(refused).toMatchObject({
+      type: 'decision-refused',
+      result: 'already-decided',
+      actor: { id: 'U0BOB' },
+      verdict: 'reject',
+      reason: 'too late',
+    });
+  });
+
+  it.each([
+    ['expired', 'expired', { kind: 'expired' }],
+    ['decided-elsewhere', 'decided elsewhere', { kind: 'decided-elsewhere' }],
+    [{ gone: 'stage' } as const, 'gone', { kind: 'gone', what: 'stage' }],
+  ] as const)('closes the approval as %s when CodePipeline says it is %s', async (trouble, _said, outcome) => {
+    // Prepare
+    const { store, pipelines, notifier, deps, request, click } = await waitingApproval();
+    pipelines.fail(trouble);
+    const decision = click('approve');
+    // Act
+    const record = await decideApproval(deps, request.id, decision);
+    // Assess
+    expect(record.status).toBe('closed');
+    expect(record.outcome).toEqual({ ...outcome, decision, at: decision.at });
+    expect(await store.listOpen()).toEqual([]);
+    expect(notifier.refreshed.at(-1)?.outcome?.kind).toBe(outcome.kind);
+    expect((await types(store, request.id)).at(-1)).toBe(`outcome:${outcome.kind}`);
+  });
+
+  it('gives the approval back when CodePipeline does not answer, so a later click succeeds', async () => {
+    // Prepare
+    const { store, pipelines, clock, log, deps, request, click } = await waitingApproval();
+    pipelines.fail('transient');
+    // Act
+    const first = await decideApproval(deps, request.id, click('approve', { id: 'U0ALICE' })).catch((e: unknown) => e);
+    // Assess
+    expect(first).toBeInstanceOf(TransientError);
+    expect((first as TransientError).cause).toBeInstanceOf(TransientError);
+    const released = await store.get(request.id);
+    expect(released?.status).toBe('pending');
+    expect(released?.claim).toBeUndefined();
+    expect((await store.eventsForApproval(request.id)).at(-1)).toMatchObject({
+      type: 'claim-released',
+      result: 'failed',
+      actor: { id: 'U0ALICE' },
+      detail: 'TransientError',
+    });
+    expect(log.entries.filter((entry) => entry.level === 'warn').map((entry) => entry.message)).toContain(
+      'Decision could not be applied; claim released',
+    );
+
+    // Act: the person tries again a moment later
+    clock.advance(5_000);
+    const second = await decideApproval(deps, request.id, click('approve', { id: 'U0ALICE' }));
+    // Assess
+    expect(second.outcome?.kind).toBe('approved');
+    expect(pipelines.calls).toHaveLength(2);
+    expect(log.lines.join('\n')).not.toContain(request.token);
+  });
+
+  it('lets a new click take over a claim whose holder died mid-decision', async () => {
+    // Prepare: a decision claimed the approval, then its Lambda was killed before CodePipeline answered
+    const { store, pipelines, clock, deps, request, click } = await waitingApproval();
+    const abandoned = { ...click('approve', { id: 'U0ALICE' }), claimId: 'claim-of-a-dead-lambda' };
+    await store.claim(request.id, abandoned, new Date(abandoned.at.getTime() - STALE_CLAIM_MS));
+    clock.advance(STALE_CLAIM_MS + 1_000);
+    // Act
+    const record = await decideApproval(deps, request.id, click('approve', { id: 'U0BOB', name: 'Bob' }));
+    // Assess
+    expect(record.outcome).toMatchObject({ kind: 'approved', decision: { actor: { id: 'U0BOB' } } });
+    expect(pipelines.calls.map((call) => call.summary)).toEqual(['Approved by Bob (U0BOB) via Slack']);
+  });
+
+  it('does not take over a claim that is still being applied', async () => {
+    // Prepare
+    const { store, pipelines, clock, deps, request, click } = await waitingApproval();
+    const live = { ...click('approve', { id: 'U0ALICE' }), claimId: 'claim-in-flight' };
+    await store.claim(request.id, live, new Date(live.at.getTime() - STALE_CLAIM_MS));
+    clock.advance(2_000);
+    // Act
+    const answer = decideApproval(deps, request.id, click('reject', { id: 'U0BOB', reason: 'no' }));
+    // Assess
+    await expect(answer).rejects.toBeInstanceOf(AlreadyDecidedError);
+    expect(pipelines.calls).toEqual([]);
+    expect((await store.get(request.id))?.claim?.claimId).toBe('claim-in-flight');
+  });
+
+  it('refuses an approval it does not know, audits the attempt and leaves CodePipeline alone', async () => {
+    // Prepare
+    const { store, pipelines, deps, click } = await waitingApproval();
+    const forged = 'AAAAAAAAAAAAAAAAAAAAAA';
+    // Act
+    const answer = decideApproval(deps, forged, click('approve', { id: 'U0MALLORY' }));
+    // Assess
+    await expect(answer).rejects.toBeInstanceOf(ApprovalNotFoundError);
+    expect(pipelines.calls).toEqual([]);
+    expect(await store.eventsForApproval(forged)).toEqual([
+      expect.objectContaining({
+        type: 'decision-refused',
+        result: 'unknown-approval',
+        approvalId: forged,
+        actor: expect.objectContaining({ id: 'U0MALLORY' }),
+      }),
+    ]);
+  });
+
+  it('keeps the decision when the message cannot be redrawn', async () => {
+    // Prepare
+    const { store, pipelines, notifier, log, deps, request, click } = await waitingApproval();
+    notifier.failRefresh(1);
+    // Act
+    const record = await decideApproval(deps, request.id, click('approve'));
+    // Assess
+    expect(record.outcome?.kind).toBe('approved');
+    expect(pipelines.calls).toHaveLength(1);
+    expect((await store.get(request.id))?.status).toBe('closed');
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'Could not refresh the approval message' }),
+    );
+  });
+
+  it('names the release a decision belongs to in the audit trail', async () => {
+    // Prepare
+    const { store, deps, request, clock } = await waitingApproval();
+    const decision: Decision = {
+      verdict: 'approve',
+      actor: { id: 'release-2025-03-04-01', name: 'shop → qa', via: 'release' },
+      at: clock(),
+    };
+    // Act
+    await decideApproval(deps, request.id, decision, { releaseId: 'release-2025-03-04-01' });
+    // Assess
+    const events = await store.eventsForApproval(request.id);
+    const decided = events.filter((event) => event.type === 'decision-attempted' || event.type === 'outcome');
+    expect(decided.map((event) => event.releaseId)).toEqual(['release-2025-03-04-01', 'release-2025-03-04-01']);
+  });
+});

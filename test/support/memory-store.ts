@@ -1,0 +1,142 @@
+import type {
+  ApprovalId,
+  ApprovalRecord,
+  ApprovalRequest,
+  Decision,
+  MessageRef,
+  Outcome,
+} from '../../app/core/approval.ts';
+import type { AuditEvent } from '../../app/core/audit.ts';
+import { AlreadyDecidedError, ApprovalNotFoundError } from '../../app/core/errors.ts';
+import type { ApprovalStore } from '../../app/core/ports.ts';
+
+interface Stored extends ApprovalRecord {
+  postLeaseUntil?: Date;
+}
+
+/**
+ * ApprovalStore in memory, with the DynamoDB store's conditional semantics: first claim wins, a
+ * stale claim can be taken over, only the holder releases a claim, the first outcome stands, one
+ * post lease at a time, appends are idempotent by eventId.
+ *
+ * Like DynamoDB, each call is atomic (its check and its write happen in one synchronous step), but
+ * every call first yields, so concurrent callers interleave between calls as they would over a
+ * network. Records go in and out as copies: nobody can change the store behind its back.
+ */
+export class MemoryApprovalStore implements ApprovalStore {
+  readonly #records = new Map<ApprovalId, Stored>();
+  readonly #events = new Map<string, AuditEvent>();
+
+  async saveRequest(request: ApprovalRequest): Promise<'created' | 'exists'> {
+    await turn();
+    if (this.#records.has(request.id)) return 'exists';
+    this.#records.set(request.id, { request: copy(defined(request)), status: 'pending' });
+    return 'created';
+  }
+
+  async get(id: ApprovalId): Promise<ApprovalRecord | undefined> {
+    await turn();
+    const stored = this.#records.get(id);
+    return stored ? view(stored) : undefined;
+  }
+
+  async leasePost(id: ApprovalId, until: Date, now: Date): Promise<boolean> {
+    await turn();
+    const stored = this.#records.get(id);
+    if (!stored || stored.message) return false;
+    if (stored.postLeaseUntil && stored.postLeaseUntil.getTime() >= now.getTime()) return false;
+    stored.postLeaseUntil = new Date(until);
+    return true;
+  }
+
+  async recordMessage(id: ApprovalId, message: MessageRef): Promise<void> {
+    await turn();
+    const stored = this.#records.get(id);
+    if (!stored) throw new Error(`The conditional request failed: no approval ${id}`);
+    stored.message = { channel: message.channel, ts: message.ts };
+    delete stored.postLeaseUntil;
+  }
+
+  async claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord> {
+    await turn();
+    const stored = this.#records.get(id);
+    if (!stored) throw new ApprovalNotFoundError(id);
+    const stale = stored.status === 'deciding' && (stored.claim?.at.getTime() ?? 0) < staleBefore.getTime();
+    if (stored.status !== 'pending' && !stale) throw new AlreadyDecidedError(view(stored));
+    stored.status = 'deciding';
+    stored.claim = copy(decision);
+    return view(stored);
+  }
+
+  async releaseClaim(id: ApprovalId, claimId: string): Promise<void> {
+    await turn();
+    const stored = this.#records.get(id);
+    if (stored?.status !== 'deciding' || stored.claim?.claimId !== claimId) return;
+    stored.status = 'pending';
+    delete stored.claim;
+  }
+
+  async recordOutcome(id: ApprovalId, outcome: Outcome): Promise<ApprovalRecord> {
+    await turn();
+    const stored = this.#records.get(id);
+    if (!stored) throw new ApprovalNotFoundError(id);
+    if (stored.status === 'closed') return view(stored);
+    stored.status = 'closed';
+    stored.outcome = copy(outcome);
+    delete stored.claim;
+    return view(stored);
+  }
+
+  async listOpen(): Promise<ApprovalRecord[]> {
+    await turn();
+    const openKey = (record: Stored) => `${record.request.receivedAt.toISOString()}#${record.request.id}`;
+    return [...this.#records.values()]
+      .filter((record) => record.status !== 'closed')
+      .sort((a, b) => compare(openKey(a), openKey(b)))
+      .map(view);
+  }
+
+  async append(event: AuditEvent): Promise<void> {
+    await turn();
+    if (!this.#events.has(event.eventId)) this.#events.set(event.eventId, copy(event));
+  }
+
+  async eventsForApproval(id: ApprovalId): Promise<AuditEvent[]> {
+    await turn();
+    return this.#sortedEvents((event) => event.approvalId === id);
+  }
+
+  async eventsForDay(day: string): Promise<AuditEvent[]> {
+    await turn();
+    return this.#sortedEvents((event) => event.at.toISOString().slice(0, 10) === day);
+  }
+
+  /** Every audit event, in time order: for tests that look at the whole trail (secrets, counts). */
+  allEvents(): AuditEvent[] {
+    return this.#sortedEvents(() => true);
+  }
+
+  #sortedEvents(keep: (event: AuditEvent) => boolean): AuditEvent[] {
+    const timeKey = (event: AuditEvent) => `${event.at.toISOString()}#${event.eventId}`;
+    return [...this.#events.values()]
+      .filter(keep)
+      .sort((a, b) => compare(timeKey(a), timeKey(b)))
+      .map(copy);
+  }
+}
+
+/** Lets other callers run before this call's atomic step, as a network round trip would. */
+const turn = () => Promise.resolve();
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** DynamoDB keeps no attribute whose value is undefined. */
+const defined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+function view(stored: Stored): ApprovalRecord {
+  const { postLeaseUntil: _lease, ...record } = stored;
+  return copy(record);
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
