@@ -9,7 +9,6 @@ import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { CodePipelineGateway } from './adapters/codepipeline-gateway.ts';
 import { CodePipelineReader } from './adapters/codepipeline-reader.ts';
 import { DynamoApprovalStore } from './adapters/dynamo-approval-store.ts';
-import { localCredentials, sharedEmbeddedDynamo } from './adapters/embedded-dynamo.ts';
 import { powertoolsLog } from './adapters/powertools-log.ts';
 import { SlackApprovalNotifier } from './adapters/slack-approval-notifier.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
@@ -95,6 +94,8 @@ async function dynamoStore(config: Config): Promise<ApprovalStore> {
     const client = new DynamoDBClient({ maxAttempts: dynamo.maxAttempts, requestHandler, ...region(config) });
     return new DynamoApprovalStore(DynamoDBDocumentClient.from(client), config.approvalsTable);
   }
+  // Loaded only when used: dynalite (and its native LevelDB) never ships to Lambda.
+  const { localCredentials, sharedEmbeddedDynamo } = await import('./adapters/embedded-dynamo.ts');
   const embedded = await sharedEmbeddedDynamo();
   const client = new DynamoDBClient({
     endpoint: embedded.endpoint,
