@@ -10,6 +10,7 @@ import { CodePipelineGateway } from './adapters/codepipeline-gateway.ts';
 import { CodePipelineReader } from './adapters/codepipeline-reader.ts';
 import { DynamoApprovalStore } from './adapters/dynamo-approval-store.ts';
 import { powertoolsLog } from './adapters/powertools-log.ts';
+import { powertoolsMetrics } from './adapters/powertools-metrics.ts';
 import { SlackApprovalNotifier } from './adapters/slack-approval-notifier.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
 import type { ApprovalStore, Clock, IdSource, Log, PipelineGateway, PipelineReader } from './core/ports.ts';
@@ -83,6 +84,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     pipelines,
     notifier,
     reader,
+    metrics: powertoolsMetrics(),
     displayName: displayNames(slack, log),
   };
 }

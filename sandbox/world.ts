@@ -1,7 +1,11 @@
 import type { SNSEvent } from 'aws-lambda';
 import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
-import { type CodePipelineEmulator, type CodePipelineEmulatorOptions, startCodePipelineEmulator } from './codepipeline/index.ts';
 import { type FunctionUrlServer, serveFunctionUrl } from './app/function-url-server.ts';
+import {
+  type CodePipelineEmulator,
+  type CodePipelineEmulatorOptions,
+  startCodePipelineEmulator,
+} from './codepipeline/index.ts';
 import { type SlackSimulator, type SlackSimulatorOptions, startSlackSimulator } from './slack/index.ts';
 
 /** The channels of the simulated workspace that Greenlight uses. */
@@ -62,7 +66,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       }
     }
   };
-  const emulator = await startCodePipelineEmulator({ ...options.emulator, onApprovalNotification: deliverNotification });
+  const emulator = await startCodePipelineEmulator({
+    ...options.emulator,
+    onApprovalNotification: deliverNotification,
+  });
   closers.push(() => emulator.close());
 
   let app: FunctionUrlServer | undefined;
@@ -71,7 +78,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     ...SANDBOX_SECRETS,
     deliver: async (request) => {
       if (!app) throw new Error('Greenlight is still starting');
-      const response = await fetch(`${app.url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+      const response = await fetch(`${app.url}${request.path}`, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+      });
       return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
     },
   });
@@ -88,6 +99,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     // The emulator and dynalite take any credentials; these keep the SDK from looking for real ones.
     AWS_ACCESS_KEY_ID: 'sandbox',
     AWS_SECRET_ACCESS_KEY: 'sandbox',
+    // Metrics go to CloudWatch on Lambda; locally they would only be noise on stdout.
+    POWERTOOLS_METRICS_DISABLED: 'true',
     ...options.env,
   };
   if (options.dataDir) {

@@ -9,7 +9,7 @@ import {
   PipelineGoneError,
   TransientError,
 } from './errors.ts';
-import type { ApprovalNotifier, ApprovalStore, Clock, IdSource, Log, PipelineGateway } from './ports.ts';
+import type { ApprovalNotifier, ApprovalStore, Clock, IdSource, Log, Metrics, PipelineGateway } from './ports.ts';
 
 export interface DecideDeps {
   store: ApprovalStore;
@@ -18,6 +18,7 @@ export interface DecideDeps {
   clock: Clock;
   ids: IdSource;
   log: Log;
+  metrics?: Metrics;
 }
 
 /**
@@ -57,6 +58,9 @@ export async function decideApproval(
   try {
     record = await store.claim(id, { ...decision, claimId }, new Date(decision.at.getTime() - STALE_CLAIM_MS));
   } catch (error) {
+    deps.metrics?.count('DecisionRefused', {
+      reason: error instanceof AlreadyDecidedError ? 'already-decided' : 'other',
+    });
     if (error instanceof AlreadyDecidedError) {
       await store.append({
         ...base,
@@ -106,6 +110,7 @@ export async function decideApproval(
         // The name only: AWS messages may echo request values.
         detail: error instanceof Error ? error.name : 'unknown error',
       });
+      deps.metrics?.count('ClaimReleased');
       log.warn('Decision could not be applied; claim released', { ...logContext(record), error });
       // CodePipeline refusing the request itself will refuse it again: not a "try again".
       if (error instanceof InvalidInputError) throw error;
@@ -122,6 +127,7 @@ export async function decideApproval(
     approval: approvalRef(record.request),
     result: outcome.kind,
   });
+  deps.metrics?.count('ApprovalDecided', { outcome: outcome.kind });
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
   await refreshQuietly(deps, final);
   return final;

@@ -65,3 +65,11 @@ export interface PipelineReader {
   /** Executions started at or after `since`, newest first. */
   executionsSince(pipelineName: string, since: Date): Promise<ExecutionSummary[]>;
 }
+
+/** Business counts for dashboards and alarms (CloudWatch EMF on Lambda). */
+export interface Metrics {
+  count(
+    name: 'ApprovalPosted' | 'ApprovalDecided' | 'DecisionRefused' | 'ClaimReleased',
+    dimensions?: Record<string, string>,
+  ): void;
+}

@@ -1,12 +1,13 @@
 import type { ApprovalRequest } from './approval.ts';
 import { approvalRef } from './audit.ts';
-import type { ApprovalNotifier, ApprovalStore, Clock, Log } from './ports.ts';
+import type { ApprovalNotifier, ApprovalStore, Clock, Log, Metrics } from './ports.ts';
 
 export interface RequestDeps {
   store: ApprovalStore;
   notifier: ApprovalNotifier;
   clock: Clock;
   log: Log;
+  metrics?: Metrics;
 }
 
 /** How long one delivery may take to post before another delivery may try. */
@@ -54,5 +55,6 @@ export async function requestApproval(deps: RequestDeps, request: ApprovalReques
     approval: approvalRef(request),
     detail: `${message.channel}/${message.ts}`,
   });
+  deps.metrics?.count('ApprovalPosted');
   return 'posted';
 }
