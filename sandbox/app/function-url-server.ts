@@ -3,7 +3,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 
-type FunctionUrlHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type FunctionUrlHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface FunctionUrlServer {
   url: string;
@@ -14,7 +17,11 @@ export interface FunctionUrlServer {
  * Serves a Lambda Function URL handler over plain HTTP on loopback: each request becomes the
  * payload-v2 event Lambda would build, so the handler runs exactly as it does in AWS.
  */
-export async function serveFunctionUrl(handler: FunctionUrlHandler, port = 0, host = '127.0.0.1'): Promise<FunctionUrlServer> {
+export async function serveFunctionUrl(
+  handler: FunctionUrlHandler,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<FunctionUrlServer> {
   const server: Server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
@@ -88,7 +95,9 @@ export function toFunctionUrlEvent(req: IncomingMessage, body: Buffer): APIGatew
 /** Lambda passes text and JSON bodies as they are and base64-encodes the rest, form posts included. */
 function lambdaBody(contentType: string, body: Buffer): { body: string; isBase64Encoded: boolean } {
   const textual = /^(text\/|application\/(json|javascript|xml))/i.test(contentType);
-  return textual ? { body: body.toString('utf8'), isBase64Encoded: false } : { body: body.toString('base64'), isBase64Encoded: true };
+  return textual
+    ? { body: body.toString('utf8'), isBase64Encoded: false }
+    : { body: body.toString('base64'), isBase64Encoded: true };
 }
 
 /** The parts of Lambda's context a handler may read. */
