@@ -1,0 +1,105 @@
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type Code, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { REPO_ROOT, repoPath } from '../paths.ts';
+
+/** The Lambda entry points, `handlers/<name>.ts` (DESIGN.md contracts). */
+export const HANDLER_NAMES = [
+  'approval-notification',
+  'slack-events',
+  'release-worker',
+  'release-action',
+  'daily-digest',
+] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+export const handlerEntry = (name: HandlerName): string => repoPath('handlers', `${name}.ts`);
+
+/** cdk-nag AwsSolutions-L1 asks for the newest Node.js runtime this aws-cdk-lib knows. */
+export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * esbuild options for every handler: one ESM file per function, minified, with source maps.
+ * The AWS SDK is bundled too, so Lambda runs the exact SDK version the tests ran. No externals:
+ * esbuild hoists an external's import to the top of an ESM bundle, where a missing package
+ * fails at load time. Code that must not run on Lambda (the embedded DynamoDB, whose native
+ * module is not bundled) stays lazy behind a dynamic import in the app.
+ */
+export const HANDLER_BUNDLING: BundlingOptions = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  bundleAwsSDK: true,
+  // ESM has no `require`; CommonJS dependencies bundled into the ESM file still call it.
+  banner:
+    "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
+};
+
+export interface HandlerFunctionProps {
+  readonly name: HandlerName;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly logRetention: RetentionDays;
+  /** Replaces the esbuild bundle (tests synthesize without bundling). */
+  readonly code?: Code;
+  /** Where failed asynchronous invocations go after Lambda's own retries. */
+  readonly deadLetterQueue?: IQueue;
+}
+
+/**
+ * One Lambda function for one handler, with its own role (no managed policies) and its own
+ * log group with a retention period.
+ */
+export class HandlerFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: IRole;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      // Logs are operational; the audit trail lives in the (retained) approvals table.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Greenlight ${props.name} handler`,
+    });
+    // Instead of AWSLambdaBasicExecutionRole (any log group): write to this function's group only.
+    this.logGroup.grantWrite(role);
+    this.role = role;
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      description: props.description,
+      runtime: HANDLER_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      deadLetterQueue: props.deadLetterQueue,
+      ...(props.code
+        ? { code: props.code, handler: 'index.handler' }
+        : {
+            entry: handlerEntry(props.name),
+            handler: 'handler',
+            projectRoot: REPO_ROOT,
+            depsLockFilePath: repoPath('package-lock.json'),
+            bundling: HANDLER_BUNDLING,
+          }),
+    });
+  }
+}

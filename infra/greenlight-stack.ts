@@ -1,0 +1,401 @@
+import {
+  Annotations,
+  CfnOutput,
+  CfnParameter,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  TimeZone,
+} from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { ArnPrincipal, type Grant, type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type Code, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type CfnTopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import {
+  DEFAULT_DIGEST_SCHEDULE,
+  DEFAULT_DIGEST_TIME_ZONE,
+  DEFAULT_LOG_RETENTION,
+  type DemoSettings,
+  type LogLevel,
+  type ProductSettings,
+  productPrefix,
+} from './config.ts';
+import { OperationalAlarms } from './constructs/alarms.ts';
+import { DemoProduct } from './constructs/demo-product.ts';
+import { HandlerFunction, type HandlerName } from './constructs/handler-function.ts';
+import { acknowledge, wildcardResource } from './nag.ts';
+import { readManifest, withRequestUrl } from './slack-manifest.ts';
+
+export interface GreenlightStackProps extends StackProps {
+  /** Product name → overrides, passed to the app as `PRODUCTS`; prefixes scope the CodePipeline grants. */
+  readonly products: Readonly<Record<string, ProductSettings>>;
+  /** @default - a required CloudFormation parameter, ApprovalsChannel */
+  readonly approvalsChannel?: string;
+  /** @default - the app posts the digest to the approvals channel */
+  readonly digestChannel?: string;
+  /** @default 'cron(0 8 ? * MON-FRI *)' */
+  readonly digestSchedule?: string;
+  /** @default 'Europe/Berlin' */
+  readonly digestTimeZone?: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** @default 'INFO' */
+  readonly logLevel?: LogLevel;
+  /** IAM roles allowed to publish to the approvals topic (CodePipeline publishes as the pipeline's service role). */
+  readonly publisherRoleArns?: readonly string[];
+  /** An existing SNS topic for alarm notifications. */
+  readonly alarmTopicArn?: string;
+  /** A demo product of service pipelines that publish to the approvals topic. */
+  readonly demo?: DemoSettings;
+  /** Replaces the esbuild bundles of all handlers: template tests synthesize without bundling. */
+  readonly handlerCode?: Code;
+}
+
+/** How long each handler may run; the release queue's visibility timeout derives from the worker's. */
+const WORKER_TIMEOUT = Duration.minutes(5);
+
+/** The approval audit trail, idempotency markers and fan-out jobs are single items: no scans, no batch writes. */
+const TABLE_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+const PIPELINE_READ_ACTIONS = [
+  'codepipeline:GetPipeline',
+  'codepipeline:GetPipelineExecution',
+  'codepipeline:GetPipelineState',
+  'codepipeline:ListPipelineExecutions',
+];
+
+/**
+ * Greenlight in one stack: the approvals table, the approval topic, the five handlers with their
+ * triggers (SNS, Function URL, SQS, CodePipeline, EventBridge Scheduler), the Slack credentials
+ * secret and the alarms.
+ */
+export class GreenlightStack extends Stack {
+  readonly table: Table;
+  readonly approvalsTopic: Topic;
+  readonly releaseQueue: Queue;
+  readonly slackSecret: Secret;
+  readonly handlers: Readonly<Record<HandlerName, HandlerFunction>>;
+  readonly functionUrl: string;
+
+  constructor(scope: Construct, id: string, props: GreenlightStackProps) {
+    super(scope, id, props);
+    const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+
+    this.table = new Table(this, 'Approvals', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'ttl',
+      // The audit trail outlives the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'byDay',
+      partitionKey: { name: 'dayPk', type: AttributeType.STRING },
+      sortKey: { name: 'daySk', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'pending',
+      partitionKey: { name: 'pendingPk', type: AttributeType.STRING },
+      sortKey: { name: 'pendingSk', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+
+    this.slackSecret = new Secret(this, 'SlackSecret', {
+      description:
+        'Greenlight Slack credentials {"botToken","signingSecret"}: put the real ones with aws secretsmanager put-secret-value.',
+      // Only the shape lives in the template. The random signing secret makes every Slack
+      // request fail verification until the operator puts the real values. CloudFormation
+      // generates it once: changing these options would replace the secret.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ botToken: '' }),
+        generateStringKey: 'signingSecret',
+        excludePunctuation: true,
+        passwordLength: 32,
+      },
+    });
+    acknowledge(
+      this.slackSecret,
+      'Slack issues the bot token and signing secret; a rotation Lambda cannot obtain new ones (rotate them in Slack, then put-secret-value).',
+      'AwsSolutions-SMG4',
+    );
+
+    this.approvalsTopic = new Topic(this, 'ApprovalsTopic', {
+      displayName: 'Greenlight approval requests',
+      enforceSSL: true,
+    });
+    // Encrypted with the AWS-managed key, whose policy lets every principal of the account that
+    // may publish do so through SNS: publishers (pipeline service roles) need sns:Publish only.
+    // Set on the L1 resource: grants then add no kms:GenerateDataKey*, which this key does not need.
+    (this.approvalsTopic.node.defaultChild as CfnTopic).kmsMasterKeyId = 'alias/aws/sns';
+    for (const arn of props.publisherRoleArns ?? []) this.grantPublish(new ArnPrincipal(arn));
+
+    const notificationDlq = this.deadLetterQueue('NotificationDlq');
+    const releaseDlq = this.deadLetterQueue('ReleaseDlq');
+    const digestDlq = this.deadLetterQueue('DigestDlq');
+    acknowledge(
+      notificationDlq,
+      'This queue is a dead-letter queue itself (SNS subscription and asynchronous invocations of approval-notification).',
+      'AwsSolutions-SQS3',
+    );
+    acknowledge(
+      digestDlq,
+      'This queue is a dead-letter queue itself (EventBridge Scheduler and asynchronous invocations of daily-digest).',
+      'AwsSolutions-SQS3',
+    );
+    this.releaseQueue = new Queue(this, 'ReleaseQueue', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      // AWS's advice for SQS event sources: six times the function timeout.
+      visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: releaseDlq, maxReceiveCount: 3 },
+    });
+
+    const approvalsChannel =
+      props.approvalsChannel ??
+      new CfnParameter(this, 'ApprovalsChannel', {
+        type: 'String',
+        description: 'Slack channel ID for approval requests (or deploy with -c approvalsChannel=C…)',
+        allowedPattern: '^[CGD][A-Z0-9]{8,}$',
+      }).valueAsString;
+    const environment: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: 'greenlight',
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: 'Greenlight',
+      SLACK_SECRET_ARN: this.slackSecret.secretArn,
+      APPROVALS_TABLE: this.table.tableName,
+      APPROVALS_CHANNEL: approvalsChannel,
+      ...(props.digestChannel ? { DIGEST_CHANNEL: props.digestChannel } : {}),
+      PRODUCTS: JSON.stringify(props.products),
+      RELEASE_QUEUE_URL: this.releaseQueue.queueUrl,
+    };
+    // SNS and EventBridge Scheduler invoke asynchronously: after Lambda's retries, the event goes here.
+    const asyncDeadLetterQueues: Partial<Record<HandlerName, Queue>> = {
+      'approval-notification': notificationDlq,
+      'daily-digest': digestDlq,
+    };
+    const handler = (name: HandlerName, description: string, memorySize: number, timeout: Duration) =>
+      new HandlerFunction(this, name, {
+        name,
+        description,
+        memorySize,
+        timeout,
+        environment,
+        logRetention,
+        code: props.handlerCode,
+        deadLetterQueue: asyncDeadLetterQueues[name],
+      });
+    this.handlers = {
+      'approval-notification': handler(
+        'approval-notification',
+        'Greenlight: posts a CodePipeline approval request to Slack',
+        512,
+        Duration.seconds(30),
+      ),
+      // Slack waits 3 s for an answer; memory buys CPU, which shortens the cold start.
+      'slack-events': handler(
+        'slack-events',
+        'Greenlight: Slack buttons, modals and /release',
+        512,
+        Duration.seconds(10),
+      ),
+      'release-worker': handler('release-worker', 'Greenlight: runs product release fan-outs', 512, WORKER_TIMEOUT),
+      'release-action': handler(
+        'release-action',
+        'Greenlight: releases a product from a releasing pipeline (CodePipeline Lambda invoke action)',
+        256,
+        WORKER_TIMEOUT,
+      ),
+      'daily-digest': handler('daily-digest', 'Greenlight: posts the daily digest', 256, Duration.minutes(2)),
+    };
+
+    this.grantAccess(props.products);
+    this.connectTriggers(notificationDlq, digestDlq, props);
+
+    const url = this.handlers['slack-events'].fn.addFunctionUrl({
+      // Public on purpose: Slack cannot sign requests with AWS credentials. Every request is
+      // authenticated by Slack's HMAC signature (X-Slack-Signature), checked with the signing
+      // secret before anything else happens.
+      authType: FunctionUrlAuthType.NONE,
+    });
+    this.functionUrl = url.url;
+
+    new OperationalAlarms(this, 'Alarms', {
+      functions: Object.fromEntries(Object.entries(this.handlers).map(([name, h]) => [name, h.fn])),
+      deadLetterQueues: { notification: notificationDlq, release: releaseDlq, digest: digestDlq },
+      alarmTopicArn: props.alarmTopicArn,
+    });
+
+    if (props.demo) {
+      const product = props.products[props.demo.product] ?? {};
+      const demo = new DemoProduct(this, 'Demo', {
+        prefix: productPrefix(props.demo.product, product),
+        services: props.demo.services,
+        notificationTopic: this.approvalsTopic,
+      });
+      new CfnOutput(this, 'DemoBucketName', {
+        value: demo.bucket.bucketName,
+        description: 'Upload <service>/source.zip here, then release a demo pipeline',
+      });
+    }
+
+    this.addOutputs();
+  }
+
+  /**
+   * Lets `grantee` publish approval requests. CodePipeline publishes as the pipeline's service
+   * role, so that is the role to pass. Principals without a policy of their own in this stack
+   * (imported roles, ARNs) are added to the topic's resource policy.
+   */
+  grantPublish(grantee: IGrantable): Grant {
+    return this.approvalsTopic.grantPublish(grantee);
+  }
+
+  private deadLetterQueue(id: string): Queue {
+    return new Queue(this, id, {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+  }
+
+  private grantAccess(products: Readonly<Record<string, ProductSettings>>): void {
+    const prefixes = Object.entries(products).map(([name, product]) => productPrefix(name, product));
+    if (prefixes.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'greenlight:noProducts',
+        'No products configured: Greenlight may approve no pipeline. Deploy with -c products=\'{"shop":{}}\'.',
+      );
+    }
+    const pipelineArns = prefixes.map((prefix) => this.formatArn({ service: 'codepipeline', resource: `${prefix}*` }));
+    // PutApprovalResult authorizes on the action: pipeline/stage/action.
+    const actionArns = pipelineArns.map((arn) => `${arn}/*`);
+    const tableResources = [
+      this.table.tableArn,
+      `${this.table.tableArn}/index/byDay`,
+      `${this.table.tableArn}/index/pending`,
+    ];
+    const approvers = new Set<HandlerName>(['slack-events', 'release-worker', 'release-action']);
+    const enqueuers = new Set<HandlerName>(['slack-events', 'release-action']);
+
+    for (const [name, handler] of Object.entries(this.handlers) as [HandlerName, HandlerFunction][]) {
+      const role = handler.role;
+      this.slackSecret.grantRead(role);
+      allow(role, TABLE_ACTIONS, tableResources);
+      allow(role, ['codepipeline:ListPipelines'], ['*']);
+      const findings = [wildcardResource(handler, '*')];
+      if (pipelineArns.length > 0) {
+        allow(role, PIPELINE_READ_ACTIONS, pipelineArns);
+        findings.push(...pipelineArns.map((arn) => wildcardResource(handler, arn)));
+        if (approvers.has(name)) {
+          allow(role, ['codepipeline:PutApprovalResult'], actionArns);
+          findings.push(...actionArns.map((arn) => wildcardResource(handler, arn)));
+        }
+      }
+      if (enqueuers.has(name)) this.releaseQueue.grantSendMessages(role);
+      if (name === 'release-action') {
+        allow(role, ['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult'], ['*']);
+      }
+      acknowledge(
+        handler,
+        'CodePipeline ListPipelines and PutJobSuccessResult/PutJobFailureResult allow no resource but "*". ' +
+          "Pipeline access is scoped to the configured products' name prefixes (<prefix>* and <prefix>*/* for approval actions), " +
+          'the only way to cover pipelines that do not exist yet.',
+        ...new Set(findings),
+      );
+    }
+  }
+
+  private connectTriggers(notificationDlq: Queue, digestDlq: Queue, props: GreenlightStackProps): void {
+    this.approvalsTopic.addSubscription(
+      new LambdaSubscription(this.handlers['approval-notification'].fn, { deadLetterQueue: notificationDlq }),
+    );
+    this.handlers['release-worker'].fn.addEventSource(
+      new SqsEventSource(this.releaseQueue, {
+        batchSize: 5,
+        reportBatchItemFailures: true,
+        // Fan-outs call CodePipeline for every pipeline of a product: two at a time avoids throttling.
+        maxConcurrency: 2,
+      }),
+    );
+    const digest = this.handlers['daily-digest'].fn;
+    new Schedule(this, 'DailyDigest', {
+      description: 'Greenlight daily digest',
+      schedule: ScheduleExpression.expression(
+        props.digestSchedule ?? DEFAULT_DIGEST_SCHEDULE,
+        TimeZone.of(props.digestTimeZone ?? DEFAULT_DIGEST_TIME_ZONE),
+      ),
+      target: new LambdaInvoke(digest, {
+        // The shape of an EventBridge "Scheduled Event"; `time` is the scheduled time, stable
+        // across retries, so the digest can tell a retry from the next day's run.
+        input: ScheduleTargetInput.fromObject({
+          version: '0',
+          id: ContextAttribute.executionId,
+          'detail-type': 'Scheduled Event',
+          source: 'aws.scheduler',
+          time: ContextAttribute.scheduledTime,
+          resources: [ContextAttribute.scheduleArn],
+          detail: {},
+        }),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: digestDlq,
+      }),
+    });
+    // The scheduler's role is a stack-level singleton, hence the acknowledgement on the stack.
+    acknowledge(
+      this,
+      "The scheduler role aws-cdk-lib creates may invoke daily-digest's versions and aliases (<arn>:*), no other function.",
+      wildcardResource(this, `${digest.functionArn}:*`),
+    );
+  }
+
+  private addOutputs(): void {
+    const slackUrl = this.functionUrl;
+    new CfnOutput(this, 'ApprovalsTopicArn', {
+      value: this.approvalsTopic.topicArn,
+      description: "Set it as the SNS topic of each pipeline's manual approval action",
+    });
+    new CfnOutput(this, 'SlackSecretArn', {
+      value: this.slackSecret.secretArn,
+      description: 'aws secretsmanager put-secret-value --secret-id <this> --secret-string \'{"botToken":…}\'',
+    });
+    new CfnOutput(this, 'SlackEventsUrl', { value: slackUrl, description: 'The slack-events Function URL' });
+    new CfnOutput(this, 'InteractivityRequestUrl', {
+      value: slackUrl,
+      description: 'Slack: Interactivity request URL',
+    });
+    new CfnOutput(this, 'SlashCommandRequestUrl', { value: slackUrl, description: 'Slack: /release request URL' });
+    new CfnOutput(this, 'SlackManifest', {
+      value: this.toJsonString(withRequestUrl(readManifest(), slackUrl)),
+      description: 'Slack app manifest (JSON) with the request URLs filled in',
+    });
+    new CfnOutput(this, 'ReleaseActionFunctionName', {
+      value: this.handlers['release-action'].fn.functionName,
+      description: "A releasing pipeline's Lambda invoke action calls this function",
+    });
+    new CfnOutput(this, 'ApprovalsTableName', { value: this.table.tableName });
+  }
+}
+
+function allow(role: IRole, actions: string[], resources: string[]): void {
+  role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+}

@@ -1,0 +1,463 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/handler-function.ts';
+import { GreenlightStack } from '../../infra/greenlight-stack.ts';
+import { slackManifestSchema } from '../../infra/slack-manifest.ts';
+import { allStatements, asList, BASE_PROPS, ENV, handlerStatements, type Statement, synthGreenlight } from './synth.ts';
+
+const { stack, template } = synthGreenlight();
+const json = JSON.stringify(template.toJSON());
+const actions = (statement: Statement) => asList(statement.Action);
+const pipelineArn = (prefix: string) => `arn:aws:codepipeline:eu-central-1:123456789012:${prefix}`;
+const functionProperties = (name: HandlerName): Record<string, unknown> =>
+  template.toJSON().Resources[stack.getLogicalId(stack.handlers[name].fn.node.defaultChild as CfnFunction)].Properties;
+
+describe('GreenlightStack', () => {
+  it('keeps approvals in an on-demand table with the keys and indexes the app uses, retained on deletion', () => {
+    // Prepare
+    const expectedIndex = (name: string, pk: string, sk: string) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: pk, KeyType: 'HASH' },
+        { AttributeName: sk, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    // Act
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    // Assess
+    expect(Object.values(tables)).toHaveLength(1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith(
+          ['pk', 'sk', 'dayPk', 'daySk', 'pendingPk', 'pendingSk'].map((name) => ({
+            AttributeName: name,
+            AttributeType: 'S',
+          })),
+        ),
+        GlobalSecondaryIndexes: [
+          expectedIndex('byDay', 'dayPk', 'daySk'),
+          expectedIndex('pending', 'pendingPk', 'pendingSk'),
+        ],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+
+  it('runs each of the five handlers on Node.js 24, arm64, as minified ESM with JSON logs and the app environment', () => {
+    // Prepare
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    // Act
+    const environments = functions.map((fn) => fn.Properties.Environment.Variables as Record<string, unknown>);
+    // Assess
+    expect(functions).toHaveLength(HANDLER_NAMES.length);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+      });
+    }
+    for (const environment of environments) {
+      expect(Object.keys(environment).sort()).toEqual([
+        'APPROVALS_CHANNEL',
+        'APPROVALS_TABLE',
+        'NODE_OPTIONS',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'PRODUCTS',
+        'RELEASE_QUEUE_URL',
+        'SLACK_SECRET_ARN',
+      ]);
+      expect(environment).toMatchObject({
+        APPROVALS_CHANNEL: 'C0123456789',
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'greenlight',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_NAMESPACE: 'Greenlight',
+        PRODUCTS: '{"shop":{},"payments":{"prefix":"pay-"}}',
+        SLACK_SECRET_ARN: { Ref: expect.stringMatching(/^SlackSecret/) },
+      });
+    }
+  });
+
+  it('gives each handler its own log group, kept for a month', () => {
+    // Act
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    // Assess
+    expect(groups).toHaveLength(HANDLER_NAMES.length);
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('sizes each handler for its trigger: Slack answers within 3 s, fan-outs may take minutes', () => {
+    // Act
+    const sizes = Object.fromEntries(
+      HANDLER_NAMES.map((name) => {
+        const { MemorySize, Timeout } = functionProperties(name);
+        return [name, [MemorySize, Timeout]];
+      }),
+    );
+    // Assess
+    expect(sizes).toEqual({
+      'approval-notification': [512, 30],
+      'slack-events': [512, 10],
+      'release-worker': [512, 300],
+      'release-action': [256, 300],
+      'daily-digest': [256, 120],
+    });
+  });
+
+  it('exposes slack-events through a public Function URL, Slack signatures being the authentication', () => {
+    // Assess
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^slackevents'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      FunctionUrlAuthType: 'NONE',
+      Principal: '*',
+    });
+    for (const output of ['SlackEventsUrl', 'InteractivityRequestUrl', 'SlashCommandRequestUrl']) {
+      template.hasOutput(output, {
+        Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^slackeventsFunctionFunctionUrl'), 'FunctionUrl'] },
+      });
+    }
+  });
+
+  it('delivers approval requests from an SSL-only, encrypted topic to approval-notification, with a DLQ', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: 'alias/aws/sns' });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^approvalnotification'), 'Arn'] },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationDlq'), 'Arn'] } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('approval request'),
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationDlq'), 'Arn'] } },
+    });
+    template.hasOutput('ApprovalsTopicArn', { Value: { Ref: Match.stringLikeRegexp('^ApprovalsTopic') } });
+  });
+
+  it('queues release jobs for release-worker: SSL only, a DLQ after 3 receives, partial batch failures', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 1800,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReleaseDlq'), 'Arn'] },
+        maxReceiveCount: 3,
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^releaseworker') },
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
+    const queuePolicies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    const sslDenials = queuePolicies.filter((policy) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[]).some(
+        (statement) => statement.Effect === 'Deny' && statement.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+      ),
+    );
+    expect(sslDenials).toHaveLength(4);
+  });
+
+  it('posts the digest on weekdays at 08:00 Berlin time, with retries and a DLQ', () => {
+    // Act
+    const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    // Assess
+    expect(schedule?.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 8 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [expect.stringMatching(/^dailydigest/), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DigestDlq/), 'Arn'] } },
+      },
+    });
+    expect(JSON.parse(schedule?.Properties.Target.Input)).toMatchObject({
+      'detail-type': 'Scheduled Event',
+      time: '<aws.scheduler.scheduled-time>',
+    });
+  });
+
+  it('takes the digest schedule and time zone from props', () => {
+    // Act
+    const { template: custom } = synthGreenlight({
+      digestSchedule: 'cron(30 9 ? * MON *)',
+      digestTimeZone: 'America/New_York',
+      digestChannel: 'C0DIGEST00',
+    });
+    // Assess
+    custom.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 9 ? * MON *)',
+      ScheduleExpressionTimezone: 'America/New_York',
+    });
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DIGEST_CHANNEL: 'C0DIGEST00' }) },
+    });
+  });
+
+  it('creates the Slack secret with its shape only: no credential in code or template', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: {
+        SecretStringTemplate: '{"botToken":""}',
+        GenerateStringKey: 'signingSecret',
+      },
+    });
+    template.hasOutput('SlackSecretArn', { Value: { Ref: Match.stringLikeRegexp('^SlackSecret') } });
+    const [secret] = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secret?.Properties.SecretString).toBeUndefined();
+    // Asserted as booleans: a failure should not print the whole template.
+    expect(/xox[abpr]-/.test(json)).toBe(false);
+    expect(/SLACK_(BOT_TOKEN|SIGNING_SECRET)/.test(json)).toBe(false);
+  });
+
+  it('allows no wildcard action, and denies only what is not sent over TLS', () => {
+    // Act
+    const statements = allStatements(template).map(({ statement }) => statement);
+    // Assess
+    expect(statements.length).toBeGreaterThan(20);
+    for (const statement of statements.filter((s) => s.Effect === 'Allow')) {
+      for (const action of actions(statement)) expect(action).not.toContain('*');
+    }
+    for (const statement of statements.filter((s) => s.Effect === 'Deny')) {
+      expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+    }
+  });
+
+  it('lets only slack-events, release-worker and release-action approve, on the products’ pipelines only', () => {
+    // Act
+    const approvals = Object.fromEntries(
+      HANDLER_NAMES.map((name) => [
+        name,
+        handlerStatements(template, name)
+          .filter((statement) => actions(statement).includes('codepipeline:PutApprovalResult'))
+          .map((statement) => statement.Resource),
+      ]),
+    );
+    // Assess
+    const approvable = [[pipelineArn('pay-*/*'), pipelineArn('shop-*/*')]];
+    expect(approvals).toEqual({
+      'approval-notification': [],
+      'slack-events': approvable,
+      'release-worker': approvable,
+      'release-action': approvable,
+      'daily-digest': [],
+    });
+    for (const { statement } of allStatements(template)) {
+      if (actions(statement).includes('codepipeline:PutApprovalResult')) {
+        expect(actions(statement)).toEqual(['codepipeline:PutApprovalResult']);
+      }
+    }
+  });
+
+  it('scopes pipeline reads to the product prefixes and uses "*" only where CodePipeline allows nothing else', () => {
+    // Prepare
+    const unscopable = [
+      'codepipeline:ListPipelines',
+      'codepipeline:PutJobFailureResult',
+      'codepipeline:PutJobSuccessResult',
+    ];
+    // Act
+    const statements = allStatements(template).map(({ statement }) => statement);
+    const reads = statements.filter((statement) => actions(statement).includes('codepipeline:GetPipelineState'));
+    const everywhere = statements.filter((s) => s.Effect === 'Allow' && asList(s.Resource).includes('*'));
+    // Assess
+    expect(reads).toHaveLength(HANDLER_NAMES.length);
+    for (const read of reads) {
+      expect(read.Action).toEqual([
+        'codepipeline:GetPipeline',
+        'codepipeline:GetPipelineExecution',
+        'codepipeline:GetPipelineState',
+        'codepipeline:ListPipelineExecutions',
+      ]);
+      expect(read.Resource).toEqual([pipelineArn('pay-*'), pipelineArn('shop-*')]);
+    }
+    for (const statement of everywhere) {
+      expect(unscopable).toEqual(expect.arrayContaining(actions(statement)));
+    }
+    expect(
+      handlerStatements(template, 'release-action').some((s) =>
+        actions(s).includes('codepipeline:PutJobSuccessResult'),
+      ),
+    ).toBe(true);
+  });
+
+  it('grants the release queue to its producers and its consumer only', () => {
+    // Act
+    const queueActions = Object.fromEntries(
+      HANDLER_NAMES.map((name) => [
+        name,
+        handlerStatements(template, name)
+          .filter((s) => JSON.stringify(s.Resource).includes('ReleaseQueue'))
+          .flatMap(actions)
+          .sort(),
+      ]),
+    );
+    // Assess
+    const send = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+    expect(queueActions).toEqual({
+      'approval-notification': [],
+      'slack-events': send,
+      'release-worker': [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ],
+      'release-action': send,
+      'daily-digest': [],
+    });
+  });
+
+  it('lets every handler read the Slack secret and use the table and its two indexes, nothing more', () => {
+    for (const name of HANDLER_NAMES) {
+      // Act
+      const statements = handlerStatements(template, name);
+      const table = statements.filter((s) => actions(s).some((action) => action.startsWith('dynamodb:')));
+      const secret = statements.filter((s) => actions(s).some((action) => action.startsWith('secretsmanager:')));
+      // Assess
+      expect(table).toHaveLength(1);
+      expect(table[0]?.Action).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ]);
+      expect(JSON.stringify(table[0]?.Resource)).toMatch(/\/index\/byDay.*\/index\/pending/);
+      expect(secret).toEqual([
+        expect.objectContaining({
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+          Resource: { Ref: expect.stringMatching(/^SlackSecret/) },
+        }),
+      ]);
+    }
+  });
+
+  it('alarms on every handler error and throttle and on any message in a DLQ', () => {
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
+    const count = (metric: string) => alarms.filter((alarm) => alarm.MetricName === metric).length;
+    // Assess
+    expect(count('Errors')).toBe(5);
+    expect(count('Throttles')).toBe(5);
+    expect(count('ApproximateNumberOfMessagesVisible')).toBe(3);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      expect(alarm.AlarmActions).toBeUndefined();
+    }
+  });
+
+  it('sends alarms to an existing topic when given one', () => {
+    // Prepare
+    const alarmTopicArn = 'arn:aws:sns:eu-central-1:123456789012:on-call';
+    // Act
+    const { template: withTopic } = synthGreenlight({ alarmTopicArn });
+    // Assess
+    const alarms = Object.values(withTopic.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(13);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
+  });
+
+  it('lets the configured pipeline roles publish, through the topic policy, without touching the roles', () => {
+    // Prepare
+    const publisher = 'arn:aws:iam::123456789012:role/shop-cart-pipeline-role';
+    // Act
+    const { template: withPublishers } = synthGreenlight({ publisherRoleArns: [publisher] });
+    // Assess
+    withPublishers.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { AWS: publisher } }),
+        ]),
+      },
+    });
+  });
+
+  it('grants publishing to a pipeline role of another stack through the role’s own policy (grantPublish)', () => {
+    // Prepare
+    const app = new App();
+    const greenlight = new GreenlightStack(app, 'Greenlight', BASE_PROPS);
+    const pipelines = new Stack(app, 'Pipelines', { env: ENV });
+    const role = new Role(pipelines, 'PipelineRole', { assumedBy: new ServicePrincipal('codepipeline.amazonaws.com') });
+    // Act
+    greenlight.grantPublish(role);
+    // Assess
+    Template.fromStack(pipelines).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: { 'Fn::ImportValue': Match.anyValue() } }],
+      },
+    });
+  });
+
+  it('asks for the approvals channel as a parameter when it is not given', () => {
+    // Act
+    const { template: withoutChannel } = synthGreenlight({ approvalsChannel: undefined });
+    // Assess
+    withoutChannel.hasParameter('ApprovalsChannel', { Type: 'String', AllowedPattern: '^[CGD][A-Z0-9]{8,}$' });
+    withoutChannel.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ APPROVALS_CHANNEL: { Ref: 'ApprovalsChannel' } }) },
+    });
+  });
+
+  it('approves nothing and says so when no product is configured', () => {
+    // Act
+    const { stack: bare, template: withoutProducts } = synthGreenlight({ products: {} });
+    // Assess
+    const statements = allStatements(withoutProducts).map(({ statement }) => statement);
+    expect(statements.filter((s) => actions(s).includes('codepipeline:PutApprovalResult'))).toEqual([]);
+    expect(statements.filter((s) => actions(s).includes('codepipeline:GetPipelineState'))).toEqual([]);
+    Annotations.fromStack(bare).hasWarning('*', Match.stringLikeRegexp('No products configured'));
+  });
+
+  it('prints the Slack manifest with the Function URL as a stack output', () => {
+    // Prepare
+    const url = 'https://abc123.lambda-url.eu-central-1.on.aws/';
+    const joined = template.findOutputs('SlackManifest').SlackManifest?.Value['Fn::Join'] as [string, unknown[]];
+    // Act
+    const manifest = JSON.parse(joined[1].map((part) => (typeof part === 'string' ? part : url)).join(joined[0]));
+    // Assess
+    expect(slackManifestSchema.parse(manifest)).toMatchObject({
+      features: { slash_commands: [{ command: '/release', url }] },
+      settings: { interactivity: { is_enabled: true, request_url: url } },
+    });
+  });
+});

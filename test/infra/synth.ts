@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Code } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { GreenlightStack, type GreenlightStackProps } from '../../infra/greenlight-stack.ts';
+import { repoPath } from '../../infra/paths.ts';
+
+/** The context `cdk synth` runs with: cdk.json's feature flags. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(repoPath('cdk.json'), 'utf8')).context;
+
+export const ENV = { account: '123456789012', region: 'eu-central-1' };
+
+export const BASE_PROPS: GreenlightStackProps = {
+  env: ENV,
+  products: { shop: {}, payments: { prefix: 'pay-' } },
+  approvalsChannel: 'C0123456789',
+  // Template tests skip esbuild: handler-bundles.test.ts bundles the real handlers.
+  handlerCode: Code.fromInline('export const handler = async () => undefined;'),
+};
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: GreenlightStack;
+  readonly template: Template;
+}
+
+/**
+ * Synthesizes the stack as `cdk synth` does, with inline code instead of esbuild bundles.
+ * cdk-nag's AwsSolutions checks are registered as in infra/main.ts, so any unacknowledged
+ * finding makes synthesis throw with cdk-nag's report.
+ */
+export function synthGreenlight(overrides: Partial<GreenlightStackProps> = {}): Synthesized {
+  const app = new App({ context: CDK_JSON_CONTEXT });
+  const stack = new GreenlightStack(app, 'Greenlight', { ...BASE_PROPS, ...overrides });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const template = Template.fromStack(stack);
+  return { app, stack, template };
+}
+
+/** Every acknowledgement (Validations.of(x).acknowledge) in the tree: where, which rule, why. */
+export function acknowledgements(root: IConstruct): { path: string; id: string; reason: unknown }[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, unknown>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id,
+          reason,
+        })),
+      ),
+  );
+}
+
+export type Statement = {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+export const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Every statement of every policy document in the template: identity, resource and trust policies. */
+export function allStatements(template: Template): { resource: string; statement: Statement }[] {
+  const resources = template.toJSON().Resources as Record<string, { Properties?: Record<string, unknown> }>;
+  const documents = (properties: Record<string, unknown>): unknown[] => [
+    properties.PolicyDocument,
+    properties.AssumeRolePolicyDocument,
+    ...asList(properties.Policies as { PolicyDocument: unknown }[]).map((policy) => policy.PolicyDocument),
+  ];
+  return Object.entries(resources).flatMap(([resource, { Properties = {} }]) =>
+    documents(Properties)
+      .filter((document): document is { Statement: Statement[] } => typeof document === 'object' && document !== null)
+      .flatMap((document) => document.Statement.map((statement) => ({ resource, statement }))),
+  );
+}
+
+/** The identity-policy statements attached to one handler's role. */
+export function handlerStatements(template: Template, handler: string): Statement[] {
+  const logicalPrefix = `${handler.replace(/-/g, '')}Role`;
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.entries(policies)
+    .filter(([, policy]) =>
+      asList(policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref.startsWith(logicalPrefix)),
+    )
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
