@@ -91,7 +91,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
 
 async function dynamoStore(config: Config): Promise<ApprovalStore> {
   const { dynamo } = TIMEOUTS;
-  const requestHandler = { connectionTimeout: dynamo.connectionTimeout, requestTimeout: dynamo.requestTimeout };
+  const requestHandler = timeouts(dynamo);
   if (config.approvalsTable) {
     const client = new DynamoDBClient({ maxAttempts: dynamo.maxAttempts, requestHandler, ...region(config) });
     return new DynamoApprovalStore(DynamoDBDocumentClient.from(client), config.approvalsTable);
@@ -119,10 +119,7 @@ function codePipelineClients(config: Config): (region: string) => CodePipelineCl
       client = new CodePipelineClient({
         region: regionName || config.region,
         maxAttempts: codepipeline.maxAttempts,
-        requestHandler: {
-          connectionTimeout: codepipeline.connectionTimeout,
-          requestTimeout: codepipeline.requestTimeout,
-        },
+        requestHandler: timeouts(codepipeline),
       });
       clients.set(regionName, client);
     }
@@ -135,9 +132,19 @@ function readerClient(config: Config): CodePipelineClient {
   return new CodePipelineClient({
     ...region(config),
     maxAttempts: reader.maxAttempts,
-    requestHandler: { connectionTimeout: reader.connectionTimeout, requestTimeout: reader.requestTimeout },
+    requestHandler: timeouts(reader),
   });
 }
+
+/**
+ * HTTP timeouts for an AWS client. The SDK only warns when a request outlives `requestTimeout`
+ * unless told to throw; we need it to throw, or a hung call would eat the whole click.
+ */
+const timeouts = (t: { connectionTimeout: number; requestTimeout: number }) => ({
+  connectionTimeout: t.connectionTimeout,
+  requestTimeout: t.requestTimeout,
+  throwOnRequestTimeout: true,
+});
 
 const region = (config: Config) => (config.region ? { region: config.region } : {});
 
