@@ -2,18 +2,47 @@ import { randomUUID } from 'node:crypto';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger as BoltLogger } from '@slack/bolt';
 import { LogLevel } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { approvalIdFor } from './adapters/approval-notification.ts';
 import { CodePipelineGateway } from './adapters/codepipeline-gateway.ts';
 import { CodePipelineReader } from './adapters/codepipeline-reader.ts';
 import { DynamoApprovalStore } from './adapters/dynamo-approval-store.ts';
+import { DynamoDigestMarkers } from './adapters/dynamo-digest-markers.ts';
+import { DynamoReleaseStore } from './adapters/dynamo-release-store.ts';
+import { sharedInProcessReleaseQueue } from './adapters/in-process-release-queue.ts';
 import { powertoolsLog } from './adapters/powertools-log.ts';
 import { powertoolsMetrics } from './adapters/powertools-metrics.ts';
+import { CodePipelineJobResults } from './adapters/release-action.ts';
+import { processReleaseJobs } from './adapters/release-jobs.ts';
+import {
+  DEFAULT_REQUEST_RATES,
+  limitRequestRate,
+  OperationRateLimiter,
+  type RequestRates,
+} from './adapters/release-rate-limit.ts';
+import type { ReleaseServices, ReleaseSettings } from './adapters/release-services.ts';
 import { SlackApprovalNotifier } from './adapters/slack-approval-notifier.ts';
+import { SlackDigestPublisher } from './adapters/slack-digest-publisher.ts';
+import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
+import { SqsReleaseQueue } from './adapters/sqs-release-queue.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
-import type { ApprovalStore, Clock, IdSource, Log, PipelineGateway, PipelineReader } from './core/ports.ts';
+import type {
+  ApprovalStore,
+  Clock,
+  DigestMarkers,
+  DigestPublisher,
+  IdSource,
+  Log,
+  PipelineGateway,
+  PipelineReader,
+} from './core/ports.ts';
+import type { ReleaseStore } from './core/release-ports.ts';
+import { RUN_SETTINGS } from './core/release-run.ts';
+import { lazy } from './lazy.ts';
 import type { ListenerDeps } from './listeners/context.ts';
 
 /**
@@ -31,6 +60,13 @@ export const TIMEOUTS = {
   slack: { timeout: 1_500, retries: 1 },
   /** Reading boards and executions is off the click path: patient, with the SDK's standard retries. */
   reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
+  /**
+   * Release fan-outs run in the worker, off the click path: more tries, so a throttled
+   * PutApprovalResult is backed off and retried by the SDK (its throttling backoff starts at 500 ms).
+   */
+  release: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 5 },
+  /** The worker's Slack calls wait out rate limits (Retry-After) instead of failing. */
+  releaseSlack: { timeout: 5_000, retries: 5 },
 } as const;
 
 export interface Deps extends ListenerDeps {
@@ -40,6 +76,9 @@ export interface Deps extends ListenerDeps {
   slackClientOptions: WebClientOptions;
   log: Log & { boltLogger: BoltLogger };
   reader: PipelineReader;
+  digestMarkers: DigestMarkers;
+  digestPublisher: DigestPublisher;
+  releases: ReleaseServices;
 }
 
 export interface DepsOverrides {
@@ -49,6 +88,11 @@ export interface DepsOverrides {
   store?: ApprovalStore;
   pipelines?: PipelineGateway;
   reader?: PipelineReader;
+  digestMarkers?: DigestMarkers;
+  releaseStore?: ReleaseStore;
+  /** CodePipeline request rates of releases (default 8 calls/s per operation). */
+  requestRates?: RequestRates;
+  releaseSettings?: Partial<ReleaseSettings>;
 }
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -67,12 +111,15 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   };
   const slack = new WebClient(credentials.botToken, slackClientOptions);
 
-  const store = overrides.store ?? (await dynamoStore(config));
+  const table = lazy(() => dynamoTable(config));
+  const store = overrides.store ?? new DynamoApprovalStore(...(await table()));
+  const digestMarkers = overrides.digestMarkers ?? new DynamoDigestMarkers(...(await table()));
   const pipelines = overrides.pipelines ?? new CodePipelineGateway(codePipelineClients(config));
   const reader = overrides.reader ?? new CodePipelineReader(readerClient(config));
   const notifier = new SlackApprovalNotifier(slack, () => config.approvalsChannel, clock);
 
-  return {
+  const releases = await releaseServices(config, { credentials, log, clock, table }, overrides);
+  const deps: Deps = {
     config,
     credentials,
     slack,
@@ -84,17 +131,70 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     pipelines,
     notifier,
     reader,
+    digestMarkers,
+    digestPublisher: new SlackDigestPublisher(slack, config.digestChannel, log),
     metrics: powertoolsMetrics(),
     displayName: displayNames(slack, log),
+    releases,
   };
+  // Locally the queue hands jobs to the same worker code SQS invokes (handlers/release-worker.ts).
+  if (!(releases.queue instanceof SqsReleaseQueue))
+    releases.queue.consumeWith((event) => processReleaseJobs(deps, event));
+  return deps;
 }
 
-async function dynamoStore(config: Config): Promise<ApprovalStore> {
+/**
+ * Releases get their own CodePipeline client: rate-limited per operation (one limiter for its
+ * reader, gateway and job results), with the patient retries of TIMEOUTS.release; and their own
+ * Slack client, which waits out Slack's rate limits. Clicks keep the fast clients above.
+ */
+async function releaseServices(
+  config: Config,
+  base: {
+    credentials: SlackCredentials;
+    log: Log & { boltLogger: BoltLogger };
+    clock: Clock;
+    table: () => Promise<[DynamoDBDocumentClient, string]>;
+  },
+  overrides: DepsOverrides,
+) {
+  const { release, releaseSlack } = TIMEOUTS;
+  const limiter = new OperationRateLimiter(overrides.requestRates ?? DEFAULT_REQUEST_RATES);
+  const client = limitRequestRate(
+    new CodePipelineClient({ ...region(config), maxAttempts: release.maxAttempts, requestHandler: timeouts(release) }),
+    limiter,
+  );
+  const slack = new WebClient(base.credentials.botToken, {
+    slackApiUrl: config.slackApiUrl,
+    timeout: releaseSlack.timeout,
+    retryConfig: { retries: releaseSlack.retries },
+    logger: base.log.boltLogger,
+  });
+  return {
+    store: overrides.releaseStore ?? new DynamoReleaseStore(...(await base.table())),
+    queue: config.releaseQueueUrl
+      ? new SqsReleaseQueue(new SQSClient(region(config)), config.releaseQueueUrl)
+      : sharedInProcessReleaseQueue(base.log),
+    reader: overrides.reader ?? new CodePipelineReader(client),
+    pipelines: overrides.pipelines ?? new CodePipelineGateway(() => client),
+    notifier: new SlackApprovalNotifier(slack, () => config.approvalsChannel, base.clock),
+    reporter: new SlackReleaseReporter(slack, base.clock),
+    jobResults: new CodePipelineJobResults(client),
+    region: config.region ?? 'us-east-1',
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    settings: { ...RUN_SETTINGS, inlinePipelines: 10, stopMarginMs: 60_000, ...overrides.releaseSettings },
+    approvalIdFor,
+    limiter,
+  } satisfies ReleaseServices;
+}
+
+/** The approvals table (approvals, audit trail, digest markers) and a client for it. */
+async function dynamoTable(config: Config): Promise<[DynamoDBDocumentClient, string]> {
   const { dynamo } = TIMEOUTS;
   const requestHandler = timeouts(dynamo);
   if (config.approvalsTable) {
     const client = new DynamoDBClient({ maxAttempts: dynamo.maxAttempts, requestHandler, ...region(config) });
-    return new DynamoApprovalStore(DynamoDBDocumentClient.from(client), config.approvalsTable);
+    return [DynamoDBDocumentClient.from(client), config.approvalsTable];
   }
   // Loaded only when used: dynalite (and its native LevelDB) never ships to Lambda.
   const { localCredentials, sharedEmbeddedDynamo } = await import('./adapters/embedded-dynamo.ts');
@@ -106,7 +206,7 @@ async function dynamoStore(config: Config): Promise<ApprovalStore> {
     maxAttempts: dynamo.maxAttempts,
     requestHandler,
   });
-  return new DynamoApprovalStore(DynamoDBDocumentClient.from(client), embedded.tableName);
+  return [DynamoDBDocumentClient.from(client), embedded.tableName];
 }
 
 /** One CodePipeline client per region, made on first use and reused (approvals name their region). */

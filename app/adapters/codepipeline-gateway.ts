@@ -54,6 +54,7 @@ export function translate(
   if (error instanceof StageNotFoundException) return new PipelineGoneError('stage', `No stage ${where}`, options);
   if (error instanceof ActionNotFoundException) return new PipelineGoneError('action', `No action ${where}`, options);
   if (error instanceof ValidationException)
-    return new InvalidInputError(`CodePipeline refused the request for ${where}: ${error.message}`, options);
+    // Not AWS's message: it may quote the values it refused, the token among them.
+    return new InvalidInputError(`CodePipeline refused the request for ${where} (${error.name})`, options);
   return new TransientError(`CodePipeline did not answer for ${where}`, options);
 }

@@ -25,7 +25,8 @@ import type { PipelineReader } from '../core/ports.ts';
  * costs N GetPipelineState calls plus one GetPipelineExecution per execution not seen before.
  */
 export class CodePipelineReader implements PipelineReader {
-  private readonly revisions = new Map<string, Revision | undefined>();
+  /** Lookups, kept as promises so stages sharing an execution ask for it once even when read at once. */
+  private readonly revisions = new Map<string, Promise<Revision | undefined>>();
 
   constructor(
     private readonly client: CodePipelineClient,
@@ -107,18 +108,25 @@ export class CodePipelineReader implements PipelineReader {
     };
   }
 
-  private async revision(pipelineName: string, executionId: string): Promise<Revision | undefined> {
-    if (this.revisions.has(executionId)) return this.revisions.get(executionId);
+  private revision(pipelineName: string, executionId: string): Promise<Revision | undefined> {
+    const known = this.revisions.get(executionId);
+    if (known) return known;
+    const revision = this.lookUpRevision(pipelineName, executionId);
+    // A failed lookup is forgotten, so the next snapshot asks again.
+    revision.catch(() => this.revisions.delete(executionId));
+    if (this.revisions.size >= this.cacheLimit) this.revisions.delete(this.revisions.keys().next().value as string);
+    this.revisions.set(executionId, revision);
+    return revision;
+  }
+
+  private async lookUpRevision(pipelineName: string, executionId: string): Promise<Revision | undefined> {
     const { pipelineExecution } = await this.call(pipelineName, () =>
       this.client.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: executionId })),
     );
     const artifact = pipelineExecution?.artifactRevisions?.[0];
-    const revision = artifact?.revisionId
+    return artifact?.revisionId
       ? defined({ revisionId: artifact.revisionId, summary: artifact.revisionSummary })
       : undefined;
-    if (this.revisions.size >= this.cacheLimit) this.revisions.delete(this.revisions.keys().next().value as string);
-    this.revisions.set(executionId, revision);
-    return revision;
   }
 
   private async call<T>(pipelineName: string, send: () => Promise<T>): Promise<T> {

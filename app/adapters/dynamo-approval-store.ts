@@ -70,6 +70,23 @@ export class DynamoApprovalStore implements ApprovalStore {
     );
   }
 
+  async releasePostLease(id: ApprovalId, until: Date): Promise<void> {
+    await this.conditional(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: approvalKey(id),
+            UpdateExpression: 'REMOVE postLeaseUntil',
+            ConditionExpression: 'postLeaseUntil = :until',
+            ExpressionAttributeValues: { ':until': until.toISOString() },
+          }),
+        ),
+      undefined,
+      undefined, // not ours any more: another delivery holds it
+    );
+  }
+
   async recordMessage(id: ApprovalId, message: MessageRef): Promise<void> {
     await this.db.send(
       new UpdateCommand({

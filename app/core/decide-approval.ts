@@ -70,14 +70,19 @@ export async function decideApproval(
         approval: approvalRef(error.record.request),
         result: 'already-decided',
       });
-      await refreshQuietly(deps, error.record);
+      // Only an ended approval is worth redrawing: a loser that redraws "X is deciding…" could
+      // land after the winner's final update and leave the message stuck.
+      if (error.record.status === 'closed') await refreshQuietly(deps, error.record);
     } else if (error instanceof ApprovalNotFoundError) {
+      // Filed as unattributed: an id we never issued must not create items of its own.
       await store.append({
         ...base,
+        approvalId: 'unknown',
         eventId: ids(),
         type: 'decision-refused',
         at: clock(),
         result: 'unknown-approval',
+        detail: `no approval ${id.slice(0, 64)}`,
       });
     }
     throw error;

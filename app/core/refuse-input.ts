@@ -9,6 +9,7 @@ export async function refuseTamperedInput(
   deps: { store: ApprovalStore; clock: Clock; ids: IdSource },
   actor: Actor,
   detail: string,
+  result: 'tampered' | 'unknown-approval' = 'tampered',
 ): Promise<void> {
   await deps.store.append({
     eventId: deps.ids(),
@@ -16,7 +17,7 @@ export async function refuseTamperedInput(
     at: deps.clock(),
     approvalId: 'unknown',
     actor,
-    result: 'tampered',
+    result,
     detail: detail.slice(0, 300),
   });
 }

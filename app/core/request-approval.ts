@@ -1,4 +1,4 @@
-import type { ApprovalRequest } from './approval.ts';
+import type { ApprovalRequest, MessageRef } from './approval.ts';
 import { approvalRef } from './audit.ts';
 import type { ApprovalNotifier, ApprovalStore, Clock, Log, Metrics } from './ports.ts';
 
@@ -36,7 +36,8 @@ export async function requestApproval(deps: RequestDeps, request: ApprovalReques
   });
 
   const now = clock();
-  if (!(await store.leasePost(request.id, new Date(now.getTime() + POST_LEASE_MS), now))) {
+  const leaseUntil = new Date(now.getTime() + POST_LEASE_MS);
+  if (!(await store.leasePost(request.id, leaseUntil, now))) {
     const record = await store.get(request.id);
     const result = record?.message ? 'already-posted' : 'being-posted';
     log.info('Approval notification repeated; not posting again', { approvalId: request.id, result });
@@ -45,7 +46,13 @@ export async function requestApproval(deps: RequestDeps, request: ApprovalReques
 
   const record = await store.get(request.id);
   if (!record) throw new Error(`Approval ${request.id} vanished between save and post`);
-  const message = await notifier.announce(record);
+  let message: MessageRef;
+  try {
+    message = await notifier.announce(record);
+  } catch (error) {
+    await store.releasePostLease(request.id, leaseUntil);
+    throw error;
+  }
   await store.recordMessage(request.id, message);
   await store.append({
     eventId: `${request.id}#posted`,

@@ -45,7 +45,8 @@ export function register(app: App, deps: ListenerDeps): void {
       await refuseTamperedInput(
         deps,
         await slackActor(deps, args.body.user),
-        `reject: unknown approval ${target.approvalId}`,
+        `reject: no approval ${target.approvalId}`,
+        'unknown-approval',
       );
       return tell(args.client, target.channel, target.userId, notices.unknownApproval);
     }

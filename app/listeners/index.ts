@@ -1,6 +1,8 @@
 import { App, type AwsLambdaReceiver } from '@slack/bolt';
 import type { Deps } from '../deps.ts';
 import { register as registerApprovalActions } from './approval-actions.ts';
+import { register as registerReleaseCommand } from './release-command.ts';
+import { register as registerReleaseModal } from './release-modal.ts';
 
 /**
  * The Bolt app with every listener registered. The receiver decides the transport (Lambda Function
@@ -17,6 +19,8 @@ export function createSlackApp(deps: Deps, receiver: AwsLambdaReceiver): App {
     logger: deps.log.boltLogger,
   });
   registerApprovalActions(app, deps);
+  registerReleaseCommand(app, deps);
+  registerReleaseModal(app, deps);
   app.error(async (error) => {
     deps.log.error('Unhandled error in a Slack listener', { error });
   });

@@ -6,4 +6,6 @@ export const ids = {
   reasonBlock: 'reason',
   reasonInput: 'reason-input',
   metadataEvent: 'greenlight_approval',
+  releaseModal: 'release.confirm',
+  releaseMetadataEvent: 'greenlight_release',
 } as const;

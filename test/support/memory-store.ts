@@ -49,6 +49,12 @@ export class MemoryApprovalStore implements ApprovalStore {
     return true;
   }
 
+  async releasePostLease(id: ApprovalId, until: Date): Promise<void> {
+    await turn();
+    const stored = this.#records.get(id);
+    if (stored?.postLeaseUntil?.getTime() === until.getTime()) delete stored.postLeaseUntil;
+  }
+
   async recordMessage(id: ApprovalId, message: MessageRef): Promise<void> {
     await turn();
     const stored = this.#records.get(id);

@@ -228,14 +228,16 @@ describe('decideApproval', () => {
     // Assess
     await expect(answer).rejects.toBeInstanceOf(ApprovalNotFoundError);
     expect(pipelines.calls).toEqual([]);
-    expect(await store.eventsForApproval(forged)).toEqual([
+    const today = await store.eventsForDay(deps.clock().toISOString().slice(0, 10));
+    expect(today.filter((event) => event.approvalId === 'unknown')).toEqual([
       expect.objectContaining({
         type: 'decision-refused',
         result: 'unknown-approval',
-        approvalId: forged,
+        detail: `no approval ${forged}`,
         actor: expect.objectContaining({ id: 'U0MALLORY' }),
       }),
     ]);
+    expect(await store.eventsForApproval(forged)).toEqual([]);
   });
 
   it('keeps the decision when the message cannot be redrawn', async () => {

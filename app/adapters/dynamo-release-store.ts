@@ -1,0 +1,210 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  paginateQuery,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { MessageRef } from '../core/approval.ts';
+import { mapLimit } from '../core/map-limit.ts';
+import type { ItemResult, PlanItem, ReleasePlan, ReleaseRun } from '../core/release.ts';
+import type { ReleaseStore } from '../core/release-ports.ts';
+
+/**
+ * ReleaseStore on the approvals table (single-table design), one partition per release:
+ * - `RELEASE#<id>` / `RUN`             who, when, product, env, stage, state, progress message
+ * - `RELEASE#<id>` / `PLAN#<nnnn>`     the plan, 100 pipelines per item (tokens included: server-side only)
+ * - `RELEASE#<id>` / `ITEM#<pipeline>` one pipeline's lease and result
+ * The plan is written before its `RUN` item, so a release that exists is complete. Every change is
+ * a single-item conditional write; one strongly consistent Query reads it all back.
+ */
+export class DynamoReleaseStore implements ReleaseStore {
+  static readonly CHUNK = 100;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async savePlan(plan: ReleasePlan): Promise<'created' | 'exists'> {
+    const pk = releaseKey(plan.releaseId);
+    const chunks: PlanItem[][] = [];
+    for (let i = 0; i < plan.items.length; i += DynamoReleaseStore.CHUNK)
+      chunks.push(plan.items.slice(i, i + DynamoReleaseStore.CHUNK));
+    // Repeating a save rewrites the same chunks: harmless, and the RUN item decides who created it.
+    await mapLimit(chunks, 4, (items, index) =>
+      this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: { pk, sk: chunkKey(index), items: toJson(items) } }),
+      ),
+    );
+    const { items: _items, ...header } = plan;
+    const item = { pk, sk: 'RUN', ...toJson(header), state: 'planned', chunkCount: chunks.length };
+    return this.conditional(
+      () =>
+        this.db.send(
+          new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        ),
+      'created',
+      'exists',
+    );
+  }
+
+  async get(releaseId: string): Promise<ReleaseRun | undefined> {
+    const items: Record<string, unknown>[] = [];
+    for await (const page of paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': releaseKey(releaseId) },
+        ConsistentRead: true,
+      },
+    ))
+      items.push(...(page.Items ?? []));
+    const header = items.find((item) => item.sk === 'RUN');
+    if (!header) return undefined;
+    const planItems = items
+      .filter((item) => String(item.sk).startsWith('PLAN#'))
+      .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
+      .flatMap((item) => (item.items as Record<string, unknown>[]).map(toPlanItem));
+    const results: Record<string, ItemResult> = {};
+    for (const item of items) {
+      if (String(item.sk).startsWith('ITEM#') && item.result)
+        results[String(item.pipelineName)] = toResult(item.result as Record<string, unknown>);
+    }
+    const {
+      pk: _pk,
+      sk: _sk,
+      chunkCount: _chunks,
+      createdAt,
+      confirmedAt,
+      finishedAt,
+      ...rest
+    } = header as Record<string, unknown>;
+    return {
+      ...(rest as unknown as Omit<ReleaseRun, 'createdAt' | 'items' | 'results'>),
+      createdAt: date(createdAt),
+      ...(confirmedAt ? { confirmedAt: date(confirmedAt) } : {}),
+      ...(finishedAt ? { finishedAt: date(finishedAt) } : {}),
+      items: planItems,
+      results,
+    };
+  }
+
+  async confirm(releaseId: string, at: Date): Promise<'confirmed' | 'already' | 'not-found'> {
+    const won = await this.update({
+      Key: runKey(releaseId),
+      UpdateExpression: 'SET #state = :confirmed, confirmedAt = :at',
+      ConditionExpression: '#state = :planned',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':confirmed': 'confirmed', ':planned': 'planned', ':at': at.toISOString() },
+    });
+    if (won) return 'confirmed';
+    return (await this.get(releaseId)) ? 'already' : 'not-found';
+  }
+
+  recordMessage(releaseId: string, message: MessageRef): Promise<boolean> {
+    return this.update({
+      Key: runKey(releaseId),
+      UpdateExpression: 'SET #message = :message',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#message)',
+      ExpressionAttributeNames: { '#message': 'message' },
+      ExpressionAttributeValues: { ':message': { channel: message.channel, ts: message.ts } },
+    });
+  }
+
+  leaseItem(releaseId: string, pipelineName: string, owner: string, until: Date, now: Date): Promise<boolean> {
+    return this.update({
+      Key: itemKey(releaseId, pipelineName),
+      UpdateExpression: 'SET pipelineName = :name, leaseOwner = :owner, leaseUntil = :until',
+      ConditionExpression:
+        'attribute_not_exists(#result) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+      ExpressionAttributeNames: { '#result': 'result' },
+      ExpressionAttributeValues: {
+        ':name': pipelineName,
+        ':owner': owner,
+        ':until': until.toISOString(),
+        ':now': now.toISOString(),
+      },
+    });
+  }
+
+  async releaseItem(releaseId: string, pipelineName: string, owner: string): Promise<void> {
+    await this.update({
+      Key: itemKey(releaseId, pipelineName),
+      UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+      ConditionExpression: 'leaseOwner = :owner AND attribute_not_exists(#result)',
+      ExpressionAttributeNames: { '#result': 'result' },
+      ExpressionAttributeValues: { ':owner': owner },
+    });
+  }
+
+  finishItem(releaseId: string, pipelineName: string, owner: string, result: ItemResult): Promise<boolean> {
+    return this.update({
+      Key: itemKey(releaseId, pipelineName),
+      UpdateExpression: 'SET #result = :result REMOVE leaseOwner, leaseUntil',
+      ConditionExpression: 'attribute_not_exists(#result) AND leaseOwner = :owner',
+      ExpressionAttributeNames: { '#result': 'result' },
+      ExpressionAttributeValues: { ':result': toJson(result), ':owner': owner },
+    });
+  }
+
+  finishRun(releaseId: string, at: Date): Promise<boolean> {
+    return this.update({
+      Key: runKey(releaseId),
+      UpdateExpression: 'SET #state = :finished, finishedAt = :at',
+      ConditionExpression: '#state = :confirmed',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':finished': 'finished', ':confirmed': 'confirmed', ':at': at.toISOString() },
+    });
+  }
+
+  private update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+    return this.conditional(
+      () => this.db.send(new UpdateCommand({ TableName: this.tableName, ...input })),
+      true,
+      false,
+    );
+  }
+
+  private async conditional<T>(write: () => Promise<unknown>, won: T, lost: T): Promise<T> {
+    try {
+      await write();
+      return won;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return lost;
+      throw error;
+    }
+  }
+}
+
+const releaseKey = (releaseId: string) => `RELEASE#${releaseId}`;
+const runKey = (releaseId: string) => ({ pk: releaseKey(releaseId), sk: 'RUN' });
+const itemKey = (releaseId: string, pipelineName: string) => ({
+  pk: releaseKey(releaseId),
+  sk: `ITEM#${pipelineName}`,
+});
+const chunkKey = (index: number) => `PLAN#${String(index).padStart(4, '0')}`;
+
+/** Dates become ISO strings and undefined fields vanish, as DynamoDB wants them. */
+const toJson = <T>(value: T): Record<string, unknown> & T => JSON.parse(JSON.stringify(value));
+
+const date = (value: unknown): Date => new Date(String(value));
+
+function toPlanItem(raw: Record<string, unknown>): PlanItem {
+  const item = raw as unknown as PlanItem;
+  if (item.kind !== 'include') return item;
+  const approval = raw.approval as Record<string, unknown>;
+  return {
+    ...item,
+    approval: {
+      ...item.approval,
+      ...(approval.waitingSince ? { waitingSince: date(approval.waitingSince) } : {}),
+    },
+  };
+}
+
+function toResult(raw: Record<string, unknown>): ItemResult {
+  return { ...(raw as unknown as ItemResult), at: date(raw.at) };
+}

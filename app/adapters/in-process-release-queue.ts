@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { Log } from '../core/ports.ts';
+import type { ReleaseJob, ReleaseQueue } from '../core/release-ports.ts';
+import type { SqsBatchResponse, SqsEvent } from './release-jobs.ts';
+
+export type SqsConsumer = (event: SqsEvent) => Promise<SqsBatchResponse>;
+
+/** Receives after which a message goes to the dead letters, as the SQS queue's redrive policy says. */
+export const MAX_RECEIVES = 3;
+
+/**
+ * The release queue when there is no SQS (`RELEASE_QUEUE_URL` unset: the sandbox, tests). It keeps
+ * SQS's contract with the worker: each job reaches the same worker code as an SQS event, later
+ * (never inside the sender's call), at least once; a job the worker fails (it throws, or reports it
+ * in `batchItemFailures`) is delivered again, up to MAX_RECEIVES times, then logged as dead.
+ */
+export class InProcessReleaseQueue implements ReleaseQueue {
+  #consumer: SqsConsumer | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly log: Log,
+    private readonly retryDelayMs = 200,
+  ) {}
+
+  /** The worker that receives jobs; the first one given stays (every handler in a process runs the same code). */
+  consumeWith(consumer: SqsConsumer): void {
+    this.#consumer ??= consumer;
+  }
+
+  async send(job: ReleaseJob): Promise<void> {
+    if (!this.#consumer) throw new Error('The in-process release queue has no worker');
+    const delivery = this.#deliver(this.#consumer, randomUUID(), JSON.stringify(job), 1).finally(() => {
+      this.#inFlight.delete(delivery);
+    });
+    this.#inFlight.add(delivery);
+  }
+
+  /** True when no job is being delivered or waits for a retry. */
+  idle(): boolean {
+    return this.#inFlight.size === 0;
+  }
+
+  /** Waits until every job sent so far (and every job those sent) is done. */
+  async settle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #deliver(consumer: SqsConsumer, messageId: string, body: string, receive: number): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    let failed: boolean;
+    try {
+      const response = await consumer(sqsEvent(messageId, body, receive));
+      failed = response.batchItemFailures.some((failure) => failure.itemIdentifier === messageId);
+    } catch (error) {
+      this.log.warn('Release job failed', { messageId, receive, error });
+      failed = true;
+    }
+    if (!failed) return;
+    if (receive >= MAX_RECEIVES) {
+      this.log.error('Release job dead-lettered after repeated failures', { messageId, receives: receive });
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * receive));
+    await this.#deliver(consumer, messageId, body, receive + 1);
+  }
+}
+
+function sqsEvent(messageId: string, body: string, receive: number): SqsEvent {
+  return {
+    Records: [
+      {
+        messageId,
+        body,
+        attributes: { ApproximateReceiveCount: String(receive) },
+        eventSource: 'aws:sqs',
+      },
+    ],
+  };
+}
+
+let shared: InProcessReleaseQueue | undefined;
+
+/** One in-process queue per process, shared by every handler in it (like the embedded DynamoDB). */
+export function sharedInProcessReleaseQueue(log: Log): InProcessReleaseQueue {
+  shared ??= new InProcessReleaseQueue(log);
+  return shared;
+}
+
+/** The process's queue, if anything made one: the sandbox waits on it to settle. */
+export const currentInProcessReleaseQueue = (): InProcessReleaseQueue | undefined => shared;

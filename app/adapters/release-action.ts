@@ -1,0 +1,174 @@
+import {
+  type CodePipelineClient,
+  PutJobFailureResultCommand,
+  PutJobSuccessResultCommand,
+} from '@aws-sdk/client-codepipeline';
+import { z } from 'zod';
+import type { Actor } from '../core/approval.ts';
+import { RELEASE_ID, type ReleaseCounts, releaseCounts } from '../core/release.ts';
+import { runRelease } from '../core/release-run.ts';
+import { findTarget } from '../core/release-target.ts';
+import type { InvocationClock } from './release-jobs.ts';
+import { type JobResults, planAndSave, type ReleaseDeps, runDeps } from './release-services.ts';
+
+/** The CodePipeline job event a Lambda invoke action receives (the parts Greenlight reads). */
+export interface CodePipelineJobEvent {
+  'CodePipeline.job'?: {
+    id?: string;
+    accountId?: string;
+    data?: {
+      actionConfiguration?: { configuration?: { UserParameters?: string; FunctionName?: string } };
+      continuationToken?: string;
+    };
+  };
+}
+
+const name = z.string().regex(/^[A-Za-z0-9.@\-_]{1,100}$/);
+const userParametersSchema = z.object({ product: name, env: name }).strict();
+
+export type UserParameters = z.infer<typeof userParametersSchema>;
+
+export function parseUserParameters(raw: string | undefined): { ok: true; value: UserParameters } | { ok: false } {
+  try {
+    const parsed = userParametersSchema.safeParse(JSON.parse(raw ?? ''));
+    return parsed.success ? { ok: true, value: parsed.data } : { ok: false };
+  } catch {
+    return { ok: false };
+  }
+}
+
+const USAGE = 'UserParameters must be JSON like {"product":"shop","env":"prod"}.';
+
+/**
+ * A releasing pipeline's Lambda invoke action (seed 000): once the product's end-to-end tests pass,
+ * it releases the product to an env with the same fan-out as `/release`, and reports the result to
+ * CodePipeline. A run that nears the Lambda timeout reports success with a continuation token (the
+ * release id); CodePipeline then invokes the action again and the release goes on where it stopped.
+ * The release id derives from the job id, so a repeated invocation resumes instead of starting over.
+ */
+export async function handleReleaseAction(
+  deps: ReleaseDeps,
+  event: CodePipelineJobEvent,
+  invocation: InvocationClock,
+): Promise<void> {
+  const job = event?.['CodePipeline.job'];
+  const jobId = job?.id;
+  if (!jobId) {
+    // Without a job id there is nobody to report to; retrying the same event cannot help.
+    deps.log.error('Dropped an invocation that is not a CodePipeline job', { keys: Object.keys(event ?? {}) });
+    return;
+  }
+  const { jobResults, store, settings } = deps.releases;
+  const params = parseUserParameters(job.data?.actionConfiguration?.configuration?.UserParameters);
+  if (!params.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: USAGE });
+  const continuation = job.data?.continuationToken;
+  const releaseId = continuation ?? `job-${jobId}`;
+  if (!RELEASE_ID.test(releaseId))
+    return jobResults.failed(jobId, {
+      type: 'JobFailed',
+      message: 'The continuation token is not one Greenlight gave.',
+    });
+
+  try {
+    if (!(await store.get(releaseId))) {
+      const found = await findTarget(
+        deps.releases.reader,
+        deps.config.products,
+        params.value.product,
+        params.value.env,
+      );
+      if (!found.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: lookupProblem(found) });
+      if (found.pipelines.length === 0)
+        return jobResults.failed(jobId, {
+          type: 'ConfigurationError',
+          message: `Product ${found.product.name} has no pipelines (none is named ${found.product.prefix}…).`,
+        });
+      await planAndSave(deps, found, { releaseId, requestedBy: pipelineActor(jobId), source: 'pipeline' });
+    }
+    await store.confirm(releaseId, deps.clock());
+    const report = await runRelease(runDeps(deps), releaseId, {
+      owner: `action-${deps.ids()}`,
+      shouldStop: () => invocation.getRemainingTimeInMillis() < settings.stopMarginMs,
+    });
+    if (!report.run) return jobResults.failed(jobId, { type: 'JobFailed', message: `Release ${releaseId} vanished.` });
+    const counts = releaseCounts(report.run);
+    const what = `${report.run.product.name} → ${report.run.env}`;
+    if (report.status === 'stopped' || report.status === 'incomplete') {
+      deps.log.info('Release action continues in the next invocation', { releaseId, jobId, ...counts.byKind });
+      return jobResults.succeeded(jobId, {
+        summary: `${what}: ${counts.done}/${counts.total} done so far`,
+        percentComplete: percent(counts),
+        continuationToken: releaseId,
+      });
+    }
+    if (counts.byKind.failed > 0)
+      return jobResults.failed(jobId, {
+        type: 'JobFailed',
+        message: `${what}: ${summary(counts)}. Retry the action to approve what is still pending.`,
+      });
+    return jobResults.succeeded(jobId, { summary: `${what}: ${summary(counts)}`, percentComplete: 100 });
+  } catch (error) {
+    // The pipeline waits for an answer until the action times out: fail now, and say how to go on.
+    deps.log.error('Release action failed', { releaseId, jobId, error });
+    const reason = error instanceof Error ? error.name : 'unknown error';
+    return jobResults.failed(jobId, {
+      type: 'JobFailed',
+      message: `Greenlight could not finish release ${releaseId} (${reason}). Retry the action to approve what is still pending.`,
+    });
+  }
+}
+
+export const pipelineActor = (jobId: string): Actor => ({
+  id: `job-${jobId}`,
+  name: 'the releasing pipeline',
+  via: 'release',
+});
+
+function lookupProblem(found: Exclude<Awaited<ReturnType<typeof findTarget>>, { ok: true }>): string {
+  if (found.problem === 'unknown-product')
+    return `There is no product ${found.name}. Products: ${found.known.join(', ') || 'none yet'}.`;
+  return `Product ${found.product.name} has no env ${found.env}. Envs: ${found.envs.join(', ')}.`;
+}
+
+const percent = (counts: ReleaseCounts) => (counts.total === 0 ? 100 : Math.floor((counts.done / counts.total) * 100));
+
+function summary(counts: ReleaseCounts): string {
+  const parts = [
+    `${counts.byKind.approved} approved`,
+    counts.byKind.changed ? `${counts.byKind.changed} changed since planned` : '',
+    counts.byKind['already-decided'] ? `${counts.byKind['already-decided']} already decided` : '',
+    counts.byKind['not-pending'] ? `${counts.byKind['not-pending']} no longer pending` : '',
+    counts.byKind.failed ? `${counts.byKind.failed} failed` : '',
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** PutJobSuccessResult / PutJobFailureResult. */
+export class CodePipelineJobResults implements JobResults {
+  constructor(private readonly client: CodePipelineClient) {}
+
+  async succeeded(
+    jobId: string,
+    result: { summary: string; percentComplete?: number; continuationToken?: string },
+  ): Promise<void> {
+    await this.client.send(
+      new PutJobSuccessResultCommand({
+        jobId,
+        executionDetails: {
+          summary: result.summary.slice(0, 2048),
+          ...(result.percentComplete === undefined ? {} : { percentComplete: result.percentComplete }),
+        },
+        ...(result.continuationToken ? { continuationToken: result.continuationToken } : {}),
+      }),
+    );
+  }
+
+  async failed(jobId: string, failure: { type: 'JobFailed' | 'ConfigurationError'; message: string }): Promise<void> {
+    await this.client.send(
+      new PutJobFailureResultCommand({
+        jobId,
+        failureDetails: { type: failure.type, message: failure.message.slice(0, 5000) },
+      }),
+    );
+  }
+}

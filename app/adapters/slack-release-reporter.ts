@@ -1,0 +1,53 @@
+import type { WebClient } from '@slack/web-api';
+import type { MessageRef } from '../core/approval.ts';
+import type { Clock } from '../core/ports.ts';
+import type { ReleasePlan, ReleaseRun } from '../core/release.ts';
+import type { ReleaseProgress } from '../core/release-ports.ts';
+import type { SlackMessage } from '../views/approval-message.ts';
+import { ids } from '../views/ids.ts';
+import { releasePlanModal, releaseProblemModal } from '../views/release-modal.ts';
+import { releaseProgressMessage } from '../views/release-progress.ts';
+
+/** What the release worker shows in Slack: the progress message, the confirmation modal, ephemeral answers. */
+export class SlackReleaseReporter implements ReleaseProgress {
+  constructor(
+    private readonly slack: WebClient,
+    private readonly clock: Clock,
+    private readonly post_: typeof fetch = fetch,
+  ) {}
+
+  async post(run: ReleaseRun): Promise<MessageRef> {
+    const result = await this.slack.chat.postMessage({
+      channel: run.channel,
+      ...releaseProgressMessage(run),
+      unfurl_links: false,
+      unfurl_media: false,
+      metadata: { event_type: ids.releaseMetadataEvent, event_payload: { release_id: run.releaseId } },
+    });
+    if (!result.ts || !result.channel) throw new Error('chat.postMessage answered without channel and ts');
+    return { channel: result.channel, ts: result.ts };
+  }
+
+  async update(run: ReleaseRun, message: MessageRef): Promise<void> {
+    await this.slack.chat.update({ channel: message.channel, ts: message.ts, ...releaseProgressMessage(run) });
+  }
+
+  /** Fills in the loading modal (views.update by id works long after the trigger_id expired). */
+  async showPlan(viewId: string, plan: ReleasePlan): Promise<void> {
+    await this.slack.views.update({ view_id: viewId, view: releasePlanModal(plan, this.clock()) });
+  }
+
+  async showProblem(viewId: string, heading: string, text: string): Promise<void> {
+    await this.slack.views.update({ view_id: viewId, view: releaseProblemModal(heading, text) });
+  }
+
+  /** An answer only the person who typed the command sees, through the command's response_url. */
+  async respond(responseUrl: string, message: SlackMessage): Promise<void> {
+    const response = await this.post_(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', ...message }),
+    });
+    if (!response.ok) throw new Error(`Slack refused the response_url post: HTTP ${response.status}`);
+  }
+}

@@ -1,0 +1,287 @@
+import type { Actor, ApprovalRecord, MessageRef, Outcome } from './approval.ts';
+import type { AuditEvent } from './audit.ts';
+import {
+  type ApprovalWait,
+  compareMetrics,
+  DAY_MS,
+  type FailingPipeline,
+  failingPipelines,
+  HISTORY_DAYS,
+  type MetricsComparison,
+} from './delivery-metrics.ts';
+import { PipelineGoneError, TransientError } from './errors.ts';
+import { mapLimit } from './map-limit.ts';
+import type { ExecutionSummary, PipelineSnapshot, Revision } from './pipeline.ts';
+import type { ApprovalStore, Clock, Log, PipelineReader } from './ports.ts';
+import { type ProductBoard, productBoard } from './product-board.ts';
+import { discoverProducts, type ProductOverride } from './products.ts';
+
+/**
+ * The daily digest as data: what waits for whom, what was decided, where each product stands and
+ * how its delivery goes. Views render it; nothing here knows Slack.
+ */
+export interface Digest {
+  /** The UTC day it is for (`YYYY-MM-DD`). */
+  day: string;
+  now: Date;
+  /** Approvals CodePipeline waits for, oldest first. */
+  waiting: WaitingApproval[];
+  /** Approvals Greenlight still shows as open though CodePipeline no longer waits for them. */
+  outdated: number;
+  /** Outcomes of the last 24 hours, newest first. */
+  decided: DecidedApproval[];
+  products: ProductDigest[];
+  /** Pipelines CodePipeline did not answer for (after the SDK's retries): missing from boards and metrics. */
+  unreadable: string[];
+}
+
+export interface WaitingApproval {
+  approvalId: string;
+  pipelineName: string;
+  stageName: string;
+  actionName: string;
+  /** The revision under review (the stage's execution), when CodePipeline could be read. */
+  revision?: Revision;
+  requestedAt: Date;
+  expiresAt: Date;
+  /** Expires within EXPIRY_WARNING_MS. */
+  expiresSoon: boolean;
+  /** Someone's decision is being applied right now. */
+  deciding?: Actor;
+  /** The live approval message. */
+  message?: MessageRef;
+  consoleLink: string;
+}
+
+export interface DecidedApproval {
+  approvalId: string;
+  pipelineName: string;
+  stageName: string;
+  result: Outcome['kind'];
+  actor?: Actor;
+  reason?: string;
+  at: Date;
+  /** Requested → outcome, when the request is in the audit trail we read. */
+  waitedMs?: number;
+}
+
+export interface ProductDigest {
+  name: string;
+  displayName: string;
+  /** Seed 000's table, live: which revision is in which stage of each service pipeline. */
+  board: ProductBoard;
+  week: MetricsComparison;
+  month: MetricsComparison;
+  /** Pipelines whose latest finished execution failed and has not recovered since. */
+  failing: FailingPipeline[];
+}
+
+export interface DigestDeps {
+  store: ApprovalStore;
+  reader: PipelineReader;
+  clock: Clock;
+  log: Log;
+  /** Product overrides (PRODUCTS). */
+  config: { products: Record<string, ProductOverride> };
+}
+
+/** Approvals that expire sooner than this are flagged. */
+export const EXPIRY_WARNING_MS = DAY_MS;
+/** Calls in flight at once, per source (CodePipeline publishes no rate limits: stay modest). */
+export const READ_CONCURRENCY = 8;
+/**
+ * Days of audit trail read: the 30-day comparison needs 60 days of decisions, plus the longest an
+ * approval can wait before one (CodePipeline's maximum timeout, seven days) and a day for rounding.
+ */
+export const AUDIT_DAYS = 2 * 30 + 8;
+
+export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
+
+/**
+ * Reads everything the digest shows: open approvals and the audit trail (DynamoDB, by day), and
+ * each product pipeline's state and executions (CodePipeline), at most READ_CONCURRENCY at a time.
+ */
+export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> {
+  const [open, audit, names] = await Promise.all([
+    deps.store.listOpen(),
+    readAudit(deps.store, now),
+    deps.reader.listPipelines(''),
+  ]);
+  const products = discoverProducts(names, deps.config.products).map((product) => ({
+    product,
+    pipelines: names.filter((name) => name.startsWith(product.prefix)),
+  }));
+  const inProducts = new Set(products.flatMap((p) => p.pipelines));
+  const toRead = [...new Set([...inProducts, ...open.map((r) => r.request.pipelineName)])].sort();
+  const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
+  // Every pipeline is read once: the boards below find its snapshot here.
+  const reader = readOnce(deps.reader);
+  const reads = await mapLimit(toRead, READ_CONCURRENCY, (name) =>
+    readPipeline({ ...deps, reader }, name, inProducts.has(name), since),
+  );
+  const read = new Map(reads.map((r) => [r.name, r]));
+  const boards = await mapLimit(products, READ_CONCURRENCY, ({ product, pipelines }) =>
+    productBoard(reader, product, { pipelines }),
+  );
+
+  const waiting: WaitingApproval[] = [];
+  let outdated = 0;
+  for (const record of open) {
+    const live = liveApproval(record, read.get(record.request.pipelineName), now);
+    if (live) waiting.push(live);
+    else outdated++;
+  }
+
+  return {
+    day: dayOf(now),
+    now,
+    waiting,
+    outdated,
+    decided: decidedSince(audit, new Date(now.getTime() - DAY_MS), now),
+    products: products.map(({ product, pipelines }, i) => {
+      const histories = pipelines.flatMap((name) => {
+        const executions = read.get(name)?.executions;
+        return executions ? [{ pipelineName: name, executions }] : [];
+      });
+      const runs = histories.map((h) => h.executions);
+      const waits = audit.waits.filter((w) => w.pipelineName.startsWith(product.prefix));
+      return {
+        name: product.name,
+        displayName: product.displayName,
+        board: boards[i] as ProductBoard,
+        week: compareMetrics(runs, waits, now, 7),
+        month: compareMetrics(runs, waits, now, 30),
+        failing: failingPipelines(histories),
+      };
+    }),
+    unreadable: reads.filter((r) => r.unreadable).map((r) => r.name),
+  };
+}
+
+interface PipelineRead {
+  name: string;
+  snapshot?: PipelineSnapshot;
+  executions?: ExecutionSummary[];
+  gone?: boolean;
+  unreadable?: boolean;
+}
+
+/** Executions first: the reader learns their revisions, which the snapshot's stages then need. */
+async function readPipeline(deps: DigestDeps, name: string, withHistory: boolean, since: Date): Promise<PipelineRead> {
+  try {
+    const executions = withHistory ? await deps.reader.executionsSince(name, since) : undefined;
+    const snapshot = await deps.reader.snapshot(name);
+    return { name, snapshot, ...(executions ? { executions } : {}) };
+  } catch (error) {
+    if (error instanceof PipelineGoneError) return { name, gone: true };
+    if (error instanceof TransientError) {
+      deps.log.warn('Could not read a pipeline for the digest; showing the rest', { pipeline: name, error });
+      return { name, unreadable: true };
+    }
+    throw error;
+  }
+}
+
+/**
+ * The approval as the digest shows it, or undefined when CodePipeline no longer waits for it
+ * (decided in the console, expired, superseded, pipeline gone). An unreadable pipeline keeps it.
+ */
+function liveApproval(record: ApprovalRecord, read: PipelineRead | undefined, now: Date): WaitingApproval | undefined {
+  const { request } = record;
+  if (request.expiresAt.getTime() <= now.getTime() || read?.gone) return undefined;
+  const stage = read?.snapshot?.stages.find((s) => s.name === request.stageName);
+  if (read?.snapshot) {
+    const action = stage?.actions.find((a) => a.name === request.actionName);
+    if (action?.status !== 'InProgress' || action.token !== request.token) return undefined;
+  }
+  const revision = stage?.latest?.revision;
+  return {
+    approvalId: request.id,
+    pipelineName: request.pipelineName,
+    stageName: request.stageName,
+    actionName: request.actionName,
+    ...(revision ? { revision } : {}),
+    requestedAt: request.receivedAt,
+    expiresAt: request.expiresAt,
+    expiresSoon: request.expiresAt.getTime() - now.getTime() <= EXPIRY_WARNING_MS,
+    ...(record.status === 'deciding' && record.claim ? { deciding: record.claim.actor } : {}),
+    ...(record.message ? { message: record.message } : {}),
+    consoleLink: request.consoleLink,
+  };
+}
+
+/** The reader, asking CodePipeline for each pipeline's snapshot at most once (failures included). */
+function readOnce(reader: PipelineReader): PipelineReader {
+  const snapshots = new Map<string, Promise<PipelineSnapshot>>();
+  return {
+    listPipelines: (prefix) => reader.listPipelines(prefix),
+    executionsSince: (name, since) => reader.executionsSince(name, since),
+    snapshot(name) {
+      let snapshot = snapshots.get(name);
+      if (!snapshot) {
+        snapshot = reader.snapshot(name);
+        snapshots.set(name, snapshot);
+      }
+      return snapshot;
+    },
+  };
+}
+
+interface OutcomeFact {
+  event: AuditEvent;
+  requestedAt?: Date;
+}
+
+interface AuditFacts {
+  outcomes: OutcomeFact[];
+  /** Approved and rejected decisions with their wait, for the metrics. */
+  waits: (ApprovalWait & { pipelineName: string })[];
+}
+
+/**
+ * The audit trail of the last AUDIT_DAYS days, one query per day, reduced as it arrives to what the
+ * digest needs (requests and outcomes), so memory stays small however busy the days were.
+ */
+async function readAudit(store: ApprovalStore, now: Date): Promise<AuditFacts> {
+  const days = Array.from({ length: AUDIT_DAYS + 1 }, (_, i) => dayOf(new Date(now.getTime() - i * DAY_MS)));
+  const perDay = await mapLimit(days, READ_CONCURRENCY, async (day) => {
+    const events = await store.eventsForDay(day);
+    return {
+      requested: events.filter((e) => e.type === 'requested').map((e) => [e.approvalId, e.at] as const),
+      outcomes: events.filter((e) => e.type === 'outcome' && e.at.getTime() <= now.getTime()),
+    };
+  });
+  const requestedAt = new Map(perDay.flatMap((d) => d.requested));
+  const outcomes = perDay.flatMap((d) =>
+    d.outcomes.map((event) => {
+      const requested = requestedAt.get(event.approvalId);
+      return requested ? { event, requestedAt: requested } : { event };
+    }),
+  );
+  const waits = outcomes.flatMap(({ event, requestedAt }) =>
+    requestedAt && event.approval && (event.result === 'approved' || event.result === 'rejected')
+      ? [{ pipelineName: event.approval.pipelineName, requestedAt, decidedAt: event.at }]
+      : [],
+  );
+  return { outcomes, waits };
+}
+
+function decidedSince(audit: AuditFacts, after: Date, now: Date): DecidedApproval[] {
+  return audit.outcomes
+    .filter(({ event }) => event.at.getTime() > after.getTime() && event.at.getTime() <= now.getTime())
+    .sort((a, b) => b.event.at.getTime() - a.event.at.getTime())
+    .map(({ event, requestedAt }) => ({
+      approvalId: event.approvalId,
+      pipelineName: event.approval?.pipelineName ?? 'unknown pipeline',
+      stageName: event.approval?.stageName ?? 'unknown stage',
+      result: (event.result ?? 'decided-elsewhere') as Outcome['kind'],
+      ...(event.actor ? { actor: event.actor } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+      at: event.at,
+      ...(requestedAt ? { waitedMs: event.at.getTime() - requestedAt.getTime() } : {}),
+    }));
+}
+
+/** Nothing waits and nothing was decided: the digest says so in a line. */
+export const isQuiet = (digest: Digest): boolean =>
+  digest.waiting.length === 0 && digest.decided.length === 0 && digest.outdated === 0;

@@ -1,0 +1,108 @@
+import { PipelineGoneError } from './errors.ts';
+import { mapLimit } from './map-limit.ts';
+import { pendingApprovalIn, type Revision, type StageSnapshot } from './pipeline.ts';
+import type { PipelineReader } from './ports.ts';
+import type { Product } from './products.ts';
+
+/**
+ * A product's board (seed 000's table): for every service pipeline, which revision is in which
+ * stage and how it stands there. Used by `/release <product> status` and the daily digest.
+ */
+export type BoardCellState = 'none' | 'in-progress' | 'awaiting-approval' | 'succeeded' | 'failed' | 'stopped';
+
+export interface BoardCell {
+  stageName: string;
+  state: BoardCellState;
+  /** The revision of the latest execution in the stage. */
+  revision?: Revision;
+  /** When the stage last changed (for `awaiting-approval`: when the approval started waiting). */
+  since?: Date;
+  /** A newer revision waiting at the stage's inbound transition. */
+  waiting?: Revision;
+}
+
+export interface BoardRow {
+  pipelineName: string;
+  /** The pipeline's name without the product prefix (`shop-cart` → `cart`). */
+  service: string;
+  cells: BoardCell[];
+  /** Why the pipeline could not be read; `cells` is empty then. */
+  problem?: string;
+}
+
+export interface ProductBoard {
+  product: Product;
+  /** Stage names in pipeline order (the union over every pipeline). */
+  stages: string[];
+  rows: BoardRow[];
+}
+
+export interface BoardOptions {
+  /** The product's pipelines when the caller has listed them already. */
+  pipelines?: readonly string[];
+  /** Pipelines read at once (default 8). */
+  concurrency?: number;
+}
+
+export async function productBoard(
+  reader: PipelineReader,
+  product: Product,
+  options: BoardOptions = {},
+): Promise<ProductBoard> {
+  const pipelines = options.pipelines ?? (await reader.listPipelines(product.prefix));
+  const rows = await mapLimit(pipelines, options.concurrency ?? 8, async (pipelineName): Promise<BoardRow> => {
+    const service = pipelineName.startsWith(product.prefix) ? pipelineName.slice(product.prefix.length) : pipelineName;
+    try {
+      const snapshot = await reader.snapshot(pipelineName);
+      return { pipelineName, service, cells: snapshot.stages.map(cellOf) };
+    } catch (error) {
+      const problem =
+        error instanceof PipelineGoneError ? 'the pipeline no longer exists' : 'CodePipeline did not answer';
+      return { pipelineName, service, cells: [], problem };
+    }
+  });
+  return { product, stages: stageOrder(rows), rows };
+}
+
+export function cellOf(stage: StageSnapshot): BoardCell {
+  const latest = stage.latest;
+  const approval = pendingApprovalIn(stage);
+  const changes = stage.actions.map((action) => action.lastChange?.getTime() ?? 0).filter((time) => time > 0);
+  const since = approval?.lastChange ?? (changes.length > 0 ? new Date(Math.max(...changes)) : undefined);
+  return {
+    stageName: stage.name,
+    state: stateOf(stage, Boolean(approval)),
+    ...(latest?.revision ? { revision: latest.revision } : {}),
+    ...(since ? { since } : {}),
+    ...(stage.inbound?.revision ? { waiting: stage.inbound.revision } : {}),
+  };
+}
+
+function stateOf(stage: StageSnapshot, awaitingApproval: boolean): BoardCellState {
+  switch (stage.latest?.status) {
+    case undefined:
+      return 'none';
+    case 'InProgress':
+      return awaitingApproval ? 'awaiting-approval' : 'in-progress';
+    case 'Succeeded':
+      return 'succeeded';
+    case 'Failed':
+      return 'failed';
+    default:
+      return 'stopped';
+  }
+}
+
+function stageOrder(rows: readonly BoardRow[]): string[] {
+  const order: string[] = [];
+  for (const row of rows) {
+    for (const [index, cell] of row.cells.entries()) {
+      if (order.includes(cell.stageName)) continue;
+      // After the stage it follows in this pipeline, so pipelines with extra stages keep their order.
+      const previous = row.cells[index - 1]?.stageName;
+      const at = previous === undefined ? 0 : order.indexOf(previous) + 1;
+      order.splice(at, 0, cell.stageName);
+    }
+  }
+  return order;
+}

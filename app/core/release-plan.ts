@@ -1,0 +1,128 @@
+import type { Actor, ApprovalId } from './approval.ts';
+import { PipelineGoneError } from './errors.ts';
+import { mapLimit } from './map-limit.ts';
+import { type PipelineSnapshot, pendingApprovalIn, type StageSnapshot } from './pipeline.ts';
+import type { Clock, PipelineReader } from './ports.ts';
+import type { EnvTarget, Product } from './products.ts';
+import type { Exclusion, PlanItem, ReleasePlan } from './release.ts';
+
+export interface PlanDeps {
+  reader: Pick<PipelineReader, 'snapshot'>;
+  clock: Clock;
+  /** The approval's id for its token (a digest: the id never reveals the token). */
+  approvalIdFor: (token: string) => ApprovalId;
+  /** Pipelines read at once; the reader's client also limits its request rate. */
+  concurrency?: number;
+}
+
+export interface PlanInput {
+  releaseId: string;
+  product: Product;
+  env: string;
+  target: EnvTarget;
+  pipelines: readonly string[];
+  requestedBy: Actor;
+  source: ReleasePlan['source'];
+  channel: string;
+  region: string;
+}
+
+export const PLAN_CONCURRENCY = 8;
+
+/**
+ * Reads every pipeline of the product and pins the approval waiting in the env's stage, token and
+ * all, or says why a pipeline is left out. The plan is what a person confirms, and exactly what the
+ * fan-out approves later: nothing is looked up again by stage.
+ */
+export async function planRelease(deps: PlanDeps, input: PlanInput): Promise<ReleasePlan> {
+  const items = await mapLimit(input.pipelines, deps.concurrency ?? PLAN_CONCURRENCY, (pipelineName) =>
+    planItem(deps, input.target, pipelineName),
+  );
+  return {
+    releaseId: input.releaseId,
+    product: { name: input.product.name, displayName: input.product.displayName },
+    env: input.env,
+    stageName: input.target.stage,
+    ...(input.target.action ? { actionName: input.target.action } : {}),
+    region: input.region,
+    requestedBy: input.requestedBy,
+    source: input.source,
+    channel: input.channel,
+    createdAt: deps.clock(),
+    items,
+  };
+}
+
+async function planItem(deps: PlanDeps, target: EnvTarget, pipelineName: string): Promise<PlanItem> {
+  let snapshot: PipelineSnapshot;
+  try {
+    snapshot = await deps.reader.snapshot(pipelineName);
+  } catch (error) {
+    const exclusion: Exclusion =
+      error instanceof PipelineGoneError
+        ? { kind: 'not-found', detail: 'the pipeline no longer exists' }
+        : { kind: 'unreadable', detail: 'CodePipeline did not answer; run the release again to include it' };
+    return { pipelineName, kind: 'exclude', exclusion };
+  }
+  const stage = snapshot.stages.find((candidate) => candidate.name === target.stage);
+  if (!stage) return exclude(pipelineName, { kind: 'not-found', detail: `it has no stage ${target.stage}` });
+  const action = waitingAction(stage, target);
+  if (action === 'no-such-action')
+    return exclude(pipelineName, { kind: 'not-found', detail: `${target.stage} has no action ${target.action}` });
+  if (!action) return exclude(pipelineName, whyNothingWaits(stage));
+  return {
+    pipelineName,
+    kind: 'include',
+    approval: {
+      approvalId: deps.approvalIdFor(action.token),
+      stageName: stage.name,
+      actionName: action.name,
+      token: action.token,
+      ...(stage.latest?.revision ? { revision: stage.latest.revision } : {}),
+      ...(action.lastChange ? { waitingSince: action.lastChange } : {}),
+    },
+  };
+}
+
+/** The approval waiting in the stage: the named action's, or whichever approval holds a token. */
+export function waitingAction(stage: StageSnapshot, target: EnvTarget) {
+  if (!target.action) return pendingApprovalIn(stage);
+  const action = stage.actions.find((candidate) => candidate.name === target.action);
+  if (!action) return 'no-such-action' as const;
+  return action.token && action.status === 'InProgress' ? { ...action, token: action.token } : undefined;
+}
+
+const exclude = (pipelineName: string, exclusion: Exclusion): PlanItem => ({
+  pipelineName,
+  kind: 'exclude',
+  exclusion,
+});
+
+const short = (revisionId: string | undefined) => (revisionId ? revisionId.slice(0, 7) : 'the latest revision');
+
+/** Plain words for a stage that holds no waiting approval. */
+export function whyNothingWaits(stage: StageSnapshot): Exclusion {
+  const latest = stage.latest;
+  if (!latest) return { kind: 'nothing-pending', detail: `nothing has reached ${stage.name} yet` };
+  const revision = short(latest.revision?.revisionId);
+  switch (latest.status) {
+    case 'Succeeded':
+      return { kind: 'nothing-pending', detail: `${revision} already went through ${stage.name}` };
+    case 'InProgress': {
+      const running = stage.actions.find((action) => action.status === 'InProgress');
+      return {
+        kind: 'other-state',
+        detail: `${revision} is still in ${stage.name}${running ? ` (${running.name} running)` : ''}`,
+      };
+    }
+    case 'Failed': {
+      const failed = stage.actions.find((action) => action.status === 'Failed');
+      return {
+        kind: 'other-state',
+        detail: `${revision} failed in ${stage.name}${failed ? ` (${failed.name})` : ''}`,
+      };
+    }
+    default:
+      return { kind: 'other-state', detail: `${revision} was ${latest.status.toLowerCase()} in ${stage.name}` };
+  }
+}

@@ -1,0 +1,62 @@
+import type { MessageRef } from './approval.ts';
+import type { ItemResult, ReleasePlan, ReleaseRun } from './release.ts';
+
+/*
+ * Ports of the release fan-out. They live beside the release domain rather than in ports.ts so the
+ * approval loop's ports stay as they are; the rules are the same: single-item conditional writes,
+ * core errors only.
+ */
+
+/**
+ * Releases and their per-pipeline results. Every change is a single-item conditional write: a plan
+ * is saved once, confirmed once, each pipeline is worked on by one lease holder and gets one result.
+ */
+export interface ReleaseStore {
+  /** Saves a new plan (state `planned`); `exists` when a release with this id was saved before. */
+  savePlan(plan: ReleasePlan): Promise<'created' | 'exists'>;
+  /** The release with its plan and every result so far (strongly consistent). */
+  get(releaseId: string): Promise<ReleaseRun | undefined>;
+  /** `planned` → `confirmed`. `already` when it was confirmed (or finished) before. */
+  confirm(releaseId: string, at: Date): Promise<'confirmed' | 'already' | 'not-found'>;
+  /** Records the progress message; `false` when another one was recorded first. */
+  recordMessage(releaseId: string, message: MessageRef): Promise<boolean>;
+  /**
+   * Takes the right to work on one pipeline of the release until `until`. `false` when it has a
+   * result already, or another holder's lease has not expired.
+   */
+  leaseItem(releaseId: string, pipelineName: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  /** Gives a lease back without a result (the holder stops early); only the holder can. */
+  releaseItem(releaseId: string, pipelineName: string, owner: string): Promise<void>;
+  /** Records the pipeline's result; only the lease holder can, and only once. */
+  finishItem(releaseId: string, pipelineName: string, owner: string, result: ItemResult): Promise<boolean>;
+  /** `confirmed` → `finished`; `false` when it was finished before. */
+  finishRun(releaseId: string, at: Date): Promise<boolean>;
+}
+
+/** The progress message of a release (Slack). */
+export interface ReleaseProgress {
+  post(run: ReleaseRun): Promise<MessageRef>;
+  update(run: ReleaseRun, message: MessageRef): Promise<void>;
+}
+
+/** Jobs for the release worker: they carry ids and names, never tokens. */
+export type ReleaseJob =
+  | { kind: 'release'; releaseId: string }
+  | {
+      kind: 'plan';
+      releaseId: string;
+      product: string;
+      env: string;
+      /** The loading modal to fill in. */
+      viewId: string;
+      requestedBy: { id: string; name: string; teamId?: string };
+    }
+  | { kind: 'board'; product: string; responseUrl: string };
+
+/** At-least-once delivery of jobs to the release worker (SQS, or in-process locally). */
+export interface ReleaseQueue {
+  send(job: ReleaseJob): Promise<void>;
+}
+
+/** Waits; injected so tests do not. */
+export type Sleep = (ms: number) => Promise<void>;

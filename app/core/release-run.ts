@@ -1,0 +1,388 @@
+import type { ApprovalRecord, ApprovalRequest, Decision, MessageRef } from './approval.ts';
+import { approvalRef } from './audit.ts';
+import { type DecideDeps, decideApproval } from './decide-approval.ts';
+import { AlreadyDecidedError, ApprovalNotFoundError, InvalidInputError, TransientError } from './errors.ts';
+import { mapLimit } from './map-limit.ts';
+import type { ApprovalNotifier, Log, PipelineReader } from './ports.ts';
+import {
+  type IncludedItem,
+  type ItemResult,
+  includedItems,
+  type ReleaseRun,
+  releaseActor,
+  releaseCounts,
+} from './release.ts';
+import { waitingAction } from './release-plan.ts';
+import type { ReleaseProgress, ReleaseStore, Sleep } from './release-ports.ts';
+
+export interface RunSettings {
+  /** Pipelines worked on at once; the CodePipeline client limits the request rate itself. */
+  concurrency: number;
+  /** Tries per pipeline when CodePipeline stays busy (each try is itself retried by the SDK). */
+  attempts: number;
+  /** Wait before the second try; the third waits twice as long, and so on. */
+  retryDelayMs: number;
+  /** How long one worker holds a pipeline of the release; far longer than deciding one takes. */
+  leaseMs: number;
+  /** At most one progress-message update per interval (Slack's chat.update limits). */
+  progressIntervalMs: number;
+  /** Service messages redrawn at once, beside the fan-out. */
+  refreshConcurrency: number;
+}
+
+export const RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
+  concurrency: 8,
+  attempts: 3,
+  retryDelayMs: 1_000,
+  leaseMs: 5 * 60_000,
+  progressIntervalMs: 1_000,
+  refreshConcurrency: 4,
+});
+
+export interface RunDeps extends DecideDeps {
+  releases: ReleaseStore;
+  /** Reads a pipeline again when its pinned approval is gone, to tell "changed" from "not pending". */
+  reader: Pick<PipelineReader, 'snapshot'>;
+  progress: ReleaseProgress;
+  sleep: Sleep;
+  settings?: Partial<RunSettings>;
+}
+
+export interface RunOptions {
+  /** Unique per worker invocation: the lease holder. */
+  owner: string;
+  /** Asked before each pipeline is started; `true` ends the run early (a Lambda nearing its timeout). */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * - `finished`: every pinned approval has a result.
+ * - `stopped`: `shouldStop` ended it early; run it again to go on.
+ * - `incomplete`: other workers hold some pipelines; run it again later to see them through.
+ */
+export type RunStatus = 'finished' | 'stopped' | 'incomplete' | 'not-confirmed' | 'not-found';
+
+export interface RunReport {
+  status: RunStatus;
+  run?: ReleaseRun;
+}
+
+/** CodePipeline's default approval timeout: the expiry of an approval Greenlight only knows from the pipeline state. */
+const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * The fan-out of a confirmed release: approves each pinned approval through decideApproval, so a
+ * release and a button click share one claim and never both decide. Idempotent and race-safe per
+ * run: each pipeline is leased by one worker and gets one result (conditional writes), so a
+ * redelivered or concurrent job skips what is done. It never rejects anything (seed 000).
+ */
+export async function runRelease(deps: RunDeps, releaseId: string, options: RunOptions): Promise<RunReport> {
+  const settings = { ...RUN_SETTINGS, ...deps.settings };
+  const run = await deps.releases.get(releaseId);
+  if (!run) return { status: 'not-found' };
+  if (run.state === 'planned') return { status: 'not-confirmed', run };
+
+  const message = await ensureProgressMessage(deps, run);
+  const progress = new ThrottledProgress(deps, message, settings.progressIntervalMs);
+  const refreshes = new BackgroundRefresh(deps.notifier, deps.log, settings.refreshConcurrency);
+  const decideDeps: RunDeps = { ...deps, notifier: refreshes };
+  const todo = includedItems(run).filter((item) => !run.results[item.pipelineName]);
+
+  let stopped = false;
+  let fault: { error: unknown } | undefined;
+  await mapLimit(todo, settings.concurrency, async (item) => {
+    if (fault) return;
+    if (options.shouldStop?.()) {
+      stopped = true;
+      return;
+    }
+    const now = deps.clock();
+    const leased = await deps.releases.leaseItem(
+      releaseId,
+      item.pipelineName,
+      options.owner,
+      new Date(now.getTime() + settings.leaseMs),
+      now,
+    );
+    if (!leased) return;
+    try {
+      const result = await releaseOne(decideDeps, run, item, settings);
+      if (await deps.releases.finishItem(releaseId, item.pipelineName, options.owner, result)) {
+        run.results[item.pipelineName] = result;
+        progress.changed(run);
+      }
+    } catch (error) {
+      // Unexpected (the store is down …): give the pipeline back so the retried job can take it at once.
+      fault ??= { error };
+      await deps.releases.releaseItem(releaseId, item.pipelineName, options.owner).catch(() => {});
+    }
+  });
+  await Promise.all([progress.flush(), refreshes.drain()]);
+  if (fault) throw fault.error;
+
+  const latest = (await deps.releases.get(releaseId)) ?? run;
+  const counts = releaseCounts(latest);
+  const finished = counts.done === counts.total;
+  if (finished && latest.state !== 'finished') {
+    const at = deps.clock();
+    await deps.releases.finishRun(releaseId, at);
+    Object.assign(latest, { state: 'finished', finishedAt: latest.finishedAt ?? at });
+    deps.log.info('Release finished', { releaseId, product: run.product.name, env: run.env, ...counts.byKind });
+  }
+  if (message) await progress.show(latest);
+  return { status: finished ? 'finished' : stopped ? 'stopped' : 'incomplete', run: latest };
+}
+
+/** Decides one pipeline's pinned approval, and says how it ended for the release. */
+async function releaseOne(
+  deps: RunDeps,
+  run: ReleaseRun,
+  item: IncludedItem,
+  settings: RunSettings,
+): Promise<ItemResult> {
+  const { approval } = item;
+  await ensureRequest(deps, run, item);
+  const actor = releaseActor(run);
+  for (let attempt = 1; ; attempt += 1) {
+    const decision: Decision = { verdict: 'approve', actor, at: deps.clock() };
+    try {
+      const record = await decideApproval(deps, approval.approvalId, decision, { releaseId: run.releaseId });
+      return await resultOf(deps, run, item, record);
+    } catch (error) {
+      if (error instanceof AlreadyDecidedError) return resultOf(deps, run, item, error.record);
+      if (error instanceof TransientError && attempt < settings.attempts) {
+        deps.log.info('CodePipeline busy; trying the pipeline again', {
+          releaseId: run.releaseId,
+          pipeline: item.pipelineName,
+          attempt,
+        });
+        await deps.sleep(settings.retryDelayMs * attempt);
+        continue;
+      }
+      if (error instanceof TransientError)
+        return failed(deps, `CodePipeline did not take it after ${attempt} tries (${causeName(error)})`);
+      // Only the error's name: AWS messages may echo request values.
+      if (error instanceof InvalidInputError)
+        return failed(deps, `CodePipeline refused the request (${causeName(error)})`);
+      if (error instanceof ApprovalNotFoundError) return failed(deps, 'Greenlight lost track of this approval');
+      throw error;
+    }
+  }
+}
+
+/**
+ * Approvals normally reach the store through their SNS notification; when it has not arrived (or
+ * the topic is not wired), the release stores the request from the pipeline state it pinned.
+ */
+async function ensureRequest(deps: RunDeps, run: ReleaseRun, item: IncludedItem): Promise<void> {
+  const { approval } = item;
+  if (await deps.store.get(approval.approvalId)) return;
+  const request = requestFromPlan(run, item, deps.clock());
+  if ((await deps.store.saveRequest(request)) !== 'created') return;
+  await deps.store.append({
+    // The same key requestApproval uses: a notification arriving later appends nothing more.
+    eventId: `${request.id}#requested`,
+    type: 'requested',
+    at: request.receivedAt,
+    approvalId: request.id,
+    approval: approvalRef(request),
+    detail: `found in the pipeline state by release ${run.releaseId}; expiry estimated from CodePipeline's default`,
+    releaseId: run.releaseId,
+  });
+}
+
+export function requestFromPlan(run: ReleaseRun, item: IncludedItem, now: Date): ApprovalRequest {
+  const { approval } = item;
+  const consoleLink = `https://console.aws.amazon.com/codepipeline/home?region=${run.region}#/view/${item.pipelineName}`;
+  return {
+    id: approval.approvalId,
+    pipelineName: item.pipelineName,
+    stageName: approval.stageName,
+    actionName: approval.actionName,
+    region: run.region,
+    token: approval.token,
+    expiresAt: new Date((approval.waitingSince ?? run.createdAt).getTime() + DEFAULT_APPROVAL_TIMEOUT_MS),
+    consoleLink,
+    // The console's approval link would carry the token; the pipeline's page does not.
+    reviewLink: consoleLink,
+    receivedAt: now,
+  };
+}
+
+/** How the approval's record ended, in the release's words. */
+async function resultOf(
+  deps: RunDeps,
+  run: ReleaseRun,
+  item: IncludedItem,
+  record: ApprovalRecord,
+): Promise<ItemResult> {
+  const at = deps.clock();
+  const outcome = record.outcome;
+  if (!outcome) {
+    const claim = record.claim;
+    if (claim?.actor.id === run.releaseId)
+      return failed(
+        deps,
+        'an earlier attempt of this release was interrupted while deciding it; run the release again',
+      );
+    return {
+      kind: 'already-decided',
+      ...(claim ? { by: claim.actor, verdict: claim.verdict } : {}),
+      inProgress: true,
+      at,
+    };
+  }
+  switch (outcome.kind) {
+    case 'approved':
+    case 'rejected':
+      // A redelivered job finds what an earlier delivery of the same release did.
+      if (outcome.decision.actor.id === run.releaseId && outcome.kind === 'approved')
+        return { kind: 'approved', at: outcome.at };
+      return { kind: 'already-decided', by: outcome.decision.actor, verdict: outcome.decision.verdict, at };
+    case 'expired':
+    case 'decided-elsewhere': {
+      const changed = await changedSincePlan(deps, run, item);
+      if (changed) return changed;
+      if (outcome.kind === 'decided-elsewhere') return { kind: 'already-decided', at };
+      return { kind: 'not-pending', detail: 'it expired or was answered outside Greenlight', at };
+    }
+    case 'gone':
+      return failed(deps, `the ${outcome.what} no longer exists`);
+  }
+}
+
+/** A newer revision holds the stage (or waits for approval there) instead of the pinned one. */
+async function changedSincePlan(deps: RunDeps, run: ReleaseRun, item: IncludedItem): Promise<ItemResult | undefined> {
+  try {
+    const snapshot = await deps.reader.snapshot(item.pipelineName);
+    const stage = snapshot.stages.find((candidate) => candidate.name === item.approval.stageName);
+    if (!stage) return undefined;
+    const waiting = waitingAction(stage, { stage: stage.name, action: item.approval.actionName });
+    const otherToken = typeof waiting === 'object' && waiting.token !== item.approval.token;
+    const pinned = item.approval.revision?.revisionId;
+    const current = stage.latest?.revision;
+    const otherRevision = pinned !== undefined && current !== undefined && current.revisionId !== pinned;
+    if (!otherToken && !otherRevision) return undefined;
+    return { kind: 'changed', ...(current ? { revision: current } : {}), at: deps.clock() };
+  } catch (error) {
+    deps.log.warn('Could not read the pipeline to explain an ended approval', {
+      releaseId: run.releaseId,
+      pipeline: item.pipelineName,
+      error,
+    });
+    return undefined;
+  }
+}
+
+const failed = (deps: Pick<RunDeps, 'clock'>, why: string): ItemResult => ({ kind: 'failed', why, at: deps.clock() });
+
+/** The name of the deepest cause: the AWS error beneath the core's wrappers. */
+function causeName(error: Error): string {
+  let deepest = error;
+  while (deepest.cause instanceof Error) deepest = deepest.cause;
+  return deepest.name;
+}
+
+/** Posts the progress message unless the release has one; a release without it still runs. */
+async function ensureProgressMessage(deps: RunDeps, run: ReleaseRun): Promise<MessageRef | undefined> {
+  if (run.message) return run.message;
+  try {
+    const posted = await deps.progress.post(run);
+    if (await deps.releases.recordMessage(run.releaseId, posted)) return posted;
+    // A concurrent delivery posted one first: follow theirs.
+    return (await deps.releases.get(run.releaseId))?.message ?? posted;
+  } catch (error) {
+    deps.log.warn('Could not post the release progress message', { releaseId: run.releaseId, error });
+    return undefined;
+  }
+}
+
+/** At most one chat.update per interval and one at a time; `show` always draws the latest state. */
+class ThrottledProgress {
+  #lastAt = Number.NEGATIVE_INFINITY;
+  #inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: Pick<RunDeps, 'progress' | 'clock' | 'log'>,
+    private readonly message: MessageRef | undefined,
+    private readonly intervalMs: number,
+  ) {}
+
+  changed(run: ReleaseRun): void {
+    if (!this.message || this.#inFlight) return;
+    if (this.deps.clock().getTime() - this.#lastAt < this.intervalMs) return;
+    this.#inFlight = this.#send(run).finally(() => {
+      this.#inFlight = undefined;
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.#inFlight;
+  }
+
+  async show(run: ReleaseRun): Promise<void> {
+    await this.flush();
+    await this.#send(run);
+  }
+
+  async #send(run: ReleaseRun): Promise<void> {
+    if (!this.message) return;
+    this.#lastAt = this.deps.clock().getTime();
+    // A copy: the run keeps changing while the update is on its way.
+    const view = { ...run, results: { ...run.results } };
+    try {
+      await this.deps.progress.update(view, this.message);
+    } catch (error) {
+      this.deps.log.warn('Could not update the release progress message', { releaseId: run.releaseId, error });
+    }
+  }
+}
+
+/**
+ * Redraws service messages beside the fan-out instead of in its path: Slack's limits on chat.update
+ * are far below what CodePipeline allows, and a redraw must never hold up (or fail) an approval.
+ */
+class BackgroundRefresh implements ApprovalNotifier {
+  readonly #queue: ApprovalRecord[] = [];
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly notifier: ApprovalNotifier,
+    private readonly log: Log,
+    private readonly concurrency: number,
+  ) {}
+
+  announce(record: ApprovalRecord): Promise<MessageRef> {
+    return this.notifier.announce(record);
+  }
+
+  async refresh(record: ApprovalRecord): Promise<void> {
+    if (!record.message) return;
+    this.#queue.push(record);
+    this.#pump();
+  }
+
+  async drain(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
+  }
+
+  #pump(): void {
+    while (this.#running.size < this.concurrency && this.#queue.length > 0) {
+      const record = this.#queue.shift() as ApprovalRecord;
+      const job: Promise<void> = this.notifier
+        .refresh(record)
+        .catch((error: unknown) => {
+          this.log.warn('Could not refresh an approval message during a release', {
+            approvalId: record.request.id,
+            pipeline: record.request.pipelineName,
+            error,
+          });
+        })
+        .finally(() => {
+          this.#running.delete(job);
+          this.#pump();
+        });
+      this.#running.add(job);
+    }
+  }
+}

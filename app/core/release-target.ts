@@ -1,0 +1,54 @@
+import type { PipelineReader } from './ports.ts';
+import { discoverProducts, type EnvTarget, type Product, type ProductOverride, resolveProduct } from './products.ts';
+
+export type ProductLookup =
+  | { ok: true; product: Product; pipelines: string[] }
+  | { ok: false; problem: 'unknown-product'; name: string; known: string[] };
+
+export type TargetLookup =
+  | { ok: true; product: Product; env: string; target: EnvTarget; pipelines: string[] }
+  | Extract<ProductLookup, { ok: false }>
+  | { ok: false; problem: 'unknown-env'; product: Product; env: string; envs: string[] };
+
+/**
+ * The product by name, with its pipelines, from one listing of every pipeline. A product exists when
+ * it is configured or when pipelines are named after it (`shop-*`); otherwise the answer lists the
+ * products that do exist.
+ */
+export async function findProduct(
+  reader: Pick<PipelineReader, 'listPipelines'>,
+  overrides: Record<string, ProductOverride>,
+  name: string,
+): Promise<ProductLookup> {
+  const all = await reader.listPipelines('');
+  const products = discoverProducts(all, overrides);
+  const wanted = name.toLowerCase();
+  if (!products.some((product) => product.name === wanted))
+    return { ok: false, problem: 'unknown-product', name, known: products.map((product) => product.name) };
+  const product = resolveProduct(wanted, overrides);
+  // A longer configured prefix inside ours (`shop-admin-` in `shop-`) claims its own pipelines.
+  const nested = products
+    .filter((other) => other.prefix.length > product.prefix.length)
+    .map((other) => other.prefix)
+    .filter((prefix) => prefix.startsWith(product.prefix));
+  const pipelines = all.filter(
+    (pipeline) => pipeline.startsWith(product.prefix) && !nested.some((prefix) => pipeline.startsWith(prefix)),
+  );
+  return { ok: true, product, pipelines };
+}
+
+/** The product and the stage an env names (`prod` → StagingQA), or what the valid choices are. */
+export async function findTarget(
+  reader: Pick<PipelineReader, 'listPipelines'>,
+  overrides: Record<string, ProductOverride>,
+  productName: string,
+  env: string,
+): Promise<TargetLookup> {
+  const found = await findProduct(reader, overrides, productName);
+  if (!found.ok) return found;
+  const wanted = env.toLowerCase();
+  const target = found.product.envs[wanted];
+  if (!target)
+    return { ok: false, problem: 'unknown-env', product: found.product, env, envs: Object.keys(found.product.envs) };
+  return { ok: true, product: found.product, env: wanted, target, pipelines: found.pipelines };
+}

@@ -1,0 +1,130 @@
+/**
+ * Product releases (seed 000): one confirmation approves the same stage in every service pipeline of
+ * a product. A release is planned (every pipeline read, every waiting approval pinned by its token),
+ * confirmed by a person (or started by a releasing pipeline), then fanned out by a worker. The plan
+ * and each pipeline's result are kept as the release's record.
+ */
+import type { Actor, ApprovalId, MessageRef, Verdict } from './approval.ts';
+import type { Revision } from './pipeline.ts';
+
+/** The approval a release will give in one pipeline, pinned when the plan was made. */
+export interface PinnedApproval {
+  approvalId: ApprovalId;
+  stageName: string;
+  actionName: string;
+  /** Secret: answers the approval. Kept server-side only; never logged, never sent to Slack. */
+  token: string;
+  /** The revision waiting in the stage. */
+  revision?: Revision;
+  /** When the approval action started waiting. */
+  waitingSince?: Date;
+}
+
+/** Why a pipeline is not part of a release. `detail` is plain words for people. */
+export type Exclusion =
+  | { kind: 'nothing-pending'; detail: string }
+  | { kind: 'other-state'; detail: string }
+  | { kind: 'not-found'; detail: string }
+  | { kind: 'unreadable'; detail: string };
+
+export type PlanItem =
+  | { pipelineName: string; kind: 'include'; approval: PinnedApproval }
+  | { pipelineName: string; kind: 'exclude'; exclusion: Exclusion };
+
+export type IncludedItem = Extract<PlanItem, { kind: 'include' }>;
+
+export interface ReleasePlan {
+  releaseId: string;
+  product: { name: string; displayName: string };
+  env: string;
+  stageName: string;
+  /** The approval action's name, when the product names it; else whichever approval waits in the stage. */
+  actionName?: string;
+  /** Where the pipelines live (approvals name their region). */
+  region: string;
+  /** The person who asked, or the releasing pipeline. */
+  requestedBy: Actor;
+  source: 'slack' | 'pipeline';
+  /** Where progress is shown. */
+  channel: string;
+  createdAt: Date;
+  items: PlanItem[];
+}
+
+/** How one pipeline of a confirmed release ended. */
+export type ItemResult =
+  | { kind: 'approved'; at: Date }
+  | { kind: 'not-pending'; detail: string; at: Date }
+  | {
+      kind: 'already-decided';
+      /** Who decided; absent when it was decided outside Greenlight (console, CLI). */
+      by?: Actor;
+      verdict?: Verdict;
+      /** The decision was still being applied when the release reached it. */
+      inProgress?: boolean;
+      at: Date;
+    }
+  | { kind: 'changed'; revision?: Revision; at: Date }
+  | { kind: 'failed'; why: string; at: Date };
+
+export type ItemResultKind = ItemResult['kind'];
+
+export type ReleaseState = 'planned' | 'confirmed' | 'finished';
+
+/** A release as stored: its plan, where it stands, and each pipeline's result so far (by pipeline name). */
+export interface ReleaseRun extends ReleasePlan {
+  state: ReleaseState;
+  confirmedAt?: Date;
+  finishedAt?: Date;
+  /** The progress message in `channel`. */
+  message?: MessageRef;
+  results: Record<string, ItemResult>;
+}
+
+export const includedItems = (plan: Pick<ReleasePlan, 'items'>): IncludedItem[] =>
+  plan.items.filter((item): item is IncludedItem => item.kind === 'include');
+
+export interface ReleaseCounts {
+  /** Approvals the release set out to give. */
+  total: number;
+  /** Of those, how many have a result. */
+  done: number;
+  byKind: Record<ItemResultKind, number>;
+}
+
+export function releaseCounts(run: Pick<ReleaseRun, 'items' | 'results'>): ReleaseCounts {
+  const byKind: Record<ItemResultKind, number> = {
+    approved: 0,
+    'not-pending': 0,
+    'already-decided': 0,
+    changed: 0,
+    failed: 0,
+  };
+  let done = 0;
+  const included = includedItems(run);
+  for (const item of included) {
+    const result = run.results[item.pipelineName];
+    if (!result) continue;
+    done += 1;
+    byKind[result.kind] += 1;
+  }
+  return { total: included.length, done, byKind };
+}
+
+/** Who a release acts as, in the audit trail and in CodePipeline's summary: "shop → prod by Alice". */
+export function releaseActor(plan: Pick<ReleasePlan, 'releaseId' | 'product' | 'env' | 'requestedBy'>): Actor {
+  return {
+    id: plan.releaseId,
+    name: `${plan.product.displayName} → ${plan.env} by ${plan.requestedBy.name}`,
+    via: 'release',
+  };
+}
+
+/** Release ids name the run in Slack, logs and CodePipeline summaries: letters, digits, `-` and `_` only. */
+export const RELEASE_ID = /^[A-Za-z0-9_-]{6,80}$/;
+
+/** A plan is confirmed against the pipelines as they were read; older than this, read them again. */
+export const PLAN_MAX_AGE_MS = 15 * 60_000;
+
+export const planExpired = (plan: Pick<ReleasePlan, 'createdAt'>, now: Date): boolean =>
+  now.getTime() - plan.createdAt.getTime() > PLAN_MAX_AGE_MS;

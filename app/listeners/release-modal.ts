@@ -1,0 +1,70 @@
+import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { ModalView } from '@slack/types';
+import { z } from 'zod';
+import { refuseTamperedInput } from '../core/refuse-input.ts';
+import { includedItems, planExpired, RELEASE_ID } from '../core/release.ts';
+import type { Deps } from '../deps.ts';
+import { ids } from '../views/ids.ts';
+import { releaseNotices } from '../views/release-help.ts';
+import { releaseProblemModal, releaseStartedModal } from '../views/release-modal.ts';
+import { slackActor } from './context.ts';
+
+/** The modal's memory, as our view writes it: a release id and nothing else. */
+const modalState = z.object({ releaseId: z.string().regex(RELEASE_ID) }).strict();
+
+/**
+ * Confirming the release modal: the stored plan (tokens pinned when it was shown) is confirmed
+ * once, and its fan-out is queued. Only the person who asked can confirm; the modal then says where
+ * to follow the release.
+ */
+export function register(app: App, deps: Deps): void {
+  app.view<ViewSubmitAction>(ids.releaseModal, async (args: SlackViewMiddlewareArgs<ViewSubmitAction>) => {
+    const { body, view } = args;
+    const answer = (modal: ModalView) => args.ack({ response_action: 'update', view: modal });
+    const problem = (text: string) => answer(releaseProblemModal('Release', text));
+    const now = deps.clock();
+
+    const state = parseState(view.private_metadata);
+    const run = state ? await deps.releases.store.get(state.releaseId) : undefined;
+    if (!state || !run || run.requestedBy.id !== body.user.id) {
+      const detail = !state
+        ? 'release modal: bad private_metadata'
+        : !run
+          ? `release modal: unknown release ${state.releaseId}`
+          : `release modal: ${state.releaseId} belongs to someone else`;
+      deps.log.warn('Refused a release confirmation', { user: body.user.id, detail });
+      await refuseTamperedInput(deps, await slackActor(deps, body.user), detail);
+      return problem(run ? releaseNotices.notYours : releaseNotices.unknownRelease);
+    }
+    if (run.state === 'planned' && planExpired(run, now)) return problem(releaseNotices.planExpired);
+    if (includedItems(run).length === 0) return args.ack();
+
+    if (run.state !== 'finished') {
+      await deps.releases.store.confirm(run.releaseId, now);
+      try {
+        // Queued again on a repeated confirmation too: the worker skips whatever is done.
+        await deps.releases.queue.send({ kind: 'release', releaseId: run.releaseId });
+      } catch (error) {
+        deps.log.error('Could not queue a confirmed release', { releaseId: run.releaseId, error });
+        return problem(releaseNotices.enqueueFailed);
+      }
+      deps.log.info('Release confirmed', {
+        releaseId: run.releaseId,
+        product: run.product.name,
+        env: run.env,
+        user: body.user.id,
+        approvals: includedItems(run).length,
+      });
+    }
+    return answer(releaseStartedModal(run));
+  });
+}
+
+function parseState(raw: string | undefined): z.infer<typeof modalState> | undefined {
+  try {
+    const parsed = modalState.safeParse(JSON.parse(raw ?? ''));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,335 @@
+import type { KnownBlock, SectionBlock } from '@slack/types';
+import type { Actor } from '../core/approval.ts';
+import type { DeliveryMetrics, MetricsComparison } from '../core/delivery-metrics.ts';
+import {
+  type DecidedApproval,
+  type Digest,
+  isQuiet,
+  type ProductDigest,
+  type WaitingApproval,
+} from '../core/digest.ts';
+import type { SlackMessage } from './approval-message.ts';
+import { clip, duration, escapeMrkdwn, link, mention, relative } from './format.ts';
+import { BOARD_LEGEND, boardLine } from './product-board.ts';
+
+/** Slack's Block Kit limits (DESIGN.md): blocks per message, characters per text, fields per section. */
+export const BLOCK_KIT = { blocks: 50, text: 3000, fieldText: 2000, fields: 10, header: 150 } as const;
+
+/** How much of each list the top message shows; the rest goes to its thread. */
+export const SHOWN_ON_TOP = { waiting: 8, decided: 8, products: 4, services: 6 } as const;
+
+export interface DigestMessages {
+  /** The message in the channel. */
+  top: SlackMessage;
+  /** Replies in its thread, in order: the rest of every list that did not fit on top. */
+  replies: SlackMessage[];
+}
+
+/** Permalinks of approval messages, by approval id (the adapter asks Slack for them). */
+export type Permalinks = ReadonlyMap<string, string>;
+
+/**
+ * The digest as Slack messages: a top message within Block Kit's limits holding the head of each
+ * list, and thread replies holding the rest, each within the same limits.
+ */
+export function digestMessages(digest: Digest, permalinks: Permalinks = new Map()): DigestMessages {
+  const thread: KnownBlock[] = [];
+  const blocks: KnownBlock[] = [header(digest)];
+
+  if (isQuiet(digest)) {
+    blocks.push(
+      section(
+        ':white_check_mark: *All clear.* Nothing waits for approval and nothing was decided in the last 24 hours.',
+      ),
+    );
+    if (digest.products.length > 0) {
+      blocks.push(
+        context(`Boards and delivery metrics of ${count(digest.products.length, 'product')} are in the thread.`),
+      );
+      thread.push(...boardBlocks(digest.products, digest.now), ...metricsBlocks(digest.products, digest.now));
+    }
+  } else {
+    blocks.push(context(summary(digest)));
+    blocks.push(
+      ...list(
+        `:hourglass_flowing_sand: *Waiting for approval* (${digest.waiting.length})`,
+        digest.waiting.map((a) => waitingLine(a, digest.now, permalinks)),
+        SHOWN_ON_TOP.waiting,
+        thread,
+      ),
+    );
+    blocks.push(
+      ...list(
+        `:ballot_box_with_check: *Decided in the last 24 hours* (${digest.decided.length})`,
+        digest.decided.map((d) => decidedLine(d, digest.now)),
+        SHOWN_ON_TOP.decided,
+        thread,
+      ),
+    );
+    blocks.push(...productSections(digest.products, digest.now, thread));
+  }
+  const notes = footnotes(digest);
+  if (notes) blocks.push(context(notes));
+  if (thread.length > 0) blocks.push(context(':thread: The rest is in the thread.'));
+
+  const replies = pack(thread).map((replyBlocks, i, all) => ({
+    text: `Daily digest ${digest.day}, continued (${i + 1}/${all.length})`,
+    blocks: replyBlocks,
+  }));
+  return { top: { text: fallback(digest), blocks }, replies };
+}
+
+/** The top message as a preview shown only to one person: the same, saying what the thread would hold. */
+export function digestPreview(digest: Digest, permalinks: Permalinks = new Map()): SlackMessage {
+  const { top, replies } = digestMessages(digest, permalinks);
+  const more =
+    replies.length > 0
+      ? ` In the channel, ${count(replies.length, 'reply', 'replies')} in its thread ${replies.length === 1 ? 'holds' : 'hold'} the rest.`
+      : '';
+  return { text: top.text, blocks: [...top.blocks, context(`:eyes: A preview only you can see.${more}`)] };
+}
+
+// The top message
+
+function header(digest: Digest): KnownBlock {
+  const day = new Date(`${digest.day}T00:00:00Z`).toLocaleDateString('en-GB', {
+    timeZone: 'UTC',
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+  });
+  return {
+    type: 'header',
+    text: { type: 'plain_text', text: clip(`Greenlight daily digest · ${day}`, BLOCK_KIT.header) },
+  };
+}
+
+function summary(digest: Digest): string {
+  const soon = digest.waiting.filter((a) => a.expiresSoon).length;
+  const deployments = digest.products.reduce((sum, p) => sum + p.week.current.deployments, 0);
+  return [
+    `*${digest.waiting.length}* waiting${soon > 0 ? ` (:warning: ${soon} expire${soon === 1 ? 's' : ''} within 24 h)` : ''}`,
+    `*${digest.decided.length}* decided in the last 24 h`,
+    `*${deployments}* deployment${deployments === 1 ? '' : 's'} to production in 7 days`,
+  ].join('  ·  ');
+}
+
+function fallback(digest: Digest): string {
+  if (isQuiet(digest)) return `Daily digest ${digest.day}: all clear`;
+  return `Daily digest ${digest.day}: ${digest.waiting.length} waiting for approval, ${digest.decided.length} decided in the last 24 hours`;
+}
+
+function footnotes(digest: Digest): string | undefined {
+  const notes: string[] = [];
+  if (digest.outdated > 0)
+    notes.push(
+      `${count(digest.outdated, 'approval message')} no longer ${digest.outdated === 1 ? 'matches' : 'match'} CodePipeline (answered in the console, expired or superseded).`,
+    );
+  if (digest.unreadable.length > 0)
+    notes.push(
+      `:warning: CodePipeline did not answer for ${names(digest.unreadable)}: ${digest.unreadable.length === 1 ? 'it is' : 'they are'} missing from boards and metrics.`,
+    );
+  return notes.length > 0 ? notes.join('\n') : undefined;
+}
+
+/** A titled list: its head on top, "and N more" and the rest in the thread. */
+function list(title: string, lines: string[], shown: number, thread: KnownBlock[]): KnownBlock[] {
+  if (lines.length === 0) return [];
+  const head = lines.slice(0, shown);
+  const rest = lines.slice(shown);
+  const blocks: KnownBlock[] = [{ type: 'divider' }, ...textBlocks([title, ...head])];
+  if (rest.length > 0) {
+    blocks.push(context(`…and ${rest.length} more in the thread.`));
+    thread.push(...textBlocks([`${title}, continued`, ...rest]));
+  }
+  return blocks;
+}
+
+function productSections(products: ProductDigest[], now: Date, thread: KnownBlock[]): KnownBlock[] {
+  if (products.length === 0) return [];
+  const onTop = products.slice(0, SHOWN_ON_TOP.products);
+  const later = products.slice(SHOWN_ON_TOP.products);
+  const blocks: KnownBlock[] = [
+    { type: 'divider' },
+    section('*:bar_chart: Products*: where each revision is, and how delivery goes'),
+    context(BOARD_LEGEND),
+  ];
+  for (const product of onTop) {
+    const rows = boardLines(product, now);
+    blocks.push(...textBlocks([productTitle(product), ...rows.slice(0, SHOWN_ON_TOP.services)]));
+    const hidden = rows.length - SHOWN_ON_TOP.services;
+    if (hidden > 0) {
+      blocks.push(context(`…and ${count(hidden, 'more service')} in the thread.`));
+      thread.push(...textBlocks([`${productTitle(product)}, continued`, ...rows.slice(SHOWN_ON_TOP.services)]));
+    }
+    blocks.push(metricsBlock(product, now));
+  }
+  if (later.length > 0) {
+    blocks.push(context(`…and ${count(later.length, 'more product')} in the thread.`));
+    thread.push(...boardBlocks(later, now), ...metricsBlocks(later, now));
+  }
+  return blocks;
+}
+
+// Lines
+
+function waitingLine(approval: WaitingApproval, now: Date, permalinks: Permalinks): string {
+  const permalink = permalinks.get(approval.approvalId);
+  const parts = [
+    `• *${link(approval.consoleLink, approval.pipelineName)} › ${escapeMrkdwn(approval.stageName)}*`,
+    approval.revision ? revisionText(approval.revision) : undefined,
+    `waiting for ${duration(now.getTime() - approval.requestedAt.getTime())}`,
+    approval.expiresSoon
+      ? `:warning: *expires ${relative(approval.expiresAt, now)}*`
+      : `expires ${relative(approval.expiresAt, now)}`,
+    approval.deciding ? `${who(approval.deciding)} is deciding` : undefined,
+    permalink ? link(permalink, 'approval message') : undefined,
+  ];
+  return clip(parts.filter(Boolean).join(' · '), BLOCK_KIT.text);
+}
+
+const RESULT_ICON: Record<DecidedApproval['result'], string> = {
+  approved: ':white_check_mark:',
+  rejected: ':x:',
+  expired: ':hourglass:',
+  'decided-elsewhere': ':leftwards_arrow_with_hook:',
+  gone: ':wastebasket:',
+};
+
+function decidedLine(decided: DecidedApproval, now: Date): string {
+  const what = `*${escapeMrkdwn(decided.pipelineName)} › ${escapeMrkdwn(decided.stageName)}*`;
+  const verb =
+    decided.result === 'approved' || decided.result === 'rejected'
+      ? `${decided.result}${decided.actor ? ` by ${who(decided.actor)}` : ''}`
+      : decided.result === 'decided-elsewhere'
+        ? 'decided outside Slack'
+        : decided.result === 'gone'
+          ? 'gone from CodePipeline'
+          : 'expired';
+  const waited = decided.waitedMs !== undefined ? ` · waited ${duration(decided.waitedMs)}` : '';
+  const reason = decided.reason ? ` · “${escapeMrkdwn(clip(decided.reason.replace(/\s+/g, ' '), 200))}”` : '';
+  return clip(
+    `• ${RESULT_ICON[decided.result]} ${what} ${verb} ${relative(decided.at, now)}${waited}${reason}`,
+    BLOCK_KIT.text,
+  );
+}
+
+const productTitle = (product: ProductDigest) =>
+  `*${escapeMrkdwn(product.displayName)}* · ${count(product.board.rows.length, 'service')}`;
+
+const boardLines = (product: ProductDigest, now: Date) => product.board.rows.map((row) => boardLine(row, now));
+
+function boardBlocks(products: ProductDigest[], now: Date): KnownBlock[] {
+  if (products.length === 0) return [];
+  return [
+    context(BOARD_LEGEND),
+    ...products.flatMap((product) => textBlocks([productTitle(product), ...boardLines(product, now)])),
+  ];
+}
+
+function metricsBlocks(products: ProductDigest[], now: Date): KnownBlock[] {
+  return products.map((product) => metricsBlock(product, now));
+}
+
+// Delivery metrics: one section per product, one field per metric, the last 7 and 30 days each
+// next to the period before.
+
+function metricsBlock(product: ProductDigest, now: Date): KnownBlock {
+  const periods = [product.week.current, product.week.previous, product.month.current, product.month.previous];
+  if (product.failing.length === 0 && periods.every((m) => m.finished === 0 && !m.approvalWait))
+    return context(
+      `*${escapeMrkdwn(product.displayName)}*: no deployments, failures or approvals in the last 60 days.`,
+    );
+  const field = (name: string, value: (m: DeliveryMetrics) => string, extra = '') => ({
+    type: 'mrkdwn' as const,
+    text: clip(
+      `*${name}*\n${periodLine('7 d', product.week, value)}\n${periodLine('30 d', product.month, value)}${extra}`,
+      BLOCK_KIT.fieldText,
+    ),
+  });
+  const failing =
+    product.failing.length > 0
+      ? `\n:rotating_light: still failing: ${product.failing
+          .slice(0, 3)
+          .map((f) => `${escapeMrkdwn(f.pipelineName)} (${duration(now.getTime() - f.since.getTime())})`)
+          .join(', ')}${product.failing.length > 3 ? ` and ${product.failing.length - 3} more` : ''}`
+      : '';
+  return {
+    type: 'section',
+    text: {
+      type: 'mrkdwn',
+      text: clip(
+        `*${escapeMrkdwn(product.displayName)}* delivery, last 7 and 30 days (before: the period before)`,
+        BLOCK_KIT.text,
+      ),
+    },
+    fields: [
+      field('Deployments to production', (m) => String(m.deployments)),
+      field('Lead time', (m) => ms(m.leadTimeMs)),
+      field('Change failure rate', (m) =>
+        m.changeFailureRate === undefined
+          ? '–'
+          : `${Math.round(m.changeFailureRate * 100)}% (${m.failures}/${m.finished})`,
+      ),
+      field('Mean time between failures', (m) => ms(m.mtbfMs)),
+      field('Mean time to recover', (m) => ms(m.mttrMs), failing),
+      field('Approval wait p50 / p90', (m) =>
+        m.approvalWait ? `${duration(m.approvalWait.p50Ms)} / ${duration(m.approvalWait.p90Ms)}` : '–',
+      ),
+    ].slice(0, BLOCK_KIT.fields),
+  };
+}
+
+const periodLine = (label: string, comparison: MetricsComparison, value: (m: DeliveryMetrics) => string) =>
+  `${label}: ${value(comparison.current)} (before: ${value(comparison.previous)})`;
+
+const ms = (value: number | undefined) => (value === undefined ? '–' : duration(value));
+
+// Small parts
+
+const section = (text: string): SectionBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(text, BLOCK_KIT.text) },
+});
+
+const context = (text: string): KnownBlock => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: clip(text, BLOCK_KIT.text) }],
+});
+
+/** Lines joined into as few section blocks as the text limit allows. */
+function textBlocks(lines: string[]): SectionBlock[] {
+  const texts: string[] = [];
+  for (const line of lines) {
+    const last = texts.at(-1);
+    if (last !== undefined && last.length + 1 + line.length <= BLOCK_KIT.text)
+      texts[texts.length - 1] = `${last}\n${line}`;
+    else texts.push(clip(line, BLOCK_KIT.text));
+  }
+  return texts.map(section);
+}
+
+/** Thread blocks split into replies of at most BLOCK_KIT.blocks blocks. */
+function pack(blocks: KnownBlock[]): KnownBlock[][] {
+  const replies: KnownBlock[][] = [];
+  for (let i = 0; i < blocks.length; i += BLOCK_KIT.blocks) replies.push(blocks.slice(i, i + BLOCK_KIT.blocks));
+  return replies;
+}
+
+const who = (actor: Actor) => (actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`);
+
+/** Git SHAs read best short; other revision ids (S3 versions, image digests) are clipped too. */
+const shortRevision = (revisionId: string) =>
+  escapeMrkdwn(revisionId.length > 12 ? revisionId.slice(0, 7) : revisionId);
+
+function revisionText(revision: { revisionId: string; summary?: string }): string {
+  const summary = revision.summary ? ` ${escapeMrkdwn(clip(revision.summary.split('\n')[0] ?? '', 60))}` : '';
+  return `\`${shortRevision(revision.revisionId)}\`${summary}`;
+}
+
+function names(list: string[]): string {
+  const shown = list.slice(0, 5).map(escapeMrkdwn).join(', ');
+  return list.length > 5 ? `${shown} and ${list.length - 5} more` : shown;
+}
+
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

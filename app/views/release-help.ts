@@ -1,0 +1,40 @@
+import type { Product } from '../core/products.ts';
+import { escapeMrkdwn } from './format.ts';
+
+const list = (names: readonly string[]) =>
+  names.length === 0 ? 'none yet' : names.map((name) => `\`${escapeMrkdwn(name)}\``).join(', ');
+
+/** Plain-words answers to `/release`, shown only to the person who typed it. */
+export const releaseNotices = {
+  help(products: readonly string[] = []): string {
+    return [
+      '*`/release`* approves the same stage in every pipeline of a product at once, after you confirm what it will approve.',
+      '• `/release <product> <env>` — e.g. `/release shop prod`: lists every pipeline of the product with the approval it will give (or why not), then approves exactly those when you confirm. It never rejects anything: reject a change on its own message.',
+      '• `/release <product> status` — where each revision of the product is, stage by stage (only you see it).',
+      '• `/release digest` — a preview of the daily digest.',
+      '• `/release help` — this.',
+      `Products: ${list(products)}. A product is the pipelines named \`<product>-<service>\`; env \`qa\` approves \`StagingDEV\`, env \`prod\` approves \`StagingQA\`, unless \`PRODUCTS\` says otherwise.`,
+    ].join('\n');
+  },
+  usage(text: string): string {
+    return `I did not understand \`/release ${escapeMrkdwn(text)}\`. Try \`/release <product> <env>\`, \`/release <product> status\` or \`/release help\`.`;
+  },
+  unknownProduct(name: string, known: readonly string[]): string {
+    return `There is no product \`${escapeMrkdwn(name)}\`. Products: ${list(known)}.`;
+  },
+  unknownEnv(product: Product, env: string, envs: readonly string[]): string {
+    return `*${escapeMrkdwn(product.displayName)}* has no env \`${escapeMrkdwn(env)}\`. Envs: ${list(envs)}.`;
+  },
+  boardQueued(product: Product, pipelines: number): string {
+    return `Reading the ${pipelines} pipelines of *${escapeMrkdwn(product.displayName)}*; the board follows here in a moment.`;
+  },
+  modalFailed:
+    'Slack did not let me open the release confirmation (it took too long). Nothing was changed: please try again.',
+  failed:
+    'Something went wrong on our side and nothing was changed. Please try again; if it keeps failing, tell your Greenlight admins.',
+  planExpired:
+    'This list is more than 15 minutes old, so it may no longer be what waits. Nothing was approved: run `/release` again.',
+  notYours: 'Only the person who asked for this release can confirm it. Nothing was approved.',
+  unknownRelease: 'Greenlight does not know this release. Nothing was approved: run `/release` again.',
+  enqueueFailed: 'The release could not be started just now. Nothing was approved: run `/release` again in a moment.',
+} as const;

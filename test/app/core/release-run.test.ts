@@ -1,0 +1,404 @@
+import { describe, expect, it } from 'vitest';
+import { approvalIdFor } from '../../../app/adapters/approval-notification.ts';
+import type { Actor } from '../../../app/core/approval.ts';
+import { decideApproval } from '../../../app/core/decide-approval.ts';
+import type { PlanItem, ReleasePlan } from '../../../app/core/release.ts';
+import { type RunDeps, requestFromPlan, runRelease } from '../../../app/core/release-run.ts';
+import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog, slackDecision } from '../../support/fakes.ts';
+import { MemoryApprovalStore } from '../../support/memory-store.ts';
+import { FakeProgress, FakeReader, MemoryReleaseStore, pipelineSnapshot, token } from './release-fakes.ts';
+
+const alice: Actor = { id: 'U0ALICE', name: 'Alice', via: 'slack' };
+
+function setup() {
+  const clock = fixedClock('2025-03-04T10:00:00Z');
+  const sleeps: number[] = [];
+  const deps = {
+    store: new MemoryApprovalStore(),
+    pipelines: new FakePipelines(),
+    notifier: new FakeNotifier(),
+    clock,
+    ids: counterIds('id'),
+    log: memoryLog(),
+    releases: new MemoryReleaseStore(),
+    reader: new FakeReader(),
+    progress: new FakeProgress(),
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+    },
+  } satisfies RunDeps;
+  return { deps, sleeps };
+}
+
+type Deps = ReturnType<typeof setup>['deps'];
+
+const pinned = (n: number, revisionId = `c${n}`): PlanItem => ({
+  pipelineName: `shop-s${n}`,
+  kind: 'include',
+  approval: {
+    approvalId: approvalIdFor(token(n)),
+    stageName: 'StagingQA',
+    actionName: 'Approve',
+    token: token(n),
+    revision: { revisionId, summary: `Commit ${revisionId}` },
+    waitingSince: new Date('2025-03-04T09:00:00Z'),
+  },
+});
+
+function plan(items: PlanItem[], releaseId = 'rel-1', by: Actor = alice): ReleasePlan {
+  return {
+    releaseId,
+    product: { name: 'shop', displayName: 'Shop' },
+    env: 'prod',
+    stageName: 'StagingQA',
+    region: 'eu-central-1',
+    requestedBy: by,
+    source: 'slack',
+    channel: 'C0RELEASES',
+    createdAt: new Date('2025-03-04T09:59:00Z'),
+    items,
+  };
+}
+
+/** A confirmed release; `announced` approvals are in the store with their Slack message (SNS delivered). */
+async function confirmed(deps: Deps, items: PlanItem[], options: { releaseId?: string; announced?: boolean; by?: Actor } = {}) {
+  const release = plan(items, options.releaseId, options.by);
+  await deps.releases.savePlan(release);
+  await deps.releases.confirm(release.releaseId, deps.clock());
+  if (options.announced ?? true) {
+    for (const item of items) {
+      if (item.kind !== 'include') continue;
+      const request = requestFromPlan({ ...release, state: 'confirmed', results: {} }, item, deps.clock());
+      await deps.store.saveRequest(request);
+      await deps.store.recordMessage(request.id, { channel: 'C0APPROVALS', ts: `1.${item.pipelineName}` });
+    }
+  }
+  return release;
+}
+
+describe('runRelease', () => {
+  it('approves every pinned approval once, as the release, and records each result', async () => {
+    // Prepare
+    const { deps } = setup();
+    const items = [pinned(1), pinned(2), pinned(3)];
+    await confirmed(deps, items);
+
+    // Act
+    const report = await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(report.status).toBe('finished');
+    expect(deps.pipelines.calls.map((call) => [call.request.pipelineName, call.request.token, call.decision.verdict])).toEqual([
+      ['shop-s1', token(1), 'approve'],
+      ['shop-s2', token(2), 'approve'],
+      ['shop-s3', token(3), 'approve'],
+    ]);
+    expect(deps.pipelines.calls[0]?.decision.actor).toEqual({ id: 'rel-1', name: 'Shop → prod by Alice', via: 'release' });
+    expect(deps.pipelines.calls[0]?.summary).toBe('Approved by Shop → prod by Alice (rel-1) via Greenlight release');
+    const stored = await deps.releases.get('rel-1');
+    expect(stored?.state).toBe('finished');
+    expect(Object.values(stored?.results ?? {}).map((result) => result.kind)).toEqual(['approved', 'approved', 'approved']);
+    expect((await deps.store.get(approvalIdFor(token(2))))?.outcome?.kind).toBe('approved');
+  });
+
+  it('links the decision events to the release and redraws each service message', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+
+    // Act
+    await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    const events = deps.store.allEvents().filter((event) => event.type === 'outcome');
+    expect(events.map((event) => [event.approval?.pipelineName, event.result, event.releaseId])).toEqual([
+      ['shop-s1', 'approved', 'rel-1'],
+      ['shop-s2', 'approved', 'rel-1'],
+    ]);
+    expect(deps.notifier.refreshed.map((record) => [record.request.pipelineName, record.outcome?.kind])).toEqual([
+      ['shop-s1', 'approved'],
+      ['shop-s2', 'approved'],
+    ]);
+  });
+
+  it('stores an approval it has not heard of from the pinned plan before deciding it', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1)], { announced: false });
+
+    // Act
+    await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    const record = await deps.store.get(approvalIdFor(token(1)));
+    expect(record).toMatchObject({
+      status: 'closed',
+      outcome: { kind: 'approved' },
+      request: { pipelineName: 'shop-s1', stageName: 'StagingQA', actionName: 'Approve', region: 'eu-central-1' },
+    });
+    expect(record?.request.reviewLink).not.toContain(token(1));
+    const requested = deps.store.allEvents().find((event) => event.type === 'requested');
+    expect(requested).toMatchObject({ eventId: `${approvalIdFor(token(1))}#requested`, releaseId: 'rel-1' });
+  });
+
+  it('reports an approval a person decided first, by whom, without calling CodePipeline for it', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+    const bob = slackDecision('reject', deps.clock(), { id: 'U0BOB', name: 'Bob', reason: 'broken' });
+    await decideApproval(deps, approvalIdFor(token(2)), bob);
+    deps.pipelines.calls.length = 0;
+
+    // Act
+    await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(deps.pipelines.calls.map((call) => call.request.pipelineName)).toEqual(['shop-s1']);
+    expect((await deps.releases.get('rel-1'))?.results['shop-s2']).toMatchObject({
+      kind: 'already-decided',
+      verdict: 'reject',
+      by: { id: 'U0BOB', via: 'slack' },
+    });
+  });
+
+  it('reports a pinned approval a newer revision replaced as changed, and approves nothing else there', async () => {
+    // Prepare: c1 was answered in the console and c5 now waits in the stage with another token.
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1)]);
+    deps.pipelines.fail('decided-elsewhere');
+    deps.reader.set(pipelineSnapshot('shop-s1', { StagingQA: { revisionId: 'c5', token: token(5) } }));
+
+    // Act
+    await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(deps.pipelines.calls.map((call) => call.request.token)).toEqual([token(1)]);
+    expect((await deps.releases.get('rel-1'))?.results['shop-s1']).toMatchObject({
+      kind: 'changed',
+      revision: { revisionId: 'c5' },
+    });
+  });
+
+  it('tells an approval decided in the console from one that expired', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+    deps.pipelines.fail('decided-elsewhere').fail('expired');
+    deps.reader
+      .set(pipelineSnapshot('shop-s1', { StagingQA: { revisionId: 'c1', status: 'Succeeded' } }))
+      .set(pipelineSnapshot('shop-s2', { StagingQA: { revisionId: 'c2', status: 'Failed', busyAction: 'Approve' } }));
+
+    // Act
+    await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    const results = (await deps.releases.get('rel-1'))?.results;
+    expect(results?.['shop-s1']).toMatchObject({ kind: 'already-decided' });
+    expect(results?.['shop-s1']).not.toHaveProperty('by');
+    expect(results?.['shop-s2']).toMatchObject({ kind: 'not-pending' });
+  });
+
+  it('tries a busy CodePipeline again with growing pauses, then reports the pipeline failed', async () => {
+    // Prepare
+    const { deps, sleeps } = setup();
+    await confirmed(deps, [pinned(1)]);
+    deps.pipelines.fail('transient', 3);
+
+    // Act
+    const report = await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(deps.pipelines.calls).toHaveLength(3);
+    expect(sleeps).toEqual([1000, 2000]);
+    expect(report.run?.results['shop-s1']).toMatchObject({
+      kind: 'failed',
+      why: 'CodePipeline did not take it after 3 tries (ThrottlingException)',
+    });
+    expect((await deps.store.get(approvalIdFor(token(1))))?.status).toBe('pending');
+  });
+
+  it('approves on a later try when CodePipeline recovers', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1)]);
+    deps.pipelines.fail('transient', 2);
+
+    // Act
+    const report = await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(deps.pipelines.calls).toHaveLength(3);
+    expect(report.run?.results['shop-s1']?.kind).toBe('approved');
+  });
+
+  it('reports a pipeline that no longer exists as failed', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1)]);
+    deps.pipelines.fail({ gone: 'pipeline' });
+
+    // Act
+    const report = await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(report.run?.results['shop-s1']).toMatchObject({ kind: 'failed', why: 'the pipeline no longer exists' });
+  });
+
+  it('does nothing again when the same job is delivered twice', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+    await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Act
+    const again = await runRelease(deps, 'rel-1', { owner: 'w2' });
+
+    // Assess
+    expect(again.status).toBe('finished');
+    expect(deps.pipelines.calls).toHaveLength(2);
+    expect(deps.progress.posted).toHaveLength(1);
+  });
+
+  it('lets two deliveries of one job at once work on each pipeline once', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [1, 2, 3, 4, 5, 6].map((n) => pinned(n)));
+
+    // Act
+    const reports = await Promise.all([
+      runRelease(deps, 'rel-1', { owner: 'w1' }),
+      runRelease(deps, 'rel-1', { owner: 'w2' }),
+    ]);
+
+    // Assess
+    expect(deps.pipelines.calls).toHaveLength(6);
+    expect(new Set(deps.pipelines.calls.map((call) => call.request.token)).size).toBe(6);
+    expect(reports.map((report) => report.status)).toContain('finished');
+    expect(Object.values((await deps.releases.get('rel-1'))?.results ?? {}).every((r) => r.kind === 'approved')).toBe(
+      true,
+    );
+  });
+
+  it('never approves twice when two releases pin the same approvals', async () => {
+    // Prepare
+    const { deps } = setup();
+    const carol: Actor = { id: 'U0CAROL', name: 'Carol', via: 'slack' };
+    await confirmed(deps, [pinned(1), pinned(2), pinned(3)], { releaseId: 'rel-a' });
+    await confirmed(deps, [pinned(1), pinned(2), pinned(3)], { releaseId: 'rel-b', by: carol, announced: false });
+
+    // Act
+    const [a, b] = await Promise.all([
+      runRelease(deps, 'rel-a', { owner: 'w1' }),
+      runRelease(deps, 'rel-b', { owner: 'w2' }),
+    ]);
+
+    // Assess
+    expect(deps.pipelines.calls).toHaveLength(3);
+    const kinds = [...Object.values(a.run?.results ?? {}), ...Object.values(b.run?.results ?? {})].map((r) => r.kind);
+    expect(kinds.filter((kind) => kind === 'approved')).toHaveLength(3);
+    expect(kinds.filter((kind) => kind === 'already-decided')).toHaveLength(3);
+  });
+
+  it('stops starting pipelines when told to, and the next run finishes the rest', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [1, 2, 3, 4].map((n) => pinned(n)));
+    let asked = 0;
+
+    // Act
+    const first = await runRelease(deps, 'rel-1', { owner: 'w1', shouldStop: () => ++asked > 1 });
+    const second = await runRelease(deps, 'rel-1', { owner: 'w2' });
+
+    // Assess
+    expect(first.status).toBe('stopped');
+    expect(Object.keys(first.run?.results ?? {})).toHaveLength(1);
+    expect(second.status).toBe('finished');
+    expect(deps.pipelines.calls).toHaveLength(4);
+  });
+
+  it('leaves a pipeline another worker holds, and says the release is incomplete', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+    deps.releases.holdLease('rel-1', 'shop-s2', 'other', new Date('2025-03-04T10:04:00Z'));
+
+    // Act
+    const report = await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(report.status).toBe('incomplete');
+    expect(deps.pipelines.calls.map((call) => call.request.pipelineName)).toEqual(['shop-s1']);
+  });
+
+  it('runs nothing for a release nobody confirmed', async () => {
+    // Prepare
+    const { deps } = setup();
+    await deps.releases.savePlan(plan([pinned(1)]));
+
+    // Act
+    const report = await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(report.status).toBe('not-confirmed');
+    expect(deps.pipelines.calls).toEqual([]);
+    expect(deps.progress.posted).toEqual([]);
+  });
+
+  it('fails the job when the store fails, so it is delivered again, and gives back what it held', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1)]);
+    deps.releases.failLeases = 1;
+
+    // Act
+    const failed = runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    await expect(failed).rejects.toThrow('ProvisionedThroughputExceededException');
+    const retried = await runRelease(deps, 'rel-1', { owner: 'w2' });
+    expect(retried.status).toBe('finished');
+  });
+
+  it('posts one progress message, redraws it as it goes and shows the end', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2), pinned(3)]);
+
+    // Act
+    await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(deps.progress.posted).toHaveLength(1);
+    expect(deps.progress.updates.at(-1)).toMatchObject({ state: 'finished' });
+    expect(Object.keys(deps.progress.updates.at(-1)?.results ?? {})).toHaveLength(3);
+    // The clock stands still: one update as results start to come in, and the final one.
+    expect(deps.progress.updates).toHaveLength(2);
+  });
+
+  it('runs without a progress message when Slack refuses to post it', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1)]);
+    deps.progress.failPosts = 1;
+
+    // Act
+    const report = await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(report.status).toBe('finished');
+    expect(deps.log.entries.some((entry) => entry.message === 'Could not post the release progress message')).toBe(true);
+  });
+
+  it('keeps every token out of the logs', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+    deps.pipelines.fail('transient').fail('decided-elsewhere');
+
+    // Act
+    await runRelease(deps, 'rel-1', { owner: 'w1' });
+
+    // Assess
+    expect(deps.log.lines.join('\n')).not.toMatch(/0b1c2d3e-4f50-4a6b-8c7d-/);
+  });
+});
