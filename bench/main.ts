@@ -40,7 +40,9 @@ for (const file of files) {
     const ratio = row.ratio === undefined ? '' : `  ratio ${row.ratio.toFixed(2)}`;
     const floor = row.floor ? `  floor ${row.floor}` : '';
     const goal = row.goal ? `  goal ${row.goal}` : '';
-    process.stdout.write(`- ${row.name}: ${row.measured}${floor}${ratio}${goal}${row.notes ? `  (${row.notes})` : ''}\n`);
+    process.stdout.write(
+      `- ${row.name}: ${row.measured}${floor}${ratio}${goal}${row.notes ? `  (${row.notes})` : ''}\n`,
+    );
   }
   process.stdout.write(`  (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
 }
