@@ -1,5 +1,6 @@
 import type { SNSEvent } from 'aws-lambda';
 import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
+import { currentInProcessReleaseQueue } from '../app/adapters/in-process-release-queue.ts';
 import { type FunctionUrlServer, serveFunctionUrl } from './app/function-url-server.ts';
 import {
   type CodePipelineEmulator,
@@ -39,6 +40,9 @@ export interface World {
 type Handlers = {
   approvalNotification: typeof import('../handlers/approval-notification.ts').handler;
   slackEvents: typeof import('../handlers/slack-events.ts').handler;
+  dailyDigest: typeof import('../handlers/daily-digest.ts').handler;
+  releaseWorker: typeof import('../handlers/release-worker.ts').handler;
+  releaseAction: typeof import('../handlers/release-action.ts').handler;
 };
 
 /**
@@ -113,6 +117,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   handlers = {
     approvalNotification: (await import('../handlers/approval-notification.ts')).handler,
     slackEvents: (await import('../handlers/slack-events.ts')).handler,
+    dailyDigest: (await import('../handlers/daily-digest.ts')).handler,
+    releaseWorker: (await import('../handlers/release-worker.ts')).handler,
+    releaseAction: (await import('../handlers/release-action.ts')).handler,
   };
   app = await serveFunctionUrl(handlers.slackEvents, options.appPort ?? 0);
   closers.push(() => app?.close() ?? Promise.resolve());
@@ -122,7 +129,16 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     slack,
     appUrl: `${app.url}/slack/events`,
     handlers,
-    settle: () => emulator.settle(),
+    settle: async () => {
+      // Release jobs (the in-process queue) call CodePipeline, whose runs notify Greenlight again:
+      // wait until both are quiet.
+      for (;;) {
+        await emulator.settle();
+        const releases = currentInProcessReleaseQueue();
+        if (!releases || releases.idle()) return;
+        await releases.settle();
+      }
+    },
     close: async () => {
       for (const close of closers.reverse()) await close();
     },

@@ -12,11 +12,18 @@ import type {
 import type { ProductOverride } from '../core/products.ts';
 import type { ReleasePlan } from '../core/release.ts';
 import { planRelease } from '../core/release-plan.ts';
-import type { ReleaseQueue, ReleaseStore, Sleep } from '../core/release-ports.ts';
+import type { ReleaseProgress, ReleaseQueue, ReleaseStore, Sleep } from '../core/release-ports.ts';
 import type { RunDeps, RunSettings } from '../core/release-run.ts';
 import type { TargetLookup } from '../core/release-target.ts';
+import type { SlackMessage } from '../views/approval-message.ts';
 import type { OperationRateLimiter } from './release-rate-limit.ts';
-import type { SlackReleaseReporter } from './slack-release-reporter.ts';
+
+/** What releases show in Slack beside the progress message: the modal's plan, answers to a command. */
+export interface ReleaseReporter extends ReleaseProgress {
+  showPlan(viewId: string, plan: ReleasePlan): Promise<void>;
+  showProblem(viewId: string, heading: string, text: string): Promise<void>;
+  respond(responseUrl: string, message: SlackMessage): Promise<void>;
+}
 
 /** Reports a CodePipeline job's result (the releasing pipeline's Lambda invoke action). */
 export interface JobResults {
@@ -44,7 +51,7 @@ export interface ReleaseServices {
   pipelines: PipelineGateway;
   /** Redraws service messages with a Slack client that waits out rate limits. */
   notifier: ApprovalNotifier;
-  reporter: SlackReleaseReporter;
+  reporter: ReleaseReporter;
   jobResults: JobResults;
   /** The region the pipelines are in. */
   region: string;

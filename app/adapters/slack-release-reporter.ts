@@ -2,18 +2,18 @@ import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../core/approval.ts';
 import type { Clock } from '../core/ports.ts';
 import type { ReleasePlan, ReleaseRun } from '../core/release.ts';
-import type { ReleaseProgress } from '../core/release-ports.ts';
 import type { SlackMessage } from '../views/approval-message.ts';
 import { ids } from '../views/ids.ts';
 import { releasePlanModal, releaseProblemModal } from '../views/release-modal.ts';
 import { releaseProgressMessage } from '../views/release-progress.ts';
+import type { ReleaseReporter } from './release-services.ts';
 
 /** What the release worker shows in Slack: the progress message, the confirmation modal, ephemeral answers. */
-export class SlackReleaseReporter implements ReleaseProgress {
+export class SlackReleaseReporter implements ReleaseReporter {
   constructor(
     private readonly slack: WebClient,
     private readonly clock: Clock,
-    private readonly post_: typeof fetch = fetch,
+    private readonly httpPost: typeof fetch = fetch,
   ) {}
 
   async post(run: ReleaseRun): Promise<MessageRef> {
@@ -43,10 +43,14 @@ export class SlackReleaseReporter implements ReleaseProgress {
 
   /** An answer only the person who typed the command sees, through the command's response_url. */
   async respond(responseUrl: string, message: SlackMessage): Promise<void> {
-    const response = await this.post_(responseUrl, {
+    const response = await this.httpPost(responseUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ response_type: 'ephemeral', ...message }),
+      body: JSON.stringify({
+        response_type: 'ephemeral',
+        text: message.text,
+        ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
+      }),
     });
     if (!response.ok) throw new Error(`Slack refused the response_url post: HTTP ${response.status}`);
   }

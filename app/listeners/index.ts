@@ -1,4 +1,4 @@
-import { App, type AwsLambdaReceiver } from '@slack/bolt';
+import { App, type Receiver } from '@slack/bolt';
 import type { Deps } from '../deps.ts';
 import { register as registerApprovalActions } from './approval-actions.ts';
 import { register as registerReleaseCommand } from './release-command.ts';
@@ -6,9 +6,10 @@ import { register as registerReleaseModal } from './release-modal.ts';
 
 /**
  * The Bolt app with every listener registered. The receiver decides the transport (Lambda Function
- * URL, or the sandbox's HTTP adapter); listeners are the same everywhere.
+ * URL, the sandbox's HTTP adapter, or Socket Mode for `npm start` with real Slack); listeners are
+ * the same everywhere.
  */
-export function createSlackApp(deps: Deps, receiver: AwsLambdaReceiver): App {
+export function createSlackApp(deps: Deps, receiver: Receiver): App {
   const app = new App({
     receiver,
     token: deps.credentials.botToken,

@@ -47,7 +47,7 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
         {
           type: 'mrkdwn',
           text: clip(
-            `${escapeMrkdwn(run.stageName)} of every \`${escapeMrkdwn(run.product.name)}\` pipeline · requested by ${actorText(run.requestedBy)} ` +
+            `${escapeMrkdwn(run.stageName)} of every \`${escapeMrkdwn(run.product.name)}\` pipeline · ${startedBy(run)} ` +
               `${slackDate(run.confirmedAt ?? run.createdAt)} · release \`${escapeMrkdwn(run.releaseId)}\``,
             3000,
           ),
@@ -79,6 +79,9 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
 
   return { text: clip(head, 3000), blocks: blocks.slice(0, MESSAGE_BLOCKS) };
 }
+
+const startedBy = (run: ReleaseRun) =>
+  run.source === 'pipeline' ? 'started by the releasing pipeline' : `requested by ${actorText(run.requestedBy)}`;
 
 type Grouped = Record<ItemResultKind, Array<{ item: IncludedItem; result: ItemResult }>>;
 

@@ -150,6 +150,26 @@ export function operations(world: World, arn: (pipelineName: string) => string):
       const pipeline = world.createPipeline(input.pipeline as PipelineDeclaration);
       return { pipeline, tags: Array.isArray(input.tags) ? input.tags : [] };
     },
+
+    // A Lambda invoke action reports its job's result. The emulator runs no such actions: it checks
+    // the request as CodePipeline does and records the call, for tests of the reporting side.
+    PutJobSuccessResult: (input) => {
+      requireJobId(input.jobId);
+      const token = input.continuationToken;
+      if (token !== undefined && (typeof token !== 'string' || token.length < 1 || token.length > 2048))
+        throw validationError('continuationToken must be 1 to 2048 characters');
+      return {};
+    },
+
+    PutJobFailureResult: (input) => {
+      requireJobId(input.jobId);
+      const details = (input.failureDetails ?? {}) as Input;
+      if (!JOB_FAILURE_TYPES.includes(String(details.type)))
+        throw validationError(`failureDetails.type must be one of ${JOB_FAILURE_TYPES.join(', ')}`);
+      if (typeof details.message !== 'string' || details.message.length < 1 || details.message.length > 5000)
+        throw validationError('failureDetails.message must be 1 to 5000 characters');
+      return {};
+    },
   };
 }
 
@@ -257,6 +277,24 @@ function readPageToken(value: unknown): string | undefined {
     // falls through to the service's error for a token it did not issue
   }
   throw new CodePipelineError('InvalidNextTokenException', 'The next token was specified in an invalid format');
+}
+
+const JOB_FAILURE_TYPES = [
+  'JobFailed',
+  'ConfigurationError',
+  'PermissionError',
+  'RevisionOutOfSync',
+  'RevisionUnavailable',
+  'SystemUnavailable',
+];
+
+function requireJobId(value: unknown): string {
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw validationError(
+      `1 validation error detected: Value '${String(value)}' at 'jobId' failed to satisfy constraint: Member must satisfy regular expression pattern: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
+    );
+  }
+  return value;
 }
 
 function requireExecutionId(value: unknown): string {

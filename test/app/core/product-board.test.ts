@@ -67,7 +67,13 @@ describe('productBoard', () => {
   it('keeps pipelines with extra stages in order', async () => {
     // Prepare
     const reader = new FakeReader()
-      .set({ name: 'shop-a', stages: [{ name: 'Source', actions: [] }, { name: 'Deploy', actions: [] }] })
+      .set({
+        name: 'shop-a',
+        stages: [
+          { name: 'Source', actions: [] },
+          { name: 'Deploy', actions: [] },
+        ],
+      })
       .set({
         name: 'shop-b',
         stages: [

@@ -160,7 +160,10 @@ export interface StageState {
 const STAGES = ['Source', 'Build', 'StagingDEV', 'StagingQA', 'StagingPROD'] as const;
 
 /** A seed-000 pipeline as GetPipelineState shows it: each named stage's state, the rest never reached. */
-export function pipelineSnapshot(name: string, stages: Partial<Record<(typeof STAGES)[number], StageState>>): PipelineSnapshot {
+export function pipelineSnapshot(
+  name: string,
+  stages: Partial<Record<(typeof STAGES)[number], StageState>>,
+): PipelineSnapshot {
   return {
     name,
     stages: STAGES.map((stageName): StageSnapshot => {
@@ -178,7 +181,9 @@ export function pipelineSnapshot(name: string, stages: Partial<Record<(typeof ST
         latest: {
           executionId: `exec-${state.revisionId ?? 'x'}`,
           status: state.token ? 'InProgress' : (state.status ?? 'Succeeded'),
-          ...(state.revisionId ? { revision: { revisionId: state.revisionId, summary: `Commit ${state.revisionId}` } } : {}),
+          ...(state.revisionId
+            ? { revision: { revisionId: state.revisionId, summary: `Commit ${state.revisionId}` } }
+            : {}),
         },
         ...(state.inboundRevisionId
           ? {
@@ -193,7 +198,11 @@ export function pipelineSnapshot(name: string, stages: Partial<Record<(typeof ST
           if (state.token && action.name === 'Approve')
             return { name: action.name, status: 'InProgress' as const, token: state.token, lastChange: at };
           if (state.busyAction === action.name)
-            return { name: action.name, status: state.status === 'Failed' ? ('Failed' as const) : ('InProgress' as const), lastChange: at };
+            return {
+              name: action.name,
+              status: state.status === 'Failed' ? ('Failed' as const) : ('InProgress' as const),
+              lastChange: at,
+            };
           return { name: action.name, status: 'Succeeded' as const, lastChange: at };
         }),
       };

@@ -63,8 +63,12 @@ describe('planRelease', () => {
     // Prepare
     const reader = new FakeReader()
       .set(pipelineSnapshot('shop-done', { StagingQA: { revisionId: 'c1', status: 'Succeeded' } }))
-      .set(pipelineSnapshot('shop-testing', { StagingQA: { revisionId: 'c2', status: 'InProgress', busyAction: 'Test' } }))
-      .set(pipelineSnapshot('shop-rejected', { StagingQA: { revisionId: 'c3', status: 'Failed', busyAction: 'Approve' } }))
+      .set(
+        pipelineSnapshot('shop-testing', { StagingQA: { revisionId: 'c2', status: 'InProgress', busyAction: 'Test' } }),
+      )
+      .set(
+        pipelineSnapshot('shop-rejected', { StagingQA: { revisionId: 'c3', status: 'Failed', busyAction: 'Approve' } }),
+      )
       .set(pipelineSnapshot('shop-new', {}))
       .set({ name: 'shop-gone', state: 'gone' })
       .set({ name: 'shop-busy', state: 'busy' })
@@ -95,7 +99,9 @@ describe('planRelease', () => {
 
   it('takes only the named approval action when the product names one', async () => {
     // Prepare
-    const reader = new FakeReader().set(pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c1', token: token(1) } }));
+    const reader = new FakeReader().set(
+      pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c1', token: token(1) } }),
+    );
 
     // Act
     const named = await plan(reader, ['shop-cart'], { stage: 'StagingQA', action: 'Approve' } as never);
@@ -144,7 +150,12 @@ describe('findTarget', () => {
     const found = await findTarget(reader, { payments: { channel: 'C0PAY' } }, 'shoop', 'prod');
 
     // Assess
-    expect(found).toEqual({ ok: false, problem: 'unknown-product', name: 'shoop', known: ['blog', 'payments', 'shop'] });
+    expect(found).toEqual({
+      ok: false,
+      problem: 'unknown-product',
+      name: 'shoop',
+      known: ['blog', 'payments', 'shop'],
+    });
   });
 
   it('lists the envs of the product when the env is unknown', async () => {

@@ -61,7 +61,11 @@ function plan(items: PlanItem[], releaseId = 'rel-1', by: Actor = alice): Releas
 }
 
 /** A confirmed release; `announced` approvals are in the store with their Slack message (SNS delivered). */
-async function confirmed(deps: Deps, items: PlanItem[], options: { releaseId?: string; announced?: boolean; by?: Actor } = {}) {
+async function confirmed(
+  deps: Deps,
+  items: PlanItem[],
+  options: { releaseId?: string; announced?: boolean; by?: Actor } = {},
+) {
   const release = plan(items, options.releaseId, options.by);
   await deps.releases.savePlan(release);
   await deps.releases.confirm(release.releaseId, deps.clock());
@@ -88,16 +92,26 @@ describe('runRelease', () => {
 
     // Assess
     expect(report.status).toBe('finished');
-    expect(deps.pipelines.calls.map((call) => [call.request.pipelineName, call.request.token, call.decision.verdict])).toEqual([
+    expect(
+      deps.pipelines.calls.map((call) => [call.request.pipelineName, call.request.token, call.decision.verdict]),
+    ).toEqual([
       ['shop-s1', token(1), 'approve'],
       ['shop-s2', token(2), 'approve'],
       ['shop-s3', token(3), 'approve'],
     ]);
-    expect(deps.pipelines.calls[0]?.decision.actor).toEqual({ id: 'rel-1', name: 'Shop → prod by Alice', via: 'release' });
+    expect(deps.pipelines.calls[0]?.decision.actor).toEqual({
+      id: 'rel-1',
+      name: 'Shop → prod by Alice',
+      via: 'release',
+    });
     expect(deps.pipelines.calls[0]?.summary).toBe('Approved by Shop → prod by Alice (rel-1) via Greenlight release');
     const stored = await deps.releases.get('rel-1');
     expect(stored?.state).toBe('finished');
-    expect(Object.values(stored?.results ?? {}).map((result) => result.kind)).toEqual(['approved', 'approved', 'approved']);
+    expect(Object.values(stored?.results ?? {}).map((result) => result.kind)).toEqual([
+      'approved',
+      'approved',
+      'approved',
+    ]);
     expect((await deps.store.get(approvalIdFor(token(2))))?.outcome?.kind).toBe('approved');
   });
 
@@ -262,7 +276,10 @@ describe('runRelease', () => {
   it('lets two deliveries of one job at once work on each pipeline once', async () => {
     // Prepare
     const { deps } = setup();
-    await confirmed(deps, [1, 2, 3, 4, 5, 6].map((n) => pinned(n)));
+    await confirmed(
+      deps,
+      [1, 2, 3, 4, 5, 6].map((n) => pinned(n)),
+    );
 
     // Act
     const reports = await Promise.all([
@@ -302,7 +319,10 @@ describe('runRelease', () => {
   it('stops starting pipelines when told to, and the next run finishes the rest', async () => {
     // Prepare
     const { deps } = setup();
-    await confirmed(deps, [1, 2, 3, 4].map((n) => pinned(n)));
+    await confirmed(
+      deps,
+      [1, 2, 3, 4].map((n) => pinned(n)),
+    );
     let asked = 0;
 
     // Act
@@ -386,7 +406,9 @@ describe('runRelease', () => {
 
     // Assess
     expect(report.status).toBe('finished');
-    expect(deps.log.entries.some((entry) => entry.message === 'Could not post the release progress message')).toBe(true);
+    expect(deps.log.entries.some((entry) => entry.message === 'Could not post the release progress message')).toBe(
+      true,
+    );
   });
 
   it('keeps every token out of the logs', async () => {

@@ -41,7 +41,11 @@ function plan(items: PlanItem[]): ReleasePlan {
   };
 }
 
-const run = (items: PlanItem[], results: Record<string, ItemResult>, state: ReleaseRun['state'] = 'confirmed'): ReleaseRun => ({
+const run = (
+  items: PlanItem[],
+  results: Record<string, ItemResult>,
+  state: ReleaseRun['state'] = 'confirmed',
+): ReleaseRun => ({
   ...plan(items),
   state,
   results,
@@ -131,9 +135,18 @@ describe('releaseProgressMessage', () => {
     const results: Record<string, ItemResult> = {
       'shop-service-001': { kind: 'approved', at: now },
       'shop-service-002': { kind: 'changed', revision: { revisionId: 'abcdef0123' }, at: now },
-      'shop-service-003': { kind: 'already-decided', by: { id: 'U0BOB', name: 'Bob', via: 'slack' }, verdict: 'reject', at: now },
+      'shop-service-003': {
+        kind: 'already-decided',
+        by: { id: 'U0BOB', name: 'Bob', via: 'slack' },
+        verdict: 'reject',
+        at: now,
+      },
       'shop-service-004': { kind: 'not-pending', detail: 'it expired or was answered outside Greenlight', at: now },
-      'shop-service-005': { kind: 'failed', why: 'CodePipeline did not take it after 3 tries (ThrottlingException)', at: now },
+      'shop-service-005': {
+        kind: 'failed',
+        why: 'CodePipeline did not take it after 3 tries (ThrottlingException)',
+        at: now,
+      },
     };
 
     // Act

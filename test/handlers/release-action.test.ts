@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
+import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
+import { productWaitsAt, releaseMessages } from './release-support.ts';
+
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => world?.close());
+
+/** The event CodePipeline gives a Lambda invoke action (the fields AWS documents for it). */
+function jobEvent(jobId: string, userParameters: string, continuationToken?: string) {
+  return {
+    'CodePipeline.job': {
+      id: jobId,
+      accountId: world.emulator.accountId,
+      data: {
+        actionConfiguration: {
+          configuration: { FunctionName: 'greenlight-release-action', UserParameters: userParameters },
+        },
+        inputArtifacts: [],
+        outputArtifacts: [],
+        ...(continuationToken ? { continuationToken } : {}),
+      },
+    },
+  };
+}
+
+/** A Lambda context with the release action's five minutes ahead of it. */
+const plentyOfTime = (): Context => ({ ...lambdaContext('release-action'), getRemainingTimeInMillis: () => 300_000 });
+
+/** A Lambda context whose remaining time runs low (under the one-minute margin) after `plenty` looks. */
+function runningOut(plenty: number): Context {
+  let looks = 0;
+  return { ...lambdaContext('release-action'), getRemainingTimeInMillis: () => (++looks <= plenty ? 600_000 : 5_000) };
+}
+
+const results = (jobId: string) =>
+  world.emulator
+    .calls()
+    .filter((call) => call.operation.startsWith('PutJob') && call.input.jobId === jobId)
+    .map((call): Record<string, unknown> => ({ operation: call.operation, ...call.input }));
+
+const approvalsOf = (product: string) =>
+  world.emulator
+    .calls('PutApprovalResult')
+    .filter((call) => call.ok && String(call.input.pipelineName).startsWith(`${product}-`));
+
+describe('the release action of a releasing pipeline', () => {
+  it('releases the product and reports success to CodePipeline', async () => {
+    // Prepare
+    await productWaitsAt(world, 'nightly', ['api', 'web', 'worker'], 'StagingQA');
+    const jobId = randomUUID();
+
+    // Act
+    await world.handlers.releaseAction(jobEvent(jobId, '{"product":"nightly","env":"prod"}'), plentyOfTime());
+    await world.settle();
+
+    // Assess
+    expect(approvalsOf('nightly')).toHaveLength(3);
+    expect(results(jobId)).toEqual([
+      {
+        operation: 'PutJobSuccessResult',
+        jobId,
+        executionDetails: { summary: 'nightly → prod: 3 approved', percentComplete: 100 },
+      },
+    ]);
+    const progress = releaseMessages(world, SANDBOX_CHANNELS.approvals).at(-1);
+    expect(progress?.text).toBe('✅ Released nightly to prod — 3/3 approved');
+    const summaries = approvalsOf('nightly').map((call) => (call.input.result as { summary: string }).summary);
+    expect(summaries[0]).toBe(
+      `Approved by nightly → prod by the releasing pipeline (job-${jobId}) via Greenlight release`,
+    );
+  });
+
+  it('goes on where it stopped when its time runs short, through a continuation token', async () => {
+    // Prepare
+    await productWaitsAt(world, 'long', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], 'StagingQA');
+    const jobId = randomUUID();
+
+    // Act
+    await world.handlers.releaseAction(jobEvent(jobId, '{"product":"long","env":"prod"}'), runningOut(3));
+    await world.settle();
+    const first = results(jobId);
+    const approvedFirst = approvalsOf('long').length;
+    const token = first[0]?.continuationToken as string;
+    await world.handlers.releaseAction(jobEvent(jobId, '{"product":"long","env":"prod"}', token), plentyOfTime());
+    await world.settle();
+
+    // Assess
+    expect(first).toEqual([
+      {
+        operation: 'PutJobSuccessResult',
+        jobId,
+        continuationToken: `job-${jobId}`,
+        executionDetails: {
+          summary: `long → prod: ${approvedFirst}/10 done so far`,
+          percentComplete: approvedFirst * 10,
+        },
+      },
+    ]);
+    expect(approvedFirst).toBe(3);
+    expect(results(jobId)[1]).toEqual({
+      operation: 'PutJobSuccessResult',
+      jobId,
+      executionDetails: { summary: 'long → prod: 10 approved', percentComplete: 100 },
+    });
+    expect(approvalsOf('long')).toHaveLength(10);
+    expect(new Set(approvalsOf('long').map((call) => call.input.pipelineName)).size).toBe(10);
+  });
+
+  it('resumes instead of starting over when Lambda invokes it again for the same job', async () => {
+    // Prepare
+    await productWaitsAt(world, 'twice', ['a', 'b'], 'StagingQA');
+    const jobId = randomUUID();
+    const event = jobEvent(jobId, '{"product":"twice","env":"prod"}');
+    await world.handlers.releaseAction(event, plentyOfTime());
+
+    // Act
+    await world.handlers.releaseAction(event, plentyOfTime());
+    await world.settle();
+
+    // Assess
+    expect(approvalsOf('twice')).toHaveLength(2);
+    expect(results(jobId).map((r) => r.operation)).toEqual(['PutJobSuccessResult', 'PutJobSuccessResult']);
+  });
+
+  it('reports a failure when a pipeline could not be approved, and says how to go on', async () => {
+    // Prepare
+    await productWaitsAt(world, 'flaky', ['a', 'b'], 'StagingQA');
+    const jobId = randomUUID();
+    world.emulator.failNextCall('PutApprovalResult', 'ValidationException', 1, 'Injected refusal');
+
+    // Act
+    await world.handlers.releaseAction(jobEvent(jobId, '{"product":"flaky","env":"prod"}'), plentyOfTime());
+    await world.settle();
+
+    // Assess
+    expect(results(jobId)).toEqual([
+      {
+        operation: 'PutJobFailureResult',
+        jobId,
+        failureDetails: {
+          type: 'JobFailed',
+          message: 'flaky → prod: 1 approved, 1 failed. Retry the action to approve what is still pending.',
+        },
+      },
+    ]);
+  });
+
+  it('reports a configuration error for bad parameters, an unknown product or env', async () => {
+    // Prepare
+    await productWaitsAt(world, 'known', ['a'], 'StagingDEV');
+    const jobs = [randomUUID(), randomUUID(), randomUUID()];
+
+    // Act
+    await world.handlers.releaseAction(jobEvent(jobs[0] as string, 'shop prod'), plentyOfTime());
+    await world.handlers.releaseAction(
+      jobEvent(jobs[1] as string, '{"product":"unknown","env":"prod"}'),
+      plentyOfTime(),
+    );
+    await world.handlers.releaseAction(jobEvent(jobs[2] as string, '{"product":"known","env":"live"}'), plentyOfTime());
+
+    // Assess
+    const failures = jobs.map((jobId) => results(jobId)[0]?.failureDetails);
+    expect(failures[0]).toEqual({
+      type: 'ConfigurationError',
+      message: 'UserParameters must be JSON like {"product":"shop","env":"prod"}.',
+    });
+    expect(failures[1]).toMatchObject({ type: 'ConfigurationError' });
+    expect((failures[1] as { message: string }).message).toMatch(/^There is no product unknown\. Products: .*known/);
+    expect(failures[2]).toEqual({
+      type: 'ConfigurationError',
+      message: 'Product known has no env live. Envs: qa, prod.',
+    });
+  });
+});

@@ -1,0 +1,265 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalIdFor } from '../../app/adapters/approval-notification.ts';
+import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
+import { approvalMessages, auditOf, messageApprovalId, shown } from '../support/world-helpers.ts';
+import {
+  confirm,
+  productWaitsAt,
+  release,
+  releaseIdOf,
+  releaseMessages,
+  revision,
+  shownIn,
+  storedRelease,
+  topView,
+} from './release-support.ts';
+
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const { approvals: APPROVALS, releases: RELEASES } = SANDBOX_CHANNELS;
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld({
+    env: { PRODUCTS: JSON.stringify({ empty: {}, shop: { channel: RELEASES, displayName: 'Shop' } }) },
+  });
+});
+afterAll(async () => world?.close());
+
+/** The tokens CodePipeline waits with in a stage, by pipeline. */
+const pendingTokens = (stageName: string, pipelines: readonly string[]) =>
+  Object.fromEntries(
+    world.emulator
+      .pendingApprovals({ stageName })
+      .filter((approval) => pipelines.includes(approval.pipelineName))
+      .map((approval) => [approval.pipelineName, approval.token]),
+  );
+
+describe('/release help and mistakes', () => {
+  it('explains itself and lists the products, only to the person who asked', async () => {
+    // Prepare
+    await productWaitsAt(world, 'desk', ['web'], 'StagingDEV');
+
+    // Act
+    const answer = await release(world, 'U0ALICE', APPROVALS, 'help');
+
+    // Assess
+    expect(answer.elapsedMs).toBeLessThan(3000);
+    expect(answer.ephemerals).toHaveLength(1);
+    expect(answer.ephemerals[0]?.user).toBe('U0ALICE');
+    expect(answer.ephemerals[0]?.text).toContain('`/release <product> <env>`');
+    expect(answer.ephemerals[0]?.text).toMatch(/Products: .*`desk`.*`empty`/);
+  });
+
+  it('names the products there are when the product is unknown', async () => {
+    // Act
+    const answer = await release(world, 'U0ALICE', APPROVALS, 'shoop prod');
+
+    // Assess
+    expect(answer.ephemerals[0]?.text).toMatch(/^There is no product `shoop`\. Products: .*`desk`.*`empty`.*`shop`/);
+    expect(world.slack.openViews('U0ALICE')).toEqual([]);
+  });
+
+  it('names the envs there are when the env is unknown', async () => {
+    // Act
+    const answer = await release(world, 'U0ALICE', APPROVALS, 'desk staging');
+
+    // Assess
+    expect(answer.ephemerals[0]?.text).toBe('*desk* has no env `staging`. Envs: `qa`, `prod`.');
+  });
+
+  it('hands `/release digest` to the digest preview', async () => {
+    // Act
+    const answer = await release(world, 'U0ALICE', APPROVALS, 'digest');
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.ephemerals.map((e) => e.user)).toEqual(['U0ALICE']);
+    expect(answer.ephemerals[0]?.text).not.toContain('I did not understand');
+  });
+
+  it('says how to use it when it cannot make sense of the words', async () => {
+    // Act
+    const answer = await release(world, 'U0ALICE', APPROVALS, 'shop to prod now');
+
+    // Assess
+    expect(answer.ephemerals[0]?.text).toContain('I did not understand `/release shop to prod now`');
+  });
+});
+
+describe('/release <product> status', () => {
+  it("shows the product's board to the caller only", async () => {
+    // Prepare
+    const waiting = await productWaitsAt(world, 'board', ['cart', 'catalog'], 'StagingQA');
+
+    // Act
+    const answer = await release(world, 'U0BOB', APPROVALS, 'board status');
+
+    // Assess
+    expect(answer.elapsedMs).toBeLessThan(3000);
+    expect(answer.ephemerals.map((e) => e.user)).toEqual(['U0BOB']);
+    const board = shownIn(answer.ephemerals[0] ?? {});
+    expect(board).toContain('board: 2 pipelines, 2 waiting for approval');
+    expect(board).toContain(`*cart*  Source \`${waiting[0]?.revisionId.slice(0, 7)}\` ✅`);
+    expect(board).toContain('StagingQA');
+    expect(board).toContain('⏸️');
+  });
+});
+
+describe('/release <product> <env>', () => {
+  it('confirms the approvals it lists, approves exactly those, and shows the outcome everywhere', async () => {
+    // Prepare
+    const [cart] = await productWaitsAt(world, 'shop', ['cart'], 'StagingQA');
+    const tokens = pendingTokens('StagingQA', ['shop-cart']);
+    const approvalId = approvalIdFor(tokens['shop-cart'] ?? '');
+
+    // Act
+    const command = await release(world, 'U0ALICE', APPROVALS, 'shop prod');
+    const modal = topView(world, 'U0ALICE');
+    const confirmation = await confirm(world, 'U0ALICE');
+
+    // Assess: the command answered in time, with a loading modal first, then the plan.
+    expect(command.elapsedMs).toBeLessThan(3000);
+    expect(command.events.map((event) => event.type).filter((type) => type.startsWith('view_'))).toEqual([
+      'view_opened',
+      'view_updated',
+    ]);
+    expect(shownIn(modal)).toContain(`*shop-cart* · \`${cart?.revisionId.slice(0, 7)}\` Change to shop-cart`);
+    expect(modal.submit).toMatchObject({ text: 'Approve 1' });
+    expect(shownIn(modal)).not.toContain(tokens['shop-cart']);
+    expect(confirmation.displayError).toBeUndefined();
+    expect(shownIn(topView(world, 'U0ALICE'))).toContain(`Follow it in <#${RELEASES}>`);
+
+    // Assess: CodePipeline got exactly the pinned approval.
+    const approved = world.emulator
+      .calls('PutApprovalResult')
+      .filter((call) => call.input.pipelineName === 'shop-cart');
+    expect(approved.map((call) => [call.input.token, (call.input.result as { status: string }).status])).toEqual([
+      [tokens['shop-cart'], 'Approved'],
+    ]);
+
+    // Assess: the progress message, the service's own message, the audit trail and the release record.
+    const [progress] = releaseMessages(world, RELEASES);
+    expect(progress?.text).toBe('✅ Released Shop to prod — 1/1 approved');
+    const serviceMessage = approvalMessages(world).find((m) => messageApprovalId(m) === approvalId);
+    expect(shown(serviceMessage ?? { text: '' })).toContain('*Approved* by release Shop → prod by alice');
+    const releaseId = releaseIdOf(progress ?? ({} as never));
+    const audit = await auditOf(approvalId);
+    expect(audit.filter((event) => event.type === 'outcome')).toEqual([
+      expect.objectContaining({ result: 'approved', releaseId, actor: expect.objectContaining({ via: 'release' }) }),
+    ]);
+    const record = await storedRelease(releaseId);
+    expect(record).toMatchObject({
+      state: 'finished',
+      product: { name: 'shop' },
+      env: 'prod',
+      requestedBy: { id: 'U0ALICE', via: 'slack' },
+      results: { 'shop-cart': { kind: 'approved' } },
+    });
+    expect(JSON.stringify(world.slack.calls())).not.toContain(tokens['shop-cart']);
+  });
+
+  it('says a product without pipelines has nothing to release', async () => {
+    // Act
+    await release(world, 'U0ALICE', APPROVALS, 'empty prod');
+
+    // Assess
+    const modal = topView(world, 'U0ALICE');
+    expect(shownIn(modal)).toContain('has no pipelines');
+    expect(modal.submit).toBeNull();
+    await world.slack.closeView('U0ALICE', modal.id);
+  });
+
+  it('does not approve a newer revision that arrived after the list was shown', async () => {
+    // Prepare: both pipelines wait with c1 in StagingDEV; Alice opens the release.
+    const [replaced, queued] = await productWaitsAt(world, 'news', ['api', 'web'], 'StagingDEV');
+    const pinned = pendingTokens('StagingDEV', ['news-api', 'news-web']);
+    await release(world, 'U0ALICE', APPROVALS, 'news qa');
+    // Meanwhile: in news-api someone rejects c1 in the console and c2 comes to wait in its place;
+    // in news-web c2 arrives too, but waits behind c1 at the stage's door.
+    world.emulator.answerInConsole('news-api', 'StagingDEV', 'Rejected', 'broken');
+    const newerApi = revision();
+    world.emulator.commit('news-api', newerApi);
+    world.emulator.commit('news-web', revision());
+    await world.settle();
+    const newerToken = pendingTokens('StagingDEV', ['news-api'])['news-api'];
+
+    // Act
+    await confirm(world, 'U0ALICE');
+
+    // Assess
+    const calls = world.emulator
+      .calls('PutApprovalResult')
+      .filter((c) => String(c.input.pipelineName).startsWith('news-'));
+    expect(calls.map((c) => c.input.token)).not.toContain(newerToken);
+    expect(world.emulator.pendingApprovals({ pipelineName: 'news-api', stageName: 'StagingDEV' })[0]?.token).toBe(
+      newerToken,
+    );
+    const progress = releaseMessages(world, APPROVALS).at(-1);
+    expect(progress?.text).toBe('⚠️ Released news to qa — 1/2 approved');
+    expect(shown(progress ?? { text: '' })).toContain(
+      `*news-api* — confirmed \`${replaced?.revisionId.slice(0, 7)}\` Change to news-api, now \`${newerApi.slice(0, 7)}\``,
+    );
+    expect(calls.find((c) => c.input.pipelineName === 'news-web')?.input.token).toBe(pinned['news-web']);
+    // news-web's c2 entered StagingDEV after c1 was approved, and waits for its own approval.
+    expect(
+      world.emulator.pendingApprovals({ pipelineName: 'news-web', stageName: 'StagingDEV' })[0]?.revisionId,
+    ).not.toBe(queued?.revisionId);
+  });
+
+  it('never approves anything twice when two people release the same product at once', async () => {
+    // Prepare
+    const services = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await productWaitsAt(world, 'twin', services, 'StagingQA');
+    await release(world, 'U0ALICE', APPROVALS, 'twin prod');
+    await release(world, 'U0BOB', APPROVALS, 'twin prod');
+    const before = releaseMessages(world, APPROVALS).length;
+
+    // Act
+    await Promise.all([
+      world.slack.submitView('U0ALICE', topView(world, 'U0ALICE').id),
+      world.slack.submitView('U0BOB', topView(world, 'U0BOB').id),
+    ]);
+    await world.settle();
+
+    // Assess
+    const calls = world.emulator
+      .calls('PutApprovalResult')
+      .filter((c) => String(c.input.pipelineName).startsWith('twin-'));
+    expect(calls.filter((c) => c.ok)).toHaveLength(6);
+    expect(new Set(calls.map((c) => c.input.pipelineName)).size).toBe(6);
+    const messages = releaseMessages(world, APPROVALS).slice(before);
+    expect(messages).toHaveLength(2);
+    const approved = messages.map((m) => Number(/— (\d+)\/6 approved/.exec(m.text)?.[1]));
+    expect(approved.reduce((sum, n) => sum + n, 0)).toBe(6);
+    expect(messages.map((m) => shown(m)).join('\n')).toContain('*Already decided*');
+  });
+
+  it('approves only what is still pending when run again after a partial failure', async () => {
+    // Prepare: CodePipeline refuses one of three approvals.
+    await productWaitsAt(world, 'retry', ['x', 'y', 'z'], 'StagingQA');
+    await release(world, 'U0ALICE', APPROVALS, 'retry prod');
+    world.emulator.failNextCall('PutApprovalResult', 'ValidationException', 1, 'Injected refusal');
+    await confirm(world, 'U0ALICE');
+    const first = releaseMessages(world, APPROVALS).at(-1);
+    const failed = world.emulator
+      .pendingApprovals({ stageName: 'StagingQA' })
+      .filter((a) => a.pipelineName.startsWith('retry-'));
+
+    // Act
+    await release(world, 'U0ALICE', APPROVALS, 'retry prod');
+    const modal = topView(world, 'U0ALICE');
+    await confirm(world, 'U0ALICE');
+
+    // Assess
+    expect(first?.text).toBe('⚠️ Released retry to prod — 2/3 approved');
+    expect(shown(first ?? { text: '' })).toContain('CodePipeline refused the request (ValidationException)');
+    expect(failed).toHaveLength(1);
+    expect(modal.submit).toMatchObject({ text: 'Approve 1' });
+    expect(shownIn(modal)).toContain(`*${failed[0]?.pipelineName}* ·`);
+    expect(releaseMessages(world, APPROVALS).at(-1)?.text).toBe('✅ Released retry to prod — 1/1 approved');
+    expect(
+      world.emulator.pendingApprovals({ stageName: 'StagingQA' }).filter((a) => a.pipelineName.startsWith('retry-')),
+    ).toEqual([]);
+  });
+});
