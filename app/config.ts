@@ -49,6 +49,11 @@ const envSchema = z.object({
   DIGEST_CHANNEL: channelId.optional(),
   PRODUCTS: z.string().optional(),
   RELEASE_QUEUE_URL: httpUrl.optional(),
+  RELEASE_RATE_PER_SECOND: z.coerce
+    .number({ error: 'a number of calls per second' })
+    .positive('a positive number of calls per second')
+    .max(100, 'at most 100 calls per second')
+    .optional(),
   AWS_REGION: z.string().min(1).optional(),
 });
 
@@ -65,6 +70,8 @@ export interface Config {
   products: ProductOverrides;
   /** Unset locally: fan-out jobs run on an in-process queue. */
   releaseQueueUrl?: string;
+  /** CodePipeline calls per second per operation a release may make (default 8: under the account's limit). */
+  releaseRatePerSecond?: number;
   region?: string;
 }
 
@@ -106,6 +113,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     digestChannel: e.DIGEST_CHANNEL ?? e.APPROVALS_CHANNEL,
     products: parseProducts(e.PRODUCTS),
     ...(e.RELEASE_QUEUE_URL ? { releaseQueueUrl: e.RELEASE_QUEUE_URL } : {}),
+    ...(e.RELEASE_RATE_PER_SECOND ? { releaseRatePerSecond: e.RELEASE_RATE_PER_SECOND } : {}),
     ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
   });
 }

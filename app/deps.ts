@@ -159,7 +159,12 @@ async function releaseServices(
   overrides: DepsOverrides,
 ) {
   const { release, releaseSlack } = TIMEOUTS;
-  const limiter = new OperationRateLimiter(overrides.requestRates ?? DEFAULT_REQUEST_RATES);
+  const limiter = new OperationRateLimiter(
+    overrides.requestRates ??
+      (config.releaseRatePerSecond
+        ? { perSecond: config.releaseRatePerSecond, burst: Math.max(1, Math.floor(config.releaseRatePerSecond)) }
+        : DEFAULT_REQUEST_RATES),
+  );
   const client = limitRequestRate(
     new CodePipelineClient({ ...region(config), maxAttempts: release.maxAttempts, requestHandler: timeouts(release) }),
     limiter,

@@ -294,7 +294,8 @@ export class GreenlightStack extends Stack {
       `${this.table.tableArn}/index/pending`,
     ];
     const approvers = new Set<HandlerName>(['slack-events', 'release-worker', 'release-action']);
-    const enqueuers = new Set<HandlerName>(['slack-events', 'release-action']);
+    // The worker queues the rest of a long release as a new job before its timeout.
+    const enqueuers = new Set<HandlerName>(['slack-events', 'release-action', 'release-worker']);
 
     for (const [name, handler] of Object.entries(this.handlers) as [HandlerName, HandlerFunction][]) {
       const role = handler.role;

@@ -334,12 +334,14 @@ describe('GreenlightStack', () => {
     expect(queueActions).toEqual({
       'approval-notification': [],
       'slack-events': send,
+      // The worker consumes jobs and queues the rest of a long release as a new job.
       'release-worker': [
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
+        'sqs:SendMessage',
       ],
       'release-action': send,
       'daily-digest': [],
