@@ -102,27 +102,11 @@ export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
  * each product pipeline's state and executions (CodePipeline), at most READ_CONCURRENCY at a time.
  */
 export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> {
-  const [open, audit, names] = await Promise.all([
-    deps.store.listOpen(),
+  // The audit trail (DynamoDB) is read while CodePipeline is.
+  const [audit, { open, products, read, unreadable }] = await Promise.all([
     readAudit(deps.store, now),
-    deps.reader.listPipelines(''),
+    readPipelines(deps, now),
   ]);
-  const products = discoverProducts(names, deps.config.products).map((product) => ({
-    product,
-    pipelines: names.filter((name) => name.startsWith(product.prefix)),
-  }));
-  const inProducts = new Set(products.flatMap((p) => p.pipelines));
-  const toRead = [...new Set([...inProducts, ...open.map((r) => r.request.pipelineName)])].sort();
-  const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
-  // Every pipeline is read once: the boards below find its snapshot here.
-  const reader = readOnce(deps.reader);
-  const reads = await mapLimit(toRead, READ_CONCURRENCY, (name) =>
-    readPipeline({ ...deps, reader }, name, inProducts.has(name), since),
-  );
-  const read = new Map(reads.map((r) => [r.name, r]));
-  const boards = await mapLimit(products, READ_CONCURRENCY, ({ product, pipelines }) =>
-    productBoard(reader, product, { pipelines }),
-  );
 
   const waiting: WaitingApproval[] = [];
   let outdated = 0;
@@ -138,7 +122,7 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
     waiting,
     outdated,
     decided: decidedSince(audit, new Date(now.getTime() - DAY_MS), now),
-    products: products.map(({ product, pipelines }, i) => {
+    products: products.map(({ product, pipelines, board }) => {
       const histories = pipelines.flatMap((name) => {
         const executions = read.get(name)?.executions;
         return executions ? [{ pipelineName: name, executions }] : [];
@@ -148,14 +132,39 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
       return {
         name: product.name,
         displayName: product.displayName,
-        board: boards[i] as ProductBoard,
+        board,
         week: compareMetrics(runs, waits, now, 7),
         month: compareMetrics(runs, waits, now, 30),
         failing: failingPipelines(histories),
       };
     }),
-    unreadable: reads.filter((r) => r.unreadable).map((r) => r.name),
+    unreadable,
   };
+}
+
+/** Open approvals, products, and every pipeline they involve: its history and state, each read once. */
+async function readPipelines(deps: DigestDeps, now: Date) {
+  const [open, names] = await Promise.all([deps.store.listOpen(), deps.reader.listPipelines('')]);
+  const found = discoverProducts(names, deps.config.products).map((product) => ({
+    product,
+    pipelines: names.filter((name) => name.startsWith(product.prefix)),
+  }));
+  const inProducts = new Set(found.flatMap((p) => p.pipelines));
+  const toRead = [...new Set([...inProducts, ...open.map((r) => r.request.pipelineName)])].sort();
+  const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
+  // Every pipeline is read once: the boards below find its snapshot here.
+  const reader = readOnce(deps.reader);
+  const reads = await mapLimit(toRead, READ_CONCURRENCY, (name) =>
+    readPipeline({ ...deps, reader }, name, inProducts.has(name), since),
+  );
+  const read = new Map(reads.map((r) => [r.name, r]));
+  const products = await mapLimit(found, READ_CONCURRENCY, async ({ product, pipelines }) => ({
+    product,
+    pipelines,
+    board: await productBoard(reader, product, { pipelines }),
+  }));
+  const unreadable = reads.filter((r) => r.unreadable).map((r) => r.name);
+  return { open, products, read, unreadable };
 }
 
 interface PipelineRead {
@@ -166,7 +175,7 @@ interface PipelineRead {
   unreadable?: boolean;
 }
 
-/** Executions first: the reader learns their revisions, which the snapshot's stages then need. */
+/** One pipeline's history (product pipelines only) and state; a pipeline gone or not answering is noted, not fatal. */
 async function readPipeline(deps: DigestDeps, name: string, withHistory: boolean, since: Date): Promise<PipelineRead> {
   try {
     const executions = withHistory ? await deps.reader.executionsSince(name, since) : undefined;

@@ -2,6 +2,7 @@ import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { permalinksOf } from '../adapters/slack-digest-publisher.ts';
 import { buildDigest, type DigestDeps } from '../core/digest.ts';
+import type { SlackMessage } from '../views/approval-message.ts';
 import { digestPreview } from '../views/digest-message.ts';
 import { notices } from '../views/notices.ts';
 
@@ -15,7 +16,7 @@ export interface DigestCommandDeps extends DigestDeps {
  * the scheduled digest still goes out.
  */
 export async function handleDigestCommand(deps: DigestCommandDeps, respond: RespondFn): Promise<void> {
-  let preview: Awaited<ReturnType<typeof digestPreview>>;
+  let preview: SlackMessage;
   try {
     const digest = await buildDigest(deps, deps.clock());
     preview = digestPreview(digest, await permalinksOf(deps.slack, digest, deps.log));

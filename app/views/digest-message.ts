@@ -70,7 +70,11 @@ export function digestMessages(digest: Digest, permalinks: Permalinks = new Map(
   }
   const notes = footnotes(digest);
   if (notes) blocks.push(context(notes));
-  if (thread.length > 0) blocks.push(context(':thread: The rest is in the thread.'));
+  // SHOWN_ON_TOP keeps the top well within the limit; this keeps it there whatever the names' lengths.
+  if (blocks.length > BLOCK_KIT.blocks) {
+    thread.unshift(...blocks.splice(BLOCK_KIT.blocks - 1));
+    blocks.push(context('…continued in the thread.'));
+  }
 
   const replies = pack(thread).map((replyBlocks, i, all) => ({
     text: `Daily digest ${digest.day}, continued (${i + 1}/${all.length})`,
@@ -259,7 +263,7 @@ function metricsBlock(product: ProductDigest, now: Date): KnownBlock {
     text: {
       type: 'mrkdwn',
       text: clip(
-        `*${escapeMrkdwn(product.displayName)}* delivery, last 7 and 30 days (before: the period before)`,
+        `*${escapeMrkdwn(product.displayName)}* delivery, last 7 and 30 days (and the period before)`,
         BLOCK_KIT.text,
       ),
     },
@@ -276,7 +280,7 @@ function metricsBlock(product: ProductDigest, now: Date): KnownBlock {
       field('Approval wait p50 / p90', (m) =>
         m.approvalWait ? `${duration(m.approvalWait.p50Ms)} / ${duration(m.approvalWait.p90Ms)}` : '–',
       ),
-    ].slice(0, BLOCK_KIT.fields),
+    ],
   };
 }
 

@@ -35,7 +35,8 @@ const digest = (parts: Partial<Digest> = {}): Digest => ({
 });
 
 /** Names as long as CodePipeline allows (100 characters). */
-const longName = (prefix: string, i: number) => `${prefix}-${String(i).padStart(4, '0')}-${'x'.repeat(100)}`.slice(0, 100);
+const longName = (prefix: string, i: number) =>
+  `${prefix}-${String(i).padStart(4, '0')}-${'x'.repeat(100)}`.slice(0, 100);
 
 const waiting = (pipelineName: string, i: number): WaitingApproval => ({
   approvalId: `approval${i}`,
@@ -137,7 +138,9 @@ describe('the digest message', () => {
       outdated: 3,
       unreadable: names.slice(0, 9),
     });
-    const permalinks = new Map(input.waiting.map((w) => [w.approvalId, `https://acme.slack.com/archives/C0APPROVALS/p${w.approvalId}`]));
+    const permalinks = new Map(
+      input.waiting.map((w) => [w.approvalId, `https://acme.slack.com/archives/C0APPROVALS/p${w.approvalId}`]),
+    );
 
     // Act
     const { top, replies } = digestMessages(input, permalinks);
@@ -152,10 +155,41 @@ describe('the digest message', () => {
     // … and everything appears exactly once, on top or in the thread
     const everything = all([top, ...replies]);
     for (const name of names) expect(occurrences(everything, `|${name}> › StagingQA`)).toBe(1);
-    for (const i of [0, 5, 11]) expect(occurrences(everything, `*product${i}* · 40 services`)).toBeGreaterThanOrEqual(1);
+    for (const i of [0, 5, 11])
+      expect(occurrences(everything, `*product${i}* · 40 services`)).toBeGreaterThanOrEqual(1);
     expect(occurrences(everything, '*svc39*')).toBe(12);
     expect(occurrences(everything, 'delivery, last 7 and 30 days')).toBe(12);
     expect(occurrences(everything, '|approval message>')).toBe(200);
+  });
+
+  it('keeps the top message within 50 blocks even when every line is as long as a text may be', () => {
+    // Prepare: links, names and services of absurd length make each line a block of its own
+    const huge = 'y'.repeat(2_800);
+    const input = digest({
+      waiting: Array.from({ length: 9 }, (_, i) => ({
+        ...waiting(`w${i}`, i),
+        consoleLink: `https://e.example/${huge}`,
+      })),
+      decided: Array.from({ length: 9 }, (_, i) => decided(`d${i}-${huge}`, i)),
+      products: Array.from({ length: 5 }, (_, i) => {
+        const p = product(`p${i}`, 7);
+        return {
+          ...p,
+          board: { ...p.board, rows: p.board.rows.map((r) => ({ ...r, service: `${r.service}${huge}` })) },
+        };
+      }),
+    });
+
+    // Act
+    const { top, replies } = digestMessages(input);
+
+    // Assess
+    for (const message of [top, ...replies]) expect(limitProblems(message)).toEqual([]);
+    expect(top.blocks).toHaveLength(BLOCK_KIT.blocks);
+    expect(JSON.stringify(top.blocks.at(-1))).toContain('…continued in the thread.');
+    const everything = all([top, ...replies]);
+    for (let i = 0; i < 9; i++) expect(occurrences(everything, `|w${i}> › StagingQA`)).toBe(1);
+    expect(occurrences(everything, 'delivery, last 7 and 30 days')).toBe(5);
   });
 
   it('escapes and clips what people wrote', () => {
@@ -180,7 +214,9 @@ describe('the digest message', () => {
     expect(text).toContain(
       '|shop-cart> › StagingQA* · `aaaaaaa` Change number 0 · waiting for 6 d 16 h · :warning: *expires in 8 hours*',
     );
-    expect(text).toContain('|shop-api> › StagingQA* · `aaaaaaa` Change number 30 · waiting for 5 d 10 h · expires in 38 hours');
+    expect(text).toContain(
+      '|shop-api> › StagingQA* · `aaaaaaa` Change number 30 · waiting for 5 d 10 h · expires in 38 hours',
+    );
     expect(JSON.stringify(top.blocks[1])).toContain(':warning: 1 expires within 24 h');
   });
 
@@ -189,6 +225,8 @@ describe('the digest message', () => {
     const preview = digestPreview(digest({ waiting: Array.from({ length: 30 }, (_, i) => waiting(`p-${i}`, i)) }));
 
     // Assess
-    expect(JSON.stringify(preview.blocks.at(-1))).toContain('A preview only you can see. In the channel, 1 reply in its thread holds the rest.');
+    expect(JSON.stringify(preview.blocks.at(-1))).toContain(
+      'A preview only you can see. In the channel, 1 reply in its thread holds the rest.',
+    );
   });
 });

@@ -1,0 +1,12 @@
+import { loadConfig } from '../app/config.ts';
+import { type PostDigestResult, postDailyDigest } from '../app/core/digest-posting.ts';
+import { createDeps } from '../app/deps.ts';
+import { lazy } from '../app/lazy.ts';
+
+const deps = lazy(() => createDeps(loadConfig(process.env)));
+
+/**
+ * EventBridge Scheduler → the day's digest in DIGEST_CHANNEL, once however often it fires. The
+ * event (the schedule's input, `{}` or any JSON) is not read: the clock says which day it is.
+ */
+export const handler = async (_event?: unknown): Promise<PostDigestResult> => postDailyDigest(await deps());

@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import type { ApprovalRequest } from '../../../app/core/approval.ts';
+import type { AuditEvent } from '../../../app/core/audit.ts';
+import { AUDIT_DAYS, buildDigest, type DigestDeps } from '../../../app/core/digest.ts';
+import { PipelineGoneError, TransientError } from '../../../app/core/errors.ts';
+import type { ExecutionSummary, PipelineSnapshot } from '../../../app/core/pipeline.ts';
+import type { PipelineReader } from '../../../app/core/ports.ts';
+import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
+import { MemoryApprovalStore } from '../../support/memory-store.ts';
+import { pipelineSnapshot } from './release-fakes.ts';
+
+const NOW = new Date('2025-03-11T07:00:00Z');
+const HOUR = 60 * 60 * 1000;
+const ago = (hours: number) => new Date(NOW.getTime() - hours * HOUR);
+
+/** Pipelines as the digest reads them, counting every call; a pipeline can be gone or not answering. */
+class CountingReader implements PipelineReader {
+  readonly calls: string[] = [];
+  readonly #snapshots = new Map<string, PipelineSnapshot | 'gone' | 'busy'>();
+  readonly #executions = new Map<string, ExecutionSummary[]>();
+
+  add(snapshot: PipelineSnapshot | { name: string; state: 'gone' | 'busy' }, executions: ExecutionSummary[] = []) {
+    this.#snapshots.set(snapshot.name, 'stages' in snapshot ? snapshot : snapshot.state);
+    this.#executions.set(snapshot.name, executions);
+    return this;
+  }
+
+  async listPipelines(prefix: string): Promise<string[]> {
+    this.calls.push(`list ${prefix}`);
+    return [...this.#snapshots.keys()].filter((name) => name.startsWith(prefix)).sort();
+  }
+
+  async snapshot(name: string): Promise<PipelineSnapshot> {
+    this.calls.push(`snapshot ${name}`);
+    const found = this.#snapshots.get(name);
+    if (!found || found === 'gone') throw new PipelineGoneError('pipeline', `No pipeline ${name}`);
+    if (found === 'busy') throw new TransientError(`CodePipeline did not answer for ${name}`);
+    return structuredClone(found);
+  }
+
+  async executionsSince(name: string, since: Date): Promise<ExecutionSummary[]> {
+    this.calls.push(`executions ${name}`);
+    if (this.#snapshots.get(name) === 'busy') throw new TransientError(`CodePipeline did not answer for ${name}`);
+    return (this.#executions.get(name) ?? []).filter((e) => e.startTime >= since);
+  }
+}
+
+/** A store that counts its day queries (the digest must not scan). */
+class CountingStore extends MemoryApprovalStore {
+  readonly days: string[] = [];
+  override async eventsForDay(day: string): Promise<AuditEvent[]> {
+    this.days.push(day);
+    return super.eventsForDay(day);
+  }
+}
+
+async function waitingRequest(
+  store: MemoryApprovalStore,
+  overrides: Partial<ApprovalRequest>,
+): Promise<ApprovalRequest> {
+  const request = approvalRequest({
+    actionName: 'Approve',
+    expiresAt: new Date(NOW.getTime() + 3 * 24 * HOUR),
+    ...overrides,
+  });
+  await store.saveRequest(request);
+  await store.recordMessage(request.id, { channel: 'C0APPROVALS', ts: `1741600000.${request.id.slice(0, 6)}` });
+  return request;
+}
+
+const deps = (store: MemoryApprovalStore, reader: PipelineReader): DigestDeps => ({
+  store,
+  reader,
+  clock: () => NOW,
+  log: memoryLog(),
+  config: { products: {} },
+});
+
+describe('building the digest', () => {
+  it('lists only approvals CodePipeline still waits for, and counts the rest as out of date', async () => {
+    // Prepare
+    const store = new MemoryApprovalStore();
+    const live = await waitingRequest(store, { pipelineName: 'shop-cart', token: 'live-token', receivedAt: ago(30) });
+    await waitingRequest(store, { pipelineName: 'shop-catalog', token: 'answered-in-console', receivedAt: ago(20) });
+    await waitingRequest(store, { pipelineName: 'shop-payments', expiresAt: ago(1), receivedAt: ago(7 * 24 + 1) });
+    await waitingRequest(store, { pipelineName: 'shop-deleted', receivedAt: ago(3) });
+    const unknown = await waitingRequest(store, { pipelineName: 'shop-flaky', receivedAt: ago(2) });
+    const reader = new CountingReader()
+      .add(pipelineSnapshot('shop-cart', { StagingDEV: { revisionId: 'c7', token: 'live-token' } }))
+      .add(pipelineSnapshot('shop-catalog', { StagingDEV: { revisionId: 'k2', token: 'a-newer-token' } }))
+      .add(pipelineSnapshot('shop-payments', { StagingDEV: { revisionId: 'p1', token: 'old-token' } }))
+      .add({ name: 'shop-flaky', state: 'busy' });
+
+    // Act
+    const digest = await buildDigest(deps(store, reader), NOW);
+
+    // Assess
+    expect(digest.waiting.map((w) => w.approvalId)).toEqual([live.id, unknown.id]);
+    expect(digest.waiting[0]).toMatchObject({
+      pipelineName: 'shop-cart',
+      revision: { revisionId: 'c7' },
+      requestedAt: ago(30),
+      expiresSoon: false,
+      message: { channel: 'C0APPROVALS' },
+    });
+    expect(digest.waiting[1]?.revision).toBeUndefined(); // CodePipeline did not answer: shown as Greenlight knows it
+    expect(digest.outdated).toBe(3);
+    expect(digest.unreadable).toEqual(['shop-flaky']);
+    expect(digest.products[0]?.board.rows.find((r) => r.pipelineName === 'shop-flaky')?.problem).toBeDefined();
+    expect(JSON.stringify(digest)).not.toContain('live-token');
+  });
+
+  it('flags approvals expiring within a day and shows who is deciding right now', async () => {
+    // Prepare
+    const store = new MemoryApprovalStore();
+    const soon = await waitingRequest(store, {
+      pipelineName: 'blog-web',
+      token: 't1',
+      expiresAt: new Date(NOW.getTime() + 23 * HOUR),
+    });
+    await store.claim(soon.id, { ...slackDecision('approve', ago(0), { id: 'U0BOB' }), claimId: 'c' }, ago(1));
+    const reader = new CountingReader().add(
+      pipelineSnapshot('blog-web', { StagingDEV: { revisionId: 'b1', token: 't1' } }),
+    );
+
+    // Act
+    const [approval] = (await buildDigest(deps(store, reader), NOW)).waiting;
+
+    // Assess
+    expect(approval?.expiresSoon).toBe(true);
+    expect(approval?.deciding?.id).toBe('U0BOB');
+  });
+
+  it('reads the audit trail one day at a time, and each pipeline once', async () => {
+    // Prepare
+    const store = new CountingStore();
+    const reader = new CountingReader()
+      .add(pipelineSnapshot('shop-cart', { StagingPROD: { revisionId: 'c1' } }))
+      .add(pipelineSnapshot('shop-catalog', {}))
+      .add(pipelineSnapshot('tools', {}));
+
+    // Act
+    await buildDigest(deps(store, reader), NOW);
+
+    // Assess: days today back to AUDIT_DAYS ago, each once; product pipelines read once each, `tools` (no product) not
+    expect(store.days).toHaveLength(AUDIT_DAYS + 1);
+    expect(new Set(store.days).size).toBe(AUDIT_DAYS + 1);
+    expect(store.days[0]).toBe('2025-03-11');
+    expect(reader.calls.sort()).toEqual([
+      'executions shop-cart',
+      'executions shop-catalog',
+      'list ',
+      'snapshot shop-cart',
+      'snapshot shop-catalog',
+    ]);
+  });
+
+  it('tells the decisions of the last 24 hours, newest first, with how long each waited', async () => {
+    // Prepare: a request two days ago decided 20 hours ago; another decided 25 hours ago
+    const store = new MemoryApprovalStore();
+    const event = (id: string, type: AuditEvent['type'], at: Date, extra: Partial<AuditEvent> = {}): AuditEvent => ({
+      eventId: `${id}#${type}`,
+      type,
+      at,
+      approvalId: id,
+      approval: { pipelineName: 'shop-cart', stageName: 'StagingQA', actionName: 'Approve', region: 'eu-central-1' },
+      ...extra,
+    });
+    const carol = { id: 'U0CAROL', name: 'carol', via: 'slack' as const };
+    await store.append(event('a1', 'requested', ago(48)));
+    await store.append(event('a1', 'outcome', ago(20), { result: 'rejected', actor: carol, reason: 'Totals wrong' }));
+    await store.append(event('a2', 'requested', ago(30)));
+    await store.append(event('a2', 'outcome', ago(25), { result: 'approved', actor: carol }));
+    await store.append(event('a3', 'requested', ago(5)));
+    await store.append(event('a3', 'outcome', ago(1), { result: 'approved', actor: carol }));
+
+    // Act
+    const { decided } = await buildDigest(deps(store, new CountingReader()), NOW);
+
+    // Assess
+    expect(decided).toEqual([
+      expect.objectContaining({ approvalId: 'a3', result: 'approved', waitedMs: 4 * HOUR }),
+      expect.objectContaining({ approvalId: 'a1', result: 'rejected', reason: 'Totals wrong', waitedMs: 28 * HOUR }),
+    ]);
+  });
+
+  it('computes each product’s metrics from its own pipelines and approvals', async () => {
+    // Prepare: shop deployed once (2 h lead time, a 1-hour approval); blog failed once
+    const store = new MemoryApprovalStore();
+    await store.append({ eventId: 'r', type: 'requested', at: ago(4), approvalId: 's1', approval: ref('shop-cart') });
+    await store.append({
+      eventId: 'o',
+      type: 'outcome',
+      at: ago(3),
+      approvalId: 's1',
+      approval: ref('shop-cart'),
+      result: 'approved',
+    });
+    const execution = (id: string, status: 'Succeeded' | 'Failed', start: number, end: number): ExecutionSummary => ({
+      executionId: id,
+      status,
+      startTime: ago(start),
+      lastUpdateTime: ago(end),
+    });
+    const reader = new CountingReader()
+      .add(pipelineSnapshot('shop-cart', {}), [execution('s', 'Succeeded', 5, 3)])
+      .add(pipelineSnapshot('blog-web', {}), [execution('b', 'Failed', 6, 5)]);
+
+    // Act
+    const { products } = await buildDigest(deps(store, reader), NOW);
+
+    // Assess
+    const [blog, shop] = products;
+    expect(shop?.week.current).toMatchObject({ deployments: 1, leadTimeMs: 2 * HOUR, approvalWait: { p50Ms: HOUR } });
+    expect(blog?.week.current).toMatchObject({ deployments: 0, failures: 1, changeFailureRate: 1 });
+    expect(blog?.failing).toEqual([{ pipelineName: 'blog-web', since: ago(6) }]);
+    expect(blog?.week.current.approvalWait).toBeUndefined();
+  });
+});
+
+const ref = (pipelineName: string) => ({
+  pipelineName,
+  stageName: 'StagingQA',
+  actionName: 'Approve',
+  region: 'eu-central-1',
+});
