@@ -2,6 +2,7 @@ import {
   ActionNotFoundException,
   ApprovalAlreadyCompletedException,
   type CodePipelineClient,
+  GetPipelineStateCommand,
   InvalidApprovalTokenException,
   PipelineNotFoundException,
   PutApprovalResultCommand,
@@ -36,6 +37,22 @@ export class CodePipelineGateway implements PipelineGateway {
       );
     } catch (error) {
       throw translate(request, error);
+    }
+  }
+
+  async approvalState(request: ApprovalRequest, summary: string): Promise<'ours' | 'pending' | 'other' | 'unknown'> {
+    try {
+      const state = await this.clientFor(request.region).send(
+        new GetPipelineStateCommand({ name: request.pipelineName }),
+      );
+      const action = state.stageStates
+        ?.find((stage) => stage.stageName === request.stageName)
+        ?.actionStates?.find((a) => a.actionName === request.actionName)?.latestExecution;
+      if (!action) return 'unknown';
+      if (action.status === 'InProgress' && action.token === request.token) return 'pending';
+      return action.summary === summary ? 'ours' : 'other';
+    } catch {
+      return 'unknown';
     }
   }
 }

@@ -123,6 +123,8 @@ export class DynamoApprovalStore implements ApprovalStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await this.get(id);
       if (!current) throw new ApprovalNotFoundError(id);
+      // Our own first attempt landed and only its answer was lost: the SDK's retry then fails the condition.
+      if (current.claim?.claimId === decision.claimId) return current;
       throw new AlreadyDecidedError(current);
     }
   }

@@ -71,8 +71,12 @@ export async function decideApproval(
         result: 'already-decided',
       });
       // Only an ended approval is worth redrawing: a loser that redraws "X is deciding…" could
-      // land after the winner's final update and leave the message stuck.
-      if (error.record.status === 'closed') await refreshQuietly(deps, error.record);
+      // land after the winner's final update and leave the message stuck. Its outcome event is
+      // appended again (same id: a no-op) in case the winner died right after recording it.
+      if (error.record.status === 'closed') {
+        await appendOutcome(deps, error.record);
+        await refreshQuietly(deps, error.record);
+      }
     } else if (error instanceof ApprovalNotFoundError) {
       // Filed as unattributed: an id we never issued must not create items of its own.
       await store.append({
@@ -87,55 +91,95 @@ export async function decideApproval(
     }
     throw error;
   }
-  await store.append({
-    ...base,
-    eventId: ids(),
-    type: 'decision-attempted',
-    at: decision.at,
-    approval: approvalRef(record.request),
-  });
 
+  const giveBack = async (error: unknown) => {
+    await store.releaseClaim(id, claimId);
+    await store.append({
+      ...base,
+      eventId: ids(),
+      type: 'claim-released',
+      at: clock(),
+      approval: approvalRef(record.request),
+      result: 'failed',
+      // The name only: AWS messages may echo request values.
+      detail: error instanceof Error ? error.name : 'unknown error',
+    });
+    deps.metrics?.count('ClaimReleased');
+    log.warn('Decision could not be applied; claim released', { ...logContext(record), error });
+  };
+
+  try {
+    await store.append({
+      ...base,
+      eventId: ids(),
+      type: 'decision-attempted',
+      at: decision.at,
+      approval: approvalRef(record.request),
+    });
+  } catch (error) {
+    // Nothing was sent to CodePipeline yet: give the approval back rather than hold it for a minute.
+    await giveBack(error);
+    throw error;
+  }
+
+  const summary = approvalSummary(decision);
+  const applied = (): Outcome => ({
+    kind: decision.verdict === 'approve' ? 'approved' : 'rejected',
+    decision,
+    at: clock(),
+  });
   let outcome: Outcome;
   try {
-    await pipelines.putApprovalResult(record.request, decision, approvalSummary(decision));
-    outcome = { kind: decision.verdict === 'approve' ? 'approved' : 'rejected', decision, at: clock() };
+    await pipelines.putApprovalResult(record.request, decision, summary);
+    outcome = applied();
   } catch (error) {
-    if (error instanceof ApprovalExpiredError) outcome = { kind: 'expired', decision, at: clock() };
+    // A timed-out call may still have landed, and its retry then hears "already answered".
+    // CodePipeline keeps the summary it was given: if it is ours, the decision is ours.
+    const ambiguous = !(error instanceof PipelineGoneError || error instanceof InvalidInputError);
+    const state = ambiguous ? await pipelines.approvalState(record.request, summary) : 'unknown';
+    if (state === 'ours') {
+      log.info('CodePipeline took the decision although the call failed', { ...logContext(record), error });
+      outcome = applied();
+    } else if (error instanceof ApprovalExpiredError) outcome = { kind: 'expired', decision, at: clock() };
     else if (error instanceof DecidedElsewhereError) outcome = { kind: 'decided-elsewhere', decision, at: clock() };
     else if (error instanceof PipelineGoneError) outcome = { kind: 'gone', what: error.what, decision, at: clock() };
     else {
-      await store.releaseClaim(id, claimId);
-      await store.append({
-        ...base,
-        eventId: ids(),
-        type: 'claim-released',
-        at: clock(),
-        approval: approvalRef(record.request),
-        result: 'failed',
-        // The name only: AWS messages may echo request values.
-        detail: error instanceof Error ? error.name : 'unknown error',
-      });
-      deps.metrics?.count('ClaimReleased');
-      log.warn('Decision could not be applied; claim released', { ...logContext(record), error });
+      await giveBack(error);
       // CodePipeline refusing the request itself will refuse it again: not a "try again".
       if (error instanceof InvalidInputError) throw error;
-      throw new TransientError('CodePipeline did not take the decision; nothing was changed', { cause: error });
+      throw new TransientError('CodePipeline did not take the decision', { cause: error });
     }
   }
 
   const final = await store.recordOutcome(id, outcome);
-  await store.append({
-    ...base,
-    eventId: ids(),
-    type: 'outcome',
-    at: outcome.at,
-    approval: approvalRef(record.request),
-    result: outcome.kind,
-  });
+  await appendOutcome(deps, final, options.releaseId);
   deps.metrics?.count('ApprovalDecided', { outcome: outcome.kind });
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
   await refreshQuietly(deps, final);
   return final;
+}
+
+/** The one `outcome` event of an approval, from its record (so any later caller can repair a missing one). */
+async function appendOutcome(
+  deps: Pick<DecideDeps, 'store'>,
+  record: ApprovalRecord,
+  releaseId?: string,
+): Promise<void> {
+  const outcome = record.outcome;
+  if (!outcome) return;
+  const decision = outcome.decision;
+  await deps.store.append({
+    eventId: `${record.request.id}#outcome`,
+    type: 'outcome',
+    at: outcome.at,
+    approvalId: record.request.id,
+    approval: approvalRef(record.request),
+    result: outcome.kind,
+    ...(releaseId ? { releaseId } : {}),
+    ...(decision
+      ? { actor: decision.actor, verdict: decision.verdict, ...(decision.reason ? { reason: decision.reason } : {}) }
+      : {}),
+  });
 }
 
 /** The message is a view of the record: failing to redraw it must not undo or fail a decision. */

@@ -35,6 +35,12 @@ export interface ApprovalStore {
 /** CodePipeline, as far as approvals go. Throws the core's errors, never the SDK's. */
 export interface PipelineGateway {
   putApprovalResult(request: ApprovalRequest, decision: Decision, summary: string): Promise<void>;
+  /**
+   * Where the approval stands in CodePipeline after an unclear answer: `ours` when its result
+   * carries `summary`, `pending` while it still waits, `other` when answered otherwise,
+   * `unknown` when CodePipeline cannot tell us now. Never throws.
+   */
+  approvalState(request: ApprovalRequest, summary: string): Promise<'ours' | 'pending' | 'other' | 'unknown'>;
 }
 
 /** Shows approvals to people (Slack). Rendering is the adapter's business. */

@@ -40,6 +40,8 @@ export async function requestApproval(deps: RequestDeps, request: ApprovalReques
   if (!(await store.leasePost(request.id, leaseUntil, now))) {
     const record = await store.get(request.id);
     const result = record?.message ? 'already-posted' : 'being-posted';
+    // The delivery that posted may have died before auditing it; the same event id makes this a no-op otherwise.
+    if (record?.message) await appendPosted(store, request, record.message, clock());
     log.info('Approval notification repeated; not posting again', { approvalId: request.id, result });
     return result;
   }
@@ -54,14 +56,18 @@ export async function requestApproval(deps: RequestDeps, request: ApprovalReques
     throw error;
   }
   await store.recordMessage(request.id, message);
-  await store.append({
+  await appendPosted(store, request, message, clock());
+  deps.metrics?.count('ApprovalPosted');
+  return 'posted';
+}
+
+function appendPosted(store: ApprovalStore, request: ApprovalRequest, message: MessageRef, at: Date): Promise<void> {
+  return store.append({
     eventId: `${request.id}#posted`,
     type: 'posted',
-    at: clock(),
+    at,
     approvalId: request.id,
     approval: approvalRef(request),
     detail: `${message.channel}/${message.ts}`,
   });
-  deps.metrics?.count('ApprovalPosted');
-  return 'posted';
 }

@@ -28,11 +28,29 @@ export class FakePipelines implements PipelineGateway {
     return this;
   }
 
+  /** What CodePipeline says when asked after a failed call; by default: still pending after a passing failure, answered otherwise. */
+  readonly #states: Array<'ours' | 'pending' | 'other' | 'unknown'> = [];
+  #lastTrouble: PipelineTrouble | undefined;
+  readonly stateQueries: string[] = [];
+
+  /** The next approvalState answer, e.g. `ours` for a call that failed on the wire but landed. */
+  answerState(state: 'ours' | 'pending' | 'other' | 'unknown'): this {
+    this.#states.push(state);
+    return this;
+  }
+
   async putApprovalResult(request: ApprovalRequest, decision: Decision, summary: string): Promise<void> {
     await Promise.resolve();
     this.calls.push(structuredClone({ request, decision, summary }));
     const trouble = this.#troubles.shift();
+    this.#lastTrouble = trouble;
     if (trouble) throw troubleError(request, trouble);
+  }
+
+  async approvalState(request: ApprovalRequest): Promise<'ours' | 'pending' | 'other' | 'unknown'> {
+    await Promise.resolve();
+    this.stateQueries.push(request.id);
+    return this.#states.shift() ?? (this.#lastTrouble === 'transient' ? 'pending' : 'other');
   }
 }
 

@@ -123,10 +123,10 @@ export class MemoryApprovalStore implements ApprovalStore {
   }
 
   #sortedEvents(keep: (event: AuditEvent) => boolean): AuditEvent[] {
-    const timeKey = (event: AuditEvent) => `${event.at.toISOString()}#${event.eventId}`;
+    // Time order; events of the same instant stay in the order they were appended.
     return [...this.#events.values()]
       .filter(keep)
-      .sort((a, b) => compare(timeKey(a), timeKey(b)))
+      .sort((a, b) => a.at.getTime() - b.at.getTime())
       .map(copy);
   }
 }

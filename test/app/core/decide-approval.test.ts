@@ -161,6 +161,30 @@ describe('decideApproval', () => {
     expect((await types(store, request.id)).at(-1)).toBe(`outcome:${outcome.kind}`);
   });
 
+  it('records the decision when the call timed out but CodePipeline took it', async () => {
+    // Prepare
+    const { store, pipelines, deps, request, click } = await waitingApproval();
+    pipelines.fail('transient').answerState('ours');
+    const decision = click('approve');
+    // Act
+    const record = await decideApproval(deps, request.id, decision);
+    // Assess
+    expect(record.outcome).toEqual({ kind: 'approved', decision, at: decision.at });
+    expect(pipelines.stateQueries).toEqual([request.id]);
+    expect(await types(store, request.id)).not.toContain('claim-released:failed');
+  });
+
+  it('records the decision when a retried call hears "already answered" with its own summary', async () => {
+    // Prepare
+    const { pipelines, deps, request, click } = await waitingApproval();
+    pipelines.fail('decided-elsewhere').answerState('ours');
+    const decision = click('reject', { id: 'U0BOB', reason: 'flaky checkout' });
+    // Act
+    const record = await decideApproval(deps, request.id, decision);
+    // Assess
+    expect(record.outcome?.kind).toBe('rejected');
+  });
+
   it('gives the approval back when CodePipeline does not answer, so a later click succeeds', async () => {
     // Prepare
     const { store, pipelines, clock, log, deps, request, click } = await waitingApproval();
