@@ -1,4 +1,4 @@
-import { AwsLambdaReceiver } from '@slack/bolt';
+import { AwsLambdaReceiver, isValidSlackRequest } from '@slack/bolt';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Deps } from './deps.ts';
 import { createSlackApp } from './listeners/index.ts';
@@ -23,7 +23,31 @@ export function slackRoute(deps: Deps): SlackRoute {
   createSlackApp(deps, receiver);
   const handle = receiver.toHandler();
   return async (event, context) => {
+    // Checked here first as well: Bolt parses the body before it checks the signature, so a
+    // malformed unsigned body would otherwise throw (a Lambda error, an alarm) instead of a 401.
+    if (!signedBySlack(event, deps.credentials.signingSecret)) {
+      deps.log.warn('Refused a request without a valid Slack signature', {
+        requestTimestamp: header(event, 'x-slack-request-timestamp'),
+        path: event.rawPath,
+      });
+      return { statusCode: 401, body: '' };
+    }
     const response = await handle(event as Parameters<typeof handle>[0], context);
     return response as FunctionUrlResult;
   };
+}
+
+const header = (event: FunctionUrlEvent, name: string) =>
+  Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+
+function signedBySlack(event: FunctionUrlEvent, signingSecret: string): boolean {
+  const signature = header(event, 'x-slack-signature');
+  const timestamp = Number(header(event, 'x-slack-request-timestamp'));
+  if (!signature || !Number.isFinite(timestamp)) return false;
+  const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  return isValidSlackRequest({
+    signingSecret,
+    body,
+    headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp },
+  });
 }

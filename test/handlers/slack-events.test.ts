@@ -295,6 +295,17 @@ describe('requests Slack did not sign', () => {
     expect(await postToApp(world, body, { timestamp: Math.floor(Date.now() / 1000) })).toBe(200);
     expect(putApprovalResults('forgery-target')).toHaveLength(1);
   });
+
+  it('answers an unsigned body that is not even JSON with 401 instead of failing', async () => {
+    // Act
+    const response = await fetch(world.appUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{not json',
+    });
+    // Assess
+    expect(response.status).toBe(401);
+  });
 });
 
 describe('button values Greenlight did not make', () => {
