@@ -13,18 +13,23 @@ const expires = z
   .transform((value) => new Date(value))
   .refine((value) => !Number.isNaN(value.getTime()), 'not a date');
 
+/** AWS console links only: anything else in these fields did not come from CodePipeline. */
+const consoleUrl = z
+  .url({ protocol: /^https$/, hostname: /(^|\.)console\.(aws\.amazon\.com|amazonaws\.cn|amazonaws-us-gov\.com)$/ })
+  .max(1000);
+
 /** The JSON CodePipeline publishes to SNS when a manual approval action starts (DESIGN.md). */
 export const approvalNotificationSchema = z.object({
-  region: z.string().min(1),
-  consoleLink: z.url(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+  consoleLink: consoleUrl,
   approval: z.object({
     pipelineName: name,
     stageName: name,
     actionName: name,
     token: z.string().min(1).max(200),
     expires,
-    externalEntityLink: z.url().optional(),
-    approvalReviewLink: z.url(),
+    externalEntityLink: z.url({ protocol: /^https?$/ }).max(1000).optional(),
+    approvalReviewLink: consoleUrl,
     customData: z.string().optional(),
   }),
 });

@@ -1,6 +1,6 @@
 import type { ApprovalRecord, ApprovalRequest, Decision, MessageRef } from './approval.ts';
 import { approvalRef } from './audit.ts';
-import { type DecideDeps, decideApproval } from './decide-approval.ts';
+import { type DecideDeps, decideApproval, STALE_CLAIM_MS } from './decide-approval.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError, InvalidInputError, TransientError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
 import type { ApprovalNotifier, Log, PipelineReader } from './ports.ts';
@@ -24,10 +24,16 @@ export interface RunSettings {
   retryDelayMs: number;
   /** How long one worker holds a pipeline of the release; far longer than deciding one takes. */
   leaseMs: number;
-  /** At most one progress-message update per interval (Slack's chat.update limits). */
+  /**
+   * At most one progress-message update per interval. chat.update is Tier 3 (about 50 a minute per
+   * workspace, shared with the service-message redraws of the same fan-out): one every 3 s leaves
+   * most of that budget to the redraws.
+   */
   progressIntervalMs: number;
   /** Service messages redrawn at once, beside the fan-out. */
   refreshConcurrency: number;
+  /** How long one delivery holds the right to post the progress message; far longer than a post takes. */
+  messageLeaseMs: number;
 }
 
 export const RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
@@ -35,8 +41,9 @@ export const RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
   attempts: 3,
   retryDelayMs: 1_000,
   leaseMs: 5 * 60_000,
-  progressIntervalMs: 1_000,
+  progressIntervalMs: 3_000,
   refreshConcurrency: 4,
+  messageLeaseMs: 30_000,
 });
 
 export interface RunDeps extends DecideDeps {
@@ -51,14 +58,23 @@ export interface RunDeps extends DecideDeps {
 export interface RunOptions {
   /** Unique per worker invocation: the lease holder. */
   owner: string;
-  /** Asked before each pipeline is started; `true` ends the run early (a Lambda nearing its timeout). */
+  /**
+   * Asked before each pipeline is started; `true` ends the run early (a Lambda nearing its timeout).
+   * Once it says so, service messages still waiting to be redrawn are left as they are.
+   */
   shouldStop?: () => boolean;
+  /**
+   * How long the end of the run may still wait for service-message redraws in flight (the Lambda's
+   * remaining time, less what the final progress update needs). Unbounded when absent.
+   */
+  drainBudgetMs?: () => number;
 }
 
 /**
  * - `finished`: every pinned approval has a result.
  * - `stopped`: `shouldStop` ended it early; run it again to go on.
- * - `incomplete`: other workers hold some pipelines; run it again later to see them through.
+ * - `incomplete`: other workers (or an interrupted earlier attempt of this release) hold some
+ *   pipelines; run it again later to see them through.
  */
 export type RunStatus = 'finished' | 'stopped' | 'incomplete' | 'not-confirmed' | 'not-found';
 
@@ -84,7 +100,8 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
 
   const message = await ensureProgressMessage(deps, run);
   const progress = new ThrottledProgress(deps, message, settings.progressIntervalMs);
-  const refreshes = new BackgroundRefresh(deps.notifier, deps.log, settings.refreshConcurrency);
+  const shouldStop = () => options.shouldStop?.() ?? false;
+  const refreshes = new BackgroundRefresh(deps.notifier, deps.log, settings.refreshConcurrency, shouldStop);
   const decideDeps: RunDeps = { ...deps, notifier: refreshes };
   const todo = includedItems(run).filter((item) => !run.results[item.pipelineName]);
 
@@ -92,7 +109,7 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
   let fault: { error: unknown } | undefined;
   await mapLimit(todo, settings.concurrency, async (item) => {
     if (fault) return;
-    if (options.shouldStop?.()) {
+    if (shouldStop()) {
       stopped = true;
       return;
     }
@@ -107,6 +124,11 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
     if (!leased) return;
     try {
       const result = await releaseOne(decideDeps, run, item, settings);
+      if (result === RETRY_LATER) {
+        // Not a result: give the pipeline back so a later run (or this one's retry) decides it.
+        await deps.releases.releaseItem(releaseId, item.pipelineName, options.owner);
+        return;
+      }
       if (await deps.releases.finishItem(releaseId, item.pipelineName, options.owner, result)) {
         run.results[item.pipelineName] = result;
         progress.changed(run);
@@ -117,7 +139,7 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
       await deps.releases.releaseItem(releaseId, item.pipelineName, options.owner).catch(() => {});
     }
   });
-  await Promise.all([progress.flush(), refreshes.drain()]);
+  await Promise.all([progress.flush(), refreshes.drain(deps.sleep, options.drainBudgetMs?.())]);
   if (fault) throw fault.error;
 
   const latest = (await deps.releases.get(releaseId)) ?? run;
@@ -129,9 +151,18 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
     Object.assign(latest, { state: 'finished', finishedAt: latest.finishedAt ?? at });
     deps.log.info('Release finished', { releaseId, product: run.product.name, env: run.env, ...counts.byKind });
   }
-  if (message) await progress.show(latest);
+  // A concurrent delivery that held the post may have recorded the message meanwhile: show the end there too.
+  progress.follow(latest.message);
+  await progress.show(latest);
   return { status: finished ? 'finished' : stopped ? 'stopped' : 'incomplete', run: latest };
 }
+
+/**
+ * An earlier attempt of this release claimed the approval moments ago and was interrupted before it
+ * decided (a passing DynamoDB or Lambda failure): the claim goes stale within STALE_CLAIM_MS, and
+ * a later run decides the approval then.
+ */
+const RETRY_LATER = 'retry-later' as const;
 
 /** Decides one pipeline's pinned approval, and says how it ended for the release. */
 async function releaseOne(
@@ -139,7 +170,7 @@ async function releaseOne(
   run: ReleaseRun,
   item: IncludedItem,
   settings: RunSettings,
-): Promise<ItemResult> {
+): Promise<ItemResult | typeof RETRY_LATER> {
   const { approval } = item;
   await ensureRequest(deps, run, item);
   const actor = releaseActor(run);
@@ -215,16 +246,24 @@ async function resultOf(
   run: ReleaseRun,
   item: IncludedItem,
   record: ApprovalRecord,
-): Promise<ItemResult> {
+): Promise<ItemResult | typeof RETRY_LATER> {
   const at = deps.clock();
   const outcome = record.outcome;
   if (!outcome) {
     const claim = record.claim;
-    if (claim?.actor.id === run.releaseId)
+    if (claim?.actor.id === run.releaseId) {
+      if (at.getTime() - claim.at.getTime() < STALE_CLAIM_MS) {
+        deps.log.info('An earlier attempt of this release still holds the approval; trying it again later', {
+          releaseId: run.releaseId,
+          pipeline: item.pipelineName,
+        });
+        return RETRY_LATER;
+      }
       return failed(
         deps,
         'an earlier attempt of this release was interrupted while deciding it; run the release again',
       );
+    }
     return {
       kind: 'already-decided',
       ...(claim ? { by: claim.actor, verdict: claim.verdict } : {}),

@@ -12,7 +12,9 @@ export const clip = (text: string, limit: number): string =>
 export const slackDate = (date: Date, format = '{date_short_pretty} at {time}'): string =>
   `<!date^${Math.floor(date.getTime() / 1000)}^${format}|${date.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
 
-export const link = (url: string, label: string): string => `<${url}|${escapeMrkdwn(label).replace(/\|/g, '¦')}>`;
+/** A link; `<`, `>` and `|` would end Slack's link syntax early, so they are percent-encoded in the URL. */
+export const link = (url: string, label: string): string =>
+  `<${url.replace(/[<>|]/g, (c) => encodeURIComponent(c))}|${escapeMrkdwn(label).replace(/\|/g, '¦')}>`;
 
 export const mention = (userId: string): string => `<@${userId}>`;
 

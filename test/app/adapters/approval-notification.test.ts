@@ -150,6 +150,30 @@ describe('parseApprovalNotification', () => {
       'approval.approvalReviewLink',
     ],
     [
+      'a console link to a site that is not the AWS console (phishing)',
+      () =>
+        notification((json) => {
+          json.consoleLink = 'https://console.aws.amazon.com.evil.example/codepipeline';
+        }),
+      'consoleLink',
+    ],
+    [
+      'a region that is no AWS region',
+      () =>
+        notification((json) => {
+          json.region = 'https://attacker.example';
+        }),
+      'region',
+    ],
+    [
+      'a link to review that is not http(s)',
+      () =>
+        notification((json) => {
+          json.approval.externalEntityLink = 'javascript:alert(1)';
+        }),
+      'approval.externalEntityLink',
+    ],
+    [
       'an expiry that is no time',
       () =>
         notification((json) => {
