@@ -14,6 +14,7 @@ import {
   ApprovalExpiredError,
   DecidedElsewhereError,
   InvalidInputError,
+  NotPermittedError,
   PipelineGoneError,
   TransientError,
 } from '../core/errors.ts';
@@ -73,5 +74,7 @@ export function translate(
   if (error instanceof ValidationException)
     // Not AWS's message: it may quote the values it refused, the token among them.
     return new InvalidInputError(`CodePipeline refused the request for ${where} (${error.name})`, options);
+  if (error instanceof Error && (error.name === 'AccessDeniedException' || error.name === 'UnauthorizedException'))
+    return new NotPermittedError(`Greenlight may not decide approvals of ${request.pipelineName}`, options);
   return new TransientError(`CodePipeline did not answer for ${where}`, options);
 }

@@ -6,6 +6,7 @@ import {
   ApprovalNotFoundError,
   DecidedElsewhereError,
   InvalidInputError,
+  NotPermittedError,
   PipelineGoneError,
   TransientError,
 } from './errors.ts';
@@ -135,7 +136,11 @@ export async function decideApproval(
   } catch (error) {
     // A timed-out call may still have landed, and its retry then hears "already answered".
     // CodePipeline keeps the summary it was given: if it is ours, the decision is ours.
-    const ambiguous = !(error instanceof PipelineGoneError || error instanceof InvalidInputError);
+    const ambiguous = !(
+      error instanceof PipelineGoneError ||
+      error instanceof InvalidInputError ||
+      error instanceof NotPermittedError
+    );
     const state = ambiguous ? await pipelines.approvalState(record.request, summary) : 'unknown';
     if (state === 'ours') {
       log.info('CodePipeline took the decision although the call failed', { ...logContext(record), error });
@@ -146,7 +151,7 @@ export async function decideApproval(
     else {
       await giveBack(error);
       // CodePipeline refusing the request itself will refuse it again: not a "try again".
-      if (error instanceof InvalidInputError) throw error;
+      if (error instanceof InvalidInputError || error instanceof NotPermittedError) throw error;
       throw new TransientError('CodePipeline did not take the decision', { cause: error });
     }
   }

@@ -55,3 +55,8 @@ export class TransientError extends GreenlightError {
 export class InvalidInputError extends GreenlightError {
   override name = 'InvalidInputError';
 }
+
+/** Greenlight's AWS role may not act on this pipeline (it is outside the configured products). */
+export class NotPermittedError extends GreenlightError {
+  override name = 'NotPermittedError';
+}

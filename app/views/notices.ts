@@ -32,6 +32,8 @@ export const notices = {
   },
   tryAgain:
     'CodePipeline did not take the decision just now (it is busy or unreachable). Nothing was changed: please try again in a moment.',
+  notPermitted:
+    'Greenlight is not allowed to decide approvals of this pipeline: its AWS role covers only the products it was deployed for. Nothing was changed. Ask your Greenlight admins to add the product (PRODUCTS).',
   unknownApproval:
     'Greenlight does not know this approval. It may come from another installation. Nothing was changed.',
   malformed: 'This button is not one Greenlight made, so it was ignored. Nothing was changed.',

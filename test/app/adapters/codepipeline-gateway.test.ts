@@ -17,6 +17,7 @@ import {
   DecidedElsewhereError,
   GreenlightError,
   InvalidInputError,
+  NotPermittedError,
   PipelineGoneError,
   TransientError,
 } from '../../../app/core/errors.ts';
@@ -147,6 +148,7 @@ describe('CodePipelineGateway over the wire (awsJson1_1 on loopback)', () => {
     ['ApprovalAlreadyCompletedException', DecidedElsewhereError],
     ['StageNotFoundException', PipelineGoneError],
     ['ThrottlingException', TransientError],
+    ['AccessDeniedException', NotPermittedError],
   ])('reports CodePipeline answering %s as the core error', async (type, expected) => {
     // Prepare
     answer = { status: 400, body: { __type: type, message: 'refused' } };
