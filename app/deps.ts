@@ -30,6 +30,7 @@ import { SlackDigestPublisher } from './adapters/slack-digest-publisher.ts';
 import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
 import { SqsReleaseQueue } from './adapters/sqs-release-queue.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
+import type { ApprovalRecord } from './core/approval.ts';
 import type {
   ApprovalStore,
   Clock,
@@ -40,6 +41,7 @@ import type {
   PipelineGateway,
   PipelineReader,
 } from './core/ports.ts';
+import { approvalChannelFor } from './core/products.ts';
 import type { ReleaseStore } from './core/release-ports.ts';
 import { RUN_SETTINGS } from './core/release-run.ts';
 import { lazy } from './lazy.ts';
@@ -116,7 +118,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const digestMarkers = overrides.digestMarkers ?? new DynamoDigestMarkers(...(await table()));
   const pipelines = overrides.pipelines ?? new CodePipelineGateway(codePipelineClients(config));
   const reader = overrides.reader ?? new CodePipelineReader(readerClient(config));
-  const notifier = new SlackApprovalNotifier(slack, () => config.approvalsChannel, clock);
+  // Approval messages go to their product's channel when PRODUCTS names one.
+  const channelFor = (record: ApprovalRecord) =>
+    approvalChannelFor(record.request.pipelineName, config.products, config.approvalsChannel);
+  const poster = new WebClient(credentials.botToken, {
+    slackApiUrl: config.slackApiUrl,
+    timeout: TIMEOUTS.releaseSlack.timeout,
+    retryConfig: { retries: TIMEOUTS.releaseSlack.retries },
+    logger: log.boltLogger,
+  });
+  const notifier = new SlackApprovalNotifier(slack, channelFor, clock, poster);
 
   const releases = await releaseServices(config, { credentials, log, clock, table }, overrides);
   const deps: Deps = {
@@ -182,7 +193,11 @@ async function releaseServices(
       : sharedInProcessReleaseQueue(base.log),
     reader: overrides.reader ?? new CodePipelineReader(client),
     pipelines: overrides.pipelines ?? new CodePipelineGateway(() => client),
-    notifier: new SlackApprovalNotifier(slack, () => config.approvalsChannel, base.clock),
+    notifier: new SlackApprovalNotifier(
+      slack,
+      (record) => approvalChannelFor(record.request.pipelineName, config.products, config.approvalsChannel),
+      base.clock,
+    ),
     reporter: new SlackReleaseReporter(slack, base.clock),
     jobResults: new CodePipelineJobResults(client),
     region: config.region ?? 'us-east-1',

@@ -4,17 +4,23 @@ import type { ApprovalNotifier, Clock } from '../core/ports.ts';
 import { approvalMessage } from '../views/approval-message.ts';
 import { ids } from '../views/ids.ts';
 
-/** Shows approvals in Slack: one message per approval, redrawn in place as it moves on. */
+/**
+ * Shows approvals in Slack: one message per approval, redrawn in place as it moves on.
+ * Posting may use a patient client (a product's services reach a stage together, and Slack allows
+ * about one message per second per channel: it waits out Retry-After); redrawing happens on a
+ * click and uses the quick one.
+ */
 export class SlackApprovalNotifier implements ApprovalNotifier {
   constructor(
     private readonly slack: WebClient,
     private readonly channelFor: (record: ApprovalRecord) => string,
     private readonly clock: Clock,
+    private readonly poster: WebClient = slack,
   ) {}
 
   async announce(record: ApprovalRecord): Promise<MessageRef> {
     const channel = this.channelFor(record);
-    const result = await this.slack.chat.postMessage({
+    const result = await this.poster.chat.postMessage({
       channel,
       ...approvalMessage(record, this.clock()),
       unfurl_links: false,

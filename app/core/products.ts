@@ -61,3 +61,17 @@ export function discoverProducts(
   const all = [...configured, ...[...guessed].map((name) => resolveProduct(name, overrides))];
   return all.sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** Where a pipeline's approvals are posted: its product's channel if one is configured, else the default. */
+export function approvalChannelFor(
+  pipelineName: string,
+  overrides: Record<string, ProductOverride>,
+  fallback: string,
+): string {
+  const owner = Object.keys(overrides)
+    .map((name) => resolveProduct(name, overrides))
+    .filter((product) => product.channel && pipelineName.startsWith(product.prefix))
+    // The most specific prefix wins (`shop-payments-` over `shop-`).
+    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  return owner?.channel ?? fallback;
+}
