@@ -9,7 +9,7 @@ import type {
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { type ApprovalRecord, checkReason, type Decision, type Verdict } from '../core/approval.ts';
-import { decideApproval } from '../core/decide-approval.ts';
+import { decideApproval, STALE_CLAIM_MS } from '../core/decide-approval.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError, NotPermittedError, TransientError } from '../core/errors.ts';
 import { refuseTamperedInput } from '../core/refuse-input.ts';
 import { ids } from '../views/ids.ts';
@@ -40,23 +40,33 @@ export function register(app: App, deps: ListenerDeps): void {
     await args.ack();
     const target = await approvalFromButton(deps, args);
     if (!target) return;
-    const record = await deps.store.get(target.approvalId);
-    if (!record) {
-      await refuseTamperedInput(
-        deps,
-        await slackActor(deps, args.body.user),
-        `reject: no approval ${target.approvalId}`,
-        'unknown-approval',
-      );
-      return tell(args.client, target.channel, target.userId, notices.unknownApproval);
+    try {
+      const record = await deps.store.get(target.approvalId);
+      if (!record) {
+        await refuseTamperedInput(
+          deps,
+          await slackActor(deps, args.body.user),
+          `reject: no approval ${target.approvalId}`,
+          'unknown-approval',
+        );
+        return tell(args.client, target.channel, target.userId, notices.unknownApproval);
+      }
+      if (!isOpen(record, deps.clock()))
+        return tell(args.client, target.channel, target.userId, notices.alreadyDecided(record, deps.clock()));
+      const state: RejectModalState = {
+        approvalId: record.request.id,
+        ...(target.channel ? { channel: target.channel } : {}),
+      };
+      await args.client.views.open({ trigger_id: args.body.trigger_id, view: rejectModal(record, state) });
+    } catch (error) {
+      // An expired trigger (a slow cold start) or a store failure: say so rather than nothing at all.
+      deps.log.error('Could not open the rejection modal', {
+        approvalId: target.approvalId,
+        user: target.userId,
+        error,
+      });
+      await tell(args.client, target.channel, target.userId, notices.failed);
     }
-    if (record.status !== 'pending')
-      return tell(args.client, target.channel, target.userId, notices.alreadyDecided(record, deps.clock()));
-    const state: RejectModalState = {
-      approvalId: record.request.id,
-      ...(target.channel ? { channel: target.channel } : {}),
-    };
-    await args.client.views.open({ trigger_id: args.body.trigger_id, view: rejectModal(record, state) });
   });
 
   app.view<ViewSubmitAction>(
@@ -157,6 +167,11 @@ function refusal(error: unknown, now: Date): string | undefined {
   if (error instanceof NotPermittedError) return notices.notPermitted;
   return undefined;
 }
+
+/** Open to a decision: pending, or held by a claim so old its holder must have died (decideApproval takes it over). */
+const isOpen = (record: ApprovalRecord, now: Date) =>
+  record.status === 'pending' ||
+  (record.status === 'deciding' && (record.claim?.at.getTime() ?? 0) < now.getTime() - STALE_CLAIM_MS);
 
 const endedElsewhere = (record: ApprovalRecord) =>
   record.outcome !== undefined && record.outcome.kind !== 'approved' && record.outcome.kind !== 'rejected';
