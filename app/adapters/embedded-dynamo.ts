@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { createApprovalsTable } from './approvals-table.ts';
 
 export interface EmbeddedDynamo {
@@ -16,6 +15,8 @@ export const EMBEDDED_TABLE = 'greenlight-approvals';
  * account. In memory unless `dataDir` is given.
  */
 export async function startEmbeddedDynamo(options: { dataDir?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
+  // Imported here, not at the top: the Lambda bundles leave dynalite (and its native LevelDB) out.
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,

@@ -38,6 +38,8 @@ export const HANDLER_BUNDLING: BundlingOptions = {
   sourceMap: true,
   sourcesContent: false,
   bundleAwsSDK: true,
+  // The embedded DynamoDB for local runs; Lambda uses the real one and never loads it.
+  externalModules: ['dynalite'],
   // ESM has no `require`; CommonJS dependencies bundled into the ESM file still call it.
   banner:
     "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
