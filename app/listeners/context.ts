@@ -5,6 +5,8 @@ import type { DecideDeps } from '../core/decide-approval.ts';
 export interface ListenerDeps extends DecideDeps {
   /** The person's display name, for summaries CodePipeline keeps ("Approved by Alice (U0…)"). */
   displayName(userId: string, fallback: string): Promise<string>;
+  /** Guests (single- and multi-channel) may not decide releases. */
+  isGuest(userId: string): Promise<boolean>;
 }
 
 /** A Slack user as the audit trail and CodePipeline see them. */

@@ -1,6 +1,7 @@
 import { App, type Receiver } from '@slack/bolt';
 import type { Deps } from '../deps.ts';
 import { register as registerApprovalActions } from './approval-actions.ts';
+import { register as registerGuard } from './guard.ts';
 import { register as registerReleaseCommand } from './release-command.ts';
 import { register as registerReleaseModal } from './release-modal.ts';
 
@@ -19,6 +20,7 @@ export function createSlackApp(deps: Deps, receiver: Receiver): App {
     clientOptions: deps.slackClientOptions,
     logger: deps.log.boltLogger,
   });
+  registerGuard(app, deps);
   registerApprovalActions(app, deps);
   registerReleaseCommand(app, deps);
   registerReleaseModal(app, deps);
