@@ -166,6 +166,7 @@ export class GreenlightStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       // AWS's advice for SQS event sources: six times the function timeout.
       visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
+      // The in-process queue (app/adapters/in-process-release-queue.ts, MAX_RECEIVES) mirrors this locally.
       deadLetterQueue: { queue: releaseDlq, maxReceiveCount: 3 },
     });
 
@@ -331,7 +332,9 @@ export class GreenlightStack extends Stack {
     );
     this.handlers['release-worker'].fn.addEventSource(
       new SqsEventSource(this.releaseQueue, {
-        batchSize: 5,
+        // One job per invocation: a plan or board someone waits for in Slack never queues behind a
+        // fan-out of the same batch, and each fan-out gets the invocation's whole time.
+        batchSize: 1,
         reportBatchItemFailures: true,
         // Fan-outs call CodePipeline for every pipeline of a product: two at a time avoids throttling.
         maxConcurrency: 2,
