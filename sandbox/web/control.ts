@@ -1,0 +1,365 @@
+import type { ApprovalStatus } from '@aws-sdk/client-codepipeline';
+import { type BoardPipeline, type BoardStage, DEMO_PRODUCTS } from '../codepipeline/index.ts';
+import { findButton } from '../slack/block-kit.ts';
+import type { ClickResult, InteractionResult, OpenView, Person, ViewInput } from '../slack/index.ts';
+import type { World } from '../world.ts';
+
+/** A stage as the page draws it: the emulator's board plus when its pending approval expires. */
+export interface BoardCell extends BoardStage {
+  readonly approvalExpiresAt: string | null;
+}
+
+export interface BoardRow {
+  readonly pipelineName: string;
+  /** `cart` for `shop-cart`. */
+  readonly service: string;
+  readonly stages: readonly BoardCell[];
+}
+
+export interface ProductBoard {
+  readonly product: string;
+  readonly pipelines: readonly BoardRow[];
+}
+
+export interface BoardView {
+  /** The emulator's clock (ISO); it runs ahead of real time by `clockOffsetMs` after "advance clock". */
+  readonly now: string;
+  readonly clockOffsetMs: number;
+  readonly stageNames: readonly string[];
+  readonly products: readonly ProductBoard[];
+}
+
+export interface CommitResult {
+  readonly pipelineName: string;
+  readonly revisionId: string;
+  readonly pipelineExecutionId: string;
+}
+
+/** What acting as a person returns: the app's answer and what the person sees afterwards. */
+export interface ActResult {
+  readonly sent: boolean;
+  readonly status: number;
+  readonly elapsedMs: number;
+  /** What Slack would show instead of the app's answer when the app answered wrongly. */
+  readonly displayError?: string;
+  readonly ephemerals: InteractionResult['ephemerals'];
+  /** The person's modal stack afterwards, bottom first. */
+  readonly views: readonly OpenView[];
+  readonly message?: ClickResult['message'];
+}
+
+/** A refusal the API answers with HTTP 4xx: the caller named something that does not exist or cannot be done. */
+export class SandboxRequestError extends Error {
+  override name = 'SandboxRequestError';
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How many activity lines the page can catch up on. */
+const ACTIVITY_KEPT = 50;
+
+/** One line of what happened (a commit, a message, a click), for the page's activity list and the terminal. */
+export interface Activity {
+  readonly at: string;
+  readonly line: string;
+}
+
+/**
+ * The sandbox's operations on the world, shared by the JSON API and the page: act as a person in
+ * Slack, change the pipelines, read the board. People and channels may be named loosely
+ * (`alice`, `Alice`, `U0ALICE`; `approvals`, `#approvals`, `C0APPROVALS`).
+ */
+export class SandboxControl {
+  readonly #world: World;
+  readonly #commits = new Map<string, number>();
+  readonly #activity: Activity[] = [];
+  readonly #activityListeners = new Set<(activity: Activity) => void>();
+
+  constructor(world: World) {
+    this.#world = world;
+  }
+
+  get world(): World {
+    return this.#world;
+  }
+
+  person(ref: unknown): Person {
+    const wanted = String(ref ?? '')
+      .trim()
+      .replace(/^@/, '')
+      .toLowerCase();
+    const person = this.#world.slack
+      .users()
+      .find(
+        (p) =>
+          p.id.toLowerCase() === wanted ||
+          p.name.toLowerCase() === wanted ||
+          p.realName.toLowerCase() === wanted ||
+          p.realName.split(' ')[0]?.toLowerCase() === wanted,
+      );
+    if (!person) throw new SandboxRequestError(`No person "${String(ref)}": try alice, bob, carol or dave`);
+    return person;
+  }
+
+  channelId(ref: unknown): string {
+    const channel = this.#world.slack.workspace.channel(String(ref ?? ''));
+    if (!channel) throw new SandboxRequestError(`No channel "${String(ref)}"`, 404);
+    return channel.id;
+  }
+
+  /** Notes something that happened; the page shows the latest. */
+  note(line: string): void {
+    const activity: Activity = { at: new Date().toISOString(), line };
+    this.#activity.push(activity);
+    if (this.#activity.length > ACTIVITY_KEPT) this.#activity.shift();
+    for (const listener of this.#activityListeners) listener(activity);
+  }
+
+  onActivity(listener: (activity: Activity) => void): () => void {
+    this.#activityListeners.add(listener);
+    return () => this.#activityListeners.delete(listener);
+  }
+
+  // Slack, as a person
+
+  async click(input: {
+    user: unknown;
+    channel: unknown;
+    ts: unknown;
+    actionId: unknown;
+    value?: unknown;
+  }): Promise<ActResult> {
+    const person = this.person(input.user);
+    const channel = this.channelId(input.channel);
+    const value = typeof input.value === 'string' ? { value: input.value } : {};
+    const result = await this.#attempt(() =>
+      this.#world.slack.click(person.id, channel, String(input.ts), String(input.actionId), value),
+    );
+    return { ...actResult(result), message: result.message };
+  }
+
+  async submit(input: { user: unknown; viewId: unknown; values?: unknown }): Promise<ActResult> {
+    const person = this.person(input.user);
+    const values = (input.values ?? {}) as ViewInput;
+    if (typeof values !== 'object' || Array.isArray(values)) throw new SandboxRequestError('values must be an object');
+    return actResult(await this.#attempt(() => this.#world.slack.submitView(person.id, String(input.viewId), values)));
+  }
+
+  async closeView(input: { user: unknown; viewId: unknown }): Promise<ActResult> {
+    const person = this.person(input.user);
+    return actResult(await this.#attempt(() => this.#world.slack.closeView(person.id, String(input.viewId))));
+  }
+
+  async command(input: { user: unknown; channel: unknown; command: unknown; text?: unknown }): Promise<ActResult> {
+    const person = this.person(input.user);
+    const channel = this.channelId(input.channel);
+    const command = String(input.command ?? '');
+    if (!/^\/[a-z0-9_-]+$/i.test(command)) throw new SandboxRequestError(`Not a slash command: "${command}"`);
+    const text = typeof input.text === 'string' ? input.text : '';
+    return actResult(await this.#attempt(() => this.#world.slack.slashCommand(person.id, channel, command, text)));
+  }
+
+  /** A plain message typed by a person (Greenlight does not read them; people talk). */
+  say(input: { user: unknown; channel: unknown; text: unknown; threadTs?: unknown }) {
+    const person = this.person(input.user);
+    const channel = this.channelId(input.channel);
+    const text = String(input.text ?? '').trim();
+    if (!text) throw new SandboxRequestError('text is empty');
+    const threadTs = typeof input.threadTs === 'string' && input.threadTs ? { thread_ts: input.threadTs } : {};
+    return this.#world.slack.workspace.post(channel, { user: person.id, text, ...threadTs });
+  }
+
+  dismissEphemeral(ts: unknown): void {
+    this.#world.slack.workspace.deleteEphemeral(String(ts));
+  }
+
+  /** "Approve on Approval needed: shop-cart › StagingDEV", for the activity list; the ids when not found. */
+  describeClick(input: { user?: unknown; channel?: unknown; ts?: unknown; actionId?: unknown }): string {
+    const workspace = this.#world.slack.workspace;
+    const channel = workspace.channel(String(input.channel ?? ''));
+    const ts = String(input.ts ?? '');
+    const message = (channel && workspace.message(channel.id, ts)) ?? workspace.ephemerals().find((e) => e.ts === ts);
+    const button = message?.blocks && findButton(message.blocks, String(input.actionId ?? ''));
+    const label =
+      button && typeof button.element.text === 'object' ? (button.element.text as { text?: string }).text : undefined;
+    return label && message ? `${label} on ${message.text.split('\n')[0]}` : String(input.actionId);
+  }
+
+  /** The title of a person's open modal, for the activity list. */
+  describeView(user: unknown, viewId: unknown): string {
+    const open = this.#world.slack.openViews(this.person(user).id).find((o) => o.view.id === String(viewId));
+    const title = open?.view.title.text;
+    return typeof title === 'string' ? `“${title}”` : String(viewId);
+  }
+
+  // Pipelines
+
+  /** A source change; the revision is named `c1`, `c2`, … per pipeline unless given. */
+  commit(pipelineName: string, revision?: unknown, summary?: unknown): CommitResult {
+    this.#requirePipeline(pipelineName);
+    const revisionId =
+      typeof revision === 'string' && revision.trim() ? revision.trim() : this.#nextRevision(pipelineName);
+    const text = typeof summary === 'string' && summary.trim() ? summary.trim() : `Change ${revisionId}`;
+    const pipelineExecutionId = this.#world.emulator.commit(pipelineName, { revisionId, summary: text });
+    return { pipelineName, revisionId, pipelineExecutionId };
+  }
+
+  /** One commit to every pipeline of the product. */
+  commitProduct(product: string): CommitResult[] {
+    const names = this.pipelineNames(product);
+    if (names.length === 0) throw new SandboxRequestError(`No product "${product}"`, 404);
+    return names.map((name) => this.commit(name));
+  }
+
+  failNext(pipelineName: string, input: { stage?: unknown; action?: unknown; times?: unknown }) {
+    this.#requirePipeline(pipelineName);
+    const stage = String(input.stage ?? '');
+    const action = String(input.action ?? '');
+    const times = input.times === undefined ? 1 : Number(input.times);
+    if (!Number.isInteger(times) || times < 1) throw new SandboxRequestError('times must be a positive integer');
+    try {
+      this.#world.emulator.failNext(pipelineName, stage, action, times);
+    } catch (error) {
+      throw new SandboxRequestError((error as Error).message);
+    }
+    return { pipelineName, stage, action, times };
+  }
+
+  /** Approves or rejects in the "AWS console": the Slack message then has to find out on its own. */
+  answerInConsole(pipelineName: string, input: { stage?: unknown; status?: unknown; summary?: unknown }) {
+    this.#requirePipeline(pipelineName);
+    const status = String(input.status ?? 'Approved') as ApprovalStatus;
+    if (status !== 'Approved' && status !== 'Rejected')
+      throw new SandboxRequestError('status must be Approved or Rejected');
+    const summary = typeof input.summary === 'string' ? input.summary : undefined;
+    try {
+      this.#world.emulator.answerInConsole(pipelineName, String(input.stage ?? ''), status, summary);
+    } catch (error) {
+      throw new SandboxRequestError((error as Error).message, 409);
+    }
+    return { pipelineName, stage: String(input.stage), status };
+  }
+
+  /** Lets pipeline time pass (approvals time out after 7 days); Slack and the app keep real time. */
+  advanceClock(input: { ms?: unknown; hours?: unknown; days?: unknown }) {
+    const ms = Number(input.ms ?? 0) + Number(input.hours ?? 0) * (DAY_MS / 24) + Number(input.days ?? 0) * DAY_MS;
+    if (!Number.isFinite(ms) || ms <= 0) throw new SandboxRequestError('Give a positive ms, hours or days');
+    this.#world.emulator.advanceClock(ms);
+    return this.clock();
+  }
+
+  /** What EventBridge Scheduler does once a day: the daily digest handler, posting at most once per day. */
+  async postDigest(): Promise<unknown> {
+    return this.#world.handlers.dailyDigest({});
+  }
+
+  clock() {
+    const now = this.#world.emulator.now();
+    return { now: now.toISOString(), clockOffsetMs: Math.max(0, now.getTime() - Date.now()) };
+  }
+
+  pipelineNames(product?: string): string[] {
+    return this.#world.emulator.board(product).map((pipeline) => pipeline.pipelineName);
+  }
+
+  board(): BoardView {
+    const expiries = new Map(
+      this.#world.emulator
+        .pendingApprovals()
+        .map((a) => [`${a.pipelineName}/${a.stageName}`, a.expiresAt.toISOString()] as const),
+    );
+    const pipelines = this.#world.emulator.board();
+    const products = new Map<string, BoardRow[]>();
+    for (const pipeline of pipelines) {
+      const [product, service] = splitName(pipeline);
+      const rows = products.get(product) ?? [];
+      rows.push({
+        pipelineName: pipeline.pipelineName,
+        service,
+        stages: pipeline.stages.map((stage) => ({
+          ...stage,
+          approvalExpiresAt:
+            stage.state === 'awaiting-approval'
+              ? (expiries.get(`${pipeline.pipelineName}/${stage.stageName}`) ?? null)
+              : null,
+        })),
+      });
+      products.set(product, rows);
+    }
+    return {
+      ...this.clock(),
+      stageNames: pipelines[0]?.stages.map((stage) => stage.stageName) ?? [],
+      products: [...products]
+        .sort(([a], [b]) => productRank(a) - productRank(b) || a.localeCompare(b))
+        .map(([product, rows]) => ({ product, pipelines: rows })),
+    };
+  }
+
+  /** Everything the page draws, at one moment. */
+  snapshot() {
+    const slack = this.#world.slack;
+    const channels = slack.channels();
+    return {
+      team: slack.workspace.team,
+      bot: slack.workspace.bot,
+      people: slack.users(),
+      channels,
+      messages: Object.fromEntries(channels.map((channel) => [channel.id, slack.messages(channel.id)])),
+      ephemerals: slack.ephemerals(),
+      views: Object.fromEntries(slack.users().map((person) => [person.id, slack.openViews(person.id)])),
+      board: this.board(),
+      activity: [...this.#activity],
+      emulatorUrl: this.#world.emulator.url,
+      slackApiUrl: slack.apiUrl,
+    };
+  }
+
+  #requirePipeline(name: string): void {
+    if (!this.pipelineNames().includes(name)) throw new SandboxRequestError(`No pipeline "${name}"`, 404);
+  }
+
+  #nextRevision(pipelineName: string): string {
+    const n = (this.#commits.get(pipelineName) ?? 0) + 1;
+    this.#commits.set(pipelineName, n);
+    return `c${n}`;
+  }
+
+  /** The simulator throws plain Errors for impossible acts (no such button, view not on top): the caller's mistake. */
+  async #attempt<T>(act: () => Promise<T>): Promise<T> {
+    try {
+      return await act();
+    } catch (error) {
+      if (error instanceof Error && !(error instanceof TypeError)) throw new SandboxRequestError(error.message, 409);
+      throw error;
+    }
+  }
+}
+
+function actResult(result: InteractionResult): ActResult {
+  return {
+    sent: result.sent,
+    status: result.status,
+    elapsedMs: Math.round(result.elapsedMs),
+    ...(result.displayError ? { displayError: result.displayError } : {}),
+    ephemerals: result.ephemerals,
+    views: result.views,
+  };
+}
+
+/** The demo's products in the order the story tells them (shop first), then any others by name. */
+function productRank(product: string): number {
+  const index = Object.keys(DEMO_PRODUCTS).indexOf(product);
+  return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+}
+
+function splitName(pipeline: BoardPipeline): [product: string, service: string] {
+  const dash = pipeline.pipelineName.indexOf('-');
+  return dash < 0
+    ? [pipeline.pipelineName, pipeline.pipelineName]
+    : [pipeline.pipelineName.slice(0, dash), pipeline.pipelineName.slice(dash + 1)];
+}

@@ -1,0 +1,107 @@
+import type { ActionCategory } from '@aws-sdk/client-codepipeline';
+import type { WorkspaceEvent } from '../slack/index.ts';
+import { startWorld, type World } from '../world.ts';
+import { SandboxControl } from './control.ts';
+import { startWebServer, type WebServer } from './server.ts';
+
+/**
+ * How long pipeline actions take in the sandbox (real ms): long enough to watch a commit move
+ * through Source and Build on the board, short enough that an approval is asked for within seconds.
+ */
+export const DEMO_ACTION_DELAYS: Partial<Record<ActionCategory, number>> = {
+  Source: 500,
+  Build: 1500,
+  Deploy: 1200,
+  Test: 900,
+};
+
+export interface SandboxOptions {
+  /** Port of the page and the API; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** Default 127.0.0.1 (only this machine); `0.0.0.0` to reach it from elsewhere (a container). */
+  host?: string;
+  /** Keep DynamoDB data in this folder between runs. */
+  dataDir?: string;
+  /** Real ms pipeline actions take; default DEMO_ACTION_DELAYS. */
+  actionDelayMs?: number | Partial<Record<ActionCategory, number>>;
+  /** Seed the demo products (default true). */
+  seed?: boolean;
+  /** One line per notable event. */
+  log?: (line: string) => void;
+}
+
+export interface Sandbox {
+  readonly url: string;
+  readonly world: World;
+  readonly control: SandboxControl;
+  readonly web: WebServer;
+  close(): Promise<void>;
+}
+
+/** Greenlight's whole world on loopback plus the page and its API: what `npm start` runs. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const log = options.log ?? (() => {});
+  const world = await startWorld({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    emulator: { actionDelayMs: options.actionDelayMs ?? DEMO_ACTION_DELAYS },
+    log,
+  });
+  try {
+    if (options.seed ?? true) world.emulator.seedDemoWorld();
+    const control = new SandboxControl(world);
+    const note = (line: string) => {
+      control.note(line);
+      log(line);
+    };
+    const stopLogging = world.slack.onChange((event) => {
+      const line = describe(event, control);
+      if (line) note(line);
+    });
+    const web = await startWebServer({
+      control,
+      port: options.port ?? 3000,
+      host: options.host ?? '127.0.0.1',
+      log: note,
+    });
+    return {
+      url: web.url,
+      world,
+      control,
+      web,
+      close: async () => {
+        stopLogging();
+        await web.close();
+        await world.close();
+      },
+    };
+  } catch (error) {
+    await world.close();
+    throw error;
+  }
+}
+
+/** What the app (or a person) did in Slack, in a line: the messages people would notice. */
+function describe(event: WorkspaceEvent, control: SandboxControl): string | undefined {
+  const workspace = control.world.slack.workspace;
+  const channelName = (id: string) => `#${workspace.channel(id)?.name ?? id}`;
+  const author = (id: string) => (id === workspace.bot.userId ? 'Greenlight' : (workspace.user(id)?.name ?? id));
+  switch (event.type) {
+    case 'message_posted':
+      return `${author(event.message.user)} → ${channelName(event.channel)}: ${firstLine(event.message.text)}`;
+    case 'message_updated':
+      return event.message.edited
+        ? `${author(event.message.edited.user)} updated in ${channelName(event.channel)}: ${firstLine(event.message.text)}`
+        : undefined;
+    case 'ephemeral_posted':
+      return `Greenlight → only ${author(event.ephemeral.user)} in ${channelName(event.ephemeral.channel)}: ${firstLine(event.ephemeral.text)}`;
+    case 'view_opened':
+      return `${author(event.user)} sees the modal “${String(event.view.title.text ?? '')}”`;
+    default:
+      return undefined;
+  }
+}
+
+const firstLine = (text: string) => {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+};
