@@ -22,7 +22,7 @@ import {
   OperationRateLimiter,
   type RequestRates,
 } from './adapters/release-rate-limit.ts';
-import type { ReleaseServices, ReleaseSettings } from './adapters/release-services.ts';
+import { RELEASE_SETTINGS, type ReleaseServices, type ReleaseSettings } from './adapters/release-services.ts';
 import { SlackApprovalNotifier } from './adapters/slack-approval-notifier.ts';
 import { SlackDigestPublisher } from './adapters/slack-digest-publisher.ts';
 import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
@@ -41,7 +41,6 @@ import type {
 } from './core/ports.ts';
 import { approvalChannelFor } from './core/products.ts';
 import type { ReleaseStore } from './core/release-ports.ts';
-import { RUN_SETTINGS } from './core/release-run.ts';
 import { lazy } from './lazy.ts';
 import type { ListenerDeps } from './listeners/context.ts';
 
@@ -143,7 +142,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     digestMarkers,
     digestPublisher: new SlackDigestPublisher(slack, config.digestChannel, log),
     metrics: powertoolsMetrics(),
-    displayName: displayNames(slack, log),
+    ...slackPeople(slack, log),
     releases,
   };
   // Locally the queue hands jobs to the same worker code SQS invokes (handlers/release-worker.ts).
@@ -196,13 +195,12 @@ async function releaseServices(
       (record) => approvalChannelFor(record.request.pipelineName, config.products, config.approvalsChannel),
       base.clock,
     ),
-    reporter: new SlackReleaseReporter(slack, base.clock),
+    reporter: new SlackReleaseReporter(slack, base.clock, base.log),
     jobResults: new CodePipelineJobResults(client),
     region: config.region ?? 'us-east-1',
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    settings: { ...RUN_SETTINGS, inlinePipelines: 10, stopMarginMs: 60_000, ...overrides.releaseSettings },
+    settings: { ...RELEASE_SETTINGS, ...overrides.releaseSettings },
     approvalIdFor,
-    limiter,
   } satisfies ReleaseServices;
 }
 
@@ -280,20 +278,37 @@ async function readSlackSecret(config: Config, arn: string): Promise<SlackCreden
  * Display names for summaries, cached for the life of the process: people rarely rename, and a
  * users.info call on every click would spend the 3-second budget. Falls back to the Slack username.
  */
-function displayNames(slack: WebClient, log: Log): ListenerDeps['displayName'] {
-  const cache = new Map<string, string>();
-  return async (userId, fallback) => {
+function slackPeople(slack: WebClient, log: Log): Pick<ListenerDeps, 'displayName' | 'isGuest'> {
+  const cache = new Map<string, { name?: string; guest: boolean }>();
+  const lookUp = async (userId: string) => {
     const known = cache.get(userId);
     if (known) return known;
-    try {
-      const { user } = await slack.users.info({ user: userId });
-      const name = user?.profile?.display_name || user?.real_name || user?.name || fallback;
-      cache.set(userId, name);
-      return name;
-    } catch (error) {
-      log.warn('Could not look up a display name; using the username', { user: userId, error });
-      return fallback;
-    }
+    const { user } = await slack.users.info({ user: userId });
+    const person = {
+      name: user?.profile?.display_name || user?.real_name || user?.name || undefined,
+      guest: Boolean(user?.is_restricted || user?.is_ultra_restricted),
+    };
+    cache.set(userId, person);
+    return person;
+  };
+  return {
+    displayName: async (userId, fallback) => {
+      try {
+        return (await lookUp(userId)).name ?? fallback;
+      } catch (error) {
+        log.warn('Could not look up a display name; using the username', { user: userId, error });
+        return fallback;
+      }
+    },
+    // Unknown counts as not a guest: Slack already limits what guests can see, and a failed
+    // lookup must not lock everyone out.
+    isGuest: async (userId) => {
+      try {
+        return (await lookUp(userId)).guest;
+      } catch {
+        return false;
+      }
+    },
   };
 }
 

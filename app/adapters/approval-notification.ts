@@ -28,7 +28,10 @@ export const approvalNotificationSchema = z.object({
     actionName: name,
     token: z.string().min(1).max(200),
     expires,
-    externalEntityLink: z.url({ protocol: /^https?$/ }).max(1000).optional(),
+    externalEntityLink: z
+      .url({ protocol: /^https?$/ })
+      .max(1000)
+      .optional(),
     approvalReviewLink: consoleUrl,
     customData: z.string().optional(),
   }),

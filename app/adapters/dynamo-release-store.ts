@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
   paginateQuery,
@@ -13,11 +15,15 @@ import type { ReleaseStore } from '../core/release-ports.ts';
 
 /**
  * ReleaseStore on the approvals table (single-table design), one partition per release:
- * - `RELEASE#<id>` / `RUN`             who, when, product, env, stage, state, progress message
- * - `RELEASE#<id>` / `PLAN#<nnnn>`     the plan, 100 pipelines per item (tokens included: server-side only)
- * - `RELEASE#<id>` / `ITEM#<pipeline>` one pipeline's lease and result
- * The plan is written before its `RUN` item, so a release that exists is complete. Every change is
- * a single-item conditional write; one strongly consistent Query reads it all back.
+ * - `RELEASE#<id>` / `RUN`                   who, when, product, env, stage, state, progress message,
+ *                                             and `planKey`: which plan chunks are the release's
+ * - `RELEASE#<id>` / `PLAN#<key>#<nnnn>`      the plan, 100 pipelines per item (tokens included: server-side only)
+ * - `RELEASE#<id>` / `ITEM#<pipeline>`        one pipeline's lease and result
+ * The plan is written before its `RUN` item, so a release that exists is complete. Each save writes
+ * its chunks under a key of its own and never overwrites any: when two saves of one release race (a
+ * redelivered plan job that read the pipelines again), the `RUN` item's conditional write picks one
+ * plan whole, and a confirmed plan can never change under its release. Every change is a
+ * single-item conditional write; one strongly consistent Query reads it all back.
  */
 export class DynamoReleaseStore implements ReleaseStore {
   static readonly CHUNK = 100;
@@ -29,24 +35,42 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   async savePlan(plan: ReleasePlan): Promise<'created' | 'exists'> {
     const pk = releaseKey(plan.releaseId);
+    const planKey = randomUUID().slice(0, 8);
     const chunks: PlanItem[][] = [];
     for (let i = 0; i < plan.items.length; i += DynamoReleaseStore.CHUNK)
       chunks.push(plan.items.slice(i, i + DynamoReleaseStore.CHUNK));
-    // Repeating a save rewrites the same chunks: harmless, and the RUN item decides who created it.
     await mapLimit(chunks, 4, (items, index) =>
       this.db.send(
-        new PutCommand({ TableName: this.tableName, Item: { pk, sk: chunkKey(index), items: toJson(items) } }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk, sk: chunkKey(planKey, index), items: toJson(items) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       ),
     );
     const { items: _items, ...header } = plan;
-    const item = { pk, sk: 'RUN', ...toJson(header), state: 'planned', chunkCount: chunks.length };
-    return this.conditional(
+    const item = { pk, sk: 'RUN', ...toJson(header), state: 'planned', planKey, chunkCount: chunks.length };
+    const saved = await this.conditional(
       () =>
         this.db.send(
           new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
         ),
-      'created',
-      'exists',
+      'created' as const,
+      'exists' as const,
+    );
+    if (saved === 'exists') await this.dropChunks(pk, planKey, chunks.length);
+    return saved;
+  }
+
+  /** A losing save's chunks are never read (the `RUN` item names another key): tidy them away. */
+  private async dropChunks(pk: string, planKey: string, count: number): Promise<void> {
+    await mapLimit(
+      Array.from({ length: count }, (_, index) => index),
+      4,
+      (index) =>
+        this.db
+          .send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk: chunkKey(planKey, index) } }))
+          .catch(() => {}),
     );
   }
 
@@ -64,8 +88,9 @@ export class DynamoReleaseStore implements ReleaseStore {
       items.push(...(page.Items ?? []));
     const header = items.find((item) => item.sk === 'RUN');
     if (!header) return undefined;
+    const chunkOfPlan = planChunkTest(header.planKey);
     const planItems = items
-      .filter((item) => String(item.sk).startsWith('PLAN#'))
+      .filter((item) => chunkOfPlan(String(item.sk)))
       .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
       .flatMap((item) => (item.items as Record<string, unknown>[]).map(toPlanItem));
     const results: Record<string, ItemResult> = {};
@@ -77,6 +102,8 @@ export class DynamoReleaseStore implements ReleaseStore {
       pk: _pk,
       sk: _sk,
       chunkCount: _chunks,
+      planKey: _planKey,
+      messageLeaseUntil: _messageLease,
       createdAt,
       confirmedAt,
       finishedAt,
@@ -102,6 +129,17 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
     if (won) return 'confirmed';
     return (await this.get(releaseId)) ? 'already' : 'not-found';
+  }
+
+  leaseMessage(releaseId: string, until: Date, now: Date): Promise<boolean> {
+    return this.update({
+      Key: runKey(releaseId),
+      UpdateExpression: 'SET messageLeaseUntil = :until',
+      ConditionExpression:
+        'attribute_exists(pk) AND attribute_not_exists(#message) AND (attribute_not_exists(messageLeaseUntil) OR messageLeaseUntil < :now)',
+      ExpressionAttributeNames: { '#message': 'message' },
+      ExpressionAttributeValues: { ':until': until.toISOString(), ':now': now.toISOString() },
+    });
   }
 
   recordMessage(releaseId: string, message: MessageRef): Promise<boolean> {
@@ -185,7 +223,11 @@ const itemKey = (releaseId: string, pipelineName: string) => ({
   pk: releaseKey(releaseId),
   sk: `ITEM#${pipelineName}`,
 });
-const chunkKey = (index: number) => `PLAN#${String(index).padStart(4, '0')}`;
+const chunkKey = (planKey: string, index: number) => `PLAN#${planKey}#${String(index).padStart(4, '0')}`;
+
+/** The chunks of the plan the `RUN` item names; releases saved before plan keys have `PLAN#<nnnn>` only. */
+const planChunkTest = (planKey: unknown): ((sk: string) => boolean) =>
+  typeof planKey === 'string' ? (sk) => sk.startsWith(`PLAN#${planKey}#`) : (sk) => /^PLAN#\d{4}$/.test(sk);
 
 /** Dates become ISO strings and undefined fields vanish, as DynamoDB wants them. */
 const toJson = <T>(value: T): Record<string, unknown> & T => JSON.parse(JSON.stringify(value));

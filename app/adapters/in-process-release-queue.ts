@@ -5,7 +5,10 @@ import type { SqsBatchResponse, SqsEvent } from './release-jobs.ts';
 
 export type SqsConsumer = (event: SqsEvent) => Promise<SqsBatchResponse>;
 
-/** Receives after which a message goes to the dead letters, as the SQS queue's redrive policy says. */
+/**
+ * Receives after which a message goes to the dead letters: the release queue's `maxReceiveCount` in
+ * infra/greenlight-stack.ts (infra imports nothing from app/; test/infra checks that the two agree).
+ */
 export const MAX_RECEIVES = 3;
 
 /**
@@ -21,6 +24,8 @@ export class InProcessReleaseQueue implements ReleaseQueue {
   constructor(
     private readonly log: Log,
     private readonly retryDelayMs = 200,
+    /** A job's `delaySeconds`, locally: nobody wants to wait a minute in the sandbox or a test. */
+    private readonly maxDelayMs = 1_000,
   ) {}
 
   /** The worker that receives jobs; the first one given stays (every handler in a process runs the same code). */
@@ -28,9 +33,14 @@ export class InProcessReleaseQueue implements ReleaseQueue {
     this.#consumer ??= consumer;
   }
 
-  async send(job: ReleaseJob): Promise<void> {
-    if (!this.#consumer) throw new Error('The in-process release queue has no worker');
-    const delivery = this.#deliver(this.#consumer, randomUUID(), JSON.stringify(job), 1).finally(() => {
+  async send(job: ReleaseJob, options: { delaySeconds?: number } = {}): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer) throw new Error('The in-process release queue has no worker');
+    const delayMs = Math.min(this.maxDelayMs, (options.delaySeconds ?? 0) * 1000);
+    const delivery = (async () => {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await this.#deliver(consumer, randomUUID(), JSON.stringify(job), 1);
+    })().finally(() => {
       this.#inFlight.delete(delivery);
     });
     this.#inFlight.add(delivery);

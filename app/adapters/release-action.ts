@@ -6,10 +6,11 @@ import {
 import { z } from 'zod';
 import type { Actor } from '../core/approval.ts';
 import { RELEASE_ID, type ReleaseCounts, releaseCounts } from '../core/release.ts';
-import { runRelease } from '../core/release-run.ts';
+import { planAndSave, planInputFor } from '../core/release-plan.ts';
+import { type RunReport, runRelease } from '../core/release-run.ts';
 import { findTarget } from '../core/release-target.ts';
 import type { InvocationClock } from './release-jobs.ts';
-import { type JobResults, planAndSave, type ReleaseDeps, runDeps } from './release-services.ts';
+import { type JobResults, type ReleaseDeps, runDeps, savePlanDeps } from './release-services.ts';
 
 /** The CodePipeline job event a Lambda invoke action receives (the parts Greenlight reads). */
 export interface CodePipelineJobEvent {
@@ -58,7 +59,7 @@ export async function handleReleaseAction(
     deps.log.error('Dropped an invocation that is not a CodePipeline job', { keys: Object.keys(event ?? {}) });
     return;
   }
-  const { jobResults, store, settings } = deps.releases;
+  const { jobResults, store } = deps.releases;
   const params = parseUserParameters(job.data?.actionConfiguration?.configuration?.UserParameters);
   if (!params.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: USAGE });
   const continuation = job.data?.continuationToken;
@@ -70,7 +71,8 @@ export async function handleReleaseAction(
     });
 
   try {
-    if (!(await store.get(releaseId))) {
+    const before = await store.get(releaseId);
+    if (!before) {
       const found = await findTarget(
         deps.releases.reader,
         deps.config.products,
@@ -83,13 +85,20 @@ export async function handleReleaseAction(
           type: 'ConfigurationError',
           message: `Product ${found.product.name} has no pipelines (none is named ${found.product.prefix}…).`,
         });
-      await planAndSave(deps, found, { releaseId, requestedBy: pipelineActor(jobId), source: 'pipeline' });
+      await planAndSave(
+        savePlanDeps(deps),
+        planInputFor(found, {
+          releaseId,
+          requestedBy: pipelineActor(jobId),
+          source: 'pipeline',
+          region: deps.releases.region,
+          defaultChannel: deps.config.approvalsChannel,
+        }),
+      );
     }
     await store.confirm(releaseId, deps.clock());
-    const report = await runRelease(runDeps(deps), releaseId, {
-      owner: `action-${deps.ids()}`,
-      shouldStop: () => invocation.getRemainingTimeInMillis() < settings.stopMarginMs,
-    });
+    const doneBefore = before ? releaseCounts(before).done : 0;
+    const report = await runUntilProgress(deps, releaseId, invocation, doneBefore);
     if (!report.run) return jobResults.failed(jobId, { type: 'JobFailed', message: `Release ${releaseId} vanished.` });
     const counts = releaseCounts(report.run);
     const what = `${report.run.product.name} → ${report.run.env}`;
@@ -115,6 +124,36 @@ export async function handleReleaseAction(
       type: 'JobFailed',
       message: `Greenlight could not finish release ${releaseId} (${reason}). Retry the action to approve what is still pending.`,
     });
+  }
+}
+
+/**
+ * Runs the release; while others hold what is left (`incomplete`) and nothing moved, waits and looks
+ * again, as long as the invocation has time. CodePipeline invokes a continuation job again at once:
+ * returning one without progress would only spin.
+ */
+async function runUntilProgress(
+  deps: ReleaseDeps,
+  releaseId: string,
+  invocation: InvocationClock,
+  doneBefore: number,
+): Promise<RunReport> {
+  const { settings, sleep } = deps.releases;
+  const shouldStop = () => invocation.getRemainingTimeInMillis() < settings.stopMarginMs;
+  for (;;) {
+    const report = await runRelease(runDeps(deps), releaseId, {
+      owner: `action-${deps.ids()}`,
+      shouldStop,
+      drainBudgetMs: () => invocation.getRemainingTimeInMillis() - settings.stopMarginMs / 2,
+    });
+    if (report.status !== 'incomplete' || !report.run) return report;
+    if (releaseCounts(report.run).done > doneBefore) return report;
+    if (invocation.getRemainingTimeInMillis() - settings.incompleteWaitMs < settings.stopMarginMs) return report;
+    deps.log.info('Others hold the rest of this release; waiting before looking again', {
+      releaseId,
+      waitMs: settings.incompleteWaitMs,
+    });
+    await sleep(settings.incompleteWaitMs);
   }
 }
 

@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { buildDigest } from '../core/digest.ts';
 import { productBoard } from '../core/product-board.ts';
 import { RELEASE_ID } from '../core/release.ts';
+import { planAndSave, planInputFor } from '../core/release-plan.ts';
 import type { ReleaseJob } from '../core/release-ports.ts';
 import { runRelease } from '../core/release-run.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
 import { productBoardMessage } from '../views/product-board.ts';
 import { releaseNotices } from '../views/release-help.ts';
-import { planAndSave, type ReleaseDeps, runDeps } from './release-services.ts';
+import { type ReleaseDeps, runDeps, savePlanDeps } from './release-services.ts';
 
 /** Just what the worker reads of an SQS event (Lambda's SQSEvent has more). */
 export interface SqsEvent {
@@ -41,6 +43,7 @@ export const releaseJobSchema = z.discriminatedUnion('kind', [
       product: name,
       env: name,
       viewId: z.string().regex(/^[A-Z0-9]{1,40}$/),
+      viewHash: z.string().max(100).optional(),
       requestedBy: z.object({
         id: z.string().min(1).max(40),
         name: z.string().min(1).max(200),
@@ -49,7 +52,35 @@ export const releaseJobSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('board'), product: name, responseUrl: z.url({ protocol: /^https?$/ }) }).strict(),
+  z
+    .object({
+      kind: z.literal('digest'),
+      responseUrl: z.url({ protocol: /^https?$/ }),
+      userId: z.string().min(1).max(40),
+    })
+    .strict(),
 ]);
+
+/**
+ * Where a job may post an answer: Slack's response URLs (`https://hooks.slack.com/…`), or the origin
+ * of the configured Slack API, whose server issues them in the sandbox. Anything else would make
+ * the worker post product boards and digests wherever a queue message says.
+ */
+export function isSlackResponseUrl(url: string, slackApiUrl?: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:' && parsed.host === 'hooks.slack.com') return true;
+  if (!slackApiUrl) return false;
+  try {
+    return parsed.origin === new URL(slackApiUrl).origin;
+  } catch {
+    return false;
+  }
+}
 
 export function parseReleaseJob(body: string): { ok: true; job: ReleaseJob } | { ok: false; problem: string } {
   let json: unknown;
@@ -86,8 +117,20 @@ export async function processReleaseJobs(
       });
       continue;
     }
+    const job = parsed.job;
+    if (
+      (job.kind === 'board' || job.kind === 'digest') &&
+      !isSlackResponseUrl(job.responseUrl, deps.config.slackApiUrl)
+    ) {
+      deps.log.warn('Dropped a release job whose response URL is not Slack', {
+        messageId: record.messageId,
+        kind: job.kind,
+        host: hostOf(job.responseUrl),
+      });
+      continue;
+    }
     try {
-      const done = await runJob(deps, parsed.job, invocation);
+      const done = await runJob(deps, job, invocation);
       if (!done) failures.push(record.messageId);
     } catch (error) {
       deps.log.error('Release job failed; it will be retried', {
@@ -113,6 +156,9 @@ async function runJob(deps: ReleaseDeps, job: ReleaseJob, invocation?: Invocatio
     case 'board':
       await boardJob(deps, job);
       return true;
+    case 'digest':
+      await digestJob(deps, job);
+      return true;
   }
 }
 
@@ -121,6 +167,8 @@ async function runReleaseJob(deps: ReleaseDeps, releaseId: string, invocation?: 
   const report = await runRelease(runDeps(deps), releaseId, {
     owner: `worker-${deps.ids()}`,
     shouldStop: () => (invocation ? invocation.getRemainingTimeInMillis() < settings.stopMarginMs : false),
+    // What is left once the fan-out stops, less half the margin for the final progress update.
+    ...(invocation ? { drainBudgetMs: () => invocation.getRemainingTimeInMillis() - settings.stopMarginMs / 2 } : {}),
   });
   switch (report.status) {
     case 'finished':
@@ -131,8 +179,14 @@ async function runReleaseJob(deps: ReleaseDeps, releaseId: string, invocation?: 
       deps.log.info('Release continues in another job', { releaseId });
       return true;
     case 'incomplete':
-      deps.log.info('Other workers hold pipelines of this release; checking again later', { releaseId });
-      return false;
+      // Others hold some pipelines (a concurrent delivery, or this release's interrupted attempt):
+      // look again in a minute, as a new job, rather than after the visibility timeout.
+      await queue.send({ kind: 'release', releaseId }, { delaySeconds: settings.incompleteDelaySeconds });
+      deps.log.info('Other workers hold pipelines of this release; checking again later', {
+        releaseId,
+        delaySeconds: settings.incompleteDelaySeconds,
+      });
+      return true;
     case 'not-found':
     case 'not-confirmed':
       deps.log.warn('Dropped a release job for a release that cannot run', { releaseId, status: report.status });
@@ -142,26 +196,48 @@ async function runReleaseJob(deps: ReleaseDeps, releaseId: string, invocation?: 
 
 async function planJob(deps: ReleaseDeps, job: Extract<ReleaseJob, { kind: 'plan' }>): Promise<void> {
   const { releases } = deps;
-  const found = await findTarget(releases.reader, deps.config.products, job.product, job.env);
   try {
+    // A repeated job shows the plan stored the first time; it never reads the pipelines again.
+    const stored = await releases.store.get(job.releaseId);
+    if (stored) {
+      if (stored.state !== 'planned') {
+        deps.log.info('A plan job came again after its release was confirmed; nothing to show', {
+          releaseId: job.releaseId,
+        });
+        return;
+      }
+      await releases.reporter.showPlan(job.viewId, stored, job.viewHash);
+      return;
+    }
+    const found = await findTarget(releases.reader, deps.config.products, job.product, job.env);
     if (!found.ok) {
       const text =
         found.problem === 'unknown-product'
           ? releaseNotices.unknownProduct(found.name, found.known)
           : releaseNotices.unknownEnv(found.product, found.env, found.envs);
-      await releases.reporter.showProblem(job.viewId, 'Release', text);
+      await releases.reporter.showProblem(job.viewId, 'Release', text, job.viewHash);
       return;
     }
-    const plan = await planAndSave(deps, found, {
-      releaseId: job.releaseId,
-      requestedBy: { ...job.requestedBy, via: 'slack' },
-      source: 'slack',
-    });
-    await releases.reporter.showPlan(job.viewId, plan);
+    const plan = await planAndSave(
+      savePlanDeps(deps),
+      planInputFor(found, {
+        releaseId: job.releaseId,
+        requestedBy: { ...job.requestedBy, via: 'slack' },
+        source: 'slack',
+        region: releases.region,
+        defaultChannel: deps.config.approvalsChannel,
+      }),
+    );
+    await releases.reporter.showPlan(job.viewId, plan, job.viewHash);
   } catch (error) {
-    // The person closed the modal meanwhile: nothing to show, and nothing was approved.
-    if (slackError(error) === 'not_found') {
-      deps.log.info('The release modal was closed before its plan was ready', { releaseId: job.releaseId });
+    // The person closed the modal meanwhile, or an earlier delivery of this job drew it already:
+    // nothing to show, and nothing was approved.
+    const code = slackError(error);
+    if (code === 'not_found' || code === 'hash_conflict') {
+      deps.log.info('The release modal was closed or redrawn before this plan job reached it', {
+        releaseId: job.releaseId,
+        slackError: code,
+      });
       return;
     }
     throw error;
@@ -178,6 +254,32 @@ async function boardJob(deps: ReleaseDeps, job: Extract<ReleaseJob, { kind: 'boa
       )
     : { text: releaseNotices.unknownProduct(found.name, found.known), blocks: [] };
   await releases.reporter.respond(job.responseUrl, message);
+}
+
+/** `/release digest` for an installation too big to read within the command's 3 s. */
+async function digestJob(deps: ReleaseDeps, job: Extract<ReleaseJob, { kind: 'digest' }>): Promise<void> {
+  const { releases } = deps;
+  let digest: Awaited<ReturnType<typeof buildDigest>>;
+  try {
+    digest = await buildDigest(
+      { store: deps.store, reader: releases.reader, clock: deps.clock, log: deps.log, config: deps.config },
+      deps.clock(),
+    );
+  } catch (error) {
+    deps.log.error('Could not build the digest preview', { user: job.userId, error });
+    await releases.reporter.respond(job.responseUrl, { text: releaseNotices.failed, blocks: [] });
+    return;
+  }
+  await releases.reporter.showDigest(job.responseUrl, digest);
+}
+
+/** The host of a URL for the logs (never its path: response URLs are credentials for 30 minutes). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'not a URL';
+  }
 }
 
 const slackError = (error: unknown): string | undefined =>

@@ -1,4 +1,5 @@
-import type { Actor, ApprovalId } from '../core/approval.ts';
+import type { ApprovalId } from '../core/approval.ts';
+import type { Digest } from '../core/digest.ts';
 import type {
   ApprovalNotifier,
   ApprovalStore,
@@ -11,18 +12,19 @@ import type {
 } from '../core/ports.ts';
 import type { ProductOverride } from '../core/products.ts';
 import type { ReleasePlan } from '../core/release.ts';
-import { planRelease } from '../core/release-plan.ts';
+import type { SavePlanDeps } from '../core/release-plan.ts';
 import type { ReleaseProgress, ReleaseQueue, ReleaseStore, Sleep } from '../core/release-ports.ts';
-import type { RunDeps, RunSettings } from '../core/release-run.ts';
-import type { TargetLookup } from '../core/release-target.ts';
+import { RUN_SETTINGS, type RunDeps, type RunSettings } from '../core/release-run.ts';
 import type { SlackMessage } from '../views/approval-message.ts';
-import type { OperationRateLimiter } from './release-rate-limit.ts';
 
 /** What releases show in Slack beside the progress message: the modal's plan, answers to a command. */
 export interface ReleaseReporter extends ReleaseProgress {
-  showPlan(viewId: string, plan: ReleasePlan): Promise<void>;
-  showProblem(viewId: string, heading: string, text: string): Promise<void>;
+  /** `viewHash`: Slack refuses the update (`hash_conflict`) when the modal changed since that hash. */
+  showPlan(viewId: string, plan: ReleasePlan, viewHash?: string): Promise<void>;
+  showProblem(viewId: string, heading: string, text: string, viewHash?: string): Promise<void>;
   respond(responseUrl: string, message: SlackMessage): Promise<void>;
+  /** The digest preview, with links to the approval messages, through a command's response_url. */
+  showDigest(responseUrl: string, digest: Digest): Promise<void>;
 }
 
 /** Reports a CodePipeline job's result (the releasing pipeline's Lambda invoke action). */
@@ -39,7 +41,23 @@ export interface ReleaseSettings extends RunSettings {
   inlinePipelines: number;
   /** Time a worker keeps in hand before its Lambda's timeout: it stops starting pipelines then. */
   stopMarginMs: number;
+  /**
+   * A release the worker found held by others (`incomplete`) comes back this much later, as a new
+   * job: soon enough to see a long release through, without waiting out the queue's visibility
+   * timeout (30 minutes) and without spending the message's receives.
+   */
+  incompleteDelaySeconds: number;
+  /** How long the release action waits before looking again at pipelines others hold. */
+  incompleteWaitMs: number;
 }
+
+export const RELEASE_SETTINGS: Readonly<ReleaseSettings> = Object.freeze({
+  ...RUN_SETTINGS,
+  inlinePipelines: 10,
+  stopMarginMs: 60_000,
+  incompleteDelaySeconds: 60,
+  incompleteWaitMs: 10_000,
+});
 
 /** What releases need beside the approval loop's dependencies; built in app/deps.ts. */
 export interface ReleaseServices {
@@ -58,13 +76,16 @@ export interface ReleaseServices {
   sleep: Sleep;
   settings: ReleaseSettings;
   approvalIdFor: (token: string) => ApprovalId;
-  /** The CodePipeline request limiter, for its count of throttled calls. */
-  limiter?: OperationRateLimiter;
 }
 
 /** The part of app/deps.ts's Deps that releases use. */
 export interface ReleaseDeps {
-  config: { products: Record<string, ProductOverride>; approvalsChannel: string };
+  config: {
+    products: Record<string, ProductOverride>;
+    approvalsChannel: string;
+    /** Slack's Web API (SLACK_API_URL): its origin may serve response URLs too (the sandbox's do). */
+    slackApiUrl?: string;
+  };
   store: ApprovalStore;
   clock: Clock;
   ids: IdSource;
@@ -92,42 +113,13 @@ export function runDeps(deps: ReleaseDeps): RunDeps {
   };
 }
 
-/**
- * Plans the release and stores the plan. A repeated job (same release id) gets the plan stored the
- * first time, so what a person sees is always what a confirmation approves.
- */
-export async function planAndSave(
-  deps: ReleaseDeps,
-  found: Extract<TargetLookup, { ok: true }>,
-  input: { releaseId: string; requestedBy: Actor; source: ReleasePlan['source'] },
-): Promise<ReleasePlan> {
-  const { releases } = deps;
-  const plan = await planRelease(
-    { reader: releases.reader, clock: deps.clock, approvalIdFor: releases.approvalIdFor },
-    {
-      releaseId: input.releaseId,
-      product: found.product,
-      env: found.env,
-      target: found.target,
-      pipelines: found.pipelines,
-      requestedBy: input.requestedBy,
-      source: input.source,
-      channel: found.product.channel ?? deps.config.approvalsChannel,
-      region: releases.region,
-    },
-  );
-  if ((await releases.store.savePlan(plan)) === 'created') {
-    deps.log.info('Release planned', {
-      releaseId: plan.releaseId,
-      product: plan.product.name,
-      env: plan.env,
-      pipelines: plan.items.length,
-      included: plan.items.filter((item) => item.kind === 'include').length,
-    });
-    return plan;
-  }
-  return (await releases.store.get(input.releaseId)) ?? plan;
+/** What planning a release needs, from the release's own clients. */
+export function savePlanDeps(deps: ReleaseDeps): SavePlanDeps {
+  return {
+    reader: deps.releases.reader,
+    clock: deps.clock,
+    approvalIdFor: deps.releases.approvalIdFor,
+    releases: deps.releases.store,
+    log: deps.log,
+  };
 }
-
-/** Release ids: short, unique, safe in Slack, logs and CodePipeline summaries. */
-export const newReleaseId = (ids: IdSource): string => `rel-${ids()}`;

@@ -1,18 +1,25 @@
 import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../core/approval.ts';
-import type { Clock } from '../core/ports.ts';
+import type { Digest } from '../core/digest.ts';
+import type { Clock, Log } from '../core/ports.ts';
 import type { ReleasePlan, ReleaseRun } from '../core/release.ts';
 import type { SlackMessage } from '../views/approval-message.ts';
+import { digestPreview } from '../views/digest-message.ts';
 import { ids } from '../views/ids.ts';
 import { releasePlanModal, releaseProblemModal } from '../views/release-modal.ts';
 import { releaseProgressMessage } from '../views/release-progress.ts';
 import type { ReleaseReporter } from './release-services.ts';
+import { permalinksOf } from './slack-digest-publisher.ts';
+
+/** A response_url post that hangs is given up after this long (the job fails and SQS retries it). */
+export const RESPONSE_TIMEOUT_MS = 5_000;
 
 /** What the release worker shows in Slack: the progress message, the confirmation modal, ephemeral answers. */
 export class SlackReleaseReporter implements ReleaseReporter {
   constructor(
     private readonly slack: WebClient,
     private readonly clock: Clock,
+    private readonly log: Log,
     private readonly httpPost: typeof fetch = fetch,
   ) {}
 
@@ -33,12 +40,20 @@ export class SlackReleaseReporter implements ReleaseReporter {
   }
 
   /** Fills in the loading modal (views.update by id works long after the trigger_id expired). */
-  async showPlan(viewId: string, plan: ReleasePlan): Promise<void> {
-    await this.slack.views.update({ view_id: viewId, view: releasePlanModal(plan, this.clock()) });
+  async showPlan(viewId: string, plan: ReleasePlan, viewHash?: string): Promise<void> {
+    await this.slack.views.update({
+      view_id: viewId,
+      ...(viewHash ? { hash: viewHash } : {}),
+      view: releasePlanModal(plan, this.clock()),
+    });
   }
 
-  async showProblem(viewId: string, heading: string, text: string): Promise<void> {
-    await this.slack.views.update({ view_id: viewId, view: releaseProblemModal(heading, text) });
+  async showProblem(viewId: string, heading: string, text: string, viewHash?: string): Promise<void> {
+    await this.slack.views.update({
+      view_id: viewId,
+      ...(viewHash ? { hash: viewHash } : {}),
+      view: releaseProblemModal(heading, text),
+    });
   }
 
   /** An answer only the person who typed the command sees, through the command's response_url. */
@@ -48,10 +63,16 @@ export class SlackReleaseReporter implements ReleaseReporter {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         response_type: 'ephemeral',
+        replace_original: false,
         text: message.text,
         ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
       }),
+      signal: AbortSignal.timeout(RESPONSE_TIMEOUT_MS),
     });
     if (!response.ok) throw new Error(`Slack refused the response_url post: HTTP ${response.status}`);
+  }
+
+  async showDigest(responseUrl: string, digest: Digest): Promise<void> {
+    await this.respond(responseUrl, digestPreview(digest, await permalinksOf(this.slack, digest, this.log)));
   }
 }

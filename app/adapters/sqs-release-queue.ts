@@ -8,7 +8,13 @@ export class SqsReleaseQueue implements ReleaseQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(job: ReleaseJob): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(job) }));
+  async send(job: ReleaseJob, options: { delaySeconds?: number } = {}): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(job),
+        ...(options.delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(options.delaySeconds))) } : {}),
+      }),
+    );
   }
 }

@@ -2,9 +2,11 @@ import type { Actor, ApprovalId } from './approval.ts';
 import { PipelineGoneError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
 import { type PipelineSnapshot, pendingApprovalIn, type StageSnapshot } from './pipeline.ts';
-import type { Clock, PipelineReader } from './ports.ts';
+import type { Clock, Log, PipelineReader } from './ports.ts';
 import type { EnvTarget, Product } from './products.ts';
 import type { Exclusion, PlanItem, ReleasePlan } from './release.ts';
+import type { ReleaseStore } from './release-ports.ts';
+import type { TargetLookup } from './release-target.ts';
 
 export interface PlanDeps {
   reader: Pick<PipelineReader, 'snapshot'>;
@@ -28,6 +30,51 @@ export interface PlanInput {
 }
 
 export const PLAN_CONCURRENCY = 8;
+
+export interface SavePlanDeps extends PlanDeps {
+  releases: Pick<ReleaseStore, 'savePlan' | 'get'>;
+  log: Log;
+}
+
+/** The plan input for a product and env that were found: progress goes to the product's channel, if it has one. */
+export function planInputFor(
+  found: Extract<TargetLookup, { ok: true }>,
+  input: Pick<PlanInput, 'releaseId' | 'requestedBy' | 'source' | 'region'> & { defaultChannel: string },
+): PlanInput {
+  return {
+    releaseId: input.releaseId,
+    product: found.product,
+    env: found.env,
+    target: found.target,
+    pipelines: found.pipelines,
+    requestedBy: input.requestedBy,
+    source: input.source,
+    channel: found.product.channel ?? input.defaultChannel,
+    region: input.region,
+  };
+}
+
+/**
+ * Plans the release and stores the plan, and returns the plan as stored. A repeated job (same
+ * release id) gets the plan stored the first time, never its own reading: what a person sees is
+ * always what a confirmation approves.
+ */
+export async function planAndSave(deps: SavePlanDeps, input: PlanInput): Promise<ReleasePlan> {
+  const plan = await planRelease(deps, input);
+  if ((await deps.releases.savePlan(plan)) === 'created') {
+    deps.log.info('Release planned', {
+      releaseId: plan.releaseId,
+      product: plan.product.name,
+      env: plan.env,
+      pipelines: plan.items.length,
+      included: plan.items.filter((item) => item.kind === 'include').length,
+    });
+    return plan;
+  }
+  const stored = await deps.releases.get(input.releaseId);
+  if (!stored) throw new Error(`Release ${input.releaseId} was saved before but cannot be read`);
+  return stored;
+}
 
 /**
  * Reads every pipeline of the product and pins the approval waiting in the env's stage, token and

@@ -18,6 +18,11 @@ export interface ReleaseStore {
   get(releaseId: string): Promise<ReleaseRun | undefined>;
   /** `planned` → `confirmed`. `already` when it was confirmed (or finished) before. */
   confirm(releaseId: string, at: Date): Promise<'confirmed' | 'already' | 'not-found'>;
+  /**
+   * Takes the right to post the progress message until `until`. `false` when a message is recorded
+   * already, or another delivery's lease has not expired.
+   */
+  leaseMessage(releaseId: string, until: Date, now: Date): Promise<boolean>;
   /** Records the progress message; `false` when another one was recorded first. */
   recordMessage(releaseId: string, message: MessageRef): Promise<boolean>;
   /**
@@ -49,13 +54,18 @@ export type ReleaseJob =
       env: string;
       /** The loading modal to fill in. */
       viewId: string;
+      /** The loading modal's hash: a repeated job cannot draw over what came after it. */
+      viewHash?: string;
       requestedBy: { id: string; name: string; teamId?: string };
     }
-  | { kind: 'board'; product: string; responseUrl: string };
+  | { kind: 'board'; product: string; responseUrl: string }
+  /** The digest preview (`/release digest`) of an installation too big to read within the command's 3 s. */
+  | { kind: 'digest'; responseUrl: string; userId: string };
 
 /** At-least-once delivery of jobs to the release worker (SQS, or in-process locally). */
 export interface ReleaseQueue {
-  send(job: ReleaseJob): Promise<void>;
+  /** `delaySeconds` (at most 900) holds the job back before its first delivery. */
+  send(job: ReleaseJob, options?: { delaySeconds?: number }): Promise<void>;
 }
 
 /** Waits; injected so tests do not. */

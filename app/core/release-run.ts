@@ -83,6 +83,13 @@ export interface RunReport {
   run?: ReleaseRun;
 }
 
+/**
+ * An earlier attempt of this release claimed the approval moments ago and was interrupted before it
+ * decided (a passing DynamoDB or Lambda failure): the claim goes stale within STALE_CLAIM_MS, and
+ * a later run decides the approval then.
+ */
+const RETRY_LATER = 'retry-later' as const;
+
 /** CodePipeline's default approval timeout: the expiry of an approval Greenlight only knows from the pipeline state. */
 const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60_000;
 
@@ -98,7 +105,7 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
   if (!run) return { status: 'not-found' };
   if (run.state === 'planned') return { status: 'not-confirmed', run };
 
-  const message = await ensureProgressMessage(deps, run);
+  const message = await ensureProgressMessage(deps, run, settings);
   const progress = new ThrottledProgress(deps, message, settings.progressIntervalMs);
   const shouldStop = () => options.shouldStop?.() ?? false;
   const refreshes = new BackgroundRefresh(deps.notifier, deps.log, settings.refreshConcurrency, shouldStop);
@@ -156,13 +163,6 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
   await progress.show(latest);
   return { status: finished ? 'finished' : stopped ? 'stopped' : 'incomplete', run: latest };
 }
-
-/**
- * An earlier attempt of this release claimed the approval moments ago and was interrupted before it
- * decided (a passing DynamoDB or Lambda failure): the claim goes stale within STALE_CLAIM_MS, and
- * a later run decides the approval then.
- */
-const RETRY_LATER = 'retry-later' as const;
 
 /** Decides one pipeline's pinned approval, and says how it ended for the release. */
 async function releaseOne(
@@ -322,13 +322,23 @@ function causeName(error: Error): string {
   return deepest.name;
 }
 
-/** Posts the progress message unless the release has one; a release without it still runs. */
-async function ensureProgressMessage(deps: RunDeps, run: ReleaseRun): Promise<MessageRef | undefined> {
+/**
+ * Posts the progress message unless the release has one; a release without it still runs. One
+ * delivery of the job leases the post (a conditional write), so concurrent deliveries never leave a
+ * second message behind: the others follow the one it records.
+ */
+async function ensureProgressMessage(
+  deps: RunDeps,
+  run: ReleaseRun,
+  settings: RunSettings,
+): Promise<MessageRef | undefined> {
   if (run.message) return run.message;
   try {
+    const now = deps.clock();
+    if (!(await deps.releases.leaseMessage(run.releaseId, new Date(now.getTime() + settings.messageLeaseMs), now)))
+      return (await deps.releases.get(run.releaseId))?.message;
     const posted = await deps.progress.post(run);
     if (await deps.releases.recordMessage(run.releaseId, posted)) return posted;
-    // A concurrent delivery posted one first: follow theirs.
     return (await deps.releases.get(run.releaseId))?.message ?? posted;
   } catch (error) {
     deps.log.warn('Could not post the release progress message', { releaseId: run.releaseId, error });
@@ -340,15 +350,23 @@ async function ensureProgressMessage(deps: RunDeps, run: ReleaseRun): Promise<Me
 class ThrottledProgress {
   #lastAt = Number.NEGATIVE_INFINITY;
   #inFlight: Promise<void> | undefined;
+  #message: MessageRef | undefined;
 
   constructor(
     private readonly deps: Pick<RunDeps, 'progress' | 'clock' | 'log'>,
-    private readonly message: MessageRef | undefined,
+    message: MessageRef | undefined,
     private readonly intervalMs: number,
-  ) {}
+  ) {
+    this.#message = message;
+  }
+
+  /** Draws into `message` from now on, when this run had none (another delivery posted it). */
+  follow(message: MessageRef | undefined): void {
+    this.#message ??= message;
+  }
 
   changed(run: ReleaseRun): void {
-    if (!this.message || this.#inFlight) return;
+    if (!this.#message || this.#inFlight) return;
     if (this.deps.clock().getTime() - this.#lastAt < this.intervalMs) return;
     this.#inFlight = this.#send(run).finally(() => {
       this.#inFlight = undefined;
@@ -365,12 +383,13 @@ class ThrottledProgress {
   }
 
   async #send(run: ReleaseRun): Promise<void> {
-    if (!this.message) return;
+    const message = this.#message;
+    if (!message) return;
     this.#lastAt = this.deps.clock().getTime();
     // A copy: the run keeps changing while the update is on its way.
     const view = { ...run, results: { ...run.results } };
     try {
-      await this.deps.progress.update(view, this.message);
+      await this.deps.progress.update(view, message);
     } catch (error) {
       this.deps.log.warn('Could not update the release progress message', { releaseId: run.releaseId, error });
     }
@@ -380,15 +399,19 @@ class ThrottledProgress {
 /**
  * Redraws service messages beside the fan-out instead of in its path: Slack's limits on chat.update
  * are far below what CodePipeline allows, and a redraw must never hold up (or fail) an approval.
+ * Once the run is told to stop (its Lambda nears the timeout), redraws not yet started are dropped:
+ * the messages stay as they were, and a click on one still answers with the outcome.
  */
 class BackgroundRefresh implements ApprovalNotifier {
   readonly #queue: ApprovalRecord[] = [];
   readonly #running = new Set<Promise<void>>();
+  #dropped = 0;
 
   constructor(
     private readonly notifier: ApprovalNotifier,
     private readonly log: Log,
     private readonly concurrency: number,
+    private readonly stopped: () => boolean,
   ) {}
 
   announce(record: ApprovalRecord): Promise<MessageRef> {
@@ -401,11 +424,29 @@ class BackgroundRefresh implements ApprovalNotifier {
     this.#pump();
   }
 
-  async drain(): Promise<void> {
-    while (this.#running.size > 0) await Promise.all([...this.#running]);
+  /** Waits for the redraws in flight, at most `budgetMs` when given. */
+  async drain(sleep: Sleep, budgetMs?: number): Promise<void> {
+    const all = (async () => {
+      while (this.#running.size > 0) await Promise.all([...this.#running]);
+    })();
+    const inTime =
+      budgetMs === undefined || this.#running.size === 0
+        ? await all.then(() => true)
+        : await Promise.race([all.then(() => true), sleep(Math.max(0, budgetMs)).then(() => false)]);
+    if (!inTime)
+      this.log.warn('Stopped waiting for service-message redraws: the invocation is running out of time', {
+        unfinished: this.#running.size + this.#queue.length,
+      });
+    if (this.#dropped > 0)
+      this.log.info('Left service messages as they were: the release stopped early', { messages: this.#dropped });
   }
 
   #pump(): void {
+    if (this.stopped()) {
+      this.#dropped += this.#queue.length;
+      this.#queue.length = 0;
+      return;
+    }
     while (this.#running.size < this.concurrency && this.#queue.length > 0) {
       const record = this.#queue.shift() as ApprovalRecord;
       const job: Promise<void> = this.notifier

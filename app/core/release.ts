@@ -6,6 +6,7 @@
  */
 import type { Actor, ApprovalId, MessageRef, Verdict } from './approval.ts';
 import type { Revision } from './pipeline.ts';
+import type { IdSource } from './ports.ts';
 
 /** The approval a release will give in one pipeline, pinned when the plan was made. */
 export interface PinnedApproval {
@@ -122,6 +123,33 @@ export function releaseActor(plan: Pick<ReleasePlan, 'releaseId' | 'product' | '
 
 /** Release ids name the run in Slack, logs and CodePipeline summaries: letters, digits, `-` and `_` only. */
 export const RELEASE_ID = /^[A-Za-z0-9_-]{6,80}$/;
+
+/** A new release id: short, unique, safe in Slack, logs and CodePipeline summaries. */
+export const newReleaseId = (ids: IdSource): string => `rel-${ids()}`;
+
+/**
+ * A fingerprint of what a plan approves: each included pipeline with the id of its pinned approval
+ * (the id is a digest of the token, so the token never shows). The confirmation modal carries it,
+ * and a confirmation is refused when the stored plan no longer matches what the person saw. Not a
+ * security measure (only the person who asked can confirm); it catches a plan that changed.
+ */
+export function planDigest(plan: Pick<ReleasePlan, 'items'>): string {
+  const text = includedItems(plan)
+    .map((item) => `${item.pipelineName}=${item.approval.approvalId}`)
+    .sort()
+    .join('\n');
+  // cyrb53: two 32-bit FNV-style lanes, 53 bits in all; plenty to tell two plans apart.
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
 
 /** A plan is confirmed against the pipelines as they were read; older than this, read them again. */
 export const PLAN_MAX_AGE_MS = 15 * 60_000;

@@ -1,29 +1,38 @@
-import type { RespondFn } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
-import { permalinksOf } from '../adapters/slack-digest-publisher.ts';
-import { buildDigest, type DigestDeps } from '../core/digest.ts';
-import type { SlackMessage } from '../views/approval-message.ts';
-import { digestPreview } from '../views/digest-message.ts';
-import { notices } from '../views/notices.ts';
-
-export interface DigestCommandDeps extends DigestDeps {
-  slack: WebClient;
-}
+import type { RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { buildDigest } from '../core/digest.ts';
+import { releaseNotices } from '../views/release-help.ts';
+import { COMMAND_DEADLINES, type ReleaseListenerDeps, within } from './release-context.ts';
 
 /**
  * `/release digest`: today's digest as it would post now, shown only to the person who asked
  * (ephemeral, through the command's response_url). Nothing is written: no marker, no post, so
- * the scheduled digest still goes out.
+ * the scheduled digest still goes out. An installation of more pipelines than can be read within
+ * the command's 3 s (or one CodePipeline is slow to list) is read by the release worker.
  */
-export async function handleDigestCommand(deps: DigestCommandDeps, respond: RespondFn): Promise<void> {
-  let preview: SlackMessage;
-  try {
-    const digest = await buildDigest(deps, deps.clock());
-    preview = digestPreview(digest, await permalinksOf(deps.slack, digest, deps.log));
-  } catch (error) {
-    deps.log.error('Could not build the digest preview', { error });
-    await respond({ response_type: 'ephemeral', text: notices.failed });
+export async function handleDigestCommand(
+  deps: ReleaseListenerDeps,
+  args: Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>,
+  ack: (answer?: RespondArguments) => Promise<void>,
+): Promise<void> {
+  const { command } = args;
+  const { queue, settings, reporter } = deps.releases;
+  const listed = await within(COMMAND_DEADLINES.discoveryMs, deps.reader.listPipelines('')).catch(() => ({
+    done: false as const,
+  }));
+  if (!listed.done || listed.value.length > settings.inlinePipelines) {
+    await queue.send({ kind: 'digest', responseUrl: command.response_url, userId: command.user_id });
+    await ack({
+      response_type: 'ephemeral',
+      text: releaseNotices.digestQueued(listed.done ? listed.value.length : undefined),
+    });
     return;
   }
-  await respond({ response_type: 'ephemeral', replace_original: false, ...preview });
+  await ack();
+  try {
+    const digest = await buildDigest(deps, deps.clock());
+    await reporter.showDigest(command.response_url, digest);
+  } catch (error) {
+    deps.log.error('Could not build the digest preview', { error });
+    await args.respond({ response_type: 'ephemeral', text: releaseNotices.failed });
+  }
 }

@@ -1,27 +1,35 @@
 import type { App, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { newReleaseId, planAndSave } from '../adapters/release-services.ts';
 import { productBoard } from '../core/product-board.ts';
-import { discoverProducts } from '../core/products.ts';
+import { discoverProducts, resolveProduct } from '../core/products.ts';
+import { newReleaseId } from '../core/release.ts';
+import { planAndSave, planInputFor } from '../core/release-plan.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
-import type { Deps } from '../deps.ts';
 import { productBoardMessage } from '../views/product-board.ts';
 import { releaseNotices } from '../views/release-help.ts';
 import { releaseLoadingModal, releasePlanModal, releaseProblemModal } from '../views/release-modal.ts';
 import { slackActor } from './context.ts';
 import { handleDigestCommand } from './digest-command.ts';
+import { COMMAND_DEADLINES, type ReleaseListenerDeps, within } from './release-context.ts';
 
 type CommandArgs = SlackCommandMiddlewareArgs & { client: WebClient };
 
 const ephemeral = (text: string): RespondArguments => ({ response_type: 'ephemeral', text });
 
+/** What a product or env name can be (CodePipeline's name characters); anything else is a typo. */
+const NAME = /^[a-z0-9.@_-]{1,100}$/;
+
+/** Boards of more pipelines than this are read by the release worker, not within the command's 3 s. */
+const INLINE_BOARD_PIPELINES = 5;
+
 /**
  * `/release`: help, a product's board, the digest preview, and releasing a product to an env.
- * Slack waits 3 s for the answer, and on Lambda Bolt answers only when the listener is done: small
- * products are read right here; bigger ones are handed to the release worker, which fills in the
- * modal (or answers through the response_url) when it is ready.
+ * Slack waits 3 s for the answer, and on Lambda Bolt answers only when the listener is done: reads
+ * get deadlines (COMMAND_DEADLINES), small products are read right here, and the rest is handed to
+ * the release worker, which fills in the modal (or answers through the response_url) when ready.
  */
-export function register(app: App, deps: Deps): void {
+export function register(app: App, deps: ReleaseListenerDeps): void {
   app.command('/release', async (args) => {
     let acked = false;
     const ack = async (answer?: RespondArguments) => {
@@ -40,67 +48,80 @@ export function register(app: App, deps: Deps): void {
 
 type Ack = (answer?: RespondArguments) => Promise<void>;
 
-async function route(deps: Deps, args: CommandArgs, ack: Ack): Promise<void> {
+async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack): Promise<void> {
   const text = args.command.text.trim();
   const words = text.split(/\s+/).filter(Boolean);
   const [first, second, ...rest] = words.map((word) => word.toLowerCase());
   if (!first || first === 'help') return ack(ephemeral(releaseNotices.help(await productNames(deps))));
-  if (first === 'digest' && !second) {
-    await ack();
-    return handleDigestCommand(deps, args.respond);
-  }
-  if (!second || rest.length > 0) return ack(ephemeral(releaseNotices.usage(text)));
+  if (first === 'digest' && !second) return handleDigestCommand(deps, args, ack);
+  if (!second || rest.length > 0 || !NAME.test(first) || !NAME.test(second))
+    return ack(ephemeral(releaseNotices.usage(text)));
   if (second === 'status') return status(deps, args, ack, first);
   return release(deps, args, ack, first, second);
 }
 
-async function productNames(deps: Deps): Promise<string[]> {
+/** The products there are, for help; the configured ones when CodePipeline is slow to list them. */
+async function productNames(deps: ReleaseListenerDeps): Promise<string[]> {
+  const configured = Object.keys(deps.config.products);
   try {
-    const pipelines = await deps.releases.reader.listPipelines('');
-    return discoverProducts(pipelines, deps.config.products).map((product) => product.name);
+    const listed = await within(COMMAND_DEADLINES.discoveryMs, deps.releases.reader.listPipelines(''));
+    if (!listed.done) return configured;
+    return discoverProducts(listed.value, deps.config.products).map((product) => product.name);
   } catch (error) {
     deps.log.warn('Could not list products for /release help', { error });
-    return Object.keys(deps.config.products);
+    return configured;
   }
 }
 
-async function status(deps: Deps, args: CommandArgs, ack: Ack, name: string): Promise<void> {
-  const { reader, settings, queue } = deps.releases;
-  const found = await findProduct(reader, deps.config.products, name);
+async function status(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, name: string): Promise<void> {
+  const { reader, queue } = deps.releases;
+  const toWorker = async (answer: string, product = name) => {
+    await queue.send({ kind: 'board', product, responseUrl: args.command.response_url });
+    return ack(ephemeral(answer));
+  };
+  const lookup = await within(COMMAND_DEADLINES.discoveryMs, findProduct(reader, deps.config.products, name));
+  if (!lookup.done) return toWorker(releaseNotices.boardReading(name));
+  const found = lookup.value;
   if (!found.ok) return ack(ephemeral(releaseNotices.unknownProduct(found.name, found.known)));
-  if (found.pipelines.length > settings.inlinePipelines) {
-    await queue.send({ kind: 'board', product: found.product.name, responseUrl: args.command.response_url });
-    return ack(ephemeral(releaseNotices.boardQueued(found.product, found.pipelines.length)));
-  }
-  const board = await productBoard(reader, found.product, { pipelines: found.pipelines });
-  return ack({ response_type: 'ephemeral', ...productBoardMessage(board, deps.clock()) });
+  if (found.pipelines.length > INLINE_BOARD_PIPELINES)
+    return toWorker(releaseNotices.boardQueued(found.product, found.pipelines.length), found.product.name);
+  const board = await within(
+    COMMAND_DEADLINES.boardMs,
+    productBoard(reader, found.product, { pipelines: found.pipelines }),
+  );
+  if (!board.done)
+    return toWorker(releaseNotices.boardQueued(found.product, found.pipelines.length), found.product.name);
+  return ack({ response_type: 'ephemeral', ...productBoardMessage(board.value, deps.clock()) });
 }
 
-async function release(deps: Deps, args: CommandArgs, ack: Ack, name: string, env: string): Promise<void> {
+async function release(
+  deps: ReleaseListenerDeps,
+  args: CommandArgs,
+  ack: Ack,
+  name: string,
+  env: string,
+): Promise<void> {
   const { command, client } = args;
   const { reader, settings, queue } = deps.releases;
-  const found = await findTarget(reader, deps.config.products, name, env);
-  if (!found.ok) {
-    const text =
-      found.problem === 'unknown-product'
-        ? releaseNotices.unknownProduct(found.name, found.known)
-        : releaseNotices.unknownEnv(found.product, found.env, found.envs);
-    return ack(ephemeral(text));
-  }
+  // Envs come from configuration and conventions: a wrong one is told at once, without reading anything.
+  const named = resolveProduct(name, deps.config.products);
+  if (!named.envs[env]) return ack(ephemeral(releaseNotices.unknownEnv(named, env, Object.keys(named.envs))));
 
-  // The trigger_id is good for 3 s: the modal opens first, showing that the pipelines are being read.
-  let viewId: string | undefined;
+  // The trigger_id is good for 3 s: the modal opens before anything else, showing that the
+  // pipelines are being read.
+  let loading: { id: string; hash?: string } | undefined;
   try {
     const opened = await client.views.open({
       trigger_id: command.trigger_id,
-      view: releaseLoadingModal(found.product.displayName, found.env),
+      view: releaseLoadingModal(named.displayName, env),
     });
-    viewId = opened.view?.id;
+    if (opened.view?.id) loading = { id: opened.view.id, ...(opened.view.hash ? { hash: opened.view.hash } : {}) };
   } catch (error) {
     deps.log.warn('Could not open the release modal', { user: command.user_id, error });
   }
-  if (!viewId) return ack(ephemeral(releaseNotices.modalFailed));
+  if (!loading) return ack(ephemeral(releaseNotices.modalFailed));
   await ack();
+  const view = loading;
 
   const releaseId = newReleaseId(deps.ids);
   const requestedBy = await slackActor(deps, {
@@ -108,14 +129,28 @@ async function release(deps: Deps, args: CommandArgs, ack: Ack, name: string, en
     name: command.user_name,
     team_id: command.team_id,
   });
+  // With the loading modal's hash: Slack refuses to draw over a modal that changed since.
+  const update = (modal: ModalView) =>
+    client.views.update({ view_id: view.id, ...(view.hash ? { hash: view.hash } : {}), view: modal });
   try {
-    if (found.pipelines.length > settings.inlinePipelines) {
+    const lookup = await within(COMMAND_DEADLINES.discoveryMs, findTarget(reader, deps.config.products, name, env));
+    const found = lookup.done ? lookup.value : undefined;
+    if (found && !found.ok) {
+      const text =
+        found.problem === 'unknown-product'
+          ? releaseNotices.unknownProduct(found.name, found.known)
+          : releaseNotices.unknownEnv(found.product, found.env, found.envs);
+      await update(releaseProblemModal('Release', text));
+      return;
+    }
+    if (!found || found.pipelines.length > settings.inlinePipelines) {
       await queue.send({
         kind: 'plan',
         releaseId,
-        product: found.product.name,
-        env: found.env,
-        viewId,
+        product: named.name,
+        env,
+        viewId: view.id,
+        ...(view.hash ? { viewHash: view.hash } : {}),
         requestedBy: {
           id: requestedBy.id,
           name: requestedBy.name,
@@ -124,12 +159,27 @@ async function release(deps: Deps, args: CommandArgs, ack: Ack, name: string, en
       });
       return;
     }
-    const plan = await planAndSave(deps, found, { releaseId, requestedBy, source: 'slack' });
-    await client.views.update({ view_id: viewId, view: releasePlanModal(plan, deps.clock()) });
+    const plan = await planAndSave(
+      {
+        reader,
+        clock: deps.clock,
+        approvalIdFor: deps.releases.approvalIdFor,
+        releases: deps.releases.store,
+        log: deps.log,
+      },
+      planInputFor(found, {
+        releaseId,
+        requestedBy,
+        source: 'slack',
+        region: deps.releases.region,
+        defaultChannel: deps.config.approvalsChannel,
+      }),
+    );
+    await update(releasePlanModal(plan, deps.clock()));
   } catch (error) {
-    deps.log.error('Could not plan the release', { releaseId, product: found.product.name, env: found.env, error });
+    deps.log.error('Could not plan the release', { releaseId, product: name, env, error });
     await client.views
-      .update({ view_id: viewId, view: releaseProblemModal('Release', releaseNotices.failed) })
+      .update({ view_id: view.id, view: releaseProblemModal('Release', releaseNotices.failed) })
       .catch(() => {});
   }
 }

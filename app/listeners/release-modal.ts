@@ -2,22 +2,22 @@ import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt
 import type { ModalView } from '@slack/types';
 import { z } from 'zod';
 import { refuseTamperedInput } from '../core/refuse-input.ts';
-import { includedItems, planExpired, RELEASE_ID } from '../core/release.ts';
-import type { Deps } from '../deps.ts';
+import { includedItems, planDigest, planExpired, RELEASE_ID } from '../core/release.ts';
 import { ids } from '../views/ids.ts';
 import { releaseNotices } from '../views/release-help.ts';
 import { releaseProblemModal, releaseStartedModal } from '../views/release-modal.ts';
 import { slackActor } from './context.ts';
+import type { ReleaseListenerDeps } from './release-context.ts';
 
-/** The modal's memory, as our view writes it: a release id and nothing else. */
-const modalState = z.object({ releaseId: z.string().regex(RELEASE_ID) }).strict();
+/** The modal's memory, as our view writes it: the release id and the digest of the plan shown. */
+const modalState = z.object({ releaseId: z.string().regex(RELEASE_ID), plan: z.string().min(1).max(40) }).strict();
 
 /**
  * Confirming the release modal: the stored plan (tokens pinned when it was shown) is confirmed
  * once, and its fan-out is queued. Only the person who asked can confirm; the modal then says where
  * to follow the release.
  */
-export function register(app: App, deps: Deps): void {
+export function register(app: App, deps: ReleaseListenerDeps): void {
   app.view<ViewSubmitAction>(ids.releaseModal, async (args: SlackViewMiddlewareArgs<ViewSubmitAction>) => {
     const { body, view } = args;
     const answer = (modal: ModalView) => args.ack({ response_action: 'update', view: modal });
@@ -35,6 +35,14 @@ export function register(app: App, deps: Deps): void {
       deps.log.warn('Refused a release confirmation', { user: body.user.id, detail });
       await refuseTamperedInput(deps, await slackActor(deps, body.user), detail);
       return problem(run ? releaseNotices.notYours : releaseNotices.unknownRelease);
+    }
+    if (planDigest(run) !== state.plan) {
+      // The stored plan is not the one the person saw: never approve what nobody confirmed.
+      deps.log.warn('Refused a release confirmation: the stored plan is not the one shown', {
+        releaseId: run.releaseId,
+        user: body.user.id,
+      });
+      return problem(releaseNotices.planChanged);
     }
     if (run.state === 'planned' && planExpired(run, now)) return problem(releaseNotices.planExpired);
     if (includedItems(run).length === 0) return args.ack();

@@ -28,6 +28,14 @@ export const releaseNotices = {
   boardQueued(product: Product, pipelines: number): string {
     return `Reading the ${pipelines} pipelines of *${escapeMrkdwn(product.displayName)}*; the board follows here in a moment.`;
   },
+  /** CodePipeline was slow to list the pipelines: the worker reads the board. */
+  boardReading(product: string): string {
+    return `Reading the board of \`${escapeMrkdwn(product)}\`; it follows here in a moment.`;
+  },
+  digestQueued(pipelines?: number): string {
+    const what = pipelines === undefined ? 'the pipelines' : `${pipelines} pipelines`;
+    return `Reading ${what} for the digest preview; it follows here in a moment.`;
+  },
   modalFailed:
     'Slack did not let me open the release confirmation (it took too long). Nothing was changed: please try again.',
   failed:
@@ -36,5 +44,6 @@ export const releaseNotices = {
     'This list is more than 15 minutes old, so it may no longer be what waits. Nothing was approved: run `/release` again.',
   notYours: 'Only the person who asked for this release can confirm it. Nothing was approved.',
   unknownRelease: 'Greenlight does not know this release. Nothing was approved: run `/release` again.',
+  planChanged: 'The plan changed since this list was shown. Nothing was approved: run `/release` again.',
   enqueueFailed: 'The release could not be started just now. Nothing was approved: run `/release` again in a moment.',
 } as const;

@@ -9,24 +9,33 @@ const SECTION_CHARS = 3000;
 /**
  * Lists of one line per pipeline, packed into as few sections as Slack allows, within a block
  * budget (50 per message, 100 per modal). What does not fit is counted in a last line, never cut
- * off silently.
+ * off silently. `separator` joins the lines within a section: `, ` packs a list of bare names.
  */
-export function packLines(lines: readonly string[], maxBlocks: number, heading?: string): KnownBlock[] {
+export function packLines(
+  lines: readonly string[],
+  maxBlocks: number,
+  heading?: string,
+  separator = '\n',
+): KnownBlock[] {
   if (maxBlocks < 1) return [];
   const texts: string[] = [];
   let current = heading ? `${heading}\n` : '';
+  let empty = true;
   let index = 0;
   for (; index < lines.length; index += 1) {
     const line = clip(lines[index] as string, 500);
-    if (current.length + line.length + 1 <= SECTION_CHARS - 40) {
-      current += `${line}\n`;
+    const piece = empty ? line : `${separator}${line}`;
+    if (current.length + piece.length + 1 <= SECTION_CHARS - 40) {
+      current += piece;
+      empty = false;
       continue;
     }
     if (texts.length + 1 >= maxBlocks) break;
     texts.push(current);
-    current = `${line}\n`;
+    current = line;
+    empty = false;
   }
-  if (index < lines.length) current += `_…and ${lines.length - index} more_`;
+  if (index < lines.length) current += `${empty ? '' : '\n'}_…and ${lines.length - index} more_`;
   texts.push(current);
   return texts
     .map((text) => text.trimEnd())

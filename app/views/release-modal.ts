@@ -1,5 +1,12 @@
 import type { KnownBlock, ModalView } from '@slack/types';
-import { type Exclusion, type IncludedItem, includedItems, type PlanItem, type ReleasePlan } from '../core/release.ts';
+import {
+  type Exclusion,
+  type IncludedItem,
+  includedItems,
+  type PlanItem,
+  planDigest,
+  type ReleasePlan,
+} from '../core/release.ts';
 import { clip, duration, escapeMrkdwn } from './format.ts';
 import { ids } from './ids.ts';
 import { packLines, revisionText } from './release-lines.ts';
@@ -7,6 +14,8 @@ import { packLines, revisionText } from './release-lines.ts';
 /** What the confirmation modal remembers (Slack keeps it): the release's id, never a token. */
 export interface ReleaseModalState {
   releaseId: string;
+  /** planDigest of the plan shown: a confirmation of any other plan is refused. */
+  plan: string;
 }
 
 /** Modals hold at most 100 blocks; the intro and headings take a few. */
@@ -38,7 +47,7 @@ export function releasePlanModal(plan: ReleasePlan, now: Date): ModalView {
   const excluded = plan.items.filter((item): item is ExcludedItem => item.kind === 'exclude');
   const product = escapeMrkdwn(plan.product.displayName);
   const where = `*${escapeMrkdwn(plan.stageName)}*${plan.actionName ? ` › ${escapeMrkdwn(plan.actionName)}` : ''}`;
-  const state: ReleaseModalState = { releaseId: plan.releaseId };
+  const state: ReleaseModalState = { releaseId: plan.releaseId, plan: planDigest(plan) };
   const base = {
     type: 'modal' as const,
     callback_id: ids.releaseModal,

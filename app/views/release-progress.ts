@@ -64,11 +64,20 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
     const items = groups[kind];
     if (items.length === 0) continue;
     const share = Math.max(1, Math.floor(budget / Math.max(1, sections)));
-    const lines =
+    // Approved pipelines are a list of names, packed side by side; the rest need a line each.
+    const packed =
       kind === 'approved'
-        ? [items.map(({ item }) => `\`${escapeMrkdwn(item.pipelineName)}\``).join(', ')]
-        : items.map(({ item, result }) => resultLine(item, result));
-    const packed = packLines(lines, share, `${headings[kind]} (${items.length})`);
+        ? packLines(
+            items.map(({ item }) => `\`${escapeMrkdwn(item.pipelineName)}\``),
+            share,
+            `${headings[kind]} (${items.length})`,
+            ', ',
+          )
+        : packLines(
+            items.map(({ item, result }) => resultLine(item, result)),
+            share,
+            `${headings[kind]} (${items.length})`,
+          );
     blocks.push(...packed);
     budget -= packed.length;
   }

@@ -11,9 +11,10 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { newReleaseId, planAndSave, runDeps } from '../../app/adapters/release-services.ts';
+import { runDeps, savePlanDeps } from '../../app/adapters/release-services.ts';
 import { loadConfig } from '../../app/config.ts';
-import { releaseCounts } from '../../app/core/release.ts';
+import { newReleaseId, releaseCounts } from '../../app/core/release.ts';
+import { planAndSave, planInputFor } from '../../app/core/release-plan.ts';
 import { runRelease } from '../../app/core/release-run.ts';
 import { findTarget } from '../../app/core/release-target.ts';
 import { createDeps } from '../../app/deps.ts';
@@ -80,7 +81,16 @@ async function direct(world: World, size: number): Promise<BenchRow[]> {
   if (!found.ok) throw new Error(`No product ${name}`);
   const releaseId = newReleaseId(deps.ids);
   const requestedBy = { id: 'U0ALICE', name: 'alice', via: 'slack' as const };
-  await planAndSave(deps, found, { releaseId, requestedBy, source: 'slack' });
+  await planAndSave(
+    savePlanDeps(deps),
+    planInputFor(found, {
+      releaseId,
+      requestedBy,
+      source: 'slack',
+      region: deps.releases.region,
+      defaultChannel: deps.config.approvalsChannel,
+    }),
+  );
   const planMs = performance.now() - planStarted;
   const planCalls = callsSince(world);
 

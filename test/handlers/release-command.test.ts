@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalIdFor } from '../../app/adapters/approval-notification.ts';
+import { ids } from '../../app/views/ids.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
-import { approvalMessages, auditOf, messageApprovalId, shown } from '../support/world-helpers.ts';
+import { auditOf, messageApprovalId, shown } from '../support/world-helpers.ts';
 import {
   confirm,
   productWaitsAt,
@@ -11,6 +12,7 @@ import {
   revision,
   shownIn,
   storedRelease,
+  tamperWithStoredPlan,
   topView,
 } from './release-support.ts';
 
@@ -51,13 +53,16 @@ describe('/release help and mistakes', () => {
     expect(answer.ephemerals[0]?.text).toMatch(/Products: .*`desk`.*`empty`/);
   });
 
-  it('names the products there are when the product is unknown', async () => {
+  it('names the products there are, in the modal it opened first, when the product is unknown', async () => {
     // Act
     const answer = await release(world, 'U0ALICE', APPROVALS, 'shoop prod');
 
-    // Assess
-    expect(answer.ephemerals[0]?.text).toMatch(/^There is no product `shoop`\. Products: .*`desk`.*`empty`.*`shop`/);
-    expect(world.slack.openViews('U0ALICE')).toEqual([]);
+    // Assess: the modal opens before CodePipeline is asked anything (the trigger_id lasts 3 s).
+    const modal = topView(world, 'U0ALICE');
+    expect(answer.ephemerals).toEqual([]);
+    expect(shownIn(modal)).toMatch(/There is no product `shoop`\. Products: .*`desk`.*`empty`.*`shop`/);
+    expect(modal.submit).toBeNull();
+    await world.slack.closeView('U0ALICE', modal.id);
   });
 
   it('names the envs there are when the env is unknown', async () => {
@@ -141,7 +146,11 @@ describe('/release <product> <env>', () => {
     // Assess: the progress message, the service's own message, the audit trail and the release record.
     const [progress] = releaseMessages(world, RELEASES);
     expect(progress?.text).toBe('✅ Released Shop to prod — 1/1 approved');
-    const serviceMessage = approvalMessages(world).find((m) => messageApprovalId(m) === approvalId);
+    // shop names its own channel in PRODUCTS: its approval messages are posted there too.
+    const serviceMessage = world.slack
+      .messages(RELEASES)
+      .filter((m) => m.metadata?.event_type === ids.metadataEvent)
+      .find((m) => messageApprovalId(m) === approvalId);
     expect(shown(serviceMessage ?? { text: '' })).toContain('*Approved* by release Shop → prod by alice');
     const releaseId = releaseIdOf(progress ?? ({} as never));
     const audit = await auditOf(approvalId);
@@ -261,5 +270,93 @@ describe('/release <product> <env>', () => {
     expect(
       world.emulator.pendingApprovals({ stageName: 'StagingQA' }).filter((a) => a.pipelineName.startsWith('retry-')),
     ).toEqual([]);
+  });
+
+  it('refuses a confirmation when the stored plan is not the one the person saw', async () => {
+    // Prepare: Alice sees the plan; then the stored plan changes under it.
+    await productWaitsAt(world, 'swap', ['a', 'b'], 'StagingQA');
+    await release(world, 'U0ALICE', APPROVALS, 'swap prod');
+    const { releaseId } = JSON.parse(topView(world, 'U0ALICE').private_metadata) as { releaseId: string };
+    await tamperWithStoredPlan(releaseId, (item) =>
+      item.pipelineName === 'swap-b'
+        ? { ...item, approval: { ...(item.approval as object), approvalId: 'someone-elses-approval' } }
+        : item,
+    );
+
+    // Act
+    await confirm(world, 'U0ALICE');
+
+    // Assess
+    expect(shownIn(topView(world, 'U0ALICE'))).toContain('The plan changed since this list was shown');
+    const calls = world.emulator
+      .calls('PutApprovalResult')
+      .filter((c) => String(c.input.pipelineName).startsWith('swap-'));
+    expect(calls).toEqual([]);
+    expect((await storedRelease(releaseId))?.state).toBe('planned');
+    await world.slack.closeView('U0ALICE', topView(world, 'U0ALICE').id);
+  });
+});
+
+describe('/release when CodePipeline is slow', () => {
+  it('opens the modal first and answers in time, then shows the plan the worker read', async () => {
+    // Prepare
+    await productWaitsAt(world, 'slow', ['a', 'b'], 'StagingQA');
+    world.emulator.configure({ latencyMs: 2_000 });
+
+    // Act
+    let command: Awaited<ReturnType<typeof release>>;
+    try {
+      command = await release(world, 'U0CAROL', APPROVALS, 'slow prod');
+    } finally {
+      world.emulator.configure({ latencyMs: 0 });
+    }
+
+    // Assess
+    expect(command.elapsedMs).toBeLessThan(3000);
+    expect(command.events.map((event) => event.type).filter((type) => type.startsWith('view_'))[0]).toBe('view_opened');
+    const modal = topView(world, 'U0CAROL');
+    expect(modal.submit).toMatchObject({ text: 'Approve 2' });
+    await world.slack.closeView('U0CAROL', modal.id);
+  });
+
+  it('answers `status` in time and sends the board when the worker has read it', async () => {
+    // Prepare
+    await productWaitsAt(world, 'lag', ['a'], 'StagingQA');
+    const before = world.slack.ephemerals(APPROVALS, 'U0CAROL').length;
+    world.emulator.configure({ latencyMs: 2_000 });
+
+    // Act
+    let answer: Awaited<ReturnType<typeof release>>;
+    try {
+      answer = await release(world, 'U0CAROL', APPROVALS, 'lag status');
+    } finally {
+      world.emulator.configure({ latencyMs: 0 });
+    }
+
+    // Assess
+    expect(answer.elapsedMs).toBeLessThan(3000);
+    const shownToCarol = world.slack.ephemerals(APPROVALS, 'U0CAROL').slice(before);
+    expect(shownToCarol.map((e) => e.text)).toEqual([
+      'Reading the board of `lag`; it follows here in a moment.',
+      expect.stringMatching(/^lag: 1 pipelines?, 1 waiting for approval/),
+    ]);
+  });
+});
+
+describe('/release digest on a big installation', () => {
+  it('hands the preview to the worker when there are more pipelines than fit in the 3 s', async () => {
+    // Prepare
+    await productWaitsAt(world, 'wide', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'], 'StagingDEV');
+    const before = world.slack.ephemerals(APPROVALS, 'U0DAVE').length;
+
+    // Act
+    const answer = await release(world, 'U0DAVE', APPROVALS, 'digest');
+
+    // Assess
+    expect(answer.elapsedMs).toBeLessThan(3000);
+    const shown = world.slack.ephemerals(APPROVALS, 'U0DAVE').slice(before);
+    expect(shown).toHaveLength(2);
+    expect(shown[0]?.text).toMatch(/^Reading \d+ pipelines for the digest preview; it follows here in a moment\.$/);
+    expect(shownIn(shown[1] ?? {})).toContain('A preview only you can see');
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoReleaseStore } from '../../app/adapters/dynamo-release-store.ts';
 import { localCredentials, sharedEmbeddedDynamo } from '../../app/adapters/embedded-dynamo.ts';
 import type { ReleaseRun } from '../../app/core/release.ts';
@@ -75,15 +75,47 @@ export const releaseMessages = (world: World, channel: string): SlackMessage[] =
 export const releaseIdOf = (message: SlackMessage): string => String(message.metadata?.event_payload.release_id);
 
 let store: DynamoReleaseStore | undefined;
+let table: { db: DynamoDBDocumentClient; name: string } | undefined;
+
+async function releaseTable(): Promise<{ db: DynamoDBDocumentClient; name: string }> {
+  if (!table) {
+    const dynamo = await sharedEmbeddedDynamo();
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'local', credentials: localCredentials });
+    table = { db: DynamoDBDocumentClient.from(client), name: dynamo.tableName };
+  }
+  return table;
+}
 
 /** The release as stored in the process's embedded DynamoDB. */
 export async function storedRelease(releaseId: string): Promise<ReleaseRun | undefined> {
-  if (!store) {
-    const dynamo = await sharedEmbeddedDynamo();
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'local', credentials: localCredentials });
-    store = new DynamoReleaseStore(DynamoDBDocumentClient.from(client), dynamo.tableName);
-  }
+  const { db, name } = await releaseTable();
+  store ??= new DynamoReleaseStore(db, name);
   return store.get(releaseId);
+}
+
+/**
+ * Changes the stored plan behind the release's back (what a store that overwrote plans did): each
+ * item of its chunks goes through `change`.
+ */
+export async function tamperWithStoredPlan(
+  releaseId: string,
+  change: (item: Record<string, unknown>) => Record<string, unknown>,
+): Promise<void> {
+  const { db, name } = await releaseTable();
+  const { Items = [] } = await db.send(
+    new QueryCommand({
+      TableName: name,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :plan)',
+      ExpressionAttributeValues: { ':pk': `RELEASE#${releaseId}`, ':plan': 'PLAN#' },
+    }),
+  );
+  for (const chunk of Items)
+    await db.send(
+      new PutCommand({
+        TableName: name,
+        Item: { ...chunk, items: (chunk.items as Record<string, unknown>[]).map(change) },
+      }),
+    );
 }
 
 /** The stage's latest action run status of each pipeline's approval, read from the emulator's board. */

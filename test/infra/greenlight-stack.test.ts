@@ -3,6 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { MAX_RECEIVES } from '../../app/adapters/in-process-release-queue.ts';
 import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/handler-function.ts';
 import { GreenlightStack } from '../../infra/greenlight-stack.ts';
 import { slackManifestSchema } from '../../infra/slack-manifest.ts';
@@ -173,12 +174,13 @@ describe('GreenlightStack', () => {
       SqsManagedSseEnabled: true,
       RedrivePolicy: {
         deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReleaseDlq'), 'Arn'] },
-        maxReceiveCount: 3,
+        // The in-process queue the sandbox runs on dead-letters after as many receives.
+        maxReceiveCount: MAX_RECEIVES,
       },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: Match.stringLikeRegexp('^releaseworker') },
-      BatchSize: 5,
+      BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
     });

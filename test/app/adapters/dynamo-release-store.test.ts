@@ -84,6 +84,51 @@ describe.each([
     expect(read).toEqual({ ...release, state: 'planned', results: {} });
   });
 
+  it('keeps the first plan when the release is saved again with other approvals', async () => {
+    // Prepare: a redelivered plan job read the pipelines again and pinned other tokens.
+    const store = makeStore();
+    const first = plan(250);
+    const reread: ReleasePlan = {
+      ...first,
+      createdAt: at(5),
+      items: first.items.map((item) =>
+        item.kind === 'include'
+          ? { ...item, approval: { ...item.approval, token: token(900), approvalId: 'other' } }
+          : item,
+      ),
+    };
+    await store.savePlan(first);
+
+    // Act
+    const again = await store.savePlan(reread);
+    const read = await store.get(first.releaseId);
+
+    // Assess
+    expect(again).toBe('exists');
+    expect(read).toEqual({ ...first, state: 'planned', results: {} });
+  });
+
+  it('lets one delivery at a time post the progress message, and none once it is recorded', async () => {
+    // Prepare
+    const store = makeStore();
+    const release = plan(1);
+    await store.savePlan(release);
+    const id = release.releaseId;
+
+    // Act
+    const leases = await Promise.all([store.leaseMessage(id, at(5), at(0)), store.leaseMessage(id, at(5), at(0))]);
+    const whileHeld = await store.leaseMessage(id, at(9), at(4));
+    const afterExpiry = await store.leaseMessage(id, at(10), at(6));
+    await store.recordMessage(id, { channel: 'C0RELEASES', ts: '1.000001' });
+    const afterPost = await store.leaseMessage(id, at(30), at(20));
+    const unknown = await store.leaseMessage('rel-unknown-2', at(5), at(0));
+
+    // Assess
+    expect(leases.filter(Boolean)).toHaveLength(1);
+    expect([whileHeld, afterExpiry, afterPost, unknown]).toEqual([false, true, false, false]);
+    expect((await store.get(id))?.message).toEqual({ channel: 'C0RELEASES', ts: '1.000001' });
+  });
+
   it('confirms once and finishes once', async () => {
     // Prepare
     const store = makeStore();
@@ -175,5 +220,35 @@ describe.each([
 
     // Assess
     expect(read).toBeUndefined();
+  });
+});
+
+describe('DynamoReleaseStore plan chunks', () => {
+  it('never mixes the chunks of an interrupted save with those of the save that created the release', async () => {
+    // Prepare: a first save wrote its chunks, then failed before its RUN item.
+    const db = DynamoDBDocumentClient.from(client);
+    const failingRun = {
+      send: (command: { input: { Item?: { sk?: string } } }) =>
+        command.input.Item?.sk === 'RUN'
+          ? Promise.reject(new Error('ProvisionedThroughputExceededException'))
+          : db.send(command as never),
+    } as unknown as DynamoDBDocumentClient;
+    const interrupted = plan(250);
+    const reread: ReleasePlan = {
+      ...interrupted,
+      items: interrupted.items.map((item) =>
+        item.kind === 'include' ? { ...item, approval: { ...item.approval, token: token(901) } } : item,
+      ),
+    };
+    await expect(new DynamoReleaseStore(failingRun, dynamo.tableName).savePlan(interrupted)).rejects.toThrow();
+    const store = new DynamoReleaseStore(db, dynamo.tableName);
+
+    // Act
+    const saved = await store.savePlan(reread);
+    const read = await store.get(reread.releaseId);
+
+    // Assess
+    expect(saved).toBe('created');
+    expect(read).toEqual({ ...reread, state: 'planned', results: {} });
   });
 });

@@ -1,70 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { approvalIdFor } from '../../../app/adapters/approval-notification.ts';
 import { InProcessReleaseQueue } from '../../../app/adapters/in-process-release-queue.ts';
 import { processReleaseJobs, type SqsEvent } from '../../../app/adapters/release-jobs.ts';
-import type { ReleaseDeps, ReleaseReporter } from '../../../app/adapters/release-services.ts';
-import type { MessageRef } from '../../../app/core/approval.ts';
-import type { ReleasePlan, ReleaseRun } from '../../../app/core/release.ts';
 import type { ReleaseJob } from '../../../app/core/release-ports.ts';
-import { RUN_SETTINGS } from '../../../app/core/release-run.ts';
-import type { SlackMessage } from '../../../app/views/approval-message.ts';
-import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog } from '../../support/fakes.ts';
-import { MemoryApprovalStore } from '../../support/memory-store.ts';
-import { FakeReader, MemoryReleaseStore, pipelineSnapshot, token } from '../core/release-fakes.ts';
-
-class FakeReporter implements ReleaseReporter {
-  readonly plans: Array<{ viewId: string; plan: ReleasePlan }> = [];
-  readonly problems: string[] = [];
-  readonly responses: Array<{ url: string; message: SlackMessage }> = [];
-  readonly progress: ReleaseRun[] = [];
-  closedViews = new Set<string>();
-
-  async post(run: ReleaseRun): Promise<MessageRef> {
-    this.progress.push(run);
-    return { channel: run.channel, ts: '1.000001' };
-  }
-  async update(run: ReleaseRun): Promise<void> {
-    this.progress.push(run);
-  }
-  async showPlan(viewId: string, plan: ReleasePlan): Promise<void> {
-    if (this.closedViews.has(viewId)) throw Object.assign(new Error('not_found'), { data: { error: 'not_found' } });
-    this.plans.push({ viewId, plan });
-  }
-  async showProblem(_viewId: string, _heading: string, text: string): Promise<void> {
-    this.problems.push(text);
-  }
-  async respond(url: string, message: SlackMessage): Promise<void> {
-    this.responses.push({ url, message });
-  }
-}
-
-function setup() {
-  const sent: ReleaseJob[] = [];
-  const reader = new FakeReader()
-    .set(pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c1', token: token(1) } }))
-    .set(pipelineSnapshot('shop-catalog', { StagingQA: { revisionId: 'c2', token: token(2) } }));
-  const deps = {
-    config: { products: {}, approvalsChannel: 'C0APPROVALS' },
-    store: new MemoryApprovalStore(),
-    clock: fixedClock('2025-03-04T10:00:00Z'),
-    ids: counterIds('id'),
-    log: memoryLog(),
-    releases: {
-      store: new MemoryReleaseStore(),
-      queue: { send: async (job: ReleaseJob) => void sent.push(job) },
-      reader,
-      pipelines: new FakePipelines(),
-      notifier: new FakeNotifier(),
-      reporter: new FakeReporter(),
-      jobResults: { succeeded: async () => {}, failed: async () => {} },
-      region: 'eu-central-1',
-      sleep: async () => {},
-      settings: { ...RUN_SETTINGS, inlinePipelines: 10, stopMarginMs: 60_000 },
-      approvalIdFor,
-    },
-  } satisfies ReleaseDeps;
-  return { deps, sent };
-}
+import { memoryLog } from '../../support/fakes.ts';
+import { pipelineSnapshot, token } from '../core/release-fakes.ts';
+import { releaseDeps as setup } from './release-deps-fakes.ts';
 
 const event = (...bodies: string[]): SqsEvent => ({
   Records: bodies.map((body, i) => ({ messageId: `m${i + 1}`, body })),
@@ -201,6 +141,109 @@ describe('processReleaseJobs', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(deps.releases.pipelines.calls).toEqual([]);
     expect(sent).toEqual([{ kind: 'release', releaseId: 'rel-p1' }]);
+  });
+});
+
+describe('processReleaseJobs, again and at scale', () => {
+  it('shows the stored plan with the modal hash, and reads nothing again, when a plan job comes twice', async () => {
+    // Prepare
+    const { deps } = setup();
+    const job = { ...planJob(), viewHash: '1700000000.00000001' };
+    await processReleaseJobs(deps, event(JSON.stringify(job)));
+    const reads = deps.releases.reader.reads.length;
+
+    // Act
+    await processReleaseJobs(deps, event(JSON.stringify(job)));
+
+    // Assess
+    expect(deps.releases.reader.reads).toHaveLength(reads);
+    expect(deps.releases.reporter.plans.map((shown) => shown.viewHash)).toEqual([
+      '1700000000.00000001',
+      '1700000000.00000001',
+    ]);
+  });
+
+  it('draws nothing over a confirmed release when its plan job comes again', async () => {
+    // Prepare
+    const { deps } = setup();
+    await processReleaseJobs(deps, event(JSON.stringify(planJob())));
+    await deps.releases.store.confirm('rel-p1', deps.clock());
+    deps.releases.reader.set(pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c9', token: token(9) } }));
+
+    // Act
+    const response = await processReleaseJobs(deps, event(JSON.stringify(planJob())));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deps.releases.reporter.plans).toHaveLength(1);
+    const stored = await deps.releases.store.get('rel-p1');
+    expect(stored?.items.map((item) => (item.kind === 'include' ? item.approval.token : ''))).toEqual([
+      token(1),
+      token(2),
+    ]);
+  });
+
+  it('brings a release others hold back a minute later as a new job, without failing the message', async () => {
+    // Prepare: another delivery holds one pipeline of the release.
+    const { deps, sent, delays } = setup();
+    await processReleaseJobs(deps, event(JSON.stringify(planJob())));
+    await deps.releases.store.confirm('rel-p1', deps.clock());
+    deps.releases.store.holdLease('rel-p1', 'shop-cart', 'other', new Date('2025-03-04T10:04:00Z'));
+
+    // Act
+    const response = await processReleaseJobs(deps, event(JSON.stringify({ kind: 'release', releaseId: 'rel-p1' })));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sent).toEqual([{ kind: 'release', releaseId: 'rel-p1' }]);
+    expect(delays).toEqual([60]);
+  });
+
+  it('answers only Slack response URLs, and drops a job that names another', async () => {
+    // Prepare
+    const { deps } = setup();
+    const board = (responseUrl: string) => JSON.stringify({ kind: 'board', product: 'shop', responseUrl });
+
+    // Act
+    const response = await processReleaseJobs(
+      deps,
+      event(
+        board('https://hooks.slack.com/commands/T0/1/x'),
+        board('http://127.0.0.1:4390/actions/T0/2/y'),
+        board('https://attacker.example/collect'),
+        board('https://hooks.slack.com.attacker.example/commands/T0/1/x'),
+        board('http://hooks.slack.com/commands/T0/1/x'),
+      ),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deps.releases.reporter.responses.map((r) => r.url)).toEqual([
+      'https://hooks.slack.com/commands/T0/1/x',
+      'http://127.0.0.1:4390/actions/T0/2/y',
+    ]);
+    const dropped = deps.log.entries.filter(
+      (e) => e.message === 'Dropped a release job whose response URL is not Slack',
+    );
+    expect(dropped).toHaveLength(3);
+    expect(JSON.stringify(dropped)).not.toContain('/collect');
+  });
+
+  it('builds the digest preview a command handed over, and answers through its response URL', async () => {
+    // Prepare
+    const { deps } = setup();
+    const url = 'https://hooks.slack.com/commands/T0/9/z';
+
+    // Act
+    const response = await processReleaseJobs(
+      deps,
+      event(JSON.stringify({ kind: 'digest', responseUrl: url, userId: 'U0ALICE' })),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deps.releases.reporter.digests.map((d) => d.url)).toEqual([url]);
+    expect(deps.releases.reporter.digests[0]?.digest.products.map((p) => p.name)).toEqual(['shop']);
   });
 });
 

@@ -11,7 +11,7 @@ import type { ReleaseProgress, ReleaseStore } from '../../../app/core/release-po
  * atomic but yields first, so concurrent callers interleave as they would over a network.
  */
 export class MemoryReleaseStore implements ReleaseStore {
-  readonly #runs = new Map<string, Omit<ReleaseRun, 'results'>>();
+  readonly #runs = new Map<string, Omit<ReleaseRun, 'results'> & { messageLeaseUntil?: number }>();
   readonly #items = new Map<string, { owner?: string; until?: number; result?: ItemResult }>();
   /** Makes the next `leaseItem` calls fail as a broken store would. */
   failLeases = 0;
@@ -27,12 +27,13 @@ export class MemoryReleaseStore implements ReleaseStore {
     await turn();
     const run = this.#runs.get(releaseId);
     if (!run) return undefined;
+    const { messageLeaseUntil: _lease, ...stored } = run;
     const results: Record<string, ItemResult> = {};
-    for (const item of run.items) {
+    for (const item of stored.items) {
       const result = this.#items.get(key(releaseId, item.pipelineName))?.result;
       if (result) results[item.pipelineName] = result;
     }
-    return copy({ ...run, results });
+    return copy({ ...stored, results });
   }
 
   async confirm(releaseId: string, at: Date): Promise<'confirmed' | 'already' | 'not-found'> {
@@ -43,6 +44,15 @@ export class MemoryReleaseStore implements ReleaseStore {
     run.state = 'confirmed';
     run.confirmedAt = new Date(at);
     return 'confirmed';
+  }
+
+  async leaseMessage(releaseId: string, until: Date, now: Date): Promise<boolean> {
+    await turn();
+    const run = this.#runs.get(releaseId);
+    if (!run || run.message) return false;
+    if ((run.messageLeaseUntil ?? Number.NEGATIVE_INFINITY) >= now.getTime()) return false;
+    run.messageLeaseUntil = until.getTime();
+    return true;
   }
 
   async recordMessage(releaseId: string, message: MessageRef): Promise<boolean> {

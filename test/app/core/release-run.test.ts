@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { approvalIdFor } from '../../../app/adapters/approval-notification.ts';
-import type { Actor } from '../../../app/core/approval.ts';
+import type { Actor, ApprovalRecord, MessageRef } from '../../../app/core/approval.ts';
 import { decideApproval } from '../../../app/core/decide-approval.ts';
 import type { PlanItem, ReleasePlan } from '../../../app/core/release.ts';
+import { releaseActor } from '../../../app/core/release.ts';
 import { type RunDeps, requestFromPlan, runRelease } from '../../../app/core/release-run.ts';
 import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog, slackDecision } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
@@ -422,5 +423,111 @@ describe('runRelease', () => {
 
     // Assess
     expect(deps.log.lines.join('\n')).not.toMatch(/0b1c2d3e-4f50-4a6b-8c7d-/);
+  });
+
+  it('gives a pipeline back, not a failure, while an interrupted attempt of the same release still holds its claim', async () => {
+    // Prepare: an earlier delivery claimed shop-s1 ten seconds ago, then DynamoDB failed it.
+    const { deps } = setup();
+    const release = await confirmed(deps, [pinned(1), pinned(2)]);
+    const claimedAt = new Date(deps.clock().getTime() - 10_000);
+    await deps.store.claim(
+      approvalIdFor(token(1)),
+      { verdict: 'approve', actor: releaseActor(release), at: claimedAt, claimId: 'earlier' },
+      new Date(0),
+    );
+
+    // Act
+    const first = await runRelease(deps, 'rel-1', { owner: 'w1' });
+    deps.clock.advance(60_000);
+    const later = await runRelease(deps, 'rel-1', { owner: 'w2' });
+
+    // Assess
+    expect(first.status).toBe('incomplete');
+    expect(first.run?.results['shop-s1']).toBeUndefined();
+    expect(first.run?.results['shop-s2']?.kind).toBe('approved');
+    expect(later.status).toBe('finished');
+    expect(later.run?.results['shop-s1']?.kind).toBe('approved');
+    expect(deps.pipelines.calls.map((call) => call.request.pipelineName)).toEqual(['shop-s2', 'shop-s1']);
+  });
+
+  it('redraws the progress message at most once every 3 s while results come in', async () => {
+    // Prepare: each approval takes CodePipeline a second.
+    const { deps } = setup();
+    await confirmed(
+      deps,
+      [1, 2, 3, 4, 5, 6].map((n) => pinned(n)),
+    );
+    const put = deps.pipelines.putApprovalResult.bind(deps.pipelines);
+    deps.pipelines.putApprovalResult = async (...args) => {
+      deps.clock.advance(1_000);
+      return put(...args);
+    };
+
+    // Act
+    await runRelease({ ...deps, settings: { concurrency: 1 } }, 'rel-1', { owner: 'w1' });
+
+    // Assess: 6 s of results: one redraw as they start, one 3 s later, and the end.
+    expect(deps.progress.updates).toHaveLength(3);
+    expect(deps.progress.updates.at(-1)).toMatchObject({ state: 'finished' });
+  });
+
+  it('leaves service messages it has not started to redraw once told to stop', async () => {
+    // Prepare: redrawing the first message takes long enough for the Lambda to near its timeout.
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+    let stop = false;
+    const redrawn: string[] = [];
+    const notifier = {
+      announce: deps.notifier.announce.bind(deps.notifier),
+      refresh: async (record: ApprovalRecord) => {
+        redrawn.push(record.request.pipelineName);
+        stop = true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    };
+
+    // Act
+    const report = await runRelease({ ...deps, notifier, settings: { refreshConcurrency: 1 } }, 'rel-1', {
+      owner: 'w1',
+      shouldStop: () => stop,
+    });
+
+    // Assess
+    expect(report.status).toBe('finished');
+    expect(redrawn).toHaveLength(1);
+  });
+
+  it('waits for a hung service-message redraw no longer than its budget', async () => {
+    // Prepare: Slack never answers the redraw.
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1)]);
+    const notifier = {
+      announce: deps.notifier.announce.bind(deps.notifier),
+      refresh: () => new Promise<void>(() => {}),
+    };
+
+    // Act
+    const report = await runRelease({ ...deps, notifier }, 'rel-1', { owner: 'w1', drainBudgetMs: () => 1_000 });
+
+    // Assess
+    expect(report.status).toBe('finished');
+    expect(deps.log.entries.map((entry) => entry.message)).toContain(
+      'Stopped waiting for service-message redraws: the invocation is running out of time',
+    );
+  }, 2_000);
+
+  it('posts one progress message when two deliveries of the job run at once', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2), pinned(3)]);
+
+    // Act
+    await Promise.all([runRelease(deps, 'rel-1', { owner: 'w1' }), runRelease(deps, 'rel-1', { owner: 'w2' })]);
+
+    // Assess
+    expect(deps.progress.posted).toHaveLength(1);
+    const stored = await deps.releases.get('rel-1');
+    expect(stored?.message).toEqual<MessageRef>({ channel: 'C0RELEASES', ts: '1700000000.000001' });
+    expect(deps.progress.updates.at(-1)).toMatchObject({ state: 'finished' });
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ItemResult, PlanItem, ReleasePlan, ReleaseRun } from '../../../app/core/release.ts';
+import {
+  type IncludedItem,
+  type ItemResult,
+  type PlanItem,
+  planDigest,
+  type ReleasePlan,
+  type ReleaseRun,
+} from '../../../app/core/release.ts';
 import { releaseLoadingModal, releasePlanModal, releaseStartedModal } from '../../../app/views/release-modal.ts';
 import { releaseProgressMessage } from '../../../app/views/release-progress.ts';
 import { blockProblems, viewProblems } from '../../../sandbox/slack/block-kit.ts';
@@ -67,12 +74,21 @@ describe('releasePlanModal', () => {
     expect(shown).toContain('in *1* of the 2 pipelines of *Shop*');
   });
 
-  it('keeps the tokens out of the modal: it remembers the release id only', () => {
+  it('keeps the tokens out of the modal: it remembers the release id and a digest of what it shows', () => {
     // Act
     const modal = releasePlanModal(plan([included(1), included(2)]), now);
+    const second = included(2) as IncludedItem;
+    const other = releasePlanModal(
+      plan([included(1), { ...second, approval: { ...second.approval, approvalId: 'id-9' } }]),
+      now,
+    );
 
     // Assess
-    expect(JSON.parse(modal.private_metadata ?? '')).toEqual({ releaseId: 'rel-42' });
+    expect(JSON.parse(modal.private_metadata ?? '')).toEqual({
+      releaseId: 'rel-42',
+      plan: planDigest(plan([included(1), included(2)])),
+    });
+    expect(JSON.parse(other.private_metadata ?? '').plan).not.toBe(JSON.parse(modal.private_metadata ?? '').plan);
     expect(text(modal)).not.toContain(token(1));
     expect(text(modal)).not.toContain(token(2));
   });
@@ -180,5 +196,22 @@ describe('releaseProgressMessage', () => {
     // Assess
     expect(blockProblems(message.blocks, 'message')).toEqual([]);
     expect(message.text).toBe('⚠️ Released Shop to prod — 250/500 approved');
+  });
+
+  it('names every approved pipeline whole when their names fill more than one line', () => {
+    // Prepare: 40 approved pipelines, more names than one line of 500 characters holds.
+    const items = Array.from({ length: 40 }, (_, i) => included(i));
+    const results = Object.fromEntries(
+      items.map((item): [string, ItemResult] => [item.pipelineName, { kind: 'approved', at: now }]),
+    );
+
+    // Act
+    const message = releaseProgressMessage(run(items, results, 'finished'));
+
+    // Assess
+    const shown = text(message.blocks);
+    for (const item of items) expect(shown).toContain(`\`${item.pipelineName}\``);
+    expect(shown).not.toContain('…');
+    expect(blockProblems(message.blocks, 'message')).toEqual([]);
   });
 });
