@@ -26,7 +26,7 @@ export function slackRoute(deps: Deps): SlackRoute {
     // Checked here first as well: Bolt parses the body before it checks the signature, so a
     // malformed unsigned body would otherwise throw (a Lambda error, an alarm) instead of a 401.
     if (!signedBySlack(event, deps.credentials.signingSecret)) {
-      deps.log.warn('Refused a request without a valid Slack signature', {
+      deps.log.warn('Refused a Slack request with a bad or stale signature', {
         requestTimestamp: header(event, 'x-slack-request-timestamp'),
         path: event.rawPath,
       });
