@@ -64,14 +64,7 @@ export interface GreenlightStackProps extends StackProps {
 const WORKER_TIMEOUT = Duration.minutes(5);
 
 /** The approval audit trail, idempotency markers and fan-out jobs are single items: no scans, no batch writes. */
-const TABLE_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-];
+const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
 const PIPELINE_READ_ACTIONS = [
   'codepipeline:GetPipeline',
   'codepipeline:GetPipelineExecution',
@@ -309,6 +302,15 @@ export class GreenlightStack extends Stack {
         findings.push(...pipelineArns.map((arn) => wildcardResource(handler, arn)));
         if (approvers.has(name)) {
           allow(role, ['codepipeline:PutApprovalResult'], actionArns);
+          // A release saved twice deletes the losing copy of its plan; nothing else may delete,
+          // so the audit trail stays append-only.
+          role.addToPrincipalPolicy(
+            new PolicyStatement({
+              actions: ['dynamodb:DeleteItem'],
+              resources: [this.table.tableArn],
+              conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RELEASE#*'] } },
+            }),
+          );
           findings.push(...actionArns.map((arn) => wildcardResource(handler, arn)));
         }
       }

@@ -354,13 +354,13 @@ describe('GreenlightStack', () => {
     for (const name of HANDLER_NAMES) {
       // Act
       const statements = handlerStatements(template, name);
-      const table = statements.filter((s) => actions(s).some((action) => action.startsWith('dynamodb:')));
+      const table = statements.filter((s) =>
+        actions(s).some((action) => action.startsWith('dynamodb:') && action !== 'dynamodb:DeleteItem'),
+      );
       const secret = statements.filter((s) => actions(s).some((action) => action.startsWith('secretsmanager:')));
       // Assess
       expect(table).toHaveLength(1);
       expect(table[0]?.Action).toEqual([
-        'dynamodb:BatchGetItem',
-        'dynamodb:ConditionCheckItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
@@ -373,6 +373,22 @@ describe('GreenlightStack', () => {
           Resource: { Ref: expect.stringMatching(/^SlackSecret/) },
         }),
       ]);
+    }
+  });
+
+  it('lets only the handlers that save release plans delete, and only release items', () => {
+    for (const name of HANDLER_NAMES) {
+      // Act
+      const deletes = handlerStatements(template, name).filter((s) => actions(s).includes('dynamodb:DeleteItem'));
+      // Assess
+      if (['slack-events', 'release-worker', 'release-action'].includes(name)) {
+        expect(deletes).toEqual([
+          expect.objectContaining({
+            Action: 'dynamodb:DeleteItem',
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RELEASE#*'] } },
+          }),
+        ]);
+      } else expect(deletes).toEqual([]);
     }
   });
 
