@@ -57,6 +57,8 @@ export const TIMEOUTS = {
   dynamo: { connectionTimeout: 300, requestTimeout: 400, maxAttempts: 2 },
   codepipeline: { connectionTimeout: 300, requestTimeout: 700, maxAttempts: 2 },
   slack: { timeout: 1_500, retries: 1 },
+  /** How long a click waits for a display name before using the username. */
+  peopleLookupMs: 600,
   /** Reading boards and executions is off the click path: patient, with the SDK's standard retries. */
   reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
   /**
@@ -280,17 +282,35 @@ async function readSlackSecret(config: Config, arn: string): Promise<SlackCreden
  */
 function slackPeople(slack: WebClient, log: Log): Pick<ListenerDeps, 'displayName' | 'isGuest'> {
   const cache = new Map<string, { name?: string; guest: boolean }>();
-  const lookUp = async (userId: string) => {
-    const known = cache.get(userId);
-    if (known) return known;
-    const { user } = await slack.users.info({ user: userId });
-    const person = {
-      name: user?.profile?.display_name || user?.real_name || user?.name || undefined,
-      guest: Boolean(user?.is_restricted || user?.is_ultra_restricted),
-    };
-    cache.set(userId, person);
-    return person;
+  const pending = new Map<string, Promise<{ name?: string; guest: boolean }>>();
+  const fetchPerson = (userId: string) => {
+    let lookup = pending.get(userId);
+    if (!lookup) {
+      lookup = slack.users
+        .info({ user: userId })
+        .then(({ user }) => {
+          const person = {
+            name: user?.profile?.display_name || user?.real_name || user?.name || undefined,
+            guest: Boolean(user?.is_restricted || user?.is_ultra_restricted),
+          };
+          cache.set(userId, person);
+          return person;
+        })
+        .finally(() => pending.delete(userId));
+      pending.set(userId, lookup);
+    }
+    return lookup;
   };
+  // On the click path: a slow users.info must not spend the 3 s. Past the deadline the caller
+  // goes on without it (the username; not a guest) and the lookup still fills the cache.
+  const lookUp = async (userId: string) =>
+    cache.get(userId) ??
+    Promise.race([
+      fetchPerson(userId),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('users.info took too long')), TIMEOUTS.peopleLookupMs).unref(),
+      ),
+    ]);
   return {
     displayName: async (userId, fallback) => {
       try {
