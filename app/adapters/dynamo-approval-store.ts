@@ -12,6 +12,7 @@ import type { AuditEvent } from '../core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../core/errors.ts';
 import type { ApprovalStore } from '../core/ports.ts';
 import { TABLE_KEYS } from './approvals-table.ts';
+import { conditionalWrite } from './conditional-write.ts';
 
 const OPEN = 'OPEN';
 const approvalKey = (id: ApprovalId) => ({ pk: `APPROVAL#${id}`, sk: 'APPROVAL' });
@@ -35,7 +36,7 @@ export class DynamoApprovalStore implements ApprovalStore {
       status: 'pending',
       request: toItem(request),
     };
-    return this.conditional(
+    return conditionalWrite(
       () =>
         this.db.send(
           new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -53,7 +54,7 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async leasePost(id: ApprovalId, until: Date, now: Date): Promise<boolean> {
-    return this.conditional(
+    return conditionalWrite(
       () =>
         this.db.send(
           new UpdateCommand({
@@ -71,7 +72,7 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async releasePostLease(id: ApprovalId, until: Date): Promise<void> {
-    await this.conditional(
+    await conditionalWrite(
       () =>
         this.db.send(
           new UpdateCommand({
@@ -130,7 +131,7 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async releaseClaim(id: ApprovalId, claimId: string): Promise<void> {
-    await this.conditional(
+    await conditionalWrite(
       () =>
         this.db.send(
           new UpdateCommand({
@@ -182,7 +183,7 @@ export class DynamoApprovalStore implements ApprovalStore {
 
   async append(event: AuditEvent): Promise<void> {
     const at = event.at.toISOString();
-    await this.conditional(
+    await conditionalWrite(
       () =>
         this.db.send(
           new PutCommand({
@@ -227,16 +228,6 @@ export class DynamoApprovalStore implements ApprovalStore {
       items.push(...(page.Items ?? []));
     }
     return items;
-  }
-
-  private async conditional<T>(write: () => Promise<unknown>, won: T, lost: T): Promise<T> {
-    try {
-      await write();
-      return won;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return lost;
-      throw error;
-    }
   }
 }
 

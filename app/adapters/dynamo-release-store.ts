@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -12,6 +11,7 @@ import type { MessageRef } from '../core/approval.ts';
 import { mapLimit } from '../core/map-limit.ts';
 import type { ItemResult, PlanItem, ReleasePlan, ReleaseRun } from '../core/release.ts';
 import type { ReleaseStore } from '../core/release-ports.ts';
+import { conditionalWrite } from './conditional-write.ts';
 
 /**
  * ReleaseStore on the approvals table (single-table design), one partition per release:
@@ -50,7 +50,7 @@ export class DynamoReleaseStore implements ReleaseStore {
     );
     const { items: _items, ...header } = plan;
     const item = { pk, sk: 'RUN', ...toJson(header), state: 'planned', planKey, chunkCount: chunks.length };
-    const saved = await this.conditional(
+    const saved = await conditionalWrite(
       () =>
         this.db.send(
           new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -199,21 +199,11 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   private update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
-    return this.conditional(
+    return conditionalWrite(
       () => this.db.send(new UpdateCommand({ TableName: this.tableName, ...input })),
       true,
       false,
     );
-  }
-
-  private async conditional<T>(write: () => Promise<unknown>, won: T, lost: T): Promise<T> {
-    try {
-      await write();
-      return won;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return lost;
-      throw error;
-    }
   }
 }
 
