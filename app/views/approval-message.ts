@@ -1,6 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
 import { type ApprovalRecord, describe, type Outcome } from '../core/approval.ts';
-import { clip, escapeMrkdwn, link, mention, relative, slackDate } from './format.ts';
+import { actorText, clip, escapeMrkdwn, link, relative, slackDate } from './format.ts';
 import { ids } from './ids.ts';
 
 export interface SlackMessage {
@@ -114,16 +114,16 @@ function decidingLine(record: ApprovalRecord): string {
   const claim = record.claim;
   if (!claim) return '';
   const verb = claim.verdict === 'approve' ? 'approving' : 'rejecting';
-  return `:hourglass_flowing_sand: ${who(claim.actor)} is ${verb} this…`;
+  return `:hourglass_flowing_sand: ${actorText(claim.actor)} is ${verb} this…`;
 }
 
 export function outcomeLine(outcome: Outcome): string {
   const when = slackDate(outcome.at);
   switch (outcome.kind) {
     case 'approved':
-      return `:white_check_mark: *Approved* by ${who(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
+      return `:white_check_mark: *Approved* by ${actorText(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
     case 'rejected':
-      return `:x: *Rejected* by ${who(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
+      return `:x: *Rejected* by ${actorText(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
     case 'expired':
       return `:hourglass: *Expired* — CodePipeline no longer accepts a decision (it timed out or was answered already). Noticed ${when}.`;
     case 'decided-elsewhere':
@@ -132,9 +132,6 @@ export function outcomeLine(outcome: Outcome): string {
       return `:wastebasket: *The ${outcome.what} no longer exists*, so there is nothing to decide. Noticed ${when}.`;
   }
 }
-
-const who = (actor: { id: string; name: string; via: string }) =>
-  actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`;
 
 const reasonText = (reason: string | undefined) => (reason ? `\n>${escapeMrkdwn(reason).replace(/\n/g, '\n>')}` : '');
 

@@ -1,3 +1,5 @@
+import type { Actor } from '../core/approval.ts';
+
 /** Small, pure helpers for Slack mrkdwn. */
 
 /** Slack needs only these three escaped in mrkdwn text (docs: "Escaping text"). */
@@ -44,3 +46,7 @@ export function duration(ms: number): string {
   const d = Math.floor(h / 24);
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
+
+/** Who acted: a person as a mention, a release by its name. */
+export const actorText = (actor: Pick<Actor, 'id' | 'name' | 'via'>): string =>
+  actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`;

@@ -1,7 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import type { Actor } from '../core/approval.ts';
 import type { Revision } from '../core/pipeline.ts';
-import { clip, escapeMrkdwn, mention } from './format.ts';
+import { clip, escapeMrkdwn } from './format.ts';
 
 /** Slack's limit on a section's text. */
 const SECTION_CHARS = 3000;
@@ -53,5 +52,3 @@ export function revisionText(revision: Revision | undefined): string {
 const firstLine = (text: string) => text.split('\n')[0] ?? '';
 
 /** A person is mentioned; a release or a pipeline is named. */
-export const actorText = (actor: Actor): string =>
-  actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`;

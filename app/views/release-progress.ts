@@ -9,8 +9,8 @@ import {
   releaseCounts,
 } from '../core/release.ts';
 import type { SlackMessage } from './approval-message.ts';
-import { clip, escapeMrkdwn, slackDate } from './format.ts';
-import { actorText, packLines, revisionText } from './release-lines.ts';
+import { actorText, clip, escapeMrkdwn, slackDate } from './format.ts';
+import { packLines, revisionText } from './release-lines.ts';
 import { excludedLine } from './release-modal.ts';
 
 /** Messages hold at most 50 blocks; header, summary and context take three. */
