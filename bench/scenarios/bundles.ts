@@ -1,6 +1,6 @@
 /**
  * Each Lambda handler as deployed: bundled by esbuild with the stack's options (ESM, minified,
- * dynalite left out), then imported in a fresh Node.js. Reported: bundle size and the import's
+ * dynalite left out, Bolt's unused receivers stubbed), then imported in a fresh Node.js. Reported: bundle size and the import's
  * cost above an empty Node.js start (the part of a cold start the code adds).
  * Goal for slack-events: ≤ 1 MB and ≤ 150 ms.
  */
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { UNUSED_BOLT_PACKAGES, UNUSED_PACKAGE_STUB } from '../../infra/constructs/handler-function.ts';
 import type { BenchRow, BenchScenario } from '../main.ts';
 
 const HANDLERS = ['slack-events', 'approval-notification', 'release-worker', 'release-action', 'daily-digest'];
@@ -46,6 +47,7 @@ const scenario: BenchScenario = {
           target: 'node22',
           minify: true,
           external: ['dynalite'],
+          alias: Object.fromEntries(UNUSED_BOLT_PACKAGES.map((name) => [name, UNUSED_PACKAGE_STUB])),
           mainFields: ['module', 'main'],
           banner: { js: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);" },
           logLevel: 'silent',

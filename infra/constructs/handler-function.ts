@@ -29,6 +29,13 @@ export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
  * fails at load time. Code that must not run on Lambda (the embedded DynamoDB, whose native
  * module is not bundled) stays lazy behind a dynamic import in the app.
  */
+/**
+ * Packages of @slack/bolt that only its other receivers use, replaced by a stub in the bundles:
+ * they would double the slack-events bundle and its cold start (see the stub's comment).
+ */
+export const UNUSED_BOLT_PACKAGES = ['@slack/socket-mode', '@slack/oauth', 'express', 'raw-body'] as const;
+export const UNUSED_PACKAGE_STUB = repoPath('infra', 'bundling', 'unused-receiver.cjs');
+
 export const HANDLER_BUNDLING: BundlingOptions = {
   forceDockerBundling: false,
   format: OutputFormat.ESM,
@@ -40,6 +47,7 @@ export const HANDLER_BUNDLING: BundlingOptions = {
   bundleAwsSDK: true,
   // The embedded DynamoDB for local runs; Lambda uses the real one and never loads it.
   externalModules: ['dynalite'],
+  esbuildArgs: Object.fromEntries(UNUSED_BOLT_PACKAGES.map((name) => [`--alias:${name}`, UNUSED_PACKAGE_STUB])),
   // ESM has no `require`; CommonJS dependencies bundled into the ESM file still call it.
   banner:
     "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
