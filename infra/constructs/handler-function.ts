@@ -24,10 +24,10 @@ export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
 
 /**
  * esbuild options for every handler: one ESM file per function, minified, with source maps.
- * The AWS SDK is bundled too, so Lambda runs the exact SDK version the tests ran. No externals:
- * esbuild hoists an external's import to the top of an ESM bundle, where a missing package
- * fails at load time. Code that must not run on Lambda (the embedded DynamoDB, whose native
- * module is not bundled) stays lazy behind a dynamic import in the app.
+ * The AWS SDK is bundled too, so Lambda runs the exact SDK version the tests ran. The one
+ * external, dynalite (the embedded DynamoDB, with a native module), is reached only through a
+ * dynamic import the app makes when no table is configured: esbuild hoists a static import of an
+ * external to the top of an ESM bundle, where the missing package would fail at load time.
  */
 /**
  * Packages of @slack/bolt that only its other receivers use, replaced by a stub in the bundles:
