@@ -43,7 +43,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk, sk: chunkKey(planKey, index), items: toJson(items) },
+          Item: { pk, sk: chunkKey(planKey, index), items: toJson(items), ttl: planExpiry() },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -213,6 +213,14 @@ const itemKey = (releaseId: string, pipelineName: string) => ({
   pk: releaseKey(releaseId),
   sk: `ITEM#${pipelineName}`,
 });
+/**
+ * Plan chunks hold approval tokens, useless once the approvals are answered or expired (7 days by
+ * default): DynamoDB's TTL deletes them well after that. The RUN item and the audit events, which
+ * hold no tokens, stay.
+ */
+const PLAN_RETENTION_SECONDS = 35 * 24 * 60 * 60;
+const planExpiry = () => Math.floor(Date.now() / 1000) + PLAN_RETENTION_SECONDS;
+
 const chunkKey = (planKey: string, index: number) => `PLAN#${planKey}#${String(index).padStart(4, '0')}`;
 
 /** The chunks of the plan the `RUN` item names; releases saved before plan keys have `PLAN#<nnnn>` only. */
