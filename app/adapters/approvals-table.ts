@@ -9,6 +9,10 @@ import {
  * The approvals table, one table for everything (single-table design):
  * - `APPROVAL#<id>` / `APPROVAL`          the approval record
  * - `APPROVAL#<id>` / `EVENT#<eventId>`  its audit events (one item per event id: appends are idempotent)
+ * - `AUDIT#unattributed` / `EVENT#<eventId>`  refused input that names no approval we know
+ * - `RELEASE#<id>` / `RUN`, `PLAN#…`, `ITEM#<pipeline>`  a release run (dynamo-release-store.ts)
+ * - `DIGEST#<yyyy-mm-dd>` / `DIGEST`     the day's digest marker (dynamo-digest-markers.ts)
+ * Attribute `ttl` (epoch seconds) lets DynamoDB delete items that expire (release plans).
  * GSI `byDay`   (`dayPk` = `DAY#<yyyy-mm-dd>`, `daySk` = `<at>#<eventId>`): the audit trail per day
  * GSI `pending` (`pendingPk` = `OPEN`, `pendingSk` = `<receivedAt>#<id>`): open approvals, oldest first;
  *               sparse: an approval leaves it when it closes.
