@@ -58,7 +58,7 @@ export const TIMEOUTS = {
   codepipeline: { connectionTimeout: 300, requestTimeout: 700, maxAttempts: 2 },
   slack: { timeout: 1_500, retries: 1 },
   /** How long a click waits for a display name before using the username. */
-  peopleLookupMs: 600,
+  peopleLookupMs: 800,
   /** Reading boards and executions is off the click path: patient, with the SDK's standard retries. */
   reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
   /**
@@ -120,10 +120,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   // Approval messages go to their product's channel when PRODUCTS names one.
   const channelFor = (record: ApprovalRecord) =>
     approvalChannelFor(record.request.pipelineName, config.products, config.approvalsChannel);
+  // Waits out Slack's rate limit, but stays well inside the notification Lambda's 30 s and the
+  // 60 s post lease: a retry after a post that timed out could otherwise post twice.
   const poster = new WebClient(credentials.botToken, {
     slackApiUrl: config.slackApiUrl,
-    timeout: TIMEOUTS.releaseSlack.timeout,
-    retryConfig: { retries: TIMEOUTS.releaseSlack.retries },
+    timeout: 5_000,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 1_000, maxTimeout: 2_000 },
     logger: log.boltLogger,
   });
   const notifier = new SlackApprovalNotifier(slack, channelFor, clock, poster);
@@ -320,13 +322,14 @@ function slackPeople(slack: WebClient, log: Log): Pick<ListenerDeps, 'displayNam
         return fallback;
       }
     },
-    // Unknown counts as not a guest: Slack already limits what guests can see, and a failed
-    // lookup must not lock everyone out.
+    // Unknown when Slack does not answer in time: the guard then asks the person to try again
+    // (the lookup goes on and fills the cache), rather than letting a guest decide.
     isGuest: async (userId) => {
       try {
         return (await lookUp(userId)).guest;
-      } catch {
-        return false;
+      } catch (error) {
+        log.warn('Could not tell whether a person is a guest', { user: userId, error });
+        return undefined;
       }
     },
   };

@@ -20,6 +20,9 @@ import {
 } from '../core/errors.ts';
 import type { PipelineGateway } from '../core/ports.ts';
 
+/** How long a click may spend asking CodePipeline where an approval stands after an unclear answer. */
+const STATE_LOOK_MS = 500;
+
 /** CodePipeline through the AWS SDK: the only place that knows its error names. */
 export class CodePipelineGateway implements PipelineGateway {
   /** `clientFor(region)` returns one reused client per region (approvals name their region). */
@@ -43,8 +46,10 @@ export class CodePipelineGateway implements PipelineGateway {
 
   async approvalState(request: ApprovalRequest, summary: string): Promise<'ours' | 'pending' | 'other' | 'unknown'> {
     try {
+      // One short look: this runs on the click path, after a call that already cost time.
       const state = await this.clientFor(request.region).send(
         new GetPipelineStateCommand({ name: request.pipelineName }),
+        { abortSignal: AbortSignal.timeout(STATE_LOOK_MS) },
       );
       const action = state.stageStates
         ?.find((stage) => stage.stageName === request.stageName)

@@ -5,8 +5,8 @@ import type { DecideDeps } from '../core/decide-approval.ts';
 export interface ListenerDeps extends DecideDeps {
   /** The person's display name, for summaries CodePipeline keeps ("Approved by Alice (U0…)"). */
   displayName(userId: string, fallback: string): Promise<string>;
-  /** Guests (single- and multi-channel) may not decide releases. */
-  isGuest(userId: string): Promise<boolean>;
+  /** Guests (single- and multi-channel) may not decide; undefined when Slack could not say in time. */
+  isGuest(userId: string): Promise<boolean | undefined>;
 }
 
 /** A Slack user as the audit trail and CodePipeline see them. */

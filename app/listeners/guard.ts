@@ -9,6 +9,8 @@ export interface Requester {
   userTeam?: string;
   /** The workspace the app is installed in, where the request happens. */
   team?: string;
+  /** The Enterprise Grid org of the request, if any: its members span workspaces. */
+  enterprise?: string;
   channel?: string;
 }
 
@@ -17,6 +19,8 @@ export function requesterOf(body: Record<string, unknown>): Requester | undefine
   const userId = user?.id ?? (body.user_id as string | undefined);
   if (!userId) return undefined;
   const team = (body.team as { id?: string } | null | undefined)?.id ?? (body.team_id as string | undefined);
+  const enterprise =
+    (body.enterprise as { id?: string } | null | undefined)?.id ?? (body.enterprise_id as string | undefined);
   const channel =
     (body.channel as { id?: string } | undefined)?.id ??
     (body.container as { channel_id?: string } | undefined)?.channel_id ??
@@ -25,15 +29,20 @@ export function requesterOf(body: Record<string, unknown>): Requester | undefine
     userId,
     ...(user?.team_id ? { userTeam: user.team_id } : {}),
     ...(team ? { team } : {}),
+    ...(enterprise ? { enterprise } : {}),
     ...(channel ? { channel } : {}),
   };
 }
 
 /** Why this person may not use Greenlight here, in plain words; undefined when they may. */
-export function refusalFor(requester: Requester, guest: boolean): string | undefined {
-  if (requester.userTeam && requester.team && requester.userTeam !== requester.team)
+export function refusalFor(requester: Requester, guest: boolean | undefined): string | undefined {
+  // In an Enterprise Grid org a person's home workspace differs from the one they act in, so
+  // only outside an org does another team mean another organisation (Slack Connect).
+  if (!requester.enterprise && requester.userTeam && requester.team && requester.userTeam !== requester.team)
     return 'Only members of this workspace can approve or release with Greenlight: you are in a channel shared with another organisation. Nothing was changed.';
   if (guest) return 'Guests cannot approve or release with Greenlight. Nothing was changed.';
+  if (guest === undefined)
+    return 'Greenlight could not check who you are with Slack just now. Nothing was changed: please try again in a moment.';
   return undefined;
 }
 

@@ -35,4 +35,25 @@ describe('who may use Greenlight', () => {
     expect(requester).toEqual({ userId: 'U0GUEST', team: 'T0ACME', channel: 'C0RELEASES' });
     expect(refusalFor(requester ?? { userId: '' }, true)).toMatch(/Guests cannot/);
   });
+
+  it('lets a member of an Enterprise Grid org act from another workspace of the org', () => {
+    // Prepare
+    const click = {
+      type: 'block_actions',
+      user: { id: 'U0GRID', team_id: 'T0HOME' },
+      team: { id: 'T0ACME' },
+      enterprise: { id: 'E0ORG' },
+    };
+    // Act
+    const refusal = refusalFor(requesterOf(click) ?? { userId: '' }, false);
+    // Assess
+    expect(refusal).toBeUndefined();
+  });
+
+  it('asks to try again when Slack cannot say in time whether the person is a guest', () => {
+    // Act
+    const refusal = refusalFor({ userId: 'U0ALICE', userTeam: 'T0ACME', team: 'T0ACME' }, undefined);
+    // Assess
+    expect(refusal).toMatch(/try again/);
+  });
 });
