@@ -1,38 +1,26 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApprovalsTable } from '../../../app/adapters/approvals-table.ts';
 import { DynamoApprovalStore } from '../../../app/adapters/dynamo-approval-store.ts';
-import { type EmbeddedDynamo, localCredentials, startEmbeddedDynamo } from '../../../app/adapters/embedded-dynamo.ts';
 import type { Decision, Outcome } from '../../../app/core/approval.ts';
 import type { AuditEvent } from '../../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../../app/core/errors.ts';
 import type { ApprovalStore } from '../../../app/core/ports.ts';
 import { approvalRequest, slackDecision } from '../../support/fakes.ts';
+import { useLocalDynamo } from '../../support/local-dynamo.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 
-let dynamo: EmbeddedDynamo;
-let client: DynamoDBClient;
+const local = useLocalDynamo();
 let tables = 0;
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo();
-  client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'local', credentials: localCredentials });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await dynamo?.close();
-});
 
 type StoreFactory = (options?: { ownTable?: boolean }) => Promise<ApprovalStore>;
 
 /** A store on the embedded table, or on a table of its own for tests that read a whole index. */
 const dynamoStore: StoreFactory = async (options = {}) => {
-  const db = DynamoDBDocumentClient.from(client);
-  if (!options.ownTable) return new DynamoApprovalStore(db, dynamo.tableName);
+  const db = DynamoDBDocumentClient.from(local.client);
+  if (!options.ownTable) return new DynamoApprovalStore(db, local.dynamo.tableName);
   const tableName = `approvals-test-${++tables}`;
-  await createApprovalsTable(client, tableName);
+  await createApprovalsTable(local.client, tableName);
   return new DynamoApprovalStore(db, tableName);
 };
 

@@ -1,25 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoReleaseStore } from '../../../app/adapters/dynamo-release-store.ts';
-import { type EmbeddedDynamo, localCredentials, startEmbeddedDynamo } from '../../../app/adapters/embedded-dynamo.ts';
 import type { PlanItem, ReleasePlan } from '../../../app/core/release.ts';
 import type { ReleaseStore } from '../../../app/core/release-ports.ts';
+import { useLocalDynamo } from '../../support/local-dynamo.ts';
 import { MemoryReleaseStore, token } from '../core/release-fakes.ts';
 
-let dynamo: EmbeddedDynamo;
-let client: DynamoDBClient;
+const local = useLocalDynamo();
 let releases = 0;
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo();
-  client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'local', credentials: localCredentials });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await dynamo?.close();
-});
 
 const at = (minute: number) => new Date(Date.UTC(2025, 2, 4, 10, minute));
 
@@ -65,7 +53,7 @@ function plan(pipelines: number): ReleasePlan {
 describe.each([
   [
     'DynamoReleaseStore',
-    (): ReleaseStore => new DynamoReleaseStore(DynamoDBDocumentClient.from(client), dynamo.tableName),
+    (): ReleaseStore => new DynamoReleaseStore(DynamoDBDocumentClient.from(local.client), local.dynamo.tableName),
   ],
   ['MemoryReleaseStore', (): ReleaseStore => new MemoryReleaseStore()],
 ])('%s', (_name, makeStore) => {
@@ -226,7 +214,7 @@ describe.each([
 describe('DynamoReleaseStore plan chunks', () => {
   it('never mixes the chunks of an interrupted save with those of the save that created the release', async () => {
     // Prepare: a first save wrote its chunks, then failed before its RUN item.
-    const db = DynamoDBDocumentClient.from(client);
+    const db = DynamoDBDocumentClient.from(local.client);
     const failingRun = {
       send: (command: { input: { Item?: { sk?: string } } }) =>
         command.input.Item?.sk === 'RUN'
@@ -240,8 +228,8 @@ describe('DynamoReleaseStore plan chunks', () => {
         item.kind === 'include' ? { ...item, approval: { ...item.approval, token: token(901) } } : item,
       ),
     };
-    await expect(new DynamoReleaseStore(failingRun, dynamo.tableName).savePlan(interrupted)).rejects.toThrow();
-    const store = new DynamoReleaseStore(db, dynamo.tableName);
+    await expect(new DynamoReleaseStore(failingRun, local.dynamo.tableName).savePlan(interrupted)).rejects.toThrow();
+    const store = new DynamoReleaseStore(db, local.dynamo.tableName);
 
     // Act
     const saved = await store.savePlan(reread);
