@@ -30,6 +30,7 @@ import { SqsReleaseQueue } from './adapters/sqs-release-queue.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
 import type { ApprovalRecord } from './core/approval.ts';
 import type {
+  ApprovalNotifier,
   ApprovalStore,
   Clock,
   DigestMarkers,
@@ -47,28 +48,56 @@ import type { ListenerDeps } from './listeners/context.ts';
 /**
  * The composition root: the only place clients are constructed. Everything else receives them.
  *
- * Time budget of a click (Slack waits 3 s, and on Lambda Bolt answers only when the listener is
- * done): claim (DynamoDB) → PutApprovalResult (CodePipeline) → outcome (DynamoDB) → chat.update.
- * DynamoDB answers in milliseconds, so its calls get short timeouts; CodePipeline gets two tries of
- * 700 ms; Slack calls one retry. A throttled or hung dependency therefore costs at most ~2 s, and
- * the person is told to try again instead of Slack showing a timeout.
+ * Each way in has its own time budget, and its clients are built for it:
+ * - `click` (slack-events): Slack waits 3 s, and on Lambda Bolt answers only when the listener is
+ *   done: claim (DynamoDB) → PutApprovalResult (CodePipeline) → outcome (DynamoDB) → chat.update.
+ *   DynamoDB answers in milliseconds, so its calls get short timeouts; CodePipeline two tries of
+ *   700 ms; Slack one retry. A throttled or hung dependency costs at most ~2 s, and the person is
+ *   told to try again instead of Slack showing a timeout.
+ * - `ingest` (approval-notification, 30 s Lambda): patient DynamoDB retries (a burst of approvals
+ *   throttles), posts that wait out Slack's rate limit within the Lambda's time, and never repeat a
+ *   post that may have landed.
+ * - `worker` (release-worker, release-action: 5 min) and `digest` (2 min): patient everywhere.
  */
 export const TIMEOUTS = {
-  dynamo: { connectionTimeout: 300, requestTimeout: 400, maxAttempts: 2 },
-  codepipeline: { connectionTimeout: 300, requestTimeout: 700, maxAttempts: 2 },
-  slack: { timeout: 1_500, retries: 1 },
-  /** How long a click waits for a display name before using the username. */
-  peopleLookupMs: 800,
-  /** Reading boards and executions is off the click path: patient, with the SDK's standard retries. */
-  reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
-  /**
-   * Release fan-outs run in the worker, off the click path: more tries, so a throttled
-   * PutApprovalResult is backed off and retried by the SDK (its throttling backoff starts at 500 ms).
-   */
-  release: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 5 },
-  /** The worker's Slack calls wait out rate limits (Retry-After) instead of failing. */
-  releaseSlack: { timeout: 5_000, retries: 5 },
+  click: {
+    dynamo: { connectionTimeout: 300, requestTimeout: 400, maxAttempts: 2 },
+    codepipeline: { connectionTimeout: 300, requestTimeout: 700, maxAttempts: 2 },
+    slack: { timeout: 1_500, retries: 1 },
+    /** How long a click waits for a display name before using the username. */
+    peopleLookupMs: 800,
+  },
+  ingest: {
+    dynamo: { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 6 },
+    /** One post: longer than Slack takes, well inside the Lambda's 30 s with the waits below. */
+    slackPost: { timeout: 5_000 },
+    /** Longest wait for Slack's rate limit per post (bursts of a product's services). */
+    rateLimitWaitMs: 12_000,
+  },
+  worker: {
+    dynamo: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 6 },
+    /**
+     * Release fan-outs: more tries, so a throttled PutApprovalResult is backed off and retried by
+     * the SDK (its throttling backoff starts at 500 ms).
+     */
+    codepipeline: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 5 },
+    /** Redraws and replies wait out rate limits (Retry-After) instead of failing. */
+    slack: { timeout: 5_000, retries: 5 },
+    slackPost: { timeout: 10_000 },
+    rateLimitWaitMs: 60_000,
+  },
+  digest: {
+    dynamo: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 6 },
+    /** Reading boards and executions: patient, with the SDK's standard retries. */
+    reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
+    slack: { timeout: 5_000, retries: 3 },
+    slackPost: { timeout: 10_000 },
+    rateLimitWaitMs: 30_000,
+  },
 } as const;
+
+/** The way in that deps are built for: it picks the time budgets of TIMEOUTS. */
+export type Path = keyof typeof TIMEOUTS;
 
 export interface Deps extends ListenerDeps {
   config: Config;
@@ -76,6 +105,7 @@ export interface Deps extends ListenerDeps {
   slack: WebClient;
   slackClientOptions: WebClientOptions;
   log: Log & { boltLogger: BoltLogger };
+  notifier: ApprovalNotifier;
   reader: PipelineReader;
   digestMarkers: DigestMarkers;
   digestPublisher: DigestPublisher;
@@ -83,6 +113,8 @@ export interface Deps extends ListenerDeps {
 }
 
 export interface DepsOverrides {
+  /** The way in these deps serve (default `click`): picks the time budgets of TIMEOUTS. */
+  path?: Path;
   clock?: Clock;
   ids?: IdSource;
   log?: Log;
@@ -96,23 +128,44 @@ export interface DepsOverrides {
   releaseSettings?: Partial<ReleaseSettings>;
 }
 
+type DynamoBudget = { connectionTimeout: number; requestTimeout: number; maxAttempts: number };
+type Table = () => Promise<[DynamoDBDocumentClient, string]>;
+
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
+  const path = overrides.path ?? 'click';
+  const budget = TIMEOUTS[path];
   const clock = overrides.clock ?? (() => new Date());
   const log = withBoltLogger(overrides.log ?? powertoolsLog());
   const credentials =
     'credentials' in config.slack ? config.slack.credentials : await readSlackSecret(config, config.slack.secretArn);
+  const slackClient = (options: Omit<WebClientOptions, 'slackApiUrl' | 'logger'>) =>
+    new WebClient(credentials.botToken, { slackApiUrl: config.slackApiUrl, logger: log.boltLogger, ...options });
 
+  // Bolt's client and the redraws of a click: a rate-limited call fails at once rather than
+  // sleeping through the click's 3 s.
+  const { click } = TIMEOUTS;
   const slackClientOptions: WebClientOptions = {
     slackApiUrl: config.slackApiUrl,
-    timeout: TIMEOUTS.slack.timeout,
-    retryConfig: { retries: TIMEOUTS.slack.retries, factor: 1, minTimeout: 100, maxTimeout: 300 },
-    // A rate-limited call fails at once rather than sleeping through the click's 3 s.
+    timeout: click.slack.timeout,
+    retryConfig: { retries: click.slack.retries, factor: 1, minTimeout: 100, maxTimeout: 300 },
     rejectRateLimitedCalls: true,
     logger: log.boltLogger,
   };
   const slack = new WebClient(credentials.botToken, slackClientOptions);
+  // Off the click path, Slack calls are patient: they wait out Retry-After.
+  const patientSlack =
+    'slack' in budget && path !== 'click'
+      ? slackClient({ timeout: budget.slack.timeout, retryConfig: { retries: budget.slack.retries } })
+      : slack;
+  // Posts never retry by themselves: a post whose answer was lost may have landed (see postOnce).
+  const poster = slackClient({
+    timeout: 'slackPost' in budget ? budget.slackPost.timeout : TIMEOUTS.ingest.slackPost.timeout,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+  const rateLimitWaitMs = 'rateLimitWaitMs' in budget ? budget.rateLimitWaitMs : 0;
 
-  const table = lazy(() => dynamoTable(config));
+  const table = lazy(() => dynamoTable(config, budget.dynamo));
   const store = overrides.store ?? new DynamoApprovalStore(...(await table()));
   const digestMarkers = overrides.digestMarkers ?? new DynamoDigestMarkers(...(await table()));
   const pipelines = overrides.pipelines ?? new CodePipelineGateway(codePipelineClients(config));
@@ -120,17 +173,9 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   // Approval messages go to their product's channel when PRODUCTS names one.
   const channelFor = (record: ApprovalRecord) =>
     approvalChannelFor(record.request.pipelineName, config.products, config.approvalsChannel);
-  // Waits out Slack's rate limit, but stays well inside the notification Lambda's 30 s and the
-  // 60 s post lease: a retry after a post that timed out could otherwise post twice.
-  const poster = new WebClient(credentials.botToken, {
-    slackApiUrl: config.slackApiUrl,
-    timeout: 5_000,
-    retryConfig: { retries: 2, factor: 2, minTimeout: 1_000, maxTimeout: 2_000 },
-    logger: log.boltLogger,
-  });
-  const notifier = new SlackApprovalNotifier(slack, channelFor, clock, poster);
+  const notifier = new SlackApprovalNotifier({ slack, poster, channelFor, clock, log, rateLimitWaitMs });
 
-  const releases = await releaseServices(config, { credentials, log, clock, table }, overrides);
+  const releases = await releaseServices(config, { slackClient, log, clock, table, channelFor }, overrides);
   const deps: Deps = {
     config,
     credentials,
@@ -144,33 +189,46 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     notifier,
     reader,
     digestMarkers,
-    digestPublisher: new SlackDigestPublisher(slack, config.digestChannel, log),
+    digestPublisher: new SlackDigestPublisher(patientSlack, poster, config.digestChannel, log, {
+      rateLimitWaitMs: TIMEOUTS.digest.rateLimitWaitMs,
+    }),
     metrics: powertoolsMetrics(),
     ...slackPeople(slack, log),
     releases,
   };
   // Locally the queue hands jobs to the same worker code SQS invokes (handlers/release-worker.ts).
   if (!(releases.queue instanceof SqsReleaseQueue))
-    releases.queue.consumeWith((event) => processReleaseJobs(deps, event));
+    releases.queue.consumeWith(async (event) => processReleaseJobs(await workerDeps(config, overrides, deps), event));
   return deps;
 }
 
+/** The in-process queue's consumer runs on the worker's budgets, as the release-worker Lambda does. */
+const workerDeps = (() => {
+  let built: Promise<Deps> | undefined;
+  return (config: Config, overrides: DepsOverrides, self: Deps): Promise<Deps> => {
+    if (overrides.path === 'worker') return Promise.resolve(self);
+    built ??= createDeps(config, { ...overrides, path: 'worker' });
+    return built;
+  };
+})();
+
 /**
  * Releases get their own CodePipeline client: rate-limited per operation (one limiter for its
- * reader, gateway and job results), with the patient retries of TIMEOUTS.release; and their own
+ * reader, gateway and job results), with the patient retries of TIMEOUTS.worker; and their own
  * Slack client, which waits out Slack's rate limits. Clicks keep the fast clients above.
  */
 async function releaseServices(
   config: Config,
   base: {
-    credentials: SlackCredentials;
+    slackClient: (options: Omit<WebClientOptions, 'slackApiUrl' | 'logger'>) => WebClient;
     log: Log & { boltLogger: BoltLogger };
     clock: Clock;
-    table: () => Promise<[DynamoDBDocumentClient, string]>;
+    table: Table;
+    channelFor: (record: ApprovalRecord) => string;
   },
   overrides: DepsOverrides,
 ) {
-  const { release, releaseSlack } = TIMEOUTS;
+  const { worker } = TIMEOUTS;
   const limiter = new OperationRateLimiter(
     overrides.requestRates ??
       (config.releaseRatePerSecond
@@ -178,14 +236,18 @@ async function releaseServices(
         : DEFAULT_REQUEST_RATES),
   );
   const client = limitRequestRate(
-    new CodePipelineClient({ ...region(config), maxAttempts: release.maxAttempts, requestHandler: timeouts(release) }),
+    new CodePipelineClient({
+      ...region(config),
+      maxAttempts: worker.codepipeline.maxAttempts,
+      requestHandler: timeouts(worker.codepipeline),
+    }),
     limiter,
   );
-  const slack = new WebClient(base.credentials.botToken, {
-    slackApiUrl: config.slackApiUrl,
-    timeout: releaseSlack.timeout,
-    retryConfig: { retries: releaseSlack.retries },
-    logger: base.log.boltLogger,
+  const slack = base.slackClient({ timeout: worker.slack.timeout, retryConfig: { retries: worker.slack.retries } });
+  const poster = base.slackClient({
+    timeout: worker.slackPost.timeout,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
   });
   return {
     store: overrides.releaseStore ?? new DynamoReleaseStore(...(await base.table())),
@@ -194,12 +256,15 @@ async function releaseServices(
       : sharedInProcessReleaseQueue(base.log),
     reader: overrides.reader ?? new CodePipelineReader(client),
     pipelines: overrides.pipelines ?? new CodePipelineGateway(() => client),
-    notifier: new SlackApprovalNotifier(
+    notifier: new SlackApprovalNotifier({
       slack,
-      (record) => approvalChannelFor(record.request.pipelineName, config.products, config.approvalsChannel),
-      base.clock,
-    ),
-    reporter: new SlackReleaseReporter(slack, base.clock, base.log),
+      poster,
+      channelFor: base.channelFor,
+      clock: base.clock,
+      log: base.log,
+      rateLimitWaitMs: worker.rateLimitWaitMs,
+    }),
+    reporter: new SlackReleaseReporter(slack, base.clock, base.log, fetch, poster, worker.rateLimitWaitMs),
     jobResults: new CodePipelineJobResults(client),
     region: config.region ?? 'us-east-1',
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
@@ -209,8 +274,7 @@ async function releaseServices(
 }
 
 /** The approvals table (approvals, audit trail, digest markers) and a client for it. */
-async function dynamoTable(config: Config): Promise<[DynamoDBDocumentClient, string]> {
-  const { dynamo } = TIMEOUTS;
+async function dynamoTable(config: Config, dynamo: DynamoBudget): Promise<[DynamoDBDocumentClient, string]> {
   const requestHandler = timeouts(dynamo);
   if (config.approvalsTable) {
     const client = new DynamoDBClient({ maxAttempts: dynamo.maxAttempts, requestHandler, ...region(config) });
@@ -232,7 +296,7 @@ async function dynamoTable(config: Config): Promise<[DynamoDBDocumentClient, str
 /** One CodePipeline client per region, made on first use and reused (approvals name their region). */
 function codePipelineClients(config: Config): (region: string) => CodePipelineClient {
   const clients = new Map<string, CodePipelineClient>();
-  const { codepipeline } = TIMEOUTS;
+  const { codepipeline } = TIMEOUTS.click;
   return (regionName) => {
     let client = clients.get(regionName);
     if (!client) {
@@ -248,7 +312,7 @@ function codePipelineClients(config: Config): (region: string) => CodePipelineCl
 }
 
 function readerClient(config: Config): CodePipelineClient {
-  const { reader } = TIMEOUTS;
+  const { reader } = TIMEOUTS.digest;
   return new CodePipelineClient({
     ...region(config),
     maxAttempts: reader.maxAttempts,
@@ -310,7 +374,7 @@ function slackPeople(slack: WebClient, log: Log): Pick<ListenerDeps, 'displayNam
     Promise.race([
       fetchPerson(userId),
       new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('users.info took too long')), TIMEOUTS.peopleLookupMs).unref(),
+        setTimeout(() => reject(new Error('users.info took too long')), TIMEOUTS.click.peopleLookupMs).unref(),
       ),
     ]);
   return {

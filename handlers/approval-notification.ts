@@ -3,7 +3,7 @@ import { loadConfig } from '../app/config.ts';
 import { createDeps } from '../app/deps.ts';
 import { lazy } from '../app/lazy.ts';
 
-const deps = lazy(() => createDeps(loadConfig(process.env)));
+const deps = lazy(() => createDeps(loadConfig(process.env), { path: 'ingest' }));
 
 /** SNS (CodePipeline approval notifications) → one Slack message per approval. */
 export const handler = async (event: SnsEvent): Promise<void> => {

@@ -3,7 +3,7 @@ import { type PostDigestResult, postDailyDigest } from '../app/core/digest-posti
 import { createDeps } from '../app/deps.ts';
 import { lazy } from '../app/lazy.ts';
 
-const deps = lazy(() => createDeps(loadConfig(process.env)));
+const deps = lazy(() => createDeps(loadConfig(process.env), { path: 'digest' }));
 
 /**
  * EventBridge Scheduler → the day's digest in DIGEST_CHANNEL, once however often it fires. The

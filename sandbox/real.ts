@@ -84,7 +84,13 @@ export async function startReal(options: RealOptions): Promise<RealRun> {
   const client = new CodePipelineClient(deps.config.region ? { region: deps.config.region } : {});
   closers.push(async () => client.destroy());
   const region = await client.config.region();
-  const poller = new ApprovalPoller(deps, client, region, options.pipelinePrefix ?? '', options.log);
+  const poller = new ApprovalPoller(
+    await createDeps(deps.config, { path: 'ingest' }),
+    client,
+    region,
+    options.pipelinePrefix ?? '',
+    options.log,
+  );
   const watched = await poller.check();
 
   const receiver = new SocketModeReceiver({ appToken: String(env.SLACK_APP_TOKEN), logger: deps.log.boltLogger });

@@ -1,49 +1,69 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ApprovalId, ApprovalRequest } from '../core/approval.ts';
+import { AWS_REGION, CODEPIPELINE_NAME, pipelineConsoleLink } from '../core/codepipeline-names.ts';
 import { type RequestDeps, requestApproval } from '../core/request-approval.ts';
+import { clip } from '../core/text.ts';
 
-/** CodePipeline's names: 1–100 characters of letters, digits and `.@-_`. */
-const name = z.string().regex(/^[A-Za-z0-9.@\-_]{1,100}$/);
+/**
+ * The JSON CodePipeline publishes to SNS when a manual approval action starts, as it really comes
+ * (docs/architecture.md, "External formats"; real captures in test/conformance/fixtures):
+ * region, pipeline, stage, action, token and expiry are always there. Everything else may be a
+ * string, an empty string, `null` (what CodePipeline sends when the action has no review URL or no
+ * comments) or missing.
+ */
+const required = {
+  region: z.string().regex(AWS_REGION),
+  pipelineName: z.string().regex(CODEPIPELINE_NAME),
+  stageName: z.string().regex(CODEPIPELINE_NAME),
+  actionName: z.string().regex(CODEPIPELINE_NAME),
+  /** Real tokens are lowercase UUIDs; anything bounded is kept, it is only ever sent back to CodePipeline. */
+  token: z.string().min(1).max(200),
+  /** Minute precision (`2016-07-07T20:22Z`); seconds are accepted should AWS add them. */
+  expires: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/)
+    .transform((value) => new Date(value))
+    .refine((value) => !Number.isNaN(value.getTime()), 'not a date'),
+};
 
-/** `expires` has minute precision (`2016-07-07T20:22Z`); seconds are accepted should AWS add them. */
-const expires = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/)
-  .transform((value) => new Date(value))
-  .refine((value) => !Number.isNaN(value.getTime()), 'not a date');
-
-/** AWS console links only: anything else in these fields did not come from CodePipeline. */
-const consoleUrl = z
-  .url({ protocol: /^https$/, hostname: /(^|\.)console\.(aws\.amazon\.com|amazonaws\.cn|amazonaws-us-gov\.com)$/ })
-  .max(1000);
-
-/** The JSON CodePipeline publishes to SNS when a manual approval action starts (DESIGN.md). */
-export const approvalNotificationSchema = z.object({
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
-  consoleLink: consoleUrl,
-  approval: z.object({
-    pipelineName: name,
-    stageName: name,
-    actionName: name,
-    token: z.string().min(1).max(200),
-    expires,
-    externalEntityLink: z
-      .url({ protocol: /^https?$/ })
-      .max(1000)
-      .optional(),
-    approvalReviewLink: consoleUrl,
-    customData: z.string().optional(),
-  }),
+/** AWS console links only, in every host form (global, `<region>.console…`, China, GovCloud). */
+const consoleUrl = z.url({
+  protocol: /^https$/,
+  hostname: /(^|\.)console\.(aws\.amazon\.com|amazonaws\.cn|amazonaws-us-gov\.com)$/,
 });
+const reviewUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+/**
+ * The comments of an approval action are an action configuration value, which CodePipeline caps at
+ * 1000 characters (awsdocs/aws-codepipeline-user-guide#24). Anything longer did not come from it
+ * and is cut before it is stored.
+ */
+export const CUSTOM_DATA_LIMIT = 1000;
+
+/** How long CodePipeline waits for a decision when the action sets no timeout. */
+const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Approvals are keyed by a digest of their token: stable across repeats, and the token stays secret. */
 export const approvalIdFor = (token: string): ApprovalId =>
   createHash('sha256').update(token).digest('base64url').slice(0, 22);
 
-export type ParsedNotification = { ok: true; request: ApprovalRequest } | { ok: false; problem: string };
+export type ParsedNotification =
+  | { ok: true; request: ApprovalRequest; ignored: string[] }
+  | { ok: false; problem: string };
 
-/** Parses one SNS message body. Anything that is not a CodePipeline approval says why, without echoing secrets. */
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Parses one SNS message body. A message that is not a CodePipeline approval at all (no approval
+ * token and pipeline) says why, without echoing secrets. A message that is an approval always
+ * gives a request: when a required field cannot be read, the request is marked `unreadable` with
+ * those fields' names, so Greenlight posts what it could read and sends people to the console
+ * instead of dropping an approval nobody would ever see. `ignored` names optional fields that were
+ * present but unusable (a link that is not a link), which the request goes without.
+ */
 export function parseApprovalNotification(message: string, receivedAt: Date): ParsedNotification {
   let json: unknown;
   try {
@@ -51,26 +71,62 @@ export function parseApprovalNotification(message: string, receivedAt: Date): Pa
   } catch {
     return { ok: false, problem: 'not JSON' };
   }
-  const parsed = approvalNotificationSchema.safeParse(json);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
-    return { ok: false, problem: `not a CodePipeline approval: bad or missing ${[...new Set(fields)].join(', ')}` };
-  }
-  const { region, consoleLink, approval } = parsed.data;
+  const approval = isObject(json) && isObject(json.approval) ? json.approval : undefined;
+  if (
+    !approval ||
+    typeof approval.token !== 'string' ||
+    approval.token === '' ||
+    typeof approval.pipelineName !== 'string'
+  )
+    return { ok: false, problem: 'not a CodePipeline approval: no approval token and pipeline name' };
+  const root = json as Json;
+
+  const unreadable: string[] = [];
+  const read = <T>(field: string, schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    unreadable.push(field);
+    return undefined;
+  };
+  const region = read('region', required.region, root.region);
+  const pipelineName = read('approval.pipelineName', required.pipelineName, approval.pipelineName);
+  const stageName = read('approval.stageName', required.stageName, approval.stageName);
+  const actionName = read('approval.actionName', required.actionName, approval.actionName);
+  const token = read('approval.token', required.token, approval.token);
+  const expiresAt = read('approval.expires', required.expires, approval.expires);
+
+  const ignored: string[] = [];
+  const optional = <T>(field: string, schema: z.ZodType<T>, value: unknown): T | undefined => {
+    if (value === undefined || value === null || value === '') return undefined;
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    ignored.push(field);
+    return undefined;
+  };
+  const consoleLink = optional('consoleLink', consoleUrl.max(2000), root.consoleLink);
+  const reviewLink = optional('approval.approvalReviewLink', consoleUrl.max(2000), approval.approvalReviewLink);
+  const externalEntityLink = optional('approval.externalEntityLink', reviewUrl, approval.externalEntityLink);
+  const customData = optional('approval.customData', z.string(), approval.customData)?.trim();
+
+  // Shown, never used to decide: what could not be read is shown as it came (escaped by the view).
+  const shown = (value: unknown, fallback: string) =>
+    typeof value === 'string' && value.trim() !== '' ? clip(value.trim(), 100) : fallback;
   return {
     ok: true,
+    ignored,
     request: {
-      id: approvalIdFor(approval.token),
-      pipelineName: approval.pipelineName,
-      stageName: approval.stageName,
-      actionName: approval.actionName,
-      region,
-      token: approval.token,
-      expiresAt: approval.expires,
-      consoleLink,
-      reviewLink: approval.approvalReviewLink,
-      ...(approval.externalEntityLink ? { externalEntityLink: approval.externalEntityLink } : {}),
-      ...(approval.customData ? { customData: approval.customData } : {}),
+      id: approvalIdFor(token ?? String(approval.token)),
+      pipelineName: pipelineName ?? shown(approval.pipelineName, '(unnamed pipeline)'),
+      stageName: stageName ?? shown(approval.stageName, '(unknown stage)'),
+      actionName: actionName ?? shown(approval.actionName, '(unknown action)'),
+      region: region ?? shown(root.region, '(unknown region)'),
+      token: token ?? '',
+      expiresAt: expiresAt ?? new Date(receivedAt.getTime() + DEFAULT_APPROVAL_TIMEOUT_MS),
+      consoleLink: consoleLink ?? pipelineConsoleLink(region, pipelineName),
+      ...(reviewLink ? { reviewLink } : {}),
+      ...(externalEntityLink ? { externalEntityLink } : {}),
+      ...(customData ? { customData: clip(customData, CUSTOM_DATA_LIMIT) } : {}),
+      ...(unreadable.length > 0 ? { unreadable } : {}),
       receivedAt,
     },
   };
@@ -84,38 +140,44 @@ export interface SnsEvent {
 /**
  * Handles every record of an SNS delivery. A record that is not a CodePipeline approval is logged
  * with its MessageId and skipped: retrying it can never help. A failure while handling a real
- * approval is thrown after the other records are done, so Lambda retries the delivery; the retry
- * is safe because requestApproval is idempotent.
+ * approval is thrown after the other records are done, so Lambda retries the delivery (and, after
+ * its retries, dead-letters it); the retry is safe because requestApproval is idempotent.
  */
 export async function ingestApprovalNotifications(deps: RequestDeps, event: SnsEvent): Promise<void> {
+  const records: unknown = (event as unknown as Json | null | undefined)?.Records;
+  if (!Array.isArray(records)) {
+    deps.log.error('Ignored an event that is not an SNS delivery: it has no Records list', {
+      eventType: event === null ? 'null' : typeof event,
+    });
+    return;
+  }
   const failures: unknown[] = [];
-  for (const record of event.Records ?? []) {
-    const messageId = record.Sns?.MessageId;
-    const parsed = parseApprovalNotification(record.Sns?.Message ?? '', deps.clock());
+  for (const record of records as Array<Partial<SnsEvent['Records'][number]> | null>) {
+    const sns = record?.Sns;
+    const messageId = sns?.MessageId;
+    const parsed = parseApprovalNotification(typeof sns?.Message === 'string' ? sns.Message : '', deps.clock());
     if (!parsed.ok) {
       deps.log.warn('Skipped an SNS message that is not a CodePipeline approval', {
         messageId,
-        subject: record.Sns?.Subject ?? undefined,
+        subject: sns?.Subject ?? undefined,
         problem: parsed.problem,
       });
       continue;
     }
-    const { request } = parsed;
+    const { request, ignored } = parsed;
+    const context = { messageId, approvalId: request.id, pipeline: request.pipelineName, stage: request.stageName };
+    if (request.unreadable)
+      deps.log.error('An approval notification could not be read fully; posting what could be read', {
+        ...context,
+        unreadable: request.unreadable,
+      });
+    if (ignored.length > 0)
+      deps.log.warn('Ignored unusable optional fields of an approval notification', { ...context, ignored });
     try {
       const result = await requestApproval(deps, request);
-      deps.log.info('Approval notification handled', {
-        messageId,
-        approvalId: request.id,
-        pipeline: request.pipelineName,
-        stage: request.stageName,
-        result,
-      });
+      deps.log.info('Approval notification handled', { ...context, result });
     } catch (error) {
-      deps.log.error('Could not handle an approval notification; it will be retried', {
-        messageId,
-        approvalId: request.id,
-        error,
-      });
+      deps.log.error('Could not handle an approval notification; it will be retried', { ...context, error });
       failures.push(error);
     }
   }

@@ -10,7 +10,7 @@ import {
 import type { ApprovalId, ApprovalRecord, ApprovalRequest, Decision, MessageRef, Outcome } from '../core/approval.ts';
 import type { AuditEvent } from '../core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../core/errors.ts';
-import type { ApprovalStore } from '../core/ports.ts';
+import type { ApprovalStore, PostLease } from '../core/ports.ts';
 import { TABLE_KEYS } from './approvals-table.ts';
 import { conditionalWrite } from './conditional-write.ts';
 
@@ -53,51 +53,79 @@ export class DynamoApprovalStore implements ApprovalStore {
     return Item ? toRecord(Item) : undefined;
   }
 
-  async leasePost(id: ApprovalId, until: Date, now: Date): Promise<boolean> {
-    return conditionalWrite(
-      () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: approvalKey(id),
-            UpdateExpression: 'SET postLeaseUntil = :until',
-            ConditionExpression:
-              'attribute_exists(pk) AND attribute_not_exists(message) AND (attribute_not_exists(postLeaseUntil) OR postLeaseUntil < :now)',
-            ExpressionAttributeValues: { ':until': until.toISOString(), ':now': now.toISOString() },
-          }),
-        ),
-      true,
-      false,
-    );
+  async takePostLease(id: ApprovalId, holder: string, until: Date, now: Date): Promise<PostLease> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: approvalKey(id),
+          UpdateExpression: 'SET postLease = :lease, firstPostLeaseAt = if_not_exists(firstPostLeaseAt, :now)',
+          // Free, expired (its holder died), or ours already (our first write landed, its answer was lost).
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(message) AND (attribute_not_exists(postLease) OR postLease.#until < :now OR postLease.holder = :holder)',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: {
+            ':lease': { holder, until: until.toISOString() },
+            ':now': now.toISOString(),
+            ':holder': holder,
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const first = Attributes?.firstPostLeaseAt;
+      return { taken: true, firstTakenAt: first ? date(first) : now, takenBefore: first !== undefined };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: approvalKey(id), ConsistentRead: true }),
+      );
+      if (!Item) throw new ApprovalNotFoundError(id);
+      if (Item.message) return { taken: false, message: Item.message as MessageRef };
+      const lease = Item.postLease as { holder: string; until: string } | undefined;
+      // Raced: the lease was given back (or ran out) between our write and this read. Try again.
+      if (!lease || lease.holder === holder || date(lease.until) < now)
+        return this.takePostLease(id, holder, until, now);
+      return { taken: false, heldUntil: date(lease.until) };
+    }
   }
 
-  async releasePostLease(id: ApprovalId, until: Date): Promise<void> {
+  async givePostLeaseBack(id: ApprovalId, holder: string): Promise<void> {
     await conditionalWrite(
       () =>
         this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: approvalKey(id),
-            UpdateExpression: 'REMOVE postLeaseUntil',
-            ConditionExpression: 'postLeaseUntil = :until',
-            ExpressionAttributeValues: { ':until': until.toISOString() },
+            UpdateExpression: 'REMOVE postLease',
+            ConditionExpression: 'postLease.holder = :holder',
+            ExpressionAttributeValues: { ':holder': holder },
           }),
         ),
       undefined,
-      undefined, // not ours any more: another delivery holds it
+      undefined, // not ours any more: another delivery took it over
     );
   }
 
-  async recordMessage(id: ApprovalId, message: MessageRef): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: approvalKey(id),
-        UpdateExpression: 'SET message = :message REMOVE postLeaseUntil',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':message': { channel: message.channel, ts: message.ts } },
-      }),
+  async recordMessage(id: ApprovalId, message: MessageRef): Promise<MessageRef> {
+    const recorded = await conditionalWrite(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: approvalKey(id),
+            UpdateExpression: 'SET message = :message REMOVE postLease',
+            // The first message stands; writing the same one again (a lost answer, retried) is fine.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(message) OR message = :message)',
+            ExpressionAttributeValues: { ':message': { channel: message.channel, ts: message.ts } },
+          }),
+        ),
+      true,
+      false,
     );
+    if (recorded) return message;
+    const current = await this.get(id);
+    if (!current) throw new ApprovalNotFoundError(id);
+    return current.message ?? message;
   }
 
   async claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord> {

@@ -1,43 +1,65 @@
 import type { WebClient } from '@slack/web-api';
 import type { ApprovalRecord, MessageRef } from '../core/approval.ts';
-import type { ApprovalNotifier, Clock } from '../core/ports.ts';
+import type { ApprovalNotifier, Clock, Log } from '../core/ports.ts';
 import { approvalMessage } from '../views/approval-message.ts';
 import { ids } from '../views/ids.ts';
+import { findPosted, postOnce } from './slack-posting.ts';
+
+export interface SlackApprovalNotifierOptions {
+  /** Redraws (on a click: quick, rejects rate-limited calls). */
+  slack: WebClient;
+  /** Posts: never retries by itself (see postOnce). */
+  poster: WebClient;
+  channelFor: (record: ApprovalRecord) => string;
+  clock: Clock;
+  log: Log;
+  /** How long a post may wait out Slack's rate limit (a product's services reach a stage together). */
+  rateLimitWaitMs: number;
+}
 
 /**
- * Shows approvals in Slack: one message per approval, redrawn in place as it moves on.
- * Posting may use a patient client (a product's services reach a stage together, and Slack allows
- * about one message per second per channel: it waits out Retry-After); redrawing happens on a
- * click and uses the quick one.
+ * Shows approvals in Slack: one message per approval, tagged with its approval id in the message
+ * metadata, and redrawn in place as the approval moves on.
  */
 export class SlackApprovalNotifier implements ApprovalNotifier {
-  constructor(
-    private readonly slack: WebClient,
-    private readonly channelFor: (record: ApprovalRecord) => string,
-    private readonly clock: Clock,
-    private readonly poster: WebClient = slack,
-  ) {}
+  constructor(private readonly options: SlackApprovalNotifierOptions) {}
 
-  async announce(record: ApprovalRecord): Promise<MessageRef> {
-    const channel = this.channelFor(record);
-    const result = await this.poster.chat.postMessage({
-      channel,
-      ...approvalMessage(record, this.clock()),
-      unfurl_links: false,
-      unfurl_media: false,
-      // Tags the message with its approval, so it can be found again from Slack's side.
-      metadata: { event_type: ids.metadataEvent, event_payload: { approval_id: record.request.id } },
-    });
-    if (!result.ts || !result.channel) throw new Error('chat.postMessage answered without channel and ts');
-    return { channel: result.channel, ts: result.ts };
+  announce(record: ApprovalRecord): Promise<MessageRef> {
+    const { poster, channelFor, clock, log, rateLimitWaitMs } = this.options;
+    return postOnce(
+      poster,
+      {
+        channel: channelFor(record),
+        ...approvalMessage(record, clock()),
+        unfurl_links: false,
+        unfurl_media: false,
+        metadata: { event_type: ids.metadataEvent, event_payload: { approval_id: record.request.id } },
+      },
+      { rateLimitWaitMs, log },
+    );
+  }
+
+  find(record: ApprovalRecord, since: Date): Promise<MessageRef | undefined> {
+    const { poster, channelFor } = this.options;
+    return findPosted(
+      poster,
+      channelFor(record),
+      since,
+      (metadata) =>
+        metadata.event_type === ids.metadataEvent && metadata.event_payload?.approval_id === record.request.id,
+    );
+  }
+
+  async withdraw(message: MessageRef): Promise<void> {
+    await this.options.poster.chat.delete({ channel: message.channel, ts: message.ts });
   }
 
   async refresh(record: ApprovalRecord): Promise<void> {
     if (!record.message) return;
-    await this.slack.chat.update({
+    await this.options.slack.chat.update({
       channel: record.message.channel,
       ts: record.message.ts,
-      ...approvalMessage(record, this.clock()),
+      ...approvalMessage(record, this.options.clock()),
     });
   }
 }

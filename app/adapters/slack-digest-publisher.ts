@@ -1,52 +1,73 @@
+import type { MessageMetadata } from '@slack/types';
 import { type ChatPostMessageArguments, ErrorCode, type WebClient } from '@slack/web-api';
 import type { MessageRef } from '../core/approval.ts';
 import type { Digest } from '../core/digest.ts';
+import { MaybeDeliveredError } from '../core/errors.ts';
 import { mapLimit } from '../core/map-limit.ts';
 import type { DigestPublisher, Log } from '../core/ports.ts';
 import { digestMessages, type Permalinks } from '../views/digest-message.ts';
+import { findPosted, postOnce } from './slack-posting.ts';
 
 /** Permalink lookups in flight at once. */
 const PERMALINK_CONCURRENCY = 8;
-/** Times a post waits out Slack's rate limit (about one message per second per channel) before giving up. */
-const RATE_LIMIT_RETRIES = 3;
+const DIGEST_METADATA_EVENT = 'greenlight_digest';
 
-type Sleep = (ms: number) => Promise<void>;
-const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export interface DigestPostingOptions {
+  /** Longest wait for Slack's rate limit per post. */
+  rateLimitWaitMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
 
 /**
- * Posts the digest to its channel: the top message, then the rest in its thread. The digest is not
- * on a click path, so a post that Slack rate-limits waits for Retry-After instead of failing (the
- * shared client rejects rate-limited calls at once, for clicks' sake).
+ * Posts the digest to its channel: the top message, then the rest in its thread. The top message
+ * is tagged with its day in the message metadata and posted at most once (postOnce): when an
+ * earlier run's post got no answer, or this one's, the message is found by its tag instead of
+ * being posted a second time. Posts wait out Slack's rate limit within the digest's budget.
  */
 export class SlackDigestPublisher implements DigestPublisher {
   constructor(
     private readonly slack: WebClient,
+    private readonly poster: WebClient,
     private readonly channel: string,
     private readonly log: Log,
-    private readonly wait: Sleep = sleep,
+    private readonly options: DigestPostingOptions,
   ) {}
 
   async publish(digest: Digest, posted: (message: MessageRef) => Promise<void>): Promise<MessageRef> {
     const { top, replies } = digestMessages(digest, await permalinksOf(this.slack, digest, this.log));
-    const message = await this.post({ channel: this.channel, ...top });
+    const isOurs = (metadata: MessageMetadata) =>
+      metadata.event_type === DIGEST_METADATA_EVENT && metadata.event_payload?.day === digest.day;
+    // A run that died after posting without an answer left the top message behind: use it.
+    const startOfDay = new Date(`${digest.day}T00:00:00Z`);
+    let message = await findPosted(this.poster, this.channel, startOfDay, isOurs);
+    if (message) this.log.info('Found the digest an earlier run posted; finishing its thread', { day: digest.day });
+    if (!message) {
+      try {
+        message = await this.post({
+          ...top,
+          metadata: { event_type: DIGEST_METADATA_EVENT, event_payload: { day: digest.day } },
+        });
+      } catch (error) {
+        if (!(error instanceof MaybeDeliveredError)) throw error;
+        message = await findPosted(this.poster, this.channel, startOfDay, isOurs);
+        if (!message) throw error;
+      }
+    }
     await posted(message);
-    for (const reply of replies) await this.post({ channel: this.channel, thread_ts: message.ts, ...reply });
+    for (const reply of replies) await this.post({ thread_ts: message.ts, ...reply });
     return message;
   }
 
-  private async post(args: ChatPostMessageArguments): Promise<MessageRef> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await this.slack.chat.postMessage({ ...args, unfurl_links: false, unfurl_media: false });
-        if (!result.ts || !result.channel) throw new Error('chat.postMessage answered without channel and ts');
-        return { channel: result.channel, ts: result.ts };
-      } catch (error) {
-        const retryAfter = rateLimited(error);
-        if (retryAfter === undefined || attempt >= RATE_LIMIT_RETRIES) throw error;
-        this.log.info('Slack rate-limited a digest post; waiting', { retryAfterSeconds: retryAfter });
-        await this.wait(retryAfter * 1000);
-      }
-    }
+  private post(args: Omit<ChatPostMessageArguments, 'channel'>): Promise<MessageRef> {
+    return postOnce(
+      this.poster,
+      { channel: this.channel, ...args, unfurl_links: false, unfurl_media: false } as ChatPostMessageArguments,
+      {
+        rateLimitWaitMs: this.options.rateLimitWaitMs,
+        log: this.log,
+        ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+      },
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { MessageRef } from '../core/approval.ts';
 import type { Digest } from '../core/digest.ts';
+import { MaybeDeliveredError } from '../core/errors.ts';
 import type { Clock, Log } from '../core/ports.ts';
 import type { ReleasePlan, ReleaseRun } from '../core/release.ts';
 import type { SlackMessage } from '../views/approval-message.ts';
@@ -10,6 +11,7 @@ import { releasePlanModal, releaseProblemModal } from '../views/release-modal.ts
 import { releaseProgressMessage } from '../views/release-progress.ts';
 import type { ReleaseReporter } from './release-services.ts';
 import { permalinksOf } from './slack-digest-publisher.ts';
+import { findPosted, postOnce } from './slack-posting.ts';
 
 /** A response_url post that hangs is given up after this long (the job fails and SQS retries it). */
 export const RESPONSE_TIMEOUT_MS = 5_000;
@@ -21,18 +23,38 @@ export class SlackReleaseReporter implements ReleaseReporter {
     private readonly clock: Clock,
     private readonly log: Log,
     private readonly httpPost: typeof fetch = fetch,
+    /** Posts without retrying by itself (see postOnce); the patient client when not given. */
+    private readonly poster: WebClient = slack,
+    private readonly rateLimitWaitMs = 60_000,
   ) {}
 
+  /** Posts the progress message once: a post whose answer was lost is looked for, not repeated. */
   async post(run: ReleaseRun): Promise<MessageRef> {
-    const result = await this.slack.chat.postMessage({
-      channel: run.channel,
-      ...releaseProgressMessage(run),
-      unfurl_links: false,
-      unfurl_media: false,
-      metadata: { event_type: ids.releaseMetadataEvent, event_payload: { release_id: run.releaseId } },
-    });
-    if (!result.ts || !result.channel) throw new Error('chat.postMessage answered without channel and ts');
-    return { channel: result.channel, ts: result.ts };
+    const since = new Date(this.clock().getTime() - 5_000);
+    try {
+      return await postOnce(
+        this.poster,
+        {
+          channel: run.channel,
+          ...releaseProgressMessage(run),
+          unfurl_links: false,
+          unfurl_media: false,
+          metadata: { event_type: ids.releaseMetadataEvent, event_payload: { release_id: run.releaseId } },
+        },
+        { rateLimitWaitMs: this.rateLimitWaitMs, log: this.log },
+      );
+    } catch (error) {
+      if (!(error instanceof MaybeDeliveredError)) throw error;
+      const found = await findPosted(
+        this.poster,
+        run.channel,
+        since,
+        (metadata) =>
+          metadata.event_type === ids.releaseMetadataEvent && metadata.event_payload?.release_id === run.releaseId,
+      );
+      if (!found) throw error;
+      return found;
+    }
   }
 
   async update(run: ReleaseRun, message: MessageRef): Promise<void> {

@@ -1,3 +1,5 @@
+import { clip } from './text.ts';
+
 /**
  * The approval domain: a CodePipeline manual approval as Greenlight sees it, from the request
  * CodePipeline publishes to the outcome a person (or a release) gives it.
@@ -18,10 +20,16 @@ export interface ApprovalRequest {
   /** When CodePipeline fails the approval if nobody answers (minute precision). */
   expiresAt: Date;
   consoleLink: string;
-  reviewLink: string;
+  /** CodePipeline's review link; it ends in the token, so it is kept but never shown. */
+  reviewLink?: string;
   externalEntityLink?: string;
   customData?: string;
   receivedAt: Date;
+  /**
+   * Required fields of the notification that could not be read (their names). Such a request is
+   * shown with what could be read and a console link, and cannot be decided from Slack.
+   */
+  unreadable?: string[];
 }
 
 /** Who acted. Slack people carry their team; releases name the run that acted. */
@@ -76,8 +84,7 @@ export function approvalSummary(decision: Decision): string {
   const verb = decision.verdict === 'approve' ? 'Approved' : 'Rejected';
   const channel = decision.actor.via === 'slack' ? 'via Slack' : 'via Greenlight release';
   const head = `${verb} by ${decision.actor.name} (${decision.actor.id}) ${channel}`;
-  const summary = decision.reason ? `${head}: ${decision.reason}` : head;
-  return summary.length <= SUMMARY_LIMIT ? summary : `${summary.slice(0, SUMMARY_LIMIT - 1)}…`;
+  return clip(decision.reason ? `${head}: ${decision.reason}` : head, SUMMARY_LIMIT);
 }
 
 /** Reasons a person gives for a rejection: required, trimmed, bounded. */

@@ -9,13 +9,14 @@ import {
   NotPermittedError,
   PipelineGoneError,
   TransientError,
+  UnreadableRequestError,
 } from './errors.ts';
-import type { ApprovalNotifier, ApprovalStore, Clock, IdSource, Log, Metrics, PipelineGateway } from './ports.ts';
+import type { ApprovalStore, Clock, IdSource, Log, MessageRedraw, Metrics, PipelineGateway } from './ports.ts';
 
 export interface DecideDeps {
   store: ApprovalStore;
   pipelines: PipelineGateway;
-  notifier: ApprovalNotifier;
+  notifier: MessageRedraw;
   clock: Clock;
   ids: IdSource;
   log: Log;
@@ -91,6 +92,14 @@ export async function decideApproval(
       });
     }
     throw error;
+  }
+
+  if (record.request.unreadable) {
+    // Its message offers no buttons; a request that still gets here is refused, not guessed at.
+    await store.releaseClaim(id, claimId);
+    throw new UnreadableRequestError(
+      'Greenlight could not read this approval request fully, so it cannot decide it. Please decide it in the AWS console.',
+    );
   }
 
   const giveBack = async (error: unknown) => {

@@ -60,3 +60,30 @@ export class InvalidInputError extends GreenlightError {
 export class NotPermittedError extends GreenlightError {
   override name = 'NotPermittedError';
 }
+
+/**
+ * A message was sent but its answer never came (a timeout, a dropped connection, a 5xx): Slack may
+ * have shown it. Never post it again blindly; look for it first.
+ */
+export class MaybeDeliveredError extends TransientError {
+  override name = 'MaybeDeliveredError';
+}
+
+/**
+ * Another delivery of the same notification holds the post lease and may be posting right now.
+ * Not a success: the delivery fails, so it is retried after the holder has posted or died.
+ */
+export class PostInProgressError extends TransientError {
+  override name = 'PostInProgressError';
+  constructor(
+    readonly approvalId: string,
+    readonly heldUntil: Date | undefined,
+  ) {
+    super(`Another delivery is posting approval ${approvalId}; retry after ${heldUntil?.toISOString() ?? 'its lease'}`);
+  }
+}
+
+/** A request whose notification could not be read fully is decided in the console, not from Slack. */
+export class UnreadableRequestError extends InvalidInputError {
+  override name = 'UnreadableRequestError';
+}

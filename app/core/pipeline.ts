@@ -3,9 +3,17 @@
  * words. Only approvals carry a token, and only while they wait.
  */
 
+/**
+ * An execution's status (PipelineExecutionStatus) or a stage's (StageExecutionStatus), as the SDK
+ * names them: `Superseded` is for executions only (one that waited at a transition while a newer one
+ * overtook it: it never entered that stage), `Skipped` for stages only (a stage condition skipped
+ * it). `Stopping`/`Stopped` follow StopPipelineExecution; `Cancelled` means the pipeline was updated
+ * before the execution or stage completed.
+ */
 export type ExecutionStatus =
   | 'Cancelled'
   | 'InProgress'
+  | 'Skipped'
   | 'Stopped'
   | 'Stopping'
   | 'Succeeded'
@@ -21,6 +29,7 @@ export interface Revision {
 
 export interface ExecutionRef {
   executionId: string;
+  /** For a stage's latest execution: the stage's status in it (StageExecution.status). */
   status: ExecutionStatus;
   /** The source revision it carries (from the execution's artifact revisions). */
   revision?: Revision;

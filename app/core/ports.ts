@@ -12,13 +12,15 @@ export interface ApprovalStore {
   saveRequest(request: ApprovalRequest): Promise<'created' | 'exists'>;
   get(id: ApprovalId): Promise<ApprovalRecord | undefined>;
   /**
-   * Takes the right to post the Slack message for a while. `false` when the message is posted
-   * already or another delivery holds an unexpired lease.
+   * Takes the right to post the Slack message, as `holder`, until `until`. Refused while the
+   * message is posted or another holder's lease runs; a lease whose holder died (expired) is taken
+   * over, and the same holder asking again (its answer was lost) gets it again.
    */
-  leasePost(id: ApprovalId, until: Date, now: Date): Promise<boolean>;
-  /** Gives the lease back after a failed post, so a retry may post at once; only the holder (same `until`) can. */
-  releasePostLease(id: ApprovalId, until: Date): Promise<void>;
-  recordMessage(id: ApprovalId, message: MessageRef): Promise<void>;
+  takePostLease(id: ApprovalId, holder: string, until: Date, now: Date): Promise<PostLease>;
+  /** Gives the lease back after a failed post, so a retry may post at once; only its holder can. */
+  givePostLeaseBack(id: ApprovalId, holder: string): Promise<void>;
+  /** Records where the message is; the first recorded message stands and is returned. */
+  recordMessage(id: ApprovalId, message: MessageRef): Promise<MessageRef>;
   /** First decision wins: fails with AlreadyDecidedError (carrying the current record) for the others. */
   claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord>;
   /** Gives a claim back (the decision could not be applied); only the claim's holder can. */
@@ -32,6 +34,12 @@ export interface ApprovalStore {
   eventsForDay(day: string): Promise<AuditEvent[]>;
 }
 
+/** The answer to takePostLease. `firstTakenAt`: when any delivery first took it (a post may have landed since). */
+export type PostLease =
+  | { taken: true; firstTakenAt: Date; takenBefore: boolean }
+  | { taken: false; message: MessageRef }
+  | { taken: false; heldUntil: Date };
+
 /** CodePipeline, as far as approvals go. Throws the core's errors, never the SDK's. */
 export interface PipelineGateway {
   putApprovalResult(request: ApprovalRequest, decision: Decision, summary: string): Promise<void>;
@@ -43,12 +51,22 @@ export interface PipelineGateway {
   approvalState(request: ApprovalRequest, summary: string): Promise<'ours' | 'pending' | 'other' | 'unknown'>;
 }
 
-/** Shows approvals to people (Slack). Rendering is the adapter's business. */
-export interface ApprovalNotifier {
-  /** Posts the approval message; returns where it landed. */
-  announce(record: ApprovalRecord): Promise<MessageRef>;
-  /** Redraws the message to show the record as it stands. */
+/** Redraws an approval's message to show the record as it stands (all a decision needs). */
+export interface MessageRedraw {
   refresh(record: ApprovalRecord): Promise<void>;
+}
+
+/** Shows approvals to people (Slack). Rendering is the adapter's business. */
+export interface ApprovalNotifier extends MessageRedraw {
+  /**
+   * Posts the approval message once; returns where it landed. Throws MaybeDeliveredError when
+   * Slack may have shown it without answering: it is never posted twice blindly.
+   */
+  announce(record: ApprovalRecord): Promise<MessageRef>;
+  /** The approval's message posted at or after `since`, found by its metadata; undefined when there is none. */
+  find(record: ApprovalRecord, since: Date): Promise<MessageRef | undefined>;
+  /** Removes a message that should not have been posted (a second one for the same approval). */
+  withdraw(message: MessageRef): Promise<void>;
 }
 
 export interface Log {

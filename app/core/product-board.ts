@@ -8,7 +8,14 @@ import type { Product } from './products.ts';
  * A product's board (seed 000's table): for every service pipeline, which revision is in which
  * stage and how it stands there. Used by `/release <product> status` and the daily digest.
  */
-export type BoardCellState = 'none' | 'in-progress' | 'awaiting-approval' | 'succeeded' | 'failed' | 'stopped';
+export type BoardCellState =
+  | 'none'
+  | 'in-progress'
+  | 'awaiting-approval'
+  | 'succeeded'
+  | 'failed'
+  | 'stopped'
+  | 'skipped';
 
 export interface BoardCell {
   stageName: string;
@@ -78,8 +85,15 @@ export function cellOf(stage: StageSnapshot): BoardCell {
   };
 }
 
+/**
+ * How the stage stands for its latest execution. `Stopping` is `stopped` even while an approval still
+ * waits in it: a stopping execution finishes its in-progress actions but starts nothing after them,
+ * so approving no longer moves the revision on. `Cancelled` (the pipeline was updated mid-run) is
+ * `stopped` too; `Superseded` never describes a stage, but would read the same.
+ */
 function stateOf(stage: StageSnapshot, awaitingApproval: boolean): BoardCellState {
-  switch (stage.latest?.status) {
+  const status = stage.latest?.status;
+  switch (status) {
     case undefined:
       return 'none';
     case 'InProgress':
@@ -88,10 +102,20 @@ function stateOf(stage: StageSnapshot, awaitingApproval: boolean): BoardCellStat
       return 'succeeded';
     case 'Failed':
       return 'failed';
-    default:
+    case 'Skipped':
+      return 'skipped';
+    case 'Stopping':
+    case 'Stopped':
+    case 'Cancelled':
+    case 'Superseded':
       return 'stopped';
+    default:
+      return unknownStatus(status);
   }
 }
+
+/** A status the SDK may add later: shown as stopped rather than as success or failure. */
+const unknownStatus = (_status: never): BoardCellState => 'stopped';
 
 function stageOrder(rows: readonly BoardRow[]): string[] {
   const order: string[] = [];

@@ -3,7 +3,7 @@ import { approvalRef } from './audit.ts';
 import { type DecideDeps, decideApproval, STALE_CLAIM_MS } from './decide-approval.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError, InvalidInputError, TransientError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
-import type { ApprovalNotifier, Log, PipelineReader } from './ports.ts';
+import type { Log, MessageRedraw, PipelineReader } from './ports.ts';
 import {
   type IncludedItem,
   type ItemResult,
@@ -402,21 +402,17 @@ class ThrottledProgress {
  * Once the run is told to stop (its Lambda nears the timeout), redraws not yet started are dropped:
  * the messages stay as they were, and a click on one still answers with the outcome.
  */
-class BackgroundRefresh implements ApprovalNotifier {
+class BackgroundRefresh implements MessageRedraw {
   readonly #queue: ApprovalRecord[] = [];
   readonly #running = new Set<Promise<void>>();
   #dropped = 0;
 
   constructor(
-    private readonly notifier: ApprovalNotifier,
+    private readonly notifier: MessageRedraw,
     private readonly log: Log,
     private readonly concurrency: number,
     private readonly stopped: () => boolean,
   ) {}
-
-  announce(record: ApprovalRecord): Promise<MessageRef> {
-    return this.notifier.announce(record);
-  }
 
   async refresh(record: ApprovalRecord): Promise<void> {
     if (!record.message) return;

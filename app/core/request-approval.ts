@@ -1,28 +1,55 @@
-import type { ApprovalRequest, MessageRef } from './approval.ts';
+import type { ApprovalRecord, ApprovalRequest, MessageRef } from './approval.ts';
 import { approvalRef } from './audit.ts';
-import type { ApprovalNotifier, ApprovalStore, Clock, Log, Metrics } from './ports.ts';
+import { MaybeDeliveredError, PostInProgressError } from './errors.ts';
+import type { ApprovalNotifier, ApprovalStore, Clock, IdSource, Log, Metrics } from './ports.ts';
 
 export interface RequestDeps {
   store: ApprovalStore;
   notifier: ApprovalNotifier;
   clock: Clock;
+  ids: IdSource;
   log: Log;
   metrics?: Metrics;
+  /** Waits between looks at another delivery's lease (real time; tests pass their own). */
+  sleep?: (ms: number) => Promise<void>;
+  posting?: Partial<PostingTimes>;
 }
 
-/** How long one delivery may take to post before another delivery may try. */
-export const POST_LEASE_MS = 60_000;
+export interface PostingTimes {
+  /**
+   * How long one delivery holds the right to post. Longer than the notification Lambda may run
+   * (30 s), so a live holder is never overtaken; a dead holder's lease is taken over after it.
+   */
+  leaseMs: number;
+  /** How long a repeated delivery waits for the holder to post before failing, to be retried later. */
+  holderWaitMs: number;
+  /** Between looks at the holder's progress. */
+  pollMs: number;
+  /** How far before a delivery's first attempt to look for a message it may have posted. */
+  lookBackMs: number;
+}
 
-export type RequestResult = 'posted' | 'already-posted' | 'being-posted';
+export const POSTING: PostingTimes = { leaseMs: 45_000, holderWaitMs: 8_000, pollMs: 250, lookBackMs: 5_000 };
+
+export type RequestResult = 'posted' | 'already-posted' | 'found-posted';
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Turns a CodePipeline approval request into exactly one Slack message, however often and however
- * concurrently the notification arrives: the request is stored once, and a lease decides which
- * delivery posts. A delivery that failed after storing (or after taking the lease) leaves the
- * message unposted, so its retry posts it.
+ * concurrently the notification arrives:
+ * - the request is stored once, and a lease (a holder id and an expiry) decides which delivery posts;
+ * - a repeated delivery that finds the lease held waits for the holder, and fails (to be retried)
+ *   rather than report success for a message nobody may post; a dead holder's lease runs out and
+ *   is taken over;
+ * - a post whose answer was lost is never repeated blindly: the message is looked for by its
+ *   metadata first, by this delivery and by every later one;
+ * - every failure after taking the lease gives it back, so the retry may post at once.
  */
 export async function requestApproval(deps: RequestDeps, request: ApprovalRequest): Promise<RequestResult> {
-  const { store, notifier, clock, log } = deps;
+  const { store, clock, log } = deps;
+  const times = { ...POSTING, ...deps.posting };
+  const sleep = deps.sleep ?? realSleep;
   await store.saveRequest(request);
   // Appended on every delivery under one event id, so a delivery that died between saving and
   // appending is made good by its retry, and the trail still holds one `requested` event.
@@ -35,30 +62,81 @@ export async function requestApproval(deps: RequestDeps, request: ApprovalReques
     detail: `expires ${request.expiresAt.toISOString()}`,
   });
 
-  const now = clock();
-  const leaseUntil = new Date(now.getTime() + POST_LEASE_MS);
-  if (!(await store.leasePost(request.id, leaseUntil, now))) {
-    const record = await store.get(request.id);
-    const result = record?.message ? 'already-posted' : 'being-posted';
-    // The delivery that posted may have died before auditing it; the same event id makes this a no-op otherwise.
-    if (record?.message) await appendPosted(store, request, record.message, clock());
-    log.info('Approval notification repeated; not posting again', { approvalId: request.id, result });
-    return result;
+  const holder = deps.ids();
+  const waitUntil = clock().getTime() + times.holderWaitMs;
+  for (;;) {
+    const now = clock();
+    const lease = await store.takePostLease(request.id, holder, new Date(now.getTime() + times.leaseMs), now);
+    if (lease.taken) return post(deps, request, holder, lease, times);
+    if ('message' in lease) {
+      // The delivery that posted may have died before auditing it; the same event id makes this a no-op otherwise.
+      await appendPosted(store, request, lease.message, clock());
+      log.info('Approval notification repeated; the message is posted already', { approvalId: request.id });
+      return 'already-posted';
+    }
+    if (clock().getTime() >= waitUntil) throw new PostInProgressError(request.id, lease.heldUntil);
+    await sleep(times.pollMs);
   }
+}
 
-  const record = await store.get(request.id);
-  if (!record) throw new Error(`Approval ${request.id} vanished between save and post`);
+async function post(
+  deps: RequestDeps,
+  request: ApprovalRequest,
+  holder: string,
+  lease: { firstTakenAt: Date; takenBefore: boolean },
+  times: PostingTimes,
+): Promise<RequestResult> {
+  const { store, notifier, clock, log } = deps;
   let message: MessageRef;
+  let stands: MessageRef;
+  let found = false;
   try {
-    message = await notifier.announce(record);
+    const record = await store.get(request.id);
+    if (!record) throw new Error(`Approval ${request.id} vanished between save and post`);
+    const since = new Date(lease.firstTakenAt.getTime() - times.lookBackMs);
+    // An earlier delivery took the lease: its post may have reached Slack without an answer.
+    const earlier = lease.takenBefore ? await notifier.find(record, since) : undefined;
+    found = earlier !== undefined;
+    message = earlier ?? (await announce(notifier, record, since, log));
+    stands = await store.recordMessage(request.id, message);
   } catch (error) {
-    await store.releasePostLease(request.id, leaseUntil);
+    // Whatever failed, the next delivery may start at once (and looks for a message first).
+    await store.givePostLeaseBack(request.id, holder);
     throw error;
   }
-  await store.recordMessage(request.id, message);
-  await appendPosted(store, request, message, clock());
+  if (stands.ts !== message.ts || stands.channel !== message.channel) {
+    // Our lease ran out mid-post and another delivery's message was recorded first: keep one.
+    log.warn('Two messages were posted for one approval; removing the untracked one', { approvalId: request.id });
+    await notifier
+      .withdraw(message)
+      .catch((error: unknown) =>
+        log.error('Could not remove a second approval message', { approvalId: request.id, error }),
+      );
+  }
+  await appendPosted(store, request, stands, clock());
+  if (found) {
+    log.info('Found the message an earlier delivery posted without an answer', { approvalId: request.id });
+    return 'found-posted';
+  }
   deps.metrics?.count('ApprovalPosted');
   return 'posted';
+}
+
+/** Posts once; when Slack may have shown the post without answering, looks for it instead of posting again. */
+async function announce(notifier: ApprovalNotifier, record: ApprovalRecord, since: Date, log: Log) {
+  try {
+    return await notifier.announce(record);
+  } catch (error) {
+    if (!(error instanceof MaybeDeliveredError)) throw error;
+    log.warn('Slack did not answer a post; looking for it before anything else', {
+      approvalId: record.request.id,
+      error,
+    });
+    const found = await notifier.find(record, since);
+    if (found) return found;
+    // Not visible (yet): fail this delivery; its retry looks again before posting.
+    throw error;
+  }
 }
 
 function appendPosted(store: ApprovalStore, request: ApprovalRequest, message: MessageRef, at: Date): Promise<void> {

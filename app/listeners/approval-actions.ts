@@ -10,7 +10,13 @@ import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { type ApprovalRecord, checkReason, type Decision, type Verdict } from '../core/approval.ts';
 import { decideApproval, STALE_CLAIM_MS } from '../core/decide-approval.ts';
-import { AlreadyDecidedError, ApprovalNotFoundError, NotPermittedError, TransientError } from '../core/errors.ts';
+import {
+  AlreadyDecidedError,
+  ApprovalNotFoundError,
+  NotPermittedError,
+  TransientError,
+  UnreadableRequestError,
+} from '../core/errors.ts';
 import { refuseTamperedInput } from '../core/refuse-input.ts';
 import { ids } from '../views/ids.ts';
 import { notices } from '../views/notices.ts';
@@ -165,6 +171,7 @@ function refusal(error: unknown, now: Date): string | undefined {
   if (error instanceof ApprovalNotFoundError) return notices.unknownApproval;
   if (error instanceof TransientError) return notices.tryAgain;
   if (error instanceof NotPermittedError) return notices.notPermitted;
+  if (error instanceof UnreadableRequestError) return error.message;
   return undefined;
 }
 

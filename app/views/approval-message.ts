@@ -58,6 +58,17 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links.join('  ·  ') }] });
 
   if (state) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: state } });
+  else if (request.unreadable)
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: clip(
+          `:warning: *Greenlight could not read all of this request* (${request.unreadable.map(escapeMrkdwn).join(', ')}), so it cannot be decided here. ${link(request.consoleLink, 'Decide it in the AWS console')}.`,
+          3000,
+        ),
+      },
+    });
   else if (expired)
     blocks.push({
       type: 'section',
@@ -96,6 +107,7 @@ function decisionButtons(record: ApprovalRecord): Button[] {
 
 function headIcon(record: ApprovalRecord, expired: boolean): string {
   if (expired) return '⌛';
+  if (record.request.unreadable && !record.outcome) return '⚠️';
   switch (record.outcome?.kind) {
     case undefined:
       return record.claim ? '⏳' : '🟡';

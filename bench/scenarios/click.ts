@@ -5,10 +5,9 @@
  * minus that injected latency, i.e. what Greenlight itself adds to a click (Slack allows 3 s).
  * Runs in a process of its own: a process holds one world.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { ids } from '../../app/views/ids.ts';
 import { SANDBOX_CHANNELS, startWorld } from '../../sandbox/world.ts';
+import { inChildProcess } from '../child.ts';
 import type { BenchRow, BenchScenario } from '../main.ts';
 
 const CLICKS = 200;
@@ -67,28 +66,8 @@ async function measure(): Promise<BenchRow[]> {
   }
 }
 
-function inChild(): Promise<BenchRow[]> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, BENCH_CHILD: 'click', POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    });
-    let rows: BenchRow[] | undefined;
-    child.on('message', (message) => {
-      rows = message as BenchRow[];
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => (rows ? resolve(rows) : reject(new Error(`click bench exited with ${code}`))));
-  });
-}
-
-if (process.env.BENCH_CHILD === 'click') {
-  const rows = await measure();
-  process.send?.(rows, () => process.exit(0));
-}
-
 const scenario: BenchScenario = {
   title: `Approve click (${CLICKS} clicks, ${LATENCY_MS} ms per CodePipeline call)`,
-  run: inChild,
+  run: inChildProcess(import.meta.url, 'click', measure),
 };
 export default scenario;

@@ -4,13 +4,12 @@
  * call after 50 ms. Measures the digest's wall time and the CodePipeline calls it makes, and checks
  * that no call was made twice for the same page. Runs in a process of its own: a process holds one world.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { PipelineDeclaration } from '@aws-sdk/client-codepipeline';
 import { READ_CONCURRENCY } from '../../app/core/digest.ts';
 import { pipelineDefinition } from '../../sandbox/codepipeline/index.ts';
 import { snsApprovalEvent } from '../../sandbox/codepipeline/notification.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
+import { inChildProcess } from '../child.ts';
 import type { BenchRow, BenchScenario } from '../main.ts';
 
 const PRODUCTS: Record<string, number> = { shop: 60, blog: 50, data: 40, edge: 30, mail: 20 };
@@ -169,28 +168,8 @@ function silent(definition: PipelineDeclaration): PipelineDeclaration {
   };
 }
 
-function inChild(): Promise<BenchRow[]> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, BENCH_CHILD: 'digest', POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    });
-    let rows: BenchRow[] | undefined;
-    child.on('message', (message) => {
-      rows = message as BenchRow[];
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => (rows ? resolve(rows) : reject(new Error(`digest bench exited with ${code}`))));
-  });
-}
-
-if (process.env.BENCH_CHILD === 'digest') {
-  const rows = await measure();
-  process.send?.(rows, () => process.exit(0));
-}
-
 const scenario: BenchScenario = {
   title: `Daily digest (${Object.values(PRODUCTS).reduce((a, b) => a + b)} pipelines × ${DAYS} days, ${LATENCY_MS} ms per CodePipeline call)`,
-  run: inChild,
+  run: inChildProcess(import.meta.url, 'digest', measure),
 };
 export default scenario;

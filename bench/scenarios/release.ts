@@ -9,8 +9,6 @@
  * rate; a third row runs 100 pipelines through Slack (`/release`, then Confirm) with the default
  * limiter of 8 calls/s. Each scenario runs in a process of its own: a process holds one world.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { runDeps, savePlanDeps } from '../../app/adapters/release-services.ts';
 import { loadConfig } from '../../app/config.ts';
 import { newReleaseId, releaseCounts } from '../../app/core/release.ts';
@@ -20,6 +18,7 @@ import { findTarget } from '../../app/core/release-target.ts';
 import { createDeps } from '../../app/deps.ts';
 import { ids } from '../../app/views/ids.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
+import { inChildProcess } from '../child.ts';
 import type { BenchRow, BenchScenario } from '../main.ts';
 
 const LATENCY_MS = 50;
@@ -173,29 +172,8 @@ async function throughSlack(world: World, size: number): Promise<BenchRow[]> {
   ];
 }
 
-/** Runs `measure` in a child process (a process holds one world) and relays its rows. */
-function inChild(): Promise<BenchRow[]> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, BENCH_CHILD: 'release', POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    });
-    let rows: BenchRow[] | undefined;
-    child.on('message', (message) => {
-      rows = message as BenchRow[];
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => (rows ? resolve(rows) : reject(new Error(`release bench exited with ${code}`))));
-  });
-}
-
-if (process.env.BENCH_CHILD === 'release') {
-  const rows = await measure();
-  process.send?.(rows, () => process.exit(0));
-}
-
 const scenario: BenchScenario = {
   title: 'Product release fan-out (50 ms per call, 10 calls/s per operation)',
-  run: inChild,
+  run: inChildProcess(import.meta.url, 'release', measure),
 };
 export default scenario;

@@ -2,7 +2,8 @@ import type { ExecutionRecord, PipelineRecord, StageRecord } from './records.ts'
 
 /**
  * What a stage shows for its latest execution. `awaiting-approval` is `in-progress` held by a
- * manual approval; `none` means no execution has entered the stage yet.
+ * manual approval; `none` means no execution has entered the stage yet; `stopped` is a stage whose
+ * execution is Stopping or Stopped (StopPipelineExecution), even while a stop-and-wait approval waits.
  */
 export type BoardStageState = 'none' | 'in-progress' | 'awaiting-approval' | 'succeeded' | 'failed' | 'stopped';
 

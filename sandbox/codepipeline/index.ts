@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { ActionCategory, ApprovalStatus, PipelineDeclaration } from '@aws-sdk/client-codepipeline';
+import type {
+  ActionCategory,
+  ApprovalStatus,
+  PipelineDeclaration,
+  PipelineExecutionStatus,
+} from '@aws-sdk/client-codepipeline';
 import type { SNSEvent } from 'aws-lambda';
 import { type BoardPipeline, boardOf } from './board.ts';
 import { demoPipelineNames, numberedNames, type PipelineDefinitionOptions, pipelineDefinition } from './demo.ts';
@@ -58,6 +63,16 @@ export interface CodePipelineEmulator {
   commit(pipelineName: string, revision: string | { revisionId: string; summary?: string }): string;
   /** Approves or rejects the stage's pending approval as someone in the AWS console would. */
   answerInConsole(pipelineName: string, stageName: string, status: ApprovalStatus, summary?: string): void;
+  /**
+   * StopPipelineExecution as someone in the console would: stop and wait (default), or with
+   * `abandon`, stop and abandon. Returns the execution's status right after the call (`Stopping`, or
+   * `Stopped` for one that was waiting at a transition).
+   */
+  stopExecution(
+    pipelineName: string,
+    pipelineExecutionId: string,
+    options?: { abandon?: boolean; reason?: string },
+  ): PipelineExecutionStatus;
   /** Makes the next `times` runs of a non-approval action fail. */
   failNext(pipelineName: string, stageName: string, actionName: string, times?: number): void;
   /** The next `times` calls of `operation` answer with the error `errorType` (default ThrottlingException). */
@@ -181,6 +196,8 @@ export async function startCodePipelineEmulator(
         `arn:aws:iam::${accountId}:user/console`,
       );
     },
+    stopExecution: (pipelineName, pipelineExecutionId, { abandon = false, reason } = {}) =>
+      world.stopExecution(pipelineName, pipelineExecutionId, { abandon, reason }).status,
     failNext: (pipelineName, stageName, actionName, times) =>
       world.failNext(pipelineName, stageName, actionName, times),
     failNextCall: (operation, errorType = 'ThrottlingException', times, message) =>

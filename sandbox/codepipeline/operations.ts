@@ -12,6 +12,7 @@ import type {
   PutApprovalResultOutput,
   StageState,
   StartPipelineExecutionOutput,
+  StopPipelineExecutionOutput,
 } from '@aws-sdk/client-codepipeline';
 import { CodePipelineError, requireName, validationError } from './errors.ts';
 import type { ExecutionRecord, PipelineRecord, StageRecord } from './records.ts';
@@ -28,6 +29,8 @@ export type Operation = (input: Input, context: CallContext) => unknown;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SUMMARY_MAX = 512;
+/** StopPipelineExecution `reason`: "Length Constraints: Maximum length of 200" (API reference). */
+const STOP_REASON_MAX = 200;
 
 /** The awsJson1_1 operations the emulator serves, keyed by the `X-Amz-Target` operation name. */
 export function operations(world: World, arn: (pipelineName: string) => string): Record<string, Operation> {
@@ -110,6 +113,23 @@ export function operations(world: World, arn: (pipelineName: string) => string):
         { revisionId: sourceRevisionOverride(input.sourceRevisions), clientRequestToken },
         caller,
       );
+      return { pipelineExecutionId: execution.id };
+    },
+
+    // Input and errors from the SDK's model (StopPipelineExecutionInput: pipelineName,
+    // pipelineExecutionId, abandon, reason); the behaviour is World.stopExecution's.
+    StopPipelineExecution: (input): StopPipelineExecutionOutput => {
+      const pipelineName = requireName(input.pipelineName, 'pipelineName');
+      const executionId = requireExecutionId(input.pipelineExecutionId);
+      const abandon = input.abandon ?? false;
+      if (typeof abandon !== 'boolean') throw validationError("Value at 'abandon' must be a boolean");
+      const reason = input.reason ?? undefined;
+      if (reason !== undefined && (typeof reason !== 'string' || reason.length > STOP_REASON_MAX)) {
+        throw validationError(
+          `1 validation error detected: Value at 'reason' failed to satisfy constraint: Member must have length less than or equal to ${STOP_REASON_MAX}`,
+        );
+      }
+      const execution = world.stopExecution(pipelineName, executionId, { abandon, reason });
       return { pipelineExecutionId: execution.id };
     },
 
@@ -250,6 +270,11 @@ function executionSummary(execution: ExecutionRecord): PipelineExecutionSummary 
       },
     ],
     trigger: execution.trigger,
+    // PipelineExecutionSummary.stopTrigger: "The interaction that stopped a pipeline execution"
+    // (StopExecutionTrigger: the user-specified `reason`).
+    ...(execution.stop
+      ? { stopTrigger: execution.stop.reason === undefined ? {} : { reason: execution.stop.reason } }
+      : {}),
     executionMode: 'SUPERSEDED',
     executionType: 'STANDARD',
   };

@@ -31,6 +31,14 @@ export interface ExecutionRecord {
   lastUpdateTime: Date;
   /** For ListPipelineExecutions' `succeededInStage` filter. */
   readonly succeededStages: Set<string>;
+  /** Set by StopPipelineExecution; ListPipelineExecutions reports it as `stopTrigger`. */
+  stop?: StopRequest;
+}
+
+/** StopPipelineExecution's choice: stop and wait (`abandon: false`) or stop and abandon. */
+export interface StopRequest {
+  readonly abandon: boolean;
+  readonly reason?: string | undefined;
 }
 
 /** The latest run of one action, as GetPipelineState reports it. */

@@ -16,6 +16,7 @@ import type {
   Revision,
   StageRecord,
   StageRun,
+  StopRequest,
 } from './records.ts';
 import type { EmulatorClock, Log, WorkTracker } from './scheduler.ts';
 import {
@@ -59,7 +60,18 @@ interface LiveApproval {
  * The pipelines and their executions, run with CodePipeline's SUPERSEDED semantics:
  * one execution per stage; an execution that finishes a stage enters the next one if it is free or
  * waits at its inbound transition, where a newer arrival supersedes it; a manual approval holds its
- * stage until answered or expired; a failed action fails its stage and execution and frees the stage.
+ * stage until answered or expired; a failed action fails its stage and execution and frees the stage;
+ * a stopped execution frees its stage once its in-progress actions are done or abandoned.
+ *
+ * Statuses as the SDK's enums name them (PipelineExecutionStatus, StageExecutionStatus,
+ * ActionExecutionStatus in @aws-sdk/client-codepipeline): executions are InProgress, Stopping,
+ * Stopped, Succeeded, Superseded or Failed; stages InProgress, Stopping, Stopped, Succeeded or Failed
+ * ("Valid statuses for stages are InProgress, Stopping, Stopped, Succeeded, and Failed",
+ * awsdocs/aws-codepipeline-user-guide doc_source/concepts.md); actions InProgress, Abandoned,
+ * Succeeded or Failed. A superseded execution never entered the stage it waited for, so no stage
+ * reports it (it leaves the inbound slot). `Cancelled` ("the pipeline's definition was updated before
+ * the stage execution could be completed", the SDK's StageExecution.status doc) needs UpdatePipeline
+ * and `Skipped` needs stage conditions; the emulator has neither, so neither status occurs here.
  */
 export class World {
   readonly #pipelines = new Map<string, PipelineRecord>();
@@ -211,6 +223,80 @@ export class World {
     return now;
   }
 
+  /**
+   * StopPipelineExecution (docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-stop.html,
+   * awsdocs/aws-codepipeline-user-guide doc_source/pipelines-stop.md):
+   * - stop and wait: the execution (and its stage) is `Stopping` while its in-progress actions go on
+   *   to `Succeeded` or `Failed` — a waiting manual approval keeps its token and can still be answered
+   *   or expire; no later action or stage starts; then the execution and stage are `Stopped` and the
+   *   stage unlocks;
+   * - stop and abandon: `Stopping` "for a very short time" (here: until the next turn of the event
+   *   loop), then in-progress actions are `Abandoned` (an approval's token is then invalid), the
+   *   execution and stage `Stopped`, and the stage unlocks;
+   * - an execution waiting at an inbound transition can be stopped too ("You can also stop a pipeline
+   *   execution that is an inbound execution", same page): nothing of it runs, so it is `Stopped` at
+   *   once and leaves the transition.
+   * Errors as the SDK's model lists them for this operation: stop-and-wait again, or abandon again,
+   * while `Stopping` gives DuplicatedStopRequestException (stop-and-wait then abandon is allowed);
+   * an execution that is not in progress gives PipelineExecutionNotStoppableException ("The
+   * execution might already be in a Stopped state, or it might no longer be in progress"). The model
+   * lists no PipelineExecutionNotFoundException for this operation, so an unknown id gets that too.
+   */
+  stopExecution(pipelineName: string, executionId: string, request: StopRequest): ExecutionRecord {
+    const pipeline = this.pipeline(pipelineName);
+    const execution = this.#executions.get(executionId);
+    if (!execution || execution.pipelineName !== pipeline.name) {
+      throw new CodePipelineError(
+        'PipelineExecutionNotStoppableException',
+        `Pipeline execution with id '${executionId}' does not exist in pipeline with name '${pipelineName}'`,
+      );
+    }
+    if (execution.status === 'Stopping') {
+      if (execution.stop?.abandon || !request.abandon) {
+        throw new CodePipelineError(
+          'DuplicatedStopRequestException',
+          `Pipeline execution '${executionId}' is already stopping`,
+        );
+      }
+    } else if (execution.status !== 'InProgress') {
+      throw new CodePipelineError(
+        'PipelineExecutionNotStoppableException',
+        `Pipeline execution '${executionId}' is ${execution.status} and cannot be stopped`,
+      );
+    }
+    const reason = request.reason ?? execution.stop?.reason;
+    execution.stop = { abandon: request.abandon, ...(reason === undefined ? {} : { reason }) };
+    execution.status = 'Stopping';
+    execution.lastUpdateTime = this.deps.clock.now();
+    const waitingAt = pipeline.stages.find((stage) => stage.inbound === execution);
+    const runningIn = pipeline.stages.find(
+      (stage) => stage.run?.execution === execution && isLocking(stage.run.status),
+    );
+    if (waitingAt) waitingAt.inbound = undefined;
+    if (!runningIn) {
+      execution.status = 'Stopped';
+    } else if (request.abandon) {
+      const stageRun = runningIn.run;
+      if (stageRun) stageRun.status = 'Stopping';
+      this.deps.work.later(0, () => {
+        if (runningIn.run !== stageRun || stageRun?.status !== 'Stopping') return;
+        const group = runningIn.groups[stageRun.group] ?? [];
+        this.#abandon(
+          pipeline,
+          group.map((action) => runningIn.latestActionRuns.get(action.name as string)),
+        );
+        this.#actionFinished(pipeline, runningIn);
+        this.deps.changed(pipeline.name);
+      });
+    } else {
+      const stageRun = runningIn.run;
+      if (stageRun) stageRun.status = 'Stopping';
+      this.#actionFinished(pipeline, runningIn);
+    }
+    this.deps.changed(pipeline.name);
+    return execution;
+  }
+
   /** Makes the next `times` runs of a (non-approval) action fail. */
   failNext(pipelineName: string, stageName: string, actionName: string, times = 1): void {
     const stage = this.pipeline(pipelineName).stages.find((s) => s.name === stageName);
@@ -274,7 +360,8 @@ export class World {
   #arrive(pipeline: PipelineRecord, execution: ExecutionRecord, stageIndex: number): void {
     const stage = pipeline.stages[stageIndex];
     if (!stage) return;
-    if (stage.run?.status !== 'InProgress') {
+    // A stopping execution keeps the stage locked until its in-progress actions are done.
+    if (!stage.run || !isLocking(stage.run.status)) {
       this.#enter(pipeline, stage, execution);
       return;
     }
@@ -380,11 +467,20 @@ export class World {
     if (issued) issued.fate = fate;
   }
 
-  /** After any action of the running group ends: fail the stage, start the next group, or finish. */
+  /**
+   * After any action of the running group ends: fail the stage, start the next group, or finish. In a
+   * stopping execution: once nothing runs any more, the stage and execution are Stopped, whatever the
+   * actions' outcomes ("After the actions complete (that is, the action fails or succeeds), the
+   * pipeline execution changes to a Stopped state", doc_source/pipelines-stop.md).
+   */
   #actionFinished(pipeline: PipelineRecord, stage: StageRecord): void {
     const stageRun = stage.run;
-    if (stageRun?.status !== 'InProgress') return;
+    if (!stageRun || !isLocking(stageRun.status)) return;
     const runs = (stage.groups[stageRun.group] ?? []).map((a) => stage.latestActionRuns.get(a.name as string));
+    if (stageRun.status === 'Stopping') {
+      if (!runs.some((run) => run?.status === 'InProgress')) this.#finishStage(pipeline, stage, 'Stopped');
+      return;
+    }
     if (runs.some((run) => run?.status === 'Failed')) {
       this.#abandon(pipeline, runs);
       this.#finishStage(pipeline, stage, 'Failed');
@@ -415,14 +511,16 @@ export class World {
     this.deps.changed(pipeline.name);
   }
 
-  #finishStage(pipeline: PipelineRecord, stage: StageRecord, status: 'Succeeded' | 'Failed'): void {
+  #finishStage(pipeline: PipelineRecord, stage: StageRecord, status: 'Succeeded' | 'Failed' | 'Stopped'): void {
     const stageRun = stage.run;
     if (!stageRun) return;
     const execution = stageRun.execution;
     stageRun.status = status;
     execution.lastUpdateTime = this.deps.clock.now();
     if (status === 'Succeeded') execution.succeededStages.add(stage.name);
-    if (status === 'Failed') {
+    if (status === 'Stopped') {
+      execution.status = 'Stopped';
+    } else if (status === 'Failed') {
       execution.status = 'Failed';
       execution.statusSummary = `Stage ${stage.name} failed`;
     } else if (stage.index === pipeline.stages.length - 1) {
@@ -437,6 +535,9 @@ export class World {
     }
   }
 }
+
+/** A stage is locked while an execution runs in it, stopping included (doc_source/pipelines-stop.md). */
+const isLocking = (status: StageRun['status']) => status === 'InProgress' || status === 'Stopping';
 
 const actionKey = (pipelineName: string, stageName: string, actionName: string) =>
   `${pipelineName}/${stageName}/${actionName}`;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type ApiMethod, SlackApiError, stringArg } from './api-args.ts';
 import { isObject } from './block-kit.ts';
+import type { FaultPlan } from './faults.ts';
 import type { ResponseUrlRegistry } from './interaction-tokens.ts';
 import { applyResponse } from './responses.ts';
 import type { ApiCall, JsonObject } from './types.ts';
@@ -12,6 +13,7 @@ export interface ApiServerOptions {
   botToken: string;
   methods: Record<string, ApiMethod>;
   responseUrls: ResponseUrlRegistry;
+  faults?: FaultPlan;
 }
 
 /** Arguments the Web API takes as JSON-encoded strings; decoded in recorded calls so tests read objects. */
@@ -75,7 +77,14 @@ export class ApiServer {
     send(response, 404, { ok: false, error: 'not_found' });
   }
 
-  #api(method: string, request: IncomingMessage, url: URL, raw: string, response: ServerResponse): void {
+  async #api(method: string, request: IncomingMessage, url: URL, raw: string, response: ServerResponse): Promise<void> {
+    const fault = this.#options.faults?.take(method) ?? {};
+    if (fault.failStatus) {
+      this.#record(method, {}, fault.failStatus, { ok: false, error: 'simulated_fault' });
+      response.writeHead(fault.failStatus, { 'Content-Type': 'text/html' });
+      response.end('<html><body>Slack is having trouble</body></html>');
+      return;
+    }
     let args: JsonObject = {};
     let token: string | undefined;
     let outcome: { status: number; body: JsonObject; headers?: Record<string, string> };
@@ -93,6 +102,8 @@ export class ApiServer {
       outcome = { status: error.status, body: failure(error), headers: { ...error.headers } };
     }
     this.#record(method, args, outcome.status, outcome.body);
+    // The call took effect; its answer comes late (the client may have given up by then).
+    if (fault.holdMs) await new Promise((resolve) => setTimeout(resolve, fault.holdMs));
     send(response, outcome.status, outcome.body, outcome.headers);
   }
 

@@ -2,6 +2,7 @@ import { chatMethods } from './api-chat.ts';
 import { directoryMethods } from './api-directory.ts';
 import { ApiServer } from './api-server.ts';
 import { viewMethods } from './api-views.ts';
+import { FaultPlan, type SlackFaults } from './faults.ts';
 import { ResponseUrlRegistry, TriggerRegistry } from './interaction-tokens.ts';
 import { type ClickResult, type Deliver, type InteractionResult, Interactions } from './interactions.ts';
 import { defaultRateLimit, type RateLimit, RateLimiter } from './rate-limit.ts';
@@ -9,6 +10,7 @@ import type { ApiCall, Channel, Ephemeral, OpenView, Person, SlackMessage, Works
 import type { ViewInput } from './view-state.ts';
 import { Workspace } from './workspace.ts';
 
+export type { SlackFaults } from './faults.ts';
 export type { AppResponse, ClickResult, Deliver, InteractionResult, SlackRequest } from './interactions.ts';
 export type { RateLimit } from './rate-limit.ts';
 export { signSlackRequest, slackRequestHeaders } from './signing.ts';
@@ -58,6 +60,8 @@ export interface SlackSimulator {
   channels(): Channel[];
   /** Web API calls (and `response_url` posts) in the order they arrived. */
   calls(method?: string): ApiCall[];
+  /** Misbehaviour on demand: late answers, 5xx. */
+  readonly faults: SlackFaults;
   onChange(listener: (event: WorkspaceEvent) => void): () => void;
   click(
     user: string,
@@ -81,9 +85,11 @@ export async function startSlackSimulator(options: SlackSimulatorOptions): Promi
   const responseUrls = new ResponseUrlRegistry(workspace, () => baseUrl);
   const rateLimit = options.rateLimit === true ? defaultRateLimit : options.rateLimit || undefined;
   const rateLimiter = rateLimit && new RateLimiter(rateLimit, () => clock().getTime());
+  const faults = new FaultPlan();
   const server = await ApiServer.start(
     {
       workspace,
+      faults,
       botToken: options.botToken,
       responseUrls,
       methods: {
@@ -118,6 +124,7 @@ export async function startSlackSimulator(options: SlackSimulatorOptions): Promi
     users: () => workspace.users(),
     channels: () => workspace.channels(),
     calls: (method) => server.calls(method),
+    faults,
     onChange: (listener) => workspace.onChange(listener),
     click: (user, channel, messageTs, actionId, clickOptions) =>
       people.click(user, channel, messageTs, actionId, clickOptions),

@@ -14,6 +14,7 @@ import {
   buttonsOf,
   messageApprovalId,
   pipelineWaitsForApproval,
+  postsFor as postsOf,
 } from '../support/world-helpers.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -31,12 +32,7 @@ afterAll(async () => {
 /** The approval messages Greenlight posted for one approval. */
 const messagesFor = (approvalId: string) => approvalMessages(world).filter((m) => messageApprovalId(m) === approvalId);
 
-/** The chat.postMessage calls Greenlight made for one approval, failed ones included. */
-const postsFor = (approvalId: string) =>
-  world.slack.calls('chat.postMessage').filter((call) => {
-    const metadata = call.args.metadata as { event_payload?: { approval_id?: unknown } } | undefined;
-    return metadata?.event_payload?.approval_id === approvalId;
-  });
+const postsFor = (approvalId: string) => postsOf(world, approvalId);
 
 const auditTypes = async (approvalId: string) => (await auditOf(approvalId)).map((event) => event.type);
 
@@ -188,7 +184,7 @@ describe('approval notifications (SNS → handlers/approval-notification)', () =
     expect(everything).toContain('Test shop-catalog in DEV, then approve or reject within seven days.');
     expect(everything).toContain('<https://shop-catalog.dev.example.com|What to review>');
     expect(everything).toContain(
-      '<https://console.aws.amazon.com/codepipeline/home?region=us-east-2#/view/shop-catalog|shop-catalog>',
+      '<https://console.aws.amazon.com/codesuite/codepipeline/pipelines/shop-catalog/view?region=us-east-2|shop-catalog>',
     );
     expect(everything).toMatch(/\|Open in the AWS console>/);
     expect(everything).toContain(`<!date^${expiresEpoch}^`);

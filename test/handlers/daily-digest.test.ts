@@ -124,7 +124,7 @@ describe('the daily digest', () => {
     expect(digest).toContain('waiting for 30 h · expires in 6 days');
     expect(digest).toMatch(/<https:\/\/acme\.slack\.com\/archives\/C0APPROVALS\/p\d+\|approval message>/);
     expect(digest).toContain(
-      '<https://console.aws.amazon.com/codepipeline/home?region=us-east-2#/view/blog-web|blog-web>',
+      '<https://console.aws.amazon.com/codesuite/codepipeline/pipelines/blog-web/view?region=us-east-2|blog-web>',
     );
     expect(digest).toContain('`b1` Change b1');
     expect(digest).toContain('1 approval message no longer matches CodePipeline');

@@ -24,7 +24,13 @@ describe('manifest.yml', () => {
   });
 
   it('asks for the fewest bot scopes the app uses, sorted', () => {
-    expect(manifest.oauth_config.scopes.bot).toEqual(['chat:write', 'commands', 'users:read']);
+    expect(manifest.oauth_config.scopes.bot).toEqual([
+      'chat:write',
+      'commands',
+      'users:read',
+      'channels:history',
+      'groups:history',
+    ]);
   });
 
   it('offers /release with its usage, unescaped', () => {

@@ -3,6 +3,7 @@ import type { ApprovalRecord, ApprovalRequest, Decision, MessageRef } from '../.
 import {
   ApprovalExpiredError,
   DecidedElsewhereError,
+  MaybeDeliveredError,
   PipelineGoneError,
   TransientError,
 } from '../../app/core/errors.ts';
@@ -71,7 +72,10 @@ export class FakeNotifier implements ApprovalNotifier {
   readonly announced: ApprovalRecord[] = [];
   readonly refreshed: ApprovalRecord[] = [];
   readonly channel: string;
+  /** Messages that appeared (posted, found or withdrawn), by ts. */
+  readonly messages = new Map<string, { approvalId: string; withdrawn: boolean }>();
   #announceFailures = 0;
+  #lostAnswers = 0;
   #refreshFailures = 0;
   #posted = 0;
 
@@ -81,6 +85,12 @@ export class FakeNotifier implements ApprovalNotifier {
 
   failAnnounce(times = 1): this {
     this.#announceFailures += times;
+    return this;
+  }
+
+  /** The next posts appear in the channel, but their answers are lost (MaybeDeliveredError). */
+  loseAnswers(times = 1): this {
+    this.#lostAnswers += times;
     return this;
   }
 
@@ -97,7 +107,30 @@ export class FakeNotifier implements ApprovalNotifier {
     }
     this.announced.push(structuredClone(record));
     this.#posted++;
-    return { channel: this.channel, ts: `1700000000.${String(this.#posted).padStart(6, '0')}` };
+    const ts = `1700000000.${String(this.#posted).padStart(6, '0')}`;
+    this.messages.set(ts, { approvalId: record.request.id, withdrawn: false });
+    if (this.#lostAnswers > 0) {
+      this.#lostAnswers--;
+      throw new MaybeDeliveredError('Slack did not answer in time');
+    }
+    return { channel: this.channel, ts };
+  }
+
+  async find(record: ApprovalRecord): Promise<MessageRef | undefined> {
+    await Promise.resolve();
+    const found = [...this.messages].find(([, m]) => m.approvalId === record.request.id && !m.withdrawn);
+    return found ? { channel: this.channel, ts: found[0] } : undefined;
+  }
+
+  async withdraw(message: MessageRef): Promise<void> {
+    await Promise.resolve();
+    const shown = this.messages.get(message.ts);
+    if (shown) shown.withdrawn = true;
+  }
+
+  /** Messages still visible for an approval. */
+  visible(approvalId: string): number {
+    return [...this.messages.values()].filter((m) => m.approvalId === approvalId && !m.withdrawn).length;
   }
 
   async refresh(record: ApprovalRecord): Promise<void> {

@@ -8,10 +8,11 @@ import type {
 } from '../../app/core/approval.ts';
 import type { AuditEvent } from '../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../app/core/errors.ts';
-import type { ApprovalStore } from '../../app/core/ports.ts';
+import type { ApprovalStore, PostLease } from '../../app/core/ports.ts';
 
 interface Stored extends ApprovalRecord {
-  postLeaseUntil?: Date;
+  postLease?: { holder: string; until: Date };
+  firstPostLeaseAt?: Date;
 }
 
 /**
@@ -40,27 +41,33 @@ export class MemoryApprovalStore implements ApprovalStore {
     return stored ? view(stored) : undefined;
   }
 
-  async leasePost(id: ApprovalId, until: Date, now: Date): Promise<boolean> {
+  async takePostLease(id: ApprovalId, holder: string, until: Date, now: Date): Promise<PostLease> {
     await turn();
     const stored = this.#records.get(id);
-    if (!stored || stored.message) return false;
-    if (stored.postLeaseUntil && stored.postLeaseUntil.getTime() >= now.getTime()) return false;
-    stored.postLeaseUntil = new Date(until);
-    return true;
+    if (!stored) throw new ApprovalNotFoundError(id);
+    if (stored.message) return { taken: false, message: { ...stored.message } };
+    const lease = stored.postLease;
+    if (lease && lease.holder !== holder && lease.until.getTime() >= now.getTime())
+      return { taken: false, heldUntil: new Date(lease.until) };
+    const first = stored.firstPostLeaseAt;
+    stored.postLease = { holder, until: new Date(until) };
+    stored.firstPostLeaseAt ??= new Date(now);
+    return { taken: true, firstTakenAt: new Date(first ?? now), takenBefore: first !== undefined };
   }
 
-  async releasePostLease(id: ApprovalId, until: Date): Promise<void> {
+  async givePostLeaseBack(id: ApprovalId, holder: string): Promise<void> {
     await turn();
     const stored = this.#records.get(id);
-    if (stored?.postLeaseUntil?.getTime() === until.getTime()) delete stored.postLeaseUntil;
+    if (stored?.postLease?.holder === holder) delete stored.postLease;
   }
 
-  async recordMessage(id: ApprovalId, message: MessageRef): Promise<void> {
+  async recordMessage(id: ApprovalId, message: MessageRef): Promise<MessageRef> {
     await turn();
     const stored = this.#records.get(id);
     if (!stored) throw new Error(`The conditional request failed: no approval ${id}`);
-    stored.message = { channel: message.channel, ts: message.ts };
-    delete stored.postLeaseUntil;
+    stored.message ??= { channel: message.channel, ts: message.ts };
+    delete stored.postLease;
+    return { ...stored.message };
   }
 
   async claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord> {
@@ -141,7 +148,7 @@ const defined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
 function view(stored: Stored): ApprovalRecord {
-  const { postLeaseUntil: _lease, ...record } = stored;
+  const { postLease: _lease, firstPostLeaseAt: _first, ...record } = stored;
   return copy(record);
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   CodePipelineClient,
   GetPipelineStateCommand,
@@ -314,4 +314,36 @@ function withoutNotifications(definition: PipelineDeclaration): PipelineDeclarat
       }),
     })),
   };
+}
+
+/** Every chat.postMessage Greenlight made for one approval, failed and unanswered ones included. */
+export const postsFor = (world: World, approvalId: string) =>
+  world.slack.calls('chat.postMessage').filter((call) => {
+    const metadata = call.args.metadata as { event_payload?: { approval_id?: unknown } } | undefined;
+    return metadata?.event_payload?.approval_id === approvalId;
+  });
+
+/**
+ * `count` approval notifications as CodePipeline publishes them, one per service pipeline
+ * (`burst-service000` …), for a test or bench that delivers them itself.
+ */
+export function burstOfApprovals(world: World, count: number, publishedAt: Date) {
+  const { region, accountId } = world.emulator;
+  return Array.from({ length: count }, (_, i) => {
+    const token = randomUUID();
+    const event = snsApprovalEvent(
+      {
+        region,
+        accountId,
+        topicArn: `arn:aws:sns:${region}:${accountId}:greenlight-approvals`,
+        pipelineName: `burst-service${String(i).padStart(3, '0')}`,
+        stageName: 'StagingDEV',
+        actionName: 'Approve',
+        token,
+        expiresAt: new Date(publishedAt.getTime() + 7 * 86_400_000),
+      },
+      publishedAt,
+    );
+    return { event, approvalId: approvalIdFor(token) };
+  });
 }

@@ -1,25 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
   approvalIdFor,
+  CUSTOM_DATA_LIMIT,
   ingestApprovalNotifications,
   parseApprovalNotification,
   type SnsEvent,
 } from '../../../app/adapters/approval-notification.ts';
-import { POST_LEASE_MS } from '../../../app/core/request-approval.ts';
 import sample from '../../fixtures/codepipeline-approval-notification.json' with { type: 'json' };
 import approvalEvent from '../../fixtures/sns-approval-event.json' with { type: 'json' };
 import codeBuildEvent from '../../fixtures/sns-codebuild-state-change-event.json' with { type: 'json' };
 import helloEvent from '../../fixtures/sns-test-message-event.json' with { type: 'json' };
-import { FakeNotifier, fixedClock, memoryLog } from '../../support/fakes.ts';
+import { counterIds, FakeNotifier, fixedClock, memoryLog } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 
 const SAMPLE_TOKEN = '1a2b3c4d-573f-4ea7-a67e-0123456789ab';
 const receivedAt = new Date('2016-06-30T20:22:11Z');
 
+type Notification = { region: string; consoleLink: string; approval: Record<string, unknown> };
+
 /** The docs sample with some of it changed: `edit` gets a deep copy to change. */
-function notification(
-  edit: (json: { region: string; consoleLink: string; approval: Record<string, unknown> }) => void,
-) {
+function notification(edit: (json: Notification) => void) {
   const json = structuredClone(sample);
   edit(json);
   return JSON.stringify(json);
@@ -32,6 +32,7 @@ describe('parseApprovalNotification', () => {
     // Assess
     expect(parsed).toEqual({
       ok: true,
+      ignored: [],
       request: {
         id: approvalIdFor(SAMPLE_TOKEN),
         pipelineName: 'MyFirstPipeline',
@@ -90,12 +91,18 @@ describe('parseApprovalNotification', () => {
     expect(seconds.ok && seconds.request.expiresAt.toISOString()).toBe('2025-03-11T09:30:15.250Z');
   });
 
-  it('reads an approval without the optional link and custom data', () => {
+  it.each([
+    ['absent', undefined],
+    ['null, as CodePipeline sends when the action has none', null],
+    ['empty', ''],
+  ])('reads an approval whose optional link, custom data and review link are %s', (_how, value) => {
     // Act
     const parsed = parseApprovalNotification(
       notification((json) => {
-        delete json.approval.externalEntityLink;
-        delete json.approval.customData;
+        for (const key of ['externalEntityLink', 'customData', 'approvalReviewLink']) {
+          if (value === undefined) delete json.approval[key];
+          else json.approval[key] = value;
+        }
       }),
       receivedAt,
     );
@@ -104,7 +111,72 @@ describe('parseApprovalNotification', () => {
     if (!parsed.ok) return;
     expect(parsed.request).not.toHaveProperty('externalEntityLink');
     expect(parsed.request).not.toHaveProperty('customData');
+    expect(parsed.request).not.toHaveProperty('reviewLink');
+    expect(parsed.request).not.toHaveProperty('unreadable');
     expect(parsed.request.pipelineName).toBe('MyFirstPipeline');
+  });
+
+  it('builds a console link when the notification has none, or one that is not the AWS console (phishing)', () => {
+    // Act
+    const missing = parseApprovalNotification(
+      notification((json) => {
+        (json as Record<string, unknown>).consoleLink = null;
+      }),
+      receivedAt,
+    );
+    const phishing = parseApprovalNotification(
+      notification((json) => {
+        json.consoleLink = 'https://console.aws.amazon.com.evil.example/codepipeline';
+      }),
+      receivedAt,
+    );
+    // Assess
+    const expected =
+      'https://us-east-2.console.aws.amazon.com/codesuite/codepipeline/pipelines/MyFirstPipeline/view?region=us-east-2';
+    expect(missing.ok && missing.request.consoleLink).toBe(expected);
+    expect(phishing.ok && phishing.request.consoleLink).toBe(expected);
+    expect(phishing.ok && phishing.ignored).toEqual(['consoleLink']);
+  });
+
+  it('goes without a link to review that is not http(s), and says so', () => {
+    // Act
+    const parsed = parseApprovalNotification(
+      notification((json) => {
+        json.approval.externalEntityLink = 'javascript:alert(1)';
+      }),
+      receivedAt,
+    );
+    // Assess
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.request).not.toHaveProperty('externalEntityLink');
+    expect(parsed.ignored).toEqual(['approval.externalEntityLink']);
+  });
+
+  it('cuts custom data to the 1000 characters CodePipeline allows, never inside an emoji', () => {
+    // Act
+    const parsed = parseApprovalNotification(
+      notification((json) => {
+        json.approval.customData = `${'a'.repeat(998)}🚀🚀 and more`;
+      }),
+      receivedAt,
+    );
+    // Assess
+    const customData = parsed.ok ? (parsed.request.customData ?? '') : '';
+    expect(customData).toHaveLength(CUSTOM_DATA_LIMIT - 1);
+    expect(customData.endsWith('a…')).toBe(true);
+  });
+
+  it('keeps multi-line custom data as it is', () => {
+    // Act
+    const parsed = parseApprovalNotification(
+      notification((json) => {
+        json.approval.customData = 'Release 42\n- orders API\n- cart UI';
+      }),
+      receivedAt,
+    );
+    // Assess
+    expect(parsed.ok && parsed.request.customData).toBe('Release 42\n- orders API\n- cart UI');
   });
 
   it.each([
@@ -115,80 +187,82 @@ describe('parseApprovalNotification', () => {
         notification((json) => {
           delete json.approval.token;
         }),
-      'approval.token',
+      'no approval token and pipeline name',
     ],
     [
-      'a token too long to be one',
+      'a missing pipeline name',
       () =>
         notification((json) => {
-          json.approval.token = `${SAMPLE_TOKEN}-`.repeat(6);
+          delete json.approval.pipelineName;
         }),
-      'approval.token',
+      'no approval token and pipeline name',
     ],
-    [
-      'a pipeline name CodePipeline cannot have',
-      () =>
-        notification((json) => {
-          json.approval.pipelineName = 'My First Pipeline';
-        }),
-      'approval.pipelineName',
-    ],
-    [
-      'a console link that is no URL',
-      () =>
-        notification((json) => {
-          json.consoleLink = 'console.aws.amazon.com/codepipeline';
-        }),
-      'consoleLink',
-    ],
-    [
-      'a review link that is no URL',
-      () =>
-        notification((json) => {
-          json.approval.approvalReviewLink = `approve/${SAMPLE_TOKEN}`;
-        }),
-      'approval.approvalReviewLink',
-    ],
-    [
-      'a console link to a site that is not the AWS console (phishing)',
-      () =>
-        notification((json) => {
-          json.consoleLink = 'https://console.aws.amazon.com.evil.example/codepipeline';
-        }),
-      'consoleLink',
-    ],
-    [
-      'a region that is no AWS region',
-      () =>
-        notification((json) => {
-          json.region = 'https://attacker.example';
-        }),
-      'region',
-    ],
-    [
-      'a link to review that is not http(s)',
-      () =>
-        notification((json) => {
-          json.approval.externalEntityLink = 'javascript:alert(1)';
-        }),
-      'approval.externalEntityLink',
-    ],
-    [
-      'an expiry that is no time',
-      () =>
-        notification((json) => {
-          json.approval.expires = 'in seven days';
-        }),
-      'approval.expires',
-    ],
-  ])('refuses %s, naming the field and not the token', (_what, message, field) => {
+  ])('skips %s: it is no approval at all', (_what, message, problem) => {
     // Act
     const parsed = parseApprovalNotification(message(), receivedAt);
     // Assess
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
-    expect(parsed.problem).toContain(field);
+    expect(parsed.problem).toContain(problem);
     expect(parsed.problem).not.toContain(SAMPLE_TOKEN);
+  });
+
+  it.each([
+    [
+      'a token too long to be one',
+      (json: Notification) => {
+        json.approval.token = `${SAMPLE_TOKEN}-`.repeat(6);
+      },
+      'approval.token',
+    ],
+    [
+      'a pipeline name CodePipeline cannot have',
+      (json: Notification) => {
+        json.approval.pipelineName = 'My First Pipeline';
+      },
+      'approval.pipelineName',
+    ],
+    [
+      'a region that is no AWS region',
+      (json: Notification) => {
+        json.region = 'https://attacker.example';
+      },
+      'region',
+    ],
+    [
+      'an expiry that is no time',
+      (json: Notification) => {
+        json.approval.expires = 'in seven days';
+      },
+      'approval.expires',
+    ],
+    [
+      'no stage name',
+      (json: Notification) => {
+        json.approval.stageName = null;
+      },
+      'approval.stageName',
+    ],
+  ])('keeps an approval with %s, marked unreadable, so it is shown rather than lost', (_what, edit, field) => {
+    // Act
+    const parsed = parseApprovalNotification(notification(edit), receivedAt);
+    // Assess
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.request.unreadable).toEqual([field]);
+    expect(JSON.stringify(parsed.request.unreadable)).not.toContain(SAMPLE_TOKEN);
+  });
+
+  it("gives an unreadable expiry CodePipeline's default of seven days from receipt", () => {
+    // Act
+    const parsed = parseApprovalNotification(
+      notification((json) => {
+        json.approval.expires = 'soon';
+      }),
+      receivedAt,
+    );
+    // Assess
+    expect(parsed.ok && parsed.request.expiresAt).toEqual(new Date('2016-07-07T20:22:11Z'));
   });
 
   it('refuses an SNS message from another service (CodeBuild)', () => {
@@ -197,7 +271,7 @@ describe('parseApprovalNotification', () => {
     // Assess
     expect(parsed).toEqual({
       ok: false,
-      problem: 'not a CodePipeline approval: bad or missing consoleLink, approval',
+      problem: 'not a CodePipeline approval: no approval token and pipeline name',
     });
   });
 });
@@ -228,7 +302,11 @@ describe('ingestApprovalNotifications', () => {
     const notifier = new FakeNotifier();
     const clock = fixedClock('2016-06-30T20:22:11Z');
     const log = memoryLog();
-    return { store, notifier, clock, log, deps: { store, notifier, clock, log } };
+    const sleep = async (ms: number) => {
+      clock.advance(ms);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { store, notifier, clock, log, deps: { store, notifier, clock, log, ids: counterIds('holder'), sleep } };
   }
 
   /** One event holding the records of the given events, in order (SNS may batch; the handler must not care). */
@@ -304,7 +382,7 @@ describe('ingestApprovalNotifications', () => {
     expect(await store.get(approvalIdFor(SAMPLE_TOKEN))).toMatchObject({ status: 'pending' });
 
     // Act: Lambda retries the failed asynchronous invocation a minute later
-    clock.advance(POST_LEASE_MS + 1_000);
+    clock.advance(60_000);
     await ingestApprovalNotifications(deps, approvalEvent);
     // Assess
     expect(notifier.announced).toHaveLength(1);
@@ -330,10 +408,59 @@ describe('ingestApprovalNotifications', () => {
       [
         'warn',
         '0e3a5f9c-2b7d-5e41-8c6a-9f1b3d5e7a20',
-        'not a CodePipeline approval: bad or missing consoleLink, approval',
+        'not a CodePipeline approval: no approval token and pipeline name',
       ],
     ]);
     expect(skipped[0]?.context?.subject).toBe('TestInvoke');
+  });
+
+  it.each([
+    ['null', null],
+    ['an event without Records', {}],
+    ['Records that are not a list', { Records: 'x' }],
+  ])('says plainly in the log when the event is %s, instead of failing with a TypeError', async (_what, event) => {
+    // Prepare
+    const { notifier, log, deps } = world();
+    // Act
+    const delivery = ingestApprovalNotifications(deps, event as unknown as SnsEvent);
+    // Assess
+    await expect(delivery).resolves.toBeUndefined();
+    expect(notifier.announced).toEqual([]);
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'Ignored an event that is not an SNS delivery: it has no Records list',
+      }),
+    );
+  });
+
+  it('posts an approval whose notification is partly unreadable, with a warning and no buttons to press', async () => {
+    // Prepare
+    const { notifier, log, deps } = world();
+    const event = {
+      Records: [
+        {
+          Sns: {
+            MessageId: 'a1b2c3d4-0000-5000-8000-000000000009',
+            Message: notification((json) => {
+              json.approval.stageName = 'Staging DEV (renamed)';
+            }),
+          },
+        },
+      ],
+    };
+    // Act
+    await ingestApprovalNotifications(deps, event);
+    // Assess
+    expect(notifier.announced).toHaveLength(1);
+    expect(notifier.announced[0]?.request.unreadable).toEqual(['approval.stageName']);
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'An approval notification could not be read fully; posting what could be read',
+      }),
+    );
+    expect(log.lines.join('\n')).not.toContain(SAMPLE_TOKEN);
   });
 
   it('does not fail a delivery for a message that can never be an approval', async () => {

@@ -73,24 +73,48 @@ describe.each([
     const request = approvalRequest();
     await approvals.saveRequest(request);
     // Act
-    const leases = await Promise.all([1, 2, 3, 4, 5].map(() => approvals.leasePost(request.id, later(60_000), t0)));
-    const whileHeld = await approvals.leasePost(request.id, later(120_000), later(30_000));
-    const afterExpiry = await approvals.leasePost(request.id, later(180_000), later(120_000));
-    await approvals.recordMessage(request.id, { channel: 'C0APPROVALS', ts: '1741083313.000100' });
-    const afterPosting = await approvals.leasePost(request.id, later(600_000), later(500_000));
+    const leases = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => approvals.takePostLease(request.id, `holder-${n}`, later(60_000), t0)),
+    );
+    const whileHeld = await approvals.takePostLease(request.id, 'late', later(120_000), later(30_000));
+    const afterExpiry = await approvals.takePostLease(request.id, 'late', later(180_000), later(120_000));
+    const first = await approvals.recordMessage(request.id, { channel: 'C0APPROVALS', ts: '1741083313.000100' });
+    const second = await approvals.recordMessage(request.id, { channel: 'C0APPROVALS', ts: '1741083399.000200' });
+    const afterPosting = await approvals.takePostLease(request.id, 'later', later(600_000), later(500_000));
     // Assess
-    expect(leases.filter(Boolean)).toHaveLength(1);
-    expect(whileHeld).toBe(false);
-    expect(afterExpiry).toBe(true);
-    expect(afterPosting).toBe(false);
-    expect((await approvals.get(request.id))?.message).toEqual({ channel: 'C0APPROVALS', ts: '1741083313.000100' });
+    expect(leases.filter((lease) => lease.taken)).toHaveLength(1);
+    expect(whileHeld).toEqual({ taken: false, heldUntil: later(60_000) });
+    // Taken over from a holder that died, and the store says a post may have been tried before.
+    expect(afterExpiry).toEqual({ taken: true, firstTakenAt: t0, takenBefore: true });
+    expect(first).toEqual({ channel: 'C0APPROVALS', ts: '1741083313.000100' });
+    expect(second).toEqual(first);
+    expect(afterPosting).toEqual({ taken: false, message: first });
+    expect((await approvals.get(request.id))?.message).toEqual(first);
+  });
+
+  it('gives the lease again to the same holder (its answer was lost) and back only from its holder', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    await approvals.takePostLease(request.id, 'mine', later(60_000), t0);
+    // Act
+    const again = await approvals.takePostLease(request.id, 'mine', later(60_000), t0);
+    await approvals.givePostLeaseBack(request.id, 'someone-else');
+    const stillHeld = await approvals.takePostLease(request.id, 'other', later(60_000), later(1_000));
+    await approvals.givePostLeaseBack(request.id, 'mine');
+    const free = await approvals.takePostLease(request.id, 'other', later(60_000), later(2_000));
+    // Assess
+    expect(again.taken).toBe(true);
+    expect(stillHeld.taken).toBe(false);
+    expect(free.taken).toBe(true);
   });
 
   it('does not lease posting an approval it never stored', async () => {
     // Act
-    const leased = await (await store()).leasePost('AAAAAAAAAAAAAAAAAAAAAA', later(60_000), t0);
+    const leased = (await store()).takePostLease('AAAAAAAAAAAAAAAAAAAAAA', 'holder', later(60_000), t0);
     // Assess
-    expect(leased).toBe(false);
+    await expect(leased).rejects.toThrow('AAAAAAAAAAAAAAAAAAAAAA');
   });
 
   it('gives the claim to exactly one of twenty simultaneous decisions and names it to the others', async () => {

@@ -44,15 +44,14 @@ describe('posting the digest to Slack', () => {
       rateLimit: { perSecond: 1, burst: 1 },
     });
     const waits: number[] = [];
-    const publisher = new SlackDigestPublisher(
-      webClient(sim, { rejectRateLimitedCalls: true }),
-      'C0DIGEST',
-      memoryLog(),
-      async (ms) => {
+    const client = webClient(sim, { rejectRateLimitedCalls: true });
+    const publisher = new SlackDigestPublisher(client, client, 'C0DIGEST', memoryLog(), {
+      rateLimitWaitMs: 60_000,
+      sleep: async (ms) => {
         waits.push(ms);
         time.advance(ms);
       },
-    );
+    });
     const recorded: MessageRef[] = [];
     const many = digest(Array.from({ length: 1200 }, (_, i) => waiting(i)));
 
@@ -74,6 +73,50 @@ describe('posting the digest to Slack', () => {
       expect(everything).toContain(`|shop-service-${String(i).padStart(3, '0')}> › StagingDEV*`);
   });
 
+  it('posts one top message when Slack takes it but answers after the client gave up: it finds that one instead of posting again', async () => {
+    // Prepare: Slack shows the digest at once but answers a second after the client's timeout
+    sim = await startSlackSimulator({ botToken, signingSecret });
+    const poster = webClient(sim, { timeout: 300, rejectRateLimitedCalls: true });
+    const publisher = new SlackDigestPublisher(webClient(sim), poster, 'C0DIGEST', memoryLog(), {
+      rateLimitWaitMs: 0,
+    });
+    sim.faults.holdAnswers('chat.postMessage', 1_300, 1);
+    const recorded: MessageRef[] = [];
+    const today = digest(Array.from({ length: 30 }, (_, i) => waiting(i)));
+
+    // Act
+    const top = await publisher.publish(today, async (message) => {
+      recorded.push(message);
+    });
+
+    // Assess: one top message, and it is the one recorded
+    const tops = sim.messages('C0DIGEST').filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts);
+    expect(tops).toHaveLength(1);
+    expect(top.ts).toBe(tops[0]?.ts);
+    expect(recorded).toEqual([top]);
+  });
+
+  it('finishes the thread of a digest an earlier run posted without an answer, instead of posting it again', async () => {
+    // Prepare: a first run's post landed, but the run died before learning where
+    sim = await startSlackSimulator({ botToken, signingSecret });
+    const client = webClient(sim);
+    const today = digest(Array.from({ length: 30 }, (_, i) => waiting(i)));
+    const earlier = await client.chat.postMessage({
+      channel: 'C0DIGEST',
+      text: 'Daily digest',
+      metadata: { event_type: 'greenlight_digest', event_payload: { day: today.day } },
+    });
+
+    // Act: the retry
+    const retry = new SlackDigestPublisher(client, client, 'C0DIGEST', memoryLog(), { rateLimitWaitMs: 0 });
+    const top = await retry.publish(today, async () => {});
+
+    // Assess
+    const tops = sim.messages('C0DIGEST').filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts);
+    expect(tops.map((m) => m.ts)).toEqual([earlier.ts]);
+    expect(top.ts).toBe(earlier.ts);
+  });
+
   it('links the approval messages Slack knows, and leaves out a link Slack cannot give', async () => {
     // Prepare
     sim = await startSlackSimulator({ botToken, signingSecret });
@@ -83,7 +126,7 @@ describe('posting the digest to Slack', () => {
       text: 'Approval needed: shop-cart › StagingDEV',
     });
     const log = memoryLog();
-    const publisher = new SlackDigestPublisher(client, 'C0DIGEST', log);
+    const publisher = new SlackDigestPublisher(client, client, 'C0DIGEST', log, { rateLimitWaitMs: 0 });
 
     // Act
     await publisher.publish(

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRecord, Decision } from '../../../app/core/approval.ts';
 import { decideApproval, STALE_CLAIM_MS } from '../../../app/core/decide-approval.ts';
-import { AlreadyDecidedError, ApprovalNotFoundError, TransientError } from '../../../app/core/errors.ts';
+import {
+  AlreadyDecidedError,
+  ApprovalNotFoundError,
+  TransientError,
+  UnreadableRequestError,
+} from '../../../app/core/errors.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
 import {
   approvalRequest,
@@ -58,6 +63,22 @@ describe('decideApproval', () => {
       verdict: 'approve',
       approval: { stageName: 'StagingDEV' },
     });
+  });
+
+  it('refuses to decide a request whose notification could not be read fully, and sends nothing to CodePipeline', async () => {
+    // Prepare
+    const { store, pipelines, deps, click } = await waitingApproval();
+    const request = approvalRequest({
+      token: 'f47ac10b-58cc-4372-a567-0e02b2c3d479',
+      unreadable: ['approval.actionName'],
+    });
+    await requestApproval(deps, request);
+    // Act
+    const decided = decideApproval(deps, request.id, click('approve', { id: 'U0ALICE', name: 'Alice' }));
+    // Assess
+    await expect(decided).rejects.toBeInstanceOf(UnreadableRequestError);
+    expect(pipelines.calls).toHaveLength(0);
+    expect((await store.get(request.id))?.status).toBe('pending');
   });
 
   it('rejects with the reason, which CodePipeline and the audit trail keep', async () => {

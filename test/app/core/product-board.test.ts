@@ -89,4 +89,34 @@ describe('productBoard', () => {
     // Assess
     expect(board.stages).toEqual(['Source', 'Scan', 'Deploy']);
   });
+
+  it.each([
+    ['Stopping', 'stopped'],
+    ['Stopped', 'stopped'],
+    ['Cancelled', 'stopped'],
+    ['Skipped', 'skipped'],
+  ] as const)(
+    'shows a stage whose latest execution is %s as %s, even with an approval waiting',
+    async (status, state) => {
+      // Prepare: stop and wait leaves the approval answerable while the stage is Stopping.
+      const reader = new FakeReader().set({
+        name: 'shop-cart',
+        stages: [
+          {
+            name: 'StagingDEV',
+            latest: { executionId: 'exec-c1', status, revision: { revisionId: 'c1' } },
+            actions: [{ name: 'Approve', status: 'InProgress', token: token(1), lastChange: new Date(0) }],
+          },
+        ],
+      });
+
+      // Act
+      const board = await productBoard(reader, shop);
+
+      // Assess
+      expect(board.rows[0]?.cells).toEqual([
+        expect.objectContaining({ stageName: 'StagingDEV', state, revision: { revisionId: 'c1' } }),
+      ]);
+    },
+  );
 });

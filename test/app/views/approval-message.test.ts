@@ -102,6 +102,19 @@ describe('approvalMessage', () => {
     expect(contextText(message.blocks)).toMatch(new RegExp(`^${consoleLink.source}$`));
   });
 
+  it('warns, names what could not be read and sends people to the console, with no buttons, when the request is partly unreadable', () => {
+    // Prepare
+    const record = pending({ unreadable: ['approval.stageName', 'approval.expires'] });
+    // Act
+    const message = approvalMessage(record, now);
+    // Assess
+    expect(buttons(message.blocks)).toEqual([]);
+    expect(header(message.blocks)).toBe('⚠️ shop-cart › StagingDEV');
+    const warning = sectionTexts(message.blocks).join('\n');
+    expect(warning).toContain('Greenlight could not read all of this request* (approval.stageName, approval.expires)');
+    expect(warning).toContain(`<${record.request.consoleLink}|Decide it in the AWS console>`);
+  });
+
   it('offers Approve, confirmed first, and Reject', () => {
     // Prepare
     const record = pending();

@@ -44,6 +44,31 @@ describe('productBoardMessage', () => {
     expect(JSON.stringify(message.blocks)).toContain('*gone*  :warning: the pipeline no longer exists');
   });
 
+  it('draws stopped and skipped stages with their own icons, both in the legend', () => {
+    // Prepare
+    const board: ProductBoard = {
+      product: shop,
+      stages: ['StagingDEV', 'StagingQA'],
+      rows: [
+        {
+          pipelineName: 'shop-cart',
+          service: 'cart',
+          cells: [
+            { stageName: 'StagingDEV', state: 'stopped', revision: { revisionId: 'c4c4c4c4c4' } },
+            { stageName: 'StagingQA', state: 'skipped', revision: { revisionId: 'c4c4c4c4c4' } },
+          ],
+        },
+      ],
+    };
+
+    // Act
+    const message = productBoardMessage(board, now);
+
+    // Assess
+    expect(boardLine(board.rows[0] as never, now)).toBe('*cart*  StagingDEV `c4c4c4c` ⏹️ · StagingQA `c4c4c4c` ⏭️');
+    expect(JSON.stringify(message.blocks)).toContain('⏹️ stopped · ⏭️ skipped');
+  });
+
   it('says when a product has no pipelines', () => {
     // Act
     const message = productBoardMessage({ product: shop, stages: [], rows: [] }, now);

@@ -214,7 +214,8 @@ describe('CodePipeline emulator: approval notifications', () => {
     const token = message.approval.token;
     expect(token).toMatch(UUID_V4);
     expect(message.approval.expires).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/);
-    const consoleLink = 'https://console.aws.amazon.com/codepipeline/home?region=us-east-2#/view/shop-cart';
+    const consoleLink =
+      'https://console.aws.amazon.com/codesuite/codepipeline/pipelines/shop-cart/view?region=us-east-2';
     expect(message).toEqual({
       region: 'us-east-2',
       consoleLink,
@@ -225,7 +226,7 @@ describe('CodePipeline emulator: approval notifications', () => {
         token,
         expires: '2016-07-14T20:12Z',
         externalEntityLink: 'https://shop-cart.dev.example.com',
-        approvalReviewLink: `${consoleLink}/StagingDEV/Approve/approve/${token}`,
+        approvalReviewLink: `${consoleLink}#/StagingDEV/Approve/approve/${token}`,
         customData: 'Test shop-cart in DEV, then approve or reject within seven days.',
       },
     });
@@ -242,7 +243,7 @@ describe('CodePipeline emulator: approval notifications', () => {
     expect((await pendingToken(world.client, PIPELINE, 'StagingDEV')).token).toBe(token);
   });
 
-  it('leaves out externalEntityLink and customData when the action does not configure them', async () => {
+  it('sends externalEntityLink and customData as null when the action does not configure them', async () => {
     // Prepare
     world = await startEmulator();
     world.emulator.createPipeline(pipelineDefinition(PIPELINE, { customData: null, externalEntityLink: null }));
@@ -252,15 +253,65 @@ describe('CodePipeline emulator: approval notifications', () => {
     await world.emulator.settle();
 
     // Assess
-    const message = JSON.parse(world.emulator.notifications()[0]?.Records[0]?.Sns.Message ?? '{}');
-    expect(Object.keys(message.approval).sort()).toEqual([
-      'actionName',
-      'approvalReviewLink',
-      'expires',
-      'pipelineName',
-      'stageName',
-      'token',
-    ]);
+    const raw = world.emulator.notifications()[0]?.Records[0]?.Sns.Message ?? '{}';
+    const message = JSON.parse(raw);
+    expect(message.approval).toMatchObject({ externalEntityLink: null, customData: null });
+    // Where real notifications put them: between expires and approvalReviewLink, and last.
+    expect(raw).toMatch(
+      /"expires":"[^"]+","externalEntityLink":null,"approvalReviewLink":"[^"]+","customData":null\}\}$/,
+    );
+  });
+
+  it.each([
+    // A captured subject: pipeline names over 24 characters keep 24 and get "..." (see notification.ts).
+    [
+      'vrathore-slack-test2-sandbox-pipeline',
+      'ManualApproval',
+      'APPROVAL NEEDED: AWS CodePipeline vrathore-slack-test2-san... for action ManualApproval',
+    ],
+    [
+      'shop-cart-1234567890abcde',
+      'Approve',
+      'APPROVAL NEEDED: AWS CodePipeline shop-cart-1234567890abcd... for action Approve',
+    ],
+    [
+      'shop-cart-1234567890abcd',
+      'Approve',
+      'APPROVAL NEEDED: AWS CodePipeline shop-cart-1234567890abcd for action Approve',
+    ],
+  ])('shortens pipeline %s in the SNS subject as CodePipeline does', async (pipelineName, actionName, subject) => {
+    // Prepare
+    world = await startEmulator();
+    const definition = pipelineDefinition(pipelineName);
+    for (const stage of definition.stages ?? [])
+      for (const action of stage.actions ?? []) if (action.name === 'Approve') action.name = actionName;
+    world.emulator.createPipeline(definition);
+
+    // Act
+    world.emulator.commit(pipelineName, 'c1');
+    await world.emulator.settle();
+
+    // Assess
+    expect(world.emulator.notifications()[0]?.Records[0]?.Sns.Subject).toBe(subject);
+  });
+
+  it('keeps the subject within SNS’s 100 characters however long the names are', async () => {
+    // Prepare
+    world = await startEmulator();
+    const pipelineName = 'p'.repeat(100);
+    const definition = pipelineDefinition(pipelineName);
+    for (const stage of definition.stages ?? [])
+      for (const action of stage.actions ?? []) if (action.name === 'Approve') action.name = 'a'.repeat(100);
+    world.emulator.createPipeline(definition);
+
+    // Act
+    world.emulator.commit(pipelineName, 'c1');
+    await world.emulator.settle();
+
+    // Assess
+    const subject = world.emulator.notifications()[0]?.Records[0]?.Sns.Subject ?? '';
+    expect(subject).toBe(`APPROVAL NEEDED: AWS CodePipeline ${'p'.repeat(24)}... for action ${'a'.repeat(24)}...`);
+    expect(subject.length).toBeLessThanOrEqual(100);
   });
 
   it('delivers a notification again when asked to behave at-least-once, and logs handler errors', async () => {
