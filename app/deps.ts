@@ -68,14 +68,14 @@ export const TIMEOUTS = {
     peopleLookupMs: 800,
   },
   ingest: {
-    dynamo: { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 6 },
+    dynamo: { connectionTimeout: 3_000, requestTimeout: 5_000, maxAttempts: 6 },
     /** One post: longer than Slack takes, well inside the Lambda's 30 s with the waits below. */
     slackPost: { timeout: 5_000 },
     /** Longest wait for Slack's rate limit per post (bursts of a product's services). */
     rateLimitWaitMs: 12_000,
   },
   worker: {
-    dynamo: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 6 },
+    dynamo: { connectionTimeout: 3_000, requestTimeout: 3_000, maxAttempts: 6 },
     /**
      * Release fan-outs: more tries, so a throttled PutApprovalResult is backed off and retried by
      * the SDK (its throttling backoff starts at 500 ms).
@@ -87,7 +87,7 @@ export const TIMEOUTS = {
     rateLimitWaitMs: 60_000,
   },
   digest: {
-    dynamo: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 6 },
+    dynamo: { connectionTimeout: 3_000, requestTimeout: 3_000, maxAttempts: 6 },
     /** Reading boards and executions: patient, with the SDK's standard retries. */
     reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
     slack: { timeout: 5_000, retries: 3 },

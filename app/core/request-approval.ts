@@ -29,7 +29,7 @@ export interface PostingTimes {
   lookBackMs: number;
 }
 
-export const POSTING: PostingTimes = { leaseMs: 45_000, holderWaitMs: 8_000, pollMs: 250, lookBackMs: 5_000 };
+export const POSTING: PostingTimes = { leaseMs: 45_000, holderWaitMs: 15_000, pollMs: 250, lookBackMs: 5_000 };
 
 export type RequestResult = 'posted' | 'already-posted' | 'found-posted';
 
