@@ -2,6 +2,7 @@ import type { Button, KnownBlock } from '@slack/types';
 import { type ApprovalRecord, describe, type Outcome } from '../core/approval.ts';
 import { actorText, clip, escapeMrkdwn, link, relative, slackDate } from './format.ts';
 import { ids } from './ids.ts';
+import { BLOCK_KIT } from './limits.ts';
 
 export interface SlackMessage {
   text: string;
@@ -25,7 +26,7 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
       type: 'header',
       text: {
         type: 'plain_text',
-        text: clip(`${headIcon(record, expired)} ${request.pipelineName} › ${request.stageName}`, 150),
+        text: clip(`${headIcon(record, expired)} ${request.pipelineName} › ${request.stageName}`, BLOCK_KIT.header),
       },
     },
     {
@@ -47,7 +48,10 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
   if (request.customData) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: clip(`>${escapeMrkdwn(request.customData).replace(/\n/g, '\n>')}`, 3000) },
+      text: {
+        type: 'mrkdwn',
+        text: clip(`>${escapeMrkdwn(request.customData).replace(/\n/g, '\n>')}`, BLOCK_KIT.text),
+      },
     });
   }
   const links = [
@@ -55,9 +59,9 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
     // Not the review link: it ends in the approval token, which never goes to Slack.
     link(request.consoleLink, 'Open in the AWS console'),
   ].filter(Boolean);
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links.join('  ·  ') }] });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(links.join('  ·  '), BLOCK_KIT.text) }] });
 
-  if (state) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: state } });
+  if (state) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(state, BLOCK_KIT.text) } });
   else if (request.unreadable)
     blocks.push({
       type: 'section',
@@ -65,7 +69,7 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
         type: 'mrkdwn',
         text: clip(
           `:warning: *Greenlight could not read all of this request* (${request.unreadable.map(escapeMrkdwn).join(', ')}), so it cannot be decided here. ${link(request.consoleLink, 'Decide it in the AWS console')}.`,
-          3000,
+          BLOCK_KIT.text,
         ),
       },
     });

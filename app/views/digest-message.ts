@@ -10,13 +10,19 @@ import {
 } from '../core/digest.ts';
 import type { SlackMessage } from './approval-message.ts';
 import { clip, duration, escapeMrkdwn, link, mention, relative } from './format.ts';
+import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
+import { Pages } from './pages.ts';
 import { BOARD_LEGEND, boardLine } from './product-board.ts';
 
-/** Slack's Block Kit limits (DESIGN.md): blocks per message, characters per text, fields per section. */
-export const BLOCK_KIT = { blocks: 50, text: 3000, fieldText: 2000, fields: 10, header: 150 } as const;
+export { BLOCK_KIT } from './limits.ts';
 
-/** How much of each list the top message shows; the rest goes to its thread. */
+/** How much of each list the top message shows at most; the rest goes to its thread. */
 export const SHOWN_ON_TOP = { waiting: 8, decided: 8, products: 4, services: 6 } as const;
+
+type Shown = { -readonly [K in keyof typeof SHOWN_ON_TOP]: number };
+
+/** The fewest the top message shows of each list before it stops fitting itself by showing fewer. */
+const FEWEST_ON_TOP: Shown = { waiting: 3, decided: 3, products: 1, services: 2 };
 
 export interface DigestMessages {
   /** The message in the channel. */
@@ -29,11 +35,74 @@ export interface DigestMessages {
 export type Permalinks = ReadonlyMap<string, string>;
 
 /**
- * The digest as Slack messages: a top message within Block Kit's limits holding the head of each
- * list, and thread replies holding the rest, each within the same limits.
+ * The digest as Slack messages: a top message holding the head of each list, and thread replies
+ * holding the rest, each within Block Kit's limits and TEXT_BUDGET characters of text in all.
+ * Lists run on from one reply to the next, however many services a product has.
  */
 export function digestMessages(digest: Digest, permalinks: Permalinks = new Map()): DigestMessages {
-  const thread: KnownBlock[] = [];
+  return compose(digest, permalinks, { blocks: 0, chars: 0 });
+}
+
+/** The top message as a preview shown only to one person: the same, saying what the thread would hold. */
+export function digestPreview(digest: Digest, permalinks: Permalinks = new Map()): SlackMessage {
+  const { top } = compose(digest, permalinks, PREVIEW_NOTE);
+  // The thread as the channel would get it (the preview's top may show a little less, to make room for its note).
+  const { replies } = digestMessages(digest, permalinks);
+  const more =
+    replies.length > 0
+      ? ` In the channel, ${count(replies.length, 'reply', 'replies')} in its thread ${replies.length === 1 ? 'holds' : 'hold'} the rest.`
+      : '';
+  return { text: top.text, blocks: [...top.blocks, context(`:eyes: A preview only you can see.${more}`)] };
+}
+
+/** Room the preview keeps for its note: one context block of a short sentence. */
+const PREVIEW_NOTE = { blocks: 1, chars: 200 } as const;
+
+/** A piece of the thread: a block as it is, or a titled list that may run on over several replies. */
+type ThreadPart = { block: KnownBlock } | { title: string; lines: string[]; continued?: string };
+
+/**
+ * Draws the top message with as much of each list as SHOWN_ON_TOP allows, then fewer (services,
+ * decisions, waiting approvals and products in turn) until it fits the room left after `reserve`;
+ * what still does not fit moves to the thread, saying so. Then lays the thread out in replies.
+ */
+function compose(digest: Digest, permalinks: Permalinks, reserve: { blocks: number; chars: number }): DigestMessages {
+  const room = { blocks: BLOCK_KIT.blocks - reserve.blocks, chars: TEXT_BUDGET - reserve.chars };
+  const fits = (blocks: KnownBlock[]) => blocks.length <= room.blocks && textLength(blocks) <= room.chars;
+  const shown: Shown = { ...SHOWN_ON_TOP };
+  let drawn = draw(digest, permalinks, shown);
+  const turns: Array<keyof Shown> = ['services', 'decided', 'waiting', 'products'];
+  while (!fits(drawn.blocks)) {
+    const key = turns.find((candidate) => shown[candidate] > FEWEST_ON_TOP[candidate]);
+    if (key === undefined) break;
+    shown[key] -= 1;
+    turns.push(...turns.splice(turns.indexOf(key), 1));
+    drawn = draw(digest, permalinks, shown);
+  }
+  const { blocks, thread } = drawn;
+  // Lines as long as a text may be: the last blocks go to the thread, whole.
+  if (!fits(blocks)) {
+    const continued = context('…continued in the thread.');
+    const moved: KnownBlock[] = [];
+    while (blocks.length > 1 && !fits([...blocks, continued])) moved.unshift(blocks.pop() as KnownBlock);
+    thread.unshift(...moved.map((block) => ({ block })));
+    blocks.push(continued);
+  }
+
+  const pages = new Pages();
+  for (const part of thread) {
+    if ('block' in part) pages.block(part.block);
+    else pages.list(part.title, part.lines, part.continued);
+  }
+  const replies = pages.messages().map((replyBlocks, i, all) => ({
+    text: `Daily digest ${digest.day}, continued (${i + 1}/${all.length})`,
+    blocks: replyBlocks,
+  }));
+  return { top: { text: fallback(digest), blocks }, replies };
+}
+
+function draw(digest: Digest, permalinks: Permalinks, shown: Shown): { blocks: KnownBlock[]; thread: ThreadPart[] } {
+  const thread: ThreadPart[] = [];
   const blocks: KnownBlock[] = [header(digest)];
 
   if (isQuiet(digest)) {
@@ -46,7 +115,7 @@ export function digestMessages(digest: Digest, permalinks: Permalinks = new Map(
       blocks.push(
         context(`Boards and delivery metrics of ${count(digest.products.length, 'product')} are in the thread.`),
       );
-      thread.push(...boardBlocks(digest.products, digest.now), ...metricsBlocks(digest.products, digest.now));
+      thread.push(...boardParts(digest.products, digest.now), ...metricsParts(digest.products, digest.now));
     }
   } else {
     blocks.push(context(summary(digest)));
@@ -54,7 +123,7 @@ export function digestMessages(digest: Digest, permalinks: Permalinks = new Map(
       ...list(
         `:hourglass_flowing_sand: *Waiting for approval* (${digest.waiting.length})`,
         digest.waiting.map((a) => waitingLine(a, digest.now, permalinks)),
-        SHOWN_ON_TOP.waiting,
+        shown.waiting,
         thread,
       ),
     );
@@ -62,35 +131,15 @@ export function digestMessages(digest: Digest, permalinks: Permalinks = new Map(
       ...list(
         `:ballot_box_with_check: *Decided in the last 24 hours* (${digest.decided.length})`,
         digest.decided.map((d) => decidedLine(d, digest.now)),
-        SHOWN_ON_TOP.decided,
+        shown.decided,
         thread,
       ),
     );
-    blocks.push(...productSections(digest.products, digest.now, thread));
+    blocks.push(...productSections(digest.products, digest.now, shown, thread));
   }
   const notes = footnotes(digest);
   if (notes) blocks.push(context(notes));
-  // SHOWN_ON_TOP keeps the top well within the limit; this keeps it there whatever the names' lengths.
-  if (blocks.length > BLOCK_KIT.blocks) {
-    thread.unshift(...blocks.splice(BLOCK_KIT.blocks - 1));
-    blocks.push(context('…continued in the thread.'));
-  }
-
-  const replies = pack(thread).map((replyBlocks, i, all) => ({
-    text: `Daily digest ${digest.day}, continued (${i + 1}/${all.length})`,
-    blocks: replyBlocks,
-  }));
-  return { top: { text: fallback(digest), blocks }, replies };
-}
-
-/** The top message as a preview shown only to one person: the same, saying what the thread would hold. */
-export function digestPreview(digest: Digest, permalinks: Permalinks = new Map()): SlackMessage {
-  const { top, replies } = digestMessages(digest, permalinks);
-  const more =
-    replies.length > 0
-      ? ` In the channel, ${count(replies.length, 'reply', 'replies')} in its thread ${replies.length === 1 ? 'holds' : 'hold'} the rest.`
-      : '';
-  return { text: top.text, blocks: [...top.blocks, context(`:eyes: A preview only you can see.${more}`)] };
+  return { blocks, thread };
 }
 
 // The top message
@@ -137,22 +186,22 @@ function footnotes(digest: Digest): string | undefined {
 }
 
 /** A titled list: its head on top, "and N more" and the rest in the thread. */
-function list(title: string, lines: string[], shown: number, thread: KnownBlock[]): KnownBlock[] {
+function list(title: string, lines: string[], shown: number, thread: ThreadPart[]): KnownBlock[] {
   if (lines.length === 0) return [];
   const head = lines.slice(0, shown);
   const rest = lines.slice(shown);
   const blocks: KnownBlock[] = [{ type: 'divider' }, ...textBlocks([title, ...head])];
   if (rest.length > 0) {
     blocks.push(context(`…and ${rest.length} more in the thread.`));
-    thread.push(...textBlocks([`${title}, continued`, ...rest]));
+    thread.push({ title: `${title}, continued`, lines: rest, continued: `${title}, continued` });
   }
   return blocks;
 }
 
-function productSections(products: ProductDigest[], now: Date, thread: KnownBlock[]): KnownBlock[] {
+function productSections(products: ProductDigest[], now: Date, shown: Shown, thread: ThreadPart[]): KnownBlock[] {
   if (products.length === 0) return [];
-  const onTop = products.slice(0, SHOWN_ON_TOP.products);
-  const later = products.slice(SHOWN_ON_TOP.products);
+  const onTop = products.slice(0, shown.products);
+  const later = products.slice(shown.products);
   const blocks: KnownBlock[] = [
     { type: 'divider' },
     section('*:bar_chart: Products*: where each revision is, and how delivery goes'),
@@ -160,17 +209,18 @@ function productSections(products: ProductDigest[], now: Date, thread: KnownBloc
   ];
   for (const product of onTop) {
     const rows = boardLines(product, now);
-    blocks.push(...textBlocks([productTitle(product), ...rows.slice(0, SHOWN_ON_TOP.services)]));
-    const hidden = rows.length - SHOWN_ON_TOP.services;
+    blocks.push(...textBlocks([productTitle(product), ...rows.slice(0, shown.services)]));
+    const hidden = rows.length - shown.services;
     if (hidden > 0) {
       blocks.push(context(`…and ${count(hidden, 'more service')} in the thread.`));
-      thread.push(...textBlocks([`${productTitle(product)}, continued`, ...rows.slice(SHOWN_ON_TOP.services)]));
+      const continued = `${productTitle(product)}, continued`;
+      thread.push({ title: continued, lines: rows.slice(shown.services), continued });
     }
     blocks.push(metricsBlock(product, now));
   }
   if (later.length > 0) {
     blocks.push(context(`…and ${count(later.length, 'more product')} in the thread.`));
-    thread.push(...boardBlocks(later, now), ...metricsBlocks(later, now));
+    thread.push(...boardParts(later, now), ...metricsParts(later, now));
   }
   return blocks;
 }
@@ -223,18 +273,17 @@ const productTitle = (product: ProductDigest) =>
 
 const boardLines = (product: ProductDigest, now: Date) => product.board.rows.map((row) => boardLine(row, now));
 
-function boardBlocks(products: ProductDigest[], now: Date): KnownBlock[] {
+function boardParts(products: ProductDigest[], now: Date): ThreadPart[] {
   if (products.length === 0) return [];
   return [
-    context(BOARD_LEGEND),
-    ...products.flatMap((product) => textBlocks([productTitle(product), ...boardLines(product, now)])),
+    { block: context(BOARD_LEGEND) },
+    ...products.map((product) => ({ title: productTitle(product), lines: boardLines(product, now) })),
   ];
 }
 
-function metricsBlocks(products: ProductDigest[], now: Date): KnownBlock[] {
-  return products.map((product) => metricsBlock(product, now));
+function metricsParts(products: ProductDigest[], now: Date): ThreadPart[] {
+  return products.map((product) => ({ block: metricsBlock(product, now) }));
 }
-
 // Delivery metrics: one section per product, one field per metric, the last 7 and 30 days each
 // next to the period before.
 
@@ -311,13 +360,6 @@ function textBlocks(lines: string[]): SectionBlock[] {
     else texts.push(clip(line, BLOCK_KIT.text));
   }
   return texts.map(section);
-}
-
-/** Thread blocks split into replies of at most BLOCK_KIT.blocks blocks. */
-function pack(blocks: KnownBlock[]): KnownBlock[][] {
-  const replies: KnownBlock[][] = [];
-  for (let i = 0; i < blocks.length; i += BLOCK_KIT.blocks) replies.push(blocks.slice(i, i + BLOCK_KIT.blocks));
-  return replies;
 }
 
 const who = (actor: Actor) => (actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`);

@@ -1,8 +1,25 @@
 import type { Product } from '../core/products.ts';
 import { escapeMrkdwn } from './format.ts';
 
-const list = (names: readonly string[]) =>
-  names.length === 0 ? 'none yet' : names.map((name) => `\`${escapeMrkdwn(name)}\``).join(', ');
+/**
+ * Names as a list of at most LIST_CHARS characters, then how many more: the answer is shown whole,
+ * as a message's text or in a modal's section (3000 characters), however many products there are.
+ */
+const LIST_CHARS = 2000;
+
+function list(names: readonly string[]): string {
+  if (names.length === 0) return 'none yet';
+  const shown: string[] = [];
+  let length = 0;
+  for (const name of names) {
+    const item = `\`${escapeMrkdwn(name)}\``;
+    if (length + item.length + 2 > LIST_CHARS) break;
+    shown.push(item);
+    length += item.length + 2;
+  }
+  const hidden = names.length - shown.length;
+  return hidden > 0 ? `${shown.join(', ')} and ${hidden} more` : shown.join(', ');
+}
 
 /** Plain-words answers to `/release`, shown only to the person who typed it. */
 export const releaseNotices = {

@@ -9,6 +9,7 @@ import {
 } from '../core/release.ts';
 import { clip, duration, escapeMrkdwn } from './format.ts';
 import { ids } from './ids.ts';
+import { BLOCK_KIT } from './limits.ts';
 import { packLines, revisionText } from './release-lines.ts';
 
 /** What the confirmation modal remembers (Slack keeps it): the release's id, never a token. */
@@ -19,10 +20,13 @@ export interface ReleaseModalState {
 }
 
 /** Modals hold at most 100 blocks; the intro and headings take a few. */
-const MODAL_BLOCKS = 100;
+const MODAL_BLOCKS = BLOCK_KIT.modalBlocks;
 
-const title = (text: string) => ({ type: 'plain_text' as const, text: clip(text, 24) });
-const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } });
+const title = (text: string) => ({ type: 'plain_text' as const, text: clip(text, BLOCK_KIT.modalTitle) });
+const section = (text: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(text, BLOCK_KIT.text) },
+});
 
 /** Shown at once, while the pipelines are read (the trigger_id is good for 3 s only). */
 export function releaseLoadingModal(product: string, env: string): ModalView {
@@ -71,17 +75,22 @@ export function releasePlanModal(plan: ReleasePlan, now: Date): ModalView {
   const blocks: KnownBlock[] = [section(intro)];
   const budget = MODAL_BLOCKS - blocks.length - 2;
   const includedBudget = excluded.length === 0 ? budget : Math.max(1, Math.ceil(budget * 0.7));
+  // Slack documents no limit on a modal's text in all (msg_blocks_too_long is a message's): blocks only.
   if (included.length > 0)
     blocks.push(
       ...packLines(
         included.map((item) => includedLine(item, now)),
-        includedBudget,
-        `*Will be approved (${included.length})*`,
+        { blocks: includedBudget, chars: Number.POSITIVE_INFINITY },
+        { heading: `*Will be approved (${included.length})*` },
       ),
     );
   if (excluded.length > 0)
     blocks.push(
-      ...packLines(excluded.map(excludedLine), MODAL_BLOCKS - blocks.length - 1, `*Not included (${excluded.length})*`),
+      ...packLines(
+        excluded.map(excludedLine),
+        { blocks: MODAL_BLOCKS - blocks.length - 1, chars: Number.POSITIVE_INFINITY },
+        { heading: `*Not included (${excluded.length})*` },
+      ),
     );
   blocks.push({
     type: 'context',
@@ -94,7 +103,11 @@ export function releasePlanModal(plan: ReleasePlan, now: Date): ModalView {
   });
   return included.length === 0
     ? { ...base, blocks }
-    : { ...base, submit: { type: 'plain_text', text: clip(`Approve ${included.length}`, 24) }, blocks };
+    : {
+        ...base,
+        submit: { type: 'plain_text', text: clip(`Approve ${included.length}`, BLOCK_KIT.modalTitle) },
+        blocks,
+      };
 }
 
 type ExcludedItem = Extract<PlanItem, { kind: 'exclude' }>;

@@ -10,11 +10,9 @@ import {
 } from '../core/release.ts';
 import type { SlackMessage } from './approval-message.ts';
 import { actorText, clip, escapeMrkdwn, slackDate } from './format.ts';
+import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
 import { packLines, revisionText } from './release-lines.ts';
 import { excludedLine } from './release-modal.ts';
-
-/** Messages hold at most 50 blocks; header, summary and context take three. */
-const MESSAGE_BLOCKS = 50;
 
 const order: ItemResultKind[] = ['approved', 'changed', 'already-decided', 'not-pending', 'failed'];
 
@@ -40,7 +38,7 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
     : `🚀 Releasing ${product} to ${run.env} — ${counts.done}/${counts.total}`;
 
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: clip(head, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: clip(head, BLOCK_KIT.header) } },
     {
       type: 'context',
       elements: [
@@ -49,7 +47,7 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
           text: clip(
             `${escapeMrkdwn(run.stageName)} of every \`${escapeMrkdwn(run.product.name)}\` pipeline · ${startedBy(run)} ` +
               `${slackDate(run.confirmedAt ?? run.createdAt)} · release \`${escapeMrkdwn(run.releaseId)}\``,
-            3000,
+            BLOCK_KIT.text,
           ),
         },
       ],
@@ -58,35 +56,38 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
 
   const groups = groupResults(run);
   const excluded = run.items.filter((item): item is Extract<PlanItem, { kind: 'exclude' }> => item.kind === 'exclude');
-  const sections = order.filter((kind) => groups[kind].length > 0).length + (excluded.length > 0 ? 1 : 0);
-  let budget = MESSAGE_BLOCKS - blocks.length;
-  for (const kind of order) {
-    const items = groups[kind];
-    if (items.length === 0) continue;
-    const share = Math.max(1, Math.floor(budget / Math.max(1, sections)));
-    // Approved pipelines are a list of names, packed side by side; the rest need a line each.
-    const packed =
-      kind === 'approved'
-        ? packLines(
-            items.map(({ item }) => `\`${escapeMrkdwn(item.pipelineName)}\``),
-            share,
-            `${headings[kind]} (${items.length})`,
-            ', ',
-          )
-        : packLines(
-            items.map(({ item, result }) => resultLine(item, result)),
-            share,
-            `${headings[kind]} (${items.length})`,
-          );
-    blocks.push(...packed);
-    budget -= packed.length;
-  }
+  // Each list gets an even share of what is left of the message (blocks and text); what a list leaves
+  // unused goes to the lists after it. A list that does not fit says how many more it holds.
+  const lists: Array<{ lines: string[]; heading: string; separator?: string }> = order
+    .filter((kind) => groups[kind].length > 0)
+    .map((kind) => {
+      const items = groups[kind];
+      const heading = `${headings[kind]} (${items.length})`;
+      // Approved pipelines are a list of names, packed side by side; the rest need a line each.
+      return kind === 'approved'
+        ? { lines: items.map(({ item }) => `\`${escapeMrkdwn(item.pipelineName)}\``), heading, separator: ', ' }
+        : { lines: items.map(({ item, result }) => resultLine(item, result)), heading };
+    });
   if (excluded.length > 0)
-    blocks.push(...packLines(excluded.map(excludedLine), Math.max(1, budget), `*Not included (${excluded.length})*`));
+    lists.push({ lines: excluded.map(excludedLine), heading: `*Not included (${excluded.length})*` });
+  let room = { blocks: BLOCK_KIT.blocks - blocks.length, chars: TEXT_BUDGET - textLength(blocks) };
+  lists.forEach((list, index) => {
+    const left = lists.length - index;
+    const share = {
+      blocks: Math.max(1, Math.floor(room.blocks / left)),
+      chars: Math.floor(room.chars / left),
+    };
+    const packed = packLines(list.lines, share, {
+      heading: list.heading,
+      ...(list.separator ? { separator: list.separator } : {}),
+    });
+    blocks.push(...packed);
+    room = { blocks: room.blocks - packed.length, chars: room.chars - textLength(packed) };
+  });
   if (counts.total === 0 && excluded.length === 0)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: 'The product has no pipelines.' } });
 
-  return { text: clip(head, 3000), blocks: blocks.slice(0, MESSAGE_BLOCKS) };
+  return { text: clip(head, BLOCK_KIT.text), blocks: blocks.slice(0, BLOCK_KIT.blocks) };
 }
 
 const startedBy = (run: ReleaseRun) =>

@@ -9,6 +9,21 @@ import type { Block, JsonObject } from './types.ts';
 
 export type Surface = 'message' | 'modal';
 
+/**
+ * The text a message's blocks may carry in all: Slack refuses more with `msg_blocks_too_long`, even when
+ * every block is within its own limits. Slack documents no figure for it; Slack's engineers answered
+ * "12,000 text characters with a buffer for block containers" (slackapi/bolt-js#2509, as quoted in
+ * slackapi/bolt-js#2867), which matches the documented cap of a markdown block's text
+ * (https://docs.slack.dev/reference/block-kit/blocks/markdown-block). Observed: refused at 13,297
+ * characters of markdown blocks, 13,172 with a divider added (bolt-js#2509); refused at 11,341 and
+ * accepted at 9,597 characters of section/header/rich_text text (bolt-js#2867). The simulator refuses
+ * above 12,000, counted as `blocksTextLength` counts, on every way of posting a message (chat.postMessage,
+ * chat.update, chat.postEphemeral, response_url and command answers); apps should keep well below it.
+ * (bolt-js#2867 saw one response_url post accepted with blocks chat.postMessage refused: a single report,
+ * so response_url is held to the same figure.)
+ */
+export const MAX_BLOCKS_TEXT = 12_000;
+
 const maxBlocks: Record<Surface, number> = { message: 50, modal: 100 };
 const knownBlockTypes = new Set([
   'actions',
@@ -57,6 +72,22 @@ export function blockProblems(blocks: readonly unknown[], surface: Surface): str
     checkBlock(block, path, report);
   }
   return problems;
+}
+
+/**
+ * The text of blocks as Slack adds it up for `msg_blocks_too_long`: every `text` string anywhere in them
+ * (section text and fields, context elements, headers, markdown and rich_text, button labels and
+ * confirm dialogs), not the JSON around it.
+ */
+export function blocksTextLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + blocksTextLength(item), 0);
+  if (!isObject(value)) return 0;
+  let length = 0;
+  for (const [key, item] of Object.entries(value)) {
+    if (key === 'text' && typeof item === 'string') length += item.length;
+    else if (typeof item === 'object') length += blocksTextLength(item);
+  }
+  return length;
 }
 
 /** Problems of a modal view as views.open/update/push and `response_action` check them. */

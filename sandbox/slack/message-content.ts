@@ -1,5 +1,5 @@
 import { jsonArg, objectArg, SlackApiError, stringArg } from './api-args.ts';
-import { blockProblems, isObject, withGeneratedIds } from './block-kit.ts';
+import { blockProblems, blocksTextLength, isObject, MAX_BLOCKS_TEXT, withGeneratedIds } from './block-kit.ts';
 import type { Block, JsonObject, MessageMetadata } from './types.ts';
 
 /** Slack truncates (and newer APIs refuse) message text beyond this. */
@@ -11,7 +11,9 @@ export interface MessageContent {
 }
 
 /**
- * `text` and `blocks` of chat.* calls, response_url posts and command answers, checked as Slack checks them.
+ * `text` and `blocks` of chat.* calls, response_url posts and command answers, checked as Slack checks them:
+ * `msg_too_long`, `invalid_blocks_format`, `invalid_blocks` (each block's limits), `msg_blocks_too_long`
+ * (their text in all).
  * `seed` makes the block_ids Slack would generate for blocks without one repeatable.
  */
 export function readContent(args: JsonObject, seed: string): MessageContent {
@@ -22,6 +24,8 @@ export function readContent(args: JsonObject, seed: string): MessageContent {
   if (!Array.isArray(raw)) throw new SlackApiError('invalid_blocks_format');
   const problems = blockProblems(raw, 'message');
   if (problems.length > 0) throw new SlackApiError('invalid_blocks', { messages: problems });
+  // Each block may be within its limits and the message still too long (see MAX_BLOCKS_TEXT).
+  if (blocksTextLength(raw) > MAX_BLOCKS_TEXT) throw new SlackApiError('msg_blocks_too_long');
   return { ...(text === undefined ? {} : { text }), blocks: withGeneratedIds(raw as Block[], seed) };
 }
 
