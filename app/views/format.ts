@@ -6,9 +6,8 @@ import type { Actor } from '../core/approval.ts';
 export const escapeMrkdwn = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Cuts text to Slack's limits, saying so. */
-export const clip = (text: string, limit: number): string =>
-  text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+/** Cuts text to Slack's limits, saying so, never inside a surrogate pair (an emoji). */
+export { clip } from '../core/text.ts';
 
 /** A date every reader sees in their own time zone; the fallback is UTC. */
 export const slackDate = (date: Date, format = '{date_short_pretty} at {time}'): string =>
