@@ -4,9 +4,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Logger as BoltLogger, LogLevel, WebClient, type WebClientOptions } from '@slack/web-api';
-import { approvalIdFor } from './adapters/approval-notification.ts';
+import { type Logger as BoltLogger, WebClient, type WebClientOptions } from '@slack/web-api';
+import { boltLoggerFor } from './adapters/bolt-logger.ts';
 import { CodePipelineGateway } from './adapters/codepipeline-gateway.ts';
+import { CodePipelineJobResults } from './adapters/codepipeline-job-results.ts';
 import { CodePipelineReader } from './adapters/codepipeline-reader.ts';
 import { DynamoApprovalStore } from './adapters/dynamo-approval-store.ts';
 import { DynamoDigestMarkers } from './adapters/dynamo-digest-markers.ts';
@@ -14,55 +15,52 @@ import { DynamoReleaseStore } from './adapters/dynamo-release-store.ts';
 import { sharedInProcessReleaseQueue } from './adapters/in-process-release-queue.ts';
 import { powertoolsLog } from './adapters/powertools-log.ts';
 import { powertoolsMetrics } from './adapters/powertools-metrics.ts';
-import { CodePipelineJobResults } from './adapters/release-action.ts';
-import { processReleaseJobs } from './adapters/release-jobs.ts';
 import {
   DEFAULT_REQUEST_RATES,
   limitRequestRate,
   OperationRateLimiter,
   type RequestRates,
 } from './adapters/release-rate-limit.ts';
-import { RELEASE_SETTINGS, type ReleaseServices, type ReleaseSettings } from './adapters/release-services.ts';
 import { SlackApprovalNotifier } from './adapters/slack-approval-notifier.ts';
 import { SlackDigestPublisher } from './adapters/slack-digest-publisher.ts';
+import { SlackPeople } from './adapters/slack-people.ts';
 import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
 import { SqsReleaseQueue } from './adapters/sqs-release-queue.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
 import type { ApprovalRecord } from './core/approval.ts';
+import type { DigestMarkers, DigestPublisher } from './core/digest-posting.ts';
 import type {
   ApprovalNotifier,
   ApprovalStore,
   Clock,
-  DigestMarkers,
-  DigestPublisher,
   IdSource,
   Log,
+  Metrics,
   PipelineGateway,
   PipelineReader,
 } from './core/ports.ts';
 import { approvalChannelFor } from './core/products.ts';
-import type { ReleaseStore } from './core/release-ports.ts';
+import type { JobResults, ReleaseQueue, ReleaseReporter, ReleaseStore } from './core/release-ports.ts';
 import { lazy } from './lazy.ts';
-import type { ListenerDeps } from './listeners/context.ts';
 
 /**
- * The composition root: the only place clients are constructed. Everything else receives them.
- *
- * Each way in has its own time budget, and its clients are built for it:
+ * The time budget of each way in, in one table. Each way in gets clients built for its own budget:
  * - `click` (slack-events): Slack waits 3 s, and on Lambda Bolt answers only when the listener is
  *   done: claim (DynamoDB) → PutApprovalResult (CodePipeline) → outcome (DynamoDB) → chat.update.
  *   DynamoDB answers in milliseconds, so its calls get short timeouts; CodePipeline two tries of
  *   700 ms; Slack one retry. A throttled or hung dependency costs at most ~2 s, and the person is
- *   told to try again instead of Slack showing a timeout.
+ *   told to try again instead of Slack showing a timeout. Reads for `/release` are bounded by the
+ *   command's own deadlines (listeners/release-context.ts).
  * - `ingest` (approval-notification, 30 s Lambda): patient DynamoDB retries (a burst of approvals
- *   throttles), posts that wait out Slack's rate limit within the Lambda's time, and never repeat a
- *   post that may have landed.
+ *   throttles; a loaded machine answers late), posts that wait out Slack's rate limit within the
+ *   Lambda's time, and never repeat a post that may have landed.
  * - `worker` (release-worker, release-action: 5 min) and `digest` (2 min): patient everywhere.
  */
 export const TIMEOUTS = {
   click: {
     dynamo: { connectionTimeout: 300, requestTimeout: 400, maxAttempts: 2 },
     codepipeline: { connectionTimeout: 300, requestTimeout: 700, maxAttempts: 2 },
+    reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
     slack: { timeout: 1_500, retries: 1 },
     /** How long a click waits for a display name before using the username. */
     peopleLookupMs: 800,
@@ -96,185 +94,201 @@ export const TIMEOUTS = {
   },
 } as const;
 
-/** The way in that deps are built for: it picks the time budgets of TIMEOUTS. */
+/** The way in that clients are built for: it picks the time budgets of TIMEOUTS. */
 export type Path = keyof typeof TIMEOUTS;
 
-export interface Deps extends ListenerDeps {
-  config: Config;
-  credentials: SlackCredentials;
-  slack: WebClient;
-  slackClientOptions: WebClientOptions;
-  log: Log & { boltLogger: BoltLogger };
-  notifier: ApprovalNotifier;
-  reader: PipelineReader;
-  digestMarkers: DigestMarkers;
-  digestPublisher: DigestPublisher;
-  releases: ReleaseServices;
-}
+type AwsBudget = { connectionTimeout: number; requestTimeout: number; maxAttempts: number };
+type SlackBudget = { timeout: number; retries: number };
 
-export interface DepsOverrides {
-  /** The way in these deps serve (default `click`): picks the time budgets of TIMEOUTS. */
-  path?: Path;
+export interface ClientOverrides {
   clock?: Clock;
   ids?: IdSource;
   log?: Log;
-  store?: ApprovalStore;
-  pipelines?: PipelineGateway;
-  reader?: PipelineReader;
-  digestMarkers?: DigestMarkers;
-  releaseStore?: ReleaseStore;
-  /** CodePipeline request rates of releases (default 8 calls/s per operation). */
+  /** CodePipeline request rates of releases and reads (default 8 calls/s per operation). */
   requestRates?: RequestRates;
-  releaseSettings?: Partial<ReleaseSettings>;
 }
-
-type DynamoBudget = { connectionTimeout: number; requestTimeout: number; maxAttempts: number };
-type Table = () => Promise<[DynamoDBDocumentClient, string]>;
-
-export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
-  const path = overrides.path ?? 'click';
-  const budget = TIMEOUTS[path];
-  const clock = overrides.clock ?? (() => new Date());
-  const log = withBoltLogger(overrides.log ?? powertoolsLog());
-  const credentials =
-    'credentials' in config.slack ? config.slack.credentials : await readSlackSecret(config, config.slack.secretArn);
-  const slackClient = (options: Omit<WebClientOptions, 'slackApiUrl' | 'logger'>) =>
-    new WebClient(credentials.botToken, { slackApiUrl: config.slackApiUrl, logger: log.boltLogger, ...options });
-
-  // Bolt's client and the redraws of a click: a rate-limited call fails at once rather than
-  // sleeping through the click's 3 s.
-  const { click } = TIMEOUTS;
-  const slackClientOptions: WebClientOptions = {
-    slackApiUrl: config.slackApiUrl,
-    timeout: click.slack.timeout,
-    retryConfig: { retries: click.slack.retries, factor: 1, minTimeout: 100, maxTimeout: 300 },
-    rejectRateLimitedCalls: true,
-    logger: log.boltLogger,
-  };
-  const slack = new WebClient(credentials.botToken, slackClientOptions);
-  // Off the click path, Slack calls are patient: they wait out Retry-After.
-  const patientSlack =
-    'slack' in budget && path !== 'click'
-      ? slackClient({ timeout: budget.slack.timeout, retryConfig: { retries: budget.slack.retries } })
-      : slack;
-  // Posts never retry by themselves: a post whose answer was lost may have landed (see postOnce).
-  const poster = slackClient({
-    timeout: 'slackPost' in budget ? budget.slackPost.timeout : TIMEOUTS.ingest.slackPost.timeout,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-  });
-  const rateLimitWaitMs = 'rateLimitWaitMs' in budget ? budget.rateLimitWaitMs : 0;
-
-  const table = lazy(() => dynamoTable(config, budget.dynamo));
-  const store = overrides.store ?? new DynamoApprovalStore(...(await table()));
-  const digestMarkers = overrides.digestMarkers ?? new DynamoDigestMarkers(...(await table()));
-  const pipelines = overrides.pipelines ?? new CodePipelineGateway(codePipelineClients(config));
-  const reader = overrides.reader ?? new CodePipelineReader(readerClient(config));
-  // Approval messages go to their product's channel when PRODUCTS names one.
-  const channelFor = (record: ApprovalRecord) =>
-    approvalChannelFor(record.request.pipelineName, config.products, config.approvalsChannel);
-  const notifier = new SlackApprovalNotifier({ slack, poster, channelFor, clock, log, rateLimitWaitMs });
-
-  const releases = await releaseServices(config, { slackClient, log, clock, table, channelFor }, overrides);
-  const deps: Deps = {
-    config,
-    credentials,
-    slack,
-    slackClientOptions,
-    log,
-    clock,
-    ids: overrides.ids ?? randomUUID,
-    store,
-    pipelines,
-    notifier,
-    reader,
-    digestMarkers,
-    digestPublisher: new SlackDigestPublisher(patientSlack, poster, config.digestChannel, log, {
-      rateLimitWaitMs: TIMEOUTS.digest.rateLimitWaitMs,
-    }),
-    metrics: powertoolsMetrics(),
-    ...slackPeople(slack, log),
-    releases,
-  };
-  // Locally the queue hands jobs to the same worker code SQS invokes (handlers/release-worker.ts).
-  if (!(releases.queue instanceof SqsReleaseQueue))
-    releases.queue.consumeWith(async (event) => processReleaseJobs(await workerDeps(config, overrides, deps), event));
-  return deps;
-}
-
-/** The in-process queue's consumer runs on the worker's budgets, as the release-worker Lambda does. */
-const workerDeps = (() => {
-  let built: Promise<Deps> | undefined;
-  return (config: Config, overrides: DepsOverrides, self: Deps): Promise<Deps> => {
-    if (overrides.path === 'worker') return Promise.resolve(self);
-    built ??= createDeps(config, { ...overrides, path: 'worker' });
-    return built;
-  };
-})();
 
 /**
- * Releases get their own CodePipeline client: rate-limited per operation (one limiter for its
- * reader, gateway and job results), with the patient retries of TIMEOUTS.worker; and their own
- * Slack client, which waits out Slack's rate limits. Clicks keep the fast clients above.
+ * The composition root: the only place clients are constructed. One `Clients` serves one way in
+ * (a Lambda handler, or the sandbox's copy of it) and builds every client for that way's budget,
+ * on first use, once. The modules of app/inbound/ take from it the one flat deps object each hands
+ * to the core and the listeners; nothing else constructs a client.
  */
-async function releaseServices(
-  config: Config,
-  base: {
-    slackClient: (options: Omit<WebClientOptions, 'slackApiUrl' | 'logger'>) => WebClient;
-    log: Log & { boltLogger: BoltLogger };
-    clock: Clock;
-    table: Table;
-    channelFor: (record: ApprovalRecord) => string;
-  },
-  overrides: DepsOverrides,
-) {
-  const { worker } = TIMEOUTS;
-  const limiter = new OperationRateLimiter(
-    overrides.requestRates ??
-      (config.releaseRatePerSecond
-        ? { perSecond: config.releaseRatePerSecond, burst: Math.max(1, Math.floor(config.releaseRatePerSecond)) }
-        : DEFAULT_REQUEST_RATES),
+export class Clients {
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly log: Log;
+  readonly boltLogger: BoltLogger;
+  readonly metrics: Metrics = powertoolsMetrics();
+  readonly #budget: (typeof TIMEOUTS)[Path];
+  /** One request-rate limiter per operation for every CodePipeline call of a release or a read. */
+  readonly #limiter: OperationRateLimiter;
+
+  constructor(
+    readonly config: Config,
+    readonly path: Path,
+    overrides: ClientOverrides = {},
+  ) {
+    this.#budget = TIMEOUTS[path];
+    const rate = config.releaseRatePerSecond;
+    this.#limiter = new OperationRateLimiter(
+      overrides.requestRates ??
+        (rate ? { perSecond: rate, burst: Math.max(1, Math.floor(rate)) } : DEFAULT_REQUEST_RATES),
+    );
+    this.clock = overrides.clock ?? (() => new Date());
+    this.ids = overrides.ids ?? randomUUID;
+    this.log = overrides.log ?? powertoolsLog();
+    this.boltLogger = boltLoggerFor(this.log);
+  }
+
+  /** The Slack credentials: from the environment, or read once from Secrets Manager. */
+  readonly credentials = lazy(
+    async (): Promise<SlackCredentials> =>
+      'credentials' in this.config.slack
+        ? this.config.slack.credentials
+        : readSlackSecret(this.config, this.config.slack.secretArn),
   );
-  const client = limitRequestRate(
-    new CodePipelineClient({
-      ...region(config),
-      maxAttempts: worker.codepipeline.maxAttempts,
-      requestHandler: timeouts(worker.codepipeline),
-    }),
-    limiter,
-  );
-  const slack = base.slackClient({ timeout: worker.slack.timeout, retryConfig: { retries: worker.slack.retries } });
-  const poster = base.slackClient({
-    timeout: worker.slackPost.timeout,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
+
+  /**
+   * Options of this way's Slack client. On the click path a rate-limited call fails at once rather
+   * than sleeping through the 3 s; elsewhere calls wait out Retry-After.
+   */
+  get slackClientOptions(): WebClientOptions {
+    const budget: SlackBudget = 'slack' in this.#budget ? this.#budget.slack : TIMEOUTS.worker.slack;
+    const base = { slackApiUrl: this.config.slackApiUrl, logger: this.boltLogger, timeout: budget.timeout };
+    return this.path === 'click'
+      ? {
+          ...base,
+          retryConfig: { retries: budget.retries, factor: 1, minTimeout: 100, maxTimeout: 300 },
+          rejectRateLimitedCalls: true,
+        }
+      : { ...base, retryConfig: { retries: budget.retries } };
+  }
+
+  /** This way's Slack client (redraws, replies, lookups). */
+  readonly slack = lazy(async () => new WebClient((await this.credentials()).botToken, this.slackClientOptions));
+
+  /** Posts: never retried by the client itself, as a post whose answer was lost may have landed (postOnce). */
+  readonly poster = lazy(async () => {
+    const timeout = 'slackPost' in this.#budget ? this.#budget.slackPost.timeout : TIMEOUTS.worker.slackPost.timeout;
+    return new WebClient((await this.credentials()).botToken, {
+      slackApiUrl: this.config.slackApiUrl,
+      logger: this.boltLogger,
+      timeout,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    });
   });
-  return {
-    store: overrides.releaseStore ?? new DynamoReleaseStore(...(await base.table())),
-    queue: config.releaseQueueUrl
-      ? new SqsReleaseQueue(new SQSClient(region(config)), config.releaseQueueUrl)
-      : sharedInProcessReleaseQueue(base.log),
-    reader: overrides.reader ?? new CodePipelineReader(client),
-    pipelines: overrides.pipelines ?? new CodePipelineGateway(() => client),
-    notifier: new SlackApprovalNotifier({
-      slack,
-      poster,
-      channelFor: base.channelFor,
-      clock: base.clock,
-      log: base.log,
-      rateLimitWaitMs: worker.rateLimitWaitMs,
-    }),
-    reporter: new SlackReleaseReporter(slack, base.clock, base.log, fetch, poster, worker.rateLimitWaitMs),
-    jobResults: new CodePipelineJobResults(client),
-    region: config.region ?? 'us-east-1',
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    settings: { ...RELEASE_SETTINGS, ...overrides.releaseSettings },
-    approvalIdFor,
-  } satisfies ReleaseServices;
+
+  get #rateLimitWaitMs(): number {
+    return 'rateLimitWaitMs' in this.#budget ? this.#budget.rateLimitWaitMs : 0;
+  }
+
+  readonly #table = lazy(() => dynamoTable(this.config, this.#budget.dynamo));
+  readonly approvalStore = lazy(async (): Promise<ApprovalStore> => new DynamoApprovalStore(...(await this.#table())));
+  readonly releaseStore = lazy(async (): Promise<ReleaseStore> => new DynamoReleaseStore(...(await this.#table())));
+  readonly digestMarkers = lazy(async (): Promise<DigestMarkers> => new DynamoDigestMarkers(...(await this.#table())));
+
+  /** CodePipeline under the rate limit, with this way's patience (reads; the worker's decisions). */
+  #limitedCodePipeline = lazy(async () => {
+    const budget: AwsBudget =
+      this.path === 'worker'
+        ? TIMEOUTS.worker.codepipeline
+        : 'reader' in this.#budget
+          ? this.#budget.reader
+          : TIMEOUTS.digest.reader;
+    return limitRequestRate(
+      new CodePipelineClient({
+        ...region(this.config),
+        maxAttempts: budget.maxAttempts,
+        requestHandler: timeouts(budget),
+      }),
+      this.#limiter,
+    );
+  });
+
+  /**
+   * PutApprovalResult. A click gets one quick client per region (approvals name their region); a
+   * release's worker decides under the rate limit, with more retries than a click can afford.
+   */
+  readonly pipelines = lazy(async (): Promise<PipelineGateway> => {
+    if (this.path === 'worker') {
+      const client = await this.#limitedCodePipeline();
+      return new CodePipelineGateway(() => client);
+    }
+    return new CodePipelineGateway(codePipelineClients(this.config, TIMEOUTS.click.codepipeline));
+  });
+
+  /**
+   * Reads pipelines. Releases and `/release` read under the rate limit they share with the fan-out;
+   * the digest reads with its own bounded concurrency (core/digest.ts), patiently.
+   */
+  readonly reader = lazy(async (): Promise<PipelineReader> => {
+    if (this.path !== 'digest') return new CodePipelineReader(await this.#limitedCodePipeline());
+    const { reader } = TIMEOUTS.digest;
+    return new CodePipelineReader(
+      new CodePipelineClient({
+        ...region(this.config),
+        maxAttempts: reader.maxAttempts,
+        requestHandler: timeouts(reader),
+      }),
+    );
+  });
+  readonly jobResults = lazy(
+    async (): Promise<JobResults> => new CodePipelineJobResults(await this.#limitedCodePipeline()),
+  );
+
+  /** Approval messages go to their product's channel when PRODUCTS names one. */
+  readonly channelFor = (record: ApprovalRecord): string =>
+    approvalChannelFor(record.request.pipelineName, this.config.products, this.config.approvalsChannel);
+
+  readonly approvalNotifier = lazy(
+    async (): Promise<ApprovalNotifier> =>
+      new SlackApprovalNotifier({
+        slack: await this.slack(),
+        poster: await this.poster(),
+        channelFor: this.channelFor,
+        clock: this.clock,
+        log: this.log,
+        rateLimitWaitMs: this.#rateLimitWaitMs,
+      }),
+  );
+
+  readonly releaseReporter = lazy(
+    async (): Promise<ReleaseReporter> =>
+      new SlackReleaseReporter(
+        await this.slack(),
+        this.clock,
+        this.log,
+        fetch,
+        await this.poster(),
+        this.#rateLimitWaitMs,
+      ),
+  );
+
+  readonly digestPublisher = lazy(
+    async (): Promise<DigestPublisher> =>
+      new SlackDigestPublisher(await this.slack(), await this.poster(), this.config.digestChannel, this.log, {
+        rateLimitWaitMs: this.#rateLimitWaitMs,
+      }),
+  );
+
+  readonly people = lazy(async () => new SlackPeople(await this.slack(), this.log, TIMEOUTS.click.peopleLookupMs));
+
+  /** SQS on AWS; locally the process's in-process queue, whose worker the sandbox attaches. */
+  readonly releaseQueue = (): ReleaseQueue =>
+    this.config.releaseQueueUrl
+      ? new SqsReleaseQueue(new SQSClient(region(this.config)), this.config.releaseQueueUrl)
+      : sharedInProcessReleaseQueue(this.log);
+
+  /** The region Greenlight's own pipelines are in (releases read and approve there). */
+  get region(): string {
+    return this.config.region ?? 'us-east-1';
+  }
 }
 
-/** The approvals table (approvals, audit trail, digest markers) and a client for it. */
-async function dynamoTable(config: Config, dynamo: DynamoBudget): Promise<[DynamoDBDocumentClient, string]> {
+/** The approvals table (approvals, audit trail, releases, digest markers) and a client for it. */
+async function dynamoTable(config: Config, dynamo: AwsBudget): Promise<[DynamoDBDocumentClient, string]> {
   const requestHandler = timeouts(dynamo);
   if (config.approvalsTable) {
     const client = new DynamoDBClient({ maxAttempts: dynamo.maxAttempts, requestHandler, ...region(config) });
@@ -294,30 +308,20 @@ async function dynamoTable(config: Config, dynamo: DynamoBudget): Promise<[Dynam
 }
 
 /** One CodePipeline client per region, made on first use and reused (approvals name their region). */
-function codePipelineClients(config: Config): (region: string) => CodePipelineClient {
+function codePipelineClients(config: Config, budget: AwsBudget): (region: string) => CodePipelineClient {
   const clients = new Map<string, CodePipelineClient>();
-  const { codepipeline } = TIMEOUTS.click;
   return (regionName) => {
     let client = clients.get(regionName);
     if (!client) {
       client = new CodePipelineClient({
         region: regionName || config.region,
-        maxAttempts: codepipeline.maxAttempts,
-        requestHandler: timeouts(codepipeline),
+        maxAttempts: budget.maxAttempts,
+        requestHandler: timeouts(budget),
       });
       clients.set(regionName, client);
     }
     return client;
   };
-}
-
-function readerClient(config: Config): CodePipelineClient {
-  const { reader } = TIMEOUTS.digest;
-  return new CodePipelineClient({
-    ...region(config),
-    maxAttempts: reader.maxAttempts,
-    requestHandler: timeouts(reader),
-  });
 }
 
 /**
@@ -340,91 +344,4 @@ async function readSlackSecret(config: Config, arn: string): Promise<SlackCreden
   } finally {
     client.destroy();
   }
-}
-
-/**
- * Display names for summaries, cached for the life of the process: people rarely rename, and a
- * users.info call on every click would spend the 3-second budget. Falls back to the Slack username.
- */
-function slackPeople(slack: WebClient, log: Log): Pick<ListenerDeps, 'displayName' | 'isGuest'> {
-  const cache = new Map<string, { name?: string; guest: boolean }>();
-  const pending = new Map<string, Promise<{ name?: string; guest: boolean }>>();
-  const fetchPerson = (userId: string) => {
-    let lookup = pending.get(userId);
-    if (!lookup) {
-      lookup = slack.users
-        .info({ user: userId })
-        .then(({ user }) => {
-          const person = {
-            name: user?.profile?.display_name || user?.real_name || user?.name || undefined,
-            guest: Boolean(user?.is_restricted || user?.is_ultra_restricted),
-          };
-          cache.set(userId, person);
-          return person;
-        })
-        .finally(() => pending.delete(userId));
-      pending.set(userId, lookup);
-    }
-    return lookup;
-  };
-  // On the click path: a slow users.info must not spend the 3 s. Past the deadline the caller
-  // goes on without it (the username; not a guest) and the lookup still fills the cache.
-  const lookUp = async (userId: string) =>
-    cache.get(userId) ??
-    Promise.race([
-      fetchPerson(userId),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('users.info took too long')), TIMEOUTS.click.peopleLookupMs).unref(),
-      ),
-    ]);
-  return {
-    displayName: async (userId, fallback) => {
-      try {
-        return (await lookUp(userId)).name ?? fallback;
-      } catch (error) {
-        log.warn('Could not look up a display name; using the username', { user: userId, error });
-        return fallback;
-      }
-    },
-    // Unknown when Slack does not answer in time: the guard then asks the person to try again
-    // (the lookup goes on and fills the cache), rather than letting a guest decide.
-    isGuest: async (userId) => {
-      try {
-        return (await lookUp(userId)).guest;
-      } catch (error) {
-        log.warn('Could not tell whether a person is a guest', { user: userId, error });
-        return undefined;
-      }
-    },
-  };
-}
-
-/** Bolt and the Slack SDK log through our structured logger too. */
-function withBoltLogger(log: Log): Log & { boltLogger: BoltLogger } {
-  let level = LogLevel.INFO;
-  const order = [LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR];
-  const at =
-    (wanted: LogLevel, write: (message: string) => void) =>
-    (...parts: unknown[]) => {
-      if (order.indexOf(wanted) >= order.indexOf(level))
-        write(parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' '));
-    };
-  const boltLogger: BoltLogger = {
-    debug: at(LogLevel.DEBUG, (m) => log.debug(m, { source: 'slack-sdk' })),
-    info: at(LogLevel.INFO, (m) => log.info(m, { source: 'slack-sdk' })),
-    warn: at(LogLevel.WARN, (m) => log.warn(m, { source: 'slack-sdk' })),
-    error: at(LogLevel.ERROR, (m) => log.error(m, { source: 'slack-sdk' })),
-    setLevel: (next) => {
-      level = next;
-    },
-    getLevel: () => level,
-    setName: () => {},
-  };
-  return {
-    debug: (message, context) => log.debug(message, context),
-    info: (message, context) => log.info(message, context),
-    warn: (message, context) => log.warn(message, context),
-    error: (message, context) => log.error(message, context),
-    boltLogger,
-  };
 }

@@ -1,9 +1,8 @@
-import { ingestApprovalNotifications, type SnsEvent } from '../app/adapters/approval-notification.ts';
 import { loadConfig } from '../app/config.ts';
-import { createDeps } from '../app/deps.ts';
+import { ingestApprovalNotifications, notificationDeps, type SnsEvent } from '../app/inbound/approval-notifications.ts';
 import { lazy } from '../app/lazy.ts';
 
-const deps = lazy(() => createDeps(loadConfig(process.env), { path: 'ingest' }));
+const deps = lazy(() => notificationDeps(loadConfig(process.env)));
 
 /** SNS (CodePipeline approval notifications) → one Slack message per approval. */
 export const handler = async (event: SnsEvent): Promise<void> => {

@@ -1,9 +1,9 @@
 import { loadConfig } from '../app/config.ts';
 import { type PostDigestResult, postDailyDigest } from '../app/core/digest-posting.ts';
-import { createDeps } from '../app/deps.ts';
+import { dailyDigestDeps } from '../app/inbound/daily-digest.ts';
 import { lazy } from '../app/lazy.ts';
 
-const deps = lazy(() => createDeps(loadConfig(process.env), { path: 'digest' }));
+const deps = lazy(() => dailyDigestDeps(loadConfig(process.env)));
 
 /**
  * EventBridge Scheduler → the day's digest in DIGEST_CHANNEL, once however often it fires. The

@@ -1,10 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { loadConfig } from '../app/config.ts';
-import { createDeps } from '../app/deps.ts';
+import { type FunctionUrlEvent, type FunctionUrlResult, slackDeps, slackRoute } from '../app/inbound/slack.ts';
 import { lazy } from '../app/lazy.ts';
-import { type FunctionUrlEvent, type FunctionUrlResult, slackRoute } from '../app/slack-route.ts';
 
-const route = lazy(async () => slackRoute(await createDeps(loadConfig(process.env))));
+const route = lazy(async () => slackRoute(await slackDeps(loadConfig(process.env))));
 
 /** Lambda Function URL → Bolt: buttons, modals and `/release`. */
 export const handler = async (event: FunctionUrlEvent, context: Context): Promise<FunctionUrlResult> =>

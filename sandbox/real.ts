@@ -6,10 +6,17 @@ import {
   paginateListPipelines,
 } from '@aws-sdk/client-codepipeline';
 import { SocketModeReceiver } from '@slack/bolt';
-import { ingestApprovalNotifications, type SnsEvent } from '../app/adapters/approval-notification.ts';
 import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
+import { sharedInProcessReleaseQueue } from '../app/adapters/in-process-release-queue.ts';
 import { loadConfig } from '../app/config.ts';
-import { createDeps, type Deps } from '../app/deps.ts';
+import {
+  ingestApprovalNotifications,
+  type NotificationDeps,
+  notificationDeps,
+  type SnsEvent,
+} from '../app/inbound/approval-notifications.ts';
+import { processReleaseJobs, workerDeps } from '../app/inbound/release-jobs.ts';
+import { slackDeps } from '../app/inbound/slack.ts';
 import { createSlackApp } from '../app/listeners/index.ts';
 
 /**
@@ -78,14 +85,20 @@ export async function startReal(options: RealOptions): Promise<RealRun> {
     }
   }
   Object.assign(process.env, overrides);
-  const deps = await createDeps(loadConfig(process.env));
+  const config = loadConfig(process.env);
+  const deps = await slackDeps(config);
+  // Without RELEASE_QUEUE_URL, release jobs go to this process's queue and its worker.
+  if (!config.releaseQueueUrl) {
+    const worker = await workerDeps(config);
+    sharedInProcessReleaseQueue(deps.log).consumeWith((event) => processReleaseJobs(worker, event));
+  }
 
   // AWS first: it fails fast and clearly, where a Slack connection would keep retrying.
-  const client = new CodePipelineClient(deps.config.region ? { region: deps.config.region } : {});
+  const client = new CodePipelineClient(config.region ? { region: config.region } : {});
   closers.push(async () => client.destroy());
   const region = await client.config.region();
   const poller = new ApprovalPoller(
-    await createDeps(deps.config, { path: 'ingest' }),
+    await notificationDeps(config),
     client,
     region,
     options.pipelinePrefix ?? '',
@@ -93,7 +106,7 @@ export async function startReal(options: RealOptions): Promise<RealRun> {
   );
   const watched = await poller.check();
 
-  const receiver = new SocketModeReceiver({ appToken: String(env.SLACK_APP_TOKEN), logger: deps.log.boltLogger });
+  const receiver = new SocketModeReceiver({ appToken: String(env.SLACK_APP_TOKEN), logger: deps.boltLogger });
   const app = createSlackApp(deps, receiver);
   await app.start();
   closers.push(() => app.stop().then(() => undefined));
@@ -126,7 +139,7 @@ class ApprovalPoller {
   #running = false;
 
   constructor(
-    private readonly deps: Deps,
+    private readonly deps: NotificationDeps,
     private readonly client: CodePipelineClient,
     private readonly region: string,
     private readonly prefix: string,

@@ -1,6 +1,7 @@
 import type { SNSEvent } from 'aws-lambda';
 import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
-import { currentInProcessReleaseQueue } from '../app/adapters/in-process-release-queue.ts';
+import { currentInProcessReleaseQueue, sharedInProcessReleaseQueue } from '../app/adapters/in-process-release-queue.ts';
+import { powertoolsLog } from '../app/adapters/powertools-log.ts';
 import { type FunctionUrlServer, serveFunctionUrl } from './app/function-url-server.ts';
 import {
   type CodePipelineEmulator,
@@ -121,6 +122,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     releaseWorker: (await import('../handlers/release-worker.ts')).handler,
     releaseAction: (await import('../handlers/release-action.ts')).handler,
   };
+  // Without SQS, release jobs go to the process's queue, which hands them to the worker handler as
+  // SQS would (handlers/release-worker.ts).
+  const { releaseWorker } = handlers;
+  if (!process.env.RELEASE_QUEUE_URL)
+    sharedInProcessReleaseQueue(powertoolsLog()).consumeWith((event) => releaseWorker(event));
   app = await serveFunctionUrl(handlers.slackEvents, options.appPort ?? 0);
   closers.push(() => app?.close() ?? Promise.resolve());
 

@@ -158,7 +158,7 @@ export class DynamoApprovalStore implements ApprovalStore {
     }
   }
 
-  async releaseClaim(id: ApprovalId, claimId: string): Promise<void> {
+  async giveClaimBack(id: ApprovalId, claimId: string): Promise<void> {
     await conditionalWrite(
       () =>
         this.db.send(

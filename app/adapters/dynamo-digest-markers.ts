@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MessageRef } from '../core/approval.ts';
-import type { DigestMarkers } from '../core/ports.ts';
+import type { DigestMarkers } from '../core/digest-posting.ts';
 
 const markerKey = (day: string) => ({ pk: `DIGEST#${day}`, sk: 'DIGEST' });
 
@@ -52,7 +52,7 @@ export class DynamoDigestMarkers implements DigestMarkers {
     );
   }
 
-  async release(day: string, holder: string): Promise<void> {
+  async giveBack(day: string, holder: string): Promise<void> {
     await this.quietly(
       new UpdateCommand({
         TableName: this.tableName,

@@ -168,7 +168,7 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
   }
 
-  async releaseItem(releaseId: string, pipelineName: string, owner: string): Promise<void> {
+  async giveItemBack(releaseId: string, pipelineName: string, owner: string): Promise<void> {
     await this.update({
       Key: itemKey(releaseId, pipelineName),
       UpdateExpression: 'REMOVE leaseOwner, leaseUntil',

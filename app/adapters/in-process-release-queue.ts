@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Log } from '../core/ports.ts';
 import type { ReleaseJob, ReleaseQueue } from '../core/release-ports.ts';
-import type { SqsBatchResponse, SqsEvent } from './release-jobs.ts';
 
-export type SqsConsumer = (event: SqsEvent) => Promise<SqsBatchResponse>;
+/** The worker: the same handler SQS invokes on AWS (handlers/release-worker.ts). */
+export type SqsConsumer = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 /**
  * Receives after which a message goes to the dead letters: the release queue's `maxReceiveCount` in
@@ -76,14 +77,26 @@ export class InProcessReleaseQueue implements ReleaseQueue {
   }
 }
 
-function sqsEvent(messageId: string, body: string, receive: number): SqsEvent {
+/** An SQS event of one message, as Lambda's SQS event source delivers it. */
+function sqsEvent(messageId: string, body: string, receive: number): SQSEvent {
+  const now = String(Date.now());
   return {
     Records: [
       {
         messageId,
+        receiptHandle: `in-process-${messageId}-${receive}`,
         body,
-        attributes: { ApproximateReceiveCount: String(receive) },
+        attributes: {
+          ApproximateReceiveCount: String(receive),
+          SentTimestamp: now,
+          SenderId: 'in-process',
+          ApproximateFirstReceiveTimestamp: now,
+        },
+        messageAttributes: {},
+        md5OfBody: '',
         eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:local:000000000000:greenlight-releases',
+        awsRegion: 'local',
       },
     ],
   };

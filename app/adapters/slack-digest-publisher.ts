@@ -2,9 +2,10 @@ import type { MessageMetadata } from '@slack/types';
 import { type ChatPostMessageArguments, ErrorCode, type WebClient } from '@slack/web-api';
 import type { MessageRef } from '../core/approval.ts';
 import type { Digest } from '../core/digest.ts';
+import type { DigestPublisher } from '../core/digest-posting.ts';
 import { MaybeDeliveredError } from '../core/errors.ts';
 import { mapLimit } from '../core/map-limit.ts';
-import type { DigestPublisher, Log } from '../core/ports.ts';
+import type { Log } from '../core/ports.ts';
 import { digestMessages, type Permalinks } from '../views/digest-message.ts';
 import { findPosted, postOnce } from './slack-posting.ts';
 

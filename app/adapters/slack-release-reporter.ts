@@ -3,13 +3,15 @@ import type { MessageRef } from '../core/approval.ts';
 import type { Digest } from '../core/digest.ts';
 import { MaybeDeliveredError } from '../core/errors.ts';
 import type { Clock, Log } from '../core/ports.ts';
+import type { ProductBoard } from '../core/product-board.ts';
 import type { ReleasePlan, ReleaseRun } from '../core/release.ts';
+import type { ReleaseReporter } from '../core/release-ports.ts';
 import type { SlackMessage } from '../views/approval-message.ts';
 import { digestPreview } from '../views/digest-message.ts';
 import { ids } from '../views/ids.ts';
+import { productBoardMessage } from '../views/product-board.ts';
 import { releasePlanModal, releaseProblemModal } from '../views/release-modal.ts';
 import { releaseProgressMessage } from '../views/release-progress.ts';
-import type { ReleaseReporter } from './release-services.ts';
 import { permalinksOf } from './slack-digest-publisher.ts';
 import { findPosted, postOnce } from './slack-posting.ts';
 
@@ -78,8 +80,20 @@ export class SlackReleaseReporter implements ReleaseReporter {
     });
   }
 
+  async respond(responseUrl: string, text: string): Promise<void> {
+    await this.#respond(responseUrl, { text, blocks: [] });
+  }
+
+  async showBoard(responseUrl: string, board: ProductBoard): Promise<void> {
+    await this.#respond(responseUrl, productBoardMessage(board, this.clock()));
+  }
+
+  async showDigest(responseUrl: string, digest: Digest): Promise<void> {
+    await this.#respond(responseUrl, digestPreview(digest, await permalinksOf(this.slack, digest, this.log)));
+  }
+
   /** An answer only the person who typed the command sees, through the command's response_url. */
-  async respond(responseUrl: string, message: SlackMessage): Promise<void> {
+  async #respond(responseUrl: string, message: SlackMessage): Promise<void> {
     const response = await this.httpPost(responseUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -92,9 +106,5 @@ export class SlackReleaseReporter implements ReleaseReporter {
       signal: AbortSignal.timeout(RESPONSE_TIMEOUT_MS),
     });
     if (!response.ok) throw new Error(`Slack refused the response_url post: HTTP ${response.status}`);
-  }
-
-  async showDigest(responseUrl: string, digest: Digest): Promise<void> {
-    await this.respond(responseUrl, digestPreview(digest, await permalinksOf(this.slack, digest, this.log)));
   }
 }

@@ -73,6 +73,20 @@ export interface ApprovalRecord {
   outcome?: Outcome;
 }
 
+/**
+ * A claim older than this is taken to be abandoned (its holder died mid-decision) and may be
+ * claimed again. It is far longer than a decision takes (seconds), so live claims are never stolen.
+ */
+export const STALE_CLAIM_MS = 60_000;
+
+/** A claim whose holder must have died: it may be taken over. */
+export const isStaleClaim = (claim: { at: Date }, now: Date): boolean =>
+  claim.at.getTime() < now.getTime() - STALE_CLAIM_MS;
+
+/** Open to a decision: pending, or held by a stale claim (decideApproval takes it over). */
+export const isOpenToDecision = (record: ApprovalRecord, now: Date): boolean =>
+  record.status === 'pending' || (record.status === 'deciding' && (!record.claim || isStaleClaim(record.claim, now)));
+
 /** The identity of an approval for people and logs: everything but the token. */
 export const describe = (request: ApprovalRequest): string =>
   `${request.pipelineName} › ${request.stageName} › ${request.actionName}`;

@@ -10,7 +10,7 @@ export type AuditEventType =
   | 'decision-attempted' // someone clicked Approve or submitted a rejection
   | 'decision-refused' // … but the approval was already decided, or the input was bad
   | 'outcome' // the approval ended: approved, rejected, expired, decided elsewhere, gone
-  | 'claim-released'; // a decision could not be applied (throttling, AWS errors): back to pending
+  | 'claim-released'; // the claim was given back: a decision could not be applied (throttling, AWS errors). Stored name, kept as it is.
 
 export interface AuditEvent {
   /** Unique per event; also the idempotency key of the append. */

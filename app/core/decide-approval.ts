@@ -1,4 +1,11 @@
-import { type ApprovalId, type ApprovalRecord, approvalSummary, type Decision, type Outcome } from './approval.ts';
+import {
+  type ApprovalId,
+  type ApprovalRecord,
+  approvalSummary,
+  type Decision,
+  type Outcome,
+  STALE_CLAIM_MS,
+} from './approval.ts';
 import { approvalRef } from './audit.ts';
 import {
   AlreadyDecidedError,
@@ -22,12 +29,6 @@ export interface DecideDeps {
   log: Log;
   metrics?: Metrics;
 }
-
-/**
- * A claim older than this is taken to be abandoned (its holder died mid-decision) and may be
- * claimed again. It is far longer than a decision takes (seconds), so live claims are never stolen.
- */
-export const STALE_CLAIM_MS = 60_000;
 
 export interface DecideOptions {
   /** The release run this decision belongs to, for the audit trail. */
@@ -96,14 +97,14 @@ export async function decideApproval(
 
   if (record.request.unreadable) {
     // Its message offers no buttons; a request that still gets here is refused, not guessed at.
-    await store.releaseClaim(id, claimId);
+    await store.giveClaimBack(id, claimId);
     throw new UnreadableRequestError(
       'Greenlight could not read this approval request fully, so it cannot decide it. Please decide it in the AWS console.',
     );
   }
 
   const giveBack = async (error: unknown) => {
-    await store.releaseClaim(id, claimId);
+    await store.giveClaimBack(id, claimId);
     await store.append({
       ...base,
       eventId: ids(),
@@ -114,8 +115,8 @@ export async function decideApproval(
       // The name only: AWS messages may echo request values.
       detail: error instanceof Error ? error.name : 'unknown error',
     });
-    deps.metrics?.count('ClaimReleased');
-    log.warn('Decision could not be applied; claim released', { ...logContext(record), error });
+    deps.metrics?.count('ClaimGivenBack');
+    log.warn('Decision could not be applied; claim given back', { ...logContext(record), error });
   };
 
   try {

@@ -1,7 +1,34 @@
 import type { MessageRef } from './approval.ts';
-import { buildDigest, type DigestDeps, dayOf } from './digest.ts';
+import { buildDigest, type Digest, type DigestDeps, dayOf } from './digest.ts';
 import { GreenlightError } from './errors.ts';
-import type { DigestMarkers, DigestPublisher, IdSource } from './ports.ts';
+import type { IdSource } from './ports.ts';
+
+/*
+ * The digest's ports live with the use case that posts it: ports.ts holds the ports the digest
+ * itself reads through, and a port there naming the Digest would tie the two modules in a circle.
+ */
+
+/** The daily digest's once-a-day marker (`DIGEST#<day>`): a lease to post it, then where it was posted. */
+export interface DigestMarkers {
+  /**
+   * Takes the right to post `day`'s digest until `until`: `posted` when it is out already, `busy`
+   * while another run holds an unexpired lease.
+   */
+  lease(day: string, holder: string, until: Date, now: Date): Promise<'leased' | 'posted' | 'busy'>;
+  /** Records where the digest was posted; the first record stands. */
+  recordPosted(day: string, message: MessageRef, at: Date): Promise<void>;
+  /** Gives back a lease whose run posted nothing, so a retry need not wait for it to run out. */
+  giveBack(day: string, holder: string): Promise<void>;
+}
+
+/** Shows the digest to people (Slack). Rendering is the adapter's business. */
+export interface DigestPublisher {
+  /**
+   * Posts the digest and, when it is long, the rest in its thread. `posted` is awaited as soon as
+   * the top message is out, before any reply.
+   */
+  publish(digest: Digest, posted: (message: MessageRef) => Promise<void>): Promise<MessageRef>;
+}
 
 export interface PostDigestDeps extends DigestDeps {
   digestMarkers: DigestMarkers;
@@ -56,8 +83,8 @@ export async function postDailyDigest(deps: PostDigestDeps): Promise<PostDigestR
       log.error('The digest is posted but its thread is incomplete', { day, message: posted, error });
       return 'posted';
     }
-    await markers.release(day, holder).catch((releaseError: unknown) => {
-      log.warn('Could not give the digest lease back; a retry waits for it to run out', { day, releaseError });
+    await markers.giveBack(day, holder).catch((giveBackError: unknown) => {
+      log.warn('Could not give the digest lease back; a retry waits for it to run out', { day, giveBackError });
     });
     throw error;
   }

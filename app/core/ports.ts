@@ -1,6 +1,5 @@
 import type { ApprovalId, ApprovalRecord, ApprovalRequest, Decision, MessageRef, Outcome } from './approval.ts';
 import type { AuditEvent } from './audit.ts';
-import type { Digest } from './digest.ts';
 import type { ExecutionSummary, PipelineSnapshot } from './pipeline.ts';
 
 /**
@@ -24,7 +23,7 @@ export interface ApprovalStore {
   /** First decision wins: fails with AlreadyDecidedError (carrying the current record) for the others. */
   claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord>;
   /** Gives a claim back (the decision could not be applied); only the claim's holder can. */
-  releaseClaim(id: ApprovalId, claimId: string): Promise<void>;
+  giveClaimBack(id: ApprovalId, claimId: string): Promise<void>;
   recordOutcome(id: ApprovalId, outcome: Outcome): Promise<ApprovalRecord>;
   /** Pending and deciding approvals, oldest first. */
   listOpen(): Promise<ApprovalRecord[]>;
@@ -96,29 +95,7 @@ export interface PipelineReader {
 /** Business counts for dashboards and alarms (CloudWatch EMF on Lambda). */
 export interface Metrics {
   count(
-    name: 'ApprovalPosted' | 'ApprovalDecided' | 'DecisionRefused' | 'ClaimReleased',
+    name: 'ApprovalPosted' | 'ApprovalDecided' | 'DecisionRefused' | 'ClaimGivenBack',
     dimensions?: Record<string, string>,
   ): void;
-}
-
-/** The daily digest's once-a-day marker (`DIGEST#<day>`): a lease to post it, then where it was posted. */
-export interface DigestMarkers {
-  /**
-   * Takes the right to post `day`'s digest until `until`: `posted` when it is out already, `busy`
-   * while another run holds an unexpired lease.
-   */
-  lease(day: string, holder: string, until: Date, now: Date): Promise<'leased' | 'posted' | 'busy'>;
-  /** Records where the digest was posted; the first record stands. */
-  recordPosted(day: string, message: MessageRef, at: Date): Promise<void>;
-  /** Gives back a lease whose run posted nothing, so a retry need not wait for it to run out. */
-  release(day: string, holder: string): Promise<void>;
-}
-
-/** Shows the digest to people (Slack). Rendering is the adapter's business. */
-export interface DigestPublisher {
-  /**
-   * Posts the digest and, when it is long, the rest in its thread. `posted` is awaited as soon as
-   * the top message is out, before any reply.
-   */
-  publish(digest: Digest, posted: (message: MessageRef) => Promise<void>): Promise<MessageRef>;
 }

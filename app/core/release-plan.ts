@@ -37,7 +37,7 @@ export interface SavePlanDeps extends PlanDeps {
 }
 
 /** The plan input for a product and env that were found: progress goes to the product's channel, if it has one. */
-export function planInputFor(
+function planInputFor(
   found: Extract<TargetLookup, { ok: true }>,
   input: Pick<PlanInput, 'releaseId' | 'requestedBy' | 'source' | 'region'> & { defaultChannel: string },
 ): PlanInput {
@@ -52,6 +52,28 @@ export function planInputFor(
     channel: found.product.channel ?? input.defaultChannel,
     region: input.region,
   };
+}
+
+/** What planning a release needs: the readers and stores, where approvals are posted, the region. */
+export interface PlanReleaseDeps extends SavePlanDeps {
+  config: { approvalsChannel: string };
+  /** The region the product's pipelines are in. */
+  region: string;
+}
+
+/**
+ * Plans the release of a product's env that findTarget found, and saves the plan: the one way
+ * `/release`, the release worker and the releasing pipeline's action plan a release.
+ */
+export function planReleaseFor(
+  deps: PlanReleaseDeps,
+  found: Extract<TargetLookup, { ok: true }>,
+  request: Pick<PlanInput, 'releaseId' | 'requestedBy' | 'source'>,
+): Promise<ReleasePlan> {
+  return planAndSave(
+    deps,
+    planInputFor(found, { ...request, region: deps.region, defaultChannel: deps.config.approvalsChannel }),
+  );
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { MessageRef } from './approval.ts';
+import type { Digest } from './digest.ts';
+import type { ProductBoard } from './product-board.ts';
 import type { ItemResult, ReleasePlan, ReleaseRun } from './release.ts';
 
 /*
- * Ports of the release fan-out. They live beside the release domain rather than in ports.ts so the
- * approval loop's ports stay as they are; the rules are the same: single-item conditional writes,
- * core errors only.
+ * Ports of releases: the release store and queue, what releases show people, and the releasing
+ * pipeline's job results. The rules are those of ports.ts: single-item conditional writes, core
+ * errors only.
  */
 
 /**
@@ -31,7 +33,7 @@ export interface ReleaseStore {
    */
   leaseItem(releaseId: string, pipelineName: string, owner: string, until: Date, now: Date): Promise<boolean>;
   /** Gives a lease back without a result (the holder stops early); only the holder can. */
-  releaseItem(releaseId: string, pipelineName: string, owner: string): Promise<void>;
+  giveItemBack(releaseId: string, pipelineName: string, owner: string): Promise<void>;
   /** Records the pipeline's result; only the lease holder can, and only once. */
   finishItem(releaseId: string, pipelineName: string, owner: string, result: ItemResult): Promise<boolean>;
   /** `confirmed` → `finished`; `false` when it was finished before. */
@@ -42,6 +44,28 @@ export interface ReleaseStore {
 export interface ReleaseProgress {
   post(run: ReleaseRun): Promise<MessageRef>;
   update(run: ReleaseRun, message: MessageRef): Promise<void>;
+}
+
+/** What releases show people beside the progress message (Slack). Rendering is the adapter's business. */
+export interface ReleaseReporter extends ReleaseProgress {
+  /** Fills in the confirmation modal. `viewHash`: refused when the modal changed since that hash. */
+  showPlan(viewId: string, plan: ReleasePlan, viewHash?: string): Promise<void>;
+  showProblem(viewId: string, heading: string, text: string, viewHash?: string): Promise<void>;
+  /** A short answer to the person who typed the command (through its response_url). */
+  respond(responseUrl: string, text: string): Promise<void>;
+  /** A product's board, to the person who asked for it. */
+  showBoard(responseUrl: string, board: ProductBoard): Promise<void>;
+  /** The digest preview, with links to the approval messages. */
+  showDigest(responseUrl: string, digest: Digest): Promise<void>;
+}
+
+/** Reports a CodePipeline job's result (the releasing pipeline's Lambda invoke action). */
+export interface JobResults {
+  succeeded(
+    jobId: string,
+    result: { summary: string; percentComplete?: number; continuationToken?: string },
+  ): Promise<void>;
+  failed(jobId: string, failure: { type: 'JobFailed' | 'ConfigurationError'; message: string }): Promise<void>;
 }
 
 /** Jobs for the release worker: they carry ids and names, never tokens. */

@@ -1,6 +1,6 @@
-import type { ApprovalRecord, ApprovalRequest, Decision, MessageRef } from './approval.ts';
+import { type ApprovalRecord, type ApprovalRequest, type Decision, isStaleClaim, type MessageRef } from './approval.ts';
 import { approvalRef } from './audit.ts';
-import { type DecideDeps, decideApproval, STALE_CLAIM_MS } from './decide-approval.ts';
+import { type DecideDeps, decideApproval } from './decide-approval.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError, InvalidInputError, TransientError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
 import type { Log, MessageRedraw, PipelineReader } from './ports.ts';
@@ -46,11 +46,35 @@ export const RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
   messageLeaseMs: 30_000,
 });
 
+/** The release rules' settings beside the fan-out's: who plans, and when a worker stops or comes back. */
+export interface ReleaseSettings extends RunSettings {
+  /** Products with more pipelines than this are planned by the worker, not within the slash command's 3 s. */
+  inlinePipelines: number;
+  /** Time a worker keeps in hand before its Lambda's timeout: it stops starting pipelines then. */
+  stopMarginMs: number;
+  /**
+   * A release the worker found held by others (`incomplete`) comes back this much later, as a new
+   * job: soon enough to see a long release through, without waiting out the queue's visibility
+   * timeout (30 minutes) and without spending the message's receives.
+   */
+  incompleteDelaySeconds: number;
+  /** How long the release action waits before looking again at pipelines others hold. */
+  incompleteWaitMs: number;
+}
+
+export const RELEASE_SETTINGS: Readonly<ReleaseSettings> = Object.freeze({
+  ...RUN_SETTINGS,
+  inlinePipelines: 10,
+  stopMarginMs: 60_000,
+  incompleteDelaySeconds: 60,
+  incompleteWaitMs: 10_000,
+});
+
 export interface RunDeps extends DecideDeps {
   releases: ReleaseStore;
   /** Reads a pipeline again when its pinned approval is gone, to tell "changed" from "not pending". */
   reader: Pick<PipelineReader, 'snapshot'>;
-  progress: ReleaseProgress;
+  reporter: ReleaseProgress;
   sleep: Sleep;
   settings?: Partial<RunSettings>;
 }
@@ -85,7 +109,7 @@ export interface RunReport {
 
 /**
  * An earlier attempt of this release claimed the approval moments ago and was interrupted before it
- * decided (a passing DynamoDB or Lambda failure): the claim goes stale within STALE_CLAIM_MS, and
+ * decided (a passing DynamoDB or Lambda failure): the claim goes stale within STALE_CLAIM_MS (core/approval.ts), and
  * a later run decides the approval then.
  */
 const RETRY_LATER = 'retry-later' as const;
@@ -133,7 +157,7 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
       const result = await releaseOne(decideDeps, run, item, settings);
       if (result === RETRY_LATER) {
         // Not a result: give the pipeline back so a later run (or this one's retry) decides it.
-        await deps.releases.releaseItem(releaseId, item.pipelineName, options.owner);
+        await deps.releases.giveItemBack(releaseId, item.pipelineName, options.owner);
         return;
       }
       if (await deps.releases.finishItem(releaseId, item.pipelineName, options.owner, result)) {
@@ -143,7 +167,7 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
     } catch (error) {
       // Unexpected (the store is down …): give the pipeline back so the retried job can take it at once.
       fault ??= { error };
-      await deps.releases.releaseItem(releaseId, item.pipelineName, options.owner).catch(() => {});
+      await deps.releases.giveItemBack(releaseId, item.pipelineName, options.owner).catch(() => {});
     }
   });
   await Promise.all([progress.flush(), refreshes.drain(deps.sleep, options.drainBudgetMs?.())]);
@@ -252,7 +276,7 @@ async function resultOf(
   if (!outcome) {
     const claim = record.claim;
     if (claim?.actor.id === run.releaseId) {
-      if (at.getTime() - claim.at.getTime() < STALE_CLAIM_MS) {
+      if (!isStaleClaim(claim, at)) {
         deps.log.info('An earlier attempt of this release still holds the approval; trying it again later', {
           releaseId: run.releaseId,
           pipeline: item.pipelineName,
@@ -337,7 +361,7 @@ async function ensureProgressMessage(
     const now = deps.clock();
     if (!(await deps.releases.leaseMessage(run.releaseId, new Date(now.getTime() + settings.messageLeaseMs), now)))
       return (await deps.releases.get(run.releaseId))?.message;
-    const posted = await deps.progress.post(run);
+    const posted = await deps.reporter.post(run);
     if (await deps.releases.recordMessage(run.releaseId, posted)) return posted;
     return (await deps.releases.get(run.releaseId))?.message ?? posted;
   } catch (error) {
@@ -353,7 +377,7 @@ class ThrottledProgress {
   #message: MessageRef | undefined;
 
   constructor(
-    private readonly deps: Pick<RunDeps, 'progress' | 'clock' | 'log'>,
+    private readonly deps: Pick<RunDeps, 'reporter' | 'clock' | 'log'>,
     message: MessageRef | undefined,
     private readonly intervalMs: number,
   ) {
@@ -389,7 +413,7 @@ class ThrottledProgress {
     // A copy: the run keeps changing while the update is on its way.
     const view = { ...run, results: { ...run.results } };
     try {
-      await this.deps.progress.update(view, message);
+      await this.deps.reporter.update(view, message);
     } catch (error) {
       this.deps.log.warn('Could not update the release progress message', { releaseId: run.releaseId, error });
     }

@@ -8,8 +8,8 @@ import type {
 } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { type ApprovalRecord, checkReason, type Decision, type Verdict } from '../core/approval.ts';
-import { decideApproval, STALE_CLAIM_MS } from '../core/decide-approval.ts';
+import { type ApprovalRecord, checkReason, type Decision, isOpenToDecision, type Verdict } from '../core/approval.ts';
+import { decideApproval } from '../core/decide-approval.ts';
 import {
   AlreadyDecidedError,
   ApprovalNotFoundError,
@@ -57,7 +57,7 @@ export function register(app: App, deps: ListenerDeps): void {
         );
         return tell(args.client, target.channel, target.userId, notices.unknownApproval);
       }
-      if (!isOpen(record, deps.clock()))
+      if (!isOpenToDecision(record, deps.clock()))
         return tell(args.client, target.channel, target.userId, notices.alreadyDecided(record, deps.clock()));
       const state: RejectModalState = {
         approvalId: record.request.id,
@@ -174,11 +174,6 @@ function refusal(error: unknown, now: Date): string | undefined {
   if (error instanceof UnreadableRequestError) return error.message;
   return undefined;
 }
-
-/** Open to a decision: pending, or held by a claim so old its holder must have died (decideApproval takes it over). */
-const isOpen = (record: ApprovalRecord, now: Date) =>
-  record.status === 'pending' ||
-  (record.status === 'deciding' && (record.claim?.at.getTime() ?? 0) < now.getTime() - STALE_CLAIM_MS);
 
 const endedElsewhere = (record: ApprovalRecord) =>
   record.outcome !== undefined && record.outcome.kind !== 'approved' && record.outcome.kind !== 'rejected';

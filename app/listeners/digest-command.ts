@@ -15,7 +15,7 @@ export async function handleDigestCommand(
   ack: (answer?: RespondArguments) => Promise<void>,
 ): Promise<void> {
   const { command } = args;
-  const { queue, settings, reporter } = deps.releases;
+  const { queue, settings, reporter } = deps;
   const listed = await within(COMMAND_DEADLINES.discoveryMs, deps.reader.listPipelines('')).catch(() => ({
     done: false as const,
   }));

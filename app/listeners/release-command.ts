@@ -4,7 +4,7 @@ import type { WebClient } from '@slack/web-api';
 import { productBoard } from '../core/product-board.ts';
 import { discoverProducts, resolveProduct } from '../core/products.ts';
 import { newReleaseId } from '../core/release.ts';
-import { planAndSave, planInputFor } from '../core/release-plan.ts';
+import { planReleaseFor } from '../core/release-plan.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
 import { productBoardMessage } from '../views/product-board.ts';
 import { releaseNotices } from '../views/release-help.ts';
@@ -64,7 +64,7 @@ async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack): Pr
 async function productNames(deps: ReleaseListenerDeps): Promise<string[]> {
   const configured = Object.keys(deps.config.products);
   try {
-    const listed = await within(COMMAND_DEADLINES.discoveryMs, deps.releases.reader.listPipelines(''));
+    const listed = await within(COMMAND_DEADLINES.discoveryMs, deps.reader.listPipelines(''));
     if (!listed.done) return configured;
     return discoverProducts(listed.value, deps.config.products).map((product) => product.name);
   } catch (error) {
@@ -74,7 +74,7 @@ async function productNames(deps: ReleaseListenerDeps): Promise<string[]> {
 }
 
 async function status(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, name: string): Promise<void> {
-  const { reader, queue } = deps.releases;
+  const { reader, queue } = deps;
   const toWorker = async (answer: string, product = name) => {
     await queue.send({ kind: 'board', product, responseUrl: args.command.response_url });
     return ack(ephemeral(answer));
@@ -102,7 +102,7 @@ async function release(
   env: string,
 ): Promise<void> {
   const { command, client } = args;
-  const { reader, settings, queue } = deps.releases;
+  const { reader, settings, queue } = deps;
   // Envs come from configuration and conventions: a wrong one is told at once, without reading anything.
   const named = resolveProduct(name, deps.config.products);
   if (!named.envs[env]) return ack(ephemeral(releaseNotices.unknownEnv(named, env, Object.keys(named.envs))));
@@ -136,11 +136,7 @@ async function release(
     const lookup = await within(COMMAND_DEADLINES.discoveryMs, findTarget(reader, deps.config.products, name, env));
     const found = lookup.done ? lookup.value : undefined;
     if (found && !found.ok) {
-      const text =
-        found.problem === 'unknown-product'
-          ? releaseNotices.unknownProduct(found.name, found.known)
-          : releaseNotices.unknownEnv(found.product, found.env, found.envs);
-      await update(releaseProblemModal('Release', text));
+      await update(releaseProblemModal('Release', releaseNotices.targetProblem(found)));
       return;
     }
     if (!found || found.pipelines.length > settings.inlinePipelines) {
@@ -159,22 +155,7 @@ async function release(
       });
       return;
     }
-    const plan = await planAndSave(
-      {
-        reader,
-        clock: deps.clock,
-        approvalIdFor: deps.releases.approvalIdFor,
-        releases: deps.releases.store,
-        log: deps.log,
-      },
-      planInputFor(found, {
-        releaseId,
-        requestedBy,
-        source: 'slack',
-        region: deps.releases.region,
-        defaultChannel: deps.config.approvalsChannel,
-      }),
-    );
+    const plan = await planReleaseFor(deps, found, { releaseId, requestedBy, source: 'slack' });
     await update(releasePlanModal(plan, deps.clock()));
   } catch (error) {
     deps.log.error('Could not plan the release', { releaseId, product: name, env, error });

@@ -1,33 +1,26 @@
-import type { ApprovalId } from '../core/approval.ts';
-import type { Digest } from '../core/digest.ts';
 import type { ApprovalStore, Clock, IdSource, Log, PipelineReader } from '../core/ports.ts';
 import type { ProductOverride } from '../core/products.ts';
-import type { ReleaseQueue, ReleaseStore } from '../core/release-ports.ts';
+import type { PlanReleaseDeps } from '../core/release-plan.ts';
+import type { ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
 import type { ListenerDeps } from './context.ts';
 
 /**
  * What the release listeners (`/release`, its modal, `/release digest`) need, and nothing more:
- * core ports and plain functions. The composition root's Deps satisfies it; tests can too.
+ * core ports and plain functions, in one flat object. app/inbound/slack.ts builds it; tests can too.
  */
-export interface ReleaseListenerDeps extends Pick<ListenerDeps, 'displayName'> {
+export interface ReleaseListenerDeps extends Pick<ListenerDeps, 'displayName'>, PlanReleaseDeps {
   config: { products: Record<string, ProductOverride>; approvalsChannel: string };
   /** Approvals and their audit trail (the digest reads it; refused input is recorded there). */
   store: ApprovalStore;
   clock: Clock;
   ids: IdSource;
   log: Log;
-  /** Reads pipelines for the digest preview. */
+  /** Reads pipelines for plans, boards and the digest preview, under the rate limit. */
   reader: PipelineReader;
-  releases: {
-    store: ReleaseStore;
-    queue: ReleaseQueue;
-    /** Reads pipelines for plans and boards. */
-    reader: PipelineReader;
-    region: string;
-    approvalIdFor: (token: string) => ApprovalId;
-    settings: { inlinePipelines: number };
-    reporter: { showDigest(responseUrl: string, digest: Digest): Promise<void> };
-  };
+  releases: ReleaseStore;
+  queue: ReleaseQueue;
+  settings: { inlinePipelines: number };
+  reporter: Pick<ReleaseReporter, 'showDigest'>;
 }
 
 /**

@@ -25,7 +25,7 @@ export function register(app: App, deps: ReleaseListenerDeps): void {
     const now = deps.clock();
 
     const state = parseState(view.private_metadata);
-    const run = state ? await deps.releases.store.get(state.releaseId) : undefined;
+    const run = state ? await deps.releases.get(state.releaseId) : undefined;
     if (!state || !run || run.requestedBy.id !== body.user.id) {
       const detail = !state
         ? 'release modal: bad private_metadata'
@@ -48,10 +48,10 @@ export function register(app: App, deps: ReleaseListenerDeps): void {
     if (includedItems(run).length === 0) return args.ack();
 
     if (run.state !== 'finished') {
-      await deps.releases.store.confirm(run.releaseId, now);
+      await deps.releases.confirm(run.releaseId, now);
       try {
         // Queued again on a repeated confirmation too: the worker skips whatever is done.
-        await deps.releases.queue.send({ kind: 'release', releaseId: run.releaseId });
+        await deps.queue.send({ kind: 'release', releaseId: run.releaseId });
       } catch (error) {
         deps.log.error('Could not queue a confirmed release', { releaseId: run.releaseId, error });
         return problem(releaseNotices.enqueueFailed);

@@ -1,4 +1,5 @@
 import type { Product } from '../core/products.ts';
+import type { TargetLookup } from '../core/release-target.ts';
 import { escapeMrkdwn } from './format.ts';
 
 /**
@@ -41,6 +42,12 @@ export const releaseNotices = {
   },
   unknownEnv(product: Product, env: string, envs: readonly string[]): string {
     return `*${escapeMrkdwn(product.displayName)}* has no env \`${escapeMrkdwn(env)}\`. Envs: ${list(envs)}.`;
+  },
+  /** Why a product's env cannot be released: the product or the env is unknown. */
+  targetProblem(found: Exclude<TargetLookup, { ok: true }>): string {
+    return found.problem === 'unknown-product'
+      ? this.unknownProduct(found.name, found.known)
+      : this.unknownEnv(found.product, found.env, found.envs);
   },
   boardQueued(product: Product, pipelines: number): string {
     return `Reading the ${pipelines} pipelines of *${escapeMrkdwn(product.displayName)}*; the board follows here in a moment.`;

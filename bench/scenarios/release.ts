@@ -9,13 +9,12 @@
  * rate; a third row runs 100 pipelines through Slack (`/release`, then Confirm) with the default
  * limiter of 8 calls/s. Each scenario runs in a process of its own: a process holds one world.
  */
-import { runDeps, savePlanDeps } from '../../app/adapters/release-services.ts';
 import { loadConfig } from '../../app/config.ts';
 import { newReleaseId, releaseCounts } from '../../app/core/release.ts';
-import { planAndSave, planInputFor } from '../../app/core/release-plan.ts';
+import { planReleaseFor } from '../../app/core/release-plan.ts';
 import { runRelease } from '../../app/core/release-run.ts';
 import { findTarget } from '../../app/core/release-target.ts';
-import { createDeps } from '../../app/deps.ts';
+import { workerDeps } from '../../app/inbound/release-jobs.ts';
 import { ids } from '../../app/views/ids.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
 import { inChildProcess } from '../child.ts';
@@ -71,32 +70,23 @@ function callsSince(world: World): { byOperation: string; throttled: number; tot
 async function direct(world: World, size: number): Promise<BenchRow[]> {
   const name = `r${size}`;
   await product(world, name, size);
-  const deps = await createDeps(loadConfig(process.env), { requestRates: { perSecond: LIMIT, burst: 1 } });
+  const deps = await workerDeps(loadConfig(process.env), { requestRates: { perSecond: LIMIT, burst: 1 } });
   world.emulator.configure({ latencyMs: LATENCY_MS, rateLimitPerSecond: LIMIT });
   world.emulator.clearCalls();
 
   const planStarted = performance.now();
-  const found = await findTarget(deps.releases.reader, deps.config.products, name, 'qa');
+  const found = await findTarget(deps.reader, deps.config.products, name, 'qa');
   if (!found.ok) throw new Error(`No product ${name}`);
   const releaseId = newReleaseId(deps.ids);
   const requestedBy = { id: 'U0ALICE', name: 'alice', via: 'slack' as const };
-  await planAndSave(
-    savePlanDeps(deps),
-    planInputFor(found, {
-      releaseId,
-      requestedBy,
-      source: 'slack',
-      region: deps.releases.region,
-      defaultChannel: deps.config.approvalsChannel,
-    }),
-  );
+  await planReleaseFor(deps, found, { releaseId, requestedBy, source: 'slack' });
   const planMs = performance.now() - planStarted;
   const planCalls = callsSince(world);
 
   world.emulator.clearCalls();
-  await deps.releases.store.confirm(releaseId, new Date());
+  await deps.releases.confirm(releaseId, new Date());
   const fanOutStarted = performance.now();
-  const report = await runRelease(runDeps(deps), releaseId, { owner: 'bench' });
+  const report = await runRelease(deps, releaseId, { owner: 'bench' });
   const fanOutMs = performance.now() - fanOutStarted;
   await world.settle();
   const fanOutCalls = callsSince(world);

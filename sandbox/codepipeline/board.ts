@@ -3,9 +3,17 @@ import type { ExecutionRecord, PipelineRecord, StageRecord } from './records.ts'
 /**
  * What a stage shows for its latest execution. `awaiting-approval` is `in-progress` held by a
  * manual approval; `none` means no execution has entered the stage yet; `stopped` is a stage whose
- * execution is Stopping or Stopped (StopPipelineExecution), even while a stop-and-wait approval waits.
+ * execution is Stopping or Stopped (StopPipelineExecution), even while a stop-and-wait approval waits,
+ * or Cancelled (UpdatePipeline); `skipped` is a stage a SKIP entry condition skipped.
  */
-export type BoardStageState = 'none' | 'in-progress' | 'awaiting-approval' | 'succeeded' | 'failed' | 'stopped';
+export type BoardStageState =
+  | 'none'
+  | 'in-progress'
+  | 'awaiting-approval'
+  | 'succeeded'
+  | 'failed'
+  | 'stopped'
+  | 'skipped';
 
 export interface BoardExecution {
   readonly revisionId: string;
@@ -37,7 +45,7 @@ function stateOf(stage: StageRecord): BoardStageState {
   if (!run) return 'none';
   switch (run.status) {
     case 'InProgress': {
-      const group = stage.groups[run.group] ?? [];
+      const group = run.groups[run.group] ?? [];
       const held = group.some((action) => {
         const actionRun = stage.latestActionRuns.get(action.name as string);
         return actionRun?.status === 'InProgress' && actionRun.token !== undefined;
@@ -48,6 +56,8 @@ function stateOf(stage: StageRecord): BoardStageState {
       return 'succeeded';
     case 'Failed':
       return 'failed';
+    case 'Skipped':
+      return 'skipped';
     default:
       return 'stopped';
   }

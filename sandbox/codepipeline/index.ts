@@ -54,6 +54,11 @@ export interface CodePipelineEmulator {
   close(): Promise<void>;
 
   createPipeline(definition: PipelineDeclaration): PipelineDeclaration;
+  /**
+   * UpdatePipeline: the definition (named as the pipeline) becomes the next version. Executions in
+   * progress end `Cancelled` once their running actions are done; one waiting at a transition at once.
+   */
+  updatePipeline(definition: PipelineDeclaration): PipelineDeclaration;
   /** `count` seed-000 pipelines named `<prefix>-0001`…; returns their names. */
   createPipelines(prefix: string, count: number, options?: PipelineDefinitionOptions): string[];
   /** Products `shop` (cart, catalog, payments) and `blog` (web, api); with `activity`, one commit each. */
@@ -170,6 +175,7 @@ export async function startCodePipelineEmulator(
       await server.close();
     },
     createPipeline: (definition) => world.createPipeline(definition),
+    updatePipeline: (definition) => world.updatePipeline(definition),
     createPipelines(prefix, count, extra) {
       const names = numberedNames(prefix, count);
       for (const name of names) world.createPipeline(pipelineDefinition(name, definitionOptions(extra)));

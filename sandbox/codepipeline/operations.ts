@@ -10,12 +10,15 @@ import type {
   PipelineExecution,
   PipelineExecutionSummary,
   PutApprovalResultOutput,
+  StageConditionState,
   StageState,
   StartPipelineExecutionOutput,
   StopPipelineExecutionOutput,
+  UpdatePipelineOutput,
 } from '@aws-sdk/client-codepipeline';
 import { CodePipelineError, requireName, validationError } from './errors.ts';
-import type { ExecutionRecord, PipelineRecord, StageRecord } from './records.ts';
+import type { EntryCheck, ExecutionRecord, PipelineRecord, StageRecord } from './records.ts';
+import { isValidVariableName } from './structure.ts';
 import type { World } from './world.ts';
 
 export type Input = Record<string, unknown>;
@@ -56,16 +59,23 @@ export function operations(world: World, arn: (pipelineName: string) => string):
       };
     },
 
+    // `version` picks an earlier version's declaration. For a version that does not exist the service
+    // answers PipelineNotFoundException, not the modeled PipelineVersionNotFoundException ("a known
+    // issue with the API", service team via aws/aws-sdk#558).
     GetPipeline: (input): GetPipelineOutput => {
       const pipeline = world.pipeline(requireName(input.name, 'name'));
-      if (input.version !== undefined && input.version !== pipeline.declaration.version) {
+      const declaration =
+        input.version === undefined || input.version === null
+          ? pipeline.declaration
+          : pipeline.versions.get(input.version as number);
+      if (!declaration) {
         throw new CodePipelineError(
-          'PipelineVersionNotFoundException',
-          `Pipeline version ${String(input.version)} not found`,
+          'PipelineNotFoundException',
+          `Pipeline '${pipeline.name}' has no version ${String(input.version)}`,
         );
       }
       return {
-        pipeline: pipeline.declaration,
+        pipeline: declaration,
         metadata: { pipelineArn: arn(pipeline.name), created: pipeline.created, updated: pipeline.updated },
       };
     },
@@ -110,7 +120,11 @@ export function operations(world: World, arn: (pipelineName: string) => string):
       const clientRequestToken = optionalString(input.clientRequestToken, 'clientRequestToken');
       const execution = world.startExecution(
         name,
-        { revisionId: sourceRevisionOverride(input.sourceRevisions), clientRequestToken },
+        {
+          revisionId: sourceRevisionOverride(input.sourceRevisions),
+          clientRequestToken,
+          variables: variableOverrides(input.variables),
+        },
         caller,
       );
       return { pipelineExecutionId: execution.id };
@@ -171,6 +185,19 @@ export function operations(world: World, arn: (pipelineName: string) => string):
       return { pipeline, tags: Array.isArray(input.tags) ? input.tags : [] };
     },
 
+    // UpdatePipelineInput { pipeline } (required), UpdatePipelineOutput { pipeline }: the structure
+    // with its version incremented; the behaviour is World.updatePipeline's.
+    UpdatePipeline: (input): UpdatePipelineOutput => {
+      if (typeof input.pipeline !== 'object' || input.pipeline === null) {
+        throw validationError(
+          "1 validation error detected: Value null at 'pipeline' failed to satisfy constraint: Member must not be null",
+        );
+      }
+      const declaration = input.pipeline as PipelineDeclaration;
+      requireName(declaration.name, 'pipeline.name');
+      return { pipeline: world.updatePipeline(declaration) };
+    },
+
     // A Lambda invoke action reports its job's result. The emulator runs no such actions: it checks
     // the request as CodePipeline does and records the call, for tests of the reporting side.
     PutJobSuccessResult: (input) => {
@@ -203,6 +230,36 @@ function stageState(stage: StageRecord): StageState {
     ...(stage.run
       ? { latestExecution: { pipelineExecutionId: stage.run.execution.id, status: stage.run.status } }
       : {}),
+    ...(stage.beforeEntry && stage.entryCheck
+      ? { beforeEntryConditionState: conditionState(stage.beforeEntry.conditions?.[0]?.rules ?? [], stage.entryCheck) }
+      : {}),
+  };
+}
+
+/**
+ * StageState.beforeEntryConditionState as the SDK's model shapes it: StageConditionState
+ * { latestExecution: StageConditionsExecution { status }, conditionStates: [ConditionState
+ * { latestExecution: ConditionExecution { status, lastStatusChange }, ruleStates: [RuleState
+ * { ruleName, latestExecution: RuleExecution { ruleExecutionId, status, lastStatusChange } }] }] }.
+ * Rules the current version no longer declares are left out, like actions.
+ */
+function conditionState(declared: readonly { name?: string | undefined }[], check: EntryCheck): StageConditionState {
+  const names = new Set(declared.map((rule) => rule.name));
+  return {
+    latestExecution: { status: check.status },
+    conditionStates: check.conditions.map((condition) => ({
+      latestExecution: { status: condition.status, lastStatusChange: condition.lastStatusChange },
+      ruleStates: condition.rules
+        .filter((rule) => names.has(rule.ruleName))
+        .map((rule) => ({
+          ruleName: rule.ruleName,
+          latestExecution: {
+            ruleExecutionId: rule.ruleExecutionId,
+            status: rule.status,
+            lastStatusChange: rule.lastStatusChange,
+          },
+        })),
+    })),
   };
 }
 
@@ -242,13 +299,16 @@ const artifactRevision = (execution: ExecutionRecord) => ({
 });
 
 function pipelineExecution(pipeline: PipelineRecord, execution: ExecutionRecord): PipelineExecution {
+  const variables = [...execution.variables].map(([name, resolvedValue]) => ({ name, resolvedValue }));
   return {
     pipelineName: pipeline.name,
-    pipelineVersion: pipeline.declaration.version,
+    // "The version number of the pipeline with the specified pipeline execution": the version it ran on.
+    pipelineVersion: execution.pipelineVersion,
     pipelineExecutionId: execution.id,
     status: execution.status,
     ...(execution.statusSummary === undefined ? {} : { statusSummary: execution.statusSummary }),
     artifactRevisions: [artifactRevision(execution)],
+    ...(variables.length > 0 ? { variables } : {}),
     trigger: execution.trigger,
     executionMode: 'SUPERSEDED',
     executionType: 'STANDARD',
@@ -345,6 +405,33 @@ function succeededInStage(filter: unknown): string | undefined {
   if (typeof filter !== 'object' || filter === null) return undefined;
   const stage = (filter as { succeededInStage?: { stageName?: unknown } }).succeededInStage?.stageName;
   return stage === undefined ? undefined : requireName(stage, 'filter.succeededInStage.stageName');
+}
+
+/**
+ * StartPipelineExecutionInput.variables: "Variable names must match [A-Za-z0-9@\-_]+, and the values
+ * can be anything except an empty string" (the SDK's model); PipelineVariable.value is at most 1000
+ * characters (API reference).
+ */
+function variableOverrides(value: unknown): { name: string; value: string }[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw validationError('variables must be a list');
+  const seen = new Set<string>();
+  return value.map((entry: unknown) => {
+    const { name, value: given } = (entry ?? {}) as { name?: unknown; value?: unknown };
+    if (typeof name !== 'string' || !isValidVariableName(name)) {
+      throw validationError(
+        `1 validation error detected: Value '${String(name)}' at 'variables.member.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [A-Za-z0-9@\\-_]+`,
+      );
+    }
+    if (typeof given !== 'string' || given.length < 1 || given.length > 1000) {
+      throw validationError(
+        "1 validation error detected: Value at 'variables.member.value' failed to satisfy constraint: Member must have length between 1 and 1000",
+      );
+    }
+    if (seen.has(name)) throw validationError(`Pipeline variable ${name} is given more than once`);
+    seen.add(name);
+    return { name, value: given };
+  });
 }
 
 /** The emulated pipelines have one source action, so at most one override applies. */

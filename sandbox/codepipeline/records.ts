@@ -1,13 +1,16 @@
 import type {
+  ActionDeclaration,
   ActionExecutionStatus,
   ApprovalStatus,
+  BeforeEntryConditions,
+  ConditionExecutionStatus,
   ErrorDetails,
   ExecutionTrigger,
   PipelineDeclaration,
   PipelineExecutionStatus,
+  RuleExecutionStatus,
   StageExecutionStatus,
 } from '@aws-sdk/client-codepipeline';
-import type { StageShape } from './structure.ts';
 
 /* The emulator's state, as the world keeps it and the API and board read it. */
 
@@ -26,6 +29,10 @@ export interface ExecutionRecord {
   readonly revision: Revision;
   readonly trigger: ExecutionTrigger;
   readonly startTime: Date;
+  /** The pipeline version the execution started on (PipelineExecution.pipelineVersion). */
+  readonly pipelineVersion: number;
+  /** Pipeline-level variables as resolved for this execution (PipelineExecution.variables). */
+  readonly variables: ReadonlyMap<string, string>;
   status: PipelineExecutionStatus;
   statusSummary?: string;
   lastUpdateTime: Date;
@@ -33,6 +40,11 @@ export interface ExecutionRecord {
   readonly succeededStages: Set<string>;
   /** Set by StopPipelineExecution; ListPipelineExecutions reports it as `stopTrigger`. */
   stop?: StopRequest;
+  /**
+   * Set by UpdatePipeline on an execution running in a stage: its running actions complete, then its
+   * stage and the execution are `Cancelled` (World.updatePipeline).
+   */
+  cancelledBy?: { readonly version: number };
 }
 
 /** StopPipelineExecution's choice: stop and wait (`abandon: false`) or stop and abandon. */
@@ -60,12 +72,45 @@ export interface ActionRun {
 export interface StageRun {
   readonly execution: ExecutionRecord;
   status: StageExecutionStatus;
+  /** The stage's runOrder groups as declared when the execution entered: a run keeps its definition. */
+  readonly groups: readonly (readonly ActionDeclaration[])[];
   /** Index of the runOrder group now running. */
   group: number;
 }
 
-export interface StageRecord extends StageShape {
-  readonly index: number;
+/** One rule's run in an entry check (RuleState.latestExecution). */
+export interface RuleRun {
+  readonly ruleName: string;
+  readonly ruleExecutionId: string;
+  readonly status: RuleExecutionStatus;
+  readonly lastStatusChange: Date;
+}
+
+/** The latest evaluation of a stage's `beforeEntry` conditions (StageState.beforeEntryConditionState). */
+export interface EntryCheck {
+  readonly pipelineExecutionId: string;
+  readonly status: ConditionExecutionStatus;
+  readonly conditions: readonly {
+    readonly status: ConditionExecutionStatus;
+    readonly lastStatusChange: Date;
+    readonly rules: readonly RuleRun[];
+  }[];
+}
+
+/**
+ * A stage as the pipeline's current version declares it, with what ran in it. UpdatePipeline keeps
+ * the record of a stage whose name stays (its latest execution and action runs remain) and replaces
+ * its declared parts.
+ */
+export interface StageRecord {
+  readonly name: string;
+  index: number;
+  actions: readonly ActionDeclaration[];
+  /** Actions grouped by runOrder, ascending: a group runs in parallel. */
+  groups: readonly (readonly ActionDeclaration[])[];
+  beforeEntry?: BeforeEntryConditions | undefined;
+  /** The latest evaluation of `beforeEntry`. */
+  entryCheck?: EntryCheck | undefined;
   /** The latest execution to enter the stage. Only one runs in a stage at a time. */
   run?: StageRun | undefined;
   /** The execution waiting at the inbound transition for the stage to free up. */
@@ -77,10 +122,13 @@ export interface StageRecord extends StageShape {
 
 export interface PipelineRecord {
   readonly name: string;
-  readonly declaration: PipelineDeclaration;
+  /** The current version's declaration. */
+  declaration: PipelineDeclaration;
+  /** Every version's declaration, for GetPipeline's `version`. */
+  readonly versions: Map<number, PipelineDeclaration>;
   readonly created: Date;
-  readonly updated: Date;
-  readonly stages: readonly StageRecord[];
+  updated: Date;
+  stages: readonly StageRecord[];
   /** Oldest first. */
   readonly executions: ExecutionRecord[];
   lastRevision?: Revision;

@@ -4,16 +4,20 @@ import type {
   ActionDeclaration,
   ExecutionTrigger,
   PipelineDeclaration,
+  RuleDeclaration,
+  StageDeclaration,
 } from '@aws-sdk/client-codepipeline';
-import { CodePipelineError } from './errors.ts';
+import { CodePipelineError, validationError } from './errors.ts';
 import type { PendingApprovalFacts } from './notification.ts';
 import type {
   ActionRun,
   ApprovalAnswer,
+  EntryCheck,
   ExecutionRecord,
   PendingApproval,
   PipelineRecord,
   Revision,
+  RuleRun,
   StageRecord,
   StageRun,
   StopRequest,
@@ -25,6 +29,7 @@ import {
   isManualApproval,
   normalizeDeclaration,
   stageShape,
+  variableOf,
 } from './structure.ts';
 
 /** What the world needs from its host (index.ts): time, background work, delays, outbound notifications. */
@@ -65,13 +70,11 @@ interface LiveApproval {
  *
  * Statuses as the SDK's enums name them (PipelineExecutionStatus, StageExecutionStatus,
  * ActionExecutionStatus in @aws-sdk/client-codepipeline): executions are InProgress, Stopping,
- * Stopped, Succeeded, Superseded or Failed; stages InProgress, Stopping, Stopped, Succeeded or Failed
- * ("Valid statuses for stages are InProgress, Stopping, Stopped, Succeeded, and Failed",
- * awsdocs/aws-codepipeline-user-guide doc_source/concepts.md); actions InProgress, Abandoned,
- * Succeeded or Failed. A superseded execution never entered the stage it waited for, so no stage
- * reports it (it leaves the inbound slot). `Cancelled` ("the pipeline's definition was updated before
- * the stage execution could be completed", the SDK's StageExecution.status doc) needs UpdatePipeline
- * and `Skipped` needs stage conditions; the emulator has neither, so neither status occurs here.
+ * Stopped, Succeeded, Superseded, Cancelled or Failed; stages InProgress, Stopping, Stopped,
+ * Succeeded, Cancelled, Skipped or Failed; actions InProgress, Abandoned, Succeeded or Failed. A
+ * superseded execution never entered the stage it waited for, so no stage reports it (it leaves the
+ * inbound slot). `Cancelled` comes from UpdatePipeline (see updatePipeline), `Skipped` from a stage's
+ * `beforeEntry` condition with result SKIP (see #checkEntry).
  */
 export class World {
   readonly #pipelines = new Map<string, PipelineRecord>();
@@ -91,23 +94,71 @@ export class World {
       throw new CodePipelineError('PipelineNameInUseException', `Pipeline with name '${name}' already exists`);
     }
     const now = this.deps.clock.now();
-    const stages = (declaration.stages ?? []).map(
-      (stage, index): StageRecord => ({
-        ...stageShape(stage.name as string, stage.actions ?? []),
-        index,
-        latestActionRuns: new Map(),
-      }),
-    );
     this.#pipelines.set(name, {
       name,
       declaration,
+      versions: new Map([[1, declaration]]),
       created: now,
       updated: now,
-      stages,
+      stages: stageRecords(declaration, new Map()),
       executions: [],
       executionsByRequestToken: new Map(),
     });
     this.deps.changed(name);
+    return declaration;
+  }
+
+  /**
+   * UpdatePipeline: the full declaration replaces the current one as the next version ("Updating the
+   * pipeline increases the version number of the pipeline by 1", the SDK's UpdatePipelineCommand
+   * doc); a `version` in the input is not checked (the AWS CLI's update-pipeline example sends
+   * version 1 and gets version 3 back, aws/aws-cli awscli/examples/codepipeline/update-pipeline.rst).
+   * The name identifies the pipeline ("The pipeline name cannot be changed", same example). The SDK's
+   * model lists no PipelineNotFoundException for this operation; for an unknown name the emulator
+   * answers as every other operation that takes a pipeline name does.
+   *
+   * Executions that are not complete: "When you update a pipeline, CodePipeline gracefully completes
+   * all the running actions and then fails the stages and pipeline executions where the running
+   * actions were completed" (user guide, pipelines-edit.html, "Edit a pipeline (console)"), and the
+   * status for that is `Cancelled` ("The pipeline's definition was updated before the pipeline
+   * execution could be completed", PipelineExecution.status; "the pipeline's definition was updated
+   * before the stage execution could be completed", StageExecution.status; "The pipeline execution
+   * was canceled because the pipeline structure was updated", doc_source/
+   * detect-state-changes-cloudwatch-events.md). So an execution running in a stage keeps its running
+   * actions — a waiting manual approval keeps its token and can still be answered or expire (an
+   * approval whose action or stage the new version removed can only expire: PutApprovalResult looks
+   * its stage and action up in the current version) — starts nothing after them, and then its stage
+   * and the execution are `Cancelled`; the stage stays locked until then. An execution waiting at an
+   * inbound transition has no running action: it is `Cancelled` at once and leaves the transition.
+   * A stopping execution goes on stopping and ends `Stopped`. Nothing reruns: "editing a pipeline
+   * does not rerun the most recent revision through the pipeline" (pipelines-edit.html).
+   */
+  updatePipeline(input: PipelineDeclaration): PipelineDeclaration {
+    const pipeline = this.pipeline(typeof input.name === 'string' ? input.name : '');
+    const version = (pipeline.declaration.version ?? 1) + 1;
+    const declaration = normalizeDeclaration(input, this.deps.accountId, version);
+    const now = this.deps.clock.now();
+    const cancelling: StageRecord[] = [];
+    for (const execution of pipeline.executions) {
+      if (execution.status !== 'InProgress') continue;
+      const runningIn = pipeline.stages.find(
+        (stage) => stage.run?.execution === execution && stage.run.status === 'InProgress',
+      );
+      if (runningIn) {
+        execution.cancelledBy = { version };
+        cancelling.push(runningIn);
+        continue;
+      }
+      for (const stage of pipeline.stages) if (stage.inbound === execution) stage.inbound = undefined;
+      execution.status = 'Cancelled';
+      execution.lastUpdateTime = now;
+    }
+    pipeline.declaration = declaration;
+    pipeline.versions.set(version, declaration);
+    pipeline.updated = now;
+    pipeline.stages = stageRecords(declaration, new Map(pipeline.stages.map((stage) => [stage.name, stage])));
+    for (const stage of cancelling) this.#actionFinished(pipeline, stage);
+    this.deps.changed(pipeline.name);
     return declaration;
   }
 
@@ -142,7 +193,7 @@ export class World {
     const pipeline = this.pipeline(pipelineName);
     const sourceRevision = { ...revision, created: this.deps.clock.now() };
     pipeline.lastRevision = sourceRevision;
-    return this.#start(pipeline, sourceRevision, { triggerType: 'Webhook', triggerDetail: 'emulator commit' });
+    return this.#start(pipeline, sourceRevision, { triggerType: 'Webhook', triggerDetail: 'emulator commit' }, []);
   }
 
   /**
@@ -151,13 +202,23 @@ export class World {
    */
   startExecution(
     pipelineName: string,
-    request: { revisionId?: string | undefined; clientRequestToken?: string | undefined },
+    request: {
+      revisionId?: string | undefined;
+      clientRequestToken?: string | undefined;
+      variables?: readonly { name: string; value: string }[] | undefined;
+    },
     caller: string,
   ): ExecutionRecord {
     const pipeline = this.pipeline(pipelineName);
     const token = request.clientRequestToken;
     const earlier = token === undefined ? undefined : pipeline.executionsByRequestToken.get(token);
     if (earlier) return earlier;
+    const variables = request.variables ?? [];
+    const declared = new Set((pipeline.declaration.variables ?? []).map((variable) => variable.name));
+    const unknown = variables.find((variable) => !declared.has(variable.name));
+    // Overrides are for declared pipeline-level variables ("A list that overrides pipeline variables",
+    // StartPipelineExecutionInput.variables); the emulator refuses an undeclared one.
+    if (unknown) throw validationError(`Pipeline variable ${unknown.name} is not declared in pipeline ${pipelineName}`);
     const now = this.deps.clock.now();
     const revision: Revision =
       request.revisionId !== undefined
@@ -168,7 +229,12 @@ export class World {
             created: now,
           });
     pipeline.lastRevision = revision;
-    const execution = this.#start(pipeline, revision, { triggerType: 'StartPipelineExecution', triggerDetail: caller });
+    const execution = this.#start(
+      pipeline,
+      revision,
+      { triggerType: 'StartPipelineExecution', triggerDetail: caller },
+      variables,
+    );
     if (token !== undefined) pipeline.executionsByRequestToken.set(token, execution);
     return execution;
   }
@@ -280,7 +346,7 @@ export class World {
       if (stageRun) stageRun.status = 'Stopping';
       this.deps.work.later(0, () => {
         if (runningIn.run !== stageRun || stageRun?.status !== 'Stopping') return;
-        const group = runningIn.groups[stageRun.group] ?? [];
+        const group = stageRun.groups[stageRun.group] ?? [];
         this.#abandon(
           pipeline,
           group.map((action) => runningIn.latestActionRuns.get(action.name as string)),
@@ -336,8 +402,19 @@ export class World {
     }
   }
 
-  #start(pipeline: PipelineRecord, revision: Revision, trigger: ExecutionTrigger): ExecutionRecord {
+  #start(
+    pipeline: PipelineRecord,
+    revision: Revision,
+    trigger: ExecutionTrigger,
+    overrides: readonly { name: string; value: string }[],
+  ): ExecutionRecord {
     const now = this.deps.clock.now();
+    const variables = new Map<string, string>();
+    for (const variable of pipeline.declaration.variables ?? []) {
+      if (variable.name !== undefined && variable.defaultValue !== undefined)
+        variables.set(variable.name, variable.defaultValue);
+    }
+    for (const { name, value } of overrides) variables.set(name, value);
     const execution: ExecutionRecord = {
       id: randomUUID(),
       seq: this.#nextSeq++,
@@ -345,6 +422,8 @@ export class World {
       revision,
       trigger,
       startTime: now,
+      pipelineVersion: pipeline.declaration.version ?? 1,
+      variables,
       status: 'InProgress',
       lastUpdateTime: now,
       succeededStages: new Set(),
@@ -379,16 +458,59 @@ export class World {
   }
 
   #enter(pipeline: PipelineRecord, stage: StageRecord, execution: ExecutionRecord): void {
-    stage.run = { execution, status: 'InProgress', group: 0 };
+    stage.run = { execution, status: 'InProgress', groups: stage.groups, group: 0 };
     execution.lastUpdateTime = this.deps.clock.now();
-    this.#startGroup(pipeline, stage, 0);
+    const entry = this.#checkEntry(stage, execution);
+    if (entry === 'SKIP') {
+      this.#finishStage(pipeline, stage, 'Skipped');
+    } else if (entry === 'FAIL') {
+      this.#finishStage(pipeline, stage, 'Failed');
+    } else {
+      this.#startGroup(pipeline, stage, 0);
+    }
+  }
+
+  /**
+   * Evaluates the stage's `beforeEntry` condition as the execution enters, and returns its result
+   * when it fails (undefined: enter). "If all rules in a condition succeed, then the condition is
+   * met… if one rule fails in the condition, then the condition fails" (user guide,
+   * stage-conditions.html); with SKIP, "If the rule fails, the condition fails and the stage where the
+   * condition is configured will fail, resulting in the stage being skipped" (What's New, 2024-10,
+   * "AWS CodePipeline introduces skipping stage"), and the execution goes on to the next stage; with
+   * FAIL the stage fails. The emulator evaluates at once, when the execution enters the unlocked
+   * stage, and only VariableCheck rules on pipeline-level variables (structure.ts): the rule passes
+   * "when the variable value meets the rule criteria" (user guide, rule-reference-VariableCheck); an
+   * unresolved variable (declared without a default and not given at start) fails the rule.
+   */
+  #checkEntry(stage: StageRecord, execution: ExecutionRecord): 'FAIL' | 'SKIP' | undefined {
+    const condition = stage.beforeEntry?.conditions?.[0];
+    if (!condition) return undefined;
+    const now = this.deps.clock.now();
+    const rules = (condition.rules ?? []).map(
+      (rule): RuleRun => ({
+        ruleName: rule.name as string,
+        ruleExecutionId: randomUUID(),
+        status: variableCheck(rule, execution.variables) ? 'Succeeded' : 'Failed',
+        lastStatusChange: now,
+      }),
+    );
+    const status = rules.every((rule) => rule.status === 'Succeeded') ? 'Succeeded' : 'Failed';
+    const check: EntryCheck = {
+      pipelineExecutionId: execution.id,
+      status,
+      conditions: [{ status, lastStatusChange: now, rules }],
+    };
+    stage.entryCheck = check;
+    if (status === 'Succeeded') return undefined;
+    // Condition.result is optional in the model; an entry condition without one is taken as FAIL.
+    return condition.result === 'SKIP' ? 'SKIP' : 'FAIL';
   }
 
   #startGroup(pipeline: PipelineRecord, stage: StageRecord, group: number): void {
     const run = stage.run;
     if (!run) return;
     run.group = group;
-    for (const action of stage.groups[group] ?? []) this.#startAction(pipeline, stage, run, action);
+    for (const action of run.groups[group] ?? []) this.#startAction(pipeline, stage, run, action);
   }
 
   #startAction(pipeline: PipelineRecord, stage: StageRecord, stageRun: StageRun, action: ActionDeclaration): void {
@@ -471,14 +593,20 @@ export class World {
    * After any action of the running group ends: fail the stage, start the next group, or finish. In a
    * stopping execution: once nothing runs any more, the stage and execution are Stopped, whatever the
    * actions' outcomes ("After the actions complete (that is, the action fails or succeeds), the
-   * pipeline execution changes to a Stopped state", doc_source/pipelines-stop.md).
+   * pipeline execution changes to a Stopped state", doc_source/pipelines-stop.md). In an execution
+   * cancelled by UpdatePipeline: once all running actions completed, whatever their outcomes, the
+   * stage and execution are Cancelled (see updatePipeline).
    */
   #actionFinished(pipeline: PipelineRecord, stage: StageRecord): void {
     const stageRun = stage.run;
     if (!stageRun || !isLocking(stageRun.status)) return;
-    const runs = (stage.groups[stageRun.group] ?? []).map((a) => stage.latestActionRuns.get(a.name as string));
+    const runs = (stageRun.groups[stageRun.group] ?? []).map((a) => stage.latestActionRuns.get(a.name as string));
     if (stageRun.status === 'Stopping') {
       if (!runs.some((run) => run?.status === 'InProgress')) this.#finishStage(pipeline, stage, 'Stopped');
+      return;
+    }
+    if (stageRun.execution.cancelledBy) {
+      if (!runs.some((run) => run?.status === 'InProgress')) this.#finishStage(pipeline, stage, 'Cancelled');
       return;
     }
     if (runs.some((run) => run?.status === 'Failed')) {
@@ -486,7 +614,7 @@ export class World {
       this.#finishStage(pipeline, stage, 'Failed');
     } else if (runs.some((run) => run?.status === 'InProgress')) {
       return;
-    } else if (stageRun.group + 1 < stage.groups.length) {
+    } else if (stageRun.group + 1 < stageRun.groups.length) {
       this.#startGroup(pipeline, stage, stageRun.group + 1);
     } else {
       this.#finishStage(pipeline, stage, 'Succeeded');
@@ -511,15 +639,24 @@ export class World {
     this.deps.changed(pipeline.name);
   }
 
-  #finishStage(pipeline: PipelineRecord, stage: StageRecord, status: 'Succeeded' | 'Failed' | 'Stopped'): void {
+  /**
+   * Ends the stage's run. Succeeded and Skipped move the execution on (a skipped stage is not one it
+   * succeeded in, for ListPipelineExecutions' `succeededInStage`); the others end it.
+   */
+  #finishStage(
+    pipeline: PipelineRecord,
+    stage: StageRecord,
+    status: 'Succeeded' | 'Failed' | 'Stopped' | 'Cancelled' | 'Skipped',
+  ): void {
     const stageRun = stage.run;
     if (!stageRun) return;
     const execution = stageRun.execution;
     stageRun.status = status;
     execution.lastUpdateTime = this.deps.clock.now();
     if (status === 'Succeeded') execution.succeededStages.add(stage.name);
-    if (status === 'Stopped') {
-      execution.status = 'Stopped';
+    if (status === 'Stopped' || status === 'Cancelled') {
+      // An execution stopped meanwhile stays Stopped.
+      if (execution.status === 'InProgress' || execution.status === 'Stopping') execution.status = status;
     } else if (status === 'Failed') {
       execution.status = 'Failed';
       execution.statusSummary = `Stage ${stage.name} failed`;
@@ -541,3 +678,51 @@ const isLocking = (status: StageRun['status']) => status === 'InProgress' || sta
 
 const actionKey = (pipelineName: string, stageName: string, actionName: string) =>
   `${pipelineName}/${stageName}/${actionName}`;
+
+/**
+ * The stage records of a declaration. A stage whose name `previous` holds keeps its record — what
+ * ran in it, what waits at its transition — with the new declared parts; a run in it keeps the
+ * groups it entered with.
+ */
+function stageRecords(declaration: PipelineDeclaration, previous: ReadonlyMap<string, StageRecord>): StageRecord[] {
+  return (declaration.stages ?? []).map((stage: StageDeclaration, index): StageRecord => {
+    const shape = stageShape(stage.name as string, stage.actions ?? []);
+    const kept = previous.get(shape.name);
+    if (!kept) {
+      return { ...shape, index, beforeEntry: stage.beforeEntry, latestActionRuns: new Map() };
+    }
+    kept.index = index;
+    kept.actions = shape.actions;
+    kept.groups = shape.groups;
+    kept.beforeEntry = stage.beforeEntry;
+    return kept;
+  });
+}
+
+/**
+ * A VariableCheck rule on an execution's pipeline-level variables (user guide,
+ * rule-reference-VariableCheck): EQ "equal to the string value", CONTAINS "contains the string value
+ * as a substring", MATCHES "matches a given regex expression" (Java syntax there; JavaScript's here),
+ * NE "not equal". A variable without a value, or a pattern that is no regular expression, fails it.
+ */
+function variableCheck(rule: RuleDeclaration, variables: ReadonlyMap<string, string>): boolean {
+  const actual = variables.get(variableOf(rule));
+  if (actual === undefined) return false;
+  const expected = rule.configuration?.Value ?? '';
+  switch (rule.configuration?.Operator) {
+    case 'EQ':
+      return actual === expected;
+    case 'NE':
+      return actual !== expected;
+    case 'CONTAINS':
+      return actual.includes(expected);
+    case 'MATCHES':
+      try {
+        return new RegExp(expected).test(actual);
+      } catch {
+        return false;
+      }
+    default:
+      return false;
+  }
+}

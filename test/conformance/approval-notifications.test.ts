@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { SNSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { approvalIdFor, parseApprovalNotification } from '../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../app/adapters/approval-id.ts';
+import { parseApprovalNotification } from '../../app/inbound/approval-notifications.ts';
 import { ids } from '../../app/views/ids.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
 import { approvalMessages, auditOf, auditStore, buttonsOf, messageApprovalId } from '../support/world-helpers.ts';

@@ -1,6 +1,6 @@
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalIdFor } from '../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../app/adapters/approval-id.ts';
 import { ids } from '../../app/views/ids.ts';
 import { pipelineDefinition } from '../../sandbox/codepipeline/index.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { approvalIdFor } from '../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../app/adapters/approval-id.ts';
 import { ids } from '../../app/views/ids.ts';
 import { pipelineDefinition } from '../../sandbox/codepipeline/index.ts';
 import type { SlackMessage } from '../../sandbox/slack/index.ts';

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { approvalIdFor } from '../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../app/adapters/approval-id.ts';
 import { DynamoDigestMarkers } from '../../app/adapters/dynamo-digest-markers.ts';
 import { localCredentials, sharedEmbeddedDynamo } from '../../app/adapters/embedded-dynamo.ts';
 import { DigestBusyError } from '../../app/core/digest-posting.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalIdFor } from '../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../app/adapters/approval-id.ts';
 import { ids } from '../../app/views/ids.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
 import { auditOf, messageApprovalId, shown } from '../support/world-helpers.ts';

@@ -103,7 +103,7 @@ describe('logs', () => {
     expect(logged(/Skipped an SNS message/)).not.toHaveLength(0);
     expect(logged(/Could not handle an approval notification/)).not.toHaveLength(0);
     expect(logged(/Approval decided/).length).toBeGreaterThanOrEqual(5);
-    expect(logged(/claim released/)).not.toHaveLength(0);
+    expect(logged(/claim given back/)).not.toHaveLength(0);
     expect(logged(/Refused a button value/)).not.toHaveLength(0);
     expect(logged(/bad or stale signature/)).not.toHaveLength(0);
     // … and no line carries a token

@@ -1,4 +1,4 @@
-import { approvalIdFor } from '../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../app/adapters/approval-id.ts';
 import type { ApprovalRecord, ApprovalRequest, Decision, MessageRef } from '../../app/core/approval.ts';
 import {
   ApprovalExpiredError,

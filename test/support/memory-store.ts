@@ -81,7 +81,7 @@ export class MemoryApprovalStore implements ApprovalStore {
     return view(stored);
   }
 
-  async releaseClaim(id: ApprovalId, claimId: string): Promise<void> {
+  async giveClaimBack(id: ApprovalId, claimId: string): Promise<void> {
     await turn();
     const stored = this.#records.get(id);
     if (stored?.status !== 'deciding' || stored.claim?.claimId !== claimId) return;

@@ -8,7 +8,7 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
-import { approvalIdFor } from '../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../app/adapters/approval-id.ts';
 import { DynamoApprovalStore } from '../../app/adapters/dynamo-approval-store.ts';
 import { localCredentials, sharedEmbeddedDynamo } from '../../app/adapters/embedded-dynamo.ts';
 import type { AuditEvent } from '../../app/core/audit.ts';

@@ -11,6 +11,7 @@ const STATES = {
   succeeded: { label: 'succeeded', icon: '✓' },
   failed: { label: 'failed', icon: '✕' },
   stopped: { label: 'stopped', icon: '■' },
+  skipped: { label: 'skipped', icon: '⤼' },
 };
 
 /** `StagingDEV` → `Staging` + `DEV` for a two-line column header. */

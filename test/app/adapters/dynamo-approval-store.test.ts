@@ -184,9 +184,9 @@ describe.each([
     await approvals.saveRequest(request);
     await approvals.claim(request.id, claimOf(slackDecision('approve', t0), 'holder'), later(-60_000));
     // Act
-    await approvals.releaseClaim(request.id, 'someone-else');
+    await approvals.giveClaimBack(request.id, 'someone-else');
     const afterStranger = await approvals.get(request.id);
-    await approvals.releaseClaim(request.id, 'holder');
+    await approvals.giveClaimBack(request.id, 'holder');
     const afterHolder = await approvals.get(request.id);
     // Assess
     expect(afterStranger).toMatchObject({ status: 'deciding', claim: { claimId: 'holder' } });

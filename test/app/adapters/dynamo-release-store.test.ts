@@ -193,9 +193,9 @@ describe.each([
     // Act
     const whileHeld = await store.leaseItem(id, 'shop-s0', 'w2', at(15), at(4));
     const expired = await store.leaseItem(id, 'shop-s0', 'w2', at(16), at(6));
-    await store.releaseItem(id, 'shop-s1', 'w2');
+    await store.giveItemBack(id, 'shop-s1', 'w2');
     const stillHeld = await store.leaseItem(id, 'shop-s1', 'w3', at(15), at(4));
-    await store.releaseItem(id, 'shop-s1', 'w1');
+    await store.giveItemBack(id, 'shop-s1', 'w1');
     const givenBack = await store.leaseItem(id, 'shop-s1', 'w3', at(15), at(4));
 
     // Assess

@@ -16,7 +16,7 @@ describe('SlackReleaseReporter.respond', () => {
     const reporter = new SlackReleaseReporter({} as WebClient, fixedClock('2025-03-04T10:00:00Z'), memoryLog(), hangs);
 
     // Act
-    const answered = reporter.respond('https://hooks.slack.com/commands/T0/1/x', { text: 'Board', blocks: [] });
+    const answered = reporter.respond('https://hooks.slack.com/commands/T0/1/x', 'Board');
 
     // Assess: the post carries a deadline (RESPONSE_TIMEOUT_MS, 5 s), and it ends the post when it passes.
     expect(posts[0]?.signal).toBeInstanceOf(AbortSignal);

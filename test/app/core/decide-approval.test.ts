@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ApprovalRecord, Decision } from '../../../app/core/approval.ts';
-import { decideApproval, STALE_CLAIM_MS } from '../../../app/core/decide-approval.ts';
+import { type ApprovalRecord, type Decision, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
+import { decideApproval } from '../../../app/core/decide-approval.ts';
 import {
   AlreadyDecidedError,
   ApprovalNotFoundError,
@@ -225,7 +225,7 @@ describe('decideApproval', () => {
       detail: 'TransientError',
     });
     expect(log.entries.filter((entry) => entry.level === 'warn').map((entry) => entry.message)).toContain(
-      'Decision could not be applied; claim released',
+      'Decision could not be applied; claim given back',
     );
 
     // Act: the person tries again a moment later

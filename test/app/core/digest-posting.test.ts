@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageRef } from '../../../app/core/approval.ts';
 import type { Digest } from '../../../app/core/digest.ts';
-import { DIGEST_LEASE_MS, DigestBusyError, postDailyDigest } from '../../../app/core/digest-posting.ts';
-import type { DigestMarkers, DigestPublisher, PipelineReader } from '../../../app/core/ports.ts';
+import {
+  DIGEST_LEASE_MS,
+  DigestBusyError,
+  type DigestMarkers,
+  type DigestPublisher,
+  postDailyDigest,
+} from '../../../app/core/digest-posting.ts';
+import type { PipelineReader } from '../../../app/core/ports.ts';
 import { counterIds, fixedClock, memoryLog } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 
@@ -25,7 +31,7 @@ class MemoryMarkers implements DigestMarkers {
     if (!marker.message) this.days.set(day, { message });
   }
 
-  async release(day: string, holder: string): Promise<void> {
+  async giveBack(day: string, holder: string): Promise<void> {
     const marker = this.days.get(day);
     if (marker && !marker.message && marker.holder === holder) this.days.set(day, {});
   }

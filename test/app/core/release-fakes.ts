@@ -76,7 +76,7 @@ export class MemoryReleaseStore implements ReleaseStore {
     return true;
   }
 
-  async releaseItem(releaseId: string, pipelineName: string, owner: string): Promise<void> {
+  async giveItemBack(releaseId: string, pipelineName: string, owner: string): Promise<void> {
     await turn();
     const item = this.#items.get(key(releaseId, pipelineName));
     if (item?.owner === owner && !item.result) this.#items.delete(key(releaseId, pipelineName));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalIdFor } from '../../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
 import type { Actor } from '../../../app/core/approval.ts';
 import { resolveProduct } from '../../../app/core/products.ts';
 import { planRelease } from '../../../app/core/release-plan.ts';

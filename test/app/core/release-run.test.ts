@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalIdFor } from '../../../app/adapters/approval-notification.ts';
+import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
 import type { Actor, ApprovalRecord, MessageRef } from '../../../app/core/approval.ts';
 import { decideApproval } from '../../../app/core/decide-approval.ts';
 import type { PlanItem, ReleasePlan } from '../../../app/core/release.ts';
@@ -23,7 +23,7 @@ function setup() {
     log: memoryLog(),
     releases: new MemoryReleaseStore(),
     reader: new FakeReader(),
-    progress: new FakeProgress(),
+    reporter: new FakeProgress(),
     sleep: async (ms: number) => {
       sleeps.push(ms);
     },
@@ -271,7 +271,7 @@ describe('runRelease', () => {
     // Assess
     expect(again.status).toBe('finished');
     expect(deps.pipelines.calls).toHaveLength(2);
-    expect(deps.progress.posted).toHaveLength(1);
+    expect(deps.reporter.posted).toHaveLength(1);
   });
 
   it('lets two deliveries of one job at once work on each pipeline once', async () => {
@@ -362,7 +362,7 @@ describe('runRelease', () => {
     // Assess
     expect(report.status).toBe('not-confirmed');
     expect(deps.pipelines.calls).toEqual([]);
-    expect(deps.progress.posted).toEqual([]);
+    expect(deps.reporter.posted).toEqual([]);
   });
 
   it('fails the job when the store fails, so it is delivered again, and gives back what it held', async () => {
@@ -389,18 +389,18 @@ describe('runRelease', () => {
     await runRelease(deps, 'rel-1', { owner: 'w1' });
 
     // Assess
-    expect(deps.progress.posted).toHaveLength(1);
-    expect(deps.progress.updates.at(-1)).toMatchObject({ state: 'finished' });
-    expect(Object.keys(deps.progress.updates.at(-1)?.results ?? {})).toHaveLength(3);
+    expect(deps.reporter.posted).toHaveLength(1);
+    expect(deps.reporter.updates.at(-1)).toMatchObject({ state: 'finished' });
+    expect(Object.keys(deps.reporter.updates.at(-1)?.results ?? {})).toHaveLength(3);
     // The clock stands still: one update as results start to come in, and the final one.
-    expect(deps.progress.updates).toHaveLength(2);
+    expect(deps.reporter.updates).toHaveLength(2);
   });
 
   it('runs without a progress message when Slack refuses to post it', async () => {
     // Prepare
     const { deps } = setup();
     await confirmed(deps, [pinned(1)]);
-    deps.progress.failPosts = 1;
+    deps.reporter.failPosts = 1;
 
     // Act
     const report = await runRelease(deps, 'rel-1', { owner: 'w1' });
@@ -467,8 +467,8 @@ describe('runRelease', () => {
     await runRelease({ ...deps, settings: { concurrency: 1 } }, 'rel-1', { owner: 'w1' });
 
     // Assess: 6 s of results: one redraw as they start, one 3 s later, and the end.
-    expect(deps.progress.updates).toHaveLength(3);
-    expect(deps.progress.updates.at(-1)).toMatchObject({ state: 'finished' });
+    expect(deps.reporter.updates).toHaveLength(3);
+    expect(deps.reporter.updates.at(-1)).toMatchObject({ state: 'finished' });
   });
 
   it('leaves service messages it has not started to redraw once told to stop', async () => {
@@ -525,9 +525,9 @@ describe('runRelease', () => {
     await Promise.all([runRelease(deps, 'rel-1', { owner: 'w1' }), runRelease(deps, 'rel-1', { owner: 'w2' })]);
 
     // Assess
-    expect(deps.progress.posted).toHaveLength(1);
+    expect(deps.reporter.posted).toHaveLength(1);
     const stored = await deps.releases.get('rel-1');
     expect(stored?.message).toEqual<MessageRef>({ channel: 'C0RELEASES', ts: '1700000000.000001' });
-    expect(deps.progress.updates.at(-1)).toMatchObject({ state: 'finished' });
+    expect(deps.reporter.updates.at(-1)).toMatchObject({ state: 'finished' });
   });
 });

@@ -101,7 +101,7 @@ describe('CodePipeline emulator: StopPipelineExecution', () => {
 
   it('stop and wait: lets the running action finish and starts nothing after it', async () => {
     // Prepare
-    world = await startEmulator({ actionDelayMs: 5 });
+    world = await startEmulator({ actionDelayMs: { Source: 250 } });
     world.emulator.createPipeline(pipelineDefinition(PIPELINE));
     const pipelineExecutionId = world.emulator.commit(PIPELINE, 'c1');
 

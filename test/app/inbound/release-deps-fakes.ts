@@ -1,15 +1,13 @@
-import { approvalIdFor } from '../../../app/adapters/approval-notification.ts';
-import {
-  type JobResults,
-  RELEASE_SETTINGS,
-  type ReleaseDeps,
-  type ReleaseReporter,
-} from '../../../app/adapters/release-services.ts';
+import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
 import type { MessageRef } from '../../../app/core/approval.ts';
 import type { Digest } from '../../../app/core/digest.ts';
+import type { ProductBoard } from '../../../app/core/product-board.ts';
 import type { ReleasePlan, ReleaseRun } from '../../../app/core/release.ts';
-import type { ReleaseJob } from '../../../app/core/release-ports.ts';
+import type { JobResults, ReleaseJob, ReleaseReporter } from '../../../app/core/release-ports.ts';
+import { RELEASE_SETTINGS } from '../../../app/core/release-run.ts';
+import type { ActionDeps } from '../../../app/inbound/release-action.ts';
 import type { SlackMessage } from '../../../app/views/approval-message.ts';
+import { productBoardMessage } from '../../../app/views/product-board.ts';
 import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 import { FakeReader, MemoryReleaseStore, pipelineSnapshot, token } from '../core/release-fakes.ts';
@@ -37,15 +35,18 @@ export class FakeReporter implements ReleaseReporter {
   async showProblem(_viewId: string, _heading: string, text: string): Promise<void> {
     this.problems.push(text);
   }
-  async respond(url: string, message: SlackMessage): Promise<void> {
-    this.responses.push({ url, message });
+  async respond(url: string, text: string): Promise<void> {
+    this.responses.push({ url, message: { text, blocks: [] } });
+  }
+  async showBoard(url: string, board: ProductBoard): Promise<void> {
+    this.responses.push({ url, message: productBoardMessage(board, new Date('2025-03-04T10:00:00Z')) });
   }
   async showDigest(url: string, digest: Digest): Promise<void> {
     this.digests.push({ url, digest });
   }
 }
 
-/** Release deps of fakes: two shop pipelines wait in StagingQA; the queue and CodePipeline job results record. */
+/** The release worker's and action's deps, of fakes: two shop pipelines wait in StagingQA; the queue and CodePipeline job results record. */
 export function releaseDeps() {
   const sent: ReleaseJob[] = [];
   const delays: Array<number | undefined> = [];
@@ -61,33 +62,31 @@ export function releaseDeps() {
     clock: fixedClock('2025-03-04T10:00:00Z'),
     ids: counterIds('id'),
     log: memoryLog(),
-    releases: {
-      store: new MemoryReleaseStore(),
-      queue: {
-        send: async (job: ReleaseJob, options?: { delaySeconds?: number }) => {
-          sent.push(job);
-          delays.push(options?.delaySeconds);
-        },
+    releases: new MemoryReleaseStore(),
+    queue: {
+      send: async (job: ReleaseJob, options?: { delaySeconds?: number }) => {
+        sent.push(job);
+        delays.push(options?.delaySeconds);
       },
-      reader,
-      pipelines: new FakePipelines(),
-      notifier: new FakeNotifier(),
-      reporter: new FakeReporter(),
-      jobResults: {
-        succeeded: async (jobId: string, result: Parameters<JobResults['succeeded']>[1]) =>
-          void jobs.push({ jobId, succeeded: result }),
-        failed: async (jobId: string, failure: Parameters<JobResults['failed']>[1]) =>
-          void jobs.push({ jobId, failed: failure }),
-      },
-      region: 'eu-central-1',
-      sleep: async (ms: number) => {
-        sleeps.push(ms);
-        await whileSleeping();
-      },
-      settings: { ...RELEASE_SETTINGS },
-      approvalIdFor,
     },
-  } satisfies ReleaseDeps;
+    reader,
+    pipelines: new FakePipelines(),
+    notifier: new FakeNotifier(),
+    reporter: new FakeReporter(),
+    jobResults: {
+      succeeded: async (jobId: string, result: Parameters<JobResults['succeeded']>[1]) =>
+        void jobs.push({ jobId, succeeded: result }),
+      failed: async (jobId: string, failure: Parameters<JobResults['failed']>[1]) =>
+        void jobs.push({ jobId, failed: failure }),
+    },
+    region: 'eu-central-1',
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      await whileSleeping();
+    },
+    settings: { ...RELEASE_SETTINGS },
+    approvalIdFor,
+  } satisfies ActionDeps;
   const duringSleep = (hook: () => Promise<void> | void) => {
     whileSleeping = hook;
   };

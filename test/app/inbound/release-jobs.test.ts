@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessReleaseQueue } from '../../../app/adapters/in-process-release-queue.ts';
-import { processReleaseJobs, type SqsEvent } from '../../../app/adapters/release-jobs.ts';
 import type { ReleaseJob } from '../../../app/core/release-ports.ts';
+import { processReleaseJobs } from '../../../app/inbound/release-jobs.ts';
 import { memoryLog } from '../../support/fakes.ts';
 import { pipelineSnapshot, token } from '../core/release-fakes.ts';
 import { releaseDeps as setup } from './release-deps-fakes.ts';
 
-const event = (...bodies: string[]): SqsEvent => ({
+const event = (...bodies: string[]) => ({
   Records: bodies.map((body, i) => ({ messageId: `m${i + 1}`, body })),
 });
 
@@ -41,18 +41,18 @@ describe('processReleaseJobs', () => {
 
     // Act
     await processReleaseJobs(deps, event(JSON.stringify(planJob())));
-    deps.releases.reader.set(pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c9', token: token(9) } }));
+    deps.reader.set(pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c9', token: token(9) } }));
     await processReleaseJobs(deps, event(JSON.stringify(planJob())));
 
     // Assess
-    const shown = deps.releases.reporter.plans.map(({ plan }) =>
+    const shown = deps.reporter.plans.map(({ plan }) =>
       plan.items.map((item) => (item.kind === 'include' ? item.approval.token : item.pipelineName)),
     );
     expect(shown).toEqual([
       [token(1), token(2)],
       [token(1), token(2)],
     ]);
-    expect((await deps.releases.store.get('rel-p1'))?.requestedBy).toEqual({
+    expect((await deps.releases.get('rel-p1'))?.requestedBy).toEqual({
       id: 'U0ALICE',
       name: 'Alice',
       via: 'slack',
@@ -62,7 +62,7 @@ describe('processReleaseJobs', () => {
   it('lets a plan go when the person closed the modal meanwhile', async () => {
     // Prepare
     const { deps } = setup();
-    deps.releases.reporter.closedViews.add('V0GONE');
+    deps.reporter.closedViews.add('V0GONE');
 
     // Act
     const response = await processReleaseJobs(deps, event(JSON.stringify(planJob('V0GONE'))));
@@ -79,14 +79,14 @@ describe('processReleaseJobs', () => {
     await processReleaseJobs(deps, event(JSON.stringify({ ...planJob(), product: 'blog' })));
 
     // Assess
-    expect(deps.releases.reporter.problems).toEqual(['There is no product `blog`. Products: `shop`.']);
+    expect(deps.reporter.problems).toEqual(['There is no product `blog`. Products: `shop`.']);
   });
 
   it('runs a confirmed release and answers a board request', async () => {
     // Prepare
     const { deps } = setup();
     await processReleaseJobs(deps, event(JSON.stringify(planJob())));
-    await deps.releases.store.confirm('rel-p1', deps.clock());
+    await deps.releases.confirm('rel-p1', deps.clock());
 
     // Act
     const response = await processReleaseJobs(
@@ -99,19 +99,16 @@ describe('processReleaseJobs', () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(deps.releases.pipelines.calls.map((call) => call.request.pipelineName)).toEqual([
-      'shop-cart',
-      'shop-catalog',
-    ]);
-    expect(deps.releases.reporter.responses[0]?.message.text).toBe('shop: 2 pipelines, 2 waiting for approval');
+    expect(deps.pipelines.calls.map((call) => call.request.pipelineName)).toEqual(['shop-cart', 'shop-catalog']);
+    expect(deps.reporter.responses[0]?.message.text).toBe('shop: 2 pipelines, 2 waiting for approval');
   });
 
   it('reports a job that failed, and only that one, for SQS to deliver again', async () => {
     // Prepare
     const { deps } = setup();
     await processReleaseJobs(deps, event(JSON.stringify(planJob())));
-    await deps.releases.store.confirm('rel-p1', deps.clock());
-    deps.releases.store.failLeases = 1;
+    await deps.releases.confirm('rel-p1', deps.clock());
+    deps.releases.failLeases = 1;
 
     // Act
     const response = await processReleaseJobs(
@@ -130,7 +127,7 @@ describe('processReleaseJobs', () => {
     // Prepare
     const { deps, sent } = setup();
     await processReleaseJobs(deps, event(JSON.stringify(planJob())));
-    await deps.releases.store.confirm('rel-p1', deps.clock());
+    await deps.releases.confirm('rel-p1', deps.clock());
 
     // Act
     const response = await processReleaseJobs(deps, event(JSON.stringify({ kind: 'release', releaseId: 'rel-p1' })), {
@@ -139,7 +136,7 @@ describe('processReleaseJobs', () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(deps.releases.pipelines.calls).toEqual([]);
+    expect(deps.pipelines.calls).toEqual([]);
     expect(sent).toEqual([{ kind: 'release', releaseId: 'rel-p1' }]);
   });
 });
@@ -150,33 +147,30 @@ describe('processReleaseJobs, again and at scale', () => {
     const { deps } = setup();
     const job = { ...planJob(), viewHash: '1700000000.00000001' };
     await processReleaseJobs(deps, event(JSON.stringify(job)));
-    const reads = deps.releases.reader.reads.length;
+    const reads = deps.reader.reads.length;
 
     // Act
     await processReleaseJobs(deps, event(JSON.stringify(job)));
 
     // Assess
-    expect(deps.releases.reader.reads).toHaveLength(reads);
-    expect(deps.releases.reporter.plans.map((shown) => shown.viewHash)).toEqual([
-      '1700000000.00000001',
-      '1700000000.00000001',
-    ]);
+    expect(deps.reader.reads).toHaveLength(reads);
+    expect(deps.reporter.plans.map((shown) => shown.viewHash)).toEqual(['1700000000.00000001', '1700000000.00000001']);
   });
 
   it('draws nothing over a confirmed release when its plan job comes again', async () => {
     // Prepare
     const { deps } = setup();
     await processReleaseJobs(deps, event(JSON.stringify(planJob())));
-    await deps.releases.store.confirm('rel-p1', deps.clock());
-    deps.releases.reader.set(pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c9', token: token(9) } }));
+    await deps.releases.confirm('rel-p1', deps.clock());
+    deps.reader.set(pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c9', token: token(9) } }));
 
     // Act
     const response = await processReleaseJobs(deps, event(JSON.stringify(planJob())));
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(deps.releases.reporter.plans).toHaveLength(1);
-    const stored = await deps.releases.store.get('rel-p1');
+    expect(deps.reporter.plans).toHaveLength(1);
+    const stored = await deps.releases.get('rel-p1');
     expect(stored?.items.map((item) => (item.kind === 'include' ? item.approval.token : ''))).toEqual([
       token(1),
       token(2),
@@ -187,8 +181,8 @@ describe('processReleaseJobs, again and at scale', () => {
     // Prepare: another delivery holds one pipeline of the release.
     const { deps, sent, delays } = setup();
     await processReleaseJobs(deps, event(JSON.stringify(planJob())));
-    await deps.releases.store.confirm('rel-p1', deps.clock());
-    deps.releases.store.holdLease('rel-p1', 'shop-cart', 'other', new Date('2025-03-04T10:04:00Z'));
+    await deps.releases.confirm('rel-p1', deps.clock());
+    deps.releases.holdLease('rel-p1', 'shop-cart', 'other', new Date('2025-03-04T10:04:00Z'));
 
     // Act
     const response = await processReleaseJobs(deps, event(JSON.stringify({ kind: 'release', releaseId: 'rel-p1' })));
@@ -218,7 +212,7 @@ describe('processReleaseJobs, again and at scale', () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(deps.releases.reporter.responses.map((r) => r.url)).toEqual([
+    expect(deps.reporter.responses.map((r) => r.url)).toEqual([
       'https://hooks.slack.com/commands/T0/1/x',
       'http://127.0.0.1:4390/actions/T0/2/y',
     ]);
@@ -242,8 +236,8 @@ describe('processReleaseJobs, again and at scale', () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(deps.releases.reporter.digests.map((d) => d.url)).toEqual([url]);
-    expect(deps.releases.reporter.digests[0]?.digest.products.map((p) => p.name)).toEqual(['shop']);
+    expect(deps.reporter.digests.map((d) => d.url)).toEqual([url]);
+    expect(deps.reporter.digests[0]?.digest.products.map((p) => p.name)).toEqual(['shop']);
   });
 });
 

@@ -1,28 +1,64 @@
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { approvalIdFor } from '../adapters/approval-id.ts';
+import type { Config } from '../config.ts';
+import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
+import type { PipelineReader } from '../core/ports.ts';
 import { productBoard } from '../core/product-board.ts';
+import type { ProductOverride } from '../core/products.ts';
 import { RELEASE_ID } from '../core/release.ts';
-import { planAndSave, planInputFor } from '../core/release-plan.ts';
-import type { ReleaseJob } from '../core/release-ports.ts';
-import { runRelease } from '../core/release-run.ts';
+import { type PlanReleaseDeps, planReleaseFor } from '../core/release-plan.ts';
+import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
+import { RELEASE_SETTINGS, type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
-import { productBoardMessage } from '../views/product-board.ts';
+import { type ClientOverrides, Clients } from '../deps.ts';
 import { releaseNotices } from '../views/release-help.ts';
-import { type ReleaseDeps, runDeps, savePlanDeps } from './release-services.ts';
 
-/** Just what the worker reads of an SQS event (Lambda's SQSEvent has more). */
-export interface SqsEvent {
-  Records: Array<{
-    messageId: string;
-    body: string;
-    attributes?: { ApproximateReceiveCount?: string };
-    eventSource?: string;
-  }>;
+/*
+ * The way in of release jobs: SQS (or the in-process queue locally) → handlers/release-worker.ts →
+ * here. Plans, boards, digest previews and fan-outs that do not fit in a click's 3 s.
+ */
+
+/** What the release worker needs, in one flat object, on the worker's budget. */
+export interface WorkerDeps extends RunDeps, PlanReleaseDeps {
+  config: {
+    products: Record<string, ProductOverride>;
+    approvalsChannel: string;
+    /** Slack's Web API (SLACK_API_URL): its origin may serve response URLs too (the sandbox's do). */
+    slackApiUrl?: string;
+  };
+  /** Reads pipelines for plans, boards, digests and the fan-out, under the rate limit. */
+  reader: PipelineReader;
+  releases: ReleaseStore;
+  queue: ReleaseQueue;
+  reporter: ReleaseReporter;
+  settings: ReleaseSettings;
 }
 
-/** Partial batch response: only these messages are retried (`ReportBatchItemFailures`). */
-export interface SqsBatchResponse {
-  batchItemFailures: Array<{ itemIdentifier: string }>;
+export async function workerDeps(
+  config: Config,
+  overrides?: ClientOverrides,
+  clients = new Clients(config, 'worker', overrides),
+): Promise<WorkerDeps> {
+  return {
+    config,
+    store: await clients.approvalStore(),
+    pipelines: await clients.pipelines(),
+    notifier: await clients.approvalNotifier(),
+    reader: await clients.reader(),
+    releases: await clients.releaseStore(),
+    queue: clients.releaseQueue(),
+    reporter: await clients.releaseReporter(),
+    region: clients.region,
+    approvalIdFor,
+    settings: RELEASE_SETTINGS,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    clock: clients.clock,
+    ids: clients.ids,
+    log: clients.log,
+    metrics: clients.metrics,
+  };
 }
 
 /** The remaining time of the Lambda invocation, when there is one. */
@@ -30,7 +66,7 @@ export interface InvocationClock {
   getRemainingTimeInMillis(): number;
 }
 
-const name = z.string().regex(/^[A-Za-z0-9.@\-_]{1,100}$/);
+const name = z.string().regex(CODEPIPELINE_NAME);
 const releaseId = z.string().regex(RELEASE_ID);
 
 /** The jobs the listeners and the release action send, exactly. Anything else is poison. */
@@ -103,10 +139,10 @@ export function parseReleaseJob(body: string): { ok: true; job: ReleaseJob } | {
  * is idempotent); a message that is not a job is logged and dropped, as retrying cannot help.
  */
 export async function processReleaseJobs(
-  deps: ReleaseDeps,
-  event: SqsEvent,
+  deps: WorkerDeps,
+  event: { Records: Array<Pick<SQSRecord, 'messageId' | 'body'>> },
   invocation?: InvocationClock,
-): Promise<SqsBatchResponse> {
+): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   for (const record of event.Records ?? []) {
     const parsed = parseReleaseJob(record.body ?? '');
@@ -146,7 +182,7 @@ export async function processReleaseJobs(
 }
 
 /** Runs one job; `false` asks for it to be delivered again later. */
-async function runJob(deps: ReleaseDeps, job: ReleaseJob, invocation?: InvocationClock): Promise<boolean> {
+async function runJob(deps: WorkerDeps, job: ReleaseJob, invocation?: InvocationClock): Promise<boolean> {
   switch (job.kind) {
     case 'release':
       return runReleaseJob(deps, job.releaseId, invocation);
@@ -162,9 +198,9 @@ async function runJob(deps: ReleaseDeps, job: ReleaseJob, invocation?: Invocatio
   }
 }
 
-async function runReleaseJob(deps: ReleaseDeps, releaseId: string, invocation?: InvocationClock): Promise<boolean> {
-  const { settings, queue } = deps.releases;
-  const report = await runRelease(runDeps(deps), releaseId, {
+async function runReleaseJob(deps: WorkerDeps, releaseId: string, invocation?: InvocationClock): Promise<boolean> {
+  const { settings, queue } = deps;
+  const report = await runRelease(deps, releaseId, {
     owner: `worker-${deps.ids()}`,
     shouldStop: () => (invocation ? invocation.getRemainingTimeInMillis() < settings.stopMarginMs : false),
     // What is left once the fan-out stops, less half the margin for the final progress update.
@@ -194,11 +230,11 @@ async function runReleaseJob(deps: ReleaseDeps, releaseId: string, invocation?: 
   }
 }
 
-async function planJob(deps: ReleaseDeps, job: Extract<ReleaseJob, { kind: 'plan' }>): Promise<void> {
-  const { releases } = deps;
+async function planJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'plan' }>): Promise<void> {
+  const { reporter } = deps;
   try {
     // A repeated job shows the plan stored the first time; it never reads the pipelines again.
-    const stored = await releases.store.get(job.releaseId);
+    const stored = await deps.releases.get(job.releaseId);
     if (stored) {
       if (stored.state !== 'planned') {
         deps.log.info('A plan job came again after its release was confirmed; nothing to show', {
@@ -206,29 +242,20 @@ async function planJob(deps: ReleaseDeps, job: Extract<ReleaseJob, { kind: 'plan
         });
         return;
       }
-      await releases.reporter.showPlan(job.viewId, stored, job.viewHash);
+      await reporter.showPlan(job.viewId, stored, job.viewHash);
       return;
     }
-    const found = await findTarget(releases.reader, deps.config.products, job.product, job.env);
+    const found = await findTarget(deps.reader, deps.config.products, job.product, job.env);
     if (!found.ok) {
-      const text =
-        found.problem === 'unknown-product'
-          ? releaseNotices.unknownProduct(found.name, found.known)
-          : releaseNotices.unknownEnv(found.product, found.env, found.envs);
-      await releases.reporter.showProblem(job.viewId, 'Release', text, job.viewHash);
+      await reporter.showProblem(job.viewId, 'Release', releaseNotices.targetProblem(found), job.viewHash);
       return;
     }
-    const plan = await planAndSave(
-      savePlanDeps(deps),
-      planInputFor(found, {
-        releaseId: job.releaseId,
-        requestedBy: { ...job.requestedBy, via: 'slack' },
-        source: 'slack',
-        region: releases.region,
-        defaultChannel: deps.config.approvalsChannel,
-      }),
-    );
-    await releases.reporter.showPlan(job.viewId, plan, job.viewHash);
+    const plan = await planReleaseFor(deps, found, {
+      releaseId: job.releaseId,
+      requestedBy: { ...job.requestedBy, via: 'slack' },
+      source: 'slack',
+    });
+    await reporter.showPlan(job.viewId, plan, job.viewHash);
   } catch (error) {
     // The person closed the modal meanwhile, or an earlier delivery of this job drew it already:
     // nothing to show, and nothing was approved.
@@ -244,33 +271,24 @@ async function planJob(deps: ReleaseDeps, job: Extract<ReleaseJob, { kind: 'plan
   }
 }
 
-async function boardJob(deps: ReleaseDeps, job: Extract<ReleaseJob, { kind: 'board' }>): Promise<void> {
-  const { releases } = deps;
-  const found = await findProduct(releases.reader, deps.config.products, job.product);
-  const message = found.ok
-    ? productBoardMessage(
-        await productBoard(releases.reader, found.product, { pipelines: found.pipelines }),
-        deps.clock(),
-      )
-    : { text: releaseNotices.unknownProduct(found.name, found.known), blocks: [] };
-  await releases.reporter.respond(job.responseUrl, message);
+async function boardJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'board' }>): Promise<void> {
+  const found = await findProduct(deps.reader, deps.config.products, job.product);
+  if (!found.ok) return deps.reporter.respond(job.responseUrl, releaseNotices.unknownProduct(found.name, found.known));
+  const board = await productBoard(deps.reader, found.product, { pipelines: found.pipelines });
+  await deps.reporter.showBoard(job.responseUrl, board);
 }
 
 /** `/release digest` for an installation too big to read within the command's 3 s. */
-async function digestJob(deps: ReleaseDeps, job: Extract<ReleaseJob, { kind: 'digest' }>): Promise<void> {
-  const { releases } = deps;
+async function digestJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'digest' }>): Promise<void> {
   let digest: Awaited<ReturnType<typeof buildDigest>>;
   try {
-    digest = await buildDigest(
-      { store: deps.store, reader: releases.reader, clock: deps.clock, log: deps.log, config: deps.config },
-      deps.clock(),
-    );
+    digest = await buildDigest(deps, deps.clock());
   } catch (error) {
     deps.log.error('Could not build the digest preview', { user: job.userId, error });
-    await releases.reporter.respond(job.responseUrl, { text: releaseNotices.failed, blocks: [] });
+    await deps.reporter.respond(job.responseUrl, releaseNotices.failed);
     return;
   }
-  await releases.reporter.showDigest(job.responseUrl, digest);
+  await deps.reporter.showDigest(job.responseUrl, digest);
 }
 
 /** The host of a URL for the logs (never its path: response URLs are credentials for 30 minutes). */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
 import {
-  approvalIdFor,
   CUSTOM_DATA_LIMIT,
   ingestApprovalNotifications,
   parseApprovalNotification,
   type SnsEvent,
-} from '../../../app/adapters/approval-notification.ts';
+} from '../../../app/inbound/approval-notifications.ts';
 import sample from '../../fixtures/codepipeline-approval-notification.json' with { type: 'json' };
 import approvalEvent from '../../fixtures/sns-approval-event.json' with { type: 'json' };
 import codeBuildEvent from '../../fixtures/sns-codebuild-state-change-event.json' with { type: 'json' };

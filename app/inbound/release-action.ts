@@ -1,16 +1,29 @@
-import {
-  type CodePipelineClient,
-  PutJobFailureResultCommand,
-  PutJobSuccessResultCommand,
-} from '@aws-sdk/client-codepipeline';
 import { z } from 'zod';
+import type { Config } from '../config.ts';
 import type { Actor } from '../core/approval.ts';
+import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { RELEASE_ID, type ReleaseCounts, releaseCounts } from '../core/release.ts';
-import { planAndSave, planInputFor } from '../core/release-plan.ts';
+import { planReleaseFor } from '../core/release-plan.ts';
+import type { JobResults } from '../core/release-ports.ts';
 import { type RunReport, runRelease } from '../core/release-run.ts';
 import { findTarget } from '../core/release-target.ts';
-import type { InvocationClock } from './release-jobs.ts';
-import { type JobResults, type ReleaseDeps, runDeps, savePlanDeps } from './release-services.ts';
+import { type ClientOverrides, Clients } from '../deps.ts';
+import { type InvocationClock, type WorkerDeps, workerDeps } from './release-jobs.ts';
+
+/*
+ * The way in of a releasing pipeline: its Lambda invoke action → handlers/release-action.ts →
+ * here. The same fan-out as `/release`, reported back to CodePipeline as the job's result.
+ */
+
+/** The release worker's deps and the job results, on the worker's budget. */
+export interface ActionDeps extends WorkerDeps {
+  jobResults: JobResults;
+}
+
+export async function actionDeps(config: Config, overrides?: ClientOverrides): Promise<ActionDeps> {
+  const clients = new Clients(config, 'worker', overrides);
+  return { ...(await workerDeps(config, overrides, clients)), jobResults: await clients.jobResults() };
+}
 
 /** The CodePipeline job event a Lambda invoke action receives (the parts Greenlight reads). */
 export interface CodePipelineJobEvent {
@@ -24,7 +37,7 @@ export interface CodePipelineJobEvent {
   };
 }
 
-const name = z.string().regex(/^[A-Za-z0-9.@\-_]{1,100}$/);
+const name = z.string().regex(CODEPIPELINE_NAME);
 const userParametersSchema = z.object({ product: name, env: name }).strict();
 
 export type UserParameters = z.infer<typeof userParametersSchema>;
@@ -48,7 +61,7 @@ const USAGE = 'UserParameters must be JSON like {"product":"shop","env":"prod"}.
  * The release id derives from the job id, so a repeated invocation resumes instead of starting over.
  */
 export async function handleReleaseAction(
-  deps: ReleaseDeps,
+  deps: ActionDeps,
   event: CodePipelineJobEvent,
   invocation: InvocationClock,
 ): Promise<void> {
@@ -59,7 +72,7 @@ export async function handleReleaseAction(
     deps.log.error('Dropped an invocation that is not a CodePipeline job', { keys: Object.keys(event ?? {}) });
     return;
   }
-  const { jobResults, store } = deps.releases;
+  const { jobResults, releases } = deps;
   const params = parseUserParameters(job.data?.actionConfiguration?.configuration?.UserParameters);
   if (!params.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: USAGE });
   const continuation = job.data?.continuationToken;
@@ -71,32 +84,18 @@ export async function handleReleaseAction(
     });
 
   try {
-    const before = await store.get(releaseId);
+    const before = await releases.get(releaseId);
     if (!before) {
-      const found = await findTarget(
-        deps.releases.reader,
-        deps.config.products,
-        params.value.product,
-        params.value.env,
-      );
+      const found = await findTarget(deps.reader, deps.config.products, params.value.product, params.value.env);
       if (!found.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: lookupProblem(found) });
       if (found.pipelines.length === 0)
         return jobResults.failed(jobId, {
           type: 'ConfigurationError',
           message: `Product ${found.product.name} has no pipelines (none is named ${found.product.prefix}…).`,
         });
-      await planAndSave(
-        savePlanDeps(deps),
-        planInputFor(found, {
-          releaseId,
-          requestedBy: pipelineActor(jobId),
-          source: 'pipeline',
-          region: deps.releases.region,
-          defaultChannel: deps.config.approvalsChannel,
-        }),
-      );
+      await planReleaseFor(deps, found, { releaseId, requestedBy: pipelineActor(jobId), source: 'pipeline' });
     }
-    await store.confirm(releaseId, deps.clock());
+    await releases.confirm(releaseId, deps.clock());
     const doneBefore = before ? releaseCounts(before).done : 0;
     const report = await runUntilProgress(deps, releaseId, invocation, doneBefore);
     if (!report.run) return jobResults.failed(jobId, { type: 'JobFailed', message: `Release ${releaseId} vanished.` });
@@ -133,15 +132,15 @@ export async function handleReleaseAction(
  * returning one without progress would only spin.
  */
 async function runUntilProgress(
-  deps: ReleaseDeps,
+  deps: ActionDeps,
   releaseId: string,
   invocation: InvocationClock,
   doneBefore: number,
 ): Promise<RunReport> {
-  const { settings, sleep } = deps.releases;
+  const { settings, sleep } = deps;
   const shouldStop = () => invocation.getRemainingTimeInMillis() < settings.stopMarginMs;
   for (;;) {
-    const report = await runRelease(runDeps(deps), releaseId, {
+    const report = await runRelease(deps, releaseId, {
       owner: `action-${deps.ids()}`,
       shouldStop,
       drainBudgetMs: () => invocation.getRemainingTimeInMillis() - settings.stopMarginMs / 2,
@@ -180,34 +179,4 @@ function summary(counts: ReleaseCounts): string {
     counts.byKind.failed ? `${counts.byKind.failed} failed` : '',
   ];
   return parts.filter(Boolean).join(', ');
-}
-
-/** PutJobSuccessResult / PutJobFailureResult. */
-export class CodePipelineJobResults implements JobResults {
-  constructor(private readonly client: CodePipelineClient) {}
-
-  async succeeded(
-    jobId: string,
-    result: { summary: string; percentComplete?: number; continuationToken?: string },
-  ): Promise<void> {
-    await this.client.send(
-      new PutJobSuccessResultCommand({
-        jobId,
-        executionDetails: {
-          summary: result.summary.slice(0, 2048),
-          ...(result.percentComplete === undefined ? {} : { percentComplete: result.percentComplete }),
-        },
-        ...(result.continuationToken ? { continuationToken: result.continuationToken } : {}),
-      }),
-    );
-  }
-
-  async failed(jobId: string, failure: { type: 'JobFailed' | 'ConfigurationError'; message: string }): Promise<void> {
-    await this.client.send(
-      new PutJobFailureResultCommand({
-        jobId,
-        failureDetails: { type: failure.type, message: failure.message.slice(0, 5000) },
-      }),
-    );
-  }
 }

@@ -1,9 +1,31 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ApprovalId, ApprovalRequest } from '../core/approval.ts';
+import { approvalIdFor } from '../adapters/approval-id.ts';
+import type { Config } from '../config.ts';
+import type { ApprovalRequest } from '../core/approval.ts';
 import { AWS_REGION, CODEPIPELINE_NAME, pipelineConsoleLink } from '../core/codepipeline-names.ts';
 import { type RequestDeps, requestApproval } from '../core/request-approval.ts';
 import { clip } from '../core/text.ts';
+import { type ClientOverrides, Clients } from '../deps.ts';
+
+/*
+ * The way in of CodePipeline's approval notifications: SNS → handlers/approval-notification.ts →
+ * here. Each SNS record becomes one Slack message (core/request-approval.ts).
+ */
+
+/** What handling a notification needs: the core's RequestDeps, on the ingest path's budget. */
+export type NotificationDeps = RequestDeps;
+
+export async function notificationDeps(config: Config, overrides?: ClientOverrides): Promise<NotificationDeps> {
+  const clients = new Clients(config, 'ingest', overrides);
+  return {
+    store: await clients.approvalStore(),
+    notifier: await clients.approvalNotifier(),
+    clock: clients.clock,
+    ids: clients.ids,
+    log: clients.log,
+    metrics: clients.metrics,
+  };
+}
 
 /**
  * The JSON CodePipeline publishes to SNS when a manual approval action starts, as it really comes
@@ -43,10 +65,6 @@ export const CUSTOM_DATA_LIMIT = 1000;
 
 /** How long CodePipeline waits for a decision when the action sets no timeout. */
 const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
-
-/** Approvals are keyed by a digest of their token: stable across repeats, and the token stays secret. */
-export const approvalIdFor = (token: string): ApprovalId =>
-  createHash('sha256').update(token).digest('base64url').slice(0, 22);
 
 export type ParsedNotification =
   | { ok: true; request: ApprovalRequest; ignored: string[] }
@@ -143,7 +161,7 @@ export interface SnsEvent {
  * approval is thrown after the other records are done, so Lambda retries the delivery (and, after
  * its retries, dead-letters it); the retry is safe because requestApproval is idempotent.
  */
-export async function ingestApprovalNotifications(deps: RequestDeps, event: SnsEvent): Promise<void> {
+export async function ingestApprovalNotifications(deps: NotificationDeps, event: SnsEvent): Promise<void> {
   const records: unknown = (event as unknown as Json | null | undefined)?.Records;
   if (!Array.isArray(records)) {
     deps.log.error('Ignored an event that is not an SNS delivery: it has no Records list', {

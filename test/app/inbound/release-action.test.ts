@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { handleReleaseAction } from '../../../app/adapters/release-action.ts';
+import { handleReleaseAction } from '../../../app/inbound/release-action.ts';
 import { releaseDeps } from './release-deps-fakes.ts';
 
 const jobEvent = (jobId: string, continuationToken?: string) => ({
@@ -18,14 +18,14 @@ describe('handleReleaseAction', () => {
   it('waits for pipelines another worker holds instead of handing CodePipeline a continuation at once', async () => {
     // Prepare: another invocation holds both pipelines, and lets them go while this one waits.
     const { deps, jobs, sleeps, duringSleep } = releaseDeps();
-    deps.releases.settings.incompleteWaitMs = 7_000;
+    deps.settings.incompleteWaitMs = 7_000;
     await handleReleaseAction(deps, jobEvent('j1'), minutes(0.5));
     jobs.length = 0;
     const pipelines = ['shop-cart', 'shop-catalog'];
     for (const pipeline of pipelines)
-      deps.releases.store.holdLease('job-j1', pipeline, 'other', new Date('2025-03-04T10:04:00Z'));
+      deps.releases.holdLease('job-j1', pipeline, 'other', new Date('2025-03-04T10:04:00Z'));
     duringSleep(async () => {
-      for (const pipeline of pipelines) await deps.releases.store.releaseItem('job-j1', pipeline, 'other');
+      for (const pipeline of pipelines) await deps.releases.giveItemBack('job-j1', pipeline, 'other');
     });
 
     // Act
@@ -39,11 +39,11 @@ describe('handleReleaseAction', () => {
   it('hands back a continuation without waiting when the invocation has no time to wait', async () => {
     // Prepare
     const { deps, jobs, sleeps } = releaseDeps();
-    deps.releases.settings.incompleteWaitMs = 7_000;
+    deps.settings.incompleteWaitMs = 7_000;
     await handleReleaseAction(deps, jobEvent('j2'), minutes(0.5));
     jobs.length = 0;
     for (const pipeline of ['shop-cart', 'shop-catalog'])
-      deps.releases.store.holdLease('job-j2', pipeline, 'other', new Date('2025-03-04T10:04:00Z'));
+      deps.releases.holdLease('job-j2', pipeline, 'other', new Date('2025-03-04T10:04:00Z'));
 
     // Act
     await handleReleaseAction(deps, jobEvent('j2', 'job-j2'), { getRemainingTimeInMillis: () => 65_000 });
