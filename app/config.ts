@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CODEPIPELINE_NAME } from './core/codepipeline-names.ts';
+import { parseJson } from './parse-json.ts';
 
 /**
  * Environment → one validated, frozen Config. The only reader of environment variables
@@ -8,19 +10,16 @@ import { z } from 'zod';
 
 const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel ID such as C0123ABCD (not a #name)');
 const stageRef = z.object({
-  stage: z.string().regex(/^[A-Za-z0-9.@\-_]{1,100}$/, 'a CodePipeline stage name'),
-  action: z
-    .string()
-    .regex(/^[A-Za-z0-9.@\-_]{1,100}$/, 'a CodePipeline action name')
-    .optional(),
+  stage: z.string().regex(CODEPIPELINE_NAME, 'a CodePipeline stage name'),
+  action: z.string().regex(CODEPIPELINE_NAME, 'a CodePipeline action name').exactOptional(),
 });
 
 const productSchema = z
   .object({
-    prefix: z.string().min(1).max(100).optional(),
-    displayName: z.string().min(1).max(80).optional(),
-    channel: channelId.optional(),
-    envs: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'an env name like qa or prod'), stageRef).optional(),
+    prefix: z.string().min(1).max(100).exactOptional(),
+    displayName: z.string().min(1).max(80).exactOptional(),
+    channel: channelId.exactOptional(),
+    envs: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'an env name like qa or prod'), stageRef).exactOptional(),
   })
   .strict();
 
@@ -135,6 +134,7 @@ function parseProducts(raw: string | undefined): ProductOverrides {
   } catch {
     throw new ConfigError('Greenlight cannot start: PRODUCTS must be JSON, e.g. {"shop":{"prefix":"shop-"}}.');
   }
+  // Not parseJson: a person fixes PRODUCTS, so the problem names each field and what is wrong with it.
   const parsed = productsSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
@@ -145,10 +145,7 @@ function parseProducts(raw: string | undefined): ProductOverrides {
 
 /** The secret's JSON shape in Secrets Manager. */
 export function parseSlackSecret(secretString: string | undefined, arn: string): SlackCredentials {
-  const schema = z.object({ botToken: z.string().min(1), signingSecret: z.string().min(1) });
-  try {
-    return schema.parse(JSON.parse(secretString ?? ''));
-  } catch {
-    throw new ConfigError(`The secret ${arn} must hold JSON {"botToken":"xoxb-…","signingSecret":"…"}.`);
-  }
+  const parsed = parseJson(z.object({ botToken: z.string().min(1), signingSecret: z.string().min(1) }), secretString);
+  if (!parsed.ok) throw new ConfigError(`The secret ${arn} must hold JSON {"botToken":"xoxb-…","signingSecret":"…"}.`);
+  return parsed.value;
 }

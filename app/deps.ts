@@ -314,7 +314,7 @@ function codePipelineClients(config: Config, budget: AwsBudget): (region: string
     let client = clients.get(regionName);
     if (!client) {
       client = new CodePipelineClient({
-        region: regionName || config.region,
+        ...(regionName ? { region: regionName } : region(config)),
         maxAttempts: budget.maxAttempts,
         requestHandler: timeouts(budget),
       });

@@ -21,7 +21,7 @@ export interface GreenlightSettings {
   readonly publisherRoleArns: readonly string[];
   /** An existing SNS topic that receives alarm state changes. */
   readonly alarmTopicArn?: string;
-  /** Demo product of service pipelines (seed 000), off unless `demo=true`. */
+  /** Demo product of service pipelines (docs/concepts.md), off unless `demo=true`. */
   readonly demo?: DemoSettings;
 }
 
@@ -67,22 +67,35 @@ export class SettingsError extends Error {
 export function readSettings(tryGetContext: (key: string) => unknown): GreenlightSettings {
   const demo = readDemo(tryGetContext);
   const products = readProducts(tryGetContext('products'));
+  const approvalsChannel = optionalMatch(
+    'approvalsChannel',
+    tryGetContext('approvalsChannel'),
+    CHANNEL_ID,
+    'a channel ID',
+  );
+  const digestChannel = optionalMatch('digestChannel', tryGetContext('digestChannel'), CHANNEL_ID, 'a channel ID');
+  const digestSchedule =
+    optionalMatch('digestSchedule', tryGetContext('digestSchedule'), SCHEDULE, 'cron(…) or rate(…)') ??
+    DEFAULT_DIGEST_SCHEDULE;
+  const digestTimeZone = readTimeZone(tryGetContext('digestTimeZone'));
+  const logRetention = readLogRetention(tryGetContext('logRetentionDays'));
+  const logLevel = readLogLevel(tryGetContext('logLevel'));
+  const publisherRoleArns = readList('publisherRoleArns', tryGetContext('publisherRoleArns')).map((arn) =>
+    match('publisherRoleArns', arn, ROLE_ARN, 'IAM role ARNs'),
+  );
+  const alarmTopicArn = optionalMatch('alarmTopicArn', tryGetContext('alarmTopicArn'), TOPIC_ARN, 'an SNS topic ARN');
   return {
     // The demo product's pipelines must be approvable, so it joins the products.
     products: demo && !(demo.product in products) ? { ...products, [demo.product]: {} } : products,
-    approvalsChannel: optionalMatch('approvalsChannel', tryGetContext('approvalsChannel'), CHANNEL_ID, 'a channel ID'),
-    digestChannel: optionalMatch('digestChannel', tryGetContext('digestChannel'), CHANNEL_ID, 'a channel ID'),
-    digestSchedule:
-      optionalMatch('digestSchedule', tryGetContext('digestSchedule'), SCHEDULE, 'cron(…) or rate(…)') ??
-      DEFAULT_DIGEST_SCHEDULE,
-    digestTimeZone: readTimeZone(tryGetContext('digestTimeZone')),
-    logRetention: readLogRetention(tryGetContext('logRetentionDays')),
-    logLevel: readLogLevel(tryGetContext('logLevel')),
-    publisherRoleArns: readList('publisherRoleArns', tryGetContext('publisherRoleArns')).map((arn) =>
-      match('publisherRoleArns', arn, ROLE_ARN, 'IAM role ARNs'),
-    ),
-    alarmTopicArn: optionalMatch('alarmTopicArn', tryGetContext('alarmTopicArn'), TOPIC_ARN, 'an SNS topic ARN'),
-    demo,
+    ...(approvalsChannel ? { approvalsChannel } : {}),
+    ...(digestChannel ? { digestChannel } : {}),
+    digestSchedule,
+    digestTimeZone,
+    logRetention,
+    logLevel,
+    publisherRoleArns,
+    ...(alarmTopicArn ? { alarmTopicArn } : {}),
+    ...(demo ? { demo } : {}),
   };
 }
 

@@ -186,17 +186,19 @@ export class GreenlightStack extends Stack {
       'approval-notification': notificationDlq,
       'daily-digest': digestDlq,
     };
-    const handler = (name: HandlerName, description: string, memorySize: number, timeout: Duration) =>
-      new HandlerFunction(this, name, {
+    const handler = (name: HandlerName, description: string, memorySize: number, timeout: Duration) => {
+      const deadLetterQueue = asyncDeadLetterQueues[name];
+      return new HandlerFunction(this, name, {
         name,
         description,
         memorySize,
         timeout,
         environment,
         logRetention,
-        code: props.handlerCode,
-        deadLetterQueue: asyncDeadLetterQueues[name],
+        ...(props.handlerCode ? { code: props.handlerCode } : {}),
+        ...(deadLetterQueue ? { deadLetterQueue } : {}),
       });
+    };
     this.handlers = {
       'approval-notification': handler(
         'approval-notification',
@@ -235,7 +237,7 @@ export class GreenlightStack extends Stack {
     new OperationalAlarms(this, 'Alarms', {
       functions: Object.fromEntries(Object.entries(this.handlers).map(([name, h]) => [name, h.fn])),
       deadLetterQueues: { notification: notificationDlq, release: releaseDlq, digest: digestDlq },
-      alarmTopicArn: props.alarmTopicArn,
+      ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
 
     if (props.demo) {

@@ -5,12 +5,13 @@ import { GreenlightStack } from './greenlight-stack.ts';
 
 const app = new App();
 const settings = readSettings((key) => app.node.tryGetContext(key));
+const { CDK_DEFAULT_ACCOUNT: account, CDK_DEFAULT_REGION: region } = process.env;
 
 new GreenlightStack(app, 'Greenlight', {
   ...settings,
   description: 'Greenlight: approve AWS CodePipeline manual approvals from Slack',
   // Environment-agnostic without credentials (offline synth); the CLI's account and region otherwise.
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  env: { ...(account !== undefined ? { account } : {}), ...(region !== undefined ? { region } : {}) },
 });
 
 // Synthesis fails on any unacknowledged AwsSolutions finding.

@@ -191,7 +191,7 @@ class ApprovalPoller {
     return names;
   }
 
-  /** The notification CodePipeline publishes to SNS for this approval (DESIGN.md's format), delivered as SNS would. */
+  /** The notification CodePipeline publishes to SNS for this approval (docs/architecture.md, "External formats"), delivered as SNS would. */
   async #notify(pipelineName: string, stageName: string, actionName: string, token: string, since: Date) {
     let definition = this.#definitions.get(pipelineName);
     if (!definition) {

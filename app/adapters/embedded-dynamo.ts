@@ -43,7 +43,7 @@ export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local'
 
 let shared: Promise<EmbeddedDynamo> | undefined;
 
-/** One embedded DynamoDB per process, shared by every handler in it (DESIGN.md). */
+/** One embedded DynamoDB per process, shared by every handler in it (docs/architecture.md). */
 export function sharedEmbeddedDynamo(): Promise<EmbeddedDynamo> {
   shared ??= startEmbeddedDynamo();
   return shared;

@@ -65,8 +65,9 @@ export class SlackPeople {
       lookup = this.slack.users
         .info({ user: userId })
         .then(({ user }) => {
-          const person = {
-            name: user?.profile?.display_name || user?.real_name || user?.name || undefined,
+          const name = user?.profile?.display_name || user?.real_name || user?.name;
+          const person: Person = {
+            ...(name ? { name } : {}),
             guest: Boolean(user?.is_restricted || user?.is_ultra_restricted),
           };
           this.#cache.set(userId, person);

@@ -1,7 +1,7 @@
 import type { ExecutionSummary } from './pipeline.ts';
 
 /**
- * Delivery metrics (seed 004) from CodePipeline executions and the approval audit trail. Pure
+ * Delivery metrics (docs/concepts.md) from CodePipeline executions and the approval audit trail. Pure
  * functions: executions and waits in, numbers out.
  *
  * Only Succeeded and Failed executions count: Superseded, Stopped, Cancelled and running ones are
@@ -89,7 +89,7 @@ interface RunSpans {
 
 const finished = (e: ExecutionSummary) => e.status === 'Succeeded' || e.status === 'Failed';
 
-/** Green and red runs of one pipeline's executions (seed 004's MTBF and MTTR). */
+/** Green and red runs of one pipeline's executions (MTBF and MTTR, docs/concepts.md). */
 export function runSpans(executions: readonly ExecutionSummary[]): RunSpans {
   const ordered = executions
     .filter(finished)
@@ -172,6 +172,11 @@ function mean(values: readonly number[]): number | undefined {
   return values.length === 0 ? undefined : values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+/** `T` with its possibly-undefined fields made optional: they are dropped, not kept as undefined. */
+type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};
+
+function defined<T extends object>(value: T): Defined<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Defined<T>;
 }

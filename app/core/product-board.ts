@@ -5,7 +5,7 @@ import type { PipelineReader } from './ports.ts';
 import type { Product } from './products.ts';
 
 /**
- * A product's board (seed 000's table): for every service pipeline, which revision is in which
+ * A product's board (the table of docs/concepts.md's worked example): for every service pipeline, which revision is in which
  * stage and how it stands there. Used by `/release <product> status` and the daily digest.
  */
 export type BoardCellState =

@@ -1,5 +1,5 @@
 /**
- * Products (seed 000): a product is the group of service pipelines `<product>-<service>` released
+ * Products (docs/concepts.md): a product is the group of service pipelines `<product>-<service>` released
  * together. Zero config: env `qa` is the manual approval in `StagingDEV` ("stage into QA" is the
  * approval of DEV) and env `prod` the one in `StagingQA`. Overrides change prefix, stages, channel.
  */

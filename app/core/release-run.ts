@@ -121,7 +121,7 @@ const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60_000;
  * The fan-out of a confirmed release: approves each pinned approval through decideApproval, so a
  * release and a button click share one claim and never both decide. Idempotent and race-safe per
  * run: each pipeline is leased by one worker and gets one result (conditional writes), so a
- * redelivered or concurrent job skips what is done. It never rejects anything (seed 000).
+ * redelivered or concurrent job skips what is done. It never rejects anything (docs/concepts.md).
  */
 export async function runRelease(deps: RunDeps, releaseId: string, options: RunOptions): Promise<RunReport> {
   const settings = { ...RUN_SETTINGS, ...deps.settings };

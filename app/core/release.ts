@@ -1,5 +1,5 @@
 /**
- * Product releases (seed 000): one confirmation approves the same stage in every service pipeline of
+ * Product releases (docs/concepts.md): one confirmation approves the same stage in every service pipeline of
  * a product. A release is planned (every pipeline read, every waiting approval pinned by its token),
  * confirmed by a person (or started by a releasing pipeline), then fanned out by a worker. The plan
  * and each pipeline's result are kept as the release's record.

@@ -8,6 +8,7 @@ import type { JobResults } from '../core/release-ports.ts';
 import { type RunReport, runRelease } from '../core/release-run.ts';
 import { findTarget } from '../core/release-target.ts';
 import { type ClientOverrides, Clients } from '../deps.ts';
+import { parseJson } from '../parse-json.ts';
 import { type InvocationClock, type WorkerDeps, workerDeps } from './release-jobs.ts';
 
 /*
@@ -40,21 +41,10 @@ export interface CodePipelineJobEvent {
 const name = z.string().regex(CODEPIPELINE_NAME);
 const userParametersSchema = z.object({ product: name, env: name }).strict();
 
-export type UserParameters = z.infer<typeof userParametersSchema>;
-
-export function parseUserParameters(raw: string | undefined): { ok: true; value: UserParameters } | { ok: false } {
-  try {
-    const parsed = userParametersSchema.safeParse(JSON.parse(raw ?? ''));
-    return parsed.success ? { ok: true, value: parsed.data } : { ok: false };
-  } catch {
-    return { ok: false };
-  }
-}
-
 const USAGE = 'UserParameters must be JSON like {"product":"shop","env":"prod"}.';
 
 /**
- * A releasing pipeline's Lambda invoke action (seed 000): once the product's end-to-end tests pass,
+ * A releasing pipeline's Lambda invoke action (docs/concepts.md): once the product's end-to-end tests pass,
  * it releases the product to an env with the same fan-out as `/release`, and reports the result to
  * CodePipeline. A run that nears the Lambda timeout reports success with a continuation token (the
  * release id); CodePipeline then invokes the action again and the release goes on where it stopped.
@@ -73,7 +63,7 @@ export async function handleReleaseAction(
     return;
   }
   const { jobResults, releases } = deps;
-  const params = parseUserParameters(job.data?.actionConfiguration?.configuration?.UserParameters);
+  const params = parseJson(userParametersSchema, job.data?.actionConfiguration?.configuration?.UserParameters);
   if (!params.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: USAGE });
   const continuation = job.data?.continuationToken;
   const releaseId = continuation ?? `job-${jobId}`;

@@ -13,6 +13,7 @@ import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '..
 import { RELEASE_SETTINGS, type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
 import { type ClientOverrides, Clients } from '../deps.ts';
+import { parseJson } from '../parse-json.ts';
 import { releaseNotices } from '../views/release-help.ts';
 
 /*
@@ -118,21 +119,6 @@ export function isSlackResponseUrl(url: string, slackApiUrl?: string): boolean {
   }
 }
 
-export function parseReleaseJob(body: string): { ok: true; job: ReleaseJob } | { ok: false; problem: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { ok: false, problem: 'not JSON' };
-  }
-  const parsed = releaseJobSchema.safeParse(json);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
-    return { ok: false, problem: `not a release job: bad or missing ${[...new Set(fields)].join(', ')}` };
-  }
-  return { ok: true, job: parsed.data as ReleaseJob };
-}
-
 /**
  * The release worker: runs each job of an SQS batch, one after the other (they share one request
  * rate). A job that fails is reported in `batchItemFailures`, so SQS delivers it again (every job
@@ -145,15 +131,15 @@ export async function processReleaseJobs(
 ): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   for (const record of event.Records ?? []) {
-    const parsed = parseReleaseJob(record.body ?? '');
+    const parsed = parseJson(releaseJobSchema, record.body);
     if (!parsed.ok) {
       deps.log.warn('Dropped a queue message that is not a release job', {
         messageId: record.messageId,
-        problem: parsed.problem,
+        problem: `not a release job: ${parsed.problem}`,
       });
       continue;
     }
-    const job = parsed.job;
+    const job = parsed.value as ReleaseJob;
     if (
       (job.kind === 'board' || job.kind === 'digest') &&
       !isSlackResponseUrl(job.responseUrl, deps.config.slackApiUrl)
@@ -171,8 +157,8 @@ export async function processReleaseJobs(
     } catch (error) {
       deps.log.error('Release job failed; it will be retried', {
         messageId: record.messageId,
-        kind: parsed.job.kind,
-        ...('releaseId' in parsed.job ? { releaseId: parsed.job.releaseId } : {}),
+        kind: job.kind,
+        ...('releaseId' in job ? { releaseId: job.releaseId } : {}),
         error,
       });
       failures.push(record.messageId);

@@ -27,7 +27,7 @@ export interface BoardBlockOptions {
 
 /**
  * The product board as Block Kit: one line per service pipeline, each stage with the revision in
- * it and how it stands (seed 000's table). Pure: the same board and time draw the same blocks.
+ * it and how it stands (the table of docs/concepts.md's worked example). Pure: the same board and time draw the same blocks.
  * A board too big for its room (one message: 50 blocks, TEXT_BUDGET characters) shows first the
  * services that wait for approval, failed or could not be read, then the others as they fit, and
  * ends with one line that counts the rest by how they stand, naming those that need someone:

@@ -2,7 +2,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { BuildSpec, PipelineProject } from 'aws-cdk-lib/aws-codebuild';
 import { Artifact, ExecutionMode, type IAction, Pipeline, PipelineType } from 'aws-cdk-lib/aws-codepipeline';
 import { CodeBuildAction, ManualApprovalAction, S3SourceAction, S3Trigger } from 'aws-cdk-lib/aws-codepipeline-actions';
-import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardAction, wildcardResource } from '../nag.ts';
@@ -16,7 +16,7 @@ export interface DemoProductProps {
 }
 
 /**
- * A product of service pipelines as in seed 000: Source → Build → StagingDEV (Deploy, Test,
+ * A product of service pipelines as in docs/concepts.md: Source → Build → StagingDEV (Deploy, Test,
  * Approve) → StagingQA (Deploy, Test, Approve) → StagingPROD (Deploy). Every build step is a
  * no-op CodeBuild run, so the pipelines cost next to nothing and only the approvals matter.
  * A pipeline starts when `<service>/source.zip` is uploaded to the bucket and "Release change"
@@ -43,6 +43,9 @@ export class DemoProduct extends Construct {
       }),
     });
 
+    // A Bucket is an IBucket, but aws-cdk-lib's types are not written for exactOptionalPropertyTypes:
+    // Bucket's `isWebsite` getter (`boolean | undefined`) does not match IBucket's optional `isWebsite`.
+    const bucket = this.bucket as IBucket;
     for (let n = 1; n <= props.services; n++) {
       const service = `service${n}`;
       const source = new Artifact(`${service}Source`);
@@ -66,14 +69,14 @@ export class DemoProduct extends Construct {
           pipelineName: `${props.prefix}${service}`,
           pipelineType: PipelineType.V2,
           executionMode: ExecutionMode.SUPERSEDED,
-          artifactBucket: this.bucket,
+          artifactBucket: bucket,
           stages: [
             {
               stageName: 'Source',
               actions: [
                 new S3SourceAction({
                   actionName: 'Source',
-                  bucket: this.bucket,
+                  bucket,
                   bucketKey: `${service}/source.zip`,
                   trigger: S3Trigger.NONE,
                   output: source,

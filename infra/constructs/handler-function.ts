@@ -7,7 +7,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { REPO_ROOT, repoPath } from '../paths.ts';
 
-/** The Lambda entry points, `handlers/<name>.ts` (DESIGN.md contracts). */
+/** The Lambda entry points, `handlers/<name>.ts` (docs/architecture.md, "Contracts"). */
 export const HANDLER_NAMES = [
   'approval-notification',
   'slack-events',
@@ -100,7 +100,7 @@ export class HandlerFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      deadLetterQueue: props.deadLetterQueue,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(props.code
         ? { code: props.code, handler: 'index.handler' }
         : {

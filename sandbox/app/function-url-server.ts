@@ -69,7 +69,7 @@ export function toFunctionUrlEvent(req: IncomingMessage, body: Buffer): APIGatew
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
-    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
     requestContext: {
       accountId: 'anonymous',
       apiId: 'sandbox',

@@ -63,7 +63,7 @@ function stateOf(stage: StageRecord): BoardStageState {
   }
 }
 
-/** Which revision is where, per pipeline and stage: the product board of seed 000's table. */
+/** Which revision is where, per pipeline and stage: the product board of the table of docs/concepts.md's worked example. */
 export function boardOf(pipelines: readonly PipelineRecord[]): BoardPipeline[] {
   return pipelines.map((pipeline) => ({
     pipelineName: pipeline.name,

@@ -13,7 +13,7 @@ export interface PipelineDefinitionOptions {
   externalEntityLink?: string | null;
 }
 
-/** The service pipelines of the demo products (seed 000: `<product>-<service>`). */
+/** The service pipelines of the demo products (docs/concepts.md: `<product>-<service>`). */
 export const DEMO_PRODUCTS: Readonly<Record<string, readonly string[]>> = {
   shop: ['cart', 'catalog', 'payments'],
   blog: ['web', 'api'],
@@ -22,7 +22,7 @@ export const DEMO_PRODUCTS: Readonly<Record<string, readonly string[]>> = {
 const ARTIFACT = 'SourceArtifact';
 
 /**
- * A service pipeline shaped like seed 000: Source → Build → StagingDEV (Deploy, Test, Approve) →
+ * A service pipeline shaped as docs/concepts.md describes: Source → Build → StagingDEV (Deploy, Test, Approve) →
  * StagingQA (Deploy, Test, Approve) → StagingPROD (Deploy), in SUPERSEDED mode.
  */
 export function pipelineDefinition(name: string, options: PipelineDefinitionOptions = {}): PipelineDeclaration {

@@ -40,7 +40,11 @@ export function viewMethods({
       const user = userOfTrigger(args);
       const stack = workspace.openViews(user);
       if (stack.length >= maxViewStack) throw new SlackApiError('push_limit_reached');
-      const view = modalView(workspace, raw, { rootId: stack[0]?.view.id, previousId: stack.at(-1)?.view.id ?? null });
+      const rootId = stack[0]?.view.id;
+      const view = modalView(workspace, raw, {
+        ...(rootId ? { rootId } : {}),
+        previousId: stack.at(-1)?.view.id ?? null,
+      });
       if (stack.length === 0) workspace.openView(user, view);
       else workspace.pushView(user, view);
       return { view };
@@ -49,9 +53,10 @@ export function viewMethods({
     'views.update': (args) => {
       const id = stringArg(args, 'view_id');
       const externalId = stringArg(args, 'external_id');
-      if (!id && !externalId)
+      const match = id ? { id } : externalId ? { externalId } : undefined;
+      if (!match)
         throw new SlackApiError('invalid_arguments', { messages: ['[ERROR] view_id or external_id is required'] });
-      const current = workspace.findView(id ? { id } : { externalId });
+      const current = workspace.findView(match);
       if (!current) throw new SlackApiError('not_found');
       const hash = stringArg(args, 'hash');
       if (hash && hash !== current.view.hash) throw new SlackApiError('hash_conflict');

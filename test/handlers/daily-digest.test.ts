@@ -129,7 +129,7 @@ describe('the daily digest', () => {
     expect(digest).toContain('`b1` Change b1');
     expect(digest).toContain('1 approval message no longer matches CodePipeline');
 
-    // 2. Decided in the last 24 hours: the seven decisions of seed 000, not the one 30 hours ago
+    // 2. Decided in the last 24 hours: the seven decisions of docs/concepts.md's worked example, not the one 30 hours ago
     expect(digest).toContain('Decided in the last 24 hours* (7)');
     expect(digest).toContain(
       ':white_check_mark: *shop-cart › StagingQA* approved by <@U0BOB> 10 hours ago · waited 1 h',
@@ -139,13 +139,13 @@ describe('the daily digest', () => {
     );
     expect(digest).not.toContain('shop-catalog › StagingDEV* approved');
 
-    // 3. Boards: seed 000's last row for cart, live from CodePipeline
+    // 3. Boards: the last row of docs/concepts.md's worked example for cart, live from CodePipeline
     expect(digest).toContain(
       '*cart*  Source `c4` ✅ · Build `c4` ✅ · StagingDEV `c4` ❌ · StagingQA `c3` ✅ · StagingPROD `c3` ✅',
     );
     expect(digest).toContain('*web*  Source `b1` ✅ · Build `b1` ✅ · StagingDEV `b1` ⏸️');
 
-    // 4. Delivery metrics of shop, as computed by hand for seed 000 (plus catalog's 1-hour wait)
+    // 4. Delivery metrics of shop, as computed by hand for docs/concepts.md's worked example (plus catalog's 1-hour wait)
     expect(digest).toContain('*Deployments to production*\\n7 d: 1 (before: 0)');
     expect(digest).toContain('*Lead time*\\n7 d: 6 h (before: –)');
     expect(digest).toContain('*Change failure rate*\\n7 d: 75% (3/4)');

@@ -18,7 +18,7 @@ describe('DemoProduct', () => {
     }
   });
 
-  it('lays out the stages of seed 000, with approvals at the end of StagingDEV and StagingQA', () => {
+  it('lays out the stages of a service pipeline (docs/concepts.md), with approvals at the end of StagingDEV and StagingQA', () => {
     // Act
     const outlines = pipelines.map((p) => stageOutline(p.Stages));
     // Assess

@@ -449,8 +449,10 @@ describe('GreenlightStack', () => {
   });
 
   it('asks for the approvals channel as a parameter when it is not given', () => {
+    // Prepare
+    const { approvalsChannel: _, ...withoutApprovalsChannel } = BASE_PROPS;
     // Act
-    const { template: withoutChannel } = synthGreenlight({ approvalsChannel: undefined });
+    const { template: withoutChannel } = synthGreenlight({}, withoutApprovalsChannel);
     // Assess
     withoutChannel.hasParameter('ApprovalsChannel', { Type: 'String', AllowedPattern: '^[CGD][A-Z0-9]{8,}$' });
     withoutChannel.hasResourceProperties('AWS::Lambda::Function', {

@@ -31,9 +31,12 @@ export interface Synthesized {
  * cdk-nag's AwsSolutions checks are registered as in infra/main.ts, so any unacknowledged
  * finding makes synthesis throw with cdk-nag's report.
  */
-export function synthGreenlight(overrides: Partial<GreenlightStackProps> = {}): Synthesized {
+export function synthGreenlight(
+  overrides: Partial<GreenlightStackProps> = {},
+  base: GreenlightStackProps = BASE_PROPS,
+): Synthesized {
   const app = new App({ context: CDK_JSON_CONTEXT });
-  const stack = new GreenlightStack(app, 'Greenlight', { ...BASE_PROPS, ...overrides });
+  const stack = new GreenlightStack(app, 'Greenlight', { ...base, ...overrides });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const template = Template.fromStack(stack);
   return { app, stack, template };

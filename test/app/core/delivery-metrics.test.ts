@@ -38,7 +38,7 @@ const seed000 = [
 const day = { start: at(-14), end: at(24) };
 
 describe('delivery metrics', () => {
-  it('measures seed 000’s scenario as computed by hand', () => {
+  it('measures the worked example of docs/concepts.md as computed by hand', () => {
     // Prepare: the executions CodePipeline lists for the scenario (newest first, as it answers)
     const executions = [...seed000].reverse();
 

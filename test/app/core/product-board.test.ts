@@ -6,8 +6,8 @@ import { FakeReader, pipelineSnapshot, token } from './release-fakes.ts';
 const shop = resolveProduct('shop', {});
 
 describe('productBoard', () => {
-  it("shows which revision is in which stage, as seed 000's table does", async () => {
-    // Prepare: the end of seed 000's scenario in one service, and a pipeline that waits for QA.
+  it("shows which revision is in which stage, as the table of docs/concepts.md's worked example does", async () => {
+    // Prepare: the end of the worked example of docs/concepts.md in one service, and a pipeline that waits for QA.
     const since = new Date('2025-03-04T08:00:00Z');
     const reader = new FakeReader()
       .set(

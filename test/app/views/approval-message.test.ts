@@ -75,8 +75,10 @@ describe('approvalMessage', () => {
   });
 
   it('shows no custom data section when there is none', () => {
+    // Prepare
+    const { customData: _, ...request } = approvalRequest();
     // Act
-    const message = approvalMessage(pending({ customData: undefined }), now);
+    const message = approvalMessage({ ...pending(), request }, now);
     // Assess
     expect(sectionTexts(message.blocks)).toEqual([]);
   });
@@ -95,7 +97,8 @@ describe('approvalMessage', () => {
 
   it('links only the console when CodePipeline names nothing to review', () => {
     // Prepare
-    const record = pending({ externalEntityLink: undefined });
+    const { externalEntityLink: _, ...request } = approvalRequest();
+    const record = { ...pending(), request };
     // Act
     const message = approvalMessage(record, now);
     // Assess

@@ -32,7 +32,7 @@ async function tableRow(client: CodePipelineClient): Promise<string[]> {
   return [source === build ? (build ?? '') : `${source} / ${build}`, dev ?? '', qa ?? '', prod ?? ''];
 }
 
-describe('CodePipeline emulator: seed 000 scenario (SUPERSEDED mode)', () => {
+describe('CodePipeline emulator: the worked example of docs/concepts.md (SUPERSEDED mode)', () => {
   let world: EmulatorFixture;
   afterEach(async () => world.close());
 

@@ -68,6 +68,7 @@ describe('chat.postMessage', () => {
   it('files replies under their thread and keeps them out of the channel history', async () => {
     // Prepare
     const parent = await client.chat.postMessage({ channel: 'C0APPROVALS', text: 'Approval needed' });
+    if (!parent.ts) throw new Error('The parent message has no ts');
     // Act
     const reply = await client.chat.postMessage({
       channel: 'C0APPROVALS',
@@ -281,11 +282,9 @@ describe('directory', () => {
     for (const text of ['one', 'two', 'three']) await client.chat.postMessage({ channel: 'C0DIGEST', text });
     // Act
     const first = await client.conversations.history({ channel: 'C0DIGEST', limit: 2 });
-    const rest = await client.conversations.history({
-      channel: 'C0DIGEST',
-      limit: 2,
-      cursor: first.response_metadata?.next_cursor,
-    });
+    const cursor = first.response_metadata?.next_cursor;
+    if (!cursor) throw new Error('The first page has no next cursor');
+    const rest = await client.conversations.history({ channel: 'C0DIGEST', limit: 2, cursor });
     // Assess
     expect(first.messages?.map((message) => message.text)).toEqual(['three', 'two']);
     expect(first.has_more).toBe(true);
