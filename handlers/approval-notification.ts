@@ -1,3 +1,5 @@
+import type { Context } from 'aws-lambda';
+import { withLambdaContext } from '../app/adapters/powertools-log.ts';
 import { loadConfig } from '../app/config.ts';
 import { ingestApprovalNotifications, notificationDeps, type SnsEvent } from '../app/inbound/approval-notifications.ts';
 import { lazy } from '../app/lazy.ts';
@@ -5,6 +7,5 @@ import { lazy } from '../app/lazy.ts';
 const deps = lazy(() => notificationDeps(loadConfig(process.env)));
 
 /** SNS (CodePipeline approval notifications) → one Slack message per approval. */
-export const handler = async (event: SnsEvent): Promise<void> => {
-  await ingestApprovalNotifications(await deps(), event);
-};
+export const handler = async (event: SnsEvent, context?: Context): Promise<void> =>
+  withLambdaContext(context, async () => ingestApprovalNotifications(await deps(), event));

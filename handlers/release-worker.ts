@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { withLambdaContext } from '../app/adapters/powertools-log.ts';
 import { loadConfig } from '../app/config.ts';
 import { processReleaseJobs, workerDeps } from '../app/inbound/release-jobs.ts';
 import { lazy } from '../app/lazy.ts';
@@ -7,4 +8,4 @@ const deps = lazy(() => workerDeps(loadConfig(process.env)));
 
 /** SQS (release jobs) → plans, boards and fan-outs; failed jobs come back through `batchItemFailures`. */
 export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
-  processReleaseJobs(await deps(), event, context);
+  withLambdaContext(context, async () => processReleaseJobs(await deps(), event, context));

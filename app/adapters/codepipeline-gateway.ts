@@ -18,10 +18,12 @@ import {
   PipelineGoneError,
   TransientError,
 } from '../core/errors.ts';
-import type { PipelineGateway } from '../core/ports.ts';
+import type { ApprovalInPipeline, PipelineGateway } from '../core/ports.ts';
 
 /** How long a click may spend asking CodePipeline where an approval stands after an unclear answer. */
 const STATE_LOOK_MS = 500;
+/** CodePipeline's clock and ours may differ by this much. */
+const CLOCK_SKEW_MS = 60_000;
 
 /** CodePipeline through the AWS SDK: the only place that knows its error names. */
 export class CodePipelineGateway implements PipelineGateway {
@@ -44,7 +46,7 @@ export class CodePipelineGateway implements PipelineGateway {
     }
   }
 
-  async approvalState(request: ApprovalRequest, summary: string): Promise<'ours' | 'pending' | 'other' | 'unknown'> {
+  async approvalResult(request: ApprovalRequest): Promise<ApprovalInPipeline> {
     try {
       // One short look: this runs on the click path, after a call that already cost time.
       const state = await this.clientFor(request.region).send(
@@ -54,11 +56,23 @@ export class CodePipelineGateway implements PipelineGateway {
       const action = state.stageStates
         ?.find((stage) => stage.stageName === request.stageName)
         ?.actionStates?.find((a) => a.actionName === request.actionName)?.latestExecution;
-      if (!action) return 'unknown';
-      if (action.status === 'InProgress' && action.token === request.token) return 'pending';
-      return action.summary === summary ? 'ours' : 'other';
+      if (!action) return { state: 'unknown' };
+      // The token is shown only while the approval waits: another token means another approval.
+      if (action.status === 'InProgress')
+        return action.token === request.token ? { state: 'pending' } : { state: 'unknown' };
+      // A result older than the request belongs to an earlier approval of this action.
+      if (action.lastStatusChange && action.lastStatusChange.getTime() < request.receivedAt.getTime() - CLOCK_SKEW_MS)
+        return { state: 'unknown' };
+      if (action.status !== 'Succeeded' && action.status !== 'Failed') return { state: 'unknown' };
+      return {
+        state: 'decided',
+        verdict: action.status === 'Succeeded' ? 'approve' : 'reject',
+        ...(action.summary ? { summary: action.summary } : {}),
+        ...(action.lastUpdatedBy ? { updatedBy: action.lastUpdatedBy } : {}),
+        ...(action.lastStatusChange ? { at: action.lastStatusChange } : {}),
+      };
     } catch {
-      return 'unknown';
+      return { state: 'unknown' };
     }
   }
 }

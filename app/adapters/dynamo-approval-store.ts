@@ -7,7 +7,15 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalId, ApprovalRecord, ApprovalRequest, Decision, MessageRef, Outcome } from '../core/approval.ts';
+import type {
+  ApprovalId,
+  ApprovalRecord,
+  ApprovalRequest,
+  Claim,
+  Decision,
+  MessageRef,
+  Outcome,
+} from '../core/approval.ts';
 import type { AuditEvent } from '../core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../core/errors.ts';
 import type { ApprovalStore, PostLease } from '../core/ports.ts';
@@ -128,21 +136,22 @@ export class DynamoApprovalStore implements ApprovalStore {
     return current.message ?? message;
   }
 
-  async claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord> {
+  async claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord> {
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: approvalKey(id),
           UpdateExpression: 'SET #status = :deciding, #claim = :claim',
-          ConditionExpression:
-            'attribute_exists(pk) AND (#status = :pending OR (#status = :deciding AND #claim.#at < :stale))',
-          ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#at': 'at' },
+          // Pending, or held by a claim that ran out (its holder died). Kept short: dynalite (local
+          // and tests) parses every expression anew, and a longer one costs a click measurable CPU.
+          ConditionExpression: 'attribute_exists(pk) AND (#status = :pending OR #claim.#until < :now)',
+          ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#until': 'until' },
           ExpressionAttributeValues: {
             ':deciding': 'deciding',
             ':pending': 'pending',
-            ':stale': staleBefore.toISOString(),
-            ':claim': { ...decisionItem(decision), claimId: decision.claimId },
+            ':now': now.toISOString(),
+            ':claim': { ...decisionItem(claim), claimId: claim.claimId, until: claim.until.toISOString() },
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -153,7 +162,7 @@ export class DynamoApprovalStore implements ApprovalStore {
       const current = await this.get(id);
       if (!current) throw new ApprovalNotFoundError(id);
       // Our own first attempt landed and only its answer was lost: the SDK's retry then fails the condition.
-      if (current.claim?.claimId === decision.claimId) return current;
+      if (current.claim?.claimId === claim.claimId) return current;
       throw new AlreadyDecidedError(current);
     }
   }
@@ -307,7 +316,11 @@ function toRecord(item: Item): ApprovalRecord {
   if (item.message) record.message = item.message as MessageRef;
   if (item.claim) {
     const claim = item.claim as Item;
-    record.claim = { ...toDecision(claim), claimId: String(claim.claimId) };
+    record.claim = {
+      ...toDecision(claim),
+      claimId: String(claim.claimId),
+      ...(claim.until ? { until: date(claim.until) } : {}),
+    };
   }
   if (item.outcome) {
     const outcome = item.outcome as Item;

@@ -1,11 +1,82 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
 import type { Log } from '../core/ports.ts';
 
+/** Powertools' Logger, able to make a copy of itself for one invocation. */
+class GreenlightLogger extends Logger {
+  /**
+   * This logger for one invocation: Lambda's context (`function_request_id`, `cold_start`, the
+   * function's name, ARN and memory) on every line. `cold_start` is true on the first invocation
+   * the process serves, as Powertools counts it (on-demand environments only).
+   */
+  forInvocation(context: Context): Logger {
+    const logger = this.createChild() as GreenlightLogger;
+    logger.coldStart = this.getColdStart();
+    logger.addContext(context);
+    return logger;
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new GreenlightLogger(options);
+  }
+}
+
+let shared: GreenlightLogger | undefined;
+
+/**
+ * The process's one Powertools Logger: every `powertoolsLog()` writes through it. Made on first
+ * use, not on import, so it reads the log level (POWERTOOLS_LOG_LEVEL) the process has set by then.
+ */
+const lambdaLogger = (): GreenlightLogger => {
+  shared ??= new GreenlightLogger({ serviceName: 'greenlight' });
+  return shared;
+};
+
+/** The key that ties every log line about one approval or one release together. */
+export type Correlation = { approvalId: string } | { releaseId: string };
+
+interface Scope {
+  logger: Logger;
+  keys: Partial<Record<'approvalId' | 'releaseId', string>>;
+}
+const scope = new AsyncLocalStorage<Scope>();
+const current = (): Scope => scope.getStore() ?? { logger: lambdaLogger(), keys: {} };
+
+/**
+ * Runs one invocation of a handler: everything it logs, down to the work it leaves running,
+ * carries `context` (none when there is no context, off Lambda). The keys live in the
+ * invocation's async scope, not on the shared logger, so nothing is left to reset afterwards and
+ * invocations that overlap in one process (the sandbox) never see each other's keys.
+ */
+export function withLambdaContext<T>(context: Context | undefined, run: () => T): T {
+  return scope.run({ logger: context ? lambdaLogger().forInvocation(context) : lambdaLogger(), keys: {} }, run);
+}
+
+/** Runs `run` with `keys` on every line it logs, on top of the invocation's context. */
+export function withCorrelation<T>(keys: Correlation, run: () => T): T {
+  const { logger, keys: outer } = current();
+  return scope.run({ logger, keys: { ...outer, ...keys } }, run);
+}
+
 /** The core's Log port on Powertools' structured JSON logger. */
-export function powertoolsLog(logger = new Logger({ serviceName: 'greenlight' })): Log & { logger: Logger } {
-  const write = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, context?: Record<string, unknown>) =>
-    logger[level](message, redact(context));
-  return { logger, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+export function powertoolsLog(): Log & { readonly logger: Logger } {
+  const write =
+    (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, context?: Record<string, unknown>) => {
+      const { logger, keys } = current();
+      logger[level](message, { ...keys, ...redact(context) });
+    };
+  return {
+    /** The logger writing right now: the invocation's own while one runs. */
+    get logger() {
+      return current().logger;
+    },
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+  };
 }
 
 function redact(context: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,5 +1,6 @@
-import type { WebClient } from '@slack/web-api';
+import { WebAPIRateLimitedError, type WebClient } from '@slack/web-api';
 import type { ApprovalRecord, MessageRef } from '../core/approval.ts';
+import { BusyError } from '../core/errors.ts';
 import type { ApprovalNotifier, Clock, Log } from '../core/ports.ts';
 import { approvalMessage } from '../views/approval-message.ts';
 import { ids } from '../views/ids.ts';
@@ -56,10 +57,17 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
 
   async refresh(record: ApprovalRecord): Promise<void> {
     if (!record.message) return;
-    await this.options.slack.chat.update({
-      channel: record.message.channel,
-      ts: record.message.ts,
-      ...approvalMessage(record, this.options.clock()),
-    });
+    try {
+      await this.options.slack.chat.update({
+        channel: record.message.channel,
+        ts: record.message.ts,
+        ...approvalMessage(record, this.options.clock()),
+      });
+    } catch (error) {
+      // The core settles the message later, when Slack says it may (decide-approval's refreshQuietly).
+      if (error instanceof WebAPIRateLimitedError)
+        throw new BusyError(error.retryAfter, 'Slack rate-limited the redraw', { cause: error });
+      throw error;
+    }
   }
 }

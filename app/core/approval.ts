@@ -68,24 +68,29 @@ export interface ApprovalRecord {
   request: ApprovalRequest;
   status: ApprovalStatus;
   message?: MessageRef;
-  /** The decision being applied right now (status `deciding`). */
-  claim?: Decision & { claimId: string };
+  /** The decision being applied right now (status `deciding`); `until` is missing on claims of older versions. */
+  claim?: Decision & { claimId: string; until?: Date };
   outcome?: Outcome;
 }
 
 /**
- * A claim older than this is taken to be abandoned (its holder died mid-decision) and may be
- * claimed again. It is far longer than a decision takes (seconds), so live claims are never stolen.
+ * How long a claim fences the approval: its holder may apply its decision until then, and nobody
+ * else may claim it. Far longer than a holder can work (a click's Lambda stops after 10 s, a
+ * release's PutApprovalResult with all its retries after about 30 s), so a live holder is never
+ * overtaken; a holder that died leaves the approval open again once it runs out.
  */
 export const STALE_CLAIM_MS = 60_000;
 
 /** A claim whose holder must have died: it may be taken over. */
-export const isStaleClaim = (claim: { at: Date }, now: Date): boolean =>
-  claim.at.getTime() < now.getTime() - STALE_CLAIM_MS;
+export const isStaleClaim = (claim: { at: Date; until?: Date }, now: Date): boolean =>
+  (claim.until ?? new Date(claim.at.getTime() + STALE_CLAIM_MS)).getTime() < now.getTime();
 
 /** Open to a decision: pending, or held by a stale claim (decideApproval takes it over). */
 export const isOpenToDecision = (record: ApprovalRecord, now: Date): boolean =>
   record.status === 'pending' || (record.status === 'deciding' && (!record.claim || isStaleClaim(record.claim, now)));
+
+/** A decision being applied: who holds the approval, and until when nobody else may claim it. */
+export type Claim = Decision & { claimId: string; until: Date };
 
 /** The identity of an approval for people and logs: everything but the token. */
 export const describe = (request: ApprovalRequest): string =>
@@ -94,10 +99,19 @@ export const describe = (request: ApprovalRequest): string =>
 /** The summary CodePipeline records with the result (its limit is 512 characters; the SDK does not check). */
 export const SUMMARY_LIMIT = 512;
 
-export function approvalSummary(decision: Decision): string {
+/** The part of a summary that names the decision and who gave it (`Approved by Alice (U0ALICE) via Slack`). */
+export function summaryHead(decision: Pick<Decision, 'verdict' | 'actor'>): string {
   const verb = decision.verdict === 'approve' ? 'Approved' : 'Rejected';
   const channel = decision.actor.via === 'slack' ? 'via Slack' : 'via Greenlight release';
-  const head = `${verb} by ${decision.actor.name} (${decision.actor.id}) ${channel}`;
+  return `${verb} by ${decision.actor.name} (${decision.actor.id}) ${channel}`;
+}
+
+/**
+ * The summary CodePipeline keeps with the result: who decided, and why. Read back after an unclear
+ * answer by its head (summaryHead), which names the attempt it came from.
+ */
+export function approvalSummary(decision: Decision): string {
+  const head = summaryHead(decision);
   return clip(decision.reason ? `${head}: ${decision.reason}` : head, SUMMARY_LIMIT);
 }
 

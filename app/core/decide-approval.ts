@@ -5,20 +5,26 @@ import {
   type Decision,
   type Outcome,
   STALE_CLAIM_MS,
+  summaryHead,
 } from './approval.ts';
-import { approvalRef } from './audit.ts';
+import { type AuditEvent, approvalRef } from './audit.ts';
 import {
   AlreadyDecidedError,
   ApprovalExpiredError,
   ApprovalNotFoundError,
+  BusyError,
   DecidedElsewhereError,
   InvalidInputError,
   NotPermittedError,
+  OutcomeNotRecordedError,
   PipelineGoneError,
   TransientError,
   UnreadableRequestError,
 } from './errors.ts';
 import type { ApprovalStore, Clock, IdSource, Log, MessageRedraw, Metrics, PipelineGateway } from './ports.ts';
+
+/** A redraw Slack refused without saying when to come back is tried again this much later. */
+export const REDRAW_AGAIN_SECONDS = 10;
 
 export interface DecideDeps {
   store: ApprovalStore;
@@ -28,6 +34,12 @@ export interface DecideDeps {
   ids: IdSource;
   log: Log;
   metrics?: Metrics;
+  /**
+   * Settles the approval again later, off the click path (a `settle` job): records what CodePipeline
+   * took when the record lags behind it, and redraws the message. Without it (tests, scripts) a
+   * failed redraw is only logged.
+   */
+  settleLater?: (approvalId: ApprovalId, delaySeconds: number) => Promise<void>;
 }
 
 export interface DecideOptions {
@@ -59,7 +71,8 @@ export async function decideApproval(
 
   let record: ApprovalRecord;
   try {
-    record = await store.claim(id, { ...decision, claimId }, new Date(decision.at.getTime() - STALE_CLAIM_MS));
+    const until = new Date(decision.at.getTime() + STALE_CLAIM_MS);
+    record = await store.claim(id, { ...decision, claimId, until }, decision.at);
   } catch (error) {
     deps.metrics?.count('DecisionRefused', {
       reason: error instanceof AlreadyDecidedError ? 'already-decided' : 'other',
@@ -134,39 +147,36 @@ export async function decideApproval(
   }
 
   const summary = approvalSummary(decision);
-  const applied = (): Outcome => ({
-    kind: decision.verdict === 'approve' ? 'approved' : 'rejected',
-    decision,
-    at: clock(),
-  });
   let outcome: Outcome;
   try {
     await pipelines.putApprovalResult(record.request, decision, summary);
-    outcome = applied();
+    outcome = { kind: decision.verdict === 'approve' ? 'approved' : 'rejected', decision, at: clock() };
   } catch (error) {
-    // A timed-out call may still have landed, and its retry then hears "already answered".
-    // CodePipeline keeps the summary it was given: if it is ours, the decision is ours.
-    const ambiguous = !(
-      error instanceof PipelineGoneError ||
-      error instanceof InvalidInputError ||
-      error instanceof NotPermittedError
-    );
-    const state = ambiguous ? await pipelines.approvalState(record.request, summary) : 'unknown';
-    if (state === 'ours') {
-      log.info('CodePipeline took the decision although the call failed', { ...logContext(record), error });
-      outcome = applied();
-    } else if (error instanceof ApprovalExpiredError) outcome = { kind: 'expired', decision, at: clock() };
-    else if (error instanceof DecidedElsewhereError) outcome = { kind: 'decided-elsewhere', decision, at: clock() };
-    else if (error instanceof PipelineGoneError) outcome = { kind: 'gone', what: error.what, decision, at: clock() };
-    else {
+    const found = await outcomeInPipeline(deps, record, decision, error);
+    if (!found) {
       await giveBack(error);
       // CodePipeline refusing the request itself will refuse it again: not a "try again".
       if (error instanceof InvalidInputError || error instanceof NotPermittedError) throw error;
       throw new TransientError('CodePipeline did not take the decision', { cause: error });
     }
+    outcome = found;
   }
 
-  const final = await store.recordOutcome(id, outcome);
+  let final: ApprovalRecord;
+  try {
+    final = await recordOutcomeOnce(deps, id, outcome);
+  } catch (error) {
+    // CodePipeline has the decision; only our record of it failed. The claim stays (the message
+    // says who is deciding) until it runs out; the next attempt then finds the decision in
+    // CodePipeline and records it, credited to whoever gave it.
+    log.error('CodePipeline took the decision but Greenlight could not record it yet', {
+      ...logContext(record),
+      outcome: outcome.kind,
+      error,
+    });
+    await deps.settleLater?.(id, Math.ceil(STALE_CLAIM_MS / 1000)).catch(() => {});
+    throw new OutcomeNotRecordedError(outcome, { cause: error });
+  }
   await appendOutcome(deps, final, options.releaseId);
   deps.metrics?.count('ApprovalDecided', { outcome: outcome.kind });
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
@@ -174,8 +184,94 @@ export async function decideApproval(
   return final;
 }
 
+/**
+ * What happened, from CodePipeline's own state, after a call that failed or was refused: a call
+ * that timed out may have landed, and "already answered" may mean an earlier attempt of ours (a
+ * holder that died after its call landed) rather than the console. The result CodePipeline keeps
+ * is matched against every decision attempt in the audit trail, so the outcome is credited to the
+ * person whose call CodePipeline applied. Undefined when the approval still waits (or nobody can
+ * tell): the decision was not applied.
+ */
+async function outcomeInPipeline(
+  deps: DecideDeps,
+  record: ApprovalRecord,
+  decision: Decision,
+  error: unknown,
+): Promise<Outcome | undefined> {
+  const { clock, log } = deps;
+  if (error instanceof PipelineGoneError) return { kind: 'gone', what: error.what, decision, at: clock() };
+  if (error instanceof InvalidInputError || error instanceof NotPermittedError) return undefined;
+  const seen = await deps.pipelines.approvalResult(record.request);
+  if (seen.state === 'decided') {
+    const landed = await creditedDecision(deps, record.request.id, seen, decision);
+    if (landed) {
+      if (landed.actor.id !== decision.actor.id || landed.verdict !== decision.verdict)
+        log.warn('An earlier attempt had decided this approval; crediting it', {
+          ...logContext(record),
+          decidedBy: landed.actor.id,
+          attemptBy: decision.actor.id,
+        });
+      else log.info('CodePipeline took the decision although the call failed', { ...logContext(record), error });
+      return { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: clock() };
+    }
+    if (error instanceof ApprovalExpiredError) return { kind: 'expired', decision, at: clock() };
+    return { kind: 'decided-elsewhere', decision, at: clock() };
+  }
+  if (seen.state === 'pending') return undefined;
+  // CodePipeline cannot tell now: trust what its answer said.
+  if (error instanceof ApprovalExpiredError) return { kind: 'expired', decision, at: clock() };
+  if (error instanceof DecidedElsewhereError) return { kind: 'decided-elsewhere', decision, at: clock() };
+  return undefined;
+}
+
+/**
+ * Whose decision CodePipeline took: the attempt in the audit trail (or `current`) whose verdict
+ * and summary head match the result CodePipeline keeps. Undefined when none does: it was decided
+ * outside Greenlight.
+ */
+export async function creditedDecision(
+  deps: Pick<DecideDeps, 'store' | 'log'>,
+  id: ApprovalId,
+  seen: { verdict: Decision['verdict']; summary?: string },
+  current?: Decision,
+): Promise<Decision | undefined> {
+  let events: AuditEvent[] = [];
+  try {
+    events = await deps.store.eventsForApproval(id);
+  } catch (error) {
+    deps.log.warn('Could not read the audit trail to tell whose decision CodePipeline took', { approvalId: id, error });
+  }
+  const attempts = events.flatMap((event): Decision[] =>
+    event.type === 'decision-attempted' && event.actor && event.verdict
+      ? [
+          {
+            verdict: event.verdict,
+            actor: event.actor,
+            at: event.at,
+            ...(event.reason ? { reason: event.reason } : {}),
+          },
+        ]
+      : [],
+  );
+  return [...(current ? [current] : []), ...attempts].find(
+    (attempt) =>
+      attempt.verdict === seen.verdict &&
+      (seen.summary === summaryHead(attempt) || seen.summary?.startsWith(`${summaryHead(attempt)}:`)),
+  );
+}
+
+/** The outcome write, tried twice: a passing DynamoDB failure must not leave a decided approval open. */
+async function recordOutcomeOnce(deps: DecideDeps, id: ApprovalId, outcome: Outcome): Promise<ApprovalRecord> {
+  try {
+    return await deps.store.recordOutcome(id, outcome);
+  } catch (error) {
+    deps.log.warn('Could not record an outcome; trying once more', { approvalId: id, error });
+    return deps.store.recordOutcome(id, outcome);
+  }
+}
+
 /** The one `outcome` event of an approval, from its record (so any later caller can repair a missing one). */
-async function appendOutcome(
+export async function appendOutcome(
   deps: Pick<DecideDeps, 'store'>,
   record: ApprovalRecord,
   releaseId?: string,
@@ -197,12 +293,30 @@ async function appendOutcome(
   });
 }
 
-/** The message is a view of the record: failing to redraw it must not undo or fail a decision. */
-async function refreshQuietly(deps: Pick<DecideDeps, 'notifier' | 'log'>, record: ApprovalRecord): Promise<void> {
+/**
+ * The message is a view of the record: failing to redraw it must not undo or fail a decision. A
+ * redraw Slack refused (rate limit, a slow answer) is settled later, off the click path, so the
+ * message never keeps live buttons for an ended approval.
+ */
+async function refreshQuietly(
+  deps: Pick<DecideDeps, 'notifier' | 'log' | 'settleLater'>,
+  record: ApprovalRecord,
+): Promise<void> {
   try {
     await deps.notifier.refresh(record);
   } catch (error) {
-    deps.log.warn('Could not refresh the approval message', { ...logContext(record), error });
+    const retryAfterSeconds = error instanceof BusyError ? error.retryAfterSeconds : REDRAW_AGAIN_SECONDS;
+    deps.log.warn('Could not refresh the approval message; redrawing it later', {
+      ...logContext(record),
+      retryAfterSeconds,
+      error,
+    });
+    await deps.settleLater?.(record.request.id, retryAfterSeconds).catch((queueError: unknown) =>
+      deps.log.error('Could not schedule a later redraw of the approval message', {
+        ...logContext(record),
+        error: queueError,
+      }),
+    );
   }
 }
 

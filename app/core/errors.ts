@@ -1,4 +1,4 @@
-import type { ApprovalRecord, ApprovalRequest } from './approval.ts';
+import type { ApprovalRecord, ApprovalRequest, Outcome } from './approval.ts';
 
 /** Base of every error the core raises; listeners and handlers branch on these, never on SDK errors. */
 export class GreenlightError extends Error {
@@ -61,6 +61,18 @@ export class NotPermittedError extends GreenlightError {
   override name = 'NotPermittedError';
 }
 
+/** A service asked us to come back later (Slack's 429 with Retry-After). */
+export class BusyError extends TransientError {
+  override name = 'BusyError';
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /**
  * A message was sent but its answer never came (a timeout, a dropped connection, a 5xx): Slack may
  * have shown it. Never post it again blindly; look for it first.
@@ -80,6 +92,20 @@ export class PostInProgressError extends TransientError {
     readonly heldUntil: Date | undefined,
   ) {
     super(`Another delivery is posting approval ${approvalId}; retry after ${heldUntil?.toISOString() ?? 'its lease'}`);
+  }
+}
+
+/**
+ * CodePipeline took the decision, but Greenlight could not record it yet. Not "nothing changed":
+ * the person is told their decision reached CodePipeline; the record catches up on the next attempt.
+ */
+export class OutcomeNotRecordedError extends GreenlightError {
+  override name = 'OutcomeNotRecordedError';
+  constructor(
+    readonly outcome: Outcome,
+    options?: ErrorOptions,
+  ) {
+    super(`The outcome ${outcome.kind} reached CodePipeline but was not recorded`, options);
   }
 }
 

@@ -1,4 +1,13 @@
-import type { ApprovalId, ApprovalRecord, ApprovalRequest, Decision, MessageRef, Outcome } from './approval.ts';
+import type {
+  ApprovalId,
+  ApprovalRecord,
+  ApprovalRequest,
+  Claim,
+  Decision,
+  MessageRef,
+  Outcome,
+  Verdict,
+} from './approval.ts';
 import type { AuditEvent } from './audit.ts';
 import type { ExecutionSummary, PipelineSnapshot } from './pipeline.ts';
 
@@ -20,8 +29,11 @@ export interface ApprovalStore {
   givePostLeaseBack(id: ApprovalId, holder: string): Promise<void>;
   /** Records where the message is; the first recorded message stands and is returned. */
   recordMessage(id: ApprovalId, message: MessageRef): Promise<MessageRef>;
-  /** First decision wins: fails with AlreadyDecidedError (carrying the current record) for the others. */
-  claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord>;
+  /**
+   * First decision wins: fails with AlreadyDecidedError (carrying the current record) for the
+   * others. A claim whose `until` has passed (at `now`) may be taken over.
+   */
+  claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord>;
   /** Gives a claim back (the decision could not be applied); only the claim's holder can. */
   giveClaimBack(id: ApprovalId, claimId: string): Promise<void>;
   recordOutcome(id: ApprovalId, outcome: Outcome): Promise<ApprovalRecord>;
@@ -39,15 +51,22 @@ export type PostLease =
   | { taken: false; message: MessageRef }
   | { taken: false; heldUntil: Date };
 
+/** An approval as CodePipeline's own state shows it. */
+export type ApprovalInPipeline =
+  | { state: 'pending' }
+  | { state: 'decided'; verdict: Verdict; summary?: string; updatedBy?: string; at?: Date }
+  | { state: 'unknown' };
+
 /** CodePipeline, as far as approvals go. Throws the core's errors, never the SDK's. */
 export interface PipelineGateway {
   putApprovalResult(request: ApprovalRequest, decision: Decision, summary: string): Promise<void>;
   /**
-   * Where the approval stands in CodePipeline after an unclear answer: `ours` when its result
-   * carries `summary`, `pending` while it still waits, `other` when answered otherwise,
-   * `unknown` when CodePipeline cannot tell us now. Never throws.
+   * Where the approval stands in CodePipeline after an unclear or refused answer, from its own
+   * state (GetPipelineState): still `pending`; `decided` with the verdict, the summary it keeps,
+   * who changed it (`lastUpdatedBy`) and when; or `unknown` when CodePipeline cannot tell now (or
+   * the action shows another approval since). Never throws.
    */
-  approvalState(request: ApprovalRequest, summary: string): Promise<'ours' | 'pending' | 'other' | 'unknown'>;
+  approvalResult(request: ApprovalRequest): Promise<ApprovalInPipeline>;
 }
 
 /** Redraws an approval's message to show the record as it stands (all a decision needs). */

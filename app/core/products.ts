@@ -31,9 +31,14 @@ export const DEFAULT_ENVS: Readonly<Record<string, EnvTarget>> = Object.freeze({
   prod: { stage: 'StagingQA' },
 });
 
+/** `record[key]` when `key` is the record's own, never something inherited from Object.prototype. */
+export const ownValue = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined =>
+  Object.hasOwn(record, key) ? record[key] : undefined;
+
 /** The product by name, with conventions filling what overrides leave out. */
 export function resolveProduct(name: string, overrides: Record<string, ProductOverride>): Product {
-  const override = overrides[name] ?? {};
+  // Own keys only: a product called `constructor` is a name, not Object.prototype's.
+  const override = ownValue(overrides, name) ?? {};
   return {
     name,
     displayName: override.displayName ?? name,

@@ -68,7 +68,7 @@ export interface JobResults {
   failed(jobId: string, failure: { type: 'JobFailed' | 'ConfigurationError'; message: string }): Promise<void>;
 }
 
-/** Jobs for the release worker: they carry ids and names, never tokens. */
+/** Jobs for the worker (releases, and approvals to settle): they carry ids and names, never tokens. */
 export type ReleaseJob =
   | { kind: 'release'; releaseId: string }
   | {
@@ -84,7 +84,9 @@ export type ReleaseJob =
     }
   | { kind: 'board'; product: string; responseUrl: string }
   /** The digest preview (`/release digest`) of an installation too big to read within the command's 3 s. */
-  | { kind: 'digest'; responseUrl: string; userId: string };
+  | { kind: 'digest'; responseUrl: string; userId: string }
+  /** Bring an approval's record and message in line with CodePipeline (core/settle-approval.ts). */
+  | { kind: 'settle'; approvalId: string };
 
 /** At-least-once delivery of jobs to the release worker (SQS, or in-process locally). */
 export interface ReleaseQueue {

@@ -1,5 +1,12 @@
 import type { PipelineReader } from './ports.ts';
-import { discoverProducts, type EnvTarget, type Product, type ProductOverride, resolveProduct } from './products.ts';
+import {
+  discoverProducts,
+  type EnvTarget,
+  ownValue,
+  type Product,
+  type ProductOverride,
+  resolveProduct,
+} from './products.ts';
 
 export type ProductLookup =
   | { ok: true; product: Product; pipelines: string[] }
@@ -47,7 +54,7 @@ export async function findTarget(
   const found = await findProduct(reader, overrides, productName);
   if (!found.ok) return found;
   const wanted = env.toLowerCase();
-  const target = found.product.envs[wanted];
+  const target = ownValue(found.product.envs, wanted);
   if (!target)
     return { ok: false, problem: 'unknown-env', product: found.product, env, envs: Object.keys(found.product.envs) };
   return { ok: true, product: found.product, env: wanted, target, pipelines: found.pipelines };

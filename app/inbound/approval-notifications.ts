@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { approvalIdFor } from '../adapters/approval-id.ts';
+import { withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import type { ApprovalRequest } from '../core/approval.ts';
 import { AWS_REGION, CODEPIPELINE_NAME, pipelineConsoleLink } from '../core/codepipeline-names.ts';
@@ -191,13 +192,16 @@ export async function ingestApprovalNotifications(deps: NotificationDeps, event:
       });
     if (ignored.length > 0)
       deps.log.warn('Ignored unusable optional fields of an approval notification', { ...context, ignored });
-    try {
-      const result = await requestApproval(deps, request);
-      deps.log.info('Approval notification handled', { ...context, result });
-    } catch (error) {
-      deps.log.error('Could not handle an approval notification; it will be retried', { ...context, error });
-      failures.push(error);
-    }
+    // Every line about this approval, ours and the core's, carries its id.
+    await withCorrelation({ approvalId: request.id }, async () => {
+      try {
+        const result = await requestApproval(deps, request);
+        deps.log.info('Approval notification handled', { ...context, result });
+      } catch (error) {
+        deps.log.error('Could not handle an approval notification; it will be retried', { ...context, error });
+        failures.push(error);
+      }
+    });
   }
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} approval notifications failed`);

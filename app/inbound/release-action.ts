@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import type { Actor } from '../core/approval.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
@@ -73,47 +74,65 @@ export async function handleReleaseAction(
       message: 'The continuation token is not one Greenlight gave.',
     });
 
-  try {
-    const before = await releases.get(releaseId);
-    if (!before) {
-      const found = await findTarget(deps.reader, deps.config.products, params.value.product, params.value.env);
-      if (!found.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: lookupProblem(found) });
-      if (found.pipelines.length === 0)
+  // Every line about this release carries its id.
+  return withCorrelation({ releaseId }, async () => {
+    try {
+      const before = await releases.get(releaseId);
+      // A continuation token names a release a releasing pipeline planned for this product and env:
+      // never one a person planned in Slack (and perhaps never confirmed), whatever its id.
+      if (
+        continuation &&
+        (before?.source !== 'pipeline' ||
+          before.product.name !== params.value.product ||
+          before.env !== params.value.env)
+      ) {
+        deps.log.warn('Refused a continuation token that names no release of this action', { jobId });
         return jobResults.failed(jobId, {
-          type: 'ConfigurationError',
-          message: `Product ${found.product.name} has no pipelines (none is named ${found.product.prefix}…).`,
+          type: 'JobFailed',
+          message: 'The continuation token is not one Greenlight gave for this action.',
         });
-      await planReleaseFor(deps, found, { releaseId, requestedBy: pipelineActor(jobId), source: 'pipeline' });
-    }
-    await releases.confirm(releaseId, deps.clock());
-    const doneBefore = before ? releaseCounts(before).done : 0;
-    const report = await runUntilProgress(deps, releaseId, invocation, doneBefore);
-    if (!report.run) return jobResults.failed(jobId, { type: 'JobFailed', message: `Release ${releaseId} vanished.` });
-    const counts = releaseCounts(report.run);
-    const what = `${report.run.product.name} → ${report.run.env}`;
-    if (report.status === 'stopped' || report.status === 'incomplete') {
-      deps.log.info('Release action continues in the next invocation', { releaseId, jobId, ...counts.byKind });
-      return jobResults.succeeded(jobId, {
-        summary: `${what}: ${counts.done}/${counts.total} done so far`,
-        percentComplete: percent(counts),
-        continuationToken: releaseId,
-      });
-    }
-    if (counts.byKind.failed > 0)
+      }
+      if (!before) {
+        const found = await findTarget(deps.reader, deps.config.products, params.value.product, params.value.env);
+        if (!found.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: lookupProblem(found) });
+        if (found.pipelines.length === 0)
+          return jobResults.failed(jobId, {
+            type: 'ConfigurationError',
+            message: `Product ${found.product.name} has no pipelines (none is named ${found.product.prefix}…).`,
+          });
+        await planReleaseFor(deps, found, { releaseId, requestedBy: pipelineActor(jobId), source: 'pipeline' });
+      }
+      await releases.confirm(releaseId, deps.clock());
+      const doneBefore = before ? releaseCounts(before).done : 0;
+      const report = await runUntilProgress(deps, releaseId, invocation, doneBefore);
+      if (!report.run)
+        return jobResults.failed(jobId, { type: 'JobFailed', message: `Release ${releaseId} vanished.` });
+      const counts = releaseCounts(report.run);
+      const what = `${report.run.product.name} → ${report.run.env}`;
+      if (report.status === 'stopped' || report.status === 'incomplete') {
+        deps.log.info('Release action continues in the next invocation', { releaseId, jobId, ...counts.byKind });
+        return jobResults.succeeded(jobId, {
+          summary: `${what}: ${counts.done}/${counts.total} done so far`,
+          percentComplete: percent(counts),
+          continuationToken: releaseId,
+        });
+      }
+      if (counts.byKind.failed > 0)
+        return jobResults.failed(jobId, {
+          type: 'JobFailed',
+          message: `${what}: ${summary(counts)}. Retry the action to approve what is still pending.`,
+        });
+      return jobResults.succeeded(jobId, { summary: `${what}: ${summary(counts)}`, percentComplete: 100 });
+    } catch (error) {
+      // The pipeline waits for an answer until the action times out: fail now, and say how to go on.
+      deps.log.error('Release action failed', { releaseId, jobId, error });
+      const reason = error instanceof Error ? error.name : 'unknown error';
       return jobResults.failed(jobId, {
         type: 'JobFailed',
-        message: `${what}: ${summary(counts)}. Retry the action to approve what is still pending.`,
+        message: `Greenlight could not finish release ${releaseId} (${reason}). Retry the action to approve what is still pending.`,
       });
-    return jobResults.succeeded(jobId, { summary: `${what}: ${summary(counts)}`, percentComplete: 100 });
-  } catch (error) {
-    // The pipeline waits for an answer until the action times out: fail now, and say how to go on.
-    deps.log.error('Release action failed', { releaseId, jobId, error });
-    const reason = error instanceof Error ? error.name : 'unknown error';
-    return jobResults.failed(jobId, {
-      type: 'JobFailed',
-      message: `Greenlight could not finish release ${releaseId} (${reason}). Retry the action to approve what is still pending.`,
-    });
-  }
+    }
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { approvalIdFor } from '../adapters/approval-id.ts';
+import { type Correlation, withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
@@ -12,6 +13,7 @@ import { type PlanReleaseDeps, planReleaseFor } from '../core/release-plan.ts';
 import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
 import { RELEASE_SETTINGS, type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
+import { settleApproval } from '../core/settle-approval.ts';
 import { type ClientOverrides, Clients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
 import { releaseNotices } from '../views/release-help.ts';
@@ -20,6 +22,12 @@ import { releaseNotices } from '../views/release-help.ts';
  * The way in of release jobs: SQS (or the in-process queue locally) → handlers/release-worker.ts →
  * here. Plans, boards, digest previews and fan-outs that do not fit in a click's 3 s.
  */
+
+/** Settling an approval later is a `settle` job on the worker's queue. */
+export const settleLaterVia =
+  (queue: ReleaseQueue) =>
+  (approvalId: string, delaySeconds: number): Promise<void> =>
+    queue.send({ kind: 'settle', approvalId }, { delaySeconds: Math.min(900, Math.max(0, delaySeconds)) });
 
 /** What the release worker needs, in one flat object, on the worker's budget. */
 export interface WorkerDeps extends RunDeps, PlanReleaseDeps {
@@ -55,6 +63,7 @@ export async function workerDeps(
     approvalIdFor,
     settings: RELEASE_SETTINGS,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    settleLater: settleLaterVia(clients.releaseQueue()),
     clock: clients.clock,
     ids: clients.ids,
     log: clients.log,
@@ -89,6 +98,7 @@ export const releaseJobSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('board'), product: name, responseUrl: z.url({ protocol: /^https?$/ }) }).strict(),
+  z.object({ kind: z.literal('settle'), approvalId: z.string().regex(/^[A-Za-z0-9_-]{22}$/) }).strict(),
   z
     .object({
       kind: z.literal('digest'),
@@ -130,7 +140,18 @@ export async function processReleaseJobs(
   invocation?: InvocationClock,
 ): Promise<SQSBatchResponse> {
   const failures: string[] = [];
-  for (const record of event.Records ?? []) {
+  const records: unknown = (event as { Records?: unknown } | null | undefined)?.Records;
+  if (!Array.isArray(records)) {
+    deps.log.error('Ignored an event that is not an SQS delivery: it has no Records list', {
+      eventType: event === null ? 'null' : typeof event,
+    });
+    return { batchItemFailures: [] };
+  }
+  for (const record of records as Array<Pick<SQSRecord, 'messageId' | 'body'> | null>) {
+    if (!record || typeof record !== 'object') {
+      deps.log.warn('Dropped a queue record that is not an SQS message');
+      continue;
+    }
     const parsed = parseJson(releaseJobSchema, record.body);
     if (!parsed.ok) {
       deps.log.warn('Dropped a queue message that is not a release job', {
@@ -151,18 +172,27 @@ export async function processReleaseJobs(
       });
       continue;
     }
-    try {
-      const done = await runJob(deps, job, invocation);
-      if (!done) failures.push(record.messageId);
-    } catch (error) {
-      deps.log.error('Release job failed; it will be retried', {
-        messageId: record.messageId,
-        kind: job.kind,
-        ...('releaseId' in job ? { releaseId: job.releaseId } : {}),
-        error,
-      });
-      failures.push(record.messageId);
-    }
+    // Every line about this job's release (or approval) carries its id.
+    const correlation: Correlation | undefined =
+      'releaseId' in job
+        ? { releaseId: job.releaseId }
+        : 'approvalId' in job
+          ? { approvalId: job.approvalId }
+          : undefined;
+    const handle = async () => {
+      try {
+        const done = await runJob(deps, job, invocation);
+        if (!done) failures.push(record.messageId);
+      } catch (error) {
+        deps.log.error('Release job failed; it will be retried', {
+          messageId: record.messageId,
+          kind: job.kind,
+          error,
+        });
+        failures.push(record.messageId);
+      }
+    };
+    await (correlation ? withCorrelation(correlation, handle) : handle());
   }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
@@ -181,7 +211,19 @@ async function runJob(deps: WorkerDeps, job: ReleaseJob, invocation?: Invocation
     case 'digest':
       await digestJob(deps, job);
       return true;
+    case 'settle':
+      return settleJob(deps, job.approvalId);
   }
+}
+
+/** An approval whose record or message lags behind CodePipeline (core/settle-approval.ts). */
+async function settleJob(deps: WorkerDeps, approvalId: string): Promise<boolean> {
+  const result = await settleApproval(deps, approvalId);
+  if (result.status !== 'busy') return true;
+  // Someone is deciding right now: look again once their claim has run out.
+  const delaySeconds = Math.min(900, Math.max(1, Math.ceil((result.until.getTime() - deps.clock().getTime()) / 1000)));
+  await deps.queue.send({ kind: 'settle', approvalId }, { delaySeconds });
+  return true;
 }
 
 async function runReleaseJob(deps: WorkerDeps, releaseId: string, invocation?: InvocationClock): Promise<boolean> {

@@ -7,25 +7,22 @@ import type {
   ViewSubmitAction,
 } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { z } from 'zod';
 import { type ApprovalRecord, checkReason, type Decision, isOpenToDecision, type Verdict } from '../core/approval.ts';
 import { decideApproval } from '../core/decide-approval.ts';
 import {
   AlreadyDecidedError,
   ApprovalNotFoundError,
   NotPermittedError,
+  OutcomeNotRecordedError,
   TransientError,
   UnreadableRequestError,
 } from '../core/errors.ts';
 import { refuseTamperedInput } from '../core/refuse-input.ts';
+import { approvalButton } from '../views/approval-message.ts';
 import { ids } from '../views/ids.ts';
 import { notices } from '../views/notices.ts';
-import { type RejectModalState, rejectModal } from '../views/reject-modal.ts';
+import { type RejectModalState, rejectModal, rejectModalMetadata } from '../views/reject-modal.ts';
 import { type ListenerDeps, slackActor } from './context.ts';
-
-/** A button's value, as our views write it. Anything else was not made by us. */
-const buttonValue = z.object({ approvalId: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/) }).strict();
-const modalState = z.object({ approvalId: z.string().regex(/^[A-Za-z0-9_-]{10,64}$/), channel: z.string().optional() });
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & { client: WebClient };
 
@@ -84,14 +81,14 @@ export function register(app: App, deps: ListenerDeps): void {
         await args.ack({ response_action: 'errors', errors: { [ids.reasonBlock]: reason.problem } });
         return;
       }
-      const state = parseJson(modalState, view.private_metadata);
+      const state = rejectModalMetadata.read(view.private_metadata);
       await args.ack();
-      if (!state) {
+      if (!state.ok) {
         await refuseTamperedInput(deps, await slackActor(deps, body.user), 'reject modal: bad private_metadata');
         return;
       }
-      await decideAndTell(deps, args.client, state.channel, body.user.id, {
-        approvalId: state.approvalId,
+      await decideAndTell(deps, args.client, state.value.channel, body.user.id, {
+        approvalId: state.value.approvalId,
         verdict: 'reject',
         reason: reason.reason,
         user: body.user,
@@ -112,8 +109,8 @@ async function approvalFromButton(
   { body, action, client }: ButtonArgs,
 ): Promise<ButtonTarget | undefined> {
   const channel = body.channel?.id ?? body.container?.channel_id;
-  const parsed = parseJson(buttonValue, action.value);
-  if (!parsed) {
+  const parsed = approvalButton.read(action.value);
+  if (!parsed.ok) {
     deps.log.warn('Refused a button value Greenlight did not make', {
       actionId: action.action_id,
       user: body.user.id,
@@ -127,7 +124,7 @@ async function approvalFromButton(
     await tell(client, channel, body.user.id, notices.malformed);
     return undefined;
   }
-  return { approvalId: parsed.approvalId, channel, userId: body.user.id };
+  return { approvalId: parsed.value.approvalId, channel, userId: body.user.id };
 }
 
 /** Decides and tells the person anything the refreshed message does not already say. */
@@ -172,6 +169,8 @@ function refusal(error: unknown, now: Date): string | undefined {
   if (error instanceof TransientError) return notices.tryAgain;
   if (error instanceof NotPermittedError) return notices.notPermitted;
   if (error instanceof UnreadableRequestError) return error.message;
+  if (error instanceof OutcomeNotRecordedError)
+    return notices.notRecorded(error.outcome.decision?.verdict ?? 'approve');
   return undefined;
 }
 
@@ -182,13 +181,4 @@ const endedElsewhere = (record: ApprovalRecord) =>
 async function tell(client: WebClient, channel: string | undefined, user: string, text: string): Promise<void> {
   if (channel) await client.chat.postEphemeral({ channel, user, text });
   else await client.chat.postMessage({ channel: user, text });
-}
-
-function parseJson<T>(schema: z.ZodType<T>, raw: string | undefined): T | undefined {
-  try {
-    const parsed = schema.safeParse(JSON.parse(raw ?? ''));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -5,7 +5,10 @@ import type { ListenerDeps } from './context.ts';
 /** Who is asking, from any interaction or command payload. */
 export interface Requester {
   userId: string;
-  /** The person's home workspace. */
+  /**
+   * The person's team as the payload reports it (`user.team_id`): their home workspace (T…) or, in
+   * an Enterprise Grid org, possibly the org itself (E…). Slash commands do not report it.
+   */
   userTeam?: string;
   /** The workspace the app is installed in, where the request happens. */
   team?: string;
@@ -14,13 +17,26 @@ export interface Requester {
   channel?: string;
 }
 
+/** Where Slack's directory (users.info) places a person: their workspace and Enterprise Grid org. */
+export interface Home {
+  team?: string;
+  enterprise?: string;
+}
+
+/** Whether the person belongs to the organisation the request comes from. */
+export type Belonging = 'member' | 'outsider';
+
 export function requesterOf(body: Record<string, unknown>): Requester | undefined {
   const user = body.user as { id?: string; team_id?: string } | undefined;
   const userId = user?.id ?? (body.user_id as string | undefined);
   if (!userId) return undefined;
-  const team = (body.team as { id?: string } | null | undefined)?.id ?? (body.team_id as string | undefined);
+  const teamObject = body.team as { id?: string; enterprise_id?: string } | null | undefined;
+  const team = teamObject?.id ?? (body.team_id as string | undefined);
+  // Interactions name the org in `enterprise` (and on `team`), slash commands in `enterprise_id`.
   const enterprise =
-    (body.enterprise as { id?: string } | null | undefined)?.id ?? (body.enterprise_id as string | undefined);
+    (body.enterprise as { id?: string } | null | undefined)?.id ??
+    teamObject?.enterprise_id ??
+    (body.enterprise_id as string | undefined);
   const channel =
     (body.channel as { id?: string } | undefined)?.id ??
     (body.container as { channel_id?: string } | undefined)?.channel_id ??
@@ -34,16 +50,53 @@ export function requesterOf(body: Record<string, unknown>): Requester | undefine
   };
 }
 
-/** Why this person may not use Greenlight here, in plain words; undefined when they may. */
-export function refusalFor(requester: Requester, guest: boolean | undefined): string | undefined {
-  // In an Enterprise Grid org a person's home workspace differs from the one they act in, so
-  // only outside an org does another team mean another organisation (Slack Connect).
-  if (!requester.enterprise && requester.userTeam && requester.team && requester.userTeam !== requester.team)
+/**
+ * Whether the payload alone places the person in the request's organisation; undefined when it
+ * cannot, and Slack's directory must be asked. That the payload carries an enterprise says where
+ * the request happens, not where the person comes from: a Slack Connect channel of an org has
+ * people of other organisations in it too.
+ */
+export function belongingFromPayload(requester: Requester): Belonging | undefined {
+  const { userTeam, team, enterprise } = requester;
+  if (!userTeam) return undefined;
+  // Slack may report an org member's team as the org (E…): then it names the person's org outright.
+  if (userTeam.startsWith('E')) return userTeam === enterprise ? 'member' : 'outsider';
+  if (team && userTeam === team) return 'member';
+  // Outside an org another workspace is another organisation. Inside one it may be a workspace of
+  // the same org or of another: only the directory knows.
+  if (!enterprise && team) return 'outsider';
+  return undefined;
+}
+
+/** Whether Slack's directory places the person in the request's organisation; undefined when unknown. */
+export function belongingFromHome(requester: Requester, home: Home | undefined): Belonging | undefined {
+  if (!home) return undefined;
+  if (requester.enterprise) return home.enterprise === requester.enterprise ? 'member' : 'outsider';
+  return requester.team !== undefined && home.team === requester.team ? 'member' : 'outsider';
+}
+
+/**
+ * Why this person may not use Greenlight here, in plain words; undefined when they may. `home` is
+ * asked for only where the payload cannot place the person (belongingFromPayload).
+ */
+export function refusalFor(requester: Requester, guest: boolean | undefined, home?: Home): string | undefined {
+  const belonging = belongingFromPayload(requester) ?? belongingFromHome(requester, home);
+  if (belonging === 'outsider')
     return 'Only members of this workspace can approve or release with Greenlight: you are in a channel shared with another organisation. Nothing was changed.';
   if (guest) return 'Guests cannot approve or release with Greenlight. Nothing was changed.';
-  if (guest === undefined)
+  if (guest === undefined || belonging === undefined)
     return 'Greenlight could not check who you are with Slack just now. Nothing was changed: please try again in a moment.';
   return undefined;
+}
+
+/** What the guard needs. */
+export interface GuardDeps extends Pick<ListenerDeps, 'isGuest' | 'log'> {
+  /**
+   * Where Slack's directory places a person; undefined when Slack cannot say in time. Optional only
+   * because ListenerDeps does not name it (the Slack way in provides it): without it, whoever the
+   * payload cannot place is asked to try again, never let in.
+   */
+  homeOf?(userId: string): Promise<Home | undefined>;
 }
 
 /**
@@ -51,13 +104,23 @@ export function refusalFor(requester: Requester, guest: boolean | undefined): st
  * guests are refused before anything is read or decided. Who may decide what is for the
  * approval rules to come; this is the floor.
  */
-export function register(app: App, deps: Pick<ListenerDeps, 'isGuest' | 'log'>): void {
+export function register(app: App, deps: GuardDeps): void {
   app.use(async (args) => {
     const requester = requesterOf(args.body as unknown as Record<string, unknown>);
     if (!requester) return args.next();
-    const refusal = refusalFor(requester, await deps.isGuest(requester.userId));
+    const placed = belongingFromPayload(requester);
+    // An outsider costs no Slack call; otherwise one users.info call answers both (SlackPeople shares it).
+    const [guest, home] =
+      placed === 'outsider'
+        ? [undefined, undefined]
+        : await Promise.all([deps.isGuest(requester.userId), placed ? undefined : deps.homeOf?.(requester.userId)]);
+    const refusal = refusalFor(requester, guest, home);
     if (!refusal) return args.next();
-    deps.log.warn('Refused a request from outside the workspace or from a guest', { ...requester });
+    deps.log.warn('Refused a request from outside the organisation or from a guest', {
+      ...requester,
+      ...(home ? { home } : {}),
+      ...(placed === 'outsider' ? {} : { guest: guest ?? 'unknown' }),
+    });
     const { ack } = args as AnyMiddlewareArgs & { ack?: (answer?: unknown) => Promise<void> };
     const isCommand = 'command' in (args.body as object);
     // A command's acknowledgement text is shown to the person only; others get an ephemeral.

@@ -2,7 +2,7 @@ import type { App, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/b
 import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { productBoard } from '../core/product-board.ts';
-import { discoverProducts, resolveProduct } from '../core/products.ts';
+import { discoverProducts, ownValue, resolveProduct } from '../core/products.ts';
 import { newReleaseId } from '../core/release.ts';
 import { planReleaseFor } from '../core/release-plan.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
@@ -105,7 +105,7 @@ async function release(
   const { reader, settings, queue } = deps;
   // Envs come from configuration and conventions: a wrong one is told at once, without reading anything.
   const named = resolveProduct(name, deps.config.products);
-  if (!named.envs[env]) return ack(ephemeral(releaseNotices.unknownEnv(named, env, Object.keys(named.envs))));
+  if (!ownValue(named.envs, env)) return ack(ephemeral(releaseNotices.unknownEnv(named, env, Object.keys(named.envs))));
 
   // The trigger_id is good for 3 s: the modal opens before anything else, showing that the
   // pipelines are being read.

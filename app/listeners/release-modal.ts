@@ -1,16 +1,12 @@
 import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { ModalView } from '@slack/types';
-import { z } from 'zod';
 import { refuseTamperedInput } from '../core/refuse-input.ts';
-import { includedItems, planDigest, planExpired, RELEASE_ID } from '../core/release.ts';
+import { includedItems, planDigest, planExpired } from '../core/release.ts';
 import { ids } from '../views/ids.ts';
 import { releaseNotices } from '../views/release-help.ts';
-import { releaseProblemModal, releaseStartedModal } from '../views/release-modal.ts';
+import { releaseModalMetadata, releaseProblemModal, releaseStartedModal } from '../views/release-modal.ts';
 import { slackActor } from './context.ts';
 import type { ReleaseListenerDeps } from './release-context.ts';
-
-/** The modal's memory, as our view writes it: the release id and the digest of the plan shown. */
-const modalState = z.object({ releaseId: z.string().regex(RELEASE_ID), plan: z.string().min(1).max(40) }).strict();
 
 /**
  * Confirming the release modal: the stored plan (tokens pinned when it was shown) is confirmed
@@ -24,7 +20,8 @@ export function register(app: App, deps: ReleaseListenerDeps): void {
     const problem = (text: string) => answer(releaseProblemModal('Release', text));
     const now = deps.clock();
 
-    const state = parseState(view.private_metadata);
+    const read = releaseModalMetadata.read(view.private_metadata);
+    const state = read.ok ? read.value : undefined;
     const run = state ? await deps.releases.get(state.releaseId) : undefined;
     if (!state || !run || run.requestedBy.id !== body.user.id) {
       const detail = !state
@@ -66,13 +63,4 @@ export function register(app: App, deps: ReleaseListenerDeps): void {
     }
     return answer(releaseStartedModal(run));
   });
-}
-
-function parseState(raw: string | undefined): z.infer<typeof modalState> | undefined {
-  try {
-    const parsed = modalState.safeParse(JSON.parse(raw ?? ''));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,7 @@
 import type { Button, KnownBlock } from '@slack/types';
+import { z } from 'zod';
 import { type ApprovalRecord, describe, type Outcome } from '../core/approval.ts';
+import { type Parsed, parseJson } from '../parse-json.ts';
 import { actorText, clip, escapeMrkdwn, link, relative, slackDate } from './format.ts';
 import { ids } from './ids.ts';
 import { BLOCK_KIT } from './limits.ts';
@@ -9,8 +11,21 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
-/** What a button carries back: the approval's id, nothing secret. */
-export const buttonValue = (approvalId: string): string => JSON.stringify({ approvalId });
+/** An approval id as approvalIdFor makes it (22 base64url characters), with room to spare. */
+export const approvalIdSchema = z.string().regex(/^[A-Za-z0-9_-]{10,64}$/);
+
+/** Strict: a value with anything more than the id was not made by Greenlight. */
+const buttonSchema = z.object({ approvalId: approvalIdSchema }).strict();
+
+/**
+ * What the Approve and Reject buttons carry back: the approval's id, nothing secret. Written here
+ * and read by the listener that handles the click, so the two sides of the contract cannot drift.
+ */
+export const approvalButton = {
+  write: (approvalId: string): string => JSON.stringify({ approvalId }),
+  /** A value that does not read was not made by Greenlight (a forged or stale click). */
+  read: (raw: string | undefined): Parsed<z.infer<typeof buttonSchema>> => parseJson(buttonSchema, raw),
+};
 
 /**
  * The approval message in every state: waiting (with buttons), being decided, and each ending.
@@ -84,7 +99,7 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
 }
 
 function decisionButtons(record: ApprovalRecord): Button[] {
-  const value = buttonValue(record.request.id);
+  const value = approvalButton.write(record.request.id);
   return [
     {
       type: 'button',

@@ -46,6 +46,10 @@ export function duration(ms: number): string {
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
 
-/** Who acted: a person as a mention, a release by its name. */
+/**
+ * Who acted: a person as a mention (Slack shows their current name), a release by its name, escaped:
+ * a release's name quotes the display name of whoever asked for it, which anyone can set to markup
+ * (`<!channel>`, a disguised link). Every view shows an actor through this.
+ */
 export const actorText = (actor: Pick<Actor, 'id' | 'name' | 'via'>): string =>
   actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`;

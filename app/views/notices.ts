@@ -1,20 +1,18 @@
 import type { ApprovalRecord } from '../core/approval.ts';
-import { mention, relative } from './format.ts';
+import { actorText, relative } from './format.ts';
 
 /** Plain-words answers shown only to the person who acted (ephemeral). */
 export const notices = {
   alreadyDecided(record: ApprovalRecord, now: Date): string {
     const outcome = record.outcome;
     if (outcome && (outcome.kind === 'approved' || outcome.kind === 'rejected')) {
-      const by =
-        outcome.decision.actor.via === 'slack' ? mention(outcome.decision.actor.id) : outcome.decision.actor.name;
-      return `This was already ${outcome.kind} by ${by} ${relative(outcome.at, now)}. Nothing more to do.`;
+      // actorText, never the name as it is: a release's name quotes a display name anyone can choose.
+      return `This was already ${outcome.kind} by ${actorText(outcome.decision.actor)} ${relative(outcome.at, now)}. Nothing more to do.`;
     }
     if (outcome) return `${notices.ended(record)} Nothing more to do.`;
     if (record.claim) {
       const verb = record.claim.verdict === 'approve' ? 'approving' : 'rejecting';
-      const by = record.claim.actor.via === 'slack' ? mention(record.claim.actor.id) : record.claim.actor.name;
-      return `${by} is ${verb} this right now; the message will show the result.`;
+      return `${actorText(record.claim.actor)} is ${verb} this right now; the message will show the result.`;
     }
     return 'This approval is no longer open.';
   },
@@ -39,4 +37,9 @@ export const notices = {
   malformed: 'This button is not one Greenlight made, so it was ignored. Nothing was changed.',
   failed:
     'Something went wrong on our side and nothing was changed. Please try again; if it keeps failing, tell your Greenlight admins.',
+  /** CodePipeline took the decision; Greenlight's record of it lags (OutcomeNotRecordedError). */
+  notRecorded(verdict: 'approve' | 'reject'): string {
+    const done = verdict === 'approve' ? 'approval' : 'rejection';
+    return `Your ${done} reached CodePipeline, but Greenlight could not record it just now. The message will show it once recorded; there is no need to click again.`;
+  },
 } as const;

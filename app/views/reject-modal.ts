@@ -1,5 +1,8 @@
 import type { ModalView } from '@slack/types';
+import { z } from 'zod';
 import { type ApprovalRecord, describe, REASON_LIMIT } from '../core/approval.ts';
+import { type Parsed, parseJson } from '../parse-json.ts';
+import { approvalIdSchema } from './approval-message.ts';
 import { clip, escapeMrkdwn } from './format.ts';
 import { ids } from './ids.ts';
 
@@ -9,12 +12,24 @@ export interface RejectModalState {
   channel?: string;
 }
 
+const metadataSchema = z.object({ approvalId: approvalIdSchema, channel: z.string().optional() });
+
+/**
+ * The modal's private_metadata: written when the modal opens, read back on submission by the
+ * listener. Slack returns it as the modal was opened, but a submission can be forged, so it is
+ * checked like any input.
+ */
+export const rejectModalMetadata = {
+  write: (state: RejectModalState): string => JSON.stringify(state),
+  read: (raw: string | undefined): Parsed<z.infer<typeof metadataSchema>> => parseJson(metadataSchema, raw),
+};
+
 /** Asks why; Slack enforces the length, the app refuses a blank reason with an inline error. */
 export function rejectModal(record: ApprovalRecord, state: RejectModalState): ModalView {
   return {
     type: 'modal',
     callback_id: ids.rejectModal,
-    private_metadata: JSON.stringify(state),
+    private_metadata: rejectModalMetadata.write(state),
     title: { type: 'plain_text', text: 'Reject change' },
     submit: { type: 'plain_text', text: 'Reject' },
     close: { type: 'plain_text', text: 'Cancel' },

@@ -1,12 +1,15 @@
 import type { KnownBlock, ModalView } from '@slack/types';
+import { z } from 'zod';
 import {
   type Exclusion,
   type IncludedItem,
   includedItems,
   type PlanItem,
   planDigest,
+  RELEASE_ID,
   type ReleasePlan,
 } from '../core/release.ts';
+import { type Parsed, parseJson } from '../parse-json.ts';
 import { clip, duration, escapeMrkdwn } from './format.ts';
 import { ids } from './ids.ts';
 import { BLOCK_KIT } from './limits.ts';
@@ -18,6 +21,17 @@ export interface ReleaseModalState {
   /** planDigest of the plan shown: a confirmation of any other plan is refused. */
   plan: string;
 }
+
+const metadataSchema = z.object({ releaseId: z.string().regex(RELEASE_ID), plan: z.string().min(1).max(40) }).strict();
+
+/**
+ * The confirmation modal's private_metadata: written with the plan shown, read back by the
+ * listener on confirmation. Anything that does not read was not made by Greenlight.
+ */
+export const releaseModalMetadata = {
+  write: (state: ReleaseModalState): string => JSON.stringify(state),
+  read: (raw: string | undefined): Parsed<ReleaseModalState> => parseJson(metadataSchema, raw),
+};
 
 /** Modals hold at most 100 blocks; the intro and headings take a few. */
 const MODAL_BLOCKS = BLOCK_KIT.modalBlocks;
@@ -55,7 +69,7 @@ export function releasePlanModal(plan: ReleasePlan, now: Date): ModalView {
   const base = {
     type: 'modal' as const,
     callback_id: ids.releaseModal,
-    private_metadata: JSON.stringify(state),
+    private_metadata: releaseModalMetadata.write(state),
     title: title(`Release ${plan.product.displayName}`),
     close: { type: 'plain_text' as const, text: 'Cancel' },
   };

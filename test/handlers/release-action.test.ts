@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
-import { productWaitsAt, releaseMessages } from './release-support.ts';
+import { productWaitsAt, release, releaseMessages, topView } from './release-support.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
@@ -113,6 +113,34 @@ describe('the release action of a releasing pipeline', () => {
     });
     expect(approvalsOf('long')).toHaveLength(10);
     expect(new Set(approvalsOf('long').map((call) => call.input.pipelineName)).size).toBe(10);
+  });
+
+  it('approves nothing when a continuation token names a release someone planned in Slack and never confirmed', async () => {
+    // Prepare: Alice opens /release guarded prod and closes the modal without confirming
+    await productWaitsAt(world, 'guarded', ['a', 'b'], 'StagingQA');
+    await release(world, 'U0ALICE', SANDBOX_CHANNELS.approvals, 'guarded prod');
+    const { releaseId } = JSON.parse(topView(world, 'U0ALICE').private_metadata) as { releaseId: string };
+    const jobId = randomUUID();
+
+    // Act: a releasing pipeline's job comes with her release id as its continuation token
+    await world.handlers.releaseAction(
+      jobEvent(jobId, '{"product":"guarded","env":"prod"}', releaseId),
+      plentyOfTime(),
+    );
+    await world.settle();
+
+    // Assess
+    expect(approvalsOf('guarded')).toEqual([]);
+    expect(results(jobId)).toEqual([
+      {
+        operation: 'PutJobFailureResult',
+        jobId,
+        failureDetails: {
+          type: 'JobFailed',
+          message: 'The continuation token is not one Greenlight gave for this action.',
+        },
+      },
+    ]);
   });
 
   it('resumes instead of starting over when Lambda invokes it again for the same job', async () => {

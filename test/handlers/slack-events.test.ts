@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ids } from '../../app/views/ids.ts';
+import { interactionBody } from '../../sandbox/slack/people.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
 import {
   APPROVALS_CHANNEL,
@@ -87,6 +88,65 @@ describe('approving from Slack', () => {
       expect(event?.at.getTime()).toBeGreaterThanOrEqual(before.getTime());
       expect(event?.at.getTime()).toBeLessThanOrEqual(Date.now());
     }
+  });
+});
+
+describe('who may decide', () => {
+  /** A click as Slack sends it from a workspace of an Enterprise Grid org, where `user.team_id` is what Slack reports. */
+  function gridClick(approval: WaitingApproval, userId: string, userTeam: string): string {
+    const form = new URLSearchParams(clickBody(world, userId, approval.message, ids.approve));
+    const payload = JSON.parse(form.get('payload') ?? '{}');
+    payload.user.team_id = userTeam;
+    payload.team = { ...payload.team, enterprise_id: 'E0GREENLT', enterprise_name: 'Greenlight Org' };
+    payload.enterprise = { id: 'E0GREENLT', name: 'Greenlight Org' };
+    return interactionBody(payload);
+  }
+
+  it('refuses a person of another Enterprise Grid org in a shared channel of an org, and decides nothing', async () => {
+    // Prepare: Slack reports her org (E…) as her team; the request comes from our org
+    const mallory = world.slack.workspace.addUser({ id: 'U0MALLORY', name: 'mallory' });
+    const approval = await pipelineWaitsForApproval(world, 'grid-outsider');
+    // Act
+    const status = await postToApp(world, gridClick(approval, mallory.id, 'E0OTHERORG'), {
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+    await world.settle();
+    // Assess: told why, privately, and nothing was decided
+    expect(status).toBe(200);
+    expect(lastEphemeral(world, mallory.id)?.text).toMatch(/another organisation/);
+    expect(putApprovalResults('grid-outsider')).toHaveLength(0);
+    expect(buttonsOf(currentMessage(world, approval))).toEqual([ids.approve, ids.reject]);
+    expect(await auditTypes(approval)).toEqual(['requested', 'posted']);
+  });
+
+  it('refuses a person of another workspace that Slack’s directory does not place in the org, and decides nothing', async () => {
+    // Prepare: the payload names only her workspace; users.info names no org for her
+    const trudy = world.slack.workspace.addUser({ id: 'U0TRUDY', name: 'trudy' });
+    const approval = await pipelineWaitsForApproval(world, 'grid-elsewhere');
+    // Act
+    const status = await postToApp(world, gridClick(approval, trudy.id, 'T0ELSEWHERE'), {
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+    await world.settle();
+    // Assess
+    expect(status).toBe(200);
+    expect(lastEphemeral(world, trudy.id)?.text).toMatch(/another organisation/);
+    expect(putApprovalResults('grid-elsewhere')).toHaveLength(0);
+    expect(await auditTypes(approval)).toEqual(['requested', 'posted']);
+  });
+
+  it('lets a member of the same Enterprise Grid org decide when Slack reports the org as her team', async () => {
+    // Prepare
+    const approval = await pipelineWaitsForApproval(world, 'grid-member');
+    // Act
+    const status = await postToApp(world, gridClick(approval, 'U0ALICE', 'E0GREENLT'), {
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+    await world.settle();
+    // Assess
+    expect(status).toBe(200);
+    expect(putApprovalResults('grid-member')).toEqual([expect.objectContaining({ ok: true })]);
+    expect(shown(currentMessage(world, approval))).toContain('*Approved* by <@U0ALICE>');
   });
 });
 

@@ -1,5 +1,5 @@
 import { approvalIdFor } from '../../app/adapters/approval-id.ts';
-import type { ApprovalRecord, ApprovalRequest, Decision, MessageRef } from '../../app/core/approval.ts';
+import type { ApprovalRecord, ApprovalRequest, Decision, MessageRef, Verdict } from '../../app/core/approval.ts';
 import {
   ApprovalExpiredError,
   DecidedElsewhereError,
@@ -7,10 +7,25 @@ import {
   PipelineGoneError,
   TransientError,
 } from '../../app/core/errors.ts';
-import type { ApprovalNotifier, Clock, IdSource, Log, PipelineGateway } from '../../app/core/ports.ts';
+import type {
+  ApprovalInPipeline,
+  ApprovalNotifier,
+  Clock,
+  IdSource,
+  Log,
+  PipelineGateway,
+} from '../../app/core/ports.ts';
 
-/** What CodePipeline can answer instead of taking the result, as the gateway reports it. */
-export type PipelineTrouble = 'expired' | 'decided-elsewhere' | 'transient' | { gone: 'pipeline' | 'stage' | 'action' };
+/**
+ * What CodePipeline can answer instead of taking the result, as the gateway reports it.
+ * `lost-answer`: CodePipeline takes the result, but the answer never arrives (a timeout).
+ */
+export type PipelineTrouble =
+  | 'expired'
+  | 'decided-elsewhere'
+  | 'transient'
+  | 'lost-answer'
+  | { gone: 'pipeline' | 'stage' | 'action' };
 
 export interface PutApprovalResultCall {
   request: ApprovalRequest;
@@ -18,10 +33,18 @@ export interface PutApprovalResultCall {
   summary: string;
 }
 
-/** CodePipeline as the core sees it: records every PutApprovalResult, and fails when told to. */
+/**
+ * CodePipeline as the core sees it: records every PutApprovalResult and, like CodePipeline, keeps
+ * the first result it took (a later call hears "already completed"); fails when told to.
+ */
 export class FakePipelines implements PipelineGateway {
   readonly calls: PutApprovalResultCall[] = [];
+  /** The results CodePipeline took, by approval id. */
+  readonly results = new Map<string, { verdict: Verdict; summary: string }>();
   readonly #troubles: PipelineTrouble[] = [];
+  readonly #answers: ApprovalInPipeline[] = [];
+  #lastTrouble: PipelineTrouble | undefined;
+  readonly stateQueries: string[] = [];
 
   /** The next `times` calls fail with `trouble` (after being recorded: the call was made). */
   fail(trouble: PipelineTrouble, times = 1): this {
@@ -29,14 +52,15 @@ export class FakePipelines implements PipelineGateway {
     return this;
   }
 
-  /** What CodePipeline says when asked after a failed call; by default: still pending after a passing failure, answered otherwise. */
-  readonly #states: Array<'ours' | 'pending' | 'other' | 'unknown'> = [];
-  #lastTrouble: PipelineTrouble | undefined;
-  readonly stateQueries: string[] = [];
+  /** The next approvalResult answer, instead of what the fake's own results say. */
+  answerResult(answer: ApprovalInPipeline): this {
+    this.#answers.push(answer);
+    return this;
+  }
 
-  /** The next approvalState answer, e.g. `ours` for a call that failed on the wire but landed. */
-  answerState(state: 'ours' | 'pending' | 'other' | 'unknown'): this {
-    this.#states.push(state);
+  /** A decision given outside Greenlight (the console), as CodePipeline keeps it. */
+  decideInConsole(request: ApprovalRequest, verdict: Verdict, summary = 'Approved in the console'): this {
+    this.results.set(request.id, { verdict, summary });
     return this;
   }
 
@@ -45,17 +69,27 @@ export class FakePipelines implements PipelineGateway {
     this.calls.push(structuredClone({ request, decision, summary }));
     const trouble = this.#troubles.shift();
     this.#lastTrouble = trouble;
+    if (trouble === 'lost-answer') {
+      if (!this.results.has(request.id)) this.results.set(request.id, { verdict: decision.verdict, summary });
+      throw new TransientError('CodePipeline did not answer in time', { cause: new Error('TimeoutError') });
+    }
     if (trouble) throw troubleError(request, trouble);
+    if (this.results.has(request.id)) throw troubleError(request, 'decided-elsewhere');
+    this.results.set(request.id, { verdict: decision.verdict, summary });
   }
 
-  async approvalState(request: ApprovalRequest): Promise<'ours' | 'pending' | 'other' | 'unknown'> {
+  async approvalResult(request: ApprovalRequest): Promise<ApprovalInPipeline> {
     await Promise.resolve();
     this.stateQueries.push(request.id);
-    return this.#states.shift() ?? (this.#lastTrouble === 'transient' ? 'pending' : 'other');
+    const answer = this.#answers.shift();
+    if (answer) return answer;
+    const result = this.results.get(request.id);
+    if (result) return { state: 'decided', verdict: result.verdict, summary: result.summary };
+    return this.#lastTrouble === 'transient' ? { state: 'pending' } : { state: 'unknown' };
   }
 }
 
-function troubleError(request: ApprovalRequest, trouble: PipelineTrouble): Error {
+function troubleError(request: ApprovalRequest, trouble: Exclude<PipelineTrouble, 'lost-answer'>): Error {
   const where = `${request.pipelineName}/${request.stageName}/${request.actionName}`;
   if (trouble === 'expired') return new ApprovalExpiredError(request);
   if (trouble === 'decided-elsewhere') return new DecidedElsewhereError(`${where} was decided outside Greenlight`);

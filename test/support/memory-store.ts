@@ -1,10 +1,11 @@
-import type {
-  ApprovalId,
-  ApprovalRecord,
-  ApprovalRequest,
-  Decision,
-  MessageRef,
-  Outcome,
+import {
+  type ApprovalId,
+  type ApprovalRecord,
+  type ApprovalRequest,
+  type Claim,
+  isStaleClaim,
+  type MessageRef,
+  type Outcome,
 } from '../../app/core/approval.ts';
 import type { AuditEvent } from '../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../app/core/errors.ts';
@@ -70,14 +71,14 @@ export class MemoryApprovalStore implements ApprovalStore {
     return { ...stored.message };
   }
 
-  async claim(id: ApprovalId, decision: Decision & { claimId: string }, staleBefore: Date): Promise<ApprovalRecord> {
+  async claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord> {
     await turn();
     const stored = this.#records.get(id);
     if (!stored) throw new ApprovalNotFoundError(id);
-    const stale = stored.status === 'deciding' && (stored.claim?.at.getTime() ?? 0) < staleBefore.getTime();
+    const stale = stored.status === 'deciding' && (!stored.claim || isStaleClaim(stored.claim, now));
     if (stored.status !== 'pending' && !stale) throw new AlreadyDecidedError(view(stored));
     stored.status = 'deciding';
-    stored.claim = copy(decision);
+    stored.claim = copy(claim);
     return view(stored);
   }
 

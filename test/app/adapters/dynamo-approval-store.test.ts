@@ -2,7 +2,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApprovalsTable } from '../../../app/adapters/approvals-table.ts';
 import { DynamoApprovalStore } from '../../../app/adapters/dynamo-approval-store.ts';
-import type { Decision, Outcome } from '../../../app/core/approval.ts';
+import { type Decision, type Outcome, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import type { AuditEvent } from '../../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../../app/core/errors.ts';
 import type { ApprovalStore } from '../../../app/core/ports.ts';
@@ -29,7 +29,12 @@ const memoryStore: StoreFactory = async () => new MemoryApprovalStore();
 
 const t0 = new Date('2025-03-04T10:15:00.000Z');
 const later = (ms: number) => new Date(t0.getTime() + ms);
-const claimOf = (decision: Decision, claimId: string) => ({ ...decision, claimId });
+/** A claim as decideApproval makes it: it fences the approval for STALE_CLAIM_MS. */
+const claimOf = (decision: Decision, claimId: string) => ({
+  ...decision,
+  claimId,
+  until: new Date(decision.at.getTime() + STALE_CLAIM_MS),
+});
 
 describe.each([
   ['DynamoApprovalStore on dynalite', dynamoStore],
@@ -126,7 +131,7 @@ describe.each([
       claimOf(slackDecision('approve', t0, { id: `U0PERSON${i}` }), `claim-${i}`),
     );
     // Act
-    const answers = await Promise.allSettled(claims.map((claim) => approvals.claim(request.id, claim, later(-60_000))));
+    const answers = await Promise.allSettled(claims.map((claim) => approvals.claim(request.id, claim, t0)));
     // Assess
     const won = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value] : []));
     const lost = answers.flatMap((answer) => (answer.status === 'rejected' ? [answer.reason as unknown] : []));
@@ -142,11 +147,7 @@ describe.each([
 
   it('refuses to claim an approval it never stored', async () => {
     // Act
-    const claim = (await store()).claim(
-      'AAAAAAAAAAAAAAAAAAAAAA',
-      claimOf(slackDecision('approve', t0), 'claim-1'),
-      later(-60_000),
-    );
+    const claim = (await store()).claim('AAAAAAAAAAAAAAAAAAAAAA', claimOf(slackDecision('approve', t0), 'claim-1'), t0);
     // Assess
     await expect(claim).rejects.toBeInstanceOf(ApprovalNotFoundError);
   });
@@ -156,21 +157,17 @@ describe.each([
     const approvals = await store();
     const request = approvalRequest();
     await approvals.saveRequest(request);
-    await approvals.claim(
-      request.id,
-      claimOf(slackDecision('approve', t0, { id: 'U0ALICE' }), 'alice'),
-      later(-60_000),
-    );
+    await approvals.claim(request.id, claimOf(slackDecision('approve', t0, { id: 'U0ALICE' }), 'alice'), t0);
     // Act
     const live = approvals.claim(
       request.id,
       claimOf(slackDecision('approve', later(30_000), { id: 'U0BOB' }), 'bob'),
-      later(30_000 - 60_000),
+      later(30_000),
     );
     const stale = approvals.claim(
       request.id,
       claimOf(slackDecision('approve', later(61_000), { id: 'U0CAROL' }), 'carol'),
-      later(1_000),
+      later(61_000),
     );
     // Assess
     await expect(live).rejects.toBeInstanceOf(AlreadyDecidedError);
@@ -182,7 +179,7 @@ describe.each([
     const approvals = await store();
     const request = approvalRequest();
     await approvals.saveRequest(request);
-    await approvals.claim(request.id, claimOf(slackDecision('approve', t0), 'holder'), later(-60_000));
+    await approvals.claim(request.id, claimOf(slackDecision('approve', t0), 'holder'), t0);
     // Act
     await approvals.giveClaimBack(request.id, 'someone-else');
     const afterStranger = await approvals.get(request.id);
@@ -193,7 +190,7 @@ describe.each([
     expect(afterHolder?.status).toBe('pending');
     expect(afterHolder).not.toHaveProperty('claim');
     await expect(
-      approvals.claim(request.id, claimOf(slackDecision('reject', later(1_000)), 'next'), later(-59_000)),
+      approvals.claim(request.id, claimOf(slackDecision('reject', later(1_000)), 'next'), later(1_000)),
     ).resolves.toMatchObject({ claim: { claimId: 'next' } });
   });
 
@@ -203,7 +200,7 @@ describe.each([
     const request = approvalRequest();
     await approvals.saveRequest(request);
     const decision = slackDecision('reject', t0, { id: 'U0BOB', reason: 'Checkout fails on QA' });
-    await approvals.claim(request.id, claimOf(decision, 'bob'), later(-60_000));
+    await approvals.claim(request.id, claimOf(decision, 'bob'), decision.at);
     const first: Outcome = { kind: 'rejected', decision, at: later(800) };
     const second: Outcome = { kind: 'expired', at: later(90_000) };
     // Act
@@ -223,7 +220,7 @@ describe.each([
     const newest = approvalRequest({ receivedAt: new Date('2025-03-04T07:00:00Z') });
     const closed = approvalRequest({ receivedAt: new Date('2025-03-02T08:00:00Z') });
     for (const request of [newest, closed, oldest, middle]) await approvals.saveRequest(request);
-    await approvals.claim(middle.id, claimOf(slackDecision('approve', t0), 'c'), later(-60_000));
+    await approvals.claim(middle.id, claimOf(slackDecision('approve', t0), 'c'), t0);
     await approvals.recordOutcome(closed.id, { kind: 'decided-elsewhere', at: t0 });
     // Act
     const open = await approvals.listOpen();

@@ -4,7 +4,7 @@ import { DynamoReleaseStore } from '../../../app/adapters/dynamo-release-store.t
 import type { PlanItem, ReleasePlan } from '../../../app/core/release.ts';
 import type { ReleaseStore } from '../../../app/core/release-ports.ts';
 import { useLocalDynamo } from '../../support/local-dynamo.ts';
-import { MemoryReleaseStore, token } from '../core/release-fakes.ts';
+import { MemoryReleaseStore, token } from '../../support/release-fakes.ts';
 
 const local = useLocalDynamo();
 let releases = 0;

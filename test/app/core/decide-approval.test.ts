@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type ApprovalRecord, type Decision, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
+import { type ApprovalRecord, approvalSummary, type Decision, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval } from '../../../app/core/decide-approval.ts';
 import {
   AlreadyDecidedError,
   ApprovalNotFoundError,
+  OutcomeNotRecordedError,
   TransientError,
   UnreadableRequestError,
 } from '../../../app/core/errors.ts';
@@ -185,7 +186,7 @@ describe('decideApproval', () => {
   it('records the decision when the call timed out but CodePipeline took it', async () => {
     // Prepare
     const { store, pipelines, deps, request, click } = await waitingApproval();
-    pipelines.fail('transient').answerState('ours');
+    pipelines.fail('lost-answer');
     const decision = click('approve');
     // Act
     const record = await decideApproval(deps, request.id, decision);
@@ -196,10 +197,11 @@ describe('decideApproval', () => {
   });
 
   it('records the decision when a retried call hears "already answered" with its own summary', async () => {
-    // Prepare
+    // Prepare: the SDK's first try landed without an answer; its retry hears "already completed"
     const { pipelines, deps, request, click } = await waitingApproval();
-    pipelines.fail('decided-elsewhere').answerState('ours');
     const decision = click('reject', { id: 'U0BOB', reason: 'flaky checkout' });
+    pipelines.answerResult({ state: 'decided', verdict: 'reject', summary: approvalSummary(decision) });
+    pipelines.fail('decided-elsewhere');
     // Act
     const record = await decideApproval(deps, request.id, decision);
     // Assess
@@ -240,8 +242,13 @@ describe('decideApproval', () => {
   it('lets a new click take over a claim whose holder died mid-decision', async () => {
     // Prepare: a decision claimed the approval, then its Lambda was killed before CodePipeline answered
     const { store, pipelines, clock, deps, request, click } = await waitingApproval();
-    const abandoned = { ...click('approve', { id: 'U0ALICE' }), claimId: 'claim-of-a-dead-lambda' };
-    await store.claim(request.id, abandoned, new Date(abandoned.at.getTime() - STALE_CLAIM_MS));
+    const decision = click('approve', { id: 'U0ALICE' });
+    const abandoned = {
+      ...decision,
+      claimId: 'claim-of-a-dead-lambda',
+      until: new Date(decision.at.getTime() + STALE_CLAIM_MS),
+    };
+    await store.claim(request.id, abandoned, decision.at);
     clock.advance(STALE_CLAIM_MS + 1_000);
     // Act
     const record = await decideApproval(deps, request.id, click('approve', { id: 'U0BOB', name: 'Bob' }));
@@ -250,11 +257,42 @@ describe('decideApproval', () => {
     expect(pipelines.calls.map((call) => call.summary)).toEqual(['Approved by Bob (U0BOB) via Slack']);
   });
 
+  it('credits Alice, not Bob, when her approve landed but recording it failed and Bob rejected a minute later', async () => {
+    // Prepare: Alice's approve reaches CodePipeline; DynamoDB refuses both tries to record the outcome
+    const { store, pipelines, notifier, clock, deps, request, click } = await waitingApproval();
+    const recordOutcome = store.recordOutcome.bind(store);
+    let failures = 2;
+    store.recordOutcome = async (id, outcome) => {
+      if (failures-- > 0)
+        throw Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      return recordOutcome(id, outcome);
+    };
+    const alice = click('approve', { id: 'U0ALICE', name: 'Alice' });
+    const first = decideApproval(deps, request.id, alice);
+    await expect(first).rejects.toBeInstanceOf(OutcomeNotRecordedError);
+    // Act: Bob rejects after Alice's claim ran out
+    clock.advance(STALE_CLAIM_MS + 1_000);
+    const record = await decideApproval(deps, request.id, click('reject', { id: 'U0BOB', name: 'Bob', reason: 'no' }));
+    // Assess: CodePipeline, the audit trail and the message agree: Alice approved
+    expect(pipelines.results.get(request.id)?.verdict).toBe('approve');
+    expect(record.outcome).toMatchObject({
+      kind: 'approved',
+      decision: { actor: { id: 'U0ALICE' }, verdict: 'approve' },
+    });
+    const outcome = (await store.eventsForApproval(request.id)).find((event) => event.type === 'outcome');
+    expect(outcome).toMatchObject({ result: 'approved', actor: { id: 'U0ALICE' }, verdict: 'approve' });
+    expect(notifier.refreshed.at(-1)?.outcome).toMatchObject({
+      kind: 'approved',
+      decision: { actor: { id: 'U0ALICE' } },
+    });
+  });
+
   it('does not take over a claim that is still being applied', async () => {
     // Prepare
     const { store, pipelines, clock, deps, request, click } = await waitingApproval();
-    const live = { ...click('approve', { id: 'U0ALICE' }), claimId: 'claim-in-flight' };
-    await store.claim(request.id, live, new Date(live.at.getTime() - STALE_CLAIM_MS));
+    const decision = click('approve', { id: 'U0ALICE' });
+    const live = { ...decision, claimId: 'claim-in-flight', until: new Date(decision.at.getTime() + STALE_CLAIM_MS) };
+    await store.claim(request.id, live, decision.at);
     clock.advance(2_000);
     // Act
     const answer = decideApproval(deps, request.id, click('reject', { id: 'U0BOB', reason: 'no' }));
@@ -296,7 +334,7 @@ describe('decideApproval', () => {
     expect(pipelines.calls).toHaveLength(1);
     expect((await store.get(request.id))?.status).toBe('closed');
     expect(log.entries).toContainEqual(
-      expect.objectContaining({ level: 'warn', message: 'Could not refresh the approval message' }),
+      expect.objectContaining({ level: 'warn', message: 'Could not refresh the approval message; redrawing it later' }),
     );
   });
 

@@ -1,66 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageRef } from '../../../app/core/approval.ts';
-import type { Digest } from '../../../app/core/digest.ts';
-import {
-  DIGEST_LEASE_MS,
-  DigestBusyError,
-  type DigestMarkers,
-  type DigestPublisher,
-  postDailyDigest,
-} from '../../../app/core/digest-posting.ts';
+import { DIGEST_LEASE_MS, DigestBusyError, postDailyDigest } from '../../../app/core/digest-posting.ts';
 import type { PipelineReader } from '../../../app/core/ports.ts';
+import { FakePublisher, MemoryMarkers } from '../../support/digest-fakes.ts';
 import { counterIds, fixedClock, memoryLog } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
-
-/** Markers with the DynamoDB adapter's conditional semantics, in memory. */
-class MemoryMarkers implements DigestMarkers {
-  readonly days = new Map<string, { holder?: string; until?: Date; message?: MessageRef }>();
-  readonly log: string[] = [];
-
-  async lease(day: string, holder: string, until: Date, now: Date): Promise<'leased' | 'posted' | 'busy'> {
-    const marker = this.days.get(day) ?? {};
-    if (marker.message) return 'posted';
-    if (marker.until && marker.until.getTime() >= now.getTime()) return 'busy';
-    this.days.set(day, { holder, until });
-    return 'leased';
-  }
-
-  async recordPosted(day: string, message: MessageRef): Promise<void> {
-    this.log.push(`recorded ${message.ts}`);
-    const marker = this.days.get(day) ?? {};
-    if (!marker.message) this.days.set(day, { message });
-  }
-
-  async giveBack(day: string, holder: string): Promise<void> {
-    const marker = this.days.get(day);
-    if (marker && !marker.message && marker.holder === holder) this.days.set(day, {});
-  }
-}
-
-/** Slack as the core sees it: the top message, then replies; fails where told to. */
-class FakePublisher implements DigestPublisher {
-  readonly published: Digest[] = [];
-  failTop = 0;
-  failReplies = 0;
-
-  constructor(private readonly markers: MemoryMarkers) {}
-
-  async publish(digest: Digest, posted: (message: MessageRef) => Promise<void>): Promise<MessageRef> {
-    if (this.failTop > 0) {
-      this.failTop -= 1;
-      throw new Error('An API error occurred: not_in_channel');
-    }
-    const message = { channel: 'C0DIGEST', ts: `1741676400.00000${this.published.length}` };
-    this.published.push(digest);
-    await posted(message);
-    this.markers.log.push('reply');
-    if (this.failReplies > 0) {
-      this.failReplies -= 1;
-      throw new Error('An API error occurred: internal_error');
-    }
-    return message;
-  }
-}
 
 const nothingToRead: PipelineReader = {
   listPipelines: async () => [],

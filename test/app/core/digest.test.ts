@@ -7,7 +7,7 @@ import type { ExecutionSummary, PipelineSnapshot } from '../../../app/core/pipel
 import type { PipelineReader } from '../../../app/core/ports.ts';
 import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
-import { pipelineSnapshot } from './release-fakes.ts';
+import { pipelineSnapshot } from '../../support/release-fakes.ts';
 
 const NOW = new Date('2025-03-11T07:00:00Z');
 const HOUR = 60 * 60 * 1000;
@@ -118,7 +118,15 @@ describe('building the digest', () => {
       token: 't1',
       expiresAt: new Date(NOW.getTime() + 23 * HOUR),
     });
-    await store.claim(soon.id, { ...slackDecision('approve', ago(0), { id: 'U0BOB' }), claimId: 'c' }, ago(1));
+    await store.claim(
+      soon.id,
+      {
+        ...slackDecision('approve', ago(0), { id: 'U0BOB' }),
+        claimId: 'c',
+        until: new Date(ago(0).getTime() + 60_000),
+      },
+      ago(0),
+    );
     const reader = new CountingReader().add(
       pipelineSnapshot('blog-web', { StagingDEV: { revisionId: 'b1', token: 't1' } }),
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { productBoard } from '../../../app/core/product-board.ts';
 import { resolveProduct } from '../../../app/core/products.ts';
-import { FakeReader, pipelineSnapshot, token } from './release-fakes.ts';
+import { FakeReader, pipelineSnapshot, token } from '../../support/release-fakes.ts';
 
 const shop = resolveProduct('shop', {});
 

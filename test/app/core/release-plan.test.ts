@@ -5,7 +5,7 @@ import { resolveProduct } from '../../../app/core/products.ts';
 import { planRelease } from '../../../app/core/release-plan.ts';
 import { findProduct, findTarget } from '../../../app/core/release-target.ts';
 import { fixedClock } from '../../support/fakes.ts';
-import { FakeReader, pipelineSnapshot, token } from './release-fakes.ts';
+import { FakeReader, pipelineSnapshot, token } from '../../support/release-fakes.ts';
 
 const alice: Actor = { id: 'U0ALICE', name: 'Alice', via: 'slack' };
 const shop = resolveProduct('shop', {});

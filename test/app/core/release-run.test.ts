@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
-import type { Actor, ApprovalRecord, MessageRef } from '../../../app/core/approval.ts';
+import { type Actor, type ApprovalRecord, type MessageRef, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval } from '../../../app/core/decide-approval.ts';
 import type { PlanItem, ReleasePlan } from '../../../app/core/release.ts';
 import { releaseActor } from '../../../app/core/release.ts';
 import { type RunDeps, requestFromPlan, runRelease } from '../../../app/core/release-run.ts';
 import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog, slackDecision } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
-import { FakeProgress, FakeReader, MemoryReleaseStore, pipelineSnapshot, token } from './release-fakes.ts';
+import { FakeProgress, FakeReader, MemoryReleaseStore, pipelineSnapshot, token } from '../../support/release-fakes.ts';
 
 const alice: Actor = { id: 'U0ALICE', name: 'Alice', via: 'slack' };
 
@@ -432,8 +432,14 @@ describe('runRelease', () => {
     const claimedAt = new Date(deps.clock().getTime() - 10_000);
     await deps.store.claim(
       approvalIdFor(token(1)),
-      { verdict: 'approve', actor: releaseActor(release), at: claimedAt, claimId: 'earlier' },
-      new Date(0),
+      {
+        verdict: 'approve',
+        actor: releaseActor(release),
+        at: claimedAt,
+        claimId: 'earlier',
+        until: new Date(claimedAt.getTime() + STALE_CLAIM_MS),
+      },
+      claimedAt,
     );
 
     // Act

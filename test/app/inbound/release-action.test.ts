@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { handleReleaseAction } from '../../../app/inbound/release-action.ts';
-import { releaseDeps } from './release-deps-fakes.ts';
+import { releaseDeps } from '../../support/release-deps.ts';
 
 const jobEvent = (jobId: string, continuationToken?: string) => ({
   'CodePipeline.job': {

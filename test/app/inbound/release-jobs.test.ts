@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { InProcessReleaseQueue } from '../../../app/adapters/in-process-release-queue.ts';
 import type { ReleaseJob } from '../../../app/core/release-ports.ts';
 import { processReleaseJobs } from '../../../app/inbound/release-jobs.ts';
-import { memoryLog } from '../../support/fakes.ts';
-import { pipelineSnapshot, token } from '../core/release-fakes.ts';
-import { releaseDeps as setup } from './release-deps-fakes.ts';
+import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
+import { releaseDeps as setup } from '../../support/release-deps.ts';
+import { pipelineSnapshot, token } from '../../support/release-fakes.ts';
 
 const event = (...bodies: string[]) => ({
   Records: bodies.map((body, i) => ({ messageId: `m${i + 1}`, body })),
@@ -33,6 +33,38 @@ describe('processReleaseJobs', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(deps.log.entries.filter((entry) => entry.message.startsWith('Dropped a queue message'))).toHaveLength(4);
+  });
+
+  it('settles an approval whose decision is being applied once the claim runs out, as a job delayed until then', async () => {
+    // Prepare: Bob's decision holds the approval for another 45 s
+    const { deps, sent, delays } = setup();
+    const request = approvalRequest();
+    await deps.store.saveRequest(request);
+    const at = deps.clock();
+    const until = new Date(at.getTime() + 45_000);
+    await deps.store.claim(request.id, { ...slackDecision('approve', at, { id: 'U0BOB' }), claimId: 'bob', until }, at);
+
+    // Act
+    const response = await processReleaseJobs(deps, event(JSON.stringify({ kind: 'settle', approvalId: request.id })));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sent).toEqual([{ kind: 'settle', approvalId: request.id }]);
+    expect(delays).toEqual([45]);
+  });
+
+  it.each([
+    ['null', null],
+    ['Records that are no list', { Records: 5 }],
+    ['a record that is null', { Records: [null] }],
+  ])('answers an event with %s without throwing, and retries nothing', async (_what, bad) => {
+    // Prepare
+    const { deps, sent } = setup();
+    // Act
+    const response = await processReleaseJobs(deps, bad as unknown as Parameters<typeof processReleaseJobs>[1]);
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sent).toEqual([]);
   });
 
   it('plans a product for the modal, and shows the stored plan again when the job comes twice', async () => {

@@ -37,6 +37,91 @@ describe('who may use Greenlight', () => {
   });
 
   it('lets a member of an Enterprise Grid org act from another workspace of the org', () => {
+    // Prepare: the payload names only her home workspace; Slack's directory places it in the org
+    const click = {
+      type: 'block_actions',
+      user: { id: 'U0GRID', team_id: 'T0HOME' },
+      team: { id: 'T0ACME' },
+      enterprise: { id: 'E0ORG' },
+    };
+    // Act
+    const refusal = refusalFor(requesterOf(click) ?? { userId: '' }, false, { team: 'T0HOME', enterprise: 'E0ORG' });
+    // Assess
+    expect(refusal).toBeUndefined();
+  });
+
+  it('lets a member of an Enterprise Grid org act when Slack reports the org as her team', () => {
+    // Prepare: Slack may put the org's id (E…) in user.team_id instead of a workspace id
+    const click = {
+      type: 'block_actions',
+      user: { id: 'U0GRID', team_id: 'E0ORG' },
+      team: { id: 'T0ACME', enterprise_id: 'E0ORG' },
+      enterprise: { id: 'E0ORG' },
+    };
+    // Act
+    const refusal = refusalFor(requesterOf(click) ?? { userId: '' }, false);
+    // Assess
+    expect(refusal).toBeUndefined();
+  });
+
+  it('refuses a person of another Enterprise Grid org, though the request carries an enterprise', () => {
+    // Prepare
+    const click = {
+      type: 'block_actions',
+      user: { id: 'U0MALLORY', team_id: 'E0OTHER' },
+      team: { id: 'T0ACME', enterprise_id: 'E0ORG' },
+      enterprise: { id: 'E0ORG' },
+      container: { channel_id: 'C0APPROVALS' },
+    };
+    // Act
+    const refusal = refusalFor(requesterOf(click) ?? { userId: '' }, false, { team: 'T0EVIL', enterprise: 'E0OTHER' });
+    // Assess
+    expect(refusal).toMatch(/another organisation/);
+  });
+
+  it('refuses a person from another organisation in a shared channel of an Enterprise Grid org', () => {
+    // Prepare: her workspace is not the org's, which only Slack's directory can tell
+    const click = {
+      type: 'block_actions',
+      user: { id: 'U0MALLORY', team_id: 'T0OTHER' },
+      team: { id: 'T0ACME' },
+      enterprise: { id: 'E0ORG' },
+    };
+    // Act
+    const refusal = refusalFor(requesterOf(click) ?? { userId: '' }, false, { team: 'T0OTHER' });
+    // Assess
+    expect(refusal).toMatch(/another organisation/);
+  });
+
+  it('refuses a person from another organisation who uses the slash command in a workspace of an org', () => {
+    // Prepare: a slash command names no team of the person at all
+    const command = {
+      command: '/release',
+      user_id: 'U0MALLORY',
+      team_id: 'T0ACME',
+      enterprise_id: 'E0ORG',
+      channel_id: 'C0RELEASES',
+    };
+    // Act
+    const requester = requesterOf(command);
+    // Assess
+    expect(requester).toEqual({ userId: 'U0MALLORY', team: 'T0ACME', enterprise: 'E0ORG', channel: 'C0RELEASES' });
+    expect(refusalFor(requester ?? { userId: '' }, false, { team: 'T0OTHER', enterprise: 'E0OTHER' })).toMatch(
+      /another organisation/,
+    );
+    expect(refusalFor(requester ?? { userId: '' }, false, { team: 'T0ACME', enterprise: 'E0ORG' })).toBeUndefined();
+  });
+
+  it('refuses a person from another organisation who uses the slash command in a workspace outside any org', () => {
+    // Prepare
+    const command = { command: '/release', user_id: 'U0MALLORY', team_id: 'T0ACME', channel_id: 'C0RELEASES' };
+    // Act
+    const refusal = refusalFor(requesterOf(command) ?? { userId: '' }, false, { team: 'T0OTHER' });
+    // Assess
+    expect(refusal).toMatch(/another organisation/);
+  });
+
+  it('asks to try again when Slack cannot say in time which organisation the person belongs to', () => {
     // Prepare
     const click = {
       type: 'block_actions',
@@ -45,9 +130,9 @@ describe('who may use Greenlight', () => {
       enterprise: { id: 'E0ORG' },
     };
     // Act
-    const refusal = refusalFor(requesterOf(click) ?? { userId: '' }, false);
+    const refusal = refusalFor(requesterOf(click) ?? { userId: '' }, false, undefined);
     // Assess
-    expect(refusal).toBeUndefined();
+    expect(refusal).toMatch(/try again/);
   });
 
   it('asks to try again when Slack cannot say in time whether the person is a guest', () => {

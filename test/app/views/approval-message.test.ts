@@ -1,10 +1,10 @@
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRecord, Decision, Outcome } from '../../../app/core/approval.ts';
-import { approvalMessage, buttonValue } from '../../../app/views/approval-message.ts';
+import { approvalButton, approvalMessage } from '../../../app/views/approval-message.ts';
 import { ids } from '../../../app/views/ids.ts';
 import { notices } from '../../../app/views/notices.ts';
-import { rejectModal } from '../../../app/views/reject-modal.ts';
+import { rejectModal, rejectModalMetadata } from '../../../app/views/reject-modal.ts';
 import { approvalRequest, slackDecision } from '../../support/fakes.ts';
 
 /** Seven days before the default request expires (2025-03-11T09:30Z): when CodePipeline asked. */
@@ -153,7 +153,28 @@ describe('approvalMessage', () => {
     const messages = states.map((state) => JSON.stringify(approvalMessage(state, now)));
     // Assess
     for (const message of messages) expect(message).not.toContain(record.request.token);
-    expect(buttonValue(record.request.id)).toBe(`{"approvalId":"${record.request.id}"}`);
+    expect(approvalButton.write(record.request.id)).toBe(`{"approvalId":"${record.request.id}"}`);
+  });
+
+  it('reads back the approval its buttons carry, and refuses a value it did not write', () => {
+    // Prepare
+    const record = pending();
+    const button = approvalMessage(record, now).blocks.find((block): block is ActionsBlock => block.type === 'actions')
+      ?.elements[0] as Button;
+    const forged = [
+      undefined,
+      '',
+      'not json',
+      JSON.stringify({ approvalId: 'short' }),
+      JSON.stringify({ approvalId: '../../etc/passwd-and-more' }),
+      JSON.stringify({ approvalId: record.request.id, token: record.request.token }),
+    ];
+    // Act
+    const read = approvalButton.read(button.value);
+    const refused = forged.map((value) => approvalButton.read(value).ok);
+    // Assess
+    expect(read).toEqual({ ok: true, value: { approvalId: record.request.id } });
+    expect(refused).toEqual(forged.map(() => false));
   });
 
   it('shows who is deciding while CodePipeline is being told', () => {
@@ -305,6 +326,23 @@ describe('rejectModal', () => {
     // Assess
     expect(JSON.parse(modal.private_metadata ?? '')).toEqual({ approvalId: record.request.id, channel: 'C0APPROVALS' });
     expect(JSON.stringify(modal)).not.toContain(record.request.token);
+  });
+
+  it('reads back what it remembers, with or without a channel, and refuses what it did not write', () => {
+    // Prepare
+    const record = pending();
+    const inChannel = rejectModal(record, { approvalId: record.request.id, channel: 'C0APPROVALS' });
+    const elsewhere = rejectModal(record, { approvalId: record.request.id });
+    const forged = [undefined, '{', JSON.stringify({ channel: 'C0APPROVALS' }), JSON.stringify({ approvalId: 'x' })];
+    // Act
+    const reads = [inChannel, elsewhere].map((modal) => rejectModalMetadata.read(modal.private_metadata));
+    const refused = forged.map((raw) => rejectModalMetadata.read(raw).ok);
+    // Assess
+    expect(reads).toEqual([
+      { ok: true, value: { approvalId: record.request.id, channel: 'C0APPROVALS' } },
+      { ok: true, value: { approvalId: record.request.id } },
+    ]);
+    expect(refused).toEqual(forged.map(() => false));
   });
 });
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { clip, duration, escapeMrkdwn, link, mention, relative, slackDate } from '../../../app/views/format.ts';
+import {
+  actorText,
+  clip,
+  duration,
+  escapeMrkdwn,
+  link,
+  mention,
+  relative,
+  slackDate,
+} from '../../../app/views/format.ts';
 
 describe('escapeMrkdwn', () => {
   it('escapes the three characters Slack reads as markup, ampersand first', () => {
@@ -52,6 +61,24 @@ describe('link and mention', () => {
   it('mentions a person so Slack shows their current name', () => {
     // Act + Assess
     expect(mention('U0ALICE')).toBe('<@U0ALICE>');
+  });
+});
+
+describe('actorText', () => {
+  it('shows a release by a name that cannot post a link or a ping', () => {
+    // Prepare: a release's name quotes the display name of the person who asked for it
+    const name = 'shop → prod by <https://evil.example|Greenlight admin> <!channel> & co';
+    // Act
+    const text = actorText({ id: 'release-1', name, via: 'release' });
+    // Assess
+    expect(text).toBe('release shop → prod by &lt;https://evil.example|Greenlight admin&gt; &lt;!channel&gt; &amp; co');
+  });
+
+  it('shows a person as a mention, never by the display name they chose', () => {
+    // Act
+    const text = actorText({ id: 'U0ALICE', name: '<!channel>', via: 'slack' });
+    // Assess
+    expect(text).toBe('<@U0ALICE>');
   });
 });
 

@@ -13,7 +13,7 @@ import { releaseNotices } from '../../../app/views/release-help.ts';
 import { releaseProgressMessage } from '../../../app/views/release-progress.ts';
 import { blocksTextLength } from '../../../sandbox/slack/block-kit.ts';
 import { approvalRequest, slackDecision } from '../../support/fakes.ts';
-import { token } from '../core/release-fakes.ts';
+import { token } from '../../support/release-fakes.ts';
 import { occurrences, refusals, texts } from './slack-limits.ts';
 
 /**

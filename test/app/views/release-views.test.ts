@@ -7,10 +7,15 @@ import {
   type ReleasePlan,
   type ReleaseRun,
 } from '../../../app/core/release.ts';
-import { releaseLoadingModal, releasePlanModal, releaseStartedModal } from '../../../app/views/release-modal.ts';
+import {
+  releaseLoadingModal,
+  releaseModalMetadata,
+  releasePlanModal,
+  releaseStartedModal,
+} from '../../../app/views/release-modal.ts';
 import { releaseProgressMessage } from '../../../app/views/release-progress.ts';
 import { blockProblems, viewProblems } from '../../../sandbox/slack/block-kit.ts';
-import { token } from '../core/release-fakes.ts';
+import { token } from '../../support/release-fakes.ts';
 
 const now = new Date('2025-03-04T10:00:00Z');
 
@@ -91,6 +96,27 @@ describe('releasePlanModal', () => {
     expect(JSON.parse(other.private_metadata ?? '').plan).not.toBe(JSON.parse(modal.private_metadata ?? '').plan);
     expect(text(modal)).not.toContain(token(1));
     expect(text(modal)).not.toContain(token(2));
+  });
+
+  it('reads back the release and plan it remembers, and refuses what it did not write', () => {
+    // Prepare
+    const modal = releasePlanModal(plan([included(1)]), now);
+    const forged = [
+      undefined,
+      'rel-42',
+      JSON.stringify({ releaseId: 'rel-42' }),
+      JSON.stringify({ releaseId: 'rel 42 !', plan: 'abc' }),
+      JSON.stringify({ releaseId: 'rel-42', plan: 'x'.repeat(41) }),
+      JSON.stringify({ releaseId: 'rel-42', plan: 'abc', token: token(1) }),
+    ];
+
+    // Act
+    const read = releaseModalMetadata.read(modal.private_metadata);
+    const refused = forged.map((raw) => releaseModalMetadata.read(raw).ok);
+
+    // Assess
+    expect(read).toEqual({ ok: true, value: { releaseId: 'rel-42', plan: planDigest(plan([included(1)])) } });
+    expect(refused).toEqual(forged.map(() => false));
   });
 
   it('offers no confirmation when nothing waits, and says a product has no pipelines', () => {

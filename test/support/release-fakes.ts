@@ -1,9 +1,13 @@
-import type { MessageRef } from '../../../app/core/approval.ts';
-import { PipelineGoneError, TransientError } from '../../../app/core/errors.ts';
-import type { PipelineSnapshot, StageSnapshot } from '../../../app/core/pipeline.ts';
-import type { PipelineReader } from '../../../app/core/ports.ts';
-import type { ItemResult, ReleasePlan, ReleaseRun } from '../../../app/core/release.ts';
-import type { ReleaseProgress, ReleaseStore } from '../../../app/core/release-ports.ts';
+import type { MessageRef } from '../../app/core/approval.ts';
+import type { Digest } from '../../app/core/digest.ts';
+import { PipelineGoneError, TransientError } from '../../app/core/errors.ts';
+import type { PipelineSnapshot, StageSnapshot } from '../../app/core/pipeline.ts';
+import type { PipelineReader } from '../../app/core/ports.ts';
+import type { ProductBoard } from '../../app/core/product-board.ts';
+import type { ItemResult, ReleasePlan, ReleaseRun } from '../../app/core/release.ts';
+import type { ReleaseProgress, ReleaseReporter, ReleaseStore } from '../../app/core/release-ports.ts';
+import type { SlackMessage } from '../../app/views/approval-message.ts';
+import { productBoardMessage } from '../../app/views/product-board.ts';
 
 /**
  * In-memory fakes for the release core, with the DynamoDB store's conditional semantics: a plan is
@@ -153,6 +157,40 @@ export class FakeProgress implements ReleaseProgress {
   async update(run: ReleaseRun): Promise<void> {
     await turn();
     this.updates.push(copy(run));
+  }
+}
+
+/** The worker's Slack, recorded. */
+export class FakeReporter implements ReleaseReporter {
+  readonly plans: Array<{ viewId: string; plan: ReleasePlan; viewHash?: string }> = [];
+  readonly digests: Array<{ url: string; digest: Digest }> = [];
+  readonly problems: string[] = [];
+  readonly responses: Array<{ url: string; message: SlackMessage }> = [];
+  readonly progress: ReleaseRun[] = [];
+  closedViews = new Set<string>();
+
+  async post(run: ReleaseRun): Promise<MessageRef> {
+    this.progress.push(run);
+    return { channel: run.channel, ts: '1.000001' };
+  }
+  async update(run: ReleaseRun): Promise<void> {
+    this.progress.push(run);
+  }
+  async showPlan(viewId: string, plan: ReleasePlan, viewHash?: string): Promise<void> {
+    if (this.closedViews.has(viewId)) throw Object.assign(new Error('not_found'), { data: { error: 'not_found' } });
+    this.plans.push({ viewId, plan, ...(viewHash ? { viewHash } : {}) });
+  }
+  async showProblem(_viewId: string, _heading: string, text: string): Promise<void> {
+    this.problems.push(text);
+  }
+  async respond(url: string, text: string): Promise<void> {
+    this.responses.push({ url, message: { text, blocks: [] } });
+  }
+  async showBoard(url: string, board: ProductBoard): Promise<void> {
+    this.responses.push({ url, message: productBoardMessage(board, new Date('2025-03-04T10:00:00Z')) });
+  }
+  async showDigest(url: string, digest: Digest): Promise<void> {
+    this.digests.push({ url, digest });
   }
 }
 

@@ -1,0 +1,160 @@
+import type { ApprovalRecord, MessageRef } from './approval.ts';
+import type { Clock, Log, MessageRedraw } from './ports.ts';
+import type { ReleaseRun } from './release.ts';
+import type { ReleaseProgress, ReleaseStore, Sleep } from './release-ports.ts';
+
+/*
+ * What a release shows while it runs, apart from its rules (release-run.ts): its progress message,
+ * posted once and redrawn at most every so often, and the approval messages the fan-out decides,
+ * redrawn beside it. Slack allows far fewer updates than CodePipeline allows approvals, so none of
+ * this may hold up or fail the fan-out: a post or redraw that fails is logged, and the release goes on.
+ */
+
+/** What showing a release's progress needs: the store records the one message, the reporter draws it. */
+export interface ProgressDeps {
+  releases: Pick<ReleaseStore, 'get' | 'leaseMessage' | 'recordMessage'>;
+  reporter: ReleaseProgress;
+  clock: Clock;
+  log: Log;
+}
+
+/**
+ * Posts the progress message unless the release has one; a release without it still runs. One
+ * delivery of the job leases the post (a conditional write), so concurrent deliveries never leave a
+ * second message behind: the others follow the one it records.
+ */
+export async function ensureProgressMessage(
+  deps: ProgressDeps,
+  run: ReleaseRun,
+  messageLeaseMs: number,
+): Promise<MessageRef | undefined> {
+  if (run.message) return run.message;
+  try {
+    const now = deps.clock();
+    if (!(await deps.releases.leaseMessage(run.releaseId, new Date(now.getTime() + messageLeaseMs), now)))
+      return (await deps.releases.get(run.releaseId))?.message;
+    const posted = await deps.reporter.post(run);
+    if (await deps.releases.recordMessage(run.releaseId, posted)) return posted;
+    return (await deps.releases.get(run.releaseId))?.message ?? posted;
+  } catch (error) {
+    deps.log.warn('Could not post the release progress message', { releaseId: run.releaseId, error });
+    return undefined;
+  }
+}
+
+/** At most one chat.update per interval and one at a time; `show` always draws the latest state. */
+export class ThrottledProgress {
+  #lastAt = Number.NEGATIVE_INFINITY;
+  #inFlight: Promise<void> | undefined;
+  #message: MessageRef | undefined;
+
+  constructor(
+    private readonly deps: Pick<ProgressDeps, 'reporter' | 'clock' | 'log'>,
+    message: MessageRef | undefined,
+    private readonly intervalMs: number,
+  ) {
+    this.#message = message;
+  }
+
+  /** Draws into `message` from now on, when this run had none (another delivery posted it). */
+  follow(message: MessageRef | undefined): void {
+    this.#message ??= message;
+  }
+
+  changed(run: ReleaseRun): void {
+    if (!this.#message || this.#inFlight) return;
+    if (this.deps.clock().getTime() - this.#lastAt < this.intervalMs) return;
+    this.#inFlight = this.#send(run).finally(() => {
+      this.#inFlight = undefined;
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.#inFlight;
+  }
+
+  async show(run: ReleaseRun): Promise<void> {
+    await this.flush();
+    await this.#send(run);
+  }
+
+  async #send(run: ReleaseRun): Promise<void> {
+    const message = this.#message;
+    if (!message) return;
+    this.#lastAt = this.deps.clock().getTime();
+    // A copy: the run keeps changing while the update is on its way.
+    const view = { ...run, results: { ...run.results } };
+    try {
+      await this.deps.reporter.update(view, message);
+    } catch (error) {
+      this.deps.log.warn('Could not update the release progress message', { releaseId: run.releaseId, error });
+    }
+  }
+}
+
+/**
+ * Redraws service messages beside the fan-out instead of in its path: Slack's limits on chat.update
+ * are far below what CodePipeline allows, and a redraw must never hold up (or fail) an approval.
+ * Once the run is told to stop (its Lambda nears the timeout), redraws not yet started are dropped:
+ * the messages stay as they were, and a click on one still answers with the outcome.
+ */
+export class BackgroundRefresh implements MessageRedraw {
+  readonly #queue: ApprovalRecord[] = [];
+  readonly #running = new Set<Promise<void>>();
+  #dropped = 0;
+
+  constructor(
+    private readonly notifier: MessageRedraw,
+    private readonly log: Log,
+    private readonly concurrency: number,
+    private readonly stopped: () => boolean,
+  ) {}
+
+  async refresh(record: ApprovalRecord): Promise<void> {
+    if (!record.message) return;
+    this.#queue.push(record);
+    this.#pump();
+  }
+
+  /** Waits for the redraws in flight, at most `budgetMs` when given. */
+  async drain(sleep: Sleep, budgetMs?: number): Promise<void> {
+    const all = (async () => {
+      while (this.#running.size > 0) await Promise.all([...this.#running]);
+    })();
+    const inTime =
+      budgetMs === undefined || this.#running.size === 0
+        ? await all.then(() => true)
+        : await Promise.race([all.then(() => true), sleep(Math.max(0, budgetMs)).then(() => false)]);
+    if (!inTime)
+      this.log.warn('Stopped waiting for service-message redraws: the invocation is running out of time', {
+        unfinished: this.#running.size + this.#queue.length,
+      });
+    if (this.#dropped > 0)
+      this.log.info('Left service messages as they were: the release stopped early', { messages: this.#dropped });
+  }
+
+  #pump(): void {
+    if (this.stopped()) {
+      this.#dropped += this.#queue.length;
+      this.#queue.length = 0;
+      return;
+    }
+    while (this.#running.size < this.concurrency && this.#queue.length > 0) {
+      const record = this.#queue.shift() as ApprovalRecord;
+      const job: Promise<void> = this.notifier
+        .refresh(record)
+        .catch((error: unknown) => {
+          this.log.warn('Could not refresh an approval message during a release', {
+            approvalId: record.request.id,
+            pipeline: record.request.pipelineName,
+            error,
+          });
+        })
+        .finally(() => {
+          this.#running.delete(job);
+          this.#pump();
+        });
+      this.#running.add(job);
+    }
+  }
+}

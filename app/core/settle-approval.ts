@@ -1,0 +1,49 @@
+import { type ApprovalId, isStaleClaim, type Outcome } from './approval.ts';
+import { appendOutcome, creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
+
+export type SettleDeps = Pick<DecideDeps, 'store' | 'pipelines' | 'notifier' | 'clock' | 'log'>;
+
+/**
+ * - `redrawn`: the approval had ended; its message now shows how.
+ * - `recorded`: CodePipeline had taken a decision the record lacked; recorded, credited, redrawn.
+ * - `open`: it still waits (or nobody can tell yet); the message shows it as it stands.
+ * - `busy`: someone's decision is being applied right now; settle again after `until`.
+ * - `unknown`: no such approval.
+ */
+export type SettleResult = { status: 'redrawn' | 'recorded' | 'open' | 'unknown' } | { status: 'busy'; until: Date };
+
+/**
+ * Brings an approval's record and message in line with CodePipeline, off the click path: after a
+ * redraw Slack refused, or a decision CodePipeline took whose record failed. What CodePipeline
+ * keeps is matched against the decisions attempted, so the outcome is credited to whoever gave it.
+ * Idempotent: settling twice changes nothing more.
+ */
+export async function settleApproval(deps: SettleDeps, id: ApprovalId): Promise<SettleResult> {
+  const { store, clock, log } = deps;
+  const record = await store.get(id);
+  if (!record) return { status: 'unknown' };
+  if (record.status === 'closed') {
+    await deps.notifier.refresh(record);
+    return { status: 'redrawn' };
+  }
+  const now = clock();
+  if (record.status === 'deciding' && record.claim && !isStaleClaim(record.claim, now)) {
+    return { status: 'busy', until: record.claim.until ?? now };
+  }
+  const seen = await deps.pipelines.approvalResult(record.request);
+  if (seen.state !== 'decided') {
+    // A claim whose holder died is given back, so the message offers its buttons again.
+    if (record.status === 'deciding' && record.claim) await store.giveClaimBack(id, record.claim.claimId);
+    await deps.notifier.refresh((await store.get(id)) ?? record);
+    return { status: 'open' };
+  }
+  const landed = await creditedDecision(deps, id, seen);
+  const outcome: Outcome = landed
+    ? { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: now }
+    : { kind: 'decided-elsewhere', at: now };
+  const final = await store.recordOutcome(id, outcome);
+  await appendOutcome(deps, final);
+  log.info('Approval settled from CodePipeline', { ...logContext(record), outcome: final.outcome?.kind });
+  await deps.notifier.refresh(final);
+  return { status: 'recorded' };
+}

@@ -1,0 +1,95 @@
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
+import { CodePipelineGateway } from '../../../app/adapters/codepipeline-gateway.ts';
+import { type ApprovalRequest, approvalSummary } from '../../../app/core/approval.ts';
+import { type CodePipelineEmulator, startCodePipelineEmulator } from '../../../sandbox/codepipeline/index.ts';
+import { slackDecision } from '../../support/fakes.ts';
+
+let emulator: CodePipelineEmulator;
+let gateway: CodePipelineGateway;
+
+beforeAll(async () => {
+  emulator = await startCodePipelineEmulator();
+  const client = new CodePipelineClient({
+    endpoint: emulator.url,
+    region: emulator.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  gateway = new CodePipelineGateway(() => client);
+});
+afterAll(async () => emulator?.close());
+
+/** A change waits for approval in StagingDEV of a new pipeline; the request Greenlight would hold for it. */
+async function waitingApproval(prefix: string): Promise<ApprovalRequest> {
+  const [name] = emulator.createPipelines(prefix, 1);
+  if (!name) throw new Error('no pipeline');
+  const receivedAt = emulator.now();
+  emulator.commit(name, `${name}-c1`);
+  await emulator.settle();
+  const pending = emulator.pendingApprovals({ pipelineName: name, stageName: 'StagingDEV' })[0];
+  if (!pending) throw new Error('no approval waits');
+  return {
+    id: approvalIdFor(pending.token),
+    pipelineName: name,
+    stageName: pending.stageName,
+    actionName: pending.actionName,
+    region: emulator.region,
+    token: pending.token,
+    expiresAt: pending.expiresAt,
+    consoleLink: 'https://console.aws.amazon.com/codesuite/codepipeline/pipelines',
+    receivedAt,
+  };
+}
+
+describe('where an approval stands in CodePipeline (approvalResult, over the wire)', () => {
+  it('says an approval still waits', async () => {
+    // Prepare
+    const request = await waitingApproval('result-pending');
+    // Act
+    const seen = await gateway.approvalResult(request);
+    // Assess
+    expect(seen).toEqual({ state: 'pending' });
+  });
+
+  it('gives the verdict, the summary CodePipeline kept and who answered, once decided', async () => {
+    // Prepare
+    const request = await waitingApproval('result-decided');
+    const decision = slackDecision('reject', new Date(), { id: 'U0BOB', name: 'Bob', reason: 'flaky checkout' });
+    await gateway.putApprovalResult(request, decision, approvalSummary(decision));
+    // Act
+    const seen = await gateway.approvalResult(request);
+    // Assess
+    expect(seen).toMatchObject({
+      state: 'decided',
+      verdict: 'reject',
+      summary: 'Rejected by Bob (U0BOB) via Slack: flaky checkout',
+    });
+    expect(seen.state === 'decided' && seen.updatedBy).toBeTruthy();
+  });
+
+  it('cannot tell when the action shows another approval since', async () => {
+    // Prepare: ours was approved, and the next change now waits at the same action
+    const request = await waitingApproval('result-newer');
+    const decision = slackDecision('approve', new Date());
+    await gateway.putApprovalResult(request, decision, approvalSummary(decision));
+    await emulator.settle();
+    emulator.commit(request.pipelineName, `${request.pipelineName}-c2`);
+    await emulator.settle();
+    // Act
+    const seen = await gateway.approvalResult(request);
+    // Assess
+    expect(seen).toEqual({ state: 'unknown' });
+  });
+
+  it('cannot tell when the pipeline does not answer', async () => {
+    // Act
+    const seen = await gateway.approvalResult({
+      ...(await waitingApproval('result-gone')),
+      pipelineName: 'no-such-pipeline',
+    });
+    // Assess
+    expect(seen).toEqual({ state: 'unknown' });
+  });
+});

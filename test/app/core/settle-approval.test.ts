@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { STALE_CLAIM_MS } from '../../../app/core/approval.ts';
+import { decideApproval, REDRAW_AGAIN_SECONDS } from '../../../app/core/decide-approval.ts';
+import { OutcomeNotRecordedError } from '../../../app/core/errors.ts';
+import { requestApproval } from '../../../app/core/request-approval.ts';
+import { settleApproval } from '../../../app/core/settle-approval.ts';
+import {
+  approvalRequest,
+  counterIds,
+  FakeNotifier,
+  FakePipelines,
+  fixedClock,
+  memoryLog,
+  slackDecision,
+} from '../../support/fakes.ts';
+import { MemoryApprovalStore } from '../../support/memory-store.ts';
+
+/** An approval waiting in Slack, with a queue that records the settle jobs a decision schedules. */
+async function waitingApproval() {
+  const store = new MemoryApprovalStore();
+  const pipelines = new FakePipelines();
+  const notifier = new FakeNotifier();
+  const clock = fixedClock('2025-03-04T09:30:13Z');
+  const settles: Array<{ approvalId: string; delaySeconds: number }> = [];
+  const deps = {
+    store,
+    pipelines,
+    notifier,
+    clock,
+    ids: counterIds(),
+    log: memoryLog(),
+    settleLater: async (approvalId: string, delaySeconds: number) => void settles.push({ approvalId, delaySeconds }),
+  };
+  const request = approvalRequest();
+  await requestApproval(deps, request);
+  clock.set('2025-03-04T10:15:00Z');
+  return { store, pipelines, notifier, clock, deps, request, settles };
+}
+
+const outcomes = async (store: MemoryApprovalStore, id: string) =>
+  (await store.eventsForApproval(id)).filter((event) => event.type === 'outcome');
+
+describe('settleApproval', () => {
+  it('redraws later a message Slack refused to redraw after the decision, so no live buttons stay on an ended approval', async () => {
+    // Prepare: Alice approves; Slack refuses the redraw
+    const { store, notifier, clock, deps, request, settles } = await waitingApproval();
+    notifier.failRefresh(1);
+    await decideApproval(deps, request.id, slackDecision('approve', clock(), { id: 'U0ALICE' }));
+    expect(settles).toEqual([{ approvalId: request.id, delaySeconds: REDRAW_AGAIN_SECONDS }]);
+    // Act: the settle job
+    const result = await settleApproval(deps, request.id);
+    // Assess
+    expect(result).toEqual({ status: 'redrawn' });
+    expect(notifier.refreshed.at(-1)?.outcome).toMatchObject({ kind: 'approved' });
+    expect(await outcomes(store, request.id)).toHaveLength(1);
+  });
+
+  it('records the approve CodePipeline took when recording it failed, credited to the person who gave it', async () => {
+    // Prepare: Alice's approve lands; both tries to record it fail
+    const { store, notifier, clock, deps, request, settles } = await waitingApproval();
+    const recordOutcome = store.recordOutcome.bind(store);
+    let failures = 2;
+    store.recordOutcome = async (id, outcome) => {
+      if (failures-- > 0) throw new Error('ProvisionedThroughputExceededException');
+      return recordOutcome(id, outcome);
+    };
+    const decided = decideApproval(
+      deps,
+      request.id,
+      slackDecision('approve', clock(), { id: 'U0ALICE', name: 'Alice' }),
+    );
+    await expect(decided).rejects.toBeInstanceOf(OutcomeNotRecordedError);
+    expect(settles).toEqual([{ approvalId: request.id, delaySeconds: STALE_CLAIM_MS / 1000 }]);
+    // Act: the settle job, once Alice's claim has run out
+    clock.advance(STALE_CLAIM_MS + 1_000);
+    const result = await settleApproval(deps, request.id);
+    // Assess
+    expect(result).toEqual({ status: 'recorded' });
+    const record = await store.get(request.id);
+    expect(record?.outcome).toMatchObject({ kind: 'approved', decision: { actor: { id: 'U0ALICE' } } });
+    expect(notifier.refreshed.at(-1)?.outcome).toMatchObject({ kind: 'approved' });
+    expect(await outcomes(store, request.id)).toEqual([
+      expect.objectContaining({ result: 'approved', actor: expect.objectContaining({ id: 'U0ALICE' }) }),
+    ]);
+  });
+
+  it('waits while a decision is being applied, and says until when', async () => {
+    // Prepare: a live claim
+    const { store, clock, deps, request } = await waitingApproval();
+    const decision = slackDecision('approve', clock(), { id: 'U0BOB' });
+    const until = new Date(clock().getTime() + STALE_CLAIM_MS);
+    await store.claim(request.id, { ...decision, claimId: 'live', until }, clock());
+    // Act
+    const result = await settleApproval(deps, request.id);
+    // Assess
+    expect(result).toEqual({ status: 'busy', until });
+  });
+
+  it('gives back the claim of a holder that died before CodePipeline took anything, so the buttons come back', async () => {
+    // Prepare
+    const { store, notifier, clock, deps, request } = await waitingApproval();
+    const decision = slackDecision('approve', clock(), { id: 'U0BOB' });
+    await store.claim(
+      request.id,
+      { ...decision, claimId: 'dead', until: new Date(clock().getTime() + 1_000) },
+      clock(),
+    );
+    clock.advance(2_000);
+    // Act
+    const result = await settleApproval(deps, request.id);
+    // Assess
+    expect(result).toEqual({ status: 'open' });
+    expect((await store.get(request.id))?.status).toBe('pending');
+    expect(notifier.refreshed.at(-1)?.status).toBe('pending');
+  });
+
+  it('records an approval decided in the console as decided outside Slack, once however often it is settled', async () => {
+    // Prepare
+    const { store, pipelines, deps, request } = await waitingApproval();
+    pipelines.decideInConsole(request, 'approve');
+    // Act
+    const first = await settleApproval(deps, request.id);
+    const again = await settleApproval(deps, request.id);
+    // Assess
+    expect([first.status, again.status]).toEqual(['recorded', 'redrawn']);
+    expect((await store.get(request.id))?.outcome?.kind).toBe('decided-elsewhere');
+    expect(await outcomes(store, request.id)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,175 @@
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { powertoolsLog, withCorrelation, withLambdaContext } from '../../app/adapters/powertools-log.ts';
+import { ids } from '../../app/views/ids.ts';
+import { startWorld, type World } from '../../sandbox/world.ts';
+import { APPROVALS_CHANNEL, approvalAwaitingDelivery, pipelineWaitsForApproval } from '../support/world-helpers.ts';
+
+// As on Lambda: Powertools reports a cold start only in an on-demand environment, read when the
+// Logger is built (at import), hence before the imports above.
+vi.hoisted(() => {
+  process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+});
+
+let world: World;
+let stdout: MockInstance<typeof process.stdout.write>;
+let stderr: MockInstance<typeof process.stderr.write>;
+const written: string[] = [];
+
+/** Powertools writes each line on `process.stdout` (warnings and errors on `process.stderr`). */
+function capture(chunk: unknown): boolean {
+  written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+  return true;
+}
+
+beforeAll(async () => {
+  stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  world = await startWorld();
+});
+
+afterAll(async () => {
+  await world?.close();
+  stdout?.mockRestore();
+  stderr?.mockRestore();
+});
+
+type Line = Record<string, unknown> & { message: string };
+
+/** The JSON log lines written from the `from`th write on (to the `to`th). */
+function linesSince(from: number, to = written.length): Line[] {
+  return written.slice(from, to).flatMap((chunk) =>
+    chunk
+      .split('\n')
+      .filter((text) => text.startsWith('{'))
+      .map((text) => JSON.parse(text) as Line),
+  );
+}
+
+/** Lambda's context, as the runtime hands it to a handler. */
+function lambdaContext(awsRequestId: string, functionName = 'greenlight-approval-notification'): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2025/01/01/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+describe('log lines of a handler', () => {
+  it('carry the invocation’s Lambda context: request id, cold start first, then warm, and nothing of the previous one', async () => {
+    // Prepare
+    const delivered = await approvalAwaitingDelivery(world, 'logctx-notify');
+    const first = written.length;
+    // Act: the process's first invocation, then the same notification again (SNS repeats)
+    await world.handlers.approvalNotification(delivered.event, lambdaContext('request-1'));
+    const second = written.length;
+    await world.handlers.approvalNotification(delivered.event, lambdaContext('request-2'));
+    const third = written.length;
+    await world.handlers.approvalNotification(delivered.event);
+    // Assess: the capture works (each invocation left its line) …
+    const cold = linesSince(first, second);
+    const warm = linesSince(second, third);
+    const without = linesSince(third);
+    for (const lines of [cold, warm, without])
+      expect(lines.map((line) => line.message)).toContain('Approval notification handled');
+    // … every line of an invocation carries its context …
+    for (const line of cold)
+      expect(line).toMatchObject({
+        service: 'greenlight',
+        function_request_id: 'request-1',
+        cold_start: true,
+        function_name: 'greenlight-approval-notification',
+        function_arn: 'arn:aws:lambda:eu-west-1:123456789012:function:greenlight-approval-notification',
+        function_memory_size: '256',
+      });
+    for (const line of warm) expect(line).toMatchObject({ function_request_id: 'request-2', cold_start: false });
+    // … and none carries another invocation's: a call without a context has none at all
+    expect(warm.map((line) => JSON.stringify(line)).join('\n')).not.toContain('request-1');
+    for (const line of without) {
+      expect(line).not.toHaveProperty('function_request_id');
+      expect(line).not.toHaveProperty('cold_start');
+    }
+  });
+
+  it('keep overlapping invocations apart (the sandbox runs every handler in one process)', async () => {
+    // Prepare
+    const a = await approvalAwaitingDelivery(world, 'logctx-overlap-a');
+    const b = await approvalAwaitingDelivery(world, 'logctx-overlap-b');
+    const from = written.length;
+    // Act
+    await Promise.all([
+      world.handlers.approvalNotification(a.event, lambdaContext('request-a')),
+      world.handlers.approvalNotification(b.event, lambdaContext('request-b')),
+    ]);
+    // Assess
+    const lines = linesSince(from);
+    const about = (approvalId: string) => lines.filter((line) => line.approvalId === approvalId);
+    expect(about(a.approvalId)).not.toHaveLength(0);
+    expect(about(b.approvalId)).not.toHaveLength(0);
+    for (const line of about(a.approvalId)) expect(line.function_request_id).toBe('request-a');
+    for (const line of about(b.approvalId)) expect(line.function_request_id).toBe('request-b');
+  });
+
+  it('of a Slack click over the Function URL carry that request’s context', async () => {
+    // Prepare
+    const approval = await pipelineWaitsForApproval(world, 'logctx-click');
+    const from = written.length;
+    // Act
+    await world.slack.click('U0ALICE', APPROVALS_CHANNEL, approval.message.ts, ids.approve);
+    await world.settle();
+    // Assess
+    const decided = linesSince(from).find((line) => line.message === 'Approval decided');
+    expect(decided).toMatchObject({ function_name: 'greenlight-local', cold_start: false });
+    expect(decided?.function_request_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('a correlation key', () => {
+  it('is on every line logged within its scope, inner work included, and gone after it', async () => {
+    // Prepare
+    const log = powertoolsLog();
+    const from = written.length;
+    // Act
+    await withLambdaContext(lambdaContext('request-c', 'greenlight-release-worker'), async () => {
+      log.info('Before the release');
+      await withCorrelation({ releaseId: 'rel-1' }, async () => {
+        log.info('Release started');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        await withCorrelation({ approvalId: 'appr-1' }, async () =>
+          log.warn('Pipeline busy', { pipeline: 'shop-cart' }),
+        );
+        log.info('Release finished');
+      });
+      log.info('After the release');
+    });
+    log.info('Outside any invocation');
+    // Assess
+    const lines = linesSince(from);
+    expect(lines.map((line) => line.message)).toEqual([
+      'Before the release',
+      'Release started',
+      'Pipeline busy',
+      'Release finished',
+      'After the release',
+      'Outside any invocation',
+    ]);
+    const [before, started, busy, finished, after, outside] = lines;
+    expect(before).not.toHaveProperty('releaseId');
+    expect(started).toMatchObject({ releaseId: 'rel-1', function_request_id: 'request-c' });
+    expect(busy).toMatchObject({ releaseId: 'rel-1', approvalId: 'appr-1', pipeline: 'shop-cart', level: 'WARN' });
+    expect(finished).toMatchObject({ releaseId: 'rel-1' });
+    expect(finished).not.toHaveProperty('approvalId');
+    expect(after).toMatchObject({ function_request_id: 'request-c' });
+    expect(after).not.toHaveProperty('releaseId');
+    expect(outside).not.toHaveProperty('function_request_id');
+  });
+});
