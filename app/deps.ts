@@ -5,6 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Logger as BoltLogger, WebClient, type WebClientOptions } from '@slack/web-api';
+import { approvalIdFor } from './adapters/approval-id.ts';
 import { boltLoggerFor } from './adapters/bolt-logger.ts';
 import { CodePipelineGateway } from './adapters/codepipeline-gateway.ts';
 import { CodePipelineJobResults } from './adapters/codepipeline-job-results.ts';
@@ -41,6 +42,7 @@ import type {
 } from './core/ports.ts';
 import { approvalChannelFor } from './core/products.ts';
 import type { JobResults, ReleaseQueue, ReleaseReporter, ReleaseStore } from './core/release-ports.ts';
+import { RELEASE_SETTINGS } from './core/release-run.ts';
 import { lazy } from './lazy.ts';
 
 /**
@@ -284,6 +286,37 @@ export class Clients {
   /** The region Greenlight's own pipelines are in (releases read and approve there). */
   get region(): string {
     return this.config.region ?? 'us-east-1';
+  }
+
+  /** Settling an approval later is a `settle` job on the worker's queue (core/settle-approval.ts). */
+  readonly settleLater = (approvalId: string, delaySeconds: number): Promise<void> =>
+    this.releaseQueue().send(
+      { kind: 'settle', approvalId },
+      { delaySeconds: Math.min(900, Math.max(0, delaySeconds)) },
+    );
+
+  /**
+   * The ports of every way in that decides approvals and runs releases (Slack and the worker),
+   * each built for this way's budget: the core's DecideDeps, RunDeps and PlanReleaseDeps share them.
+   */
+  async decidingPorts() {
+    return {
+      store: await this.approvalStore(),
+      pipelines: await this.pipelines(),
+      notifier: await this.approvalNotifier(),
+      reader: await this.reader(),
+      releases: await this.releaseStore(),
+      queue: this.releaseQueue(),
+      reporter: await this.releaseReporter(),
+      region: this.region,
+      approvalIdFor,
+      settings: RELEASE_SETTINGS,
+      settleLater: this.settleLater,
+      clock: this.clock,
+      ids: this.ids,
+      log: this.log,
+      metrics: this.metrics,
+    };
   }
 }
 

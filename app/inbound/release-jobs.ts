@@ -1,6 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { approvalIdFor } from '../adapters/approval-id.ts';
 import { type Correlation, withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
@@ -11,7 +10,7 @@ import type { ProductOverride } from '../core/products.ts';
 import { RELEASE_ID } from '../core/release.ts';
 import { type PlanReleaseDeps, planReleaseFor } from '../core/release-plan.ts';
 import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
-import { RELEASE_SETTINGS, type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
+import { type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
 import { settleApproval } from '../core/settle-approval.ts';
 import { type ClientOverrides, Clients } from '../deps.ts';
@@ -22,12 +21,6 @@ import { releaseNotices } from '../views/release-help.ts';
  * The way in of release jobs: SQS (or the in-process queue locally) → handlers/release-worker.ts →
  * here. Plans, boards, digest previews and fan-outs that do not fit in a click's 3 s.
  */
-
-/** Settling an approval later is a `settle` job on the worker's queue. */
-export const settleLaterVia =
-  (queue: ReleaseQueue) =>
-  (approvalId: string, delaySeconds: number): Promise<void> =>
-    queue.send({ kind: 'settle', approvalId }, { delaySeconds: Math.min(900, Math.max(0, delaySeconds)) });
 
 /** What the release worker needs, in one flat object, on the worker's budget. */
 export interface WorkerDeps extends RunDeps, PlanReleaseDeps {
@@ -52,22 +45,8 @@ export async function workerDeps(
 ): Promise<WorkerDeps> {
   return {
     config,
-    store: await clients.approvalStore(),
-    pipelines: await clients.pipelines(),
-    notifier: await clients.approvalNotifier(),
-    reader: await clients.reader(),
-    releases: await clients.releaseStore(),
-    queue: clients.releaseQueue(),
-    reporter: await clients.releaseReporter(),
-    region: clients.region,
-    approvalIdFor,
-    settings: RELEASE_SETTINGS,
+    ...(await clients.decidingPorts()),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    settleLater: settleLaterVia(clients.releaseQueue()),
-    clock: clients.clock,
-    ids: clients.ids,
-    log: clients.log,
-    metrics: clients.metrics,
   };
 }
 

@@ -3,9 +3,7 @@ import { parse as parseForm } from 'node:querystring';
 import { AwsLambdaReceiver } from '@slack/bolt';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { approvalIdFor } from '../adapters/approval-id.ts';
 import type { Config } from '../config.ts';
-import { RELEASE_SETTINGS } from '../core/release-run.ts';
 import { type ClientOverrides, Clients } from '../deps.ts';
 import type { Home } from '../listeners/guard.ts';
 import { createSlackApp, type SlackAppDeps } from '../listeners/index.ts';
@@ -33,20 +31,7 @@ export async function slackDeps(config: Config, overrides?: ClientOverrides): Pr
     signingSecret: credentials.signingSecret,
     slackClientOptions: clients.slackClientOptions,
     boltLogger: clients.boltLogger,
-    store: await clients.approvalStore(),
-    pipelines: await clients.pipelines(),
-    notifier: await clients.approvalNotifier(),
-    reader: await clients.reader(),
-    releases: await clients.releaseStore(),
-    queue: clients.releaseQueue(),
-    reporter: await clients.releaseReporter(),
-    region: clients.region,
-    approvalIdFor,
-    settings: RELEASE_SETTINGS,
-    clock: clients.clock,
-    ids: clients.ids,
-    log: clients.log,
-    metrics: clients.metrics,
+    ...(await clients.decidingPorts()),
     displayName: (userId, fallback) => people.displayName(userId, fallback),
     isGuest: (userId) => people.isGuest(userId),
     homeOf: (userId) => people.homeOf(userId),
