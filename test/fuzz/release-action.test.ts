@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodePipelineJobEvent } from '../../app/inbound/release-action.ts';
 import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
-import { productWaitsAt } from '../handlers/release-support.ts';
+import { productWaitsAt } from '../support/release-world.ts';
 import {
   anyJson,
   anyString,

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSlackResponseUrl, releaseJobSchema } from '../../app/inbound/release-jobs.ts';
 import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
-import { productWaitsAt } from '../handlers/release-support.ts';
+import { productWaitsAt } from '../support/release-world.ts';
 import {
   anyJson,
   anyString,

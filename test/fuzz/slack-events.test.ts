@@ -23,7 +23,7 @@ import { ids } from '../../app/views/ids.ts';
 import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { signSlackRequest } from '../../sandbox/slack/index.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
-import { productWaitsAt } from '../handlers/release-support.ts';
+import { productWaitsAt } from '../support/release-world.ts';
 import { unattributedAuditSince } from '../support/world-helpers.ts';
 import {
   anyJson,

@@ -3,7 +3,7 @@ import { blockProblems, blocksTextLength, MAX_BLOCKS_TEXT } from '../../sandbox/
 import type { SlackMessage } from '../../sandbox/slack/index.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
 import { approvalMessages } from '../support/world-helpers.ts';
-import { release, shownIn } from './release-support.ts';
+import { release, shownIn } from '../support/release-world.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 

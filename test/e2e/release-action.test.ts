@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
-import { productWaitsAt, release, releaseMessages, topView } from './release-support.ts';
+import { productWaitsAt, release, releaseMessages, topView } from '../support/release-world.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 

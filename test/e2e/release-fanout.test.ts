@@ -9,7 +9,7 @@ import {
   shownIn,
   storedRelease,
   topView,
-} from './release-support.ts';
+} from '../support/release-world.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 

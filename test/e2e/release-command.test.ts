@@ -14,7 +14,7 @@ import {
   storedRelease,
   tamperWithStoredPlan,
   topView,
-} from './release-support.ts';
+} from '../support/release-world.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
