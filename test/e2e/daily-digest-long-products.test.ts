@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { blockProblems, blocksTextLength, MAX_BLOCKS_TEXT } from '../../sandbox/slack/block-kit.ts';
 import type { SlackMessage } from '../../sandbox/slack/index.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
-import { approvalMessages } from '../support/world-helpers.ts';
 import { release, shownIn } from '../support/release-world.ts';
+import { approvalMessages } from '../support/world-helpers.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 

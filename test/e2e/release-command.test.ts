@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalIdFor } from '../../app/adapters/approval-id.ts';
 import { ids } from '../../app/views/ids.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
-import { auditOf, messageApprovalId, shown } from '../support/world-helpers.ts';
 import {
   confirm,
   productWaitsAt,
@@ -15,6 +14,7 @@ import {
   tamperWithStoredPlan,
   topView,
 } from '../support/release-world.ts';
+import { auditOf, messageApprovalId, shown } from '../support/world-helpers.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
-import { approvalMessages, shown } from '../support/world-helpers.ts';
 import {
   productWaitsAt,
   release,
@@ -10,6 +9,7 @@ import {
   storedRelease,
   topView,
 } from '../support/release-world.ts';
+import { approvalMessages, shown } from '../support/world-helpers.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
