@@ -6,6 +6,7 @@ import {
   paginateQuery,
   type QueryCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type {
   ApprovalId,
@@ -137,34 +138,23 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord> {
-    try {
-      const { Attributes } = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: approvalKey(id),
-          UpdateExpression: 'SET #status = :deciding, #claim = :claim',
-          // Pending, or held by a claim that ran out (its holder died). Kept short: dynalite (local
-          // and tests) parses every expression anew, and a longer one costs a click measurable CPU.
-          ConditionExpression: 'attribute_exists(pk) AND (#status = :pending OR #claim.#until < :now)',
-          ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#until': 'until' },
-          ExpressionAttributeValues: {
-            ':deciding': 'deciding',
-            ':pending': 'pending',
-            ':now': now.toISOString(),
-            ':claim': { ...decisionItem(claim), claimId: claim.claimId, until: claim.until.toISOString() },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toRecord(Attributes ?? {});
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = await this.get(id);
-      if (!current) throw new ApprovalNotFoundError(id);
-      // Our own first attempt landed and only its answer was lost: the SDK's retry then fails the condition.
-      if (current.claim?.claimId === claim.claimId) return current;
-      throw new AlreadyDecidedError(current);
-    }
+    const result = await this.#updateOrRead(id, {
+      UpdateExpression: 'SET #status = :deciding, #claim = :claim',
+      // Pending, or held by a claim that ran out (its holder died). Kept short: dynalite (local
+      // and tests) parses every expression anew, and a longer one costs a click measurable CPU.
+      ConditionExpression: 'attribute_exists(pk) AND (#status = :pending OR #claim.#until < :now)',
+      ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#until': 'until' },
+      ExpressionAttributeValues: {
+        ':deciding': 'deciding',
+        ':pending': 'pending',
+        ':now': now.toISOString(),
+        ':claim': { ...decisionItem(claim), claimId: claim.claimId, until: claim.until.toISOString() },
+      },
+    });
+    if ('applied' in result) return result.applied;
+    // Our own first attempt landed and only its answer was lost: the SDK's retry then fails the condition.
+    if (result.current.claim?.claimId === claim.claimId) return result.current;
+    throw new AlreadyDecidedError(result.current);
   }
 
   async giveClaimBack(id: ApprovalId, claimId: string): Promise<void> {
@@ -186,25 +176,34 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async recordOutcome(id: ApprovalId, outcome: Outcome): Promise<ApprovalRecord> {
+    const result = await this.#updateOrRead(id, {
+      UpdateExpression: `SET #status = :closed, outcome = :outcome REMOVE #claim, ${TABLE_KEYS.pending.partition}, ${TABLE_KEYS.pending.sort}`,
+      // The first outcome stands: a late claimant whose claim went stale cannot overwrite it.
+      ConditionExpression: 'attribute_exists(pk) AND #status <> :closed',
+      ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim' },
+      ExpressionAttributeValues: { ':closed': 'closed', ':outcome': outcomeItem(outcome) },
+    });
+    return 'applied' in result ? result.applied : result.current;
+  }
+
+  /** A conditional update of the approval; when its condition fails, the record as it stands instead. */
+  async #updateOrRead(
+    id: ApprovalId,
+    update: Pick<
+      UpdateCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<{ applied: ApprovalRecord } | { current: ApprovalRecord }> {
     try {
       const { Attributes } = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: approvalKey(id),
-          UpdateExpression: `SET #status = :closed, outcome = :outcome REMOVE #claim, ${TABLE_KEYS.pending.partition}, ${TABLE_KEYS.pending.sort}`,
-          // The first outcome stands: a late claimant whose claim went stale cannot overwrite it.
-          ConditionExpression: 'attribute_exists(pk) AND #status <> :closed',
-          ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim' },
-          ExpressionAttributeValues: { ':closed': 'closed', ':outcome': outcomeItem(outcome) },
-          ReturnValues: 'ALL_NEW',
-        }),
+        new UpdateCommand({ TableName: this.tableName, Key: approvalKey(id), ...update, ReturnValues: 'ALL_NEW' }),
       );
-      return toRecord(Attributes ?? {});
+      return { applied: toRecord(Attributes ?? {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await this.get(id);
       if (!current) throw new ApprovalNotFoundError(id);
-      return current;
+      return { current };
     }
   }
 
