@@ -56,14 +56,16 @@ export class CodePipelineGateway implements PipelineGateway {
       const action = state.stageStates
         ?.find((stage) => stage.stageName === request.stageName)
         ?.actionStates?.find((a) => a.actionName === request.actionName)?.latestExecution;
-      if (!action) return { state: 'unknown' };
+      if (!action) return { state: 'replaced' };
       // The token is shown only while the approval waits: another token means another approval.
       if (action.status === 'InProgress')
-        return action.token === request.token ? { state: 'pending' } : { state: 'unknown' };
+        return action.token === request.token ? { state: 'pending' } : { state: 'replaced' };
       // A result older than the request belongs to an earlier approval of this action.
       if (action.lastStatusChange && action.lastStatusChange.getTime() < request.receivedAt.getTime() - CLOCK_SKEW_MS)
-        return { state: 'unknown' };
-      if (action.status !== 'Succeeded' && action.status !== 'Failed') return { state: 'unknown' };
+        return { state: 'replaced' };
+      if (action.status !== 'Succeeded' && action.status !== 'Failed') return { state: 'replaced' };
+      // A failure nobody decided (no summary, an error instead): the approval timed out.
+      if (action.status === 'Failed' && !action.summary && action.errorDetails) return { state: 'expired' };
       return {
         state: 'decided',
         verdict: action.status === 'Succeeded' ? 'approve' : 'reject',

@@ -152,7 +152,11 @@ export async function decideApproval(
     await pipelines.putApprovalResult(record.request, decision, summary);
     outcome = { kind: decision.verdict === 'approve' ? 'approved' : 'rejected', decision, at: clock() };
   } catch (error) {
-    const found = await outcomeInPipeline(deps, record, decision, error);
+    const found = await outcomeInPipeline(deps, record, decision, error).catch(async (lookError: unknown) => {
+      log.warn('Could not tell what CodePipeline took; asking to try again', { ...logContext(record), lookError });
+      await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
+      return undefined;
+    });
     if (!found) {
       await giveBack(error);
       // CodePipeline refusing the request itself will refuse it again: not a "try again".
@@ -177,7 +181,13 @@ export async function decideApproval(
     await deps.settleLater?.(id, Math.ceil(STALE_CLAIM_MS / 1000)).catch(() => {});
     throw new OutcomeNotRecordedError(outcome, { cause: error });
   }
-  await appendOutcome(deps, final, options.releaseId);
+  try {
+    await appendOutcome(deps, final, options.releaseId);
+  } catch (error) {
+    // Decided and recorded; only the audit event is missing. The settle job appends it (same id).
+    log.warn('Could not append the outcome event; settling it later', { ...logContext(record), error });
+    await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
+  }
   deps.metrics?.count('ApprovalDecided', { outcome: outcome.kind });
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
   await refreshQuietly(deps, final);
@@ -217,10 +227,20 @@ async function outcomeInPipeline(
     if (error instanceof ApprovalExpiredError) return { kind: 'expired', decision, at: clock() };
     return { kind: 'decided-elsewhere', decision, at: clock() };
   }
-  if (seen.state === 'pending') return undefined;
-  // CodePipeline cannot tell now: trust what its answer said.
-  if (error instanceof ApprovalExpiredError) return { kind: 'expired', decision, at: clock() };
-  if (error instanceof DecidedElsewhereError) return { kind: 'decided-elsewhere', decision, at: clock() };
+  if (seen.state === 'expired') return { kind: 'expired', decision, at: clock() };
+  if (seen.state === 'replaced') {
+    // Ours is no longer the action's approval: it ended, as CodePipeline's answer said.
+    if (error instanceof ApprovalExpiredError) return { kind: 'expired', decision, at: clock() };
+    if (error instanceof DecidedElsewhereError) return { kind: 'decided-elsewhere', decision, at: clock() };
+    return undefined;
+  }
+  // Still waiting (`pending`), or CodePipeline did not answer (`unknown`).
+  if (seen.state === 'unknown' && (error instanceof ApprovalExpiredError || error instanceof DecidedElsewhereError)) {
+    // "Already answered" may be an earlier attempt of ours, and "no such token" an answered one:
+    // without CodePipeline's state nobody can tell whose. Nothing is recorded now; a settle job
+    // looks again once CodePipeline answers, and the person is asked to try again.
+    await deps.settleLater?.(record.request.id, REDRAW_AGAIN_SECONDS).catch(() => {});
+  }
   return undefined;
 }
 
@@ -235,12 +255,9 @@ export async function creditedDecision(
   seen: { verdict: Decision['verdict']; summary?: string },
   current?: Decision,
 ): Promise<Decision | undefined> {
-  let events: AuditEvent[] = [];
-  try {
-    events = await deps.store.eventsForApproval(id);
-  } catch (error) {
-    deps.log.warn('Could not read the audit trail to tell whose decision CodePipeline took', { approvalId: id, error });
-  }
+  // Not swallowed: without the attempts, a decision of ours would be recorded, for good, as
+  // decided outside Greenlight. The caller tries again later instead.
+  const events: AuditEvent[] = await deps.store.eventsForApproval(id);
   const attempts = events.flatMap((event): Decision[] =>
     event.type === 'decision-attempted' && event.actor && event.verdict
       ? [

@@ -55,6 +55,11 @@ export type PostLease =
 export type ApprovalInPipeline =
   | { state: 'pending' }
   | { state: 'decided'; verdict: Verdict; summary?: string; updatedBy?: string; at?: Date }
+  /** It ran out of time: CodePipeline failed it without anyone's decision. */
+  | { state: 'expired' }
+  /** The action shows a later approval (or an earlier one's result): this one has ended, no telling how. */
+  | { state: 'replaced' }
+  /** CodePipeline did not answer in time. */
   | { state: 'unknown' };
 
 /** CodePipeline, as far as approvals go. Throws the core's errors, never the SDK's. */
@@ -63,8 +68,8 @@ export interface PipelineGateway {
   /**
    * Where the approval stands in CodePipeline after an unclear or refused answer, from its own
    * state (GetPipelineState): still `pending`; `decided` with the verdict, the summary it keeps,
-   * who changed it (`lastUpdatedBy`) and when; or `unknown` when CodePipeline cannot tell now (or
-   * the action shows another approval since). Never throws.
+   * who changed it (`lastUpdatedBy`) and when; `replaced` when the action shows another approval
+   * since; `unknown` when CodePipeline cannot tell now. Never throws.
    */
   approvalResult(request: ApprovalRequest): Promise<ApprovalInPipeline>;
 }

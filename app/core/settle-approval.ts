@@ -1,5 +1,16 @@
-import { type ApprovalId, isStaleClaim, type Outcome } from './approval.ts';
+import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome } from './approval.ts';
 import { appendOutcome, creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
+
+/**
+ * Redraws an open approval, then looks again: a decision that closed it meanwhile may have drawn
+ * its ending before this redraw landed, so the ending is drawn once more. Nothing can close an
+ * approval after that look without redrawing it itself.
+ */
+async function redrawAsItStands(deps: SettleDeps, id: ApprovalId, open: ApprovalRecord): Promise<void> {
+  await deps.notifier.refresh(open);
+  const now = await deps.store.get(id);
+  if (now?.status === 'closed') await deps.notifier.refresh(now);
+}
 
 export type SettleDeps = Pick<DecideDeps, 'store' | 'pipelines' | 'notifier' | 'clock' | 'log'>;
 
@@ -19,10 +30,12 @@ export type SettleResult = { status: 'redrawn' | 'recorded' | 'open' | 'unknown'
  * Idempotent: settling twice changes nothing more.
  */
 export async function settleApproval(deps: SettleDeps, id: ApprovalId): Promise<SettleResult> {
-  const { store, clock, log } = deps;
+  const { store, clock } = deps;
   const record = await store.get(id);
   if (!record) return { status: 'unknown' };
   if (record.status === 'closed') {
+    // The outcome event under its fixed id: a no-op when the decision appended it already.
+    await appendOutcome(deps, record);
     await deps.notifier.refresh(record);
     return { status: 'redrawn' };
   }
@@ -31,19 +44,28 @@ export async function settleApproval(deps: SettleDeps, id: ApprovalId): Promise<
     return { status: 'busy', until: record.claim.until ?? now };
   }
   const seen = await deps.pipelines.approvalResult(record.request);
+  if (seen.state === 'expired') return close(deps, record, { kind: 'expired', at: now });
   if (seen.state !== 'decided') {
     // A claim whose holder died is given back, so the message offers its buttons again.
     if (record.status === 'deciding' && record.claim) await store.giveClaimBack(id, record.claim.claimId);
-    await deps.notifier.refresh((await store.get(id)) ?? record);
+    await redrawAsItStands(deps, id, (await store.get(id)) ?? record);
     return { status: 'open' };
   }
   const landed = await creditedDecision(deps, id, seen);
-  const outcome: Outcome = landed
-    ? { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: now }
-    : { kind: 'decided-elsewhere', at: now };
-  const final = await store.recordOutcome(id, outcome);
+  return close(
+    deps,
+    record,
+    landed
+      ? { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: now }
+      : { kind: 'decided-elsewhere', at: now },
+  );
+}
+
+/** Records how the approval ended (the first outcome stands), audits it and redraws it. */
+async function close(deps: SettleDeps, record: ApprovalRecord, outcome: Outcome): Promise<SettleResult> {
+  const final = await deps.store.recordOutcome(record.request.id, outcome);
   await appendOutcome(deps, final);
-  log.info('Approval settled from CodePipeline', { ...logContext(record), outcome: final.outcome?.kind });
+  deps.log.info('Approval settled from CodePipeline', { ...logContext(record), outcome: final.outcome?.kind });
   await deps.notifier.refresh(final);
   return { status: 'recorded' };
 }

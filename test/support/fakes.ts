@@ -43,7 +43,8 @@ export class FakePipelines implements PipelineGateway {
   readonly results = new Map<string, { verdict: Verdict; summary: string }>();
   readonly #troubles: PipelineTrouble[] = [];
   readonly #answers: ApprovalInPipeline[] = [];
-  #lastTrouble: PipelineTrouble | undefined;
+  /** The trouble the last call for each approval met, for what CodePipeline's state shows after it. */
+  readonly #lastTrouble = new Map<string, PipelineTrouble | undefined>();
   readonly stateQueries: string[] = [];
 
   /** The next `times` calls fail with `trouble` (after being recorded: the call was made). */
@@ -68,7 +69,7 @@ export class FakePipelines implements PipelineGateway {
     await Promise.resolve();
     this.calls.push(structuredClone({ request, decision, summary }));
     const trouble = this.#troubles.shift();
-    this.#lastTrouble = trouble;
+    this.#lastTrouble.set(request.id, trouble);
     if (trouble === 'lost-answer') {
       if (!this.results.has(request.id)) this.results.set(request.id, { verdict: decision.verdict, summary });
       throw new TransientError('CodePipeline did not answer in time', { cause: new Error('TimeoutError') });
@@ -85,7 +86,12 @@ export class FakePipelines implements PipelineGateway {
     if (answer) return answer;
     const result = this.results.get(request.id);
     if (result) return { state: 'decided', verdict: result.verdict, summary: result.summary };
-    return this.#lastTrouble === 'transient' ? { state: 'pending' } : { state: 'unknown' };
+    // As GetPipelineState shows them: an expired approval failed without a decision; one decided
+    // elsewhere (told only through the trouble) shows a later approval since.
+    const trouble = this.#lastTrouble.get(request.id);
+    if (trouble === 'expired') return { state: 'expired' };
+    if (trouble === 'decided-elsewhere') return { state: 'replaced' };
+    return trouble === 'transient' ? { state: 'pending' } : { state: 'unknown' };
   }
 }
 

@@ -69,7 +69,7 @@ describe('where an approval stands in CodePipeline (approvalResult, over the wir
     expect(seen.state === 'decided' && seen.updatedBy).toBeTruthy();
   });
 
-  it('cannot tell when the action shows another approval since', async () => {
+  it('says ours was replaced when the action shows another approval since', async () => {
     // Prepare: ours was approved, and the next change now waits at the same action
     const request = await waitingApproval('result-newer');
     const decision = slackDecision('approve', new Date());
@@ -80,7 +80,7 @@ describe('where an approval stands in CodePipeline (approvalResult, over the wir
     // Act
     const seen = await gateway.approvalResult(request);
     // Assess
-    expect(seen).toEqual({ state: 'unknown' });
+    expect(seen).toEqual({ state: 'replaced' });
   });
 
   it('cannot tell when the pipeline does not answer', async () => {
