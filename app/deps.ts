@@ -278,10 +278,13 @@ export class Clients {
   readonly people = lazy(async () => new SlackPeople(await this.slack(), this.log, TIMEOUTS.click.peopleLookupMs));
 
   /** SQS on AWS; locally the process's in-process queue, whose worker the sandbox attaches. */
-  readonly releaseQueue = (): ReleaseQueue =>
-    this.config.releaseQueueUrl
+  readonly releaseQueue = (): ReleaseQueue => {
+    this.#queue ??= this.config.releaseQueueUrl
       ? new SqsReleaseQueue(new SQSClient(region(this.config)), this.config.releaseQueueUrl)
       : sharedInProcessReleaseQueue(this.log);
+    return this.#queue;
+  };
+  #queue: ReleaseQueue | undefined;
 
   /** The region Greenlight's own pipelines are in (releases read and approve there). */
   get region(): string {
