@@ -1,8 +1,9 @@
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { powertoolsLog, withCorrelation, withLambdaContext } from '../../app/adapters/powertools-log.ts';
 import { ids } from '../../app/views/ids.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
+import { captureOutput } from '../support/output-capture.ts';
 import { APPROVALS_CHANNEL, approvalAwaitingDelivery, pipelineWaitsForApproval } from '../support/world-helpers.ts';
 
 // As on Lambda: Powertools reports a cold start only in an on-demand environment, read when the
@@ -12,26 +13,19 @@ vi.hoisted(() => {
 });
 
 let world: World;
-let stdout: MockInstance<typeof process.stdout.write>;
-let stderr: MockInstance<typeof process.stderr.write>;
-const written: string[] = [];
-
-/** Powertools writes each line on `process.stdout` (warnings and errors on `process.stderr`). */
-function capture(chunk: unknown): boolean {
-  written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-  return true;
-}
+let output: ReturnType<typeof captureOutput> | undefined;
+/** What the process wrote, once captured. */
+let written: string[] = [];
 
 beforeAll(async () => {
-  stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureOutput();
+  written = output.written;
   world = await startWorld();
 });
 
 afterAll(async () => {
   await world?.close();
-  stdout?.mockRestore();
-  stderr?.mockRestore();
+  output?.restore();
 });
 
 type Line = Record<string, unknown> & { message: string };

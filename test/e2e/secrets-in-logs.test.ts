@@ -1,8 +1,9 @@
 import type { SNSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ids } from '../../app/views/ids.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
 import helloEvent from '../fixtures/sns-test-message-event.json' with { type: 'json' };
+import { captureOutput } from '../support/output-capture.ts';
 import {
   APPROVALS_CHANNEL,
   approvalAwaitingDelivery,
@@ -16,29 +17,19 @@ import {
 process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 
 let world: World;
-let stdout: MockInstance<typeof process.stdout.write>;
-let stderr: MockInstance<typeof process.stderr.write>;
-const written: string[] = [];
-
-/**
- * Powertools writes each log line with its own `Console` on `process.stdout` / `process.stderr`
- * (warnings and errors go to stderr), so both streams are captured, and kept off the test output.
- */
-function capture(chunk: unknown): boolean {
-  written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-  return true;
-}
+let output: ReturnType<typeof captureOutput> | undefined;
+/** What the process wrote, once captured. */
+let written: string[] = [];
 
 beforeAll(async () => {
-  stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureOutput();
+  written = output.written;
   world = await startWorld();
 });
 
 afterAll(async () => {
   await world?.close();
-  stdout?.mockRestore();
-  stderr?.mockRestore();
+  output?.restore();
 });
 
 const click = (user: string, approval: WaitingApproval, actionId: string, value?: string) =>
