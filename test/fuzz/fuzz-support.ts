@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type MockInstance, vi } from 'vitest';
+import { captureOutput } from '../support/output-capture.ts';
 
 /*
  * Shared by the fuzz suites in test/fuzz (docs/architecture.md, "Security model": input is not
@@ -215,17 +215,7 @@ export interface CapturedLogs {
  * stderr) and keeps it off the test output. Call in beforeAll, before the world starts.
  */
 export function captureLogs(): CapturedLogs {
-  const written: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  };
-  const stdout: MockInstance<typeof process.stdout.write> = vi
-    .spyOn(process.stdout, 'write')
-    .mockImplementation(capture);
-  const stderr: MockInstance<typeof process.stderr.write> = vi
-    .spyOn(process.stderr, 'write')
-    .mockImplementation(capture);
+  const { written, restore } = captureOutput();
   return {
     mark: () => written.length,
     since: (mark) =>
@@ -240,9 +230,6 @@ export function captureLogs(): CapturedLogs {
             return { level: '', message: line, json: {} };
           }
         }),
-    restore: () => {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    },
+    restore,
   };
 }
