@@ -8,23 +8,26 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  ApprovalId,
-  ApprovalRecord,
-  ApprovalRequest,
-  Claim,
-  Decision,
-  MessageRef,
-  Outcome,
+import {
+  type ApprovalId,
+  type ApprovalRecord,
+  type ApprovalRequest,
+  type Attempt,
+  type Claim,
+  type Decision,
+  type MessageRef,
+  type Outcome,
+  STALE_CLAIM_MS,
 } from '../core/approval.ts';
-import type { AuditEvent } from '../core/audit.ts';
+import { type AuditEvent, outcomeEvent, outcomeEventId, withCarriedEvents } from '../core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../core/errors.ts';
 import type { ApprovalStore, PostLease } from '../core/ports.ts';
 import { TABLE_KEYS } from './approvals-table.ts';
 import { conditionalWrite } from './conditional-write.ts';
 
 const OPEN = 'OPEN';
-const approvalKey = (id: ApprovalId) => ({ pk: `APPROVAL#${id}`, sk: 'APPROVAL' });
+const APPROVAL_SK = 'APPROVAL';
+const approvalKey = (id: ApprovalId) => ({ pk: `APPROVAL#${id}`, sk: APPROVAL_SK });
 
 /**
  * ApprovalStore on DynamoDB. Each state change is one conditional UpdateItem on the approval's
@@ -138,23 +141,50 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord> {
+    const attempt = attemptItem(claim);
     const result = await this.#updateOrRead(id, {
-      UpdateExpression: 'SET #status = :deciding, #claim = :claim',
-      // Pending, or held by a claim that ran out (its holder died). Kept short: dynalite (local
-      // and tests) parses every expression anew, and a longer one costs a click measurable CPU.
-      ConditionExpression: 'attribute_exists(pk) AND (#status = :pending OR #claim.#until < :now)',
-      ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#until': 'until' },
+      // The attempt joins the approval in the claim's own write: no second round trip before
+      // CodePipeline is called, and no claim without its audit event.
+      UpdateExpression:
+        'SET #status = :deciding, #claim = :claim, attempts = list_append(if_not_exists(attempts, :none), :attempt)',
+      // Pending, or held by a claim that ran out (its holder died); a claim of an older version has
+      // no `until` and runs out STALE_CLAIM_MS after it was taken. Kept short: dynalite (local and
+      // tests) parses every expression anew, and a longer one costs a click measurable CPU.
+      ConditionExpression:
+        'attribute_exists(pk) AND (#status = :pending OR #claim.#until < :now OR (attribute_not_exists(#claim.#until) AND #claim.#at < :staleSince))',
+      ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#until': 'until', '#at': 'at' },
       ExpressionAttributeValues: {
         ':deciding': 'deciding',
         ':pending': 'pending',
         ':now': now.toISOString(),
-        ':claim': { ...decisionItem(claim), claimId: claim.claimId, until: claim.until.toISOString() },
+        ':staleSince': new Date(now.getTime() - STALE_CLAIM_MS).toISOString(),
+        ':claim': { ...attempt, until: claim.until.toISOString() },
+        ':attempt': [attempt],
+        ':none': [],
       },
     });
     if ('applied' in result) return result.applied;
     // Our own first attempt landed and only its answer was lost: the SDK's retry then fails the condition.
     if (result.current.claim?.claimId === claim.claimId) return result.current;
     throw new AlreadyDecidedError(result.current);
+  }
+
+  async renewClaim(id: ApprovalId, claimId: string, until: Date): Promise<boolean> {
+    return conditionalWrite(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: approvalKey(id),
+            UpdateExpression: 'SET #claim.#until = :until',
+            ConditionExpression: '#status = :deciding AND #claim.claimId = :claimId',
+            ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#until': 'until' },
+            ExpressionAttributeValues: { ':deciding': 'deciding', ':claimId': claimId, ':until': until.toISOString() },
+          }),
+        ),
+      true,
+      false, // taken over or closed: the holder must stop
+    );
   }
 
   async giveClaimBack(id: ApprovalId, claimId: string): Promise<void> {
@@ -176,12 +206,19 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async recordOutcome(id: ApprovalId, outcome: Outcome): Promise<ApprovalRecord> {
+    const at = outcome.at.toISOString();
     const result = await this.#updateOrRead(id, {
-      UpdateExpression: `SET #status = :closed, outcome = :outcome REMOVE #claim, ${TABLE_KEYS.pending.partition}, ${TABLE_KEYS.pending.sort}`,
+      // The approval joins the per-day index under its outcome event's key: this write is the event.
+      UpdateExpression: `SET #status = :closed, outcome = :outcome, ${TABLE_KEYS.byDay.partition} = :day, ${TABLE_KEYS.byDay.sort} = :daySort REMOVE #claim, ${TABLE_KEYS.pending.partition}, ${TABLE_KEYS.pending.sort}`,
       // The first outcome stands: a late claimant whose claim went stale cannot overwrite it.
       ConditionExpression: 'attribute_exists(pk) AND #status <> :closed',
       ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim' },
-      ExpressionAttributeValues: { ':closed': 'closed', ':outcome': outcomeItem(outcome) },
+      ExpressionAttributeValues: {
+        ':closed': 'closed',
+        ':outcome': outcomeItem(outcome),
+        ':day': `DAY#${at.slice(0, 10)}`,
+        ':daySort': `${at}#${outcomeEventId(id)}`,
+      },
     });
     return 'applied' in result ? result.applied : result.current;
   }
@@ -241,11 +278,14 @@ export class DynamoApprovalStore implements ApprovalStore {
   }
 
   async eventsForApproval(id: ApprovalId): Promise<AuditEvent[]> {
+    // One query reads the approval and its filed events together (they share the partition).
     const items = await this.query({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
-      ExpressionAttributeValues: { ':pk': approvalKey(id).pk, ':events': 'EVENT#' },
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': approvalKey(id).pk },
     });
-    return items.map(toEvent).sort((a, b) => a.at.getTime() - b.at.getTime());
+    const approval = items.find((item) => item.sk === APPROVAL_SK);
+    const filed = items.filter((item) => String(item.sk).startsWith('EVENT#')).map(toEvent);
+    return withCarriedEvents(approval ? toRecord(approval) : undefined, filed);
   }
 
   async eventsForDay(day: string): Promise<AuditEvent[]> {
@@ -255,7 +295,16 @@ export class DynamoApprovalStore implements ApprovalStore {
       ExpressionAttributeNames: { '#pk': TABLE_KEYS.byDay.partition },
       ExpressionAttributeValues: { ':day': `DAY#${day}` },
     });
-    return items.map(toEvent);
+    // Approvals that closed that day stand in the index for their outcome event. Outcome events
+    // filed as items by earlier versions carry the same event id and count once.
+    const outcomes = items
+      .filter((item) => item.sk === APPROVAL_SK)
+      .flatMap((item) => outcomeEvent(toRecord(item)) ?? []);
+    const ids = new Set(outcomes.map((event) => event.eventId));
+    const filed = items.filter((item) => item.sk !== APPROVAL_SK).map(toEvent);
+    return [...outcomes, ...filed.filter((event) => !ids.has(event.eventId))].sort(
+      (a, b) => a.at.getTime() - b.at.getTime(),
+    );
   }
 
   private async query(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
@@ -289,6 +338,9 @@ const decisionItem = (decision: Decision): Item =>
     at: decision.at.toISOString(),
   });
 
+const attemptItem = (attempt: Attempt): Item =>
+  stripUndefined({ ...decisionItem(attempt), claimId: attempt.claimId, releaseId: attempt.releaseId });
+
 const outcomeItem = (outcome: Outcome): Item =>
   stripUndefined({
     ...outcome,
@@ -320,6 +372,13 @@ function toRecord(item: Item): ApprovalRecord {
       claimId: String(claim.claimId),
       ...(claim.until ? { until: date(claim.until) } : {}),
     };
+  }
+  if (Array.isArray(item.attempts)) {
+    record.attempts = (item.attempts as Item[]).map((attempt) => ({
+      ...toDecision(attempt),
+      claimId: String(attempt.claimId),
+      ...(attempt.releaseId ? { releaseId: String(attempt.releaseId) } : {}),
+    }));
   }
   if (item.outcome) {
     const outcome = item.outcome as Item;

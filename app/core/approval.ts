@@ -49,12 +49,16 @@ export interface Decision {
   at: Date;
 }
 
-/** How an approval ended. Only `approved` and `rejected` came from Greenlight. */
-export type Outcome =
+/**
+ * How an approval ended. Only `approved` and `rejected` came from Greenlight. `releaseId`: the
+ * release run whose decision ended it, for the audit trail.
+ */
+export type Outcome = (
   | { kind: 'approved' | 'rejected'; decision: Decision; at: Date }
   | { kind: 'expired'; decision?: Decision; at: Date }
   | { kind: 'decided-elsewhere'; decision?: Decision; at: Date }
-  | { kind: 'gone'; decision?: Decision; at: Date; what: 'pipeline' | 'stage' | 'action' };
+  | { kind: 'gone'; decision?: Decision; at: Date; what: 'pipeline' | 'stage' | 'action' }
+) & { releaseId?: string };
 
 export type ApprovalStatus = 'pending' | 'deciding' | 'closed';
 
@@ -70,6 +74,12 @@ export interface ApprovalRecord {
   message?: MessageRef;
   /** The decision being applied right now (status `deciding`); `until` is missing on claims of older versions. */
   claim?: Decision & { claimId: string; until?: Date };
+  /**
+   * Every claim ever taken, in order: the decisions attempted, kept with the approval in the same
+   * write as the claim (each is also filed as a `decision-attempted` audit event). What CodePipeline
+   * took is matched against these, so it is credited to whoever gave it.
+   */
+  attempts?: Attempt[];
   outcome?: Outcome;
 }
 
@@ -89,8 +99,14 @@ export const isStaleClaim = (claim: { at: Date; until?: Date }, now: Date): bool
 export const isOpenToDecision = (record: ApprovalRecord, now: Date): boolean =>
   record.status === 'pending' || (record.status === 'deciding' && (!record.claim || isStaleClaim(record.claim, now)));
 
-/** A decision being applied: who holds the approval, and until when nobody else may claim it. */
-export type Claim = Decision & { claimId: string; until: Date };
+/**
+ * A decision being applied: who holds the approval, and until when nobody else may claim it. The
+ * claim id is also the event id of its `decision-attempted` audit event.
+ */
+export type Claim = Decision & { claimId: string; until: Date; releaseId?: string };
+
+/** A decision attempted: a claim as the approval keeps it after the claim itself is gone. */
+export type Attempt = Decision & { claimId: string; releaseId?: string };
 
 /** The identity of an approval for people and logs: everything but the token. */
 export const describe = (request: ApprovalRequest): string =>

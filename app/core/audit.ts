@@ -1,4 +1,4 @@
-import type { Actor, ApprovalId, ApprovalRequest, Verdict } from './approval.ts';
+import type { Actor, ApprovalId, ApprovalRecord, ApprovalRequest, Attempt, Verdict } from './approval.ts';
 
 /**
  * The audit trail: append-only events, readable per approval and per day.
@@ -37,3 +37,59 @@ export const approvalRef = (request: ApprovalRequest): NonNullable<AuditEvent['a
   actionName: request.actionName,
   region: request.region,
 });
+
+/**
+ * The `decision-attempted` event of a claim. The approval keeps its attempts in the claim's own
+ * write, so the event exists from that moment; filing it as an item of its own (for the per-day
+ * index) can happen beside the call to CodePipeline, and again, harmlessly, later.
+ */
+export const attemptEvent = (request: ApprovalRequest, attempt: Attempt): AuditEvent => ({
+  eventId: attempt.claimId,
+  type: 'decision-attempted',
+  at: attempt.at,
+  approvalId: request.id,
+  approval: approvalRef(request),
+  actor: attempt.actor,
+  verdict: attempt.verdict,
+  ...(attempt.reason ? { reason: attempt.reason } : {}),
+  ...(attempt.releaseId ? { releaseId: attempt.releaseId } : {}),
+});
+
+/** The id of an approval's one `outcome` event. */
+export const outcomeEventId = (id: ApprovalId): string => `${id}#outcome`;
+
+/**
+ * The one `outcome` event of an approval, from its record: the outcome write is the event, so
+ * recording how an approval ended and auditing it can never disagree.
+ */
+export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
+  const outcome = record.outcome;
+  if (!outcome) return undefined;
+  const decision = outcome.decision;
+  return {
+    eventId: outcomeEventId(record.request.id),
+    type: 'outcome',
+    at: outcome.at,
+    approvalId: record.request.id,
+    approval: approvalRef(record.request),
+    result: outcome.kind,
+    ...(outcome.releaseId ? { releaseId: outcome.releaseId } : {}),
+    ...(decision
+      ? { actor: decision.actor, verdict: decision.verdict, ...(decision.reason ? { reason: decision.reason } : {}) }
+      : {}),
+  };
+}
+
+/**
+ * The audit events an approval carries itself (its attempts and its outcome) merged with the
+ * events filed as items of their own, each once, in time order.
+ */
+export function withCarriedEvents(record: ApprovalRecord | undefined, filed: AuditEvent[]): AuditEvent[] {
+  const carried = record
+    ? [...(record.attempts ?? []).map((attempt) => attemptEvent(record.request, attempt)), outcomeEvent(record)]
+    : [];
+  // The approval's own copy comes first: it is the record itself (an earlier version filed outcomes too).
+  const byId = new Map<string, AuditEvent>();
+  for (const event of [...carried, ...filed]) if (event && !byId.has(event.eventId)) byId.set(event.eventId, event);
+  return [...byId.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
+}

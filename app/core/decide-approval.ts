@@ -2,12 +2,13 @@ import {
   type ApprovalId,
   type ApprovalRecord,
   approvalSummary,
+  type Claim,
   type Decision,
   type Outcome,
   STALE_CLAIM_MS,
   summaryHead,
 } from './approval.ts';
-import { type AuditEvent, approvalRef } from './audit.ts';
+import { type AuditEvent, approvalRef, attemptEvent } from './audit.ts';
 import {
   AlreadyDecidedError,
   ApprovalExpiredError,
@@ -60,66 +61,48 @@ export async function decideApproval(
   options: DecideOptions = {},
 ): Promise<ApprovalRecord> {
   const { store, pipelines, clock, ids, log } = deps;
-  const claimId = ids();
-  const base = {
-    approvalId: id,
-    actor: decision.actor,
-    verdict: decision.verdict,
-    ...(decision.reason ? { reason: decision.reason } : {}),
-    ...(options.releaseId ? { releaseId: options.releaseId } : {}),
+  const release = options.releaseId ? { releaseId: options.releaseId } : {};
+  const claim: Claim = {
+    ...decision,
+    claimId: ids(),
+    until: new Date(decision.at.getTime() + STALE_CLAIM_MS),
+    ...release,
   };
 
+  // 1st round trip: the claim, carrying its `decision-attempted` event.
   let record: ApprovalRecord;
   try {
-    const until = new Date(decision.at.getTime() + STALE_CLAIM_MS);
-    record = await store.claim(id, { ...decision, claimId, until }, decision.at);
+    record = await store.claim(id, claim, decision.at);
   } catch (error) {
-    deps.metrics?.count('DecisionRefused', {
-      reason: error instanceof AlreadyDecidedError ? 'already-decided' : 'other',
-    });
-    if (error instanceof AlreadyDecidedError) {
-      await store.append({
-        ...base,
-        eventId: ids(),
-        type: 'decision-refused',
-        at: clock(),
-        approval: approvalRef(error.record.request),
-        result: 'already-decided',
-      });
-      // Only an ended approval is worth redrawing: a loser that redraws "X is deciding…" could
-      // land after the winner's final update and leave the message stuck. Its outcome event is
-      // appended again (same id: a no-op) in case the winner died right after recording it.
-      if (error.record.status === 'closed') {
-        await appendOutcome(deps, error.record);
-        await refreshQuietly(deps, error.record);
-      }
-    } else if (error instanceof ApprovalNotFoundError) {
-      // Filed as unattributed: an id we never issued must not create items of its own.
-      await store.append({
-        ...base,
-        approvalId: 'unknown',
-        eventId: ids(),
-        type: 'decision-refused',
-        at: clock(),
-        result: 'unknown-approval',
-        detail: `no approval ${id.slice(0, 64)}`,
-      });
-    }
+    await refused(deps, id, decision, error, release);
     throw error;
   }
 
   if (record.request.unreadable) {
     // Its message offers no buttons; a request that still gets here is refused, not guessed at.
-    await store.giveClaimBack(id, claimId);
+    await store.giveClaimBack(id, claim.claimId);
     throw new UnreadableRequestError(
       'Greenlight could not read this approval request fully, so it cannot decide it. Please decide it in the AWS console.',
     );
   }
 
+  // Filed for the per-day index beside the call to CodePipeline, not before it: the approval
+  // already carries the event. A failed filing is done again by the settle job.
+  const filing = store.append(attemptEvent(record.request, claim)).then(
+    () => true,
+    (error: unknown) => {
+      log.warn('Could not file the decision-attempted event yet; settling it later', { ...logContext(record), error });
+      return false;
+    },
+  );
   const giveBack = async (error: unknown) => {
-    await store.giveClaimBack(id, claimId);
+    await store.giveClaimBack(id, claim.claimId);
     await store.append({
-      ...base,
+      approvalId: id,
+      actor: decision.actor,
+      verdict: decision.verdict,
+      ...(decision.reason ? { reason: decision.reason } : {}),
+      ...release,
       eventId: ids(),
       type: 'claim-released',
       at: clock(),
@@ -132,67 +115,132 @@ export async function decideApproval(
     log.warn('Decision could not be applied; claim given back', { ...logContext(record), error });
   };
 
-  try {
-    await store.append({
-      ...base,
-      eventId: ids(),
-      type: 'decision-attempted',
-      at: decision.at,
-      approval: approvalRef(record.request),
-    });
-  } catch (error) {
-    // Nothing was sent to CodePipeline yet: give the approval back rather than hold it for a minute.
-    await giveBack(error);
-    throw error;
-  }
-
-  const summary = approvalSummary(decision);
+  // 2nd round trip: CodePipeline. A holder that works long (a release's retries) keeps its claim.
+  const keeping = keepClaim(deps, record, claim);
   let outcome: Outcome;
   try {
-    await pipelines.putApprovalResult(record.request, decision, summary);
-    outcome = { kind: decision.verdict === 'approve' ? 'approved' : 'rejected', decision, at: clock() };
+    await pipelines.putApprovalResult(record.request, decision, approvalSummary(decision));
+    outcome = { kind: decision.verdict === 'approve' ? 'approved' : 'rejected', decision, at: clock(), ...release };
   } catch (error) {
+    keeping.stop();
     const found = await outcomeInPipeline(deps, record, decision, error).catch(async (lookError: unknown) => {
       log.warn('Could not tell what CodePipeline took; asking to try again', { ...logContext(record), lookError });
       await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
       return undefined;
     });
     if (!found) {
+      await filing;
       await giveBack(error);
       // CodePipeline refusing the request itself will refuse it again: not a "try again".
       if (error instanceof InvalidInputError || error instanceof NotPermittedError) throw error;
       throw new TransientError('CodePipeline did not take the decision', { cause: error });
     }
-    outcome = found;
+    outcome = { ...found, ...release };
+  } finally {
+    keeping.stop();
   }
 
-  let final: ApprovalRecord;
-  try {
-    final = await recordOutcomeOnce(deps, id, outcome);
-  } catch (error) {
+  // 3rd round trip, two calls at once: the outcome (which is its audit event) and the message,
+  // drawn from the outcome we know. Should another outcome stand, the message is drawn again.
+  const { claim: _claim, ...rest } = record;
+  const drawn: ApprovalRecord = { ...rest, status: 'closed', outcome };
+  const [recorded, redrawn] = await Promise.allSettled([
+    recordOutcomeOnce(deps, id, outcome),
+    deps.notifier.refresh(drawn),
+  ]);
+  const filed = await filing;
+  if (recorded.status === 'rejected') {
     // CodePipeline has the decision; only our record of it failed. The claim stays (the message
-    // says who is deciding) until it runs out; the next attempt then finds the decision in
-    // CodePipeline and records it, credited to whoever gave it.
+    // says who decided) until it runs out; the settle job then finds the decision in CodePipeline
+    // and records it, credited to whoever gave it.
     log.error('CodePipeline took the decision but Greenlight could not record it yet', {
       ...logContext(record),
       outcome: outcome.kind,
-      error,
+      error: recorded.reason,
     });
     await deps.settleLater?.(id, Math.ceil(STALE_CLAIM_MS / 1000)).catch(() => {});
-    throw new OutcomeNotRecordedError(outcome, { cause: error });
+    throw new OutcomeNotRecordedError(outcome, { cause: recorded.reason });
   }
-  try {
-    await appendOutcome(deps, final, options.releaseId);
-  } catch (error) {
-    // Decided and recorded; only the audit event is missing. The settle job appends it (same id).
-    log.warn('Could not append the outcome event; settling it later', { ...logContext(record), error });
-    await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
-  }
+  const final = recorded.value;
   deps.metrics?.count('ApprovalDecided', { outcome: outcome.kind });
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
-  await refreshQuietly(deps, final);
+  if (!sameOutcome(final.outcome, outcome)) await refreshQuietly(deps, final);
+  else if (redrawn.status === 'rejected') await redrawLater(deps, final, redrawn.reason);
+  else if (!filed) await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
   return final;
 }
+
+/** A refused claim is audited; a loser that finds the approval ended redraws it (its winner may have died before). */
+async function refused(
+  deps: DecideDeps,
+  id: ApprovalId,
+  decision: Decision,
+  error: unknown,
+  release: { releaseId?: string },
+): Promise<void> {
+  const { store, clock, ids } = deps;
+  deps.metrics?.count('DecisionRefused', {
+    reason: error instanceof AlreadyDecidedError ? 'already-decided' : 'other',
+  });
+  const base = {
+    actor: decision.actor,
+    verdict: decision.verdict,
+    ...(decision.reason ? { reason: decision.reason } : {}),
+    ...release,
+  };
+  if (error instanceof AlreadyDecidedError) {
+    await store.append({
+      ...base,
+      approvalId: id,
+      eventId: ids(),
+      type: 'decision-refused',
+      at: clock(),
+      approval: approvalRef(error.record.request),
+      result: 'already-decided',
+    });
+    // Only an ended approval is worth redrawing: a loser that redraws "X is deciding…" could
+    // land after the winner's final update and leave the message stuck.
+    if (error.record.status === 'closed') await refreshQuietly(deps, error.record);
+  } else if (error instanceof ApprovalNotFoundError) {
+    // Filed as unattributed: an id we never issued must not create items of its own.
+    await store.append({
+      ...base,
+      approvalId: 'unknown',
+      eventId: ids(),
+      type: 'decision-refused',
+      at: clock(),
+      result: 'unknown-approval',
+      detail: `no approval ${id.slice(0, 64)}`,
+    });
+  }
+}
+
+/**
+ * Renews the claim while its holder waits for CodePipeline, so a takeover can never interleave
+ * with a live holder. A click's call ends long before the first renewal; a release's
+ * PutApprovalResult with its retries and backoff may not.
+ */
+function keepClaim(deps: DecideDeps, record: ApprovalRecord, claim: Claim): { stop(): void } {
+  const every = STALE_CLAIM_MS / 3;
+  let timer: NodeJS.Timeout | undefined;
+  const renew = () => {
+    timer = setTimeout(async () => {
+      const until = new Date(deps.clock().getTime() + STALE_CLAIM_MS);
+      const kept = await deps.store.renewClaim(record.request.id, claim.claimId, until).catch((error: unknown) => {
+        deps.log.warn('Could not renew the claim; trying again', { ...logContext(record), error });
+        return true;
+      });
+      if (kept) renew();
+      else deps.log.warn('The claim was taken over while CodePipeline was answering', logContext(record));
+    }, every);
+    timer.unref?.();
+  };
+  renew();
+  return { stop: () => clearTimeout(timer) };
+}
+
+const sameOutcome = (a: Outcome | undefined, b: Outcome): boolean =>
+  a?.kind === b.kind && a.decision?.actor.id === b.decision?.actor.id && a.decision?.verdict === b.decision?.verdict;
 
 /**
  * What happened, from CodePipeline's own state, after a call that failed or was refused: a call
@@ -287,29 +335,6 @@ async function recordOutcomeOnce(deps: DecideDeps, id: ApprovalId, outcome: Outc
   }
 }
 
-/** The one `outcome` event of an approval, from its record (so any later caller can repair a missing one). */
-export async function appendOutcome(
-  deps: Pick<DecideDeps, 'store'>,
-  record: ApprovalRecord,
-  releaseId?: string,
-): Promise<void> {
-  const outcome = record.outcome;
-  if (!outcome) return;
-  const decision = outcome.decision;
-  await deps.store.append({
-    eventId: `${record.request.id}#outcome`,
-    type: 'outcome',
-    at: outcome.at,
-    approvalId: record.request.id,
-    approval: approvalRef(record.request),
-    result: outcome.kind,
-    ...(releaseId ? { releaseId } : {}),
-    ...(decision
-      ? { actor: decision.actor, verdict: decision.verdict, ...(decision.reason ? { reason: decision.reason } : {}) }
-      : {}),
-  });
-}
-
 /**
  * The message is a view of the record: failing to redraw it must not undo or fail a decision. A
  * redraw Slack refused (rate limit, a slow answer) is settled later, off the click path, so the
@@ -322,19 +347,28 @@ async function refreshQuietly(
   try {
     await deps.notifier.refresh(record);
   } catch (error) {
-    const retryAfterSeconds = error instanceof BusyError ? error.retryAfterSeconds : REDRAW_AGAIN_SECONDS;
-    deps.log.warn('Could not refresh the approval message; redrawing it later', {
-      ...logContext(record),
-      retryAfterSeconds,
-      error,
-    });
-    await deps.settleLater?.(record.request.id, retryAfterSeconds).catch((queueError: unknown) =>
-      deps.log.error('Could not schedule a later redraw of the approval message', {
-        ...logContext(record),
-        error: queueError,
-      }),
-    );
+    await redrawLater(deps, record, error);
   }
+}
+
+/** A redraw Slack refused is done again by a settle job, after the wait Slack asked for. */
+async function redrawLater(
+  deps: Pick<DecideDeps, 'log' | 'settleLater'>,
+  record: ApprovalRecord,
+  error: unknown,
+): Promise<void> {
+  const retryAfterSeconds = error instanceof BusyError ? error.retryAfterSeconds : REDRAW_AGAIN_SECONDS;
+  deps.log.warn('Could not refresh the approval message; redrawing it later', {
+    ...logContext(record),
+    retryAfterSeconds,
+    error,
+  });
+  await deps.settleLater?.(record.request.id, retryAfterSeconds).catch((queueError: unknown) =>
+    deps.log.error('Could not schedule a later redraw of the approval message', {
+      ...logContext(record),
+      error: queueError,
+    }),
+  );
 }
 
 export const logContext = (record: ApprovalRecord) => ({

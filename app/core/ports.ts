@@ -31,17 +31,26 @@ export interface ApprovalStore {
   recordMessage(id: ApprovalId, message: MessageRef): Promise<MessageRef>;
   /**
    * First decision wins: fails with AlreadyDecidedError (carrying the current record) for the
-   * others. A claim whose `until` has passed (at `now`) may be taken over.
+   * others. A claim whose `until` has passed (at `now`) may be taken over. The same write adds the
+   * claim to the approval's `attempts`: its `decision-attempted` event exists once the claim does.
    */
   claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord>;
+  /** Moves a live claim's end to `until` while its holder still works; false when it is not the holder's any more. */
+  renewClaim(id: ApprovalId, claimId: string, until: Date): Promise<boolean>;
   /** Gives a claim back (the decision could not be applied); only the claim's holder can. */
   giveClaimBack(id: ApprovalId, claimId: string): Promise<void>;
+  /**
+   * Closes the approval; the first outcome stands and is returned. The write is also the
+   * approval's `outcome` audit event (per approval and per day), so the two cannot disagree.
+   */
   recordOutcome(id: ApprovalId, outcome: Outcome): Promise<ApprovalRecord>;
   /** Pending and deciding approvals, oldest first. */
   listOpen(): Promise<ApprovalRecord[]>;
+  /** Files an audit event as an item of its own; appending the same event id again is a no-op. */
   append(event: AuditEvent): Promise<void>;
+  /** The approval's whole trail: the events filed for it and those it carries (attempts, outcome), in time order. */
   eventsForApproval(id: ApprovalId): Promise<AuditEvent[]>;
-  /** Events of one UTC day (`YYYY-MM-DD`), in time order. */
+  /** Events of one UTC day (`YYYY-MM-DD`), in time order, outcomes included. */
   eventsForDay(day: string): Promise<AuditEvent[]>;
 }
 

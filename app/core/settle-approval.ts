@@ -1,5 +1,6 @@
 import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome } from './approval.ts';
-import { appendOutcome, creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
+import { attemptEvent } from './audit.ts';
+import { creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
 
 /**
  * Redraws an open approval, then looks again: a decision that closed it meanwhile may have drawn
@@ -33,9 +34,8 @@ export async function settleApproval(deps: SettleDeps, id: ApprovalId): Promise<
   const { store, clock } = deps;
   const record = await store.get(id);
   if (!record) return { status: 'unknown' };
+  await fileAttempts(deps, record);
   if (record.status === 'closed') {
-    // The outcome event under its fixed id: a no-op when the decision appended it already.
-    await appendOutcome(deps, record);
     await deps.notifier.refresh(record);
     return { status: 'redrawn' };
   }
@@ -64,8 +64,15 @@ export async function settleApproval(deps: SettleDeps, id: ApprovalId): Promise<
 /** Records how the approval ended (the first outcome stands), audits it and redraws it. */
 async function close(deps: SettleDeps, record: ApprovalRecord, outcome: Outcome): Promise<SettleResult> {
   const final = await deps.store.recordOutcome(record.request.id, outcome);
-  await appendOutcome(deps, final);
   deps.log.info('Approval settled from CodePipeline', { ...logContext(record), outcome: final.outcome?.kind });
   await deps.notifier.refresh(final);
   return { status: 'recorded' };
+}
+
+/**
+ * Files the approval's decision attempts as events of their own (for the per-day index), in case a
+ * decision's own filing failed: each under its claim id, so filing again is a no-op.
+ */
+async function fileAttempts(deps: SettleDeps, record: ApprovalRecord): Promise<void> {
+  await Promise.all((record.attempts ?? []).map((attempt) => deps.store.append(attemptEvent(record.request, attempt))));
 }

@@ -502,6 +502,8 @@ export class ChaosWorld {
       listOpen: () => store.listOpen(),
       eventsForDay: (day) => store.eventsForDay(day),
       claim: (id: ApprovalId, claim: Claim, now: Date) => call('claim', () => store.claim(id, claim, now)),
+      // Renewals start 20 s into a call; no scheduled call here lasts that long.
+      renewClaim: (id: ApprovalId, claimId: string, until: Date) => store.renewClaim(id, claimId, until),
       giveClaimBack: (id: ApprovalId, claimId: string) => call('giveClaimBack', () => store.giveClaimBack(id, claimId)),
       recordOutcome: (id: ApprovalId, outcome: Outcome) =>
         call('recordOutcome', () => store.recordOutcome(id, outcome)),

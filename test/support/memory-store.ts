@@ -7,7 +7,7 @@ import {
   type MessageRef,
   type Outcome,
 } from '../../app/core/approval.ts';
-import type { AuditEvent } from '../../app/core/audit.ts';
+import { type AuditEvent, attemptEvent, outcomeEvent, withCarriedEvents } from '../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../app/core/errors.ts';
 import type { ApprovalStore, PostLease } from '../../app/core/ports.ts';
 
@@ -79,7 +79,17 @@ export class MemoryApprovalStore implements ApprovalStore {
     if (stored.status !== 'pending' && !stale) throw new AlreadyDecidedError(view(stored));
     stored.status = 'deciding';
     stored.claim = copy(claim);
+    const { until: _until, ...attempt } = copy(claim);
+    stored.attempts = [...(stored.attempts ?? []), attempt];
     return view(stored);
+  }
+
+  async renewClaim(id: ApprovalId, claimId: string, until: Date): Promise<boolean> {
+    await turn();
+    const stored = this.#records.get(id);
+    if (stored?.status !== 'deciding' || stored.claim?.claimId !== claimId) return false;
+    stored.claim.until = new Date(until);
+    return true;
   }
 
   async giveClaimBack(id: ApprovalId, claimId: string): Promise<void> {
@@ -117,20 +127,41 @@ export class MemoryApprovalStore implements ApprovalStore {
 
   async eventsForApproval(id: ApprovalId): Promise<AuditEvent[]> {
     await turn();
-    return this.#sortedEvents((event) => event.approvalId === id);
+    const stored = this.#records.get(id);
+    return withCarriedEvents(
+      stored && view(stored),
+      this.#filed((event) => event.approvalId === id),
+    );
   }
 
   async eventsForDay(day: string): Promise<AuditEvent[]> {
     await turn();
-    return this.#sortedEvents((event) => event.at.toISOString().slice(0, 10) === day);
+    // As DynamoDB's per-day index holds them: filed events, and the approvals that closed that day.
+    const outcomes = [...this.#records.values()].flatMap((stored) => outcomeEvent(view(stored)) ?? []);
+    const byId = new Map<string, AuditEvent>();
+    for (const event of [...outcomes, ...this.#filed(() => true)])
+      if (event.at.toISOString().slice(0, 10) === day && !byId.has(event.eventId)) byId.set(event.eventId, event);
+    return [...byId.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 
-  /** Every audit event, in time order: for tests that look at the whole trail (secrets, counts). */
+  /** The events filed as items of their own, as DynamoDB's per-day index holds them. */
+  filedEvents(): AuditEvent[] {
+    return this.#filed(() => true);
+  }
+
+  /** Every audit event (filed, and carried by the approvals), in time order: for tests that look at the whole trail. */
   allEvents(): AuditEvent[] {
-    return this.#sortedEvents(() => true);
+    const outcomes = [...this.#records.values()].flatMap((stored) => outcomeEvent(view(stored)) ?? []);
+    const attempts = [...this.#records.values()].flatMap((stored) =>
+      (stored.attempts ?? []).map((attempt) => attemptEvent(stored.request, attempt)),
+    );
+    const byId = new Map<string, AuditEvent>();
+    for (const event of [...attempts, ...outcomes, ...this.#filed(() => true)])
+      if (!byId.has(event.eventId)) byId.set(event.eventId, event);
+    return [...byId.values()].sort((a, b) => a.at.getTime() - b.at.getTime()).map(copy);
   }
 
-  #sortedEvents(keep: (event: AuditEvent) => boolean): AuditEvent[] {
+  #filed(keep: (event: AuditEvent) => boolean): AuditEvent[] {
     // Time order; events of the same instant stay in the order they were appended.
     return [...this.#events.values()]
       .filter(keep)

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApprovalsTable } from '../../../app/adapters/approvals-table.ts';
 import { DynamoApprovalStore } from '../../../app/adapters/dynamo-approval-store.ts';
@@ -207,9 +207,85 @@ describe.each([
     const closed = await approvals.recordOutcome(request.id, first);
     const late = await approvals.recordOutcome(request.id, second);
     // Assess
-    expect(closed).toEqual({ request, status: 'closed', outcome: first });
+    expect(closed).toEqual({ request, status: 'closed', attempts: [{ ...decision, claimId: 'bob' }], outcome: first });
     expect(late.outcome).toEqual(first);
     expect(await approvals.listOpen()).toEqual([]);
+  });
+
+  it("keeps every claim as an attempt of the approval, its audit event there from the claim's own write", async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    const alice = slackDecision('approve', t0, { id: 'U0ALICE' });
+    const bob = slackDecision('reject', later(1_000), { id: 'U0BOB', reason: 'Checkout fails on QA' });
+    // Act
+    await approvals.claim(request.id, claimOf(alice, 'alice'), t0);
+    await approvals.giveClaimBack(request.id, 'alice');
+    await approvals.claim(request.id, { ...claimOf(bob, 'bob'), releaseId: 'rel-1' }, bob.at);
+    // Assess
+    const record = await approvals.get(request.id);
+    expect(record?.attempts).toEqual([
+      { ...alice, claimId: 'alice' },
+      { ...bob, claimId: 'bob', releaseId: 'rel-1' },
+    ]);
+    const trail = await approvals.eventsForApproval(request.id);
+    expect(trail).toEqual([
+      expect.objectContaining({ eventId: 'alice', type: 'decision-attempted', actor: alice.actor, verdict: 'approve' }),
+      expect.objectContaining({
+        eventId: 'bob',
+        type: 'decision-attempted',
+        reason: 'Checkout fails on QA',
+        releaseId: 'rel-1',
+      }),
+    ]);
+  });
+
+  it('renews a claim for its holder only, so a long call is not taken over', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    await approvals.claim(request.id, claimOf(slackDecision('approve', t0, { id: 'U0ALICE' }), 'alice'), t0);
+    // Act
+    const stranger = await approvals.renewClaim(request.id, 'mallory', later(120_000));
+    const holder = await approvals.renewClaim(request.id, 'alice', later(80_000));
+    const takeover = approvals.claim(
+      request.id,
+      claimOf(slackDecision('reject', later(61_000), { id: 'U0BOB' }), 'bob'),
+      later(61_000),
+    );
+    // Assess
+    expect(stranger).toBe(false);
+    expect(holder).toBe(true);
+    await expect(takeover).rejects.toBeInstanceOf(AlreadyDecidedError);
+    await approvals.recordOutcome(request.id, { kind: 'expired', at: later(90_000) });
+    expect(await approvals.renewClaim(request.id, 'alice', later(150_000))).toBe(false);
+  });
+
+  it('counts the outcome once in the trail per approval and per day, even where an older version filed it too', async () => {
+    // Prepare
+    const approvals = await store({ ownTable: true });
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    const decision = slackDecision('approve', t0, { id: 'U0ALICE' });
+    await approvals.claim(request.id, claimOf(decision, 'alice'), t0);
+    // Act
+    await approvals.recordOutcome(request.id, { kind: 'approved', decision, at: later(700), releaseId: 'rel-9' });
+    await approvals.append({
+      eventId: `${request.id}#outcome`,
+      type: 'outcome',
+      at: later(700),
+      approvalId: request.id,
+      result: 'approved',
+    });
+    // Assess
+    const day = await approvals.eventsForDay('2025-03-04');
+    const outcome = { eventId: `${request.id}#outcome`, type: 'outcome', result: 'approved' };
+    expect(day).toEqual([expect.objectContaining(outcome)]);
+    const trail = await approvals.eventsForApproval(request.id);
+    expect(trail.map((event) => event.type)).toEqual(['decision-attempted', 'outcome']);
+    expect(trail[1]).toMatchObject({ ...outcome, actor: decision.actor, verdict: 'approve' });
   });
 
   it('lists open approvals, pending and being decided, oldest first', async () => {
@@ -304,5 +380,42 @@ describe.each([
     // Assess
     expect(fourth.map((e) => e.eventId)).toEqual(['early-on-4th', 'noon-on-4th', 'tampered', 'late-on-4th']);
     expect(fifth.map((e) => e.eventId)).toEqual(['on-5th']);
+  });
+});
+
+describe('DynamoApprovalStore with items of an earlier version', () => {
+  it('lets a claim without an end be taken over once it is older than the stale limit', async () => {
+    // Prepare: the earlier version wrote claims without `until`.
+    const db = DynamoDBDocumentClient.from(local.client);
+    const approvals = new DynamoApprovalStore(db, local.dynamo.tableName);
+    const request = approvalRequest({ token: 'c0ffee00-58cc-4372-a567-0e02b2c3d479' });
+    await approvals.saveRequest(request);
+    const old = slackDecision('approve', t0, { id: 'U0ALICE' });
+    await db.send(
+      new UpdateCommand({
+        TableName: local.dynamo.tableName,
+        Key: { pk: `APPROVAL#${request.id}`, sk: 'APPROVAL' },
+        UpdateExpression: 'SET #status = :deciding, #claim = :claim',
+        ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim' },
+        ExpressionAttributeValues: {
+          ':deciding': 'deciding',
+          ':claim': { verdict: 'approve', actor: old.actor, at: t0.toISOString(), claimId: 'old' },
+        },
+      }),
+    );
+    // Act
+    const early = approvals.claim(
+      request.id,
+      claimOf(slackDecision('reject', later(30_000), { id: 'U0BOB' }), 'bob'),
+      later(30_000),
+    );
+    const late = approvals.claim(
+      request.id,
+      claimOf(slackDecision('reject', later(61_000), { id: 'U0BOB' }), 'bob-later'),
+      later(61_000),
+    );
+    // Assess
+    await expect(early).rejects.toBeInstanceOf(AlreadyDecidedError);
+    await expect(late).resolves.toMatchObject({ claim: { claimId: 'bob-later' } });
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type ApprovalRecord, approvalSummary, type Decision, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval } from '../../../app/core/decide-approval.ts';
 import {
@@ -9,6 +9,7 @@ import {
   UnreadableRequestError,
 } from '../../../app/core/errors.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
+import { settleApproval } from '../../../app/core/settle-approval.ts';
 import {
   approvalRequest,
   counterIds,
@@ -38,6 +39,17 @@ async function waitingApproval() {
 
 const types = async (store: MemoryApprovalStore, id: string) =>
   (await store.eventsForApproval(id)).map((event) => `${event.type}${event.result ? `:${event.result}` : ''}`);
+
+/** `target` with some of its methods replaced; the others still run on the target itself. */
+function overriding<T extends object>(target: T, replaced: Partial<T>): T {
+  return new Proxy(target, {
+    get: (self, key) => {
+      if (key in replaced) return replaced[key as keyof T];
+      const value = Reflect.get(self, key, self);
+      return typeof value === 'function' ? value.bind(self) : value;
+    },
+  });
+}
 
 /** Who the record says decided, or is deciding. */
 const decider = (record: ApprovalRecord) => record.outcome?.decision?.actor.id ?? record.claim?.actor.id;
@@ -352,5 +364,103 @@ describe('decideApproval', () => {
     const events = await store.eventsForApproval(request.id);
     const decided = events.filter((event) => event.type === 'decision-attempted' || event.type === 'outcome');
     expect(decided.map((event) => event.releaseId)).toEqual(['release-2025-03-04-01', 'release-2025-03-04-01']);
+  });
+
+  it('decides in three round trips: the claim carries its attempt, the outcome is drawn while it is recorded', async () => {
+    // Prepare: every store write and CodePipeline call is held until the test lets it go.
+    const { store, pipelines, notifier, deps, request, click } = await waitingApproval();
+    const steps: string[] = [];
+    const held = <T>(name: string, call: () => Promise<T>) => {
+      steps.push(`start ${name}`);
+      return call().finally(() => steps.push(`end ${name}`));
+    };
+    const tracing = {
+      ...deps,
+      store: overriding(store, {
+        claim: (...args: Parameters<typeof store.claim>) => held('claim', () => store.claim(...args)),
+        append: (...args: Parameters<typeof store.append>) =>
+          held(`append ${args[0].type}`, () => store.append(...args)),
+        recordOutcome: (...args: Parameters<typeof store.recordOutcome>) =>
+          held('recordOutcome', () => store.recordOutcome(...args)),
+      }),
+      pipelines: overriding(pipelines, {
+        putApprovalResult: (...args: Parameters<typeof pipelines.putApprovalResult>) =>
+          held('putApprovalResult', () => pipelines.putApprovalResult(...args)),
+      }),
+      notifier: overriding(notifier, {
+        refresh: (...args: Parameters<typeof notifier.refresh>) => held('refresh', () => notifier.refresh(...args)),
+      }),
+    };
+    // Act
+    const record = await decideApproval(tracing, request.id, click('approve'));
+    // Assess: the attempt is filed beside the call, the outcome and the message go out together.
+    expect(record.outcome?.kind).toBe('approved');
+    const at = (step: string) => steps.indexOf(step);
+    expect(at('end claim')).toBeLessThan(at('start putApprovalResult'));
+    expect(at('start append decision-attempted')).toBeLessThan(at('end putApprovalResult'));
+    expect(at('end putApprovalResult')).toBeLessThan(at('start recordOutcome'));
+    expect(at('start refresh')).toBeLessThan(at('end recordOutcome'));
+    expect(steps.filter((step) => step.startsWith('start'))).toHaveLength(5);
+    expect(notifier.refreshed.at(-1)).toMatchObject({ status: 'closed', outcome: { kind: 'approved' } });
+  });
+
+  it('keeps the attempt in the trail when filing it fails, and files it when the approval is settled', async () => {
+    // Prepare
+    const { store, deps, request, click } = await waitingApproval();
+    const settled: string[] = [];
+    const append = store.append.bind(store);
+    let fail = true;
+    const flaky = overriding(store, {
+      append: async (event: Parameters<typeof store.append>[0]) => {
+        if (fail && event.type === 'decision-attempted') throw new Error('ProvisionedThroughputExceededException');
+        return append(event);
+      },
+    });
+    const settleLater = async (id: string) => {
+      settled.push(id);
+    };
+    const decision = click('approve', { id: 'U0ALICE', name: 'Alice' });
+    // Act
+    const record = await decideApproval({ ...deps, store: flaky, settleLater }, request.id, decision);
+    fail = false;
+    const filedBefore = store.filedEvents().filter((event) => event.type === 'decision-attempted');
+    await settleApproval({ ...deps, store: flaky }, request.id);
+    // Assess
+    expect(record.outcome?.kind).toBe('approved');
+    expect(settled).toEqual([request.id]);
+    expect(filedBefore).toEqual([]);
+    expect(await types(store, request.id)).toEqual(['requested', 'posted', 'decision-attempted', 'outcome:approved']);
+    expect(store.filedEvents().filter((event) => event.type === 'decision-attempted')).toEqual([
+      expect.objectContaining({ actor: decision.actor, verdict: 'approve' }),
+    ]);
+  });
+
+  it('keeps its claim while CodePipeline takes long, so nobody else can decide meanwhile', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      // Prepare: a release's PutApprovalResult that takes 50 s with its retries.
+      const { deps, pipelines, request, click, clock } = await waitingApproval();
+      let answer: () => void = () => {};
+      const slow = overriding(pipelines, {
+        putApprovalResult: (...args: Parameters<typeof pipelines.putApprovalResult>) =>
+          new Promise<void>((resolve) => {
+            answer = () => resolve(pipelines.putApprovalResult(...args));
+          }),
+      });
+      const release = decideApproval({ ...deps, pipelines: slow }, request.id, click('approve', { id: 'U0ALICE' }));
+      // Act: 65 s later, past the claim's first end, Bob clicks Reject.
+      for (let s = 0; s < 65; s += 5) {
+        clock.set(new Date(clock().getTime() + 5_000).toISOString());
+        await vi.advanceTimersByTimeAsync(5_000);
+      }
+      const bob = decideApproval(deps, request.id, click('reject', { id: 'U0BOB', reason: 'No' }));
+      // Assess
+      await expect(bob).rejects.toBeInstanceOf(AlreadyDecidedError);
+      answer();
+      await expect(release).resolves.toMatchObject({ outcome: { kind: 'approved' } });
+      expect(pipelines.calls.map((call) => call.decision.actor.id)).toEqual(['U0ALICE']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
