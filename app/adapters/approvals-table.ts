@@ -13,7 +13,8 @@ import {
  * - `RELEASE#<id>` / `RUN`, `PLAN#…`, `ITEM#<pipeline>`  a release run (dynamo-release-store.ts)
  * - `DIGEST#<yyyy-mm-dd>` / `DIGEST`     the day's digest marker (dynamo-digest-markers.ts)
  * Attribute `ttl` (epoch seconds) lets DynamoDB delete items that expire (release plans).
- * GSI `byDay`   (`dayPk` = `DAY#<yyyy-mm-dd>`, `daySk` = `<at>#<eventId>`): the audit trail per day
+ * GSI `byDay`   (`dayPk` = `DAY#<yyyy-mm-dd>`, `daySk` = `<at>#<eventId>`): the audit trail per day;
+ *               a closed approval record is in it too, as its own `outcome` event
  * GSI `pending` (`pendingPk` = `OPEN`, `pendingSk` = `<receivedAt>#<id>`): open approvals, oldest first;
  *               sparse: an approval leaves it when it closes.
  * The CDK stack declares the same keys (infra/); this definition creates the embedded and test tables.
