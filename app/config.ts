@@ -1,5 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CODEPIPELINE_NAME } from './core/codepipeline-names.ts';
+import { policyProblems } from './core/policy.ts';
+import { DEFAULT_ENVS } from './core/products.ts';
 import { parseJson } from './parse-json.ts';
 
 /**
@@ -9,10 +11,41 @@ import { parseJson } from './parse-json.ts';
  */
 
 const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel ID such as C0123ABCD (not a #name)');
-const stageRef = z.object({
-  stage: z.string().regex(CODEPIPELINE_NAME, 'a CodePipeline stage name'),
-  action: z.string().regex(CODEPIPELINE_NAME, 'a CodePipeline action name').exactOptional(),
-});
+// Who may approve, how many, and when (docs/policy.md). Shapes here; what they mean, and the checks
+// across fields (windows, counts, zones), in core/policy.ts, which cdk synth runs too.
+const slackIds = z.array(z.string()).exactOptional();
+const freezeSchema = z.union([
+  z
+    .object({
+      weekly: z.object({ from: z.string(), to: z.string() }).strict(),
+      timeZone: z.string(),
+      reason: z.string().min(1).max(80).exactOptional(),
+    })
+    .strict(),
+  z
+    .object({
+      from: z.string(),
+      to: z.string(),
+      timeZone: z.string(),
+      reason: z.string().min(1).max(80).exactOptional(),
+    })
+    .strict(),
+]);
+const policyFields = {
+  approvers: slackIds,
+  required: z.number().exactOptional(),
+  freezes: z.array(freezeSchema).exactOptional(),
+  breakGlass: slackIds,
+};
+
+const stageRef = z
+  .object({
+    stage: z.string().regex(CODEPIPELINE_NAME, 'a CodePipeline stage name'),
+    action: z.string().regex(CODEPIPELINE_NAME, 'a CodePipeline action name').exactOptional(),
+    ...policyFields,
+    separateFrom: z.array(z.string()).exactOptional(),
+  })
+  .strict();
 
 const productSchema = z
   .object({
@@ -20,6 +53,7 @@ const productSchema = z
     displayName: z.string().min(1).max(80).exactOptional(),
     channel: channelId.exactOptional(),
     envs: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'an env name like qa or prod'), stageRef).exactOptional(),
+    ...policyFields,
   })
   .strict();
 
@@ -69,7 +103,10 @@ export interface Config {
   products: ProductOverrides;
   /** Unset locally: fan-out jobs run on an in-process queue. */
   releaseQueueUrl?: string;
-  /** CodePipeline calls per second per operation a release may make (default 8: under the account's limit). */
+  /**
+   * CodePipeline calls per second per operation that releases and reads start at (default 8). It is
+   * a starting guess, not a cap: the limiter learns the rate CodePipeline allows from its throttling.
+   */
   releaseRatePerSecond?: number;
   region?: string;
 }
@@ -140,6 +177,10 @@ function parseProducts(raw: string | undefined): ProductOverrides {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${problems.join('; ')}.`);
   }
+  const rules = Object.entries(parsed.data).flatMap(([name, product]) =>
+    policyProblems(name, product, product.envs ?? DEFAULT_ENVS),
+  );
+  if (rules.length > 0) throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${rules.join('; ')}.`);
   return parsed.data;
 }
 

@@ -14,6 +14,7 @@ import { DynamoApprovalStore } from './adapters/dynamo-approval-store.ts';
 import { DynamoDigestMarkers } from './adapters/dynamo-digest-markers.ts';
 import { DynamoReleaseStore } from './adapters/dynamo-release-store.ts';
 import { sharedInProcessReleaseQueue } from './adapters/in-process-release-queue.ts';
+import { ResvgPngRenderer } from './adapters/png-renderer.ts';
 import { powertoolsLog } from './adapters/powertools-log.ts';
 import { powertoolsMetrics } from './adapters/powertools-metrics.ts';
 import {
@@ -23,6 +24,7 @@ import {
   type RequestRates,
 } from './adapters/release-rate-limit.ts';
 import { SlackApprovalNotifier } from './adapters/slack-approval-notifier.ts';
+import { SlackDigestChart } from './adapters/slack-digest-chart.ts';
 import { SlackDigestPublisher } from './adapters/slack-digest-publisher.ts';
 import { SlackPeople } from './adapters/slack-people.ts';
 import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
@@ -111,10 +113,18 @@ export interface ClientOverrides {
 }
 
 /**
- * The composition root: the only place clients are constructed. One `Clients` serves one way in
- * (a Lambda handler, or the sandbox's copy of it) and builds every client for that way's budget,
- * on first use, once. The modules of app/inbound/ take from it the one flat deps object each hands
- * to the core and the listeners; nothing else constructs a client.
+ * The composition root: the only place clients are constructed. One object serves one way in (a
+ * Lambda handler, or the sandbox's copy of it) and builds every client for that way's budget, on
+ * first use, once. The modules of app/inbound/ take from it the one flat deps object each hands to
+ * the core and the listeners; nothing else constructs a client.
+ *
+ * Three classes, each adding AWS clients to the one before, so that a handler's bundle carries only
+ * the SDK clients its way in uses (esbuild leaves out a class nothing names, and the SDK packages
+ * are free of side effects):
+ * - `Clients`: Slack, the approvals table and the Slack secret (approval-notification);
+ * - `PipelineClients`: and CodePipeline reads (daily-digest);
+ * - `ReleaseClients`: and decisions, job results and the release queue, SQS (slack-events,
+ *   release-worker, release-action).
  */
 export class Clients {
   readonly clock: Clock;
@@ -122,21 +132,14 @@ export class Clients {
   readonly log: Log;
   readonly boltLogger: BoltLogger;
   readonly metrics: Metrics = powertoolsMetrics();
-  readonly #budget: (typeof TIMEOUTS)[Path];
-  /** One request-rate limiter per operation for every CodePipeline call of a release or a read. */
-  readonly #limiter: OperationRateLimiter;
+  protected readonly budget: (typeof TIMEOUTS)[Path];
 
   constructor(
     readonly config: Config,
     readonly path: Path,
     overrides: ClientOverrides = {},
   ) {
-    this.#budget = TIMEOUTS[path];
-    const rate = config.releaseRatePerSecond;
-    this.#limiter = new OperationRateLimiter(
-      overrides.requestRates ??
-        (rate ? { perSecond: rate, burst: Math.max(1, Math.floor(rate)) } : DEFAULT_REQUEST_RATES),
-    );
+    this.budget = TIMEOUTS[path];
     this.clock = overrides.clock ?? (() => new Date());
     this.ids = overrides.ids ?? randomUUID;
     this.log = overrides.log ?? powertoolsLog();
@@ -156,7 +159,7 @@ export class Clients {
    * than sleeping through the 3 s; elsewhere calls wait out Retry-After.
    */
   get slackClientOptions(): WebClientOptions {
-    const budget: SlackBudget = 'slack' in this.#budget ? this.#budget.slack : TIMEOUTS.worker.slack;
+    const budget: SlackBudget = 'slack' in this.budget ? this.budget.slack : TIMEOUTS.worker.slack;
     const base = { slackApiUrl: this.config.slackApiUrl, logger: this.boltLogger, timeout: budget.timeout };
     return this.path === 'click'
       ? {
@@ -172,7 +175,7 @@ export class Clients {
 
   /** Posts: never retried by the client itself, as a post whose answer was lost may have landed (postOnce). */
   readonly poster = lazy(async () => {
-    const timeout = 'slackPost' in this.#budget ? this.#budget.slackPost.timeout : TIMEOUTS.worker.slackPost.timeout;
+    const timeout = 'slackPost' in this.budget ? this.budget.slackPost.timeout : TIMEOUTS.worker.slackPost.timeout;
     return new WebClient((await this.credentials()).botToken, {
       slackApiUrl: this.config.slackApiUrl,
       logger: this.boltLogger,
@@ -182,63 +185,14 @@ export class Clients {
     });
   });
 
-  get #rateLimitWaitMs(): number {
-    return 'rateLimitWaitMs' in this.#budget ? this.#budget.rateLimitWaitMs : 0;
+  protected get rateLimitWaitMs(): number {
+    return 'rateLimitWaitMs' in this.budget ? this.budget.rateLimitWaitMs : 0;
   }
 
-  readonly #table = lazy(() => dynamoTable(this.config, this.#budget.dynamo));
+  readonly #table = lazy(() => dynamoTable(this.config, this.budget.dynamo));
   readonly approvalStore = lazy(async (): Promise<ApprovalStore> => new DynamoApprovalStore(...(await this.#table())));
   readonly releaseStore = lazy(async (): Promise<ReleaseStore> => new DynamoReleaseStore(...(await this.#table())));
   readonly digestMarkers = lazy(async (): Promise<DigestMarkers> => new DynamoDigestMarkers(...(await this.#table())));
-
-  /** CodePipeline under the rate limit, with this way's patience (reads; the worker's decisions). */
-  #limitedCodePipeline = lazy(async () => {
-    const budget: AwsBudget =
-      this.path === 'worker'
-        ? TIMEOUTS.worker.codepipeline
-        : 'reader' in this.#budget
-          ? this.#budget.reader
-          : TIMEOUTS.digest.reader;
-    return limitRequestRate(
-      new CodePipelineClient({
-        ...region(this.config),
-        maxAttempts: budget.maxAttempts,
-        requestHandler: timeouts(budget),
-      }),
-      this.#limiter,
-    );
-  });
-
-  /**
-   * PutApprovalResult. A click gets one quick client per region (approvals name their region); a
-   * release's worker decides under the rate limit, with more retries than a click can afford.
-   */
-  readonly pipelines = lazy(async (): Promise<PipelineGateway> => {
-    if (this.path === 'worker') {
-      const client = await this.#limitedCodePipeline();
-      return new CodePipelineGateway(() => client);
-    }
-    return new CodePipelineGateway(codePipelineClients(this.config, TIMEOUTS.click.codepipeline));
-  });
-
-  /**
-   * Reads pipelines. Releases and `/release` read under the rate limit they share with the fan-out;
-   * the digest reads with its own bounded concurrency (core/digest.ts), patiently.
-   */
-  readonly reader = lazy(async (): Promise<PipelineReader> => {
-    if (this.path !== 'digest') return new CodePipelineReader(await this.#limitedCodePipeline());
-    const { reader } = TIMEOUTS.digest;
-    return new CodePipelineReader(
-      new CodePipelineClient({
-        ...region(this.config),
-        maxAttempts: reader.maxAttempts,
-        requestHandler: timeouts(reader),
-      }),
-    );
-  });
-  readonly jobResults = lazy(
-    async (): Promise<JobResults> => new CodePipelineJobResults(await this.#limitedCodePipeline()),
-  );
 
   /** Approval messages go to their product's channel when PRODUCTS names one. */
   readonly channelFor = (record: ApprovalRecord): string =>
@@ -252,7 +206,7 @@ export class Clients {
         channelFor: this.channelFor,
         clock: this.clock,
         log: this.log,
-        rateLimitWaitMs: this.#rateLimitWaitMs,
+        rateLimitWaitMs: this.rateLimitWaitMs,
       }),
   );
 
@@ -264,18 +218,87 @@ export class Clients {
         this.log,
         fetch,
         await this.poster(),
-        this.#rateLimitWaitMs,
+        this.rateLimitWaitMs,
       ),
   );
 
   readonly digestPublisher = lazy(
     async (): Promise<DigestPublisher> =>
       new SlackDigestPublisher(await this.slack(), await this.poster(), this.config.digestChannel, this.log, {
-        rateLimitWaitMs: this.#rateLimitWaitMs,
+        rateLimitWaitMs: this.rateLimitWaitMs,
+        chart: new SlackDigestChart(await this.slack(), new ResvgPngRenderer(), this.log),
       }),
   );
 
   readonly people = lazy(async () => new SlackPeople(await this.slack(), this.log, TIMEOUTS.click.peopleLookupMs));
+
+  /** The region Greenlight's own pipelines are in (releases read and approve there). */
+  get region(): string {
+    return this.config.region ?? 'us-east-1';
+  }
+}
+
+/** `Clients` and CodePipeline, for the ways in that read pipelines. */
+export class PipelineClients extends Clients {
+  /** One request-rate limiter per operation for every CodePipeline call of a release or a read. */
+  readonly #limiter: OperationRateLimiter;
+
+  constructor(config: Config, path: 'click' | 'worker' | 'digest' | 'ingest', overrides: ClientOverrides = {}) {
+    super(config, path, overrides);
+    const rate = config.releaseRatePerSecond;
+    this.#limiter = new OperationRateLimiter(
+      overrides.requestRates ??
+        (rate ? { perSecond: rate, burst: Math.max(1, Math.floor(rate)) } : DEFAULT_REQUEST_RATES),
+    );
+  }
+
+  /** CodePipeline under the rate limit, with this way's patience (reads; the worker's decisions). */
+  protected readonly limitedCodePipeline = lazy(async () => {
+    const budget: AwsBudget =
+      this.path === 'worker'
+        ? TIMEOUTS.worker.codepipeline
+        : 'reader' in this.budget
+          ? this.budget.reader
+          : TIMEOUTS.digest.reader;
+    return limitRequestRate(
+      new CodePipelineClient({
+        ...region(this.config),
+        maxAttempts: budget.maxAttempts,
+        requestHandler: timeouts(budget),
+      }),
+      this.#limiter,
+    );
+  });
+
+  /**
+   * Reads pipelines under the rate limit learnt per operation: releases and `/release` share it
+   * with the fan-out, the digest has its own (its budget: patient).
+   */
+  readonly reader = lazy(async (): Promise<PipelineReader> => new CodePipelineReader(await this.limitedCodePipeline()));
+}
+
+/** `PipelineClients`, and what decides approvals and runs releases: PutApprovalResult, job results, the queue. */
+export class ReleaseClients extends PipelineClients {
+  /** Only Slack (a click) and the worker decide approvals and run releases. */
+  constructor(config: Config, path: 'click' | 'worker', overrides: ClientOverrides = {}) {
+    super(config, path, overrides);
+  }
+
+  /**
+   * PutApprovalResult. A click gets one quick client per region (approvals name their region); a
+   * release's worker decides under the rate limit, with more retries than a click can afford.
+   */
+  readonly pipelines = lazy(async (): Promise<PipelineGateway> => {
+    if (this.path === 'worker') {
+      const client = await this.limitedCodePipeline();
+      return new CodePipelineGateway(() => client);
+    }
+    return new CodePipelineGateway(codePipelineClients(this.config, TIMEOUTS.click.codepipeline));
+  });
+
+  readonly jobResults = lazy(
+    async (): Promise<JobResults> => new CodePipelineJobResults(await this.limitedCodePipeline()),
+  );
 
   /** SQS on AWS; locally the process's in-process queue, whose worker the sandbox attaches. */
   readonly releaseQueue = (): ReleaseQueue => {
@@ -285,11 +308,6 @@ export class Clients {
     return this.#queue;
   };
   #queue: ReleaseQueue | undefined;
-
-  /** The region Greenlight's own pipelines are in (releases read and approve there). */
-  get region(): string {
-    return this.config.region ?? 'us-east-1';
-  }
 
   /** Settling an approval later is a `settle` job on the worker's queue (core/settle-approval.ts). */
   readonly settleLater = (approvalId: string, delaySeconds: number): Promise<void> =>

@@ -1,4 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+// The one exception to "infra never imports app/": the approval rules are checked once, in a pure core
+// module (no SDK, no I/O), so synth refuses exactly what the app refuses at start. Nothing of it reaches a bundle.
+import { type PolicyRules, policyProblems } from '../app/core/policy.ts';
 
 /**
  * Deployment settings, read from CDK context (`-c key=value` or `cdk.json`).
@@ -51,7 +54,7 @@ const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
 /** The app's own rules (app/config.ts), checked here so a bad value fails synth, not the first request. */
 const PRODUCT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
-const PRODUCT_KEYS = ['prefix', 'displayName', 'channel', 'envs'];
+const PRODUCT_KEYS = ['prefix', 'displayName', 'channel', 'envs', 'approvers', 'required', 'freezes', 'breakGlass'];
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/;
 const SCHEDULE = /^(cron|rate)\(.+\)$/;
@@ -126,6 +129,10 @@ function readProducts(raw: unknown): Record<string, ProductSettings> {
     if (product.prefix !== undefined) {
       match('products', product.prefix, PIPELINE_NAME, `a pipeline name prefix for "${name}"`);
     }
+    // The app refuses bad approval rules at start; synth refuses them first, by the same checks.
+    const envs = (product.envs ?? { qa: {}, prod: {} }) as Record<string, PolicyRules>;
+    const problems = policyProblems(name, product as PolicyRules, envs);
+    if (problems.length > 0) throw new SettingsError('products', problems.join('; '));
     products[name] = product;
   }
   return products;

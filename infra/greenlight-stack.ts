@@ -9,6 +9,8 @@ import {
   TimeZone,
 } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Match, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ArnPrincipal, type Grant, type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type Code, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -144,6 +146,12 @@ export class GreenlightStack extends Stack {
     const notificationDlq = this.deadLetterQueue('NotificationDlq');
     const releaseDlq = this.deadLetterQueue('ReleaseDlq');
     const digestDlq = this.deadLetterQueue('DigestDlq');
+    const pipelineEventsDlq = this.deadLetterQueue('PipelineEventsDlq');
+    acknowledge(
+      pipelineEventsDlq,
+      'This queue is a dead-letter queue itself (the CodePipeline events rule and asynchronous invocations of pipeline-events).',
+      'AwsSolutions-SQS3',
+    );
     acknowledge(
       notificationDlq,
       'This queue is a dead-letter queue itself (SNS subscription and asynchronous invocations of approval-notification).',
@@ -185,6 +193,7 @@ export class GreenlightStack extends Stack {
     const asyncDeadLetterQueues: Partial<Record<HandlerName, Queue>> = {
       'approval-notification': notificationDlq,
       'daily-digest': digestDlq,
+      'pipeline-events': pipelineEventsDlq,
     };
     const handler = (name: HandlerName, description: string, memorySize: number, timeout: Duration) => {
       const deadLetterQueue = asyncDeadLetterQueues[name];
@@ -221,10 +230,17 @@ export class GreenlightStack extends Stack {
         WORKER_TIMEOUT,
       ),
       'daily-digest': handler('daily-digest', 'Greenlight: posts the daily digest', 256, Duration.minutes(2)),
+      'pipeline-events': handler(
+        'pipeline-events',
+        'Greenlight: closes approvals that ended in CodePipeline (its EventBridge events)',
+        256,
+        Duration.minutes(1),
+      ),
     };
 
     this.grantAccess(props.products);
     this.connectTriggers(notificationDlq, digestDlq, props);
+    this.followPipelines(pipelineEventsDlq, props.products);
 
     const url = this.handlers['slack-events'].fn.addFunctionUrl({
       // Public on purpose: Slack cannot sign requests with AWS credentials. Every request is
@@ -236,7 +252,12 @@ export class GreenlightStack extends Stack {
 
     new OperationalAlarms(this, 'Alarms', {
       functions: Object.fromEntries(Object.entries(this.handlers).map(([name, h]) => [name, h.fn])),
-      deadLetterQueues: { notification: notificationDlq, release: releaseDlq, digest: digestDlq },
+      deadLetterQueues: {
+        notification: notificationDlq,
+        release: releaseDlq,
+        digest: digestDlq,
+        'pipeline-events': pipelineEventsDlq,
+      },
       ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
 
@@ -374,6 +395,40 @@ export class GreenlightStack extends Stack {
       "The scheduler role aws-cdk-lib creates may invoke daily-digest's versions and aliases (<arn>:*), no other function.",
       wildcardResource(this, `${digest.functionArn}:*`),
     );
+  }
+
+  /**
+   * CodePipeline's own events (default bus, `source: aws.codepipeline`) of the configured products'
+   * pipelines (`detail.pipeline` prefix match) go to pipeline-events, which closes approvals that
+   * ended in CodePipeline. EventBridge retries a failed invocation for up to 2 hours, then leaves
+   * the event in the dead-letter queue (which alarms); Lambda's own async retries end there too.
+   */
+  private followPipelines(deadLetterQueue: Queue, products: Readonly<Record<string, ProductSettings>>): void {
+    const prefixes = Object.entries(products).map(([name, product]) => productPrefix(name, product));
+    if (prefixes.length === 0) return;
+    new Rule(this, 'PipelineEvents', {
+      description: "Greenlight: CodePipeline state changes of the products' pipelines",
+      eventPattern: {
+        source: ['aws.codepipeline'],
+        detailType: [
+          'CodePipeline Pipeline Execution State Change',
+          'CodePipeline Stage Execution State Change',
+          'CodePipeline Action Execution State Change',
+        ],
+        detail: {
+          pipeline: Match.anyOf(...prefixes.map((prefix) => Match.prefix(prefix))),
+          // Only endings can end an approval (app/inbound/pipeline-events.ts, ENDING_STATES).
+          state: ['SUCCEEDED', 'FAILED', 'STOPPED', 'CANCELED', 'SUPERSEDED', 'ABANDONED'],
+        },
+      },
+      targets: [
+        new LambdaFunction(this.handlers['pipeline-events'].fn, {
+          deadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
   }
 
   private addOutputs(): void {

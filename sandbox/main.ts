@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
@@ -59,13 +60,13 @@ async function main(): Promise<void> {
 
   let close: (() => Promise<void>) | undefined;
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (why: string) => {
     if (stopping) {
       // A second Ctrl-C: do not wait any longer.
       process.exit(1);
     }
     stopping = true;
-    if (!quiet) console.log(`\n${signal}: stopping…`);
+    if (!quiet) console.log(`\n${why}: stopping…`);
     const timer = setTimeout(() => {
       console.error(`Still closing after ${CLOSE_GRACE_MS / 1000} s; exiting anyway.`);
       process.exit(1);
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  watchLauncher(() => stop('npm start has ended'));
   try {
     if (real) {
       const { startReal } = await import('./real.ts');
@@ -92,7 +94,8 @@ async function main(): Promise<void> {
         log,
       });
       close = running.close;
-      console.log(running.banner(seconds(started)));
+      const banner = running.banner(seconds(started));
+      console.log(quiet ? banner.split('\n')[0] : banner);
     } else {
       // The AWS SDK warns on every start that Node 20 support ends in 2027; the sandbox talks to no AWS.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -104,11 +107,60 @@ async function main(): Promise<void> {
         log,
       });
       close = sandbox.close;
-      console.log(sandboxBanner(sandbox, args['data-dir'], seconds(started)));
+      console.log(quiet ? sandbox.url : sandboxBanner(sandbox, args['data-dir'], seconds(started)));
     }
   } catch (error) {
     console.error(startFailure(error, port));
     process.exit(1);
+  }
+}
+
+/** How often the processes that started this one are checked for. */
+const LAUNCHER_POLL_MS = 1_000;
+
+/**
+ * Calls `onGone` when a process between this one and `npm start` ends. Stopping npm with a signal
+ * to its own pid (as IDEs and process managers do) kills the `sh -c` it runs the script in, but
+ * not `tsx` or this process, which would go on serving; Ctrl-C reaches the whole process group
+ * and needs none of this.
+ */
+function watchLauncher(onGone: () => void): void {
+  const launchers = launcherPids();
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent || launchers.some((pid) => !alive(pid))) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, LAUNCHER_POLL_MS);
+  timer.unref();
+}
+
+/**
+ * The ancestors up to npm when npm started this process (it sets npm_lifecycle_event), else the
+ * parent only. `ps` is POSIX; where it is missing, the parent alone is watched.
+ */
+function launcherPids(): number[] {
+  if (!process.env.npm_lifecycle_event) return [process.ppid];
+  const pids: number[] = [];
+  for (let pid = process.ppid; pid > 1 && pids.length < 4; ) {
+    const ps = spawnSync('ps', ['-o', 'ppid=,args=', '-p', String(pid)], { encoding: 'utf8' });
+    const match = ps.status === 0 ? /^\s*(\d+)\s+(.*)$/.exec(ps.stdout.trim()) : null;
+    if (!match?.[1] || match[2] === undefined) break;
+    pids.push(pid);
+    if (/^npm\b|\bnpm-cli\.js\b/.test(match[2])) return pids;
+    pid = Number(match[1]);
+  }
+  return [process.ppid];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -9,12 +9,14 @@ import { SocketModeReceiver } from '@slack/bolt';
 import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
 import { sharedInProcessReleaseQueue } from '../app/adapters/in-process-release-queue.ts';
 import { loadConfig } from '../app/config.ts';
+import { followPipelineChange } from '../app/core/pipeline-events.ts';
 import {
   ingestApprovalNotifications,
   type NotificationDeps,
   notificationDeps,
   type SnsEvent,
 } from '../app/inbound/approval-notifications.ts';
+import { pipelineEventDeps } from '../app/inbound/pipeline-events.ts';
 import { processReleaseJobs, workerDeps } from '../app/inbound/release-jobs.ts';
 import { slackDeps } from '../app/inbound/slack.ts';
 import { createSlackApp } from '../app/listeners/index.ts';
@@ -27,7 +29,9 @@ import { createSlackApp } from '../app/listeners/index.ts';
  * - CodePipeline → Greenlight: SNS cannot reach a laptop, so the pipelines are polled instead
  *   (GetPipelineState every POLL_MS); each waiting manual approval is handed to the same code the
  *   SNS handler runs, built into the notification CodePipeline would have published. Repeats are
- *   harmless: a known token is never posted twice.
+ *   harmless: a known token is never posted twice. EventBridge cannot reach a laptop either: each
+ *   poll of a pipeline is taken as the hint its events would be (core/pipeline-events.ts), so an
+ *   approval answered in the console, expired or stopped is closed there too.
  * - Decisions go to CodePipeline with your AWS credentials (PutApprovalResult).
  *
  * The deployed stack is the real thing (SNS, Function URL, DynamoDB); this mode is for trying the
@@ -97,12 +101,14 @@ export async function startReal(options: RealOptions): Promise<RealRun> {
   const client = new CodePipelineClient(config.region ? { region: config.region } : {});
   closers.push(async () => client.destroy());
   const region = await client.config.region();
+  const follow = await pipelineEventDeps(config);
   const poller = new ApprovalPoller(
     await notificationDeps(config),
     client,
     region,
     options.pipelinePrefix ?? '',
     options.log,
+    (pipelineName) => followPipelineChange(follow, { pipelineName, region }),
   );
   const watched = await poller.check();
 
@@ -144,6 +150,8 @@ class ApprovalPoller {
     private readonly region: string,
     private readonly prefix: string,
     private readonly log: (line: string) => void,
+    /** What an EventBridge event of the pipeline would do: close its approvals that ended there. */
+    private readonly follow: (pipelineName: string) => Promise<unknown>,
   ) {}
 
   /** Fails start-up with a clear message when AWS cannot be read at all (no credentials, no permission). */
@@ -173,6 +181,7 @@ class ApprovalPoller {
             this.#seen.add(run.token);
           }
         }
+        await this.follow(name);
       }
     } catch (error) {
       this.log(`could not read the pipelines (will try again): ${(error as Error).message}`);

@@ -6,8 +6,10 @@ import { type FunctionUrlServer, serveFunctionUrl } from './app/function-url-ser
 import {
   type CodePipelineEmulator,
   type CodePipelineEmulatorOptions,
+  type CodePipelineEvent,
   startCodePipelineEmulator,
 } from './codepipeline/index.ts';
+import { SANDBOX_DEMO_PRODUCTS } from './demo-policy.ts';
 import { type SlackSimulator, type SlackSimulatorOptions, startSlackSimulator } from './slack/index.ts';
 
 /** The channels of the simulated workspace that Greenlight uses. */
@@ -20,10 +22,18 @@ export interface WorldOptions {
   dataDir?: string;
   /** Port of the Slack-facing Function URL adapter (0: any). */
   appPort?: number;
-  emulator?: Omit<CodePipelineEmulatorOptions, 'onApprovalNotification'>;
+  emulator?: Omit<CodePipelineEmulatorOptions, 'onApprovalNotification' | 'onPipelineEvent'>;
   slack?: Pick<SlackSimulatorOptions, 'rateLimit' | 'clock' | 'port'>;
+  /**
+   * Deliver CodePipeline's EventBridge events to the pipeline-events handler, as the deployed rule
+   * does (default true). Off, Greenlight learns how an approval ended only when someone clicks: for
+   * tests of the click that comes before CodePipeline's event.
+   */
+  pipelineEvents?: boolean;
   /** Extra environment for the handlers (PRODUCTS, DIGEST_CHANNEL, …). */
   env?: Record<string, string>;
+  /** The demo approval rules (sandbox/demo-policy.ts) as PRODUCTS, unless `env` names its own (default off: tests set their own). */
+  demoPolicy?: boolean;
   log?: (line: string) => void;
 }
 
@@ -44,6 +54,7 @@ type Handlers = {
   dailyDigest: typeof import('../handlers/daily-digest.ts').handler;
   releaseWorker: typeof import('../handlers/release-worker.ts').handler;
   releaseAction: typeof import('../handlers/release-action.ts').handler;
+  pipelineEvents: typeof import('../handlers/pipeline-events.ts').handler;
 };
 
 /**
@@ -71,9 +82,23 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       }
     }
   };
+  // EventBridge invokes its Lambda target asynchronously: Lambda retries a failed event twice.
+  const deliverPipelineEvent = async (event: CodePipelineEvent) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!handlers) throw new Error('Greenlight is still starting');
+        return await handlers.pipelineEvents(event);
+      } catch (error) {
+        if (attempt === 3) throw error;
+        log(`pipeline event failed (attempt ${attempt}); retrying: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  };
   const emulator = await startCodePipelineEmulator({
     ...options.emulator,
     onApprovalNotification: deliverNotification,
+    ...(options.pipelineEvents === false ? {} : { onPipelineEvent: deliverPipelineEvent }),
   });
   closers.push(() => emulator.close());
 
@@ -106,6 +131,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     AWS_SECRET_ACCESS_KEY: 'sandbox',
     // Metrics go to CloudWatch on Lambda; locally they would only be noise on stdout.
     POWERTOOLS_METRICS_DISABLED: 'true',
+    ...(options.demoPolicy ? { PRODUCTS: JSON.stringify(SANDBOX_DEMO_PRODUCTS) } : {}),
     ...options.env,
   };
   if (options.dataDir) {
@@ -121,6 +147,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     dailyDigest: (await import('../handlers/daily-digest.ts')).handler,
     releaseWorker: (await import('../handlers/release-worker.ts')).handler,
     releaseAction: (await import('../handlers/release-action.ts')).handler,
+    pipelineEvents: (await import('../handlers/pipeline-events.ts')).handler,
   };
   // Without SQS, release jobs go to the process's queue, which hands them to the worker handler as
   // SQS would (handlers/release-worker.ts).

@@ -20,13 +20,19 @@ import type {
 import type { PipelineReader } from '../core/ports.ts';
 
 /**
- * PipelineReader on CodePipeline. A stage's revision comes from its execution's artifact
- * revisions, which never change, so they are cached per execution id: a board of N pipelines
- * costs N GetPipelineState calls plus one GetPipelineExecution per execution not seen before.
+ * PipelineReader on CodePipeline. A stage's revision comes from its execution's revisions, which
+ * never change, so they are cached per execution id: a board of N pipelines costs N
+ * GetPipelineState calls plus one GetPipelineExecution per execution not seen before. Executions
+ * just listed (ListPipelineExecutions carries each one's source revisions) need no lookup at all.
  */
 export class CodePipelineReader implements PipelineReader {
   /** Lookups, kept as promises so stages sharing an execution ask for it once even when read at once. */
   private readonly revisions = new Map<string, Promise<Revision | undefined>>();
+  /**
+   * Revisions of the executions last listed for a pipeline, kept for its next snapshot only (which
+   * takes them), so memory holds the pipelines being read, not every execution ever listed.
+   */
+  private readonly listed = new Map<string, Map<string, Revision>>();
 
   constructor(
     private readonly client: CodePipelineClient,
@@ -46,14 +52,16 @@ export class CodePipelineReader implements PipelineReader {
   }
 
   async snapshot(pipelineName: string): Promise<PipelineSnapshot> {
+    const listed = this.listed.get(pipelineName);
+    this.listed.delete(pipelineName);
     const state = await this.call(pipelineName, () =>
       this.client.send(new GetPipelineStateCommand({ name: pipelineName })),
     );
     const stages = await Promise.all(
       (state.stageStates ?? []).map(async (stage) => ({
         name: stage.stageName ?? '',
-        ...(await this.ref('latest', pipelineName, stage.latestExecution)),
-        ...(await this.ref('inbound', pipelineName, stage.inboundExecution)),
+        ...(await this.ref('latest', pipelineName, stage.latestExecution, listed)),
+        ...(await this.ref('inbound', pipelineName, stage.inboundExecution, listed)),
         actions: (stage.actionStates ?? []).map((action) => ({
           name: action.actionName ?? '',
           ...defined({
@@ -69,6 +77,12 @@ export class CodePipelineReader implements PipelineReader {
     return { name: pipelineName, stages };
   }
 
+  /**
+   * The pipeline's executions that started since `since`, newest first. Each summary carries the
+   * execution's source revisions (PipelineExecutionSummary.sourceRevisions in the API model), the
+   * same revision GetPipelineExecution's artifactRevisions would give: the next snapshot of this
+   * pipeline takes them from here.
+   */
   async executionsSince(pipelineName: string, since: Date): Promise<ExecutionSummary[]> {
     const executions: ExecutionSummary[] = [];
     const pages = paginateListPipelineExecutions({ client: this.client, pageSize: 100 }, { pipelineName });
@@ -89,6 +103,9 @@ export class CodePipelineReader implements PipelineReader {
         }
       }
     });
+    const revisions = new Map<string, Revision>();
+    for (const { executionId, revision } of executions) if (revision) revisions.set(executionId, revision);
+    this.listed.set(pipelineName, revisions);
     return executions;
   }
 
@@ -96,9 +113,11 @@ export class CodePipelineReader implements PipelineReader {
     key: 'latest' | 'inbound',
     pipelineName: string,
     execution: StageExecution | undefined,
+    listed: ReadonlyMap<string, Revision> | undefined,
   ): Promise<Partial<Record<'latest' | 'inbound', ExecutionRef>>> {
     if (!execution?.pipelineExecutionId) return {};
-    const revision = await this.revision(pipelineName, execution.pipelineExecutionId);
+    const revision =
+      listed?.get(execution.pipelineExecutionId) ?? (await this.revision(pipelineName, execution.pipelineExecutionId));
     return {
       [key]: {
         executionId: execution.pipelineExecutionId,

@@ -15,13 +15,16 @@ import {
   type Attempt,
   type Claim,
   type Decision,
+  isOpenToDecision,
   type MessageRef,
   type Outcome,
   STALE_CLAIM_MS,
+  type Vote,
 } from '../core/approval.ts';
 import { type AuditEvent, outcomeEvent, outcomeEventId, withCarriedEvents } from '../core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../core/errors.ts';
-import type { ApprovalStore, PostLease } from '../core/ports.ts';
+import { RulesMismatchError, SeparatedError } from '../core/policy-errors.ts';
+import type { ApprovalStore, PostLease, RulesGuard } from '../core/ports.ts';
 import { TABLE_KEYS } from './approvals-table.ts';
 import { conditionalWrite } from './conditional-write.ts';
 
@@ -140,8 +143,9 @@ export class DynamoApprovalStore implements ApprovalStore {
     return current.message ?? message;
   }
 
-  async claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord> {
+  async claim(id: ApprovalId, claim: Claim, now: Date, rules?: RulesGuard): Promise<ApprovalRecord> {
     const attempt = attemptItem(claim);
+    const guard = rules ? rulesCondition(rules, claim.verdict === 'approve' ? claim.actor.id : undefined) : undefined;
     const result = await this.#updateOrRead(id, {
       // The attempt joins the approval in the claim's own write: no second round trip before
       // CodePipeline is called, and no claim without its audit event.
@@ -150,9 +154,14 @@ export class DynamoApprovalStore implements ApprovalStore {
       // Pending, or held by a claim that ran out (its holder died); a claim of an older version has
       // no `until` and runs out STALE_CLAIM_MS after it was taken. Kept short: dynalite (local and
       // tests) parses every expression anew, and a longer one costs a click measurable CPU.
-      ConditionExpression:
-        'attribute_exists(pk) AND (#status = :pending OR #claim.#until < :now OR (attribute_not_exists(#claim.#until) AND #claim.#at < :staleSince))',
-      ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#until': 'until', '#at': 'at' },
+      ConditionExpression: `attribute_exists(pk) AND (#status = :pending OR #claim.#until < :now OR (attribute_not_exists(#claim.#until) AND #claim.#at < :staleSince))${guard ? ` AND ${guard.expression}` : ''}`,
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#claim': 'claim',
+        '#until': 'until',
+        '#at': 'at',
+        ...guard?.names,
+      },
       ExpressionAttributeValues: {
         ':deciding': 'deciding',
         ':pending': 'pending',
@@ -161,12 +170,45 @@ export class DynamoApprovalStore implements ApprovalStore {
         ':claim': { ...attempt, until: claim.until.toISOString() },
         ':attempt': [attempt],
         ':none': [],
+        ...guard?.values,
       },
     });
     if ('applied' in result) return result.applied;
     // Our own first attempt landed and only its answer was lost: the SDK's retry then fails the condition.
     if (result.current.claim?.claimId === claim.claimId) return result.current;
+    if (rules) refuseByRules(result.current, rules, claim.verdict === 'approve' ? claim.actor.id : undefined, now);
     throw new AlreadyDecidedError(result.current);
+  }
+
+  async vote(
+    id: ApprovalId,
+    vote: Vote,
+    rules: RulesGuard,
+    now: Date,
+  ): Promise<{ record: ApprovalRecord; counted: boolean }> {
+    const guard = rulesCondition(rules, vote.actor.id);
+    const result = await this.#updateOrRead(id, {
+      // One vote per person: the set of voters is the condition, the list keeps who and when.
+      UpdateExpression: 'SET votes = list_append(if_not_exists(votes, :none), :vote) ADD voters :voters',
+      ConditionExpression: `attribute_exists(pk) AND (#status = :pending OR #claim.#until < :now) AND NOT contains(voters, :voter) AND ${guard.expression}`,
+      ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#until': 'until', ...guard.names },
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':now': now.toISOString(),
+        ':none': [],
+        ':vote': [voteItem(vote)],
+        ':voters': new Set([vote.actor.id]),
+        ':voter': vote.actor.id,
+        ...guard.values,
+      },
+    });
+    if ('applied' in result) return { record: result.applied, counted: true };
+    const current = result.current;
+    // Counted before: a double click, or our own write landed and only its answer was lost.
+    if (current.votes?.some((counted) => counted.actor.id === vote.actor.id))
+      return { record: current, counted: false };
+    refuseByRules(current, rules, vote.actor.id, now);
+    throw new AlreadyDecidedError(current);
   }
 
   async renewClaim(id: ApprovalId, claimId: string, until: Date): Promise<boolean> {
@@ -336,7 +378,40 @@ const decisionItem = (decision: Decision): Item =>
     actor: stripUndefined({ ...decision.actor }),
     reason: decision.reason,
     at: decision.at.toISOString(),
+    approvers: decision.approvers?.map((approver) => ({ id: approver.id, name: approver.name })),
+    override: decision.override,
   });
+
+/**
+ * The claim's or vote's condition on the approval's rules: it stands under the rules the click
+ * assumed (or none), and the one approving is not separated from it (docs/policy.md).
+ */
+function rulesCondition(
+  rules: RulesGuard,
+  approver: string | undefined,
+): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const names = { '#request': 'request', '#policy': 'policy' };
+  if (rules.key === undefined) return { expression: 'attribute_not_exists(#request.#policy)', names, values: {} };
+  const separated = approver ? ' AND NOT contains(#request.#policy.separatedFrom, :approver)' : '';
+  return {
+    expression: `#request.#policy.#key = :rulesKey${separated}`,
+    names: { ...names, '#key': 'key' },
+    values: { ':rulesKey': rules.key, ...(approver ? { ':approver': approver } : {}) },
+  };
+}
+
+/** Why a guarded write failed on an approval still open to a decision, as the core's error. */
+function refuseByRules(record: ApprovalRecord, rules: RulesGuard, approver: string | undefined, now: Date): void {
+  if (!isOpenToDecision(record, now)) return;
+  if (record.request.policy?.key !== rules.key) throw new RulesMismatchError(record);
+  if (approver && record.request.policy?.separatedFrom?.includes(approver)) throw new SeparatedError(record);
+}
+
+const voteItem = (vote: Vote): Item => ({
+  voteId: vote.voteId,
+  actor: stripUndefined({ ...vote.actor }),
+  at: vote.at.toISOString(),
+});
 
 const attemptItem = (attempt: Attempt): Item =>
   stripUndefined({ ...decisionItem(attempt), claimId: attempt.claimId, releaseId: attempt.releaseId });
@@ -378,6 +453,13 @@ function toRecord(item: Item): ApprovalRecord {
       ...toDecision(attempt),
       claimId: String(attempt.claimId),
       ...(attempt.releaseId ? { releaseId: String(attempt.releaseId) } : {}),
+    }));
+  }
+  if (Array.isArray(item.votes)) {
+    record.votes = (item.votes as Item[]).map((vote) => ({
+      voteId: String(vote.voteId),
+      actor: vote.actor as Vote['actor'],
+      at: date(vote.at),
     }));
   }
   if (item.outcome) {

@@ -17,6 +17,8 @@ export interface DigestPostingOptions {
   /** Longest wait for Slack's rate limit per post. */
   rateLimitWaitMs: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Shares the digest's chart in its thread, after the text; it never fails the digest (slack-digest-chart.ts). */
+  chart?: { share(digest: Digest, thread: MessageRef): Promise<void> };
 }
 
 /**
@@ -56,6 +58,7 @@ export class SlackDigestPublisher implements DigestPublisher {
     }
     await posted(message);
     for (const reply of replies) await this.post({ thread_ts: message.ts, ...reply });
+    await this.options.chart?.share(digest, message);
     return message;
   }
 
@@ -73,23 +76,54 @@ export class SlackDigestPublisher implements DigestPublisher {
 }
 
 /**
- * Links to the live approval messages. A link is a convenience: one Slack cannot give is left out,
- * and once Slack rate-limits the lookups the rest are not asked for.
+ * Links to the live approval messages. Slack's permalink of a channel message is
+ * `<workspace URL>/archives/<channel>/p<ts without its dot>` (https://api.slack.com/methods/chat.getPermalink:
+ * `…/archives/C1H9RESGA/p135854651500008` for ts 1358546515.000008), so Slack is asked for one and
+ * the rest are built alike: one call instead of one per waiting approval. The workspace URL is taken
+ * from that answer rather than from auth.test, so a link is exactly what Slack gives, whatever the
+ * workspace's host. Should its answer not have that shape, each link is asked for. A link is a
+ * convenience: one Slack cannot give is left out, and once Slack rate-limits the lookups the rest
+ * are not asked for.
  */
 export async function permalinksOf(slack: WebClient, digest: Digest, log: Log): Promise<Permalinks> {
   const links = new Map<string, string>();
+  const linked = digest.waiting.flatMap(({ approvalId, message }) => (message ? [{ approvalId, message }] : []));
+  let workspace: string | undefined;
   let limited = false;
-  await mapLimit(digest.waiting, PERMALINK_CONCURRENCY, async ({ approvalId, message }) => {
-    if (!message || limited) return;
+  const ask = async ({ approvalId, message }: (typeof linked)[number]) => {
+    if (limited) return;
     try {
       const { permalink } = await slack.chat.getPermalink({ channel: message.channel, message_ts: message.ts });
       if (permalink) links.set(approvalId, permalink);
+      return permalink;
     } catch (error) {
       if (rateLimited(error) !== undefined) limited = true;
       log.warn('No permalink for an approval message; the digest shows it without', { approvalId, error });
+      return undefined;
     }
-  });
+  };
+  let next = 0;
+  // Until one answer gives the workspace URL (a message may be gone: ask about the next).
+  while (workspace === undefined && next < linked.length && !limited) {
+    const first = linked[next++] as (typeof linked)[number];
+    const permalink = await ask(first);
+    if (permalink !== undefined) workspace = workspaceOf(permalink, first.message) ?? '';
+  }
+  const rest = linked.slice(next);
+  if (workspace) for (const { approvalId, message } of rest) links.set(approvalId, permalinkOf(workspace, message));
+  else if (workspace === '') await mapLimit(rest, PERMALINK_CONCURRENCY, ask);
   return links;
+}
+
+const permalinkOf = (workspace: string, message: MessageRef): string =>
+  `${workspace}/archives/${message.channel}/p${message.ts.replace('.', '')}`;
+
+/** The workspace URL of a permalink Slack gave for `message`, when it has the usual shape. */
+function workspaceOf(permalink: string, message: MessageRef): string | undefined {
+  const suffix = permalinkOf('', message);
+  return permalink.endsWith(suffix) && /^https:\/\/[^/]+$/.test(permalink.slice(0, -suffix.length))
+    ? permalink.slice(0, -suffix.length)
+    : undefined;
 }
 
 function rateLimited(error: unknown): number | undefined {

@@ -1,3 +1,4 @@
+import type { EnvPolicy } from './policy.ts';
 import { clip } from './text.ts';
 
 /**
@@ -30,6 +31,12 @@ export interface ApprovalRequest {
    * shown with what could be read and a console link, and cannot be decided from Slack.
    */
   unreadable?: string[];
+  /**
+   * The rules it was posted under (docs/policy.md), as they stood at ingest, and who may not approve
+   * it here for having approved the same revision into an env it is separated from. The click
+   * checks the rules it holds against `policy.key` in the claim's own condition.
+   */
+  policy?: EnvPolicy & { separatedFrom?: string[] };
 }
 
 /** Who acted. Slack people carry their team; releases name the run that acted. */
@@ -38,6 +45,8 @@ export interface Actor {
   name: string;
   teamId?: string;
   via: 'slack' | 'release';
+  /** A release's: what it releases (`shop → qa`) and the Slack user who asked for it, for views to mention. */
+  release?: { what: string; requestedBy: string };
 }
 
 export type Verdict = 'approve' | 'reject';
@@ -46,6 +55,17 @@ export interface Decision {
   verdict: Verdict;
   actor: Actor;
   reason?: string;
+  at: Date;
+  /** With `required` above one: everyone whose vote made the approval, the decider last. */
+  approvers?: Array<Pick<Actor, 'id' | 'name'>>;
+  /** An approval given during a freeze by a break-glass member (its reason is the decision's). */
+  override?: { freeze: string };
+}
+
+/** One person's approve towards a `required` count; the approval keeps them all. */
+export interface Vote {
+  voteId: string;
+  actor: Actor;
   at: Date;
 }
 
@@ -56,8 +76,21 @@ export interface Decision {
 export type Outcome = (
   | { kind: 'approved' | 'rejected'; decision: Decision; at: Date }
   | { kind: 'expired'; decision?: Decision; at: Date }
-  | { kind: 'decided-elsewhere'; decision?: Decision; at: Date }
+  | {
+      kind: 'decided-elsewhere';
+      decision?: Decision;
+      at: Date;
+      /** What CodePipeline shows, when it was read: the verdict, who gave it (`lastUpdatedBy`, an IAM ARN) and its summary. */
+      verdict?: Verdict;
+      by?: string;
+      summary?: string;
+    }
   | { kind: 'gone'; decision?: Decision; at: Date; what: 'pipeline' | 'stage' | 'action' }
+  /**
+   * It ended in CodePipeline without a decision: its execution was stopped (and the approval
+   * abandoned), cancelled by a pipeline update, or CodePipeline moved on to a newer approval.
+   */
+  | { kind: 'stopped'; decision?: Decision; at: Date; why: 'stopped' | 'cancelled' | 'replaced' }
 ) & { releaseId?: string };
 
 export type ApprovalStatus = 'pending' | 'deciding' | 'closed';
@@ -80,6 +113,8 @@ export interface ApprovalRecord {
    * took is matched against these, so it is credited to whoever gave it.
    */
   attempts?: Attempt[];
+  /** Approves counted so far towards the policy's `required` (one per person); each is an audit event. */
+  votes?: Vote[];
   outcome?: Outcome;
 }
 
@@ -128,7 +163,14 @@ export function summaryHead(decision: Pick<Decision, 'verdict' | 'actor'>): stri
  */
 export function approvalSummary(decision: Decision): string {
   const head = summaryHead(decision);
-  return clip(decision.reason ? `${head}: ${decision.reason}` : head, SUMMARY_LIMIT);
+  // After the head, so an attempt is still recognised by it (creditedDecision).
+  const approvers =
+    decision.approvers && decision.approvers.length > 1
+      ? `approvals from ${decision.approvers.map((a) => `${a.name} (${a.id})`).join(', ')}`
+      : undefined;
+  const override = decision.override ? `freeze override (${decision.override.freeze})` : undefined;
+  const details = [approvers, override, decision.reason].filter(Boolean).join(': ');
+  return clip(details ? `${head}: ${details}` : head, SUMMARY_LIMIT);
 }
 
 /** Reasons a person gives for a rejection: required, trimmed, bounded. */

@@ -1,4 +1,4 @@
-import type { Actor, ApprovalId, ApprovalRecord, ApprovalRequest, Attempt, Verdict } from './approval.ts';
+import type { Actor, ApprovalId, ApprovalRecord, ApprovalRequest, Attempt, Verdict, Vote } from './approval.ts';
 
 /**
  * The audit trail: append-only events, readable per approval and per day.
@@ -8,6 +8,7 @@ export type AuditEventType =
   | 'requested' // CodePipeline asked for an approval
   | 'posted' // the Slack message went out
   | 'decision-attempted' // someone clicked Approve or submitted a rejection
+  | 'vote' // an approve counted towards the policy's `required` (docs/policy.md); the approval carries it
   | 'decision-refused' // … but the approval was already decided, or the input was bad
   | 'outcome' // the approval ended: approved, rejected, expired, decided elsewhere, gone
   | 'claim-released'; // the claim was given back: a decision could not be applied (throttling, AWS errors). Stored name, kept as it is.
@@ -53,6 +54,22 @@ export const attemptEvent = (request: ApprovalRequest, attempt: Attempt): AuditE
   verdict: attempt.verdict,
   ...(attempt.reason ? { reason: attempt.reason } : {}),
   ...(attempt.releaseId ? { releaseId: attempt.releaseId } : {}),
+  ...(attempt.override ? { detail: overrideDetail(attempt.override) } : {}),
+});
+
+/** How the audit trail marks an approval given during a freeze. */
+export const overrideDetail = (override: { freeze: string }): string => `freeze override (${override.freeze})`;
+
+/** The `vote` event of a counted approve: the vote's write on the approval is the event. */
+export const voteEvent = (request: ApprovalRequest, vote: Vote): AuditEvent => ({
+  eventId: vote.voteId,
+  type: 'vote',
+  at: vote.at,
+  approvalId: request.id,
+  approval: approvalRef(request),
+  actor: vote.actor,
+  verdict: 'approve',
+  result: 'counted',
 });
 
 /** The id of an approval's one `outcome` event. */
@@ -75,7 +92,12 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
     result: outcome.kind,
     ...(outcome.releaseId ? { releaseId: outcome.releaseId } : {}),
     ...(decision
-      ? { actor: decision.actor, verdict: decision.verdict, ...(decision.reason ? { reason: decision.reason } : {}) }
+      ? {
+          actor: decision.actor,
+          verdict: decision.verdict,
+          ...(decision.reason ? { reason: decision.reason } : {}),
+          ...(decision.override ? { detail: overrideDetail(decision.override) } : {}),
+        }
       : {}),
   };
 }
@@ -86,7 +108,11 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
  */
 export function withCarriedEvents(record: ApprovalRecord | undefined, filed: AuditEvent[]): AuditEvent[] {
   const carried = record
-    ? [...(record.attempts ?? []).map((attempt) => attemptEvent(record.request, attempt)), outcomeEvent(record)]
+    ? [
+        ...(record.votes ?? []).map((vote) => voteEvent(record.request, vote)),
+        ...(record.attempts ?? []).map((attempt) => attemptEvent(record.request, attempt)),
+        outcomeEvent(record),
+      ]
     : [];
   // The approval's own copy comes first: it is the record itself (an earlier version filed outcomes too).
   const byId = new Map<string, AuditEvent>();

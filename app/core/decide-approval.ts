@@ -22,7 +22,16 @@ import {
   TransientError,
   UnreadableRequestError,
 } from './errors.ts';
-import type { ApprovalStore, Clock, IdSource, Log, MessageRedraw, Metrics, PipelineGateway } from './ports.ts';
+import type {
+  ApprovalStore,
+  Clock,
+  IdSource,
+  Log,
+  MessageRedraw,
+  Metrics,
+  PipelineGateway,
+  RulesGuard,
+} from './ports.ts';
 
 /** A redraw Slack refused without saying when to come back is tried again this much later. */
 export const REDRAW_AGAIN_SECONDS = 10;
@@ -46,6 +55,8 @@ export interface DecideDeps {
 export interface DecideOptions {
   /** The release run this decision belongs to, for the audit trail. */
   releaseId?: string;
+  /** The approval rules the decision was checked under, held to in the claim's write (core/decide-under-rules.ts). */
+  rules?: RulesGuard;
 }
 
 /**
@@ -72,8 +83,15 @@ export async function decideApproval(
   // 1st round trip: the claim, carrying its `decision-attempted` event.
   let record: ApprovalRecord;
   try {
-    record = await store.claim(id, claim, decision.at);
+    record = await store.claim(id, claim, decision.at, options.rules);
   } catch (error) {
+    if (!(error instanceof AlreadyDecidedError) && !(error instanceof ApprovalNotFoundError)) {
+      // An unclear answer: the claim may have landed although no answer reached us. Give it back
+      // (only ours can be), and should that fail too, let a settle job free it once it runs out.
+      await store.giveClaimBack(id, claim.claimId).catch(async () => {
+        await deps.settleLater?.(id, Math.ceil(STALE_CLAIM_MS / 1000)).catch(() => {});
+      });
+    }
     await refused(deps, id, decision, error, release);
     throw error;
   }
@@ -340,7 +358,7 @@ async function recordOutcomeOnce(deps: DecideDeps, id: ApprovalId, outcome: Outc
  * redraw Slack refused (rate limit, a slow answer) is settled later, off the click path, so the
  * message never keeps live buttons for an ended approval.
  */
-async function refreshQuietly(
+export async function refreshQuietly(
   deps: Pick<DecideDeps, 'notifier' | 'log' | 'settleLater'>,
   record: ApprovalRecord,
 ): Promise<void> {

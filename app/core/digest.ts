@@ -12,6 +12,7 @@ import {
 import { PipelineGoneError, TransientError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
 import type { ExecutionSummary, PipelineSnapshot, Revision } from './pipeline.ts';
+import { type EnvPolicy, productPolicies } from './policy.ts';
 import type { ApprovalStore, Clock, Log, PipelineReader } from './ports.ts';
 import { type ProductBoard, productBoard } from './product-board.ts';
 import { discoverProducts, type ProductOverride } from './products.ts';
@@ -33,6 +34,8 @@ export interface Digest {
   products: ProductDigest[];
   /** Pipelines CodePipeline did not answer for (after the SDK's retries): missing from boards and metrics. */
   unreadable: string[];
+  /** The configured envs with freezes (docs/policy.md), for the freezes coming up. */
+  freezes?: EnvPolicy[];
 }
 
 export interface WaitingApproval {
@@ -68,7 +71,7 @@ export interface DecidedApproval {
 export interface ProductDigest {
   name: string;
   displayName: string;
-  /** Seed 000's table, live: which revision is in which stage of each service pipeline. */
+  /** The table of docs/concepts.md's worked example, live: which revision is in which stage of each service pipeline. */
   board: ProductBoard;
   week: MetricsComparison;
   month: MetricsComparison;
@@ -87,8 +90,14 @@ export interface DigestDeps {
 
 /** Approvals that expire sooner than this are flagged. */
 export const EXPIRY_WARNING_MS = DAY_MS;
-/** Calls in flight at once, per source (CodePipeline publishes no rate limits: stay modest). */
+/** DynamoDB queries (one per day of audit trail) in flight at once. */
 export const READ_CONCURRENCY = 8;
+/**
+ * Pipelines read at once. The reader's request limiter paces CodePipeline to the rate it allows (and
+ * learns it), so this only bounds what is in flight: enough that the limiter, not the digest, sets
+ * the pace.
+ */
+export const PIPELINE_READ_CONCURRENCY = 16;
 /**
  * Days of audit trail read: the 30-day comparison needs 60 days of decisions, plus the longest an
  * approval can wait before one (CodePipeline's maximum timeout, seven days) and a day for rounding.
@@ -99,7 +108,9 @@ export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
 /**
  * Reads everything the digest shows: open approvals and the audit trail (DynamoDB, by day), and
- * each product pipeline's state and executions (CodePipeline), at most READ_CONCURRENCY at a time.
+ * each product pipeline's executions and then its state (CodePipeline), PIPELINE_READ_CONCURRENCY
+ * pipelines at a time. A pipeline's state is read after its executions, so the revisions its stages
+ * show come from the executions listed instead of a lookup each.
  */
 export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> {
   // The audit trail (DynamoDB) is read while CodePipeline is.
@@ -139,6 +150,9 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
       };
     }),
     unreadable,
+    freezes: Object.keys(deps.config.products)
+      .flatMap((name) => productPolicies(name, deps.config.products))
+      .filter((policy) => policy.freezes.length > 0),
   };
 }
 
@@ -154,7 +168,7 @@ async function readPipelines(deps: DigestDeps, now: Date) {
   const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
   // Every pipeline is read once: the boards below find its snapshot here.
   const reader = readOnce(deps.reader);
-  const reads = await mapLimit(toRead, READ_CONCURRENCY, (name) =>
+  const reads = await mapLimit(toRead, PIPELINE_READ_CONCURRENCY, (name) =>
     readPipeline({ ...deps, reader }, name, inProducts.has(name), since),
   );
   const read = new Map(reads.map((r) => [r.name, r]));

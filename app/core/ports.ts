@@ -7,6 +7,7 @@ import type {
   MessageRef,
   Outcome,
   Verdict,
+  Vote,
 } from './approval.ts';
 import type { AuditEvent } from './audit.ts';
 import type { ExecutionSummary, PipelineSnapshot } from './pipeline.ts';
@@ -34,7 +35,14 @@ export interface ApprovalStore {
    * others. A claim whose `until` has passed (at `now`) may be taken over. The same write adds the
    * claim to the approval's `attempts`: its `decision-attempted` event exists once the claim does.
    */
-  claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord>;
+  claim(id: ApprovalId, claim: Claim, now: Date, rules?: RulesGuard): Promise<ApprovalRecord>;
+  /**
+   * Counts one person's approve towards the policy's `required`, once per person, while the
+   * approval is open (pending, or held by a claim that ran out) and stands under `rules`. `counted`
+   * is false when the person's vote was counted before (a double click, or a retry that landed).
+   * Throws AlreadyDecidedError, SeparatedError or RulesMismatchError as `claim` does.
+   */
+  vote(id: ApprovalId, vote: Vote, rules: RulesGuard, now: Date): Promise<{ record: ApprovalRecord; counted: boolean }>;
   /** Moves a live claim's end to `until` while its holder still works; false when it is not the holder's any more. */
   renewClaim(id: ApprovalId, claimId: string, until: Date): Promise<boolean>;
   /** Gives a claim back (the decision could not be applied); only the claim's holder can. */
@@ -52,6 +60,21 @@ export interface ApprovalStore {
   eventsForApproval(id: ApprovalId): Promise<AuditEvent[]>;
   /** Events of one UTC day (`YYYY-MM-DD`), in time order, outcomes included. */
   eventsForDay(day: string): Promise<AuditEvent[]>;
+}
+
+/**
+ * What a click assumed of the approval's rules, checked in the same conditional write: `key` the
+ * rules it was decided under (undefined: the approval has none), and the decider must not be among
+ * those the approval is separated from. A mismatch throws RulesMismatchError or SeparatedError.
+ */
+export interface RulesGuard {
+  key: string | undefined;
+}
+
+/** Slack user groups (`usergroups.users.list`), remembered briefly. */
+export interface GroupDirectory {
+  /** Which of `groups` the person is in; undefined when Slack could not say in time (counts as none). */
+  groupsOf(userId: string, groups: readonly string[]): Promise<ReadonlySet<string> | undefined>;
 }
 
 /** The answer to takePostLease. `firstTakenAt`: when any delivery first took it (a post may have landed since). */

@@ -4,13 +4,16 @@
  * approval of DEV) and env `prod` the one in `StagingQA`. Overrides change prefix, stages, channel.
  */
 
-export interface EnvTarget {
+import type { PolicyRules } from './policy.ts';
+
+export interface EnvTarget extends PolicyRules {
   stage: string;
   /** The approval action's name; unset: whichever action in the stage waits for approval. */
   action?: string;
 }
 
-export interface ProductOverride {
+/** Product-level rules (approvers, breakGlass, freezes, required) apply to every env without its own. */
+export interface ProductOverride extends Omit<PolicyRules, 'separateFrom'> {
   prefix?: string;
   displayName?: string;
   channel?: string;

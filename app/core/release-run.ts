@@ -17,7 +17,11 @@ import type { ReleaseProgress, ReleaseStore, Sleep } from './release-ports.ts';
 import { BackgroundRefresh, ensureProgressMessage, ThrottledProgress } from './release-progress.ts';
 
 export interface RunSettings {
-  /** Pipelines worked on at once; the CodePipeline client limits the request rate itself. */
+  /**
+   * Pipelines worked on at once. The CodePipeline client's limiter sets the pace (it learns the
+   * rate the service allows); this only needs to cover a pipeline's own time (claim, decision,
+   * outcome, redraw), so that the limiter, not the fan-out, is what waits.
+   */
   concurrency: number;
   /** Tries per pipeline when CodePipeline stays busy (each try is itself retried by the SDK). */
   attempts: number;
@@ -38,7 +42,7 @@ export interface RunSettings {
 }
 
 export const RUN_SETTINGS: Readonly<RunSettings> = Object.freeze({
-  concurrency: 8,
+  concurrency: 16,
   attempts: 3,
   retryDelayMs: 1_000,
   leaseMs: 5 * 60_000,
@@ -305,6 +309,7 @@ async function resultOf(
         return { kind: 'approved', at: outcome.at };
       return { kind: 'already-decided', by: outcome.decision.actor, verdict: outcome.decision.verdict, at };
     case 'expired':
+    case 'stopped':
     case 'decided-elsewhere': {
       const changed = await changedSincePlan(deps, run, item);
       if (changed) return changed;

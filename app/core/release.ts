@@ -114,10 +114,12 @@ export function releaseCounts(run: Pick<ReleaseRun, 'items' | 'results'>): Relea
 
 /** Who a release acts as, in the audit trail and in CodePipeline's summary: "shop → prod by Alice". */
 export function releaseActor(plan: Pick<ReleasePlan, 'releaseId' | 'product' | 'env' | 'requestedBy'>): Actor {
+  const what = `${plan.product.displayName} → ${plan.env}`;
   return {
     id: plan.releaseId,
-    name: `${plan.product.displayName} → ${plan.env} by ${plan.requestedBy.name}`,
+    name: `${what} by ${plan.requestedBy.name}`,
     via: 'release',
+    ...(plan.requestedBy.via === 'slack' ? { release: { what, requestedBy: plan.requestedBy.id } } : {}),
   };
 }
 

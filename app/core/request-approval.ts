@@ -13,6 +13,11 @@ export interface RequestDeps {
   /** Waits between looks at another delivery's lease (real time; tests pass their own). */
   sleep?: (ms: number) => Promise<void>;
   posting?: Partial<PostingTimes>;
+  /**
+   * The approval rules the request is posted under (docs/policy.md), stored with it so its message
+   * and every click know them without asking anything; undefined when none apply.
+   */
+  policyFor?: (request: ApprovalRequest) => Promise<ApprovalRequest['policy']>;
 }
 
 export interface PostingTimes {
@@ -46,8 +51,10 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  *   metadata first, by this delivery and by every later one;
  * - every failure after taking the lease gives it back, so the retry may post at once.
  */
-export async function requestApproval(deps: RequestDeps, request: ApprovalRequest): Promise<RequestResult> {
+export async function requestApproval(deps: RequestDeps, received: ApprovalRequest): Promise<RequestResult> {
   const { store, clock, log } = deps;
+  const policy = received.unreadable ? undefined : await deps.policyFor?.(received);
+  const request: ApprovalRequest = policy ? { ...received, policy } : received;
   const times = { ...POSTING, ...deps.posting };
   const sleep = deps.sleep ?? realSleep;
   await store.saveRequest(request);

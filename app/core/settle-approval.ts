@@ -1,16 +1,25 @@
-import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome } from './approval.ts';
+import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome, STALE_CLAIM_MS } from './approval.ts';
 import { attemptEvent } from './audit.ts';
 import { creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
 
 /**
  * Redraws an open approval, then looks again: a decision that closed it meanwhile may have drawn
- * its ending before this redraw landed, so the ending is drawn once more. Nothing can close an
- * approval after that look without redrawing it itself.
+ * its ending before this redraw landed, so the ending is drawn once more. A decision still being
+ * applied at that look draws its ending beside its outcome write, possibly before this redraw
+ * landed: then the approval is settled again once that claim has run out (`busy`). A `deciding`
+ * record is never drawn: its holder may yet give the claim back, and the buttons must stay.
  */
-async function redrawAsItStands(deps: SettleDeps, id: ApprovalId, open: ApprovalRecord): Promise<void> {
+async function redrawAsItStands(deps: SettleDeps, id: ApprovalId, open: ApprovalRecord): Promise<SettleResult> {
+  const busy = (record: ApprovalRecord): SettleResult => ({
+    status: 'busy',
+    until: record.claim?.until ?? new Date(deps.clock().getTime() + STALE_CLAIM_MS),
+  });
+  if (open.status === 'deciding') return busy(open);
   await deps.notifier.refresh(open);
   const now = await deps.store.get(id);
   if (now?.status === 'closed') await deps.notifier.refresh(now);
+  if (now?.status === 'deciding') return busy(now);
+  return { status: 'open' };
 }
 
 export type SettleDeps = Pick<DecideDeps, 'store' | 'pipelines' | 'notifier' | 'clock' | 'log'>;
@@ -30,7 +39,11 @@ export type SettleResult = { status: 'redrawn' | 'recorded' | 'open' | 'unknown'
  * keeps is matched against the decisions attempted, so the outcome is credited to whoever gave it.
  * Idempotent: settling twice changes nothing more.
  */
-export async function settleApproval(deps: SettleDeps, id: ApprovalId): Promise<SettleResult> {
+export async function settleApproval(
+  deps: SettleDeps,
+  id: ApprovalId,
+  options: SettleOptions = {},
+): Promise<SettleResult> {
   const { store, clock } = deps;
   const record = await store.get(id);
   if (!record) return { status: 'unknown' };
@@ -45,11 +58,14 @@ export async function settleApproval(deps: SettleDeps, id: ApprovalId): Promise<
   }
   const seen = await deps.pipelines.approvalResult(record.request);
   if (seen.state === 'expired') return close(deps, record, { kind: 'expired', at: now });
+  if (seen.state === 'replaced' && options.endedHow) {
+    const ended = await options.endedHow(record);
+    if (ended) return close(deps, record, ended);
+  }
   if (seen.state !== 'decided') {
     // A claim whose holder died is given back, so the message offers its buttons again.
     if (record.status === 'deciding' && record.claim) await store.giveClaimBack(id, record.claim.claimId);
-    await redrawAsItStands(deps, id, (await store.get(id)) ?? record);
-    return { status: 'open' };
+    return redrawAsItStands(deps, id, (await store.get(id)) ?? record);
   }
   const landed = await creditedDecision(deps, id, seen);
   return close(
@@ -57,8 +73,22 @@ export async function settleApproval(deps: SettleDeps, id: ApprovalId): Promise<
     record,
     landed
       ? { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: now }
-      : { kind: 'decided-elsewhere', at: now },
+      : {
+          kind: 'decided-elsewhere',
+          at: now,
+          verdict: seen.verdict,
+          ...(seen.updatedBy ? { by: seen.updatedBy } : {}),
+          ...(seen.summary ? { summary: seen.summary } : {}),
+        },
   );
+}
+
+export interface SettleOptions {
+  /**
+   * How an approval ended that CodePipeline no longer shows as ours (`replaced`: stopped, cancelled,
+   * a newer approval waits): undefined leaves it open. Without it, such an approval is left open.
+   */
+  endedHow?: (record: ApprovalRecord) => Promise<Outcome | undefined>;
 }
 
 /** Records how the approval ended (the first outcome stands), audits it and redraws it. */

@@ -1,12 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalIdFor } from '../adapters/approval-id.ts';
 import { withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import type { ApprovalRequest } from '../core/approval.ts';
 import { AWS_REGION, CODEPIPELINE_NAME, pipelineConsoleLink } from '../core/codepipeline-names.ts';
+import { policyAtIngest } from '../core/policy-at-ingest.ts';
 import { type RequestDeps, requestApproval } from '../core/request-approval.ts';
 import { clip } from '../core/text.ts';
-import { type ClientOverrides, Clients } from '../deps.ts';
+import { type ClientOverrides, PipelineClients } from '../deps.ts';
 
 /*
  * The way in of CodePipeline's approval notifications: SNS → handlers/approval-notification.ts →
@@ -17,7 +18,7 @@ import { type ClientOverrides, Clients } from '../deps.ts';
 export type NotificationDeps = RequestDeps;
 
 export async function notificationDeps(config: Config, overrides?: ClientOverrides): Promise<NotificationDeps> {
-  const clients = new Clients(config, 'ingest', overrides);
+  const clients = new PipelineClients(config, 'ingest', overrides);
   return {
     store: await clients.approvalStore(),
     notifier: await clients.approvalNotifier(),
@@ -25,6 +26,7 @@ export async function notificationDeps(config: Config, overrides?: ClientOverrid
     ids: clients.ids,
     log: clients.log,
     metrics: clients.metrics,
+    policyFor: async (request) => policyAtIngest(config.products, await clients.reader(), request),
   };
 }
 

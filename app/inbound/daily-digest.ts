@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { PostDigestDeps } from '../core/digest-posting.ts';
-import { type ClientOverrides, Clients } from '../deps.ts';
+import { type ClientOverrides, PipelineClients } from '../deps.ts';
 
 /*
  * The way in of the daily schedule: EventBridge Scheduler → handlers/daily-digest.ts → here. The
@@ -9,7 +9,7 @@ import { type ClientOverrides, Clients } from '../deps.ts';
 
 /** What posting the digest needs (core/digest-posting.ts), on the digest's budget. */
 export async function dailyDigestDeps(config: Config, overrides?: ClientOverrides): Promise<PostDigestDeps> {
-  const clients = new Clients(config, 'digest', overrides);
+  const clients = new PipelineClients(config, 'digest', overrides);
   return {
     config,
     store: await clients.approvalStore(),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import type { Actor } from '../core/approval.ts';
@@ -8,7 +8,7 @@ import { planReleaseFor } from '../core/release-plan.ts';
 import type { JobResults } from '../core/release-ports.ts';
 import { type RunReport, runRelease } from '../core/release-run.ts';
 import { findTarget } from '../core/release-target.ts';
-import { type ClientOverrides, Clients } from '../deps.ts';
+import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
 import { type InvocationClock, type WorkerDeps, workerDeps } from './release-jobs.ts';
 
@@ -23,7 +23,7 @@ export interface ActionDeps extends WorkerDeps {
 }
 
 export async function actionDeps(config: Config, overrides?: ClientOverrides): Promise<ActionDeps> {
-  const clients = new Clients(config, 'worker', overrides);
+  const clients = new ReleaseClients(config, 'worker', overrides);
   return { ...(await workerDeps(config, overrides, clients)), jobResults: await clients.jobResults() };
 }
 

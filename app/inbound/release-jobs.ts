@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Correlation, withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
@@ -13,7 +13,7 @@ import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '..
 import { type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
 import { settleApproval } from '../core/settle-approval.ts';
-import { type ClientOverrides, Clients } from '../deps.ts';
+import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
 import { releaseNotices } from '../views/release-help.ts';
 
@@ -41,7 +41,7 @@ export interface WorkerDeps extends RunDeps, PlanReleaseDeps {
 export async function workerDeps(
   config: Config,
   overrides?: ClientOverrides,
-  clients = new Clients(config, 'worker', overrides),
+  clients = new ReleaseClients(config, 'worker', overrides),
 ): Promise<WorkerDeps> {
   return {
     config,

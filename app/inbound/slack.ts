@@ -1,10 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parse as parseForm } from 'node:querystring';
-import { AwsLambdaReceiver } from '@slack/bolt';
+import { type Authorize, AwsLambdaReceiver } from '@slack/bolt';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
+import { SlackGroups } from '../adapters/slack-groups.ts';
 import type { Config } from '../config.ts';
-import { type ClientOverrides, Clients } from '../deps.ts';
+import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import type { Home } from '../listeners/guard.ts';
 import { createSlackApp, type SlackAppDeps } from '../listeners/index.ts';
 import { parseJson } from '../parse-json.ts';
@@ -22,20 +23,32 @@ export interface SlackDeps extends SlackAppDeps {
 }
 
 export async function slackDeps(config: Config, overrides?: ClientOverrides): Promise<SlackDeps> {
-  const clients = new Clients(config, 'click', overrides);
+  const clients = new ReleaseClients(config, 'click', overrides);
   const credentials = await clients.credentials();
   const people = await clients.people();
   return {
     config,
-    botToken: credentials.botToken,
+    authorize: botAuthorization(credentials.botToken),
     signingSecret: credentials.signingSecret,
     slackClientOptions: clients.slackClientOptions,
     boltLogger: clients.boltLogger,
     ...(await clients.decidingPorts()),
     displayName: (userId, fallback) => people.displayName(userId, fallback),
     isGuest: (userId) => people.isGuest(userId),
+    rules: { products: config.products, groups: new SlackGroups(await clients.slack(), clients.log, 800) },
     homeOf: (userId) => people.homeOf(userId),
   };
+}
+
+/**
+ * Bolt's authorize for Greenlight's one workspace: the bot token, and nothing Slack must be asked
+ * for. Bolt's own single-workspace authorize calls `auth.test` for the bot's ids, on cold start or
+ * (with that turned off) on every request; it needs them only to ignore the app's own Events API
+ * events, and Greenlight listens to none. So no click ever waits for it. The team and enterprise
+ * stay those of each request, as Bolt takes them when the authorization names none.
+ */
+function botAuthorization(botToken: string): Authorize<boolean> {
+  return async ({ isEnterpriseInstall }) => ({ isEnterpriseInstall, botToken });
 }
 
 export type FunctionUrlEvent = APIGatewayProxyEventV2;

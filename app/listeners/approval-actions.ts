@@ -8,7 +8,7 @@ import type {
 } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { type ApprovalRecord, checkReason, type Decision, isOpenToDecision, type Verdict } from '../core/approval.ts';
-import { decideApproval } from '../core/decide-approval.ts';
+import { decideUnderRules } from '../core/decide-under-rules.ts';
 import {
   AlreadyDecidedError,
   ApprovalNotFoundError,
@@ -17,10 +17,14 @@ import {
   TransientError,
   UnreadableRequestError,
 } from '../core/errors.ts';
+import { groupsIn, policyByKey } from '../core/policy.ts';
+import { AlreadyVotedError, FrozenError, NotAnApproverError, SeparatedError } from '../core/policy-errors.ts';
 import { refuseTamperedInput } from '../core/refuse-input.ts';
 import { approvalButton } from '../views/approval-message.ts';
+import { breakGlassMetadata, breakGlassModal } from '../views/break-glass-modal.ts';
 import { ids } from '../views/ids.ts';
 import { notices } from '../views/notices.ts';
+import { freezeOf, policyNotices } from '../views/policy-lines.ts';
 import { type RejectModalState, rejectModal, rejectModalMetadata } from '../views/reject-modal.ts';
 import { type ListenerDeps, slackActor } from './context.ts';
 
@@ -36,8 +40,71 @@ export function register(app: App, deps: ListenerDeps): void {
       approvalId: target.approvalId,
       verdict: 'approve',
       user: args.body.user,
+      ...(target.rules ? { rules: target.rules } : {}),
     });
   });
+
+  // During a freeze: a break-glass member approves anyway, saying why (docs/policy.md).
+  app.action<BlockAction<ButtonAction>>(ids.breakGlass, async (args) => {
+    await args.ack();
+    const target = await approvalFromButton(deps, args);
+    if (!target) return;
+    try {
+      const record = await deps.store.get(target.approvalId);
+      if (!record) return tell(args.client, target.channel, target.userId, notices.unknownApproval);
+      if (!isOpenToDecision(record, deps.clock()))
+        return tell(args.client, target.channel, target.userId, notices.alreadyDecided(record, deps.clock()));
+      const freeze = freezeOf(record, deps.clock());
+      if (!freeze) {
+        await deps.notifier.refresh(record);
+        return tell(args.client, target.channel, target.userId, policyNotices.freezeEnded);
+      }
+      await args.client.views.open({
+        trigger_id: args.body.trigger_id,
+        view: breakGlassModal(record, freeze, {
+          approvalId: record.request.id,
+          ...(target.channel ? { channel: target.channel } : {}),
+          ...(record.request.policy ? { rules: record.request.policy.key } : {}),
+        }),
+      });
+    } catch (error) {
+      deps.log.error('Could not open the break-glass modal', {
+        approvalId: target.approvalId,
+        user: target.userId,
+        error,
+      });
+      await tell(args.client, target.channel, target.userId, notices.failed);
+    }
+  });
+
+  app.view<ViewSubmitAction>(
+    ids.breakGlassModal,
+    async (args: SlackViewMiddlewareArgs<ViewSubmitAction> & { client: WebClient }) => {
+      const { body, view } = args;
+      const reason = checkReason(view.state.values[ids.reasonBlock]?.[ids.reasonInput]?.value);
+      if (!reason.ok) {
+        await args.ack({
+          response_action: 'errors',
+          errors: { [ids.reasonBlock]: 'Please say why this cannot wait for the freeze to end.' },
+        });
+        return;
+      }
+      const state = breakGlassMetadata.read(view.private_metadata);
+      await args.ack();
+      if (!state.ok) {
+        await refuseTamperedInput(deps, await slackActor(deps, body.user), 'break-glass modal: bad private_metadata');
+        return;
+      }
+      await decideAndTell(deps, args.client, state.value.channel, body.user.id, {
+        approvalId: state.value.approvalId,
+        verdict: 'approve',
+        reason: reason.reason,
+        user: body.user,
+        breakGlass: true,
+        ...(state.value.rules ? { rules: state.value.rules } : {}),
+      });
+    },
+  );
 
   app.action<BlockAction<ButtonAction>>(ids.reject, async (args) => {
     await args.ack();
@@ -99,6 +166,8 @@ export function register(app: App, deps: ListenerDeps): void {
 
 interface ButtonTarget {
   approvalId: string;
+  /** The approval rules the message was drawn under. */
+  rules?: string;
   channel: string | undefined;
   userId: string;
 }
@@ -124,7 +193,12 @@ async function approvalFromButton(
     await tell(client, channel, body.user.id, notices.malformed);
     return undefined;
   }
-  return { approvalId: parsed.value.approvalId, channel, userId: body.user.id };
+  return {
+    approvalId: parsed.value.approvalId,
+    channel,
+    userId: body.user.id,
+    ...(parsed.value.rules ? { rules: parsed.value.rules } : {}),
+  };
 }
 
 /** Decides and tells the person anything the refreshed message does not already say. */
@@ -138,8 +212,13 @@ async function decideAndTell(
     verdict: Verdict;
     reason?: string;
     user: { id: string; name?: string; team_id?: string };
+    rules?: string;
+    breakGlass?: boolean;
   },
 ): Promise<void> {
+  // Who is in the rules' groups is asked while the person's name is: a cold container's lookup
+  // then costs the click no round trip of its own (the check joins this one).
+  warmGroups(deps, input.rules, input.user.id);
   const decision: Decision = {
     verdict: input.verdict,
     actor: await slackActor(deps, input.user),
@@ -148,8 +227,15 @@ async function decideAndTell(
   };
   let answer: string | undefined;
   try {
-    const record = await decideApproval(deps, input.approvalId, decision);
-    answer = endedElsewhere(record) ? notices.ended(record) : undefined;
+    const record = await decideUnderRules(deps, input.approvalId, decision, {
+      ...(input.rules ? { rulesKey: input.rules } : {}),
+      ...(input.breakGlass ? { breakGlass: true } : {}),
+    });
+    answer = endedElsewhere(record)
+      ? notices.ended(record)
+      : record.status !== 'closed' && record.votes?.length
+        ? policyNotices.counted(record)
+        : undefined;
   } catch (error) {
     answer = refusal(error, deps.clock());
     if (answer)
@@ -162,9 +248,19 @@ async function decideAndTell(
   if (answer) await tell(client, channel, userId, answer);
 }
 
+function warmGroups(deps: ListenerDeps, rulesKey: string | undefined, userId: string): void {
+  const policy = rulesKey && deps.rules ? policyByKey(rulesKey, deps.rules.products) : undefined;
+  const groups = policy ? groupsIn([...policy.approvers, ...policy.breakGlass]) : [];
+  if (groups.length > 0) deps.rules?.groups.groupsOf(userId, [...new Set(groups)]).catch(() => {});
+}
+
 /** The plain-words answer for an expected refusal; undefined for a fault of ours. */
 function refusal(error: unknown, now: Date): string | undefined {
   if (error instanceof AlreadyDecidedError) return notices.alreadyDecided(error.record, now);
+  if (error instanceof NotAnApproverError) return policyNotices.notAnApprover(error.policy);
+  if (error instanceof FrozenError) return policyNotices.frozen(error.freeze, error.breakGlass);
+  if (error instanceof SeparatedError) return policyNotices.separated(error.record);
+  if (error instanceof AlreadyVotedError) return policyNotices.alreadyVoted(error.record);
   if (error instanceof ApprovalNotFoundError) return notices.unknownApproval;
   if (error instanceof TransientError) return notices.tryAgain;
   if (error instanceof NotPermittedError) return notices.notPermitted;

@@ -1,8 +1,8 @@
 import type { Actor } from '../core/approval.ts';
-import type { DecideDeps } from '../core/decide-approval.ts';
+import type { RulesDecideDeps } from '../core/decide-under-rules.ts';
 
 /** What listeners need: the core's dependencies plus a way to name people. */
-export interface ListenerDeps extends DecideDeps {
+export interface ListenerDeps extends RulesDecideDeps {
   /** The person's display name, for summaries CodePipeline keeps ("Approved by Alice (U0…)"). */
   displayName(userId: string, fallback: string): Promise<string>;
   /** Guests (single- and multi-channel) may not decide; undefined when Slack could not say in time. */

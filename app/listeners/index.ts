@@ -1,15 +1,17 @@
-import { App, type Receiver } from '@slack/bolt';
+import { App, type Authorize, type Receiver } from '@slack/bolt';
 import type { Logger as BoltLogger, WebClientOptions } from '@slack/web-api';
 import { register as registerApprovalActions } from './approval-actions.ts';
 import type { ListenerDeps } from './context.ts';
+import { register as registerCorrelation } from './correlation.ts';
 import { register as registerGuard } from './guard.ts';
 import { register as registerReleaseCommand } from './release-command.ts';
 import type { ReleaseListenerDeps } from './release-context.ts';
 import { register as registerReleaseModal } from './release-modal.ts';
 
-/** What the Slack app needs: every listener's deps, the bot token and how its client talks to Slack. */
+/** What the Slack app needs: every listener's deps, how Bolt authorizes a request and how its client talks to Slack. */
 export interface SlackAppDeps extends ListenerDeps, ReleaseListenerDeps {
-  botToken: string;
+  /** The bot token for each request, without asking Slack (inbound/slack.ts). */
+  authorize: Authorize<boolean>;
   slackClientOptions: WebClientOptions;
   boltLogger: BoltLogger;
 }
@@ -22,13 +24,14 @@ export interface SlackAppDeps extends ListenerDeps, ReleaseListenerDeps {
 export function createSlackApp(deps: SlackAppDeps, receiver: Receiver): App {
   const app = new App({
     receiver,
-    token: deps.botToken,
-    // No auth.test on cold start: a click's 3 s are better spent deciding. We listen to no events
-    // that need our own bot id to filter out.
-    tokenVerificationEnabled: false,
+    // Not Bolt's own single-workspace authorize: it calls auth.test on cold start, or, with that
+    // turned off, on every request. A click's 3 s are better spent deciding, and the bot's ids it
+    // asks for only filter the app's own Events API events: Greenlight listens to none.
+    authorize: deps.authorize,
     clientOptions: deps.slackClientOptions,
     logger: deps.boltLogger,
   });
+  registerCorrelation(app);
   registerGuard(app, deps);
   registerApprovalActions(app, deps);
   registerReleaseCommand(app, deps);

@@ -1,17 +1,21 @@
 import type { App, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
+import { withCorrelation } from '../adapters/powertools-log.ts';
+import { hasRules, productPolicies } from '../core/policy.ts';
 import { productBoard } from '../core/product-board.ts';
 import { discoverProducts, ownValue, resolveProduct } from '../core/products.ts';
 import { newReleaseId } from '../core/release.ts';
 import { planReleaseFor } from '../core/release-plan.ts';
 import { findProduct, findTarget } from '../core/release-target.ts';
+import { productRulesText } from '../views/policy-text.ts';
 import { productBoardMessage } from '../views/product-board.ts';
 import { releaseNotices } from '../views/release-help.ts';
 import { releaseLoadingModal, releasePlanModal, releaseProblemModal } from '../views/release-modal.ts';
 import { slackActor } from './context.ts';
 import { handleDigestCommand } from './digest-command.ts';
 import { COMMAND_DEADLINES, type ReleaseListenerDeps, within } from './release-context.ts';
+import { releaseRefusal } from './release-rules.ts';
 
 type CommandArgs = SlackCommandMiddlewareArgs & { client: WebClient };
 
@@ -57,6 +61,12 @@ async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack): Pr
   if (!second || rest.length > 0 || !NAME.test(first) || !NAME.test(second))
     return ack(ephemeral(releaseNotices.usage(text)));
   if (second === 'status') return status(deps, args, ack, first);
+  if (second === 'policy') {
+    const policies = productPolicies(first, deps.config.products).filter(hasRules);
+    return ack(
+      ephemeral(productRulesText(resolveProduct(first, deps.config.products).displayName, policies, deps.clock())),
+    );
+  }
   return release(deps, args, ack, first, second);
 }
 
@@ -102,10 +112,19 @@ async function release(
   env: string,
 ): Promise<void> {
   const { command, client } = args;
-  const { reader, settings, queue } = deps;
+  // A product named only by its pipelines (`shop-*`) exists if they do: told at once, in a message
+  // as a wrong env is, unless CodePipeline is slow to list them (then the modal below says it).
+  if (!ownValue(deps.config.products, name)) {
+    const lookup = await within(COMMAND_DEADLINES.discoveryMs, findProduct(deps.reader, deps.config.products, name));
+    if (lookup.done && !lookup.value.ok)
+      return ack(ephemeral(releaseNotices.unknownProduct(lookup.value.name, lookup.value.known)));
+  }
   // Envs come from configuration and conventions: a wrong one is told at once, without reading anything.
   const named = resolveProduct(name, deps.config.products);
   if (!ownValue(named.envs, env)) return ack(ephemeral(releaseNotices.unknownEnv(named, env, Object.keys(named.envs))));
+  // The approval rules (docs/policy.md): told at once, before anything is read or planned.
+  const refusal = await releaseRefusal(deps, name, env, command.user_id);
+  if (refusal) return ack(ephemeral(refusal));
 
   // The trigger_id is good for 3 s: the modal opens before anything else, showing that the
   // pipelines are being read.
@@ -121,9 +140,20 @@ async function release(
   }
   if (!loading) return ack(ephemeral(releaseNotices.modalFailed));
   await ack();
-  const view = loading;
-
+  // From here on the command is about one release: every line logged carries its id.
   const releaseId = newReleaseId(deps.ids);
+  return withCorrelation({ releaseId }, () => planInModal(deps, args, { name, named, env }, loading, releaseId));
+}
+
+/** Plans the release into the loading modal, inline for small products, by the release worker otherwise. */
+async function planInModal(
+  deps: ReleaseListenerDeps,
+  { command, client }: CommandArgs,
+  { name, named, env }: { name: string; named: ReturnType<typeof resolveProduct>; env: string },
+  view: { id: string; hash?: string },
+  releaseId: string,
+): Promise<void> {
+  const { reader, settings, queue } = deps;
   const requestedBy = await slackActor(deps, {
     id: command.user_id,
     name: command.user_name,

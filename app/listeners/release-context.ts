@@ -8,7 +8,7 @@ import type { ListenerDeps } from './context.ts';
  * What the release listeners (`/release`, its modal, `/release digest`) need, and nothing more:
  * core ports and plain functions, in one flat object. app/inbound/slack.ts builds it; tests can too.
  */
-export interface ReleaseListenerDeps extends Pick<ListenerDeps, 'displayName'>, PlanReleaseDeps {
+export interface ReleaseListenerDeps extends Pick<ListenerDeps, 'displayName' | 'rules'>, PlanReleaseDeps {
   config: { products: Record<string, ProductOverride>; approvalsChannel: string };
   /** Approvals and their audit trail (the digest reads it; refused input is recorded there). */
   store: ApprovalStore;

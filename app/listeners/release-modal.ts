@@ -7,6 +7,7 @@ import { releaseNotices } from '../views/release-help.ts';
 import { releaseModalMetadata, releaseProblemModal, releaseStartedModal } from '../views/release-modal.ts';
 import { slackActor } from './context.ts';
 import type { ReleaseListenerDeps } from './release-context.ts';
+import { releaseRefusal } from './release-rules.ts';
 
 /**
  * Confirming the release modal: the stored plan (tokens pinned when it was shown) is confirmed
@@ -43,6 +44,11 @@ export function register(app: App, deps: ReleaseListenerDeps): void {
     }
     if (run.state === 'planned' && planExpired(run, now)) return problem(releaseNotices.planExpired);
     if (includedItems(run).length === 0) return args.ack();
+    if (run.state === 'planned') {
+      // A freeze may have begun since the plan was shown: the rules hold for the confirmation too.
+      const refusal = await releaseRefusal(deps, run.product.name, run.env, body.user.id);
+      if (refusal) return problem(refusal);
+    }
 
     if (run.state !== 'finished') {
       await deps.releases.confirm(run.releaseId, now);

@@ -1,10 +1,12 @@
 import type { Button, KnownBlock } from '@slack/types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ApprovalRecord, describe, type Outcome } from '../core/approval.ts';
+import { readableIdentity } from '../core/iam-identity.ts';
 import { type Parsed, parseJson } from '../parse-json.ts';
 import { actorText, clip, escapeMrkdwn, link, relative, slackDate } from './format.ts';
 import { ids } from './ids.ts';
 import { BLOCK_KIT } from './limits.ts';
+import { approversSuffix, freezeOf, frozenText, votesText } from './policy-lines.ts';
 
 export interface SlackMessage {
   text: string;
@@ -15,14 +17,15 @@ export interface SlackMessage {
 export const approvalIdSchema = z.string().regex(/^[A-Za-z0-9_-]{10,64}$/);
 
 /** Strict: a value with anything more than the id was not made by Greenlight. */
-const buttonSchema = z.object({ approvalId: approvalIdSchema }).strict();
+const buttonSchema = z.object({ approvalId: approvalIdSchema, rules: z.string().max(100).optional() }).strict();
 
 /**
  * What the Approve and Reject buttons carry back: the approval's id, nothing secret. Written here
  * and read by the listener that handles the click, so the two sides of the contract cannot drift.
  */
 export const approvalButton = {
-  write: (approvalId: string): string => JSON.stringify({ approvalId }),
+  /** `rules`: the key of the approval rules it was posted under, so a click knows them before any read. */
+  write: (approvalId: string, rules?: string): string => JSON.stringify(rules ? { approvalId, rules } : { approvalId }),
   /** A value that does not read was not made by Greenlight (a forged or stale click). */
   read: (raw: string | undefined): Parsed<z.infer<typeof buttonSchema>> => parseJson(buttonSchema, raw),
 };
@@ -53,10 +56,7 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
           text: `*Stage › action*\n${escapeMrkdwn(request.stageName)} › ${escapeMrkdwn(request.actionName)}`,
         },
         { type: 'mrkdwn', text: `*Region*\n${escapeMrkdwn(request.region)}` },
-        {
-          type: 'mrkdwn',
-          text: `*Expires*\n${slackDate(request.expiresAt)} (${relative(request.expiresAt, now)})`,
-        },
+        { type: 'mrkdwn', text: expiryText(record, expired, now) },
       ],
     },
   ];
@@ -93,13 +93,48 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
       type: 'section',
       text: { type: 'mrkdwn', text: ':hourglass: *Expired* — CodePipeline no longer accepts a decision.' },
     });
-  else blocks.push({ type: 'actions', block_id: 'decision', elements: decisionButtons(record) });
+  else {
+    const freeze = freezeOf(record, now);
+    const votes = votesText(record);
+    // During a freeze the message says so instead of offering Approve (docs/policy.md).
+    const standing = [freeze ? `*${frozenText(freeze)}*` : undefined, votes].filter(Boolean).join('\n');
+    if (standing) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(standing, BLOCK_KIT.text) } });
+    blocks.push({ type: 'actions', block_id: 'decision', elements: decisionButtons(record, freeze !== undefined) });
+  }
 
   return { text: fallbackText(record, expired), blocks };
 }
 
-function decisionButtons(record: ApprovalRecord): Button[] {
-  const value = approvalButton.write(record.request.id);
+/**
+ * When it expires, and how far away. An approval CodePipeline called expired says so even when its
+ * expiry has not come by this clock (a shorter action timeout, or the sandbox's clock moved ahead):
+ * never "in 7 days" above "Expired".
+ */
+function expiryText(record: ApprovalRecord, expired: boolean, now: Date): string {
+  const at = slackDate(record.request.expiresAt);
+  if (!expired && record.outcome?.kind !== 'expired')
+    return `*Expires*\n${at} (${relative(record.request.expiresAt, now)})`;
+  return record.request.expiresAt.getTime() <= now.getTime()
+    ? `*Expired*\n${at} (${relative(record.request.expiresAt, now)})`
+    : `*Expired*\n${slackDate(record.outcome?.at ?? now)}`;
+}
+
+function decisionButtons(record: ApprovalRecord, frozen: boolean): Button[] {
+  const value = approvalButton.write(record.request.id, record.request.policy?.key);
+  const reject: Button = {
+    type: 'button',
+    action_id: ids.reject,
+    style: 'danger',
+    text: { type: 'plain_text', text: 'Reject…' },
+    value,
+  };
+  if (frozen)
+    return record.request.policy?.breakGlass.length
+      ? [
+          { type: 'button', action_id: ids.breakGlass, text: { type: 'plain_text', text: 'Break glass…' }, value },
+          reject,
+        ]
+      : [reject];
   return [
     {
       type: 'button',
@@ -120,7 +155,7 @@ function decisionButtons(record: ApprovalRecord): Button[] {
         deny: { type: 'plain_text', text: 'Cancel' },
       },
     },
-    { type: 'button', action_id: ids.reject, style: 'danger', text: { type: 'plain_text', text: 'Reject…' }, value },
+    reject,
   ];
 }
 
@@ -136,6 +171,10 @@ function headIcon(record: ApprovalRecord, expired: boolean): string {
       return '❌';
     case 'expired':
       return '⌛';
+    case 'decided-elsewhere':
+      return record.outcome.verdict === 'approve' ? '✅' : record.outcome.verdict === 'reject' ? '❌' : '⚪';
+    case 'stopped':
+      return '⏹️';
     default:
       return '⚪';
   }
@@ -152,15 +191,37 @@ export function outcomeLine(outcome: Outcome): string {
   const when = slackDate(outcome.at);
   switch (outcome.kind) {
     case 'approved':
-      return `:white_check_mark: *Approved* by ${actorText(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
+      return `:white_check_mark: *Approved* by ${actorText(outcome.decision.actor)}${approversSuffix(outcome.decision)} ${when}${reasonText(outcome.decision.reason)}`;
     case 'rejected':
       return `:x: *Rejected* by ${actorText(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
     case 'expired':
       return `:hourglass: *Expired* — CodePipeline no longer accepts a decision (it timed out or was answered already). Noticed ${when}.`;
     case 'decided-elsewhere':
-      return `:leftwards_arrow_with_hook: *Decided outside Slack* (console or CLI). Noticed ${when}.`;
+      return decidedElsewhereLine(outcome, when);
+    case 'stopped':
+      return stoppedLine(outcome, when);
     case 'gone':
       return `:wastebasket: *The ${outcome.what} no longer exists*, so there is nothing to decide. Noticed ${when}.`;
+  }
+}
+
+/** Decided in the console or CLI: the verdict and who gave it, as CodePipeline keeps them (when it was read). */
+function decidedElsewhereLine(outcome: Extract<Outcome, { kind: 'decided-elsewhere' }>, when: string): string {
+  if (!outcome.verdict) return `:leftwards_arrow_with_hook: *Decided outside Slack* (console or CLI). Noticed ${when}.`;
+  const verdict =
+    outcome.verdict === 'approve' ? ':white_check_mark: *Approved outside Slack*' : ':x: *Rejected outside Slack*';
+  const by = outcome.by ? ` by ${escapeMrkdwn(readableIdentity(outcome.by))}` : '';
+  return `${verdict}${by}, in the console or CLI. Noticed ${when}.${reasonText(outcome.summary)}`;
+}
+
+function stoppedLine(outcome: Extract<Outcome, { kind: 'stopped' }>, when: string): string {
+  switch (outcome.why) {
+    case 'stopped':
+      return `:black_square_for_stop: *Stopped* — the pipeline execution was stopped in CodePipeline, so this approval ended without a decision. Noticed ${when}.`;
+    case 'cancelled':
+      return `:black_square_for_stop: *Cancelled* — the pipeline was updated while this approval waited, so it ended without a decision. Noticed ${when}.`;
+    case 'replaced':
+      return `:black_square_for_stop: *No longer waiting* — CodePipeline moved on from this approval without a decision Greenlight saw. Noticed ${when}.`;
   }
 }
 

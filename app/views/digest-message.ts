@@ -12,6 +12,7 @@ import type { SlackMessage } from './approval-message.ts';
 import { clip, duration, escapeMrkdwn, link, mention, relative } from './format.ts';
 import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
 import { Pages } from './pages.ts';
+import { upcomingFreezeLines } from './policy-text.ts';
 import { BOARD_LEGEND, boardLine } from './product-board.ts';
 
 export { BLOCK_KIT } from './limits.ts';
@@ -137,6 +138,9 @@ function draw(digest: Digest, permalinks: Permalinks, shown: Shown): { blocks: K
     );
     blocks.push(...productSections(digest.products, digest.now, shown, thread));
   }
+  // The week's freezes, so nobody plans a release into one (docs/policy.md).
+  const freezes = upcomingFreezeLines(digest.freezes ?? [], digest.now);
+  if (freezes.length > 0) blocks.push(context(['*Freezes in the next 7 days*', ...freezes].join('\n')));
   const notes = footnotes(digest);
   if (notes) blocks.push(context(notes));
   return { blocks, thread };
@@ -248,6 +252,7 @@ const RESULT_ICON: Record<DecidedApproval['result'], string> = {
   expired: ':hourglass:',
   'decided-elsewhere': ':leftwards_arrow_with_hook:',
   gone: ':wastebasket:',
+  stopped: ':black_square_for_stop:',
 };
 
 function decidedLine(decided: DecidedApproval, now: Date): string {
@@ -259,7 +264,9 @@ function decidedLine(decided: DecidedApproval, now: Date): string {
         ? 'decided outside Slack'
         : decided.result === 'gone'
           ? 'gone from CodePipeline'
-          : 'expired';
+          : decided.result === 'stopped'
+            ? 'stopped in CodePipeline'
+            : 'expired';
   const waited = decided.waitedMs !== undefined ? ` · waited ${duration(decided.waitedMs)}` : '';
   const reason = decided.reason ? ` · “${escapeMrkdwn(clip(decided.reason.replace(/\s+/g, ' '), 200))}”` : '';
   return clip(

@@ -51,5 +51,9 @@ export function duration(ms: number): string {
  * a release's name quotes the display name of whoever asked for it, which anyone can set to markup
  * (`<!channel>`, a disguised link). Every view shows an actor through this.
  */
-export const actorText = (actor: Pick<Actor, 'id' | 'name' | 'via'>): string =>
-  actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`;
+export const actorText = (actor: Pick<Actor, 'id' | 'name' | 'via' | 'release'>): string => {
+  if (actor.via === 'slack') return mention(actor.id);
+  // The person who asked is a mention, as everywhere else; releases recorded before they were named by name.
+  if (actor.release) return `release ${escapeMrkdwn(actor.release.what)} by ${mention(actor.release.requestedBy)}`;
+  return `release ${escapeMrkdwn(actor.name)}`;
+};

@@ -3,6 +3,8 @@ export const ids = {
   approve: 'approval.approve',
   reject: 'approval.reject',
   rejectModal: 'approval.reject-modal',
+  breakGlass: 'approval.break-glass',
+  breakGlassModal: 'approval.break-glass-modal',
   reasonBlock: 'reason',
   reasonInput: 'reason-input',
   metadataEvent: 'greenlight_approval',

@@ -24,6 +24,8 @@ export const notices = {
         return 'This approval was decided outside Slack (in the console or CLI).';
       case 'gone':
         return `The ${record.outcome.what} of this approval no longer exists.`;
+      case 'stopped':
+        return 'This approval ended in CodePipeline without a decision (its execution was stopped or moved on).';
       default:
         return 'This approval is no longer open.';
     }

@@ -1,5 +1,5 @@
 import type { ModalView } from '@slack/types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ApprovalRecord, describe, REASON_LIMIT } from '../core/approval.ts';
 import { type Parsed, parseJson } from '../parse-json.ts';
 import { approvalIdSchema } from './approval-message.ts';

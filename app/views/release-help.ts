@@ -29,6 +29,7 @@ export const releaseNotices = {
       '*`/release`* approves the same stage in every pipeline of a product at once, after you confirm what it will approve.',
       '• `/release <product> <env>` — e.g. `/release shop prod`: lists every pipeline of the product with the approval it will give (or why not), then approves exactly those when you confirm. It never rejects anything: reject a change on its own message.',
       '• `/release <product> status` — where each revision of the product is, stage by stage (only you see it).',
+      '• `/release <product> policy` — who may approve each env, how many, and when it is frozen (only you see it).',
       '• `/release digest` — a preview of the daily digest.',
       '• `/release help` — this.',
       `Products: ${list(products)}. A product is the pipelines named \`<product>-<service>\`; env \`qa\` approves \`StagingDEV\`, env \`prod\` approves \`StagingQA\`, unless \`PRODUCTS\` says otherwise.`,

@@ -14,10 +14,26 @@ export const HANDLER_NAMES = [
   'release-worker',
   'release-action',
   'daily-digest',
+  'pipeline-events',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 export const handlerEntry = (name: HandlerName): string => repoPath('handlers', `${name}.ts`);
+
+/**
+ * How big each handler's bundle may be, in bytes: the code a cold start loads and parses. slack-events
+ * carries Bolt and answers within Slack's 3 s; the others carry the SDK clients of their way in only
+ * (app/deps.ts). test/infra/handler-bundles.test.ts holds the bundles to it; `npm run bench bundles`
+ * shows it beside the measured sizes.
+ */
+export const BUNDLE_BUDGET_BYTES: Readonly<Record<HandlerName, number>> = {
+  'approval-notification': 0.9 * 1024 * 1024,
+  'slack-events': 1024 * 1024,
+  'release-worker': 0.9 * 1024 * 1024,
+  'release-action': 0.9 * 1024 * 1024,
+  'daily-digest': 0.9 * 1024 * 1024,
+  'pipeline-events': 0.9 * 1024 * 1024,
+};
 
 /** cdk-nag AwsSolutions-L1 asks for the newest Node.js runtime this aws-cdk-lib knows. */
 export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;

@@ -8,6 +8,7 @@ import type {
 import type { SNSEvent } from 'aws-lambda';
 import { type BoardPipeline, boardOf } from './board.ts';
 import { demoPipelineNames, numberedNames, type PipelineDefinitionOptions, pipelineDefinition } from './demo.ts';
+import { type CodePipelineEvent, EventWatcher } from './events.ts';
 import { type PendingApprovalFacts, snsApprovalEvent } from './notification.ts';
 import { operations } from './operations.ts';
 import type { PendingApproval } from './records.ts';
@@ -17,6 +18,7 @@ import { World } from './world.ts';
 
 export type { BoardExecution, BoardPipeline, BoardStage, BoardStageState } from './board.ts';
 export { DEMO_PRODUCTS, type PipelineDefinitionOptions, pipelineDefinition } from './demo.ts';
+export type { CodePipelineEvent } from './events.ts';
 export type { ApprovalNotification } from './notification.ts';
 export type { PendingApproval } from './records.ts';
 export type { Log } from './scheduler.ts';
@@ -29,6 +31,8 @@ export interface CodePipelineEmulatorOptions {
   accountId?: string;
   /** Receives each approval notification as Lambda would from SNS; errors are logged, never thrown back. */
   onApprovalNotification?: (event: SNSEvent) => unknown;
+  /** Receives each EventBridge event (events.ts) as a Lambda target would, asynchronously; errors are logged. */
+  onPipelineEvent?: (event: CodePipelineEvent) => unknown;
   /** SNS delivers at least once: set 2+ to deliver each notification that many times. Default 1. */
   notificationDeliveries?: number;
   /** Delay before each API call is served. */
@@ -80,8 +84,16 @@ export interface CodePipelineEmulator {
   ): PipelineExecutionStatus;
   /** Makes the next `times` runs of a non-approval action fail. */
   failNext(pipelineName: string, stageName: string, actionName: string, times?: number): void;
-  /** The next `times` calls of `operation` answer with the error `errorType` (default ThrottlingException). */
+  /**
+   * The next `times` calls of `operation` answer with the error `errorType` (default
+   * ThrottlingException) and change nothing; `InternalFailure` and `ServiceUnavailable` come as HTTP
+   * 500 and 503, as AWS sends them.
+   */
   failNextCall(operation: string, errorType?: string, times?: number, message?: string): void;
+  /** The next `times` calls of `operation` take effect, but the caller never gets their answer. */
+  loseNextAnswer(operation: string, times?: number): void;
+  /** Drops the injected faults not used yet (failNextCall, loseNextAnswer). */
+  clearInjectedFaults(): void;
   /** Changes latency or rate limits while running. */
   configure(faults: { latencyMs?: number; rateLimitPerSecond?: RateLimit | undefined }): void;
 
@@ -95,6 +107,8 @@ export interface CodePipelineEmulator {
   clearCalls(): void;
   /** Every approval notification published so far, oldest first. */
   notifications(): SNSEvent[];
+  /** Every EventBridge event emitted so far (Pipeline / Stage / Action Execution State Change), oldest first. */
+  pipelineEvents(): CodePipelineEvent[];
   /** Pipelines named `<product>-*` (all when omitted), by name. */
   board(product?: string): BoardPipeline[];
   pendingApprovals(filter?: { pipelineName?: string; stageName?: string }): PendingApproval[];
@@ -131,6 +145,22 @@ export async function startCodePipelineEmulator(
     }
   };
 
+  const emitted: CodePipelineEvent[] = [];
+  const events = new EventWatcher({
+    region,
+    accountId,
+    now: () => clock.now(),
+    emit: (event) => {
+      emitted.push(event);
+      const deliver = options.onPipelineEvent;
+      if (!deliver) return;
+      work.track(
+        async () => deliver(structuredClone(event)),
+        (error) => log('codepipeline emulator: pipeline event handler failed', { error, eventId: event.id }),
+      );
+    },
+  });
+
   const world = new World({
     region,
     accountId,
@@ -140,6 +170,7 @@ export async function startCodePipelineEmulator(
     actionDelayMs: (category) => (typeof delays === 'number' ? delays : (delays[category] ?? 0)),
     notifyApproval,
     changed: (pipelineName) => {
+      events.observe(world.pipeline(pipelineName));
       for (const listener of listeners) {
         try {
           listener({ pipelineName });
@@ -208,6 +239,8 @@ export async function startCodePipelineEmulator(
       world.failNext(pipelineName, stageName, actionName, times),
     failNextCall: (operation, errorType = 'ThrottlingException', times, message) =>
       server.failNextCall(operation, errorType, times, message),
+    loseNextAnswer: (operation, times) => server.loseNextAnswer(operation, times),
+    clearInjectedFaults: () => server.clearInjectedFaults(),
     configure(change) {
       if (change.latencyMs !== undefined) faults.latencyMs = change.latencyMs;
       if ('rateLimitPerSecond' in change) faults.rateLimitPerSecond = change.rateLimitPerSecond;
@@ -221,6 +254,7 @@ export async function startCodePipelineEmulator(
     calls: (operation) => server.calls(operation),
     clearCalls: () => server.clearCalls(),
     notifications: () => [...published],
+    pipelineEvents: () => [...emitted],
     board: (product) =>
       boardOf(world.pipelines().filter((p) => product === undefined || p.name.startsWith(`${product}-`))),
     pendingApprovals: (filter = {}) =>

@@ -322,6 +322,9 @@ function executionSummary(execution: ExecutionRecord): PipelineExecutionSummary 
     ...(execution.statusSummary === undefined ? {} : { statusSummary: execution.statusSummary }),
     startTime: execution.startTime,
     lastUpdateTime: execution.lastUpdateTime,
+    // PipelineExecutionSummary.sourceRevisions (SourceRevision: actionName, revisionId,
+    // revisionSummary, revisionUrl in @aws-sdk/client-codepipeline's model): the same revision
+    // GetPipelineExecution gives as artifactRevisions, so a reader of the list needs no lookup.
     sourceRevisions: [
       {
         actionName: 'Source',

@@ -48,6 +48,8 @@ export class ProtocolServer {
   readonly #server: Server;
   readonly #calls: CallRecord[] = [];
   readonly #injected = new Map<string, Array<{ type: string; message: string }>>();
+  /** Calls per operation still to be applied with their answer lost. */
+  readonly #losing = new Map<string, number>();
   readonly #buckets = new Map<string, { tokens: number; refilledAt: number }>();
 
   private constructor(
@@ -90,6 +92,20 @@ export class ProtocolServer {
     this.#injected.set(operation, queue);
   }
 
+  /**
+   * The next `times` calls of `operation` reach the world and take effect, then their connection
+   * drops before the answer: the caller cannot tell whether the call landed (the SDK retries it).
+   */
+  loseNextAnswer(operation: string, times = 1): void {
+    this.#losing.set(operation, (this.#losing.get(operation) ?? 0) + times);
+  }
+
+  /** Drops every injected fault not yet used (failNextCall, loseNextAnswer). */
+  clearInjectedFaults(): void {
+    this.#injected.clear();
+    this.#losing.clear();
+  }
+
   async close(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -116,11 +132,17 @@ export class ProtocolServer {
     try {
       const output = this.#invoke(operationName, input, callerOf(request, this.options.accountId));
       this.#record({ operation: operationName, input, at, ok: true });
+      const losing = this.#losing.get(operationName) ?? 0;
+      if (losing > 0) {
+        this.#losing.set(operationName, losing - 1);
+        response.destroy();
+        return;
+      }
       send(response, 200, output ?? {});
     } catch (error) {
       if (!(error instanceof CodePipelineError)) throw error;
       this.#record({ operation: operationName, input, at, ok: false, error: error.type });
-      send(response, 400, { __type: error.type, message: error.message });
+      send(response, statusOf(error.type), { __type: error.type, message: error.message });
     }
   }
 
@@ -153,6 +175,17 @@ export class ProtocolServer {
   #record(call: CallRecord): void {
     this.#calls.push(call);
   }
+}
+
+/**
+ * The HTTP status of an error answer. CodePipeline's own exceptions are 400s; of the errors common
+ * to all AWS APIs (https://docs.aws.amazon.com/codepipeline/latest/APIReference/CommonErrors.html)
+ * `InternalFailure` is a 500 and `ServiceUnavailable` a 503, which the SDK retries as server errors.
+ */
+function statusOf(type: string): number {
+  if (type === 'InternalFailure') return 500;
+  if (type === 'ServiceUnavailable') return 503;
+  return 400;
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

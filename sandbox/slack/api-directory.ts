@@ -46,6 +46,15 @@ export function directoryMethods({
       return { user: personUser(person, team.id) };
     },
 
+    // https://api.slack.com/methods/usergroups.users.list: `usergroup` required; answers
+    // {"ok":true,"users":["U060R4BJ4","W123A4BC5"]}; an id it does not know is `no_such_subteam`.
+    'usergroups.users.list': (args) => {
+      const id = requiredArg(args, 'usergroup', 'no_such_subteam');
+      const group = workspace.usergroup(id);
+      if (!group) throw new SlackApiError('no_such_subteam');
+      return { users: group.users };
+    },
+
     'conversations.info': (args) => {
       const channel = visibleChannel(workspace, args);
       return { channel: conversation(channel, bot.userId) };

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiMethod, SlackApiError, stringArg } from './api-args.ts';
+import type { FileStore } from './api-files.ts';
 import { isObject } from './block-kit.ts';
 import type { FaultPlan } from './faults.ts';
 import type { ResponseUrlRegistry } from './interaction-tokens.ts';
@@ -14,6 +15,8 @@ export interface ApiServerOptions {
   methods: Record<string, ApiMethod>;
   responseUrls: ResponseUrlRegistry;
   faults?: FaultPlan;
+  /** Where upload URLs (files.getUploadURLExternal) put their bytes, and url_private reads them. */
+  files?: FileStore;
 }
 
 /** Arguments the Web API takes as JSON-encoded strings; decoded in recorded calls so tests read objects. */
@@ -67,7 +70,24 @@ export class ApiServer {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const raw = await readBody(request);
+    const bytes = await readBody(request);
+    const files = this.#options.files;
+    if (files && request.method === 'POST' && url.pathname.startsWith('/upload/v1/')) {
+      const taken = files.receive(url.pathname.slice('/upload/v1/'.length), request.headers['content-type'], bytes);
+      this.#record('upload_url', { bytes: bytes.byteLength }, taken ? 200 : 404, { ok: taken });
+      response.writeHead(taken ? 200 : 404, { 'Content-Type': 'text/plain' });
+      response.end(taken ? `OK - ${bytes.byteLength}` : 'Not Found');
+      return;
+    }
+    if (files && request.method === 'GET' && url.pathname.startsWith('/files-pri/')) {
+      // As in Slack, url_private answers only to the token.
+      const stored = bearer(request.headers.authorization) === this.#options.botToken && files.private(url.pathname);
+      if (!stored) return send(response, 404, { ok: false, error: 'file_not_found' });
+      response.writeHead(200, { 'Content-Type': stored.file.mimetype, 'Content-Length': stored.bytes.byteLength });
+      response.end(stored.bytes);
+      return;
+    }
+    const raw = bytes.toString('utf8');
     if (url.pathname.startsWith('/api/')) {
       return this.#api(decodeURIComponent(url.pathname.slice('/api/'.length)), request, url, raw, response);
     }
@@ -79,6 +99,12 @@ export class ApiServer {
 
   async #api(method: string, request: IncomingMessage, url: URL, raw: string, response: ServerResponse): Promise<void> {
     const fault = this.#options.faults?.take(method) ?? {};
+    if (fault.retryAfter) {
+      const body = { ok: false, error: 'ratelimited' };
+      this.#record(method, {}, 429, body);
+      send(response, 429, body, { 'Retry-After': String(fault.retryAfter) });
+      return;
+    }
     if (fault.failStatus) {
       this.#record(method, {}, fault.failStatus, { ok: false, error: 'simulated_fault' });
       response.writeHead(fault.failStatus, { 'Content-Type': 'text/html' });
@@ -182,10 +208,10 @@ function bearer(authorization: string | undefined): string | undefined {
   return match?.[1];
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function send(response: ServerResponse, status: number, body: JsonObject, headers: Record<string, string> = {}): void {

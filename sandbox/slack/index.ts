@@ -1,5 +1,6 @@
 import { chatMethods } from './api-chat.ts';
 import { directoryMethods } from './api-directory.ts';
+import { FileStore, type StoredFile } from './api-files.ts';
 import { ApiServer } from './api-server.ts';
 import { viewMethods } from './api-views.ts';
 import { FaultPlan, type SlackFaults } from './faults.ts';
@@ -10,6 +11,7 @@ import type { ApiCall, Channel, Ephemeral, OpenView, Person, SlackMessage, Works
 import type { ViewInput } from './view-state.ts';
 import { Workspace } from './workspace.ts';
 
+export type { StoredFile } from './api-files.ts';
 export type { SlackFaults } from './faults.ts';
 export type { AppResponse, ClickResult, Deliver, InteractionResult, SlackRequest } from './interactions.ts';
 export type { RateLimit } from './rate-limit.ts';
@@ -21,6 +23,7 @@ export type {
   ModalView,
   OpenView,
   Person,
+  SlackFile,
   SlackMessage,
   WorkspaceEvent,
 } from './types.ts';
@@ -60,6 +63,8 @@ export interface SlackSimulator {
   channels(): Channel[];
   /** Web API calls (and `response_url` posts) in the order they arrived. */
   calls(method?: string): ApiCall[];
+  /** A file shared with the external upload flow, and its bytes. */
+  file(id: string): StoredFile | undefined;
   /** Misbehaviour on demand: late answers, 5xx. */
   readonly faults: SlackFaults;
   onChange(listener: (event: WorkspaceEvent) => void): () => void;
@@ -86,16 +91,19 @@ export async function startSlackSimulator(options: SlackSimulatorOptions): Promi
   const rateLimit = options.rateLimit === true ? defaultRateLimit : options.rateLimit || undefined;
   const rateLimiter = rateLimit && new RateLimiter(rateLimit, () => clock().getTime());
   const faults = new FaultPlan();
+  const files = new FileStore(workspace, () => baseUrl, webUrl);
   const server = await ApiServer.start(
     {
       workspace,
       faults,
+      files,
       botToken: options.botToken,
       responseUrls,
       methods: {
         ...chatMethods({ workspace, webUrl, ...(rateLimiter ? { rateLimiter } : {}) }),
         ...viewMethods({ workspace, triggers }),
         ...directoryMethods({ workspace, webUrl }),
+        ...files.methods(),
       },
     },
     options.port ?? 0,
@@ -124,6 +132,7 @@ export async function startSlackSimulator(options: SlackSimulatorOptions): Promi
     users: () => workspace.users(),
     channels: () => workspace.channels(),
     calls: (method) => server.calls(method),
+    file: (id) => files.file(id),
     faults,
     onChange: (listener) => workspace.onChange(listener),
     click: (user, channel, messageTs, actionId, clickOptions) =>

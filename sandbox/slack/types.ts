@@ -58,6 +58,33 @@ export interface SlackMessage {
   reply_users?: string[];
   latest_reply?: string;
   edited?: { user: string; ts: string };
+  /** Files shared with the message (files.completeUploadExternal); `upload` marks a message that shares one. */
+  files?: SlackFile[];
+  upload?: boolean;
+}
+
+/**
+ * Slack's file object, the fields a message carries (https://docs.slack.dev/reference/objects/file-object/).
+ * `url_private` needs the bot token, as in Slack.
+ */
+export interface SlackFile {
+  id: string;
+  created: number;
+  timestamp: number;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  pretty_type: string;
+  user: string;
+  size: number;
+  url_private: string;
+  url_private_download: string;
+  permalink: string;
+  /** What a screen reader says for an image (files.getUploadURLExternal's alt_txt). */
+  alt_txt?: string;
+  original_w?: number;
+  original_h?: number;
 }
 
 /** Where an ephemeral message came from: the Web API, a response_url, or the app's immediate answer to a command. */

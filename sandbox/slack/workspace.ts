@@ -26,6 +26,19 @@ const defaultPeople: Person[] = [
   { id: 'U0DAVE', name: 'dave', realName: 'Dave Diaz', displayName: 'dave', tz: 'America/Los_Angeles' },
 ];
 
+/** User groups (Slack's "subteams"): the sandbox's demo policy names Releasers and On-call (docs/policy.md). */
+export interface Usergroup {
+  id: string;
+  name: string;
+  handle: string;
+  users: string[];
+}
+
+const defaultUsergroups: Usergroup[] = [
+  { id: 'S0RELEASERS', name: 'Releasers', handle: 'releasers', users: ['U0ALICE', 'U0BOB'] },
+  { id: 'S0ONCALL', name: 'On-call', handle: 'oncall', users: ['U0CAROL'] },
+];
+
 const defaultChannels = [
   { id: 'C0APPROVALS', name: 'approvals' },
   { id: 'C0RELEASES', name: 'releases' },
@@ -59,6 +72,7 @@ export interface MessageDraft {
   blocks?: SlackMessage['blocks'];
   metadata?: MessageMetadata;
   thread_ts?: string;
+  files?: SlackMessage['files'];
 }
 
 export type MessagePatch = Partial<Pick<SlackMessage, 'text' | 'blocks' | 'metadata'>>;
@@ -80,6 +94,7 @@ export class Workspace {
   readonly bot: BotIdentity;
   readonly #clock: () => Date;
   readonly #people = new Map<string, Person>();
+  readonly #usergroups = new Map<string, Usergroup>();
   readonly #channels = new Map<string, ChannelState>();
   readonly #messages = new Map<string, SlackMessage[]>();
   #ephemerals: Ephemeral[] = [];
@@ -93,6 +108,7 @@ export class Workspace {
     this.team = options.team ?? defaultTeam;
     this.bot = options.bot ?? defaultBot;
     for (const person of defaultPeople) this.#people.set(person.id, person);
+    for (const group of defaultUsergroups) this.#usergroups.set(group.id, { ...group, users: [...group.users] });
     for (const channel of defaultChannels) this.addChannel(channel);
   }
 
@@ -131,6 +147,16 @@ export class Workspace {
 
   user(id: string): Person | undefined {
     return this.#people.get(id);
+  }
+
+  usergroup(id: string): Usergroup | undefined {
+    const group = this.#usergroups.get(id);
+    return group && { ...group, users: [...group.users] };
+  }
+
+  /** Creates a user group, or replaces its members (as usergroups.users.update does). */
+  setUsergroup(group: Usergroup): void {
+    this.#usergroups.set(group.id, { ...group, users: [...group.users] });
   }
 
   /** Adds a person (joining every channel unless told otherwise); with no input, `U0USER001` `user1`, then 2, 3 … */
@@ -217,6 +243,7 @@ export class Workspace {
       ...(draft.blocks ? { blocks: draft.blocks } : {}),
       ...(draft.metadata ? { metadata: draft.metadata } : {}),
       ...(draft.thread_ts ? { thread_ts: draft.thread_ts } : {}),
+      ...(draft.files ? { files: draft.files, upload: true } : {}),
     };
     list.push(message);
     this.emit({ type: 'message_posted', channel: this.#channelId(channel), message });

@@ -245,6 +245,31 @@ export class SandboxControl {
     return { pipelineName, stage: String(input.stage), status };
   }
 
+  /**
+   * StopPipelineExecution as in the AWS console: the execution in `stage` (or `executionId`), stop
+   * and abandon by default (an approval waiting in it ends), or stop and wait with `abandon: false`.
+   */
+  stopExecution(
+    pipelineName: string,
+    input: { stage?: unknown; executionId?: unknown; abandon?: unknown; reason?: unknown },
+  ) {
+    this.#requirePipeline(pipelineName);
+    const stage = this.#world.emulator
+      .board()
+      .find((p) => p.pipelineName === pipelineName)
+      ?.stages.find((s) => s.stageName === String(input.stage ?? ''));
+    const executionId = typeof input.executionId === 'string' ? input.executionId : stage?.pipelineExecutionId;
+    if (!executionId) throw new SandboxRequestError('Give a stage with an execution in it, or an executionId');
+    const abandon = input.abandon !== false;
+    const reason = typeof input.reason === 'string' ? input.reason : 'Stopped from the sandbox board';
+    try {
+      const status = this.#world.emulator.stopExecution(pipelineName, executionId, { abandon, reason });
+      return { pipelineName, executionId, abandon, status };
+    } catch (error) {
+      throw new SandboxRequestError((error as Error).message, 409);
+    }
+  }
+
   /** Lets pipeline time pass (approvals time out after 7 days); Slack and the app keep real time. */
   advanceClock(input: { ms?: unknown; hours?: unknown; days?: unknown }) {
     const ms = Number(input.ms ?? 0) + Number(input.hours ?? 0) * (DAY_MS / 24) + Number(input.days ?? 0) * DAY_MS;

@@ -26,6 +26,8 @@ export interface SandboxOptions {
   actionDelayMs?: number | Partial<Record<ActionCategory, number>>;
   /** Seed the demo products (default true). */
   seed?: boolean;
+  /** The demo approval rules: shop prod needs 2 Releasers, no weekend releases (default true; docs/policy.md). */
+  demoPolicy?: boolean;
   /** One line per notable event. */
   log?: (line: string) => void;
 }
@@ -44,6 +46,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const world = await startWorld({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     emulator: { actionDelayMs: options.actionDelayMs ?? DEMO_ACTION_DELAYS },
+    demoPolicy: options.demoPolicy ?? true,
     log,
   });
   try {
@@ -53,8 +56,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       control.note(line);
       log(line);
     };
+    const describe = describer(control);
     const stopLogging = world.slack.onChange((event) => {
-      const line = describe(event, control);
+      const line = describe(event);
       if (line) note(line);
     });
     const web = await startWebServer({
@@ -80,25 +84,47 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-/** What the app (or a person) did in Slack, in a line: the messages people would notice. */
-function describe(event: WorkspaceEvent, control: SandboxControl): string | undefined {
+/**
+ * What the app (or a person) did in Slack, in a line: the messages people would notice. An update
+ * that leaves a message's first line as it was (a redraw, a reply counted on its parent) is none.
+ */
+function describer(control: SandboxControl): (event: WorkspaceEvent) => string | undefined {
   const workspace = control.world.slack.workspace;
   const channelName = (id: string) => `#${workspace.channel(id)?.name ?? id}`;
   const author = (id: string) => (id === workspace.bot.userId ? 'Greenlight' : (workspace.user(id)?.name ?? id));
-  switch (event.type) {
-    case 'message_posted':
-      return `${author(event.message.user)} → ${channelName(event.channel)}: ${firstLine(event.message.text)}`;
-    case 'message_updated':
-      return event.message.edited
-        ? `${author(event.message.edited.user)} updated in ${channelName(event.channel)}: ${firstLine(event.message.text)}`
-        : undefined;
-    case 'ephemeral_posted':
-      return `Greenlight → only ${author(event.ephemeral.user)} in ${channelName(event.ephemeral.channel)}: ${firstLine(event.ephemeral.text)}`;
-    case 'view_opened':
-      return `${author(event.user)} sees the modal “${String(event.view.title.text ?? '')}”`;
-    default:
-      return undefined;
-  }
+  const shown = new Map<string, string>();
+  /** The message's first line, or undefined when it is the one last shown for that message. */
+  const changed = (channel: string, message: { ts: string; text: string }) => {
+    const line = firstLine(message.text);
+    const key = `${channel}/${message.ts}`;
+    if (shown.get(key) === line) return undefined;
+    shown.set(key, line);
+    return line;
+  };
+  return (event) => {
+    switch (event.type) {
+      case 'message_posted': {
+        const line = changed(event.channel, event.message);
+        const where = event.message.thread_ts
+          ? `a thread in ${channelName(event.channel)}`
+          : channelName(event.channel);
+        const files = (event.message.files ?? []).map((file) => `📎 ${file.title}`).join(', ');
+        return `${author(event.message.user)} → ${where}: ${[line ?? firstLine(event.message.text), files].filter(Boolean).join(' ')}`;
+      }
+      case 'message_updated': {
+        const line = event.message.edited ? changed(event.channel, event.message) : undefined;
+        return event.message.edited && line !== undefined
+          ? `${author(event.message.edited.user)} updated in ${channelName(event.channel)}: ${line}`
+          : undefined;
+      }
+      case 'ephemeral_posted':
+        return `Greenlight → only ${author(event.ephemeral.user)} in ${channelName(event.ephemeral.channel)}: ${firstLine(event.ephemeral.text)}`;
+      case 'view_opened':
+        return `${author(event.user)} sees the modal “${String(event.view.title.text ?? '')}”`;
+      default:
+        return undefined;
+    }
+  };
 }
 
 const firstLine = (text: string) => {

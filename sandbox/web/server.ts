@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { StoredFile } from '../slack/index.ts';
 import { type SandboxControl, SandboxRequestError } from './control.ts';
 import { EventStream } from './events.ts';
 
@@ -72,6 +73,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const file = STATIC_FILES[url.pathname];
     if (request.method === 'GET' && file) return sendFile(response, file);
     if (request.method === 'GET' && url.pathname === '/api/events') return events.open(response);
+    const fileId = request.method === 'GET' ? /^\/api\/files\/(F[0-9A-Z]+)$/.exec(url.pathname)?.[1] : undefined;
+    if (fileId) return sendStoredFile(response, control.world.slack.file(fileId));
     if (request.method === 'GET' && (url.pathname === '/api' || url.pathname === '/api/')) {
       return sendJson(response, 200, { endpoints: routes.map((r) => r.help) });
     }
@@ -257,12 +260,26 @@ function apiRoutes(control: SandboxControl, events: EventStream, log: (line: str
     },
     {
       method: 'POST',
+      path: /^\/api\/pipelines\/([^/]+)\/stop$/,
+      help: 'POST /api/pipelines/:pipeline/stop {stage | executionId, abandon?: true, reason?}  (StopPipelineExecution)',
+      run: ([name = ''], body) => {
+        const result = control.stopExecution(name, body);
+        log(
+          `${name}: execution ${result.executionId.slice(0, 8)} ${result.abandon ? 'stopped and abandoned' : 'stopping'}`,
+        );
+        return { json: result };
+      },
+    },
+    {
+      method: 'POST',
       path: /^\/api\/clock$/,
       help: 'POST /api/clock {days?, hours?, ms?}  (advance the pipelines clock; approvals expire after 7 days)',
       run: (_params, body) => {
         const clock = control.advanceClock(body);
         events.boardChanged();
-        log(`pipelines clock is now ${clock.now}`);
+        log(
+          `pipelines clock is now ${CLOCK_FORMAT.format(new Date(clock.now))} UTC (${aheadText(clock.clockOffsetMs)})`,
+        );
         return { json: clock };
       },
     },
@@ -340,4 +357,37 @@ async function readJson(request: IncomingMessage): Promise<Json> {
     // Answered below.
   }
   throw new SandboxRequestError('The body must be a JSON object');
+}
+
+/** The pipelines' clock in the activity list and the terminal, as people read a date (the page shows no ISO). */
+const CLOCK_FORMAT = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+function aheadText(ms: number): string {
+  const hours = Math.round(ms / 3_600_000);
+  if (hours < 1) return 'real time';
+  const days = Math.floor(hours / 24);
+  const parts = [days ? `${days} day${days === 1 ? '' : 's'}` : '', hours % 24 ? `${hours % 24} h` : ''];
+  return `${parts.filter(Boolean).join(' ')} ahead`;
+}
+
+/** A file shared in the workspace (the digest's chart), for the page's <img>: Slack's url_private needs the token. */
+function sendStoredFile(response: ServerResponse, stored: StoredFile | undefined): void {
+  if (!stored) {
+    response.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' });
+    response.end(JSON.stringify({ error: 'No such file' }));
+    return;
+  }
+  response.writeHead(200, {
+    'Content-Type': stored.file.mimetype,
+    'Content-Length': stored.bytes.byteLength,
+    'Cache-Control': 'private, max-age=3600',
+  });
+  response.end(stored.bytes);
 }

@@ -11,7 +11,13 @@ import {
 } from '../../app/core/approval.ts';
 import type { AuditEvent } from '../../app/core/audit.ts';
 import { type DecideDeps, decideApproval } from '../../app/core/decide-approval.ts';
-import type { ApprovalInPipeline, ApprovalStore, MessageRedraw, PipelineGateway } from '../../app/core/ports.ts';
+import type {
+  ApprovalInPipeline,
+  ApprovalStore,
+  MessageRedraw,
+  PipelineGateway,
+  RulesGuard,
+} from '../../app/core/ports.ts';
 import { requestApproval } from '../../app/core/request-approval.ts';
 import { settleApproval } from '../../app/core/settle-approval.ts';
 import {
@@ -501,7 +507,9 @@ export class ChaosWorld {
       recordMessage: (id, message) => store.recordMessage(id, message),
       listOpen: () => store.listOpen(),
       eventsForDay: (day) => store.eventsForDay(day),
-      claim: (id: ApprovalId, claim: Claim, now: Date) => call('claim', () => store.claim(id, claim, now)),
+      claim: (id: ApprovalId, claim: Claim, now: Date, rules?: RulesGuard) =>
+        call('claim', () => store.claim(id, claim, now, rules)),
+      vote: (id, vote, rules, now) => store.vote(id, vote, rules, now),
       // Renewals start 20 s into a call; no scheduled call here lasts that long.
       renewClaim: (id: ApprovalId, claimId: string, until: Date) => store.renewClaim(id, claimId, until),
       giveClaimBack: (id: ApprovalId, claimId: string) => call('giveClaimBack', () => store.giveClaimBack(id, claimId)),

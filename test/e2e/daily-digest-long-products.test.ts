@@ -61,6 +61,7 @@ describe('products of 50, 100, 200 and 500 services', () => {
     // Prepare
     expect(approvalMessages(world)).toHaveLength(50);
     const since = world.slack.calls().length;
+    world.emulator.clearCalls();
 
     // Act
     const result = await world.handlers.dailyDigest({});
@@ -84,6 +85,18 @@ describe('products of 50, 100, 200 and 500 services', () => {
     }
     for (const [service, count] of products) expect(everything.split(`*${service}*  `).length - 1).toBe(count);
     expect(everything.split('|approval message>')).toHaveLength(51);
+    // Every call once: each pipeline's pages and state, the stages' revisions from the executions
+    // listed (no GetPipelineExecution), and one permalink from Slack for the 50 approval messages.
+    const calls = world.emulator.calls().filter((call) => call.error !== 'ThrottlingException');
+    const inputs = calls.map((call) => `${call.operation} ${JSON.stringify(call.input)}`);
+    expect(new Set(inputs).size).toBe(inputs.length);
+    expect(calls.filter((call) => call.operation === 'GetPipelineState')).toHaveLength(850);
+    expect(calls.filter((call) => call.operation === 'GetPipelineExecution')).toEqual([]);
+    const permalinks = world.slack
+      .calls()
+      .slice(since)
+      .filter((call) => call.method === 'chat.getPermalink');
+    expect(permalinks).toHaveLength(1);
   }, 60_000);
 
   it.each(Object.entries(PRODUCTS))(

@@ -71,8 +71,11 @@ describe('a quiet day', () => {
     expect(top.text).toBe('Daily digest 2026-11-19: all clear');
     expect(top.blocks?.length).toBeLessThanOrEqual(4);
     expect(shown(top)).toContain('Boards and delivery metrics of 1 product are in the thread.');
-    const thread = world.slack.messages(DIGEST).filter((m) => m.thread_ts === top.ts && m.ts !== top.ts);
+    const inThread = world.slack.messages(DIGEST).filter((m) => m.thread_ts === top.ts && m.ts !== top.ts);
+    // One reply of text, and the delivery chart shared as a file beside it.
+    const thread = inThread.filter((m) => !m.files?.length);
     expect(thread).toHaveLength(1);
+    expect(inThread.filter((m) => m.files?.length)).toHaveLength(1);
     const replies = thread.map(shown).join('\n');
     expect(replies).toContain(
       '*cart*  Source `c1` ✅ · Build `c1` ✅ · StagingDEV `c1` ✅ · StagingQA `c1` ✅ · StagingPROD `c1` ✅',

@@ -4,7 +4,12 @@ import { powertoolsLog, withCorrelation, withLambdaContext } from '../../app/ada
 import { ids } from '../../app/views/ids.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
 import { captureOutput } from '../support/output-capture.ts';
-import { APPROVALS_CHANNEL, approvalAwaitingDelivery, pipelineWaitsForApproval } from '../support/world-helpers.ts';
+import {
+  APPROVALS_CHANNEL,
+  approvalAwaitingDelivery,
+  pipelineWaitsForApproval,
+  users,
+} from '../support/world-helpers.ts';
 
 // As on Lambda: Powertools reports a cold start only in an on-demand environment, read when the
 // Logger is built (at import), hence before the imports above.
@@ -165,5 +170,70 @@ describe('a correlation key', () => {
     expect(after).toMatchObject({ function_request_id: 'request-c' });
     expect(after).not.toHaveProperty('releaseId');
     expect(outside).not.toHaveProperty('function_request_id');
+  });
+});
+
+describe('the log lines of a Slack request about one approval or release', () => {
+  /** The JSON lines the Slack way in wrote (the Function URL's invocations) from the `from`th write on. */
+  const slackLinesSince = (from: number) =>
+    linesSince(from).filter((line) => line.function_name === 'greenlight-local');
+
+  it('carry the approval id on every line of a click, the guard’s and the directory lookup’s included', async () => {
+    // Prepare: Slack's directory fails the first click's lookups, so the guard refuses it and logs why
+    const approval = await pipelineWaitsForApproval(world, 'logctx-guarded');
+    const [person] = users(world, 1, 'logctx');
+    if (!person) throw new Error('no person');
+    world.slack.faults.failCalls('users.info', 500, 2);
+    const from = written.length;
+    // Act: refused once, then decided
+    await world.slack.click(person.id, APPROVALS_CHANNEL, approval.message.ts, ids.approve);
+    world.slack.faults.clear();
+    await world.slack.click(person.id, APPROVALS_CHANNEL, approval.message.ts, ids.approve);
+    const lines = slackLinesSince(from);
+    await world.settle();
+    // Assess: the capture saw the refusal, the directory's failure and the decision …
+    const messages = lines.map((line) => line.message);
+    expect(messages).toContain('Could not tell whether a person is a guest');
+    expect(messages).toContain('Refused a request from outside the organisation or from a guest');
+    expect(messages).toContain('Approval decided');
+    // … and each of their lines names the approval
+    for (const line of lines) expect(line, line.message).toMatchObject({ approvalId: approval.approvalId });
+  });
+
+  it('carry the approval id on every line of a rejection submitted in the modal, Slack’s retries included', async () => {
+    // Prepare: the reason modal is open; Slack then answers the message's redraw too late once (the
+    // SDK gives up on it, logs that, and tries again)
+    const approval = await pipelineWaitsForApproval(world, 'logctx-rejected');
+    const opened = await world.slack.click('U0BOB', APPROVALS_CHANNEL, approval.message.ts, ids.reject);
+    const viewId = opened.views.at(-1)?.view.id ?? '';
+    world.slack.faults.holdAnswers('chat.update', 2_000, 1);
+    const from = written.length;
+    // Act
+    await world.slack.submitView('U0BOB', viewId, { [ids.reasonBlock]: 'The QA suite is red' });
+    const lines = slackLinesSince(from);
+    world.slack.faults.clear();
+    await world.settle();
+    // Assess
+    expect(lines.map((line) => line.message)).toContain('Approval decided');
+    expect(lines.filter((line) => line.source === 'slack-sdk')).not.toHaveLength(0);
+    for (const line of lines) expect(line, line.message).toMatchObject({ approvalId: approval.approvalId });
+  });
+
+  it('carry the release id on every line of /release from the moment it plans one', async () => {
+    // Prepare: a product of one pipeline waiting in StagingDEV; Slack answers the modal's first
+    // update too late (the SDK gives up on it, logs that, and tries again)
+    await pipelineWaitsForApproval(world, 'logrel-cart');
+    world.slack.faults.holdAnswers('views.update', 2_000, 1);
+    const from = written.length;
+    // Act
+    await world.slack.slashCommand('U0ALICE', APPROVALS_CHANNEL, '/release', 'logrel qa');
+    const lines = slackLinesSince(from);
+    world.slack.faults.clear();
+    // Assess
+    const planned = lines.find((line) => line.message === 'Release planned');
+    expect(planned?.releaseId).toMatch(/^rel-/);
+    const sdk = lines.filter((line) => line.source === 'slack-sdk');
+    expect(sdk).not.toHaveLength(0);
+    for (const line of sdk) expect(line, line.message).toMatchObject({ releaseId: planned?.releaseId });
   });
 });

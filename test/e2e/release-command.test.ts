@@ -53,16 +53,21 @@ describe('/release help and mistakes', () => {
     expect(answer.ephemerals[0]?.text).toMatch(/Products: .*`desk`.*`empty`/);
   });
 
-  it('names the products there are, in the modal it opened first, when the product is unknown', async () => {
+  it('names the products there are when the product is unknown, as it names the envs for a wrong env', async () => {
     // Act
     const answer = await release(world, 'U0ALICE', APPROVALS, 'shoop prod');
 
-    // Assess: the modal opens before CodePipeline is asked anything (the trigger_id lasts 3 s).
-    const modal = topView(world, 'U0ALICE');
-    expect(answer.ephemerals).toEqual([]);
-    expect(shownIn(modal)).toMatch(/There is no product `shoop`\. Products: .*`desk`.*`empty`.*`shop`/);
-    expect(modal.submit).toBeNull();
-    await world.slack.closeView('U0ALICE', modal.id);
+    // Assess: told only to them, with no modal opened
+    expect(answer.ephemerals[0]?.text).toMatch(/^There is no product `shoop`\. Products: .*`desk`.*`empty`.*`shop`/);
+    expect(world.slack.openViews('U0ALICE')).toEqual([]);
+  });
+
+  it('names the products there are, not envs, when both the product and the env are unknown', async () => {
+    // Act
+    const answer = await release(world, 'U0ALICE', APPROVALS, 'shoop bogus-env');
+
+    // Assess
+    expect(answer.ephemerals[0]?.text).toMatch(/^There is no product `shoop`\./);
   });
 
   it('names the envs there are when the env is unknown', async () => {
@@ -151,7 +156,7 @@ describe('/release <product> <env>', () => {
       .messages(RELEASES)
       .filter((m) => m.metadata?.event_type === ids.metadataEvent)
       .find((m) => messageApprovalId(m) === approvalId);
-    expect(shown(serviceMessage ?? { text: '' })).toContain('*Approved* by release Shop → prod by alice');
+    expect(shown(serviceMessage ?? { text: '' })).toContain('*Approved* by release Shop → prod by <@U0ALICE>');
     const releaseId = releaseIdOf(progress ?? ({} as never));
     const audit = await auditOf(approvalId);
     expect(audit.filter((event) => event.type === 'outcome')).toEqual([

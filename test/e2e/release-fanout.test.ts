@@ -42,8 +42,8 @@ const sqsEvent = (...bodies: string[]) =>
   }) as Parameters<World['handlers']['releaseWorker']>[0];
 
 describe('a release of 50 services', () => {
-  it('answers the command at once, plans in the worker, and approves all 50 without being throttled', async () => {
-    // Prepare: CodePipeline allows 10 calls per second per operation here.
+  it('answers the command at once, plans in the worker, and approves all 50 at the rate CodePipeline allows', async () => {
+    // Prepare: CodePipeline allows 10 calls per second per operation here; the limiter learns it from its throttling.
     const services = Array.from({ length: 50 }, (_, i) => `svc${String(i).padStart(2, '0')}`);
     await productWaitsAt(world, 'big', services, 'StagingDEV');
     world.emulator.configure({ rateLimitPerSecond: 10 });
@@ -64,7 +64,12 @@ describe('a release of 50 services', () => {
     expect(command.elapsedMs).toBeLessThan(3000);
     expect(loading).toContain('Reading the pipelines of *big*');
     expect(modal.submit).toMatchObject({ text: 'Approve 50' });
-    expect(world.emulator.calls().filter((call) => call.error === 'ThrottlingException')).toEqual([]);
+    // Learning the limit costs a few throttled calls, each sent again: none is lost.
+    const calls = world.emulator.calls();
+    const throttled = calls.filter((call) => call.error === 'ThrottlingException');
+    expect(throttled.length).toBeLessThan(calls.length / 10);
+    const answered = new Set(calls.filter((c) => c.ok).map((c) => `${c.operation} ${JSON.stringify(c.input)}`));
+    for (const call of throttled) expect(answered).toContain(`${call.operation} ${JSON.stringify(call.input)}`);
     expect(world.emulator.calls('PutApprovalResult').filter((call) => call.ok)).toHaveLength(50);
     const progress = releaseMessages(world, APPROVALS).at(-1);
     expect(progress?.text).toBe('✅ Released big to qa — 50/50 approved');
@@ -74,9 +79,9 @@ describe('a release of 50 services', () => {
     expect(redraws.length).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
     // Every service's own message shows the approval too.
     const serviceMessages = approvalMessages(world).filter((m) => m.text.includes('big-svc'));
-    expect(serviceMessages.filter((m) => shown(m).includes('*Approved* by release big → qa by alice'))).toHaveLength(
-      50,
-    );
+    expect(
+      serviceMessages.filter((m) => shown(m).includes('*Approved* by release big → qa by <@U0ALICE>')),
+    ).toHaveLength(50);
   }, 25_000);
 });
 

@@ -27,7 +27,8 @@ const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
 let world: World;
 
 beforeAll(async () => {
-  world = await startWorld();
+  // Clicks that come before CodePipeline's own event (test/e2e/pipeline-events.test.ts covers the event).
+  world = await startWorld({ pipelineEvents: false });
 });
 
 afterAll(async () => {

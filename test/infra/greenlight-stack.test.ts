@@ -4,6 +4,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { MAX_RECEIVES } from '../../app/adapters/in-process-release-queue.ts';
+import { ENDING_STATES } from '../../app/inbound/pipeline-events.ts';
 import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/handler-function.ts';
 import { GreenlightStack } from '../../infra/greenlight-stack.ts';
 import { slackManifestSchema } from '../../infra/slack-manifest.ts';
@@ -57,7 +58,7 @@ describe('GreenlightStack', () => {
     });
   });
 
-  it('runs each of the five handlers on Node.js 24, arm64, as minified ESM with JSON logs and the app environment', () => {
+  it('runs each of the six handlers on Node.js 24, arm64, as minified ESM with JSON logs and the app environment', () => {
     // Prepare
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     // Act
@@ -119,6 +120,7 @@ describe('GreenlightStack', () => {
       'release-worker': [512, 300],
       'release-action': [256, 300],
       'daily-digest': [256, 120],
+      'pipeline-events': [256, 60],
     });
   });
 
@@ -193,7 +195,7 @@ describe('GreenlightStack', () => {
         (statement) => statement.Effect === 'Deny' && statement.Condition?.Bool?.['aws:SecureTransport'] === 'false',
       ),
     );
-    expect(sslDenials).toHaveLength(4);
+    expect(sslDenials).toHaveLength(5);
   });
 
   it('posts the digest on weekdays at 08:00 Berlin time, with retries and a DLQ', () => {
@@ -213,6 +215,52 @@ describe('GreenlightStack', () => {
     expect(JSON.parse(schedule?.Properties.Target.Input)).toMatchObject({
       'detail-type': 'Scheduled Event',
       time: '<aws.scheduler.scheduled-time>',
+    });
+  });
+
+  it("sends the products' CodePipeline events to pipeline-events, with retries, a DLQ and its alarm", () => {
+    // Act
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).map((rule) => rule.Properties);
+    // Assess: the default bus, CodePipeline's three detail types, the products' pipelines only
+    expect(rules).toEqual([
+      expect.objectContaining({
+        State: 'ENABLED',
+        EventPattern: {
+          source: ['aws.codepipeline'],
+          'detail-type': [
+            'CodePipeline Pipeline Execution State Change',
+            'CodePipeline Stage Execution State Change',
+            'CodePipeline Action Execution State Change',
+          ],
+          detail: {
+            pipeline: [{ prefix: 'shop-' }, { prefix: 'pay-' }],
+            state: [...ENDING_STATES],
+          },
+        },
+        Targets: [
+          expect.objectContaining({
+            Arn: { 'Fn::GetAtt': [expect.stringMatching(/^pipelineevents/), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^PipelineEventsDlq/), 'Arn'] } },
+          }),
+        ],
+      }),
+    ]);
+    expect(rules[0]?.EventBusName).toBeUndefined();
+    // EventBridge may put what it could not deliver into the DLQ, and the DLQ alarms.
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sqs:SendMessage', Principal: { Service: 'events.amazonaws.com' } }),
+        ]),
+      },
+      Queues: [{ Ref: Match.stringLikeRegexp('^PipelineEventsDlq') }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineEventsDlq'), 'QueueName'] } },
+      ],
     });
   });
 
@@ -280,6 +328,7 @@ describe('GreenlightStack', () => {
       'release-worker': approvable,
       'release-action': approvable,
       'daily-digest': [],
+      'pipeline-events': [],
     });
     for (const { statement } of allStatements(template)) {
       if (actions(statement).includes('codepipeline:PutApprovalResult')) {
@@ -347,6 +396,7 @@ describe('GreenlightStack', () => {
       ],
       'release-action': send,
       'daily-digest': [],
+      'pipeline-events': [],
     });
   });
 
@@ -397,9 +447,9 @@ describe('GreenlightStack', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
     const count = (metric: string) => alarms.filter((alarm) => alarm.MetricName === metric).length;
     // Assess
-    expect(count('Errors')).toBe(5);
-    expect(count('Throttles')).toBe(5);
-    expect(count('ApproximateNumberOfMessagesVisible')).toBe(3);
+    expect(count('Errors')).toBe(6);
+    expect(count('Throttles')).toBe(6);
+    expect(count('ApproximateNumberOfMessagesVisible')).toBe(4);
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
       expect(alarm.AlarmActions).toBeUndefined();
@@ -413,7 +463,7 @@ describe('GreenlightStack', () => {
     const { template: withTopic } = synthGreenlight({ alarmTopicArn });
     // Assess
     const alarms = Object.values(withTopic.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(13);
+    expect(alarms).toHaveLength(16);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
   });
 

@@ -30,6 +30,8 @@ describe('manifest.yml', () => {
       'users:read',
       'channels:history',
       'groups:history',
+      'files:write',
+      'usergroups:read',
     ]);
   });
 

@@ -15,10 +15,19 @@ afterEach(() => {
 });
 
 function start(args: string[], env: Record<string, string> = {}) {
+  return launch(process.execPath, [TSX, 'sandbox/main.ts', ...args], env);
+}
+
+/** `npm start -- <args>`: npm, its `sh -c`, tsx, then sandbox/main.ts. */
+function npmStart(args: string[]) {
+  return launch('npm', ['start', '--', ...args], {});
+}
+
+function launch(command: string, argv: string[], env: Record<string, string>) {
   const cleanEnv = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('SLACK_') && name !== 'APPROVALS_CHANNEL'),
   );
-  const proc = spawn(process.execPath, [TSX, 'sandbox/main.ts', ...args], {
+  const proc = spawn(command, argv, {
     cwd: ROOT,
     env: { ...cleanEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,6 +107,42 @@ describe('npm start (sandbox/main.ts)', () => {
     // Assess
     expect(await run.exited).toBe(0);
   });
+
+  it('with --quiet, prints only the URL', async () => {
+    // Prepare
+    const run = start(['--port', '0', '--quiet']);
+    await run.waitFor(/http:\/\/localhost:\d+/);
+
+    // Act
+    run.proc.kill('SIGINT');
+    await run.exited;
+
+    // Assess
+    expect(run.output().stdout.trim()).toMatch(/^http:\/\/localhost:\d+$/);
+  });
+
+  it('stops when npm start is stopped by a signal to npm alone, not to its process group', async () => {
+    // Prepare
+    const run = npmStart(['--port', '0', '--quiet']);
+    const [url] = await run.waitFor(/http:\/\/localhost:\d+/, 30_000);
+    expect((await fetch(`${url}/api/board`)).status).toBe(200);
+
+    // Act: npm passes SIGTERM to its `sh -c`, which ends without passing it on
+    run.proc.kill('SIGTERM');
+    await run.exited;
+
+    // Assess: within the launcher check's second, nothing answers any more
+    await expect
+      .poll(
+        () =>
+          fetch(`${url}/api/board`).then(
+            () => 'serving',
+            () => 'stopped',
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe('stopped');
+  }, 45_000);
 
   it('with SLACK_APP_TOKEN, says which real-mode settings are missing instead of starting', async () => {
     // Act

@@ -3,13 +3,16 @@ import {
   type ApprovalRecord,
   type ApprovalRequest,
   type Claim,
+  isOpenToDecision,
   isStaleClaim,
   type MessageRef,
   type Outcome,
+  type Vote,
 } from '../../app/core/approval.ts';
 import { type AuditEvent, attemptEvent, outcomeEvent, withCarriedEvents } from '../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../app/core/errors.ts';
-import type { ApprovalStore, PostLease } from '../../app/core/ports.ts';
+import { RulesMismatchError, SeparatedError } from '../../app/core/policy-errors.ts';
+import type { ApprovalStore, PostLease, RulesGuard } from '../../app/core/ports.ts';
 
 interface Stored extends ApprovalRecord {
   postLease?: { holder: string; until: Date };
@@ -71,17 +74,35 @@ export class MemoryApprovalStore implements ApprovalStore {
     return { ...stored.message };
   }
 
-  async claim(id: ApprovalId, claim: Claim, now: Date): Promise<ApprovalRecord> {
+  async claim(id: ApprovalId, claim: Claim, now: Date, rules?: RulesGuard): Promise<ApprovalRecord> {
     await turn();
     const stored = this.#records.get(id);
     if (!stored) throw new ApprovalNotFoundError(id);
     const stale = stored.status === 'deciding' && (!stored.claim || isStaleClaim(stored.claim, now));
     if (stored.status !== 'pending' && !stale) throw new AlreadyDecidedError(view(stored));
+    if (rules) refuseByRules(stored, rules, claim.verdict === 'approve' ? claim.actor.id : undefined);
     stored.status = 'deciding';
     stored.claim = copy(claim);
     const { until: _until, ...attempt } = copy(claim);
     stored.attempts = [...(stored.attempts ?? []), attempt];
     return view(stored);
+  }
+
+  async vote(
+    id: ApprovalId,
+    vote: Vote,
+    rules: RulesGuard,
+    now: Date,
+  ): Promise<{ record: ApprovalRecord; counted: boolean }> {
+    await turn();
+    const stored = this.#records.get(id);
+    if (!stored) throw new ApprovalNotFoundError(id);
+    if (stored.votes?.some((counted) => counted.actor.id === vote.actor.id))
+      return { record: view(stored), counted: false };
+    if (!isOpenToDecision(stored, now)) throw new AlreadyDecidedError(view(stored));
+    refuseByRules(stored, rules, vote.actor.id);
+    stored.votes = [...(stored.votes ?? []), copy(vote)];
+    return { record: view(stored), counted: true };
   }
 
   async renewClaim(id: ApprovalId, claimId: string, until: Date): Promise<boolean> {
@@ -168,6 +189,12 @@ export class MemoryApprovalStore implements ApprovalStore {
       .sort((a, b) => a.at.getTime() - b.at.getTime())
       .map(copy);
   }
+}
+
+/** As the DynamoDB store's condition on the rules: the ones the click assumed, and the approver not separated. */
+function refuseByRules(stored: Stored, rules: RulesGuard, approver: string | undefined): void {
+  if (stored.request.policy?.key !== rules.key) throw new RulesMismatchError(view(stored));
+  if (approver && stored.request.policy?.separatedFrom?.includes(approver)) throw new SeparatedError(view(stored));
 }
 
 /** Lets other callers run before this call's atomic step, as a network round trip would. */

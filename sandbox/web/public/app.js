@@ -368,7 +368,10 @@ function messageView(item, channelId, { inThread = false } = {}) {
         ),
         message.edited ? h('span', { class: 'edited' }, '(edited)') : null,
       ),
-      h('div', { class: 'msg-content' }, content),
+      message.text || message.blocks?.length || !message.files?.length
+        ? h('div', { class: 'msg-content' }, content)
+        : null,
+      message.files?.length ? h('div', { class: 'msg-files' }, message.files.map(fileView)) : null,
       failure ? h('div', { class: 'msg-failure', role: 'alert' }, '⚠ ', failure) : null,
       message.reply_count && !inThread
         ? h(
@@ -396,6 +399,26 @@ function messageView(item, channelId, { inThread = false } = {}) {
         ? h('button', { type: 'button', class: 'dismiss', onclick: () => dismiss(item) }, 'Dismiss')
         : null,
     ),
+  );
+}
+
+/** A file shared with the message, as Slack shows it: its title, and an image inline (served by the sandbox). */
+function fileView(file) {
+  const src = `/api/files/${encodeURIComponent(file.id)}`;
+  const image = file.mimetype?.startsWith('image/');
+  return h(
+    'figure',
+    { class: 'msg-file', dataset: { file: file.id } },
+    h('figcaption', {}, h('a', { href: src, target: '_blank', rel: 'noopener' }, file.title || file.name)),
+    image
+      ? h('img', {
+          src,
+          alt: file.alt_txt ?? file.title ?? file.name,
+          width: file.original_w,
+          height: file.original_h,
+          loading: 'lazy',
+        })
+      : h('div', { class: 'file-type' }, file.pretty_type ?? file.filetype),
   );
 }
 
@@ -432,6 +455,16 @@ function renderBoardPanel() {
       failNext: (pipeline, stage, action) =>
         api(`/api/pipelines/${encodeURIComponent(pipeline)}/fail-next`, { stage, action }).then(
           () => toast(`The next ${action} in ${pipeline} › ${stage} will fail`),
+          (error) => toast(error.message, 'error'),
+        ),
+      answerInConsole: (pipeline, stage) =>
+        api(`/api/pipelines/${encodeURIComponent(pipeline)}/console`, { stage, status: 'Approved' }).then(
+          () => toast(`Approved ${pipeline} › ${stage} in the AWS console`),
+          (error) => toast(error.message, 'error'),
+        ),
+      stopExecution: (pipeline, stage) =>
+        api(`/api/pipelines/${encodeURIComponent(pipeline)}/stop`, { stage }).then(
+          () => toast(`Stopped the execution in ${pipeline} › ${stage}`),
           (error) => toast(error.message, 'error'),
         ),
     }),
@@ -586,6 +619,9 @@ function dismiss(item) {
   api('/api/act/dismiss', { ts: item.message.ts }).catch((error) => toast(error.message, 'error'));
 }
 
+/** Longer than most systems' double-click interval (500 ms by default). */
+const DOUBLE_CLICK_MS = 600;
+
 /** Slack's confirmation dialog: nothing is sent unless the person confirms. */
 function confirmDialog(confirm) {
   const root = $('dialog-root');
@@ -623,8 +659,12 @@ function confirmDialog(confirm) {
         ),
       ),
     );
+    // A click beside the dialog cancels it, but not the second click of a double-click on the
+    // button that opened it, which lands on the backdrop a moment later.
+    const openedAt = performance.now();
     root.onclick = (event) => {
-      if (event.target === root) done(false);
+      if (event.target !== root || event.detail > 1 || performance.now() - openedAt < DOUBLE_CLICK_MS) return;
+      done(false);
     };
     root.hidden = false;
     document.addEventListener('keydown', onKey);

@@ -25,7 +25,9 @@ function stageHeader(name) {
 /**
  * @param {object} board GET /api/board
  * @param {{ commit: (pipeline: string) => void, commitProduct: (product: string) => void,
- *   failNext: (pipeline: string, stage: string, action: string) => void, now: Date }} actions
+ *   failNext: (pipeline: string, stage: string, action: string) => void,
+ *   answerInConsole: (pipeline: string, stage: string) => void,
+ *   stopExecution: (pipeline: string, stage: string) => void, now: Date }} actions
  */
 export function renderBoard(board, actions) {
   return h(
@@ -157,7 +159,39 @@ function cell(pipeline, stage, actions) {
       stage.state === 'awaiting-approval'
         ? h('span', { class: 'cell-note' }, expiresIn(stage.approvalExpiresAt, actions.now))
         : null,
+      stage.state === 'awaiting-approval' ? consoleControls(pipeline, stage, actions) : null,
       stage.state === 'failed' ? h('span', { class: 'cell-note' }, 'failed') : null,
+    ),
+  );
+}
+
+/** What someone in the AWS console could do instead of Slack: the message then follows CodePipeline. */
+function consoleControls(pipeline, stage, actions) {
+  const where = `${pipeline.pipelineName} › ${stage.stageName}`;
+  return h(
+    'span',
+    { class: 'cell-console' },
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn-tiny',
+        title: `Approve ${where} in the AWS console`,
+        dataset: { consoleApprove: stage.stageName },
+        onclick: () => actions.answerInConsole(pipeline.pipelineName, stage.stageName),
+      },
+      '✓',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn-tiny',
+        title: `Stop and abandon the execution in ${where}`,
+        dataset: { stopExecution: stage.stageName },
+        onclick: () => actions.stopExecution(pipeline.pipelineName, stage.stageName),
+      },
+      '■',
     ),
   );
 }

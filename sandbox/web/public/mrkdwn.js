@@ -12,6 +12,7 @@ export const EMOJI = {
   ballot_box_with_check: '☑️',
   bar_chart: '📊',
   bell: '🔔',
+  black_square_for_stop: '⏹️',
   bust_in_silhouette: '👤',
   calendar: '📅',
   clock3: '🕒',

@@ -152,3 +152,38 @@ describe('CodePipelineReader and the product board: stopped, abandoned and super
     ]);
   });
 });
+
+describe('CodePipelineReader: revisions from the executions it listed', () => {
+  let world: EmulatorFixture;
+  afterEach(async () => world.close());
+
+  it('shows the stages’ revisions from ListPipelineExecutions, asking GetPipelineExecution for none', async () => {
+    // Prepare: c1 waits in StagingQA, c2 in StagingDEV
+    world = await startEmulator({ clock: () => STARTED });
+    world.emulator.createPipeline(pipelineDefinition(PIPELINE));
+    world.emulator.commit(PIPELINE, { revisionId: 'c1', summary: 'Add the cart' });
+    await world.emulator.settle();
+    world.emulator.answerInConsole(PIPELINE, 'StagingDEV', 'Approved');
+    await world.emulator.settle();
+    world.emulator.commit(PIPELINE, { revisionId: 'c2', summary: 'Fix the total' });
+    await world.emulator.settle();
+    const reader = new CodePipelineReader(world.client);
+    world.emulator.clearCalls();
+
+    // Act
+    await reader.executionsSince(PIPELINE, new Date(0));
+    const listed = await reader.snapshot(PIPELINE);
+    const lookupsAfterListing = world.emulator.calls('GetPipelineExecution').length;
+    const unlisted = await new CodePipelineReader(world.client).snapshot(PIPELINE);
+
+    // Assess: the same stages either way; only the reader that had not listed asked for each execution
+    const revisions = Object.fromEntries(listed.stages.map((stage) => [stage.name, stage.latest?.revision]));
+    expect(revisions).toMatchObject({
+      StagingDEV: { revisionId: 'c2', summary: 'Fix the total' },
+      StagingQA: { revisionId: 'c1', summary: 'Add the cart' },
+    });
+    expect(listed.stages).toEqual(unlisted.stages);
+    expect(lookupsAfterListing).toBe(0);
+    expect(world.emulator.calls('GetPipelineExecution').length).toBeGreaterThan(0);
+  });
+});

@@ -5,6 +5,8 @@ import { DynamoApprovalStore } from '../../../app/adapters/dynamo-approval-store
 import { type Decision, type Outcome, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import type { AuditEvent } from '../../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../../app/core/errors.ts';
+import { envPolicy } from '../../../app/core/policy.ts';
+import { RulesMismatchError, SeparatedError } from '../../../app/core/policy-errors.ts';
 import type { ApprovalStore } from '../../../app/core/ports.ts';
 import { approvalRequest, slackDecision } from '../../support/fakes.ts';
 import { useLocalDynamo } from '../../support/local-dynamo.ts';
@@ -380,6 +382,94 @@ describe.each([
     // Assess
     expect(fourth.map((e) => e.eventId)).toEqual(['early-on-4th', 'noon-on-4th', 'tampered', 'late-on-4th']);
     expect(fifth.map((e) => e.eventId)).toEqual(['on-5th']);
+  });
+
+  // The approval rules (docs/policy.md): votes towards `required`, and the claim held to the rules.
+  const ruled = () =>
+    approvalRequest({
+      stageName: 'StagingQA',
+      policy: {
+        ...envPolicy('shop', 'prod', {}, { approvers: ['S0RELEASERS'], required: 2, separateFrom: ['qa'] }),
+        separatedFrom: ['U0CAROL'],
+      },
+    });
+  const voteOf = (id: string, at: Date) => ({
+    voteId: `vote-${id}`,
+    actor: { id, name: id.toLowerCase(), via: 'slack' as const },
+    at,
+  });
+
+  it('counts each person’s vote once, and keeps who voted and when', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = ruled();
+    await approvals.saveRequest(request);
+    // Act
+    const first = await approvals.vote(request.id, voteOf('U0ALICE', t0), { key: 'shop/prod' }, t0);
+    const again = await approvals.vote(request.id, voteOf('U0ALICE', later(1_000)), { key: 'shop/prod' }, later(1_000));
+    const second = await approvals.vote(request.id, voteOf('U0BOB', later(2_000)), { key: 'shop/prod' }, later(2_000));
+    // Assess
+    expect([first.counted, again.counted, second.counted]).toEqual([true, false, true]);
+    expect(second.record.status).toBe('pending');
+    expect(second.record.votes).toEqual([voteOf('U0ALICE', t0), voteOf('U0BOB', later(2_000))]);
+    const trail = await approvals.eventsForApproval(request.id);
+    expect(trail.filter((event) => event.type === 'vote').map((event) => event.actor?.id)).toEqual([
+      'U0ALICE',
+      'U0BOB',
+    ]);
+  });
+
+  it('counts every one of twenty simultaneous votes by different people once', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = ruled();
+    await approvals.saveRequest(request);
+    const people = Array.from({ length: 20 }, (_, i) => `U0P${String(i).padStart(4, '0')}`);
+    // Act
+    const results = await Promise.all(
+      people.map((id) => approvals.vote(request.id, voteOf(id, t0), { key: 'shop/prod' }, t0)),
+    );
+    // Assess
+    expect(results.every((result) => result.counted)).toBe(true);
+    expect((await approvals.get(request.id))?.votes?.map((vote) => vote.actor.id).sort()).toEqual(people);
+  });
+
+  it('refuses a vote or claim by someone separated from the approval, and one under other rules', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = ruled();
+    await approvals.saveRequest(request);
+    const carol = slackDecision('approve', t0, { id: 'U0CAROL', name: 'Carol' });
+    // Act
+    const vote = approvals.vote(request.id, voteOf('U0CAROL', t0), { key: 'shop/prod' }, t0);
+    const claim = approvals.claim(request.id, claimOf(carol, 'claim-carol'), t0, { key: 'shop/prod' });
+    const unruled = approvals.claim(request.id, claimOf(slackDecision('approve', t0), 'claim-alice'), t0, {
+      key: undefined,
+    });
+    // Assess
+    await expect(vote).rejects.toBeInstanceOf(SeparatedError);
+    await expect(claim).rejects.toBeInstanceOf(SeparatedError);
+    await expect(unruled).rejects.toBeInstanceOf(RulesMismatchError);
+    // Carol may still reject: separation is about approving.
+    const rejected = await approvals.claim(
+      request.id,
+      claimOf(slackDecision('reject', t0, { id: 'U0CAROL', name: 'Carol' }), 'claim-reject'),
+      t0,
+      { key: 'shop/prod' },
+    );
+    expect(rejected.status).toBe('deciding');
+  });
+
+  it('refuses votes once the approval is being decided or closed', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = ruled();
+    await approvals.saveRequest(request);
+    await approvals.claim(request.id, claimOf(slackDecision('approve', t0), 'claim-1'), t0, { key: 'shop/prod' });
+    // Act
+    const vote = approvals.vote(request.id, voteOf('U0BOB', t0), { key: 'shop/prod' }, t0);
+    // Assess
+    await expect(vote).rejects.toBeInstanceOf(AlreadyDecidedError);
   });
 });
 

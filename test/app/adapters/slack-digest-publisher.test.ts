@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SlackDigestPublisher } from '../../../app/adapters/slack-digest-publisher.ts';
+import { permalinksOf, SlackDigestPublisher } from '../../../app/adapters/slack-digest-publisher.ts';
 import type { MessageRef } from '../../../app/core/approval.ts';
 import type { Digest, WaitingApproval } from '../../../app/core/digest.ts';
 import { type SlackSimulator, startSlackSimulator } from '../../../sandbox/slack/index.ts';
@@ -131,8 +131,8 @@ describe('posting the digest to Slack', () => {
     // Act
     await publisher.publish(
       digest([
-        waiting(1, { channel: 'C0APPROVALS', ts: posted.ts ?? '' }),
-        waiting(2, { channel: 'C0APPROVALS', ts: '1000000000.000001' }),
+        waiting(1, { channel: 'C0APPROVALS', ts: '1000000000.000001' }),
+        waiting(2, { channel: 'C0APPROVALS', ts: posted.ts ?? '' }),
         waiting(3),
       ]),
       async () => {},
@@ -143,5 +143,32 @@ describe('posting the digest to Slack', () => {
     expect(text).toContain(`/archives/C0APPROVALS/p${posted.ts?.replace('.', '')}|approval message>`);
     expect(text.split('|approval message>')).toHaveLength(2);
     expect(log.entries.filter((e) => e.message.startsWith('No permalink'))).toHaveLength(1);
+  });
+
+  it('asks Slack for one permalink and builds the others alike, as Slack would give them', async () => {
+    // Prepare: 30 approval messages in two channels
+    sim = await startSlackSimulator({ botToken, signingSecret });
+    const client = webClient(sim);
+    const approvals: WaitingApproval[] = [];
+    for (let i = 0; i < 30; i++) {
+      const channel = i % 2 === 0 ? 'C0APPROVALS' : 'C0DIGEST';
+      const { ts } = await client.chat.postMessage({ channel, text: `Approval needed: shop-service-${i}` });
+      approvals.push(waiting(i, { channel, ts: ts ?? '' }));
+    }
+    const asked = sim.calls('chat.getPermalink').length;
+
+    // Act
+    const links = await permalinksOf(client, digest(approvals), memoryLog());
+
+    // Assess
+    expect(sim.calls('chat.getPermalink').length - asked).toBe(1);
+    expect(links.size).toBe(30);
+    for (const { approvalId, message } of approvals) {
+      const { permalink } = await client.chat.getPermalink({
+        channel: message?.channel ?? '',
+        message_ts: message?.ts ?? '',
+      });
+      expect(links.get(approvalId)).toBe(permalink);
+    }
   });
 });

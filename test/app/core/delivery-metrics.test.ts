@@ -25,7 +25,7 @@ const execution = (id: string, status: ExecutionStatus, start: number, end: numb
 });
 
 /**
- * Seed 000's scenario, one step an hour: c1 at 0 h, c2 at 2 h, c3 at 4 h, c4 at 6 h; c1 rejected
+ * docs/concepts.md's worked example (one pipeline, four commits), one step an hour: c1 at 0 h, c2 at 2 h, c3 at 4 h, c4 at 6 h; c1 rejected
  * in QA at 5 h, c4 rejected in DEV at 8 h, c2 rejected in QA at 9 h, c3 deployed to PROD at 10 h.
  */
 const seed000 = [

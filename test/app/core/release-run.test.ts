@@ -104,6 +104,7 @@ describe('runRelease', () => {
       id: 'rel-1',
       name: 'Shop → prod by Alice',
       via: 'release',
+      release: { what: 'Shop → prod', requestedBy: 'U0ALICE' },
     });
     expect(deps.pipelines.calls[0]?.summary).toBe('Approved by Shop → prod by Alice (rel-1) via Greenlight release');
     const stored = await deps.releases.get('rel-1');

@@ -264,6 +264,23 @@ describe('approvalMessage', () => {
     expect(message.text).toBe('shop-cart › StagingDEV: expired');
   });
 
+  it('never reads "Expires … in 7 days" above "Expired" when CodePipeline called it expired early', () => {
+    // Prepare: the sandbox moved CodePipeline's clock a week ahead; Slack's clock is still `now`
+    const record = closed({ kind: 'expired', at: now });
+    // Act
+    const message = approvalMessage(record, now);
+    // Assess
+    expect(fields(message.blocks).at(-1)).toMatch(/^\*Expired\*\n<!date\^1741080600\^/);
+    expect(fields(message.blocks).join()).not.toContain('in 7 days');
+  });
+
+  it('shows the expiry of an approval past it as past', () => {
+    // Act
+    const message = approvalMessage(pending(), new Date('2025-03-12T09:30:00Z'));
+    // Assess
+    expect(fields(message.blocks).at(-1)).toMatch(/^\*Expired\*\n.*\(24 hours ago\)$/);
+  });
+
   it('keeps the buttons a minute before expiry', () => {
     // Act
     const message = approvalMessage(pending(), new Date('2025-03-11T09:29:00Z'));

@@ -74,6 +74,18 @@ describe('actorText', () => {
     expect(text).toBe('release shop → prod by &lt;https://evil.example|Greenlight admin&gt; &lt;!channel&gt; &amp; co');
   });
 
+  it('shows the person who asked for a release as a mention, as every other line does', () => {
+    // Act
+    const text = actorText({
+      id: 'rel-1',
+      name: 'shop → qa by bob',
+      via: 'release',
+      release: { what: 'shop → qa', requestedBy: 'U0BOB' },
+    });
+    // Assess
+    expect(text).toBe('release shop → qa by <@U0BOB>');
+  });
+
   it('shows a person as a mention, never by the display name they chose', () => {
     // Act
     const text = actorText({ id: 'U0ALICE', name: '<!channel>', via: 'slack' });

@@ -12,10 +12,10 @@ import { type EmulatorFixture, pendingToken, startEmulator } from './emulator-fi
 
 const PIPELINE = 'shop-cart';
 
-/** Seed 000's symbols: ✓ succeeded, ◯ in progress (deploying, testing or waiting for approval), ✗ failed. */
+/** The symbols of docs/concepts.md's worked example (one pipeline, four commits): ✓ succeeded, ◯ in progress (deploying, testing or waiting for approval), ✗ failed. */
 const SYMBOL: Record<string, string> = { Succeeded: '✓', InProgress: '◯', Failed: '✗' };
 
-/** One row of the seed's table, read over the API: Source+Building, StagingDEV, StagingQA, StagingPROD. */
+/** One row of its table, read over the API: Source+Building, StagingDEV, StagingQA, StagingPROD. */
 async function tableRow(client: CodePipelineClient): Promise<string[]> {
   const state = await client.send(new GetPipelineStateCommand({ name: PIPELINE }));
   const cell = async (stageName: string) => {

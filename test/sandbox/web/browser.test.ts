@@ -24,13 +24,16 @@ const ACTION_DELAYS = { Source: 150, Build: 1000, Deploy: 300, Test: 300 };
 let sandbox: Sandbox;
 let browser: Browser;
 let page: Page;
+/** What the page wrote to the console as an error, or threw: a tour must leave none. */
+const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: install Debian's chromium with "apt-get install -y chromium".`);
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  sandbox = await startSandbox({ port: 0, actionDelayMs: ACTION_DELAYS });
+  // Without the demo approval rules: the tour approves shop prod with one click, on any day.
+  sandbox = await startSandbox({ port: 0, actionDelayMs: ACTION_DELAYS, demoPolicy: false });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -42,6 +45,10 @@ beforeAll(async () => {
     ],
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('console', (entry) => {
+    if (entry.type() === 'error') consoleErrors.push(entry.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
   await mkdir(DOCS, { recursive: true });
 });
 
@@ -179,7 +186,7 @@ describe('the sandbox page', () => {
     expect(await answer.textContent()).toContain('Only visible to you');
   });
 
-  it('posts the daily digest and shows replies in its thread', async () => {
+  it('posts the daily digest and shows replies in its thread, its chart among them', async () => {
     // Prepare
     const api = jsonApi(`http://127.0.0.1:${sandbox.web.port}`);
     await page.goto(sandbox.url.replace('localhost', '127.0.0.1'));
@@ -200,10 +207,75 @@ describe('the sandbox page', () => {
     await digest.locator('.thread-link').click();
     const thread = page.locator('#thread-panel');
     await thread.getByText('who can look at it today?').waitFor(WAIT);
+    const chart = thread.locator('.msg-file img');
+    await chart.waitFor(WAIT);
+    await expect.poll(() => chart.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(960);
+    await chart.scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${DOCS}sandbox-digest.png` });
 
-    // Assess
-    expect(await digest.locator('.thread-link').textContent()).toContain('1 reply');
+    // Assess: the chart, drawn by the app and shared through Slack's upload flow, with words for screen readers
+    expect(await digest.locator('.thread-link').textContent()).toContain('2 replies');
     expect(await thread.locator('b', { hasText: 'who can look at it today?' }).count()).toBe(1);
+    expect(await chart.getAttribute('alt')).toMatch(
+      /^Delivery, last 30 days against the 30 before .*shop: deployments/,
+    );
+    expect(await thread.locator('.msg-file figcaption').textContent()).toContain('Delivery, last 30 days');
+  });
+
+  it('keeps the confirm dialog open when Approve is double-clicked, so the second click confirms nothing', async () => {
+    // Prepare: shop-payments waits in DEV since the README view
+    await page.goto(sandbox.url.replace('localhost', '127.0.0.1'));
+    await page.locator('#connection[data-state="live"]').waitFor(WAIT);
+    await asPerson('alice');
+    await page.locator('.channel-link[data-name="approvals"]').click();
+    const payments = message('shop-payments › StagingDEV');
+    const calls = sandbox.world.emulator.calls('PutApprovalResult').length;
+
+    // Act: the second click of the double-click lands on the dialog's backdrop
+    await payments.getByRole('button', { name: 'Approve' }).dblclick();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    await page.waitForTimeout(700);
+
+    // Assess: the dialog waits for an answer; then Approve in it decides, once
+    expect(await dialog.isVisible()).toBe(true);
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    await payments.getByText('Approved').waitFor(WAIT);
+    expect(sandbox.world.emulator.calls('PutApprovalResult')).toHaveLength(calls + 1);
+  });
+
+  it('closes the Slack message of an approval approved in the AWS console, without a click in Slack', async () => {
+    // Prepare: blog-web waits in DEV since the README view
+    await page.locator('.channel-link[data-name="approvals"]').click();
+    await cell('blog-web', 'StagingDEV', 'awaiting-approval').waitFor(WAIT);
+    const web = message('blog-web › StagingDEV');
+    await web.getByRole('button', { name: 'Approve' }).waitFor(WAIT);
+    const calls = sandbox.world.emulator.calls('PutApprovalResult').length;
+
+    // Act: the board's ✓ approves as someone in the AWS console would
+    await cell('blog-web', 'StagingDEV').locator('[data-console-approve="StagingDEV"]').click();
+    await web.getByText('Approved outside Slack').waitFor(WAIT);
+
+    // Assess
+    expect(await web.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    await cell('blog-web', 'StagingDEV', 'succeeded').waitFor(WAIT);
+    expect(sandbox.world.emulator.calls('PutApprovalResult')).toHaveLength(calls);
+  });
+
+  it('lists each thing that happened once, with times as people read them, and no console errors', async () => {
+    // Act
+    const activity = await page.locator('#activity li').allTextContents();
+    const state = await jsonApi(`http://127.0.0.1:${sandbox.web.port}`).get<{ activity: Array<{ line: string }> }>(
+      '/api/state',
+    );
+    const all = state.json.activity;
+
+    // Assess: an update that changed nothing visible (a redraw, a reply counted) is not listed again
+    const updates = all.map((item) => item.line).filter((line) => line.includes(' updated in '));
+    expect(updates.length).toBeGreaterThan(0);
+    expect(new Set(updates).size).toBe(updates.length);
+    for (const line of activity) expect(line).toMatch(/^\d\d:\d\d:\d\d/);
+    expect(activity.join('\n')).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/);
+    expect(consoleErrors).toEqual([]);
   });
 });

@@ -1,0 +1,145 @@
+import type { ApprovalId, ApprovalRecord, Decision } from './approval.ts';
+import { approvalRef } from './audit.ts';
+import { type DecideDeps, type DecideOptions, decideApproval, refreshQuietly } from './decide-approval.ts';
+import { activeFreeze, type EnvPolicy, groupsIn, hasRules, onList, policyByKey } from './policy.ts';
+import {
+  AlreadyVotedError,
+  FrozenError,
+  NotAnApproverError,
+  PolicyRefusalError,
+  RulesMismatchError,
+} from './policy-errors.ts';
+import type { GroupDirectory } from './ports.ts';
+import type { ProductOverride } from './products.ts';
+
+/** What the approval rules need: the configured products, and Slack's user groups. */
+export interface RulesDeps {
+  products: Readonly<Record<string, ProductOverride>>;
+  groups: GroupDirectory;
+}
+
+export interface RulesDecideDeps extends DecideDeps {
+  /** Without it, decisions are taken as without rules (scripts, and tests of the decision itself). */
+  rules?: RulesDeps;
+}
+
+export interface RulesDecideOptions extends DecideOptions {
+  /** The rules the approval's message was drawn under (its button says), undefined: none. */
+  rulesKey?: string;
+  /** A break-glass approve during a freeze; the decision carries the required reason. */
+  breakGlass?: boolean;
+}
+
+/**
+ * Decides under the approval rules (docs/policy.md): who may, how many, when. Everything is checked
+ * before any write, from what the click already knows (the rules by the key its button carries,
+ * group membership remembered briefly, the clock); what only the approval knows (that it still
+ * stands under those rules, and who is separated from it) is the claim's or vote's own condition.
+ * So a click on an approval with `required: 1` costs the same three round trips as without rules.
+ * With `required: N`, an approve is a vote; the one that completes the count claims and decides.
+ * A refusal is audited and thrown; nothing reaches CodePipeline.
+ */
+export async function decideUnderRules(
+  deps: RulesDecideDeps,
+  id: ApprovalId,
+  decision: Decision,
+  options: RulesDecideOptions = {},
+): Promise<ApprovalRecord> {
+  const { rulesKey, breakGlass, ...decide } = options;
+  if (!deps.rules) return decideApproval(deps, id, decision, decide);
+  const rules = rulesKey ? policyByKey(rulesKey, deps.rules.products) : undefined;
+  try {
+    return await decideChecked(deps, deps.rules.groups, id, decision, rules, rulesKey, breakGlass === true, decide);
+  } catch (error) {
+    if (error instanceof RulesMismatchError) {
+      // The message was drawn under other rules (or before them): decide under the approval's own.
+      const own = error.record.request.policy;
+      try {
+        return await decideChecked(deps, deps.rules.groups, id, decision, own, own?.key, breakGlass === true, decide);
+      } catch (again) {
+        await auditRefusal(deps, id, decision, again, error.record);
+        throw again;
+      }
+    }
+    await auditRefusal(deps, id, decision, error);
+    throw error;
+  }
+}
+
+async function decideChecked(
+  deps: RulesDecideDeps,
+  directory: GroupDirectory,
+  id: ApprovalId,
+  decision: Decision,
+  rules: EnvPolicy | undefined,
+  key: string | undefined,
+  breakGlass: boolean,
+  options: DecideOptions,
+): Promise<ApprovalRecord> {
+  if (!rules || !hasRules(rules)) return decideApproval(deps, id, decision, { ...options, rules: { key } });
+  const guarded = { ...options, rules: { key: rules.key } };
+  const groups = [...new Set([...groupsIn(rules.approvers), ...groupsIn(rules.breakGlass)])];
+  const memberOf = groups.length > 0 ? await directory.groupsOf(decision.actor.id, groups) : new Set<string>();
+  const mayBreakGlass = onList(rules.breakGlass, decision.actor.id, memberOf);
+  // Break-glass members are named for the emergency: during a freeze they may approve though not approvers.
+  const freeze = decision.verdict === 'approve' ? activeFreeze(rules.freezes, decision.at) : undefined;
+  const breaking = breakGlass && mayBreakGlass && freeze !== undefined;
+  if (rules.approvers.length > 0 && !onList(rules.approvers, decision.actor.id, memberOf) && !breaking)
+    throw new NotAnApproverError(rules);
+  if (decision.verdict === 'reject') return decideApproval(deps, id, decision, guarded);
+
+  if (freeze) {
+    if (!breaking || !decision.reason) throw new FrozenError(freeze, mayBreakGlass);
+    // Breaking glass is for the emergency: it approves at once, whatever the count, marked as such.
+    return decideApproval(deps, id, { ...decision, override: { freeze: freeze.reason } }, guarded);
+  }
+  if (rules.required <= 1) return decideApproval(deps, id, decision, guarded);
+
+  const { record, counted } = await deps.store.vote(
+    id,
+    { voteId: deps.ids(), actor: decision.actor, at: decision.at },
+    { key: rules.key },
+    decision.at,
+  );
+  const votes = record.votes ?? [];
+  if (votes.length < rules.required) {
+    if (!counted) throw new AlreadyVotedError(record);
+    await refreshQuietly(deps, record);
+    // A vote's redraw may land after the deciding vote's: the message must not keep "1 of 2" then.
+    const now = await deps.store.get(id);
+    if (now?.status === 'closed') await refreshQuietly(deps, now);
+    deps.log.info('Approval vote counted', { approvalId: id, votes: votes.length, required: rules.required });
+    return record;
+  }
+  // This vote (or a repeated one whose claim never came) completes the count: it decides for all of them.
+  const approvers = votes.map((vote) => ({ id: vote.actor.id, name: vote.actor.name }));
+  return decideApproval(deps, id, { ...decision, approvers }, guarded);
+}
+
+async function auditRefusal(
+  deps: RulesDecideDeps,
+  id: ApprovalId,
+  decision: Decision,
+  error: unknown,
+  record?: ApprovalRecord,
+): Promise<void> {
+  if (!(error instanceof PolicyRefusalError)) return;
+  deps.metrics?.count('DecisionRefused', { reason: error.result });
+  const request = record?.request ?? ('record' in error ? (error.record as ApprovalRecord).request : undefined);
+  await deps.store
+    .append({
+      approvalId: id,
+      eventId: deps.ids(),
+      type: 'decision-refused',
+      at: deps.clock(),
+      actor: decision.actor,
+      verdict: decision.verdict,
+      ...(decision.reason ? { reason: decision.reason } : {}),
+      ...(request ? { approval: approvalRef(request) } : {}),
+      result: error.result,
+      detail: error.message,
+    })
+    .catch((appendError: unknown) =>
+      deps.log.warn('Could not audit a refusal by the approval rules', { approvalId: id, error: appendError }),
+    );
+}

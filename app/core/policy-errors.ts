@@ -1,0 +1,60 @@
+import type { ApprovalRecord } from './approval.ts';
+import { GreenlightError } from './errors.ts';
+import type { EnvPolicy, FreezeWindow } from './policy.ts';
+
+/** Refusals by the approval rules (docs/policy.md): each is audited and answered privately, nothing reaches CodePipeline. */
+export class PolicyRefusalError extends GreenlightError {
+  override name = 'PolicyRefusalError';
+  /** The audit event's `result`. */
+  readonly result: string = 'refused';
+}
+
+/** The person is not among the env's approvers. */
+export class NotAnApproverError extends PolicyRefusalError {
+  override name = 'NotAnApproverError';
+  override readonly result = 'not-an-approver';
+  constructor(readonly policy: EnvPolicy) {
+    super(`Not an approver of ${policy.key}`);
+  }
+}
+
+/** Approving is frozen now; `breakGlass`: the person may approve anyway, giving a reason. */
+export class FrozenError extends PolicyRefusalError {
+  override name = 'FrozenError';
+  override readonly result = 'frozen';
+  constructor(
+    readonly freeze: FreezeWindow,
+    readonly breakGlass: boolean,
+  ) {
+    super(`Frozen until ${freeze.endLabel} (${freeze.reason})`);
+  }
+}
+
+/** The person approved this revision into an env this one is separated from (four eyes). */
+export class SeparatedError extends PolicyRefusalError {
+  override name = 'SeparatedError';
+  override readonly result = 'separated';
+  constructor(readonly record: ApprovalRecord) {
+    super(`Approver of this revision in ${record.request.policy?.separateFrom.join(', ')}`);
+  }
+}
+
+/** The person's approve is counted already; it needs someone else's. */
+export class AlreadyVotedError extends PolicyRefusalError {
+  override name = 'AlreadyVotedError';
+  override readonly result = 'already-voted';
+  constructor(readonly record: ApprovalRecord) {
+    super(`Already voted on ${record.request.id}`);
+  }
+}
+
+/**
+ * The approval stands under other rules than the click assumed (its message was drawn before the
+ * rules changed, or carries none): the click is decided again under the approval's own.
+ */
+export class RulesMismatchError extends GreenlightError {
+  override name = 'RulesMismatchError';
+  constructor(readonly record: ApprovalRecord) {
+    super(`Approval ${record.request.id} stands under ${record.request.policy?.key ?? 'no rules'}`);
+  }
+}

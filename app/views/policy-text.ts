@@ -1,0 +1,57 @@
+import { activeFreeze, type EnvPolicy, type FreezeWindow, nextFreeze, upcomingFreezes } from '../core/policy.ts';
+import { escapeMrkdwn, slackDate } from './format.ts';
+import { frozenText, listText } from './policy-lines.ts';
+
+/** The approval rules in plain words (`/release <product> policy`, the digest, /release refusals). */
+
+const when = (freeze: FreezeWindow): string =>
+  `${escapeMrkdwn(freeze.reason)}: ${slackDate(freeze.start)} until ${slackDate(freeze.end)}`;
+
+/** One env's rules: who, how many, separation, freezes now and next. */
+export function envRulesText(policy: EnvPolicy, now: Date): string {
+  const who = policy.approvers.length > 0 ? listText(policy.approvers) : 'anyone in the workspace';
+  const lines = [
+    `*${escapeMrkdwn(policy.env)}*`,
+    `• Who may approve: ${who}`,
+    `• How many: ${policy.required === 1 ? 'one approval' : `${policy.required} approvals from different people`}`,
+  ];
+  if (policy.separateFrom.length > 0)
+    lines.push(
+      `• Four eyes: whoever approved a revision into ${policy.separateFrom.map(escapeMrkdwn).join(' or ')} may not approve it here`,
+    );
+  const frozen = activeFreeze(policy.freezes, now);
+  if (frozen) lines.push(`• ${frozenText(frozen)}, ${escapeMrkdwn(frozen.timeZone)} time`);
+  const next = nextFreeze(policy.freezes, now);
+  if (next) lines.push(`• Next freeze: ${when(next)}`);
+  if (policy.breakGlass.length > 0)
+    lines.push(`• During a freeze, ${listText(policy.breakGlass)} may still approve, giving a reason (break glass)`);
+  return lines.join('\n');
+}
+
+export function productRulesText(displayName: string, policies: readonly EnvPolicy[], now: Date): string {
+  if (policies.length === 0) return `*${escapeMrkdwn(displayName)}* has no approval rules: anyone may approve.`;
+  return [`*Approval rules for ${escapeMrkdwn(displayName)}*`, ...policies.map((p) => envRulesText(p, now))].join(
+    '\n\n',
+  );
+}
+
+/** The freezes that start within the next `days`, per product and env (the digest lists them). */
+export function upcomingFreezeLines(policies: readonly EnvPolicy[], now: Date, days = 7): string[] {
+  return policies.flatMap((policy) =>
+    upcomingFreezes(policy.freezes, now, days).map(
+      (freeze) => `❄️ ${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)} — ${when(freeze)}`,
+    ),
+  );
+}
+
+/** Answers of `/release` under the rules. */
+export const releaseRuleNotices = {
+  frozen: (policy: EnvPolicy, freeze: FreezeWindow): string =>
+    `${frozenText(freeze)}: ${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)} is frozen, ${escapeMrkdwn(freeze.timeZone)} time. Nothing was approved.`,
+  notAnApprover: (policy: EnvPolicy): string =>
+    `Only ${listText(policy.approvers)} may release *${escapeMrkdwn(policy.product)}* to ${escapeMrkdwn(policy.env)}. Nothing was approved.`,
+  oneByOne: (policy: EnvPolicy): string =>
+    `*${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)}* needs ${
+      policy.required > 1 ? `${policy.required} approvals from different people` : 'four eyes across envs'
+    }, which a release by one person cannot give. Approve each change in its message. Nothing was approved.`,
+} as const;

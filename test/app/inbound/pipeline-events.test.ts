@@ -1,0 +1,245 @@
+import { describe, expect, it } from 'vitest';
+import { requestApproval } from '../../../app/core/request-approval.ts';
+import { handlePipelineEvent, parsePipelineEvent } from '../../../app/inbound/pipeline-events.ts';
+import {
+  actionAbandoned,
+  actionFailed,
+  legacyActionStarted,
+  pipelineStarted,
+  pipelineStopping,
+  processedPipelineSucceeded,
+  stageStopped,
+} from '../../fixtures/codepipeline-events.ts';
+import {
+  approvalRequest,
+  counterIds,
+  FakeNotifier,
+  FakePipelines,
+  fixedClock,
+  memoryLog,
+} from '../../support/fakes.ts';
+import { MemoryApprovalStore } from '../../support/memory-store.ts';
+import { FakeReader } from '../../support/release-fakes.ts';
+
+describe('parsePipelineEvent', () => {
+  it.each([
+    ['Pipeline STARTED', pipelineStarted, { pipelineName: 'myPipeline', region: 'us-east-1' }],
+    ['Pipeline STOPPING', pipelineStopping, { pipelineName: 'myPipeline', region: 'us-west-2' }],
+    ['Stage STOPPED', stageStopped, { pipelineName: 'myPipeline', stageName: 'Deploy', region: 'us-west-2' }],
+    ['Action FAILED', actionFailed, { pipelineName: 'myPipeline', stageName: 'Deploy', region: 'us-west-2' }],
+    ['Action ABANDONED', actionAbandoned, { pipelineName: 'myPipeline', stageName: 'Deploy', region: 'us-west-2' }],
+    [
+      'the older Action STARTED',
+      legacyActionStarted,
+      { pipelineName: 'myPipeline', stageName: 'Prod', region: 'us-east-1' },
+    ],
+    ['a processed Pipeline SUCCEEDED', processedPipelineSucceeded, { pipelineName: 'myPipeline', region: 'us-east-1' }],
+  ])('reads the documented %s event as a change of its pipeline (and stage)', (_name, event, change) => {
+    // Act
+    const parsed = parsePipelineEvent(structuredClone(event));
+    // Assess
+    expect(parsed).toMatchObject({ ok: true, change });
+    if (parsed.ok) expect(parsed.change).toEqual(change);
+  });
+
+  it('reads an event with fields it does not know and without the optional ones', () => {
+    // Prepare
+    const event = structuredClone(actionFailed) as Record<string, unknown> & { detail: Record<string, unknown> };
+    delete event.region;
+    delete event.id;
+    delete event.detail['execution-id'];
+    event.detail['a-field-from-next-year'] = { nested: true };
+    event.detail.version = 'seven';
+    // Act
+    const parsed = parsePipelineEvent(event);
+    // Assess
+    expect(parsed).toEqual(
+      expect.objectContaining({ ok: true, change: { pipelineName: 'myPipeline', stageName: 'Deploy' } }),
+    );
+  });
+
+  it('takes a stage event whose stage does not read for a change of the whole pipeline', () => {
+    // Prepare
+    const event = structuredClone(stageStopped);
+    (event.detail as Record<string, unknown>).stage = 42;
+    // Act / Assess
+    expect(parsePipelineEvent(event)).toMatchObject({ ok: true, change: { pipelineName: 'myPipeline' } });
+  });
+
+  it.each([
+    ['another service’s event', { ...structuredClone(pipelineStarted), source: 'aws.codebuild' }, 'source'],
+    [
+      'an unknown detail type',
+      { ...structuredClone(pipelineStarted), 'detail-type': 'CodePipeline Webhook' },
+      'detailType',
+    ],
+    ['no detail', { ...structuredClone(pipelineStarted), detail: undefined }, 'detail'],
+    [
+      'a pipeline name CodePipeline cannot have',
+      { ...structuredClone(pipelineStarted), detail: { ...pipelineStarted.detail, pipeline: 'my pipeline; drop' } },
+      'detail.pipeline',
+    ],
+    ['no state', { ...structuredClone(pipelineStarted), detail: { pipeline: 'myPipeline' } }, 'detail.state'],
+  ])('refuses %s, naming the field without its value', (_name, event, field) => {
+    // Act
+    const parsed = parsePipelineEvent(event);
+    // Assess
+    expect(parsed).toEqual({ ok: false, problem: expect.stringContaining(field) });
+    expect(JSON.stringify(parsed)).not.toContain('drop');
+  });
+
+  it('refuses what is not an object at all', () => {
+    expect(parsePipelineEvent('{"source":"aws.codepipeline"}')).toEqual({ ok: false, problem: 'not an object' });
+    expect(parsePipelineEvent(null)).toEqual({ ok: false, problem: 'not an object' });
+  });
+});
+
+/** One approval waiting in Slack for `shop-cart › StagingDEV`, and the fakes around it. */
+async function waitingApproval() {
+  const store = new MemoryApprovalStore();
+  const pipelines = new FakePipelines();
+  const notifier = new FakeNotifier();
+  const reader = new FakeReader();
+  const clock = fixedClock('2025-03-04T09:30:13Z');
+  const log = memoryLog();
+  const deps = { store, pipelines, notifier, reader, clock, ids: counterIds(), log };
+  const request = approvalRequest({ pipelineName: 'shop-cart', stageName: 'StagingDEV', region: 'us-west-2' });
+  await requestApproval(deps, request);
+  clock.set('2025-03-04T10:15:00Z');
+  return { store, pipelines, notifier, reader, log, deps, request };
+}
+
+const event = (detail: Record<string, unknown>) => ({
+  ...structuredClone(actionFailed),
+  detail: {
+    ...actionFailed.detail,
+    pipeline: 'shop-cart',
+    stage: 'StagingDEV',
+    action: 'ApproveIntoQA',
+    type: { owner: 'AWS', provider: 'Manual', category: 'Approval', version: '1' },
+    ...detail,
+  },
+});
+
+describe('handlePipelineEvent', () => {
+  it('closes an approval rejected in the console once, however often and in whatever order its events come', async () => {
+    // Prepare
+    const { store, pipelines, notifier, deps, request } = await waitingApproval();
+    pipelines.answerResult({
+      state: 'decided',
+      verdict: 'reject',
+      summary: 'Not this week',
+      updatedBy: 'arn:aws:sts::123456789012:assumed-role/Admin/mallory',
+    });
+    pipelines.decideInConsole(request, 'reject', 'Not this week');
+    // Act
+    await handlePipelineEvent(deps, event({ state: 'FAILED' }));
+    await handlePipelineEvent(deps, {
+      ...pipelineStopping,
+      detail: { ...pipelineStopping.detail, pipeline: 'shop-cart', state: 'FAILED' },
+    });
+    await handlePipelineEvent(deps, event({ state: 'STARTED' }));
+    await handlePipelineEvent(deps, event({ state: 'FAILED' }));
+    // Assess
+    const record = await store.get(request.id);
+    expect(record?.status).toBe('closed');
+    expect(record?.outcome).toMatchObject({ kind: 'decided-elsewhere', verdict: 'reject', summary: 'Not this week' });
+    expect((await store.eventsForApproval(request.id)).filter((e) => e.type === 'outcome')).toHaveLength(1);
+    expect(await store.listOpen()).toEqual([]);
+    expect(notifier.refreshed.filter((r) => r.status === 'closed')).toHaveLength(1);
+  });
+
+  it('leaves an approval that still waits alone: no write, no redraw', async () => {
+    // Prepare
+    const { store, pipelines, notifier, deps, request } = await waitingApproval();
+    pipelines.answerResult({ state: 'pending' });
+    // Act: an older execution was superseded at a transition of the same pipeline
+    const result = await handlePipelineEvent(deps, {
+      ...pipelineStarted,
+      region: 'us-west-2',
+      detail: { ...pipelineStarted.detail, pipeline: 'shop-cart', state: 'SUPERSEDED' },
+    });
+    // Assess
+    expect(result).toEqual({ checked: 1, closed: 0 });
+    expect((await store.get(request.id))?.status).toBe('pending');
+    expect(notifier.refreshed).toEqual([]);
+  });
+
+  it('closes an approval whose execution was stopped and abandoned as stopped', async () => {
+    // Prepare
+    const { store, pipelines, reader, deps, request } = await waitingApproval();
+    pipelines.answerResult({ state: 'replaced' }).answerResult({ state: 'replaced' });
+    reader.set({
+      name: 'shop-cart',
+      stages: [
+        {
+          name: 'StagingDEV',
+          latest: { executionId: 'e-1', status: 'Stopped' },
+          actions: [{ name: 'ApproveIntoQA', status: 'Abandoned' }],
+        },
+      ],
+    });
+    // Act
+    await handlePipelineEvent(deps, event({ state: 'ABANDONED' }));
+    // Assess
+    expect((await store.get(request.id))?.outcome).toMatchObject({ kind: 'stopped', why: 'stopped' });
+  });
+
+  it('does not look at CodePipeline for events that can end no approval', async () => {
+    // Prepare
+    const { pipelines, deps } = await waitingApproval();
+    // Act: beginnings, a stop-and-wait, and the end of a deploy action
+    const results = [
+      await handlePipelineEvent(deps, event({ state: 'STARTED' })),
+      await handlePipelineEvent(deps, {
+        ...pipelineStopping,
+        detail: { ...pipelineStopping.detail, pipeline: 'shop-cart' },
+      }),
+      await handlePipelineEvent(deps, event({ state: 'SUCCEEDED', action: 'Deploy', type: actionFailed.detail.type })),
+    ];
+    // Assess
+    expect(results).toEqual(Array(3).fill({ checked: 0, closed: 0 }));
+    expect(pipelines.stateQueries).toEqual([]);
+  });
+
+  it('looks only at approvals of the pipeline and stage the event names', async () => {
+    // Prepare
+    const { pipelines, deps } = await waitingApproval();
+    // Act
+    const otherPipeline = await handlePipelineEvent(deps, {
+      ...event({}),
+      detail: { ...event({}).detail, pipeline: 'blog-web' },
+    });
+    const otherStage = await handlePipelineEvent(deps, event({ stage: 'StagingQA' }));
+    // Assess
+    expect([otherPipeline, otherStage]).toEqual([
+      { checked: 0, closed: 0 },
+      { checked: 0, closed: 0 },
+    ]);
+    expect(pipelines.stateQueries).toEqual([]);
+  });
+
+  it('throws when CodePipeline cannot say where the approval stands, so EventBridge delivers the event again', async () => {
+    // Prepare
+    const { store, pipelines, deps, request } = await waitingApproval();
+    pipelines.answerResult({ state: 'unknown' });
+    // Act / Assess
+    await expect(handlePipelineEvent(deps, event({ state: 'FAILED' }))).rejects.toThrow(/did not say/);
+    expect((await store.get(request.id))?.status).toBe('pending');
+  });
+
+  it('logs a malformed event with what identifies it and drops it', async () => {
+    // Prepare
+    const { log, deps } = await waitingApproval();
+    // Act
+    const result = await handlePipelineEvent(deps, { id: 'evt-1', source: 'aws.codepipeline', 'detail-type': 'x' });
+    // Assess
+    expect(result).toBeUndefined();
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        context: expect.objectContaining({ eventId: 'evt-1', source: 'aws.codepipeline', detailType: 'x' }),
+      }),
+    );
+  });
+});
