@@ -1,12 +1,13 @@
 import type { ModalView } from '@slack/types';
 import * as z from 'zod';
-import { type ApprovalRecord, describe, REASON_LIMIT } from '../core/approval.ts';
+import { type ApprovalRecord, describe } from '../core/approval.ts';
 import type { FreezeWindow } from '../core/policy.ts';
 import { type Parsed, parseJson } from '../parse-json.ts';
 import { approvalIdSchema } from './approval-message.ts';
-import { clip, escapeMrkdwn } from './format.ts';
+import { escapeMrkdwn } from './format.ts';
 import { ids } from './ids.ts';
 import { frozenText } from './policy-lines.ts';
+import { reasonModal } from './reject-modal.ts';
 
 /** What the break-glass modal remembers between opening and submission; checked like any input. */
 const metadataSchema = z.object({
@@ -23,36 +24,13 @@ export const breakGlassMetadata = {
 
 /** Approving during a freeze asks why, as rejecting does; the reason goes to CodePipeline and the audit trail. */
 export function breakGlassModal(record: ApprovalRecord, freeze: FreezeWindow, state: BreakGlassState): ModalView {
-  return {
-    type: 'modal',
-    callback_id: ids.breakGlassModal,
-    private_metadata: breakGlassMetadata.write(state),
-    title: { type: 'plain_text', text: 'Break glass' },
-    submit: { type: 'plain_text', text: 'Approve anyway' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: clip(
-            `${frozenText(freeze)}. Approving *${escapeMrkdwn(describe(record.request))}* now overrides the freeze; the message, CodePipeline and the audit trail say so, with your reason.`,
-            3000,
-          ),
-        },
-      },
-      {
-        type: 'input',
-        block_id: ids.reasonBlock,
-        label: { type: 'plain_text', text: 'Why can it not wait?' },
-        element: {
-          type: 'plain_text_input',
-          action_id: ids.reasonInput,
-          multiline: true,
-          max_length: REASON_LIMIT,
-          placeholder: { type: 'plain_text', text: 'e.g. hotfix for the checkout outage, INC-1234' },
-        },
-      },
-    ],
-  };
+  return reasonModal({
+    callbackId: ids.breakGlassModal,
+    metadata: breakGlassMetadata.write(state),
+    title: 'Break glass',
+    submit: 'Approve anyway',
+    intro: `${frozenText(freeze)}. Approving *${escapeMrkdwn(describe(record.request))}* now overrides the freeze; the message, CodePipeline and the audit trail say so, with your reason.`,
+    label: 'Why can it not wait?',
+    placeholder: 'e.g. hotfix for the checkout outage, INC-1234',
+  });
 }

@@ -26,34 +26,46 @@ export const rejectModalMetadata = {
 
 /** Asks why; Slack enforces the length, the app refuses a blank reason with an inline error. */
 export function rejectModal(record: ApprovalRecord, state: RejectModalState): ModalView {
+  return reasonModal({
+    callbackId: ids.rejectModal,
+    metadata: rejectModalMetadata.write(state),
+    title: 'Reject change',
+    submit: 'Reject',
+    intro: `Rejecting *${escapeMrkdwn(describe(record.request))}* stops this revision here. The pipeline records your reason.`,
+    label: 'Why?',
+    placeholder: 'e.g. checkout fails on QA with expired cards',
+  });
+}
+
+/** A modal that asks for the reason a decision needs (rejecting; approving during a freeze). */
+export function reasonModal(modal: {
+  callbackId: string;
+  metadata: string;
+  title: string;
+  submit: string;
+  intro: string;
+  label: string;
+  placeholder: string;
+}): ModalView {
   return {
     type: 'modal',
-    callback_id: ids.rejectModal,
-    private_metadata: rejectModalMetadata.write(state),
-    title: { type: 'plain_text', text: 'Reject change' },
-    submit: { type: 'plain_text', text: 'Reject' },
+    callback_id: modal.callbackId,
+    private_metadata: modal.metadata,
+    title: { type: 'plain_text', text: modal.title },
+    submit: { type: 'plain_text', text: modal.submit },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: clip(
-            `Rejecting *${escapeMrkdwn(describe(record.request))}* stops this revision here. The pipeline records your reason.`,
-            3000,
-          ),
-        },
-      },
+      { type: 'section', text: { type: 'mrkdwn', text: clip(modal.intro, 3000) } },
       {
         type: 'input',
         block_id: ids.reasonBlock,
-        label: { type: 'plain_text', text: 'Why?' },
+        label: { type: 'plain_text', text: modal.label },
         element: {
           type: 'plain_text_input',
           action_id: ids.reasonInput,
           multiline: true,
           max_length: REASON_LIMIT,
-          placeholder: { type: 'plain_text', text: 'e.g. checkout fails on QA with expired cards' },
+          placeholder: { type: 'plain_text', text: modal.placeholder },
         },
       },
     ],
