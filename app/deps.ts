@@ -222,14 +222,6 @@ export class Clients {
       ),
   );
 
-  readonly digestPublisher = lazy(
-    async (): Promise<DigestPublisher> =>
-      new SlackDigestPublisher(await this.slack(), await this.poster(), this.config.digestChannel, this.log, {
-        rateLimitWaitMs: this.rateLimitWaitMs,
-        chart: new SlackDigestChart(await this.slack(), new ResvgPngRenderer(), this.log),
-      }),
-  );
-
   readonly people = lazy(async () => new SlackPeople(await this.slack(), this.log, TIMEOUTS.click.peopleLookupMs));
 
   /** The region Greenlight's own pipelines are in (releases read and approve there). */
@@ -242,6 +234,15 @@ export class Clients {
 export class PipelineClients extends Clients {
   /** One request-rate limiter per operation for every CodePipeline call of a release or a read. */
   readonly #limiter: OperationRateLimiter;
+
+  /** The digest's posts and its chart: here, not in `Clients`, so the renderer ships only where the digest runs. */
+  readonly digestPublisher = lazy(
+    async (): Promise<DigestPublisher> =>
+      new SlackDigestPublisher(await this.slack(), await this.poster(), this.config.digestChannel, this.log, {
+        rateLimitWaitMs: this.rateLimitWaitMs,
+        chart: new SlackDigestChart(await this.slack(), new ResvgPngRenderer(), this.log),
+      }),
+  );
 
   constructor(config: Config, path: 'click' | 'worker' | 'digest' | 'ingest', overrides: ClientOverrides = {}) {
     super(config, path, overrides);
