@@ -18,6 +18,7 @@ import {
   isOpenToDecision,
   type MessageRef,
   type Outcome,
+  personOf,
   STALE_CLAIM_MS,
   type Vote,
 } from '../core/approval.ts';
@@ -145,7 +146,9 @@ export class DynamoApprovalStore implements ApprovalStore {
 
   async claim(id: ApprovalId, claim: Claim, now: Date, rules?: RulesGuard): Promise<ApprovalRecord> {
     const attempt = attemptItem(claim);
-    const guard = rules ? rulesCondition(rules, claim.verdict === 'approve' ? claim.actor.id : undefined) : undefined;
+    const guard = rules
+      ? rulesCondition(rules, claim.verdict === 'approve' ? (personOf(claim.actor) ?? claim.actor.id) : undefined)
+      : undefined;
     const result = await this.#updateOrRead(id, {
       // The attempt joins the approval in the claim's own write: no second round trip before
       // CodePipeline is called, and no claim without its audit event.
@@ -176,7 +179,13 @@ export class DynamoApprovalStore implements ApprovalStore {
     if ('applied' in result) return result.applied;
     // Our own first attempt landed and only its answer was lost: the SDK's retry then fails the condition.
     if (result.current.claim?.claimId === claim.claimId) return result.current;
-    if (rules) refuseByRules(result.current, rules, claim.verdict === 'approve' ? claim.actor.id : undefined, now);
+    if (rules)
+      refuseByRules(
+        result.current,
+        rules,
+        claim.verdict === 'approve' ? (personOf(claim.actor) ?? claim.actor.id) : undefined,
+        now,
+      );
     throw new AlreadyDecidedError(result.current);
   }
 

@@ -45,9 +45,19 @@ export interface Actor {
   name: string;
   teamId?: string;
   via: 'slack' | 'release';
-  /** A release's: what it releases (`shop → qa`) and the Slack user who asked for it, for views to mention. */
-  release?: { what: string; requestedBy: string };
+  /**
+   * A release's: what it releases (`shop → qa`) and the Slack user who asked for it (for views to
+   * mention), with their name where known (votes and summaries name them).
+   */
+  release?: { what: string; requestedBy: string; requesterName?: string };
 }
+
+/**
+ * The person behind a decision, as the approval rules count people (docs/policy.md): whoever clicked,
+ * or the Slack user who asked for a release. A releasing pipeline's release has nobody behind it.
+ */
+export const personOf = (actor: Actor): string | undefined =>
+  actor.via === 'slack' ? actor.id : actor.release?.requestedBy;
 
 export type Verdict = 'approve' | 'reject';
 
@@ -169,7 +179,9 @@ export function approvalSummary(decision: Decision): string {
       ? `approvals from ${decision.approvers.map((a) => `${a.name} (${a.id})`).join(', ')}`
       : undefined;
   const override = decision.override ? `freeze override (${decision.override.freeze})` : undefined;
-  const details = [approvers, override, decision.reason].filter(Boolean).join(': ');
+  // A release names the person who asked for it, whom four eyes across envs keep out next time (core/policy-at-ingest.ts).
+  const requester = decision.actor.release ? `asked by Slack user ${decision.actor.release.requestedBy}` : undefined;
+  const details = [approvers, requester, override, decision.reason].filter(Boolean).join(': ');
   return clip(details ? `${head}: ${details}` : head, SUMMARY_LIMIT);
 }
 

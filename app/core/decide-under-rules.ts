@@ -1,10 +1,11 @@
-import type { ApprovalId, ApprovalRecord, Decision } from './approval.ts';
+import { type ApprovalId, type ApprovalRecord, type Decision, personOf } from './approval.ts';
 import { approvalRef } from './audit.ts';
 import { type DecideDeps, type DecideOptions, decideApproval, refreshQuietly } from './decide-approval.ts';
 import { activeFreeze, type EnvPolicy, groupsIn, hasRules, onList, policyByKey } from './policy.ts';
 import {
   AlreadyVotedError,
   FrozenError,
+  NeedsPeopleError,
   NotAnApproverError,
   PolicyRefusalError,
   RulesMismatchError,
@@ -78,13 +79,22 @@ async function decideChecked(
 ): Promise<ApprovalRecord> {
   if (!rules || !hasRules(rules)) return decideApproval(deps, id, decision, { ...options, rules: { key } });
   const guarded = { ...options, rules: { key: rules.key } };
-  const groups = [...new Set([...groupsIn(rules.approvers), ...groupsIn(rules.breakGlass)])];
-  const memberOf = groups.length > 0 ? await directory.groupsOf(decision.actor.id, groups) : new Set<string>();
-  const mayBreakGlass = onList(rules.breakGlass, decision.actor.id, memberOf);
-  // Break-glass members are named for the emergency: during a freeze they may approve though not approvers.
+  // A click's person is the clicker; a `/release`'s the one who asked for it (core/approval.ts, personOf).
+  const person = personOf(decision.actor);
   const freeze = decision.verdict === 'approve' ? activeFreeze(rules.freezes, decision.at) : undefined;
+  if (person === undefined) {
+    // A releasing pipeline's release: it may approve only where the rules count no people, and never in a freeze.
+    if (freeze) throw new FrozenError(freeze, false);
+    if (rules.approvers.length > 0 || rules.required > 1 || rules.separateFrom.length > 0)
+      throw new NeedsPeopleError(rules);
+    return decideApproval(deps, id, decision, guarded);
+  }
+  const groups = [...new Set([...groupsIn(rules.approvers), ...groupsIn(rules.breakGlass)])];
+  const memberOf = groups.length > 0 ? await directory.groupsOf(person, groups) : new Set<string>();
+  const mayBreakGlass = onList(rules.breakGlass, person, memberOf);
+  // Break-glass members are named for the emergency: during a freeze they may approve though not approvers.
   const breaking = breakGlass && mayBreakGlass && freeze !== undefined;
-  if (rules.approvers.length > 0 && !onList(rules.approvers, decision.actor.id, memberOf) && !breaking)
+  if (rules.approvers.length > 0 && !onList(rules.approvers, person, memberOf) && !breaking)
     throw new NotAnApproverError(rules);
   if (decision.verdict === 'reject') return decideApproval(deps, id, decision, guarded);
 
@@ -95,9 +105,11 @@ async function decideChecked(
   }
   if (rules.required <= 1) return decideApproval(deps, id, decision, guarded);
 
+  // A release's vote is its requester's: they cannot count a second time by clicking.
+  const voter = { ...decision.actor, id: person, name: decision.actor.release?.requesterName ?? decision.actor.name };
   const { record, counted } = await deps.store.vote(
     id,
-    { voteId: deps.ids(), actor: decision.actor, at: decision.at },
+    { voteId: deps.ids(), actor: voter, at: decision.at },
     { key: rules.key },
     decision.at,
   );

@@ -40,12 +40,16 @@ const sameRevision = (a: ExecutionRef, b: ExecutionRef): boolean =>
   (a.revision?.revisionId !== undefined && a.revision.revisionId === b.revision?.revisionId);
 
 /**
- * The Slack user ids an approval summary of Greenlight's names: the decider, and with `required`
- * everyone whose vote counted (core/approval.ts, approvalSummary). A display name that imitates an
- * id can only add someone to those kept out, never let anyone in.
+ * The Slack user ids an approval summary of Greenlight's names: the decider, with `required`
+ * everyone whose vote counted, and for a release the person who asked for it (core/approval.ts,
+ * approvalSummary). A display name or reason that imitates an id can only add someone to those kept
+ * out, never let anyone in. An approval in the console names an IAM identity, no Slack user: it
+ * keeps nobody out (docs/policy.md).
  */
 export function approversIn(summary: string | undefined): string[] {
   if (!summary?.startsWith('Approved by ')) return [];
-  const names = summary.split(/: (?!approvals from)/)[0] ?? '';
-  return [...names.matchAll(/\(([UW][A-Z0-9]{2,})\)/g)].map((match) => match[1] ?? '');
+  const names = summary.split(/: (?!approvals from|asked by Slack user)/)[0] ?? '';
+  const people = [...names.matchAll(/\(([UW][A-Z0-9]{2,})\)/g)].map((match) => match[1] ?? '');
+  const asked = /asked by Slack user ([UW][A-Z0-9]{2,})/.exec(summary)?.[1];
+  return asked ? [...people, asked] : people;
 }

@@ -39,6 +39,18 @@ export class SeparatedError extends PolicyRefusalError {
   }
 }
 
+/**
+ * A release with nobody behind it (a releasing pipeline's) under rules that count people: approvers
+ * named, more than one approval, or four eyes across envs. People approve these in Slack.
+ */
+export class NeedsPeopleError extends PolicyRefusalError {
+  override name = 'NeedsPeopleError';
+  override readonly result = 'needs-people';
+  constructor(readonly policy: EnvPolicy) {
+    super(`${policy.key} is approved by people, not by a releasing pipeline`);
+  }
+}
+
 /** The person's approve is counted already; it needs someone else's. */
 export class AlreadyVotedError extends PolicyRefusalError {
   override name = 'AlreadyVotedError';

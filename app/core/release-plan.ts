@@ -2,8 +2,9 @@ import type { Actor, ApprovalId } from './approval.ts';
 import { PipelineGoneError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
 import { type PipelineSnapshot, pendingApprovalIn, type StageSnapshot } from './pipeline.ts';
+import { policyByKey } from './policy.ts';
 import type { Clock, Log, PipelineReader } from './ports.ts';
-import type { EnvTarget, Product } from './products.ts';
+import type { EnvTarget, Product, ProductOverride } from './products.ts';
 import type { Exclusion, PlanItem, ReleasePlan } from './release.ts';
 import type { ReleaseStore } from './release-ports.ts';
 import type { TargetLookup } from './release-target.ts';
@@ -27,6 +28,7 @@ export interface PlanInput {
   source: ReleasePlan['source'];
   channel: string;
   region: string;
+  votesRequired?: number;
 }
 
 export const PLAN_CONCURRENCY = 8;
@@ -56,7 +58,8 @@ function planInputFor(
 
 /** What planning a release needs: the readers and stores, where approvals are posted, the region. */
 export interface PlanReleaseDeps extends SavePlanDeps {
-  config: { approvalsChannel: string };
+  /** With the products, the plan says how many approvals each change needs under the env's rules. */
+  config: { approvalsChannel: string; products?: Readonly<Record<string, ProductOverride>> };
   /** The region the product's pipelines are in. */
   region: string;
 }
@@ -70,10 +73,11 @@ export function planReleaseFor(
   found: Extract<TargetLookup, { ok: true }>,
   request: Pick<PlanInput, 'releaseId' | 'requestedBy' | 'source'>,
 ): Promise<ReleasePlan> {
-  return planAndSave(
-    deps,
-    planInputFor(found, { ...request, region: deps.region, defaultChannel: deps.config.approvalsChannel }),
-  );
+  const input = planInputFor(found, { ...request, region: deps.region, defaultChannel: deps.config.approvalsChannel });
+  const required = deps.config.products
+    ? (policyByKey(`${found.product.name}/${found.env}`, deps.config.products)?.required ?? 1)
+    : 1;
+  return planAndSave(deps, required > 1 ? { ...input, votesRequired: required } : input);
 }
 
 /**
@@ -119,6 +123,7 @@ export async function planRelease(deps: PlanDeps, input: PlanInput): Promise<Rel
     channel: input.channel,
     createdAt: deps.clock(),
     items,
+    ...(input.votesRequired ? { votesRequired: input.votesRequired } : {}),
   };
 }
 

@@ -1,8 +1,11 @@
-import { type ApprovalRecord, type ApprovalRequest, type Decision, isStaleClaim } from './approval.ts';
+import { type Actor, type ApprovalRecord, type ApprovalRequest, type Decision, isStaleClaim } from './approval.ts';
 import { approvalRef } from './audit.ts';
-import { type DecideDeps, decideApproval } from './decide-approval.ts';
+import type { DecideDeps } from './decide-approval.ts';
+import { decideUnderRules, type RulesDeps } from './decide-under-rules.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError, InvalidInputError, TransientError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
+import { policyAtIngest } from './policy-at-ingest.ts';
+import { AlreadyVotedError, FrozenError, PolicyRefusalError, SeparatedError } from './policy-errors.ts';
 import type { PipelineReader } from './ports.ts';
 import {
   type IncludedItem,
@@ -82,6 +85,12 @@ export interface RunDeps extends DecideDeps {
   reporter: ReleaseProgress;
   sleep: Sleep;
   settings?: Partial<RunSettings>;
+  /**
+   * The approval rules (docs/policy.md), held to for each pipeline when the release reaches it: a
+   * freeze that began after the confirmation stops it there. Without them (scripts, tests of the
+   * fan-out itself) the release approves as without rules.
+   */
+  rules?: RulesDeps;
 }
 
 export interface RunOptions {
@@ -202,15 +211,21 @@ async function releaseOne(
   settings: RunSettings,
 ): Promise<ItemResult | typeof RETRY_LATER> {
   const { approval } = item;
-  await ensureRequest(deps, run, item);
+  const policy = await ensureRequest(deps, run, item);
   const actor = releaseActor(run);
   for (let attempt = 1; ; attempt += 1) {
     const decision: Decision = { verdict: 'approve', actor, at: deps.clock() };
     try {
-      const record = await decideApproval(deps, approval.approvalId, decision, { releaseId: run.releaseId });
-      return await resultOf(deps, run, item, record);
+      // Under the env's rules as a click is: the requester's vote where more are required.
+      const record = await decideUnderRules(deps, approval.approvalId, decision, {
+        releaseId: run.releaseId,
+        ...(policy ? { rulesKey: policy.key } : {}),
+      });
+      return votedOn(record, actor, deps.clock()) ?? (await resultOf(deps, run, item, record));
     } catch (error) {
       if (error instanceof AlreadyDecidedError) return resultOf(deps, run, item, error.record);
+      if (error instanceof AlreadyVotedError) return votedOn(error.record, actor, deps.clock()) ?? retryLater(deps);
+      if (error instanceof PolicyRefusalError) return { kind: 'refused', why: refusalText(error), at: deps.clock() };
       if (error instanceof TransientError && attempt < settings.attempts) {
         deps.log.info('CodePipeline busy; trying the pipeline again', {
           releaseId: run.releaseId,
@@ -232,14 +247,55 @@ async function releaseOne(
 }
 
 /**
- * Approvals normally reach the store through their SNS notification; when it has not arrived (or
- * the topic is not wired), the release stores the request from the pipeline state it pinned.
+ * A vote counted for the release's requester where the rules ask for more approvals; undefined when
+ * the release decided (or found the approval decided).
  */
-async function ensureRequest(deps: RunDeps, run: ReleaseRun, item: IncludedItem): Promise<void> {
+function votedOn(record: ApprovalRecord, actor: Actor, at: Date): ItemResult | undefined {
+  const required = record.request.policy?.required ?? 1;
+  const votes = record.votes ?? [];
+  if (record.outcome || required <= 1 || votes.length >= required) return undefined;
+  if (!votes.some((vote) => vote.actor.id === actor.release?.requestedBy)) return undefined;
+  return { kind: 'voted', votes: votes.length, required, at };
+}
+
+/** Why the rules kept the release from approving, in the words of its progress message and job result. */
+function refusalText(error: PolicyRefusalError): string {
+  if (error instanceof FrozenError) return `frozen until ${error.freeze.endLabel} (${error.freeze.reason})`;
+  if (error instanceof SeparatedError)
+    return `the requester approved this revision in ${error.record.request.policy?.separateFrom.join(', ')} (four eyes)`;
+  switch (error.result) {
+    case 'not-an-approver':
+      return 'the requester is not among its approvers';
+    case 'needs-people':
+      return 'its rules ask for people to approve it in Slack, not a releasing pipeline';
+    default:
+      return 'its approval rules do not allow it';
+  }
+}
+
+const retryLater = (deps: Pick<RunDeps, 'log'>): typeof RETRY_LATER => {
+  deps.log.info('A vote of this release was counted but its approval moved on meanwhile; trying it again later');
+  return RETRY_LATER;
+};
+
+/**
+ * Approvals normally reach the store through their SNS notification; when it has not arrived (or
+ * the topic is not wired), the release stores the request from the pipeline state it pinned, under
+ * the env's rules as the notification would have. Answers the rules the approval stands under.
+ */
+async function ensureRequest(
+  deps: RunDeps,
+  run: ReleaseRun,
+  item: IncludedItem,
+): Promise<ApprovalRequest['policy'] | undefined> {
   const { approval } = item;
-  if (await deps.store.get(approval.approvalId)) return;
-  const request = requestFromPlan(run, item, deps.clock());
-  if ((await deps.store.saveRequest(request)) !== 'created') return;
+  const stored = await deps.store.get(approval.approvalId);
+  if (stored) return stored.request.policy;
+  const found = requestFromPlan(run, item, deps.clock());
+  const policy = deps.rules ? await policyAtIngest(deps.rules.products, deps.reader, found) : undefined;
+  const request = policy ? { ...found, policy } : found;
+  if ((await deps.store.saveRequest(request)) !== 'created')
+    return (await deps.store.get(approval.approvalId))?.request.policy;
   await deps.store.append({
     // The same key requestApproval uses: a notification arriving later appends nothing more.
     eventId: `${request.id}#requested`,
@@ -250,6 +306,7 @@ async function ensureRequest(deps: RunDeps, run: ReleaseRun, item: IncludedItem)
     detail: `found in the pipeline state by release ${run.releaseId}; expiry estimated from CodePipeline's default`,
     releaseId: run.releaseId,
   });
+  return policy;
 }
 
 export function requestFromPlan(run: ReleaseRun, item: IncludedItem, now: Date): ApprovalRequest {

@@ -50,6 +50,11 @@ export interface ReleasePlan {
   channel: string;
   createdAt: Date;
   items: PlanItem[];
+  /**
+   * Approvals from different people each change needs under the env's rules (docs/policy.md), when
+   * more than one: the release gives the requester's, and each change waits in its message for the rest.
+   */
+  votesRequired?: number;
 }
 
 /** How one pipeline of a confirmed release ended. */
@@ -66,6 +71,10 @@ export type ItemResult =
       at: Date;
     }
   | { kind: 'changed'; revision?: Revision; at: Date }
+  /** The env's rules ask for more approvals (docs/policy.md): the requester's vote counted, others' are awaited. */
+  | { kind: 'voted'; votes: number; required: number; at: Date }
+  /** The env's rules did not let the release approve it (a freeze, four eyes, approvers named). */
+  | { kind: 'refused'; why: string; at: Date }
   | { kind: 'failed'; why: string; at: Date };
 
 export type ItemResultKind = ItemResult['kind'];
@@ -99,6 +108,8 @@ export function releaseCounts(run: Pick<ReleaseRun, 'items' | 'results'>): Relea
     'not-pending': 0,
     'already-decided': 0,
     changed: 0,
+    voted: 0,
+    refused: 0,
     failed: 0,
   };
   let done = 0;
@@ -119,7 +130,9 @@ export function releaseActor(plan: Pick<ReleasePlan, 'releaseId' | 'product' | '
     id: plan.releaseId,
     name: `${what} by ${plan.requestedBy.name}`,
     via: 'release',
-    ...(plan.requestedBy.via === 'slack' ? { release: { what, requestedBy: plan.requestedBy.id } } : {}),
+    ...(plan.requestedBy.via === 'slack'
+      ? { release: { what, requestedBy: plan.requestedBy.id, requesterName: plan.requestedBy.name } }
+      : {}),
   };
 }
 

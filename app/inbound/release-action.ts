@@ -3,7 +3,7 @@ import { withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import type { Actor } from '../core/approval.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
-import { RELEASE_ID, type ReleaseCounts, releaseCounts } from '../core/release.ts';
+import { RELEASE_ID, type ReleaseCounts, type ReleaseRun, releaseCounts } from '../core/release.ts';
 import { planReleaseFor } from '../core/release-plan.ts';
 import type { JobResults } from '../core/release-ports.ts';
 import { type RunReport, runRelease } from '../core/release-run.ts';
@@ -117,10 +117,10 @@ export async function handleReleaseAction(
           continuationToken: releaseId,
         });
       }
-      if (counts.byKind.failed > 0)
+      if (counts.byKind.failed + counts.byKind.refused > 0)
         return jobResults.failed(jobId, {
           type: 'JobFailed',
-          message: `${what}: ${summary(counts)}. Retry the action to approve what is still pending.`,
+          message: `${what}: ${summary(counts)}${refusalOf(report.run)}. Retry the action to approve what is still pending.`,
         });
       return jobResults.succeeded(jobId, { summary: `${what}: ${summary(counts)}`, percentComplete: 100 });
     } catch (error) {
@@ -179,12 +179,19 @@ function lookupProblem(found: Exclude<Awaited<ReturnType<typeof findTarget>>, { 
 
 const percent = (counts: ReleaseCounts) => (counts.total === 0 ? 100 : Math.floor((counts.done / counts.total) * 100));
 
+/** Why the env's rules kept the release from approving (the first pipeline's, as they share the rules). */
+function refusalOf(run: ReleaseRun): string {
+  const refused = Object.values(run.results).find((result) => result.kind === 'refused');
+  return refused?.kind === 'refused' ? ` (${refused.why})` : '';
+}
+
 function summary(counts: ReleaseCounts): string {
   const parts = [
     `${counts.byKind.approved} approved`,
     counts.byKind.changed ? `${counts.byKind.changed} changed since planned` : '',
     counts.byKind['already-decided'] ? `${counts.byKind['already-decided']} already decided` : '',
     counts.byKind['not-pending'] ? `${counts.byKind['not-pending']} no longer pending` : '',
+    counts.byKind.refused ? `${counts.byKind.refused} not approved under the env's approval rules` : '',
     counts.byKind.failed ? `${counts.byKind.failed} failed` : '',
   ];
   return parts.filter(Boolean).join(', ');

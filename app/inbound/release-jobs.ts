@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { type Correlation, withCorrelation } from '../adapters/powertools-log.ts';
+import { SlackGroups } from '../adapters/slack-groups.ts';
 import type { Config } from '../config.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
@@ -46,6 +47,8 @@ export async function workerDeps(
   return {
     config,
     ...(await clients.decidingPorts()),
+    // The worker has time to ask Slack who is in a group; a click has 800 ms (inbound/slack.ts).
+    rules: { products: config.products, groups: new SlackGroups(await clients.slack(), clients.log, 5_000) },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }

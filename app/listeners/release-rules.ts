@@ -5,9 +5,8 @@ import type { ReleaseListenerDeps } from './release-context.ts';
 /**
  * Why `/release <product> <env>` may not approve now under the env's rules (docs/policy.md), in
  * plain words; undefined when it may. Asked when the command arrives and again when the person
- * confirms, so a freeze that began in between still stops it. A release is one person's decision:
- * where the rules ask for several people (`required` above one, or four eyes across envs), each
- * change is approved in its own message instead.
+ * confirms, so a freeze that began in between still stops it (and the worker asks again for each
+ * change it reaches). Where the rules ask for several people, the release is the requester's vote.
  */
 export async function releaseRefusal(
   deps: Pick<ReleaseListenerDeps, 'config' | 'clock' | 'rules'>,
@@ -24,6 +23,7 @@ export async function releaseRefusal(
     const memberOf = groups.length > 0 ? await deps.rules?.groups.groupsOf(userId, groups) : new Set<string>();
     if (!onList(policy.approvers, userId, memberOf)) return releaseRuleNotices.notAnApprover(policy);
   }
-  if (policy.required > 1 || policy.separateFrom.length > 0) return releaseRuleNotices.oneByOne(policy);
+  // More approvals than one, and four eyes across envs, are held to per change when the release
+  // reaches it (core/release-run.ts): the release counts as the requester's approval.
   return undefined;
 }

@@ -50,8 +50,4 @@ export const releaseRuleNotices = {
     `${frozenText(freeze)}: ${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)} is frozen, ${escapeMrkdwn(freeze.timeZone)} time. Nothing was approved.`,
   notAnApprover: (policy: EnvPolicy): string =>
     `Only ${listText(policy.approvers)} may release *${escapeMrkdwn(policy.product)}* to ${escapeMrkdwn(policy.env)}. Nothing was approved.`,
-  oneByOne: (policy: EnvPolicy): string =>
-    `*${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)}* needs ${
-      policy.required > 1 ? `${policy.required} approvals from different people` : 'four eyes across envs'
-    }, which a release by one person cannot give. Approve each change in its message. Nothing was approved.`,
 } as const;

@@ -84,7 +84,10 @@ export function releasePlanModal(plan: ReleasePlan, now: Date): ModalView {
     included.length === 0
       ? `Nothing to release: no pipeline of *${product}* waits for approval in ${where} (env *${escapeMrkdwn(plan.env)}*).`
       : `Approves ${where} (env *${escapeMrkdwn(plan.env)}*) in *${included.length}* of the ${plan.items.length} pipelines of *${product}*, as you. ` +
-        'Exactly the revisions below: a newer one that arrives meanwhile is not approved. Nothing is rejected.';
+        'Exactly the revisions below: a newer one that arrives meanwhile is not approved. Nothing is rejected.' +
+        (plan.votesRequired
+          ? `\n:ballot_box_with_ballot: Each change needs *${plan.votesRequired} approvals from different people*: this counts as yours, and each waits in its message for ${plan.votesRequired - 1} more.`
+          : '');
 
   const blocks: KnownBlock[] = [section(intro)];
   const budget = MODAL_BLOCKS - blocks.length - 2;

@@ -14,13 +14,15 @@ import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
 import { packLines, revisionText } from './release-lines.ts';
 import { excludedLine } from './release-modal.ts';
 
-const order: ItemResultKind[] = ['approved', 'changed', 'already-decided', 'not-pending', 'failed'];
+const order: ItemResultKind[] = ['approved', 'voted', 'changed', 'already-decided', 'not-pending', 'refused', 'failed'];
 
 const headings: Record<ItemResultKind, string> = {
   approved: ':white_check_mark: *Approved*',
   changed: ':twisted_rightwards_arrows: *Changed since confirmation* (not approved)',
   'already-decided': ':bust_in_silhouette: *Already decided*',
   'not-pending': ':white_circle: *Not pending*',
+  voted: ':ballot_box_with_ballot: *Counted, waiting for more approvals*',
+  refused: ':no_entry: *Not approved by the approval rules*',
   failed: ':x: *Failed*',
 };
 
@@ -32,7 +34,7 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
   const counts = releaseCounts(run);
   const product = run.product.displayName;
   const finished = run.state === 'finished' || (counts.total > 0 && counts.done === counts.total);
-  const troubled = counts.byKind.failed + counts.byKind.changed > 0;
+  const troubled = counts.byKind.failed + counts.byKind.changed + counts.byKind.refused > 0;
   const head = finished
     ? `${troubled ? '⚠️' : '✅'} Released ${product} to ${run.env} — ${counts.byKind.approved}/${counts.total} approved`
     : `🚀 Releasing ${product} to ${run.env} — ${counts.done}/${counts.total}`;
@@ -96,7 +98,15 @@ const startedBy = (run: ReleaseRun) =>
 type Grouped = Record<ItemResultKind, Array<{ item: IncludedItem; result: ItemResult }>>;
 
 function groupResults(run: ReleaseRun): Grouped {
-  const groups: Grouped = { approved: [], changed: [], 'already-decided': [], 'not-pending': [], failed: [] };
+  const groups: Grouped = {
+    approved: [],
+    voted: [],
+    changed: [],
+    'already-decided': [],
+    'not-pending': [],
+    refused: [],
+    failed: [],
+  };
   for (const item of includedItems(run)) {
     const result = run.results[item.pipelineName];
     if (result) groups[result.kind].push({ item, result });
@@ -118,6 +128,9 @@ function resultLine(item: IncludedItem, result: ItemResult): string {
     }
     case 'not-pending':
       return `${name} — ${escapeMrkdwn(result.detail)}`;
+    case 'voted':
+      return `${name} — ${result.votes} of ${result.required} approvals; the rest are given in its message`;
+    case 'refused':
     case 'failed':
       return `${name} — ${escapeMrkdwn(result.why)}`;
   }

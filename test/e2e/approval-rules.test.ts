@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ids } from '../../app/views/ids.ts';
+import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
+import { confirm, productWaitsAt, release, releaseMessages, shownIn, topView } from '../support/release-world.ts';
 import {
   APPROVALS_CHANNEL,
   approvalMessages,
@@ -37,6 +40,19 @@ const PRODUCTS = {
   },
   four: {
     envs: { qa: { stage: 'StagingDEV' }, prod: { stage: 'StagingQA', separateFrom: ['qa'] } },
+  },
+  pair: {
+    approvers: ['S0RELEASERS'],
+    envs: { qa: { stage: 'StagingDEV' }, prod: { stage: 'StagingQA', required: 2 } },
+  },
+  calm: {
+    envs: {
+      qa: { stage: 'StagingDEV' },
+      prod: {
+        stage: 'StagingQA',
+        freezes: [{ weekly: { from: 'Fri 16:00', to: 'Mon 08:00' }, timeZone: 'Europe/Berlin', reason: 'Weekend' }],
+      },
+    },
   },
 };
 
@@ -272,5 +288,123 @@ describe('/release under the rules', () => {
     expect(text).toContain('How many: 2 approvals from different people');
     expect(text).toContain('Next freeze: Weekend');
     expect(text).toContain('<!subteam^S0ONCALL> may still approve, giving a reason (break glass)');
+  });
+});
+
+const messageFor = (pipelineName: string, stage = 'StagingQA') => {
+  const found = approvalMessages(world).find((m) => m.text === `Approval needed: ${pipelineName} › ${stage}`);
+  if (!found) throw new Error(`No approval message for ${pipelineName} › ${stage}`);
+  return found;
+};
+
+describe('/release under the rules, per change', () => {
+  it('counts a /release as the requester’s vote where two are required, and the next approver decides', async () => {
+    // Prepare
+    await productWaitsAt(world, 'pair', ['api', 'web'], 'StagingQA');
+    await release(world, 'U0ALICE', APPROVALS_CHANNEL, 'pair prod');
+    const modal = shownIn(topView(world, 'U0ALICE'));
+    // Act
+    await confirm(world, 'U0ALICE');
+    const afterRelease = putsFor('pair-api').length;
+    const api = messageFor('pair-api');
+    await world.slack.click('U0ALICE', APPROVALS_CHANNEL, api.ts, ids.approve);
+    const aliceAgain = lastEphemeral(world, 'U0ALICE')?.text ?? '';
+    await world.slack.click('U0BOB', APPROVALS_CHANNEL, api.ts, ids.approve);
+    // Assess
+    expect(modal).toContain('Each change needs *2 approvals from different people*: this counts as yours');
+    expect(afterRelease).toBe(0);
+    expect(shown(messageFor('pair-web'))).toContain('1 of 2 approvals: <@U0ALICE>');
+    expect(buttonsOf(messageFor('pair-web'))).toEqual([ids.approve, ids.reject]);
+    const progress = shownIn(releaseMessages(world, APPROVALS_CHANNEL).at(-1) ?? {});
+    expect(progress).toContain('Counted, waiting for more approvals');
+    expect(progress).toContain('*pair-web* — 1 of 2 approvals');
+    expect(aliceAgain).toContain('Your approval is counted already');
+    const puts = putsFor('pair-api');
+    expect(puts).toHaveLength(1);
+    expect(summaryOf(puts[0])).toMatch(
+      /^Approved by bob \(U0BOB\) via Slack: approvals from alice \(U0ALICE\), bob \(U0BOB\)/,
+    );
+    expect(buttonsOf(currentMessage(world, { message: api }))).toEqual([]);
+  });
+
+  it('keeps the person who released a revision into qa from approving it into prod (four eyes)', async () => {
+    // Prepare: Alice releases the change into QA; it then waits for prod
+    await productWaitsAt(world, 'four', ['rel'], 'StagingDEV');
+    await release(world, 'U0ALICE', APPROVALS_CHANNEL, 'four qa');
+    await confirm(world, 'U0ALICE');
+    await world.settle();
+    const qaSummary = summaryOf(putsFor('four-rel')[0]);
+    const prod = messageFor('four-rel');
+    // Act
+    await world.slack.click('U0ALICE', APPROVALS_CHANNEL, prod.ts, ids.approve);
+    const clicked = lastEphemeral(world, 'U0ALICE')?.text ?? '';
+    await release(world, 'U0ALICE', APPROVALS_CHANNEL, 'four prod');
+    await confirm(world, 'U0ALICE');
+    const progress = shownIn(releaseMessages(world, APPROVALS_CHANNEL).at(-1) ?? {});
+    await world.slack.click('U0BOB', APPROVALS_CHANNEL, prod.ts, ids.approve);
+    // Assess
+    expect(qaSummary).toMatch(/via Greenlight release: asked by Slack user U0ALICE$/);
+    expect(clicked).toContain('You approved this revision into qa');
+    expect(progress).toContain('Not approved by the approval rules');
+    expect(progress).toContain('*four-rel* — the requester approved this revision in qa (four eyes)');
+    const puts = putsFor('four-rel');
+    expect(puts).toHaveLength(2);
+    expect(summaryOf(puts[1])).toBe('Approved by bob (U0BOB) via Slack');
+  });
+});
+
+/** The event CodePipeline gives a releasing pipeline's Lambda invoke action. */
+const releaseJob = (jobId: string, product: string, env: string) => ({
+  'CodePipeline.job': {
+    id: jobId,
+    accountId: world.emulator.accountId,
+    data: {
+      actionConfiguration: {
+        configuration: { FunctionName: 'greenlight-release-action', UserParameters: JSON.stringify({ product, env }) },
+      },
+      inputArtifacts: [],
+      outputArtifacts: [],
+    },
+  },
+});
+
+const jobFailure = (jobId: string) =>
+  world.emulator.calls('PutJobFailureResult').find((call) => call.input.jobId === jobId)?.input.failureDetails as
+    | { message?: string }
+    | undefined;
+
+describe('a releasing pipeline under the rules', () => {
+  it('approves nothing during a freeze that began after the release was planned, and says so', async () => {
+    // Prepare
+    await productWaitsAt(world, 'calm', ['api'], 'StagingQA');
+    vi.setSystemTime(SATURDAY);
+    const jobId = randomUUID();
+    // Act
+    await world.handlers.releaseAction(releaseJob(jobId, 'calm', 'prod'), {
+      ...lambdaContext('release-action'),
+      getRemainingTimeInMillis: () => 300_000,
+    });
+    vi.setSystemTime(WEDNESDAY);
+    // Assess
+    expect(putsFor('calm-api')).toHaveLength(0);
+    expect(jobFailure(jobId)?.message).toContain('1 not approved under the env’s approval rules'.replace('’', "'"));
+    expect(jobFailure(jobId)?.message).toContain('(frozen until Mon 08:00 (Weekend))');
+    expect(buttonsOf(messageFor('calm-api'))).toContain(ids.reject);
+  });
+
+  it('leaves approvals whose rules count people to people', async () => {
+    // Prepare
+    await productWaitsAt(world, 'pair', ['batch'], 'StagingQA');
+    const jobId = randomUUID();
+    // Act
+    await world.handlers.releaseAction(releaseJob(jobId, 'pair', 'prod'), {
+      ...lambdaContext('release-action'),
+      getRemainingTimeInMillis: () => 300_000,
+    });
+    // Assess
+    expect(putsFor('pair-batch')).toHaveLength(0);
+    expect(jobFailure(jobId)?.message).toContain('its rules ask for people to approve it in Slack');
+    const refused = (await auditFor(world, 'pair-batch')).filter((event) => event.type === 'decision-refused');
+    expect(refused).toEqual([expect.objectContaining({ result: 'needs-people' })]);
   });
 });

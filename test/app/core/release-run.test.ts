@@ -104,9 +104,11 @@ describe('runRelease', () => {
       id: 'rel-1',
       name: 'Shop → prod by Alice',
       via: 'release',
-      release: { what: 'Shop → prod', requestedBy: 'U0ALICE' },
+      release: { what: 'Shop → prod', requestedBy: 'U0ALICE', requesterName: 'Alice' },
     });
-    expect(deps.pipelines.calls[0]?.summary).toBe('Approved by Shop → prod by Alice (rel-1) via Greenlight release');
+    expect(deps.pipelines.calls[0]?.summary).toBe(
+      'Approved by Shop → prod by Alice (rel-1) via Greenlight release: asked by Slack user U0ALICE',
+    );
     const stored = await deps.releases.get('rel-1');
     expect(stored?.state).toBe('finished');
     expect(Object.values(stored?.results ?? {}).map((result) => result.kind)).toEqual([
