@@ -224,6 +224,28 @@ describe('when', () => {
   });
 });
 
+describe('a weekly freeze across the change to winter time', () => {
+  it('ends at 08:00 Berlin time on the Monday after the clocks went back, not at 08:00 summer time', async () => {
+    // Prepare: posted Fri 2026-10-23 15:50 CEST, before the freeze; the clocks go back on Sunday,
+    // so Mon 08:00 CET is 07:00 UTC (in summer it was 06:00)
+    vi.setSystemTime(new Date('2026-10-23T13:50:00Z'));
+    const early = await pipelineWaitsForApproval(world, 'shop-winter-early', 'StagingQA');
+    const onTime = await pipelineWaitsForApproval(world, 'shop-winter', 'StagingQA');
+    // Act: 07:59 CET, then 08:00 CET
+    vi.setSystemTime(new Date('2026-10-26T06:59:00Z'));
+    await approve(early, 'U0ALICE');
+    const answer = lastEphemeral(world, 'U0ALICE')?.text ?? '';
+    vi.setSystemTime(new Date('2026-10-26T07:00:00Z'));
+    await approve(onTime, 'U0ALICE');
+    await approve(onTime, 'U0BOB');
+    // Assess
+    expect(putsFor('shop-winter-early')).toHaveLength(0);
+    expect(answer).toContain('❄️ Frozen until Mon 08:00 (Weekend)');
+    expect(putsFor('shop-winter')).toHaveLength(1);
+    vi.setSystemTime(WEDNESDAY);
+  });
+});
+
 describe('four eyes across envs', () => {
   it('refuses Alice in prod after she approved the same revision into qa, and lets Bob through', async () => {
     // Prepare: Alice approves the revision into QA in Slack; it then waits for prod
