@@ -12,8 +12,10 @@ export function inChildProcess(moduleUrl: string, name: string, measure: () => P
   }
   return (): Promise<BenchRow[]> =>
     new Promise((resolve, reject) => {
+      // BENCH_CPU_PROF=<folder>: the scenario's process writes a V8 CPU profile there (open it in Chrome's DevTools).
+      const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
       const child = fork(fileURLToPath(moduleUrl), [], {
-        execArgv: ['--import', 'tsx'],
+        execArgv: ['--import', 'tsx', ...profile],
         env: { ...process.env, BENCH_CHILD: name, POWERTOOLS_LOG_LEVEL: 'SILENT' },
       });
       let rows: BenchRow[] | undefined;

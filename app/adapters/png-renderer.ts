@@ -12,7 +12,8 @@ export interface PngRenderer {
 /**
  * The files the renderer needs: resvg compiled to WebAssembly (one build for x86 and arm64 Lambda
  * alike, nothing native to install) and the font the charts name (resvg-wasm reads no system fonts).
- * Beside this module when a bundle ships them next to itself; otherwise from node_modules.
+ * Beside this module in the daily-digest bundle, which ships them under these names
+ * (BUNDLE_ASSETS in infra/constructs/handler-function.ts); otherwise, in the source tree, from node_modules.
  */
 const ASSETS = {
   wasm: ['resvg.wasm', '@resvg/resvg-wasm/index_bg.wasm'],
@@ -67,5 +68,14 @@ export class ResvgPngRenderer implements PngRenderer {
 
 function asset(beside: string, inPackage: string): string {
   const bundled = fileURLToPath(new URL(beside, import.meta.url));
-  return existsSync(bundled) ? bundled : createRequire(import.meta.url).resolve(inPackage);
+  if (existsSync(bundled)) return bundled;
+  try {
+    return createRequire(import.meta.url).resolve(inPackage);
+  } catch (error) {
+    // A bundle that lacks it: say which file, where it was looked for, and who ships it.
+    throw new Error(
+      `The PNG renderer needs ${beside}, found neither at ${bundled} nor as ${inPackage}: a bundle ships it beside itself (BUNDLE_ASSETS in infra/constructs/handler-function.ts)`,
+      { cause: error },
+    );
+  }
 }

@@ -80,7 +80,7 @@ export async function postDailyDigest(deps: PostDigestDeps): Promise<PostDigestR
   } catch (error) {
     // Replies that failed after the top message are not retried: a retry would post the day twice.
     if (posted) {
-      log.error('The digest is posted but its thread is incomplete', { day, message: posted, error });
+      log.error('The digest is posted but its thread is incomplete', { day, post: posted, error });
       return 'posted';
     }
     await markers.giveBack(day, holder).catch((giveBackError: unknown) => {
@@ -88,6 +88,6 @@ export async function postDailyDigest(deps: PostDigestDeps): Promise<PostDigestR
     });
     throw error;
   }
-  log.info('Daily digest posted', { day, message: posted });
+  log.info('Daily digest posted', { day, post: posted });
   return 'posted';
 }

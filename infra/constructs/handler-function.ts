@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module';
+import { relative, sep } from 'node:path';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type Code, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -60,6 +62,9 @@ export const HANDLER_BUNDLING: BundlingOptions = {
   minify: true,
   sourceMap: true,
   sourcesContent: false,
+  // esbuild's warnings and errors only, not its table of output sizes on every synth: the sizes are
+  // held to BUNDLE_BUDGET_BYTES by test/infra/handler-bundles.test.ts and shown by `npm run bench bundles`.
+  logLevel: LogLevel.WARNING,
   bundleAwsSDK: true,
   // The embedded DynamoDB for local runs; Lambda uses the real one and never loads it.
   externalModules: ['dynalite'],
@@ -68,6 +73,52 @@ export const HANDLER_BUNDLING: BundlingOptions = {
   banner:
     "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
 };
+
+/**
+ * Files a handler reads at run time, shipped beside its `index.mjs`: file name in the bundle → the
+ * package file it is copied from. The digest's chart renderer (app/adapters/png-renderer.ts, which
+ * looks for these names beside itself) needs resvg compiled to WebAssembly and the chart's font;
+ * esbuild bundles only JavaScript. Only the digest renders, so only its bundle carries them (2.7 MB
+ * beside the JavaScript, which stays within its budget). test/infra/daily-digest-bundle.test.ts renders a
+ * chart through the bundle, which holds these names and the renderer's together.
+ */
+export const BUNDLE_ASSETS: Readonly<Partial<Record<HandlerName, Readonly<Record<string, string>>>>> = {
+  'daily-digest': {
+    'resvg.wasm': '@resvg/resvg-wasm/index_bg.wasm',
+    'Roboto-Regular.ttf': '@expo-google-fonts/roboto/400Regular/Roboto_400Regular.ttf',
+    'Roboto-Bold.ttf': '@expo-google-fonts/roboto/700Bold/Roboto_700Bold.ttf',
+  },
+};
+
+/**
+ * The bundling of one handler: HANDLER_BUNDLING, and a command after esbuild that copies the
+ * handler's BUNDLE_ASSETS into the bundle. The command is one `node -e`, which bash, cmd and the
+ * bundling image's shell all run alike; paths are relative to the project root, which is
+ * `inputDir` both locally and in Docker.
+ */
+export function handlerBundling(name: HandlerName): BundlingOptions {
+  const assets = Object.entries(BUNDLE_ASSETS[name] ?? {});
+  if (assets.length === 0) return HANDLER_BUNDLING;
+  const resolve = createRequire(repoPath('package.json')).resolve;
+  const inProject = (file: string) => relative(REPO_ROOT, resolve(file)).split(sep).join('/');
+  const copy =
+    "for (let i = 1; i < process.argv.length; i += 2) require('fs').copyFileSync(process.argv[i], process.argv[i + 1])";
+  return {
+    ...HANDLER_BUNDLING,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir, outputDir) => [
+        [
+          'node',
+          '-e',
+          `"${copy}"`,
+          ...assets.flatMap(([beside, file]) => [`"${inputDir}/${inProject(file)}"`, `"${outputDir}/${beside}"`]),
+        ].join(' '),
+      ],
+    },
+  };
+}
 
 export interface HandlerFunctionProps {
   readonly name: HandlerName;
@@ -124,7 +175,7 @@ export class HandlerFunction extends Construct {
             handler: 'handler',
             projectRoot: REPO_ROOT,
             depsLockFilePath: repoPath('package-lock.json'),
-            bundling: HANDLER_BUNDLING,
+            bundling: handlerBundling(props.name),
           }),
     });
   }
