@@ -7,7 +7,8 @@ import { COMMAND_DEADLINES, type ReleaseListenerDeps, within } from './release-c
  * `/release digest`: today's digest as it would post now, shown only to the person who asked
  * (ephemeral, through the command's response_url). Nothing is written: no marker, no post, so
  * the scheduled digest still goes out. An installation of more pipelines than can be read within
- * the command's 3 s (or one CodePipeline is slow to list) is read by the release worker.
+ * the command's 3 s (or one CodePipeline is slow to list, or the reads run out of the command's
+ * budget) is read by the release worker.
  */
 export async function handleDigestCommand(
   deps: ReleaseListenerDeps,
@@ -28,9 +29,25 @@ export async function handleDigestCommand(
     return;
   }
   await ack();
+  // Slack hears the answer when the listener ends: what the command cannot read in time, the worker reads.
+  const built = await within(COMMAND_DEADLINES.digestMs, buildDigest(deps, deps.clock())).catch((error: unknown) => ({
+    done: false as const,
+    error,
+  }));
+  if (built.done) {
+    try {
+      await reporter.showDigest(command.response_url, built.value);
+    } catch (error) {
+      deps.log.error('Could not show the digest preview', { error });
+      await args.respond({ response_type: 'ephemeral', text: releaseNotices.failed });
+    }
+    return;
+  }
+  deps.log.warn('Could not build the digest preview within the command; the worker builds it', {
+    ...('error' in built ? { error: built.error } : { waitedMs: COMMAND_DEADLINES.digestMs }),
+  });
   try {
-    const digest = await buildDigest(deps, deps.clock());
-    await reporter.showDigest(command.response_url, digest);
+    await queue.send({ kind: 'digest', responseUrl: command.response_url, userId: command.user_id });
   } catch (error) {
     deps.log.error('Could not build the digest preview', { error });
     await args.respond({ response_type: 'ephemeral', text: releaseNotices.failed });

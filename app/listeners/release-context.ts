@@ -32,6 +32,8 @@ export const COMMAND_DEADLINES = {
   discoveryMs: 800,
   /** Reading a handful of pipelines for a product board. */
   boardMs: 1_200,
+  /** Building the digest preview of a small installation (after discovery, within Slack's 3 s). */
+  digestMs: 1_800,
 } as const;
 
 /** `work`'s value if it settles within `ms`; `{ done: false }` otherwise (the work goes on, unawaited). */
