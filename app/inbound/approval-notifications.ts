@@ -8,6 +8,7 @@ import { policyAtIngest } from '../core/policy-at-ingest.ts';
 import { type RequestDeps, requestApproval } from '../core/request-approval.ts';
 import { clip } from '../core/text.ts';
 import { type ClientOverrides, PipelineClients } from '../deps.ts';
+import { wellFormedStrings } from '../parse-json.ts';
 
 /*
  * The way in of CodePipeline's approval notifications: SNS → handlers/approval-notification.ts →
@@ -88,7 +89,7 @@ const isObject = (value: unknown): value is Json =>
 export function parseApprovalNotification(message: string, receivedAt: Date): ParsedNotification {
   let json: unknown;
   try {
-    json = JSON.parse(message);
+    json = JSON.parse(message, wellFormedStrings);
   } catch {
     return { ok: false, problem: 'not JSON' };
   }

@@ -219,3 +219,21 @@ describe('approval notifications (SNS → handlers/approval-notification)', () =
     }
   });
 });
+
+describe('approval notifications with text no UTF-8 can carry', () => {
+  it('posts one message when a field holds a lone surrogate (JSON can escape one), instead of failing', async () => {
+    // Prepare: a real notification whose stage name and review text carry `\ud800`
+    const approval = await approvalAwaitingDelivery(world, 'surrogate-app');
+    const real = record(approval.event);
+    const message = JSON.parse(real.Sns.Message) as { approval: Record<string, unknown> };
+    message.approval.stageName = 'Staging\ud800QA';
+    message.approval.customData = 'Review \ud800 the change';
+    const event = { Records: [{ ...real, Sns: { ...real.Sns, Message: JSON.stringify(message) } }] } as SNSEvent;
+    // Act
+    const handled = world.handlers.approvalNotification(event);
+    // Assess
+    await expect(handled).resolves.toBeUndefined();
+    expect(messagesFor(approval.approvalId)).toHaveLength(1);
+    expect(JSON.stringify(messagesFor(approval.approvalId)[0])).not.toMatch(/\\ud800/i);
+  });
+});
