@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { CODEPIPELINE_NAME } from './core/codepipeline-names.ts';
 import { policyProblems } from './core/policy.ts';
-import { DEFAULT_ENVS } from './core/products.ts';
+import { DEFAULT_ENVS, reminderProblems, routingProblems, targetProblems } from './core/products.ts';
 import { parseJson } from './parse-json.ts';
 
 /**
@@ -38,12 +38,23 @@ const policyFields = {
   breakGlass: slackIds,
 };
 
+// Where the pipelines live (another account and region, and the role assumed there): shapes here,
+// the three together and the role's account in core/products.ts (targetProblems), as synth checks them.
+const targetFields = {
+  account: z.string().exactOptional(),
+  region: z.string().exactOptional(),
+  roleArn: z.string().exactOptional(),
+};
+
 const stageRef = z
   .object({
     stage: z.string().regex(CODEPIPELINE_NAME, 'a CodePipeline stage name'),
     action: z.string().regex(CODEPIPELINE_NAME, 'a CodePipeline action name').exactOptional(),
     ...policyFields,
     separateFrom: z.array(z.string()).exactOptional(),
+    // Env only (docs/what-am-i-approving.md): Greenlight approves safe change sets itself.
+    autoApprove: z.literal('safe-changes', { error: 'only "safe-changes"' }).exactOptional(),
+    ...targetFields,
   })
   .strict();
 
@@ -54,6 +65,10 @@ const productSchema = z
     channel: channelId.exactOptional(),
     envs: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'an env name like qa or prod'), stageRef).exactOptional(),
     ...policyFields,
+    // Reminders before expiry (core/reminders.ts); their range is checked by reminderProblems, as synth does.
+    reminderHours: z.number({ error: 'a number of hours before expiry, such as 24' }).exactOptional(),
+    remindHere: z.boolean({ error: 'true or false' }).exactOptional(),
+    ...targetFields,
   })
   .strict();
 
@@ -88,6 +103,10 @@ const envSchema = z.object({
     .max(100, 'at most 100 calls per second')
     .optional(),
   AWS_REGION: z.string().min(1).optional(),
+  GREENLIGHT_EXTERNAL_ID: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, 'an STS external id (2–1224 letters, digits and +=,.@:/-)')
+    .optional(),
 });
 
 export type SlackCredentials = { botToken: string; signingSecret: string };
@@ -109,6 +128,12 @@ export interface Config {
    */
   releaseRatePerSecond?: number;
   region?: string;
+  /**
+   * The external id Greenlight gives when it assumes a product's role in another account
+   * (`GREENLIGHT_EXTERNAL_ID`): the GreenlightAccess role trusts Greenlight only with it. Required
+   * when a product names a roleArn.
+   */
+  externalId?: string;
 }
 
 export class ConfigError extends Error {
@@ -131,6 +156,11 @@ export function loadConfig(env: Env): Readonly<Config> {
     throw new ConfigError(`Greenlight cannot start: ${problems.join('; ')}.`);
   }
   const e = parsed.data;
+  const products = parseProducts(e.PRODUCTS);
+  if (!e.GREENLIGHT_EXTERNAL_ID && Object.values(products).some(namesRole))
+    throw new ConfigError(
+      'Greenlight cannot start: GREENLIGHT_EXTERNAL_ID is required when a product in PRODUCTS names a roleArn (the GreenlightAccess role trusts Greenlight only with it).',
+    );
 
   let slack: Config['slack'];
   if (e.SLACK_SECRET_ARN) slack = { secretArn: e.SLACK_SECRET_ARN };
@@ -147,12 +177,16 @@ export function loadConfig(env: Env): Readonly<Config> {
     ...(e.APPROVALS_TABLE ? { approvalsTable: e.APPROVALS_TABLE } : {}),
     approvalsChannel: e.APPROVALS_CHANNEL,
     digestChannel: e.DIGEST_CHANNEL ?? e.APPROVALS_CHANNEL,
-    products: parseProducts(e.PRODUCTS),
+    products,
     ...(e.RELEASE_QUEUE_URL ? { releaseQueueUrl: e.RELEASE_QUEUE_URL } : {}),
     ...(e.RELEASE_RATE_PER_SECOND ? { releaseRatePerSecond: e.RELEASE_RATE_PER_SECOND } : {}),
     ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
+    ...(e.GREENLIGHT_EXTERNAL_ID ? { externalId: e.GREENLIGHT_EXTERNAL_ID } : {}),
   });
 }
+
+const namesRole = (product: ProductOverrides[string]): boolean =>
+  product.roleArn !== undefined || Object.values(product.envs ?? {}).some((env) => env.roleArn !== undefined);
 
 /** Config is shared by every handler in the process: nothing may change it after start. */
 function deepFreeze<T>(value: T): Readonly<T> {
@@ -177,9 +211,12 @@ function parseProducts(raw: string | undefined): ProductOverrides {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${problems.join('; ')}.`);
   }
-  const rules = Object.entries(parsed.data).flatMap(([name, product]) =>
-    policyProblems(name, product, product.envs ?? DEFAULT_ENVS),
-  );
+  const rules = Object.entries(parsed.data).flatMap(([name, product]) => [
+    ...policyProblems(name, product, product.envs ?? DEFAULT_ENVS),
+    ...reminderProblems(name, product),
+    ...targetProblems(name, product),
+    ...routingProblems(name, product),
+  ]);
   if (rules.length > 0) throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${rules.join('; ')}.`);
   return parsed.data;
 }

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Logger as BoltLogger, WebClient, type WebClientOptions } from '@slack/web-api';
 import { approvalIdFor } from './adapters/approval-id.ts';
 import { boltLoggerFor } from './adapters/bolt-logger.ts';
+import { CloudFormationChangeSets } from './adapters/cloudformation-change-sets.ts';
 import { CodePipelineGateway } from './adapters/codepipeline-gateway.ts';
 import { CodePipelineJobResults } from './adapters/codepipeline-job-results.ts';
 import { CodePipelineReader } from './adapters/codepipeline-reader.ts';
+import { CodePipelineReviewReader } from './adapters/codepipeline-review-reader.ts';
 import { DynamoApprovalStore } from './adapters/dynamo-approval-store.ts';
 import { DynamoDigestMarkers } from './adapters/dynamo-digest-markers.ts';
 import { DynamoReleaseStore } from './adapters/dynamo-release-store.ts';
@@ -19,6 +23,7 @@ import { powertoolsLog } from './adapters/powertools-log.ts';
 import { powertoolsMetrics } from './adapters/powertools-metrics.ts';
 import {
   DEFAULT_REQUEST_RATES,
+  LEARNING,
   limitRequestRate,
   OperationRateLimiter,
   type RequestRates,
@@ -29,9 +34,11 @@ import { SlackDigestPublisher } from './adapters/slack-digest-publisher.ts';
 import { SlackPeople } from './adapters/slack-people.ts';
 import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
 import { SqsReleaseQueue } from './adapters/sqs-release-queue.ts';
+import { AssumedRoleCredentials } from './adapters/sts-credentials.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
-import type { ApprovalRecord } from './core/approval.ts';
+import type { ApprovalRecord, ApprovalRequest } from './core/approval.ts';
 import type { DigestMarkers, DigestPublisher } from './core/digest-posting.ts';
+import { NotPermittedError } from './core/errors.ts';
 import type {
   ApprovalNotifier,
   ApprovalStore,
@@ -42,9 +49,11 @@ import type {
   PipelineGateway,
   PipelineReader,
 } from './core/ports.ts';
-import { approvalChannelFor } from './core/products.ts';
+import { allTargets, approvalChannelFor, type PipelineTarget, targetFor } from './core/products.ts';
+import type { ReleasePlace } from './core/release-plan.ts';
 import type { JobResults, ReleaseQueue, ReleaseReporter, ReleaseStore } from './core/release-ports.ts';
 import { RELEASE_SETTINGS } from './core/release-run.ts';
+import type { ReviewDeps } from './core/revision-review.ts';
 import { lazy } from './lazy.ts';
 
 /**
@@ -60,10 +69,18 @@ import { lazy } from './lazy.ts';
  *   Lambda's time, and never repeat a post that may have landed.
  * - `worker` (release-worker, release-action: 5 min) and `digest` (2 min): patient everywhere.
  */
+/** How long the worker (settle jobs, CodePipeline's events, releases) looks where an approval stands. */
+const WORKER_STATE_LOOK_MS = 5_000;
+
 export const TIMEOUTS = {
   click: {
     dynamo: { connectionTimeout: 300, requestTimeout: 400, maxAttempts: 2 },
     codepipeline: { connectionTimeout: 300, requestTimeout: 700, maxAttempts: 2 },
+    /**
+     * AssumeRole for a pipeline in another account: once per hour per role (the credentials are
+     * cached and renewed early), so only a cold click pays it, one try, within the 3 s.
+     */
+    sts: { connectionTimeout: 300, requestTimeout: 600, maxAttempts: 1 },
     reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
     slack: { timeout: 1_500, retries: 1 },
     /** How long a click waits for a display name before using the username. */
@@ -102,6 +119,12 @@ export const TIMEOUTS = {
 export type Path = keyof typeof TIMEOUTS;
 
 type AwsBudget = { connectionTimeout: number; requestTimeout: number; maxAttempts: number };
+
+/** AssumeRole off the click path: patient, with the SDK's standard retries. */
+const PATIENT_STS: AwsBudget = { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 3 };
+
+/** Where a CodePipeline call goes: an approval's (or a release's) region and, in another account, its account. */
+export type PipelinePlace = Pick<ApprovalRequest, 'region' | 'account'>;
 type SlackBudget = { timeout: number; retries: number };
 
 export interface ClientOverrides {
@@ -247,20 +270,26 @@ export class PipelineClients extends Clients {
   constructor(config: Config, path: 'click' | 'worker' | 'digest' | 'ingest', overrides: ClientOverrides = {}) {
     super(config, path, overrides);
     const rate = config.releaseRatePerSecond;
-    this.#limiter = new OperationRateLimiter(
+    this.#rates =
       overrides.requestRates ??
-        (rate ? { perSecond: rate, burst: Math.max(1, Math.floor(rate)) } : DEFAULT_REQUEST_RATES),
-    );
+      (rate ? { perSecond: rate, burst: Math.max(1, Math.floor(rate)) } : DEFAULT_REQUEST_RATES);
+    this.#limiter = new OperationRateLimiter(this.#rates);
+  }
+
+  readonly #rates: RequestRates;
+
+  /** This way's patience for reads and the worker's decisions. */
+  protected get readBudget(): AwsBudget {
+    return this.path === 'worker'
+      ? TIMEOUTS.worker.codepipeline
+      : 'reader' in this.budget
+        ? this.budget.reader
+        : TIMEOUTS.digest.reader;
   }
 
   /** CodePipeline under the rate limit, with this way's patience (reads; the worker's decisions). */
   protected readonly limitedCodePipeline = lazy(async () => {
-    const budget: AwsBudget =
-      this.path === 'worker'
-        ? TIMEOUTS.worker.codepipeline
-        : 'reader' in this.budget
-          ? this.budget.reader
-          : TIMEOUTS.digest.reader;
+    const budget = this.readBudget;
     return limitRequestRate(
       new CodePipelineClient({
         ...region(this.config),
@@ -272,10 +301,127 @@ export class PipelineClients extends Clients {
   });
 
   /**
+   * Pipelines in products' own accounts (PRODUCTS `account`, `region`, `roleArn`): one STS client,
+   * one cached role per target, one CodePipeline client per account and region, each made on first
+   * use. Greenlight's own account and region are served by the clients above.
+   */
+  readonly targets = new TargetClients(this.config, this, this.path);
+
+  /**
+   * CodePipeline under the rate limit where `place` is: Greenlight's own client, or the target's,
+   * whose limiter is its own (CodePipeline throttles each account and region on its own).
+   */
+  async limitedCodePipelineAt(place: PipelinePlace): Promise<CodePipelineClient> {
+    if (!place.account) return this.limitedCodePipeline();
+    return this.targets.client(place, this.readBudget, (client) =>
+      limitRequestRate(client, new OperationRateLimiter(this.#rates)),
+    );
+  }
+
+  /** Reads pipelines where `place` is (the ingest path reads an approval's pipeline for its rules). */
+  async readerAt(place: PipelinePlace): Promise<PipelineReader> {
+    if (!place.account) return this.reader();
+    const key = placeKey(place);
+    let reader = this.#readers.get(key);
+    if (!reader) {
+      reader = new CodePipelineReader(await this.limitedCodePipelineAt(place));
+      this.#readers.set(key, reader);
+    }
+    return reader;
+  }
+  readonly #readers = new Map<string, PipelineReader>();
+
+  /**
+   * Where a product's env lives and a reader there (core/release-plan.ts): its PRODUCTS target, read
+   * through the role assumed there, or Greenlight's own account and region.
+   */
+  readonly placeFor = async (productName: string, env: string): Promise<ReleasePlace> => {
+    const target = targetFor(productName.toLowerCase(), env.toLowerCase(), this.config.products);
+    if (!target) return { reader: await this.reader(), region: this.region };
+    return { reader: await this.readerAt(target), region: target.region, account: target.account };
+  };
+
+  /**
    * Reads pipelines under the rate limit learnt per operation: releases and `/release` share it
    * with the fan-out, the digest has its own (its budget: patient).
    */
   readonly reader = lazy(async (): Promise<PipelineReader> => new CodePipelineReader(await this.limitedCodePipeline()));
+
+  /**
+   * What an approval asks people to approve (core/revision-review.ts), read at ingest: CodePipeline
+   * under the rate limit, and CloudFormation's DescribeChangeSet with one client per region.
+   */
+  readonly review = lazy(
+    async (): Promise<ReviewDeps> => ({
+      reader: new CodePipelineReviewReader(this.reviewCodePipeline()),
+      changeSets: new CloudFormationChangeSets(cloudFormationClients(this.config, TIMEOUTS.digest.reader)),
+      log: this.log,
+    }),
+  );
+
+  /**
+   * CodePipeline for the review's reads: a release's approvals bring a burst of notifications, whose
+   * reads share the account's read rate with plans, boards and the digest. At most
+   * REVIEW_READS_PER_SECOND per operation in one process, backing off on throttling as the release's
+   * reads do; what does not fit in the review's time is shown as not read (core/revision-review.ts,
+   * REVIEW_BUDGET_MS), and the review starts no read after that.
+   */
+  private reviewCodePipeline(): CodePipelineClient {
+    const budget = TIMEOUTS.digest.reader;
+    return limitRequestRate(
+      new CodePipelineClient({
+        ...region(this.config),
+        maxAttempts: budget.maxAttempts,
+        requestHandler: timeouts(budget),
+      }),
+      new OperationRateLimiter({ perSecond: REVIEW_READS_PER_SECOND, burst: REVIEW_READS_PER_SECOND }, undefined, {
+        ...LEARNING,
+        maxPerSecond: REVIEW_READS_PER_SECOND,
+      }),
+    );
+  }
+
+  /**
+   * The review where an approval lives: in another account its pipeline and change sets are read
+   * through the role Greenlight assumes there (the GreenlightAccess role may describe change sets).
+   */
+  async reviewAt(place: PipelinePlace): Promise<ReviewDeps> {
+    if (!place.account) return this.review();
+    const key = placeKey(place);
+    let review = this.#reviews.get(key);
+    if (!review) {
+      const target = this.targets.targetOf(place);
+      const budget = TIMEOUTS.digest.reader;
+      const credentials = this.targets.role(target).provide;
+      const changeSets = new Map<string, CloudFormationClient>();
+      review = {
+        reader: new CodePipelineReviewReader(await this.limitedCodePipelineAt(place)),
+        changeSets: new CloudFormationChangeSets((regionName) => {
+          const name = regionName || target.region;
+          let client = changeSets.get(name);
+          if (!client) {
+            client = new CloudFormationClient({
+              region: name,
+              credentials,
+              maxAttempts: budget.maxAttempts,
+              requestHandler: timeouts(budget),
+            });
+            changeSets.set(name, client);
+          }
+          return client;
+        }),
+        log: this.log,
+      };
+      this.#reviews.set(key, review);
+    }
+    return review;
+  }
+  readonly #reviews = new Map<string, ReviewDeps>();
+
+  /** PutApprovalResult for the approvals Greenlight's policy approves itself at ingest (core/auto-approve.ts). */
+  readonly policyDecisions = lazy(
+    async (): Promise<PipelineGateway> => new CodePipelineGateway((place) => this.limitedCodePipelineAt(place)),
+  );
 }
 
 /** `PipelineClients`, and what decides approvals and runs releases: PutApprovalResult, job results, the queue. */
@@ -291,10 +437,17 @@ export class ReleaseClients extends PipelineClients {
    */
   readonly pipelines = lazy(async (): Promise<PipelineGateway> => {
     if (this.path === 'worker') {
-      const client = await this.limitedCodePipeline();
-      return new CodePipelineGateway(() => client);
+      const local = await this.limitedCodePipeline();
+      // Settle jobs and CodePipeline's events look where an approval stands with time to spare.
+      return new CodePipelineGateway(
+        (place) => (place.account ? this.limitedCodePipelineAt(place) : local),
+        WORKER_STATE_LOOK_MS,
+      );
     }
-    return new CodePipelineGateway(codePipelineClients(this.config, TIMEOUTS.click.codepipeline));
+    const clients = codePipelineClients(this.config, TIMEOUTS.click.codepipeline);
+    return new CodePipelineGateway((place) =>
+      place.account ? this.targets.client(place, TIMEOUTS.click.codepipeline) : clients(place.region),
+    );
   });
 
   readonly jobResults = lazy(
@@ -331,6 +484,7 @@ export class ReleaseClients extends PipelineClients {
       queue: this.releaseQueue(),
       reporter: await this.releaseReporter(),
       region: this.region,
+      placeFor: this.placeFor,
       approvalIdFor,
       settings: RELEASE_SETTINGS,
       settleLater: this.settleLater,
@@ -339,6 +493,87 @@ export class ReleaseClients extends PipelineClients {
       log: this.log,
       metrics: this.metrics,
     };
+  }
+}
+
+const placeKey = (place: PipelinePlace): string => `${place.account ?? 'local'}/${place.region}`;
+
+/**
+ * CodePipeline clients for the products that live in other accounts: each signs with the role
+ * Greenlight assumes there (with the external id), cached and renewed before it expires
+ * (adapters/sts-credentials.ts). A place no product names any more is refused, never called with
+ * Greenlight's own credentials.
+ */
+class TargetClients {
+  readonly #targets: ReadonlyMap<string, PipelineTarget>;
+  readonly #roles = new Map<string, AssumedRoleCredentials>();
+  readonly #clients = new Map<string, CodePipelineClient>();
+  #sts: STSClient | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly clients: Pick<Clients, 'clock' | 'log' | 'metrics'>,
+    private readonly path: Path,
+  ) {
+    this.#targets = new Map(allTargets(config.products).map((target) => [placeKey(target), target]));
+  }
+
+  /** The target of a place, or NotPermittedError when no product names that account and region. */
+  targetOf(place: PipelinePlace): PipelineTarget {
+    const target = this.#targets.get(placeKey(place));
+    if (!target)
+      throw new NotPermittedError(
+        `No product in PRODUCTS lives in account ${place.account ?? '(own)'} and region ${place.region}`,
+      );
+    return target;
+  }
+
+  /** One client per account, region and budget, made on first use; `wrap` adds the rate limit. */
+  client(
+    place: PipelinePlace,
+    budget: AwsBudget,
+    wrap: (client: CodePipelineClient) => CodePipelineClient = (client) => client,
+  ): CodePipelineClient {
+    const key = `${placeKey(place)}/${budget.requestTimeout}/${budget.maxAttempts}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      const target = this.targetOf(place);
+      client = wrap(
+        new CodePipelineClient({
+          region: target.region,
+          credentials: this.role(target).provide,
+          maxAttempts: budget.maxAttempts,
+          requestHandler: timeouts(budget),
+        }),
+      );
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** One cached role per target: a click and a read of the same account share its credentials. */
+  role(target: PipelineTarget): AssumedRoleCredentials {
+    let role = this.#roles.get(target.roleArn);
+    if (!role) {
+      if (!this.config.externalId)
+        throw new NotPermittedError('GREENLIGHT_EXTERNAL_ID is not set: Greenlight cannot assume product roles');
+      const budget = this.path === 'click' ? TIMEOUTS.click.sts : PATIENT_STS;
+      this.#sts ??= new STSClient({
+        ...region(this.config),
+        maxAttempts: budget.maxAttempts,
+        requestHandler: timeouts(budget),
+      });
+      role = new AssumedRoleCredentials({
+        sts: this.#sts,
+        target,
+        externalId: this.config.externalId,
+        clock: this.clients.clock,
+        log: this.clients.log,
+        metrics: this.clients.metrics,
+      });
+      this.#roles.set(target.roleArn, role);
+    }
+    return role;
   }
 }
 
@@ -369,6 +604,29 @@ function codePipelineClients(config: Config, budget: AwsBudget): (region: string
     let client = clients.get(regionName);
     if (!client) {
       client = new CodePipelineClient({
+        ...(regionName ? { region: regionName } : region(config)),
+        maxAttempts: budget.maxAttempts,
+        requestHandler: timeouts(budget),
+      });
+      clients.set(regionName, client);
+    }
+    return client;
+  };
+}
+
+/**
+ * The review's CodePipeline reads per second per operation, in one process (PipelineClients.reviewCodePipeline):
+ * a product's burst of 20 approvals is read within the review's 5 s.
+ */
+const REVIEW_READS_PER_SECOND = 10;
+
+/** One CloudFormation client per region, made on first use and reused (a change set's action names its region). */
+function cloudFormationClients(config: Config, budget: AwsBudget): (region: string) => CloudFormationClient {
+  const clients = new Map<string, CloudFormationClient>();
+  return (regionName) => {
+    let client = clients.get(regionName);
+    if (!client) {
+      client = new CloudFormationClient({
         ...(regionName ? { region: regionName } : region(config)),
         maxAttempts: budget.maxAttempts,
         requestHandler: timeouts(budget),

@@ -6,7 +6,10 @@ import { lazy } from '../app/lazy.ts';
 
 const deps = lazy(() => pipelineEventDeps(loadConfig(process.env)));
 
-/** EventBridge (CodePipeline's state changes) → approvals that ended in CodePipeline are closed. */
+/**
+ * EventBridge (CodePipeline's state changes) → approvals that ended in CodePipeline are closed and a change
+ * Greenlight approved is followed in its thread; the reminder schedule's event → reminders before expiry.
+ */
 export const handler = async (event: unknown, context?: Context): Promise<void> =>
   withLambdaContext(context, async () => {
     await handlePipelineEvent(await deps(), event);

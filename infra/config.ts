@@ -1,7 +1,8 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-// The one exception to "infra never imports app/": the approval rules are checked once, in a pure core
+// The one exception to "infra never imports app/": the approval (and reminder) rules are checked once, in a pure core
 // module (no SDK, no I/O), so synth refuses exactly what the app refuses at start. Nothing of it reaches a bundle.
 import { type PolicyRules, policyProblems } from '../app/core/policy.ts';
+import { reminderProblems, routingProblems, targetProblems } from '../app/core/products.ts';
 
 /**
  * Deployment settings, read from CDK context (`-c key=value` or `cdk.json`).
@@ -26,6 +27,11 @@ export interface GreenlightSettings {
   readonly alarmTopicArn?: string;
   /** Demo product of service pipelines (docs/concepts.md), off unless `demo=true`. */
   readonly demo?: DemoSettings;
+  /**
+   * The external id Greenlight gives when it assumes the GreenlightAccess role in a product's
+   * account (`GREENLIGHT_EXTERNAL_ID`); required when a product names a roleArn.
+   */
+  readonly externalId?: string;
 }
 
 export interface ProductSettings {
@@ -54,10 +60,25 @@ const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
 /** The app's own rules (app/config.ts), checked here so a bad value fails synth, not the first request. */
 const PRODUCT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
-const PRODUCT_KEYS = ['prefix', 'displayName', 'channel', 'envs', 'approvers', 'required', 'freezes', 'breakGlass'];
+const PRODUCT_KEYS = [
+  'prefix',
+  'displayName',
+  'channel',
+  'envs',
+  'approvers',
+  'required',
+  'freezes',
+  'breakGlass',
+  'reminderHours',
+  'remindHere',
+  'account',
+  'region',
+  'roleArn',
+];
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/;
 const SCHEDULE = /^(cron|rate)\(.+\)$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 export class SettingsError extends Error {
   constructor(key: string, problem: string) {
@@ -87,6 +108,24 @@ export function readSettings(tryGetContext: (key: string) => unknown): Greenligh
     match('publisherRoleArns', arn, ROLE_ARN, 'IAM role ARNs'),
   );
   const alarmTopicArn = optionalMatch('alarmTopicArn', tryGetContext('alarmTopicArn'), TOPIC_ARN, 'an SNS topic ARN');
+  const externalId = optionalMatch(
+    'externalId',
+    tryGetContext('externalId'),
+    EXTERNAL_ID,
+    'an STS external id (2–1224 letters, digits and +=,.@:/-)',
+  );
+  const namesRole = Object.values(products).some(
+    (product) =>
+      product.roleArn !== undefined ||
+      Object.values((product.envs ?? {}) as Record<string, { roleArn?: unknown }>).some(
+        (env) => env.roleArn !== undefined,
+      ),
+  );
+  if (namesRole && !externalId)
+    throw new SettingsError(
+      'externalId',
+      'required when a product names a roleArn: the GreenlightAccess role trusts Greenlight only with it',
+    );
   return {
     // The demo product's pipelines must be approvable, so it joins the products.
     products: demo && !(demo.product in products) ? { ...products, [demo.product]: {} } : products,
@@ -99,6 +138,7 @@ export function readSettings(tryGetContext: (key: string) => unknown): Greenligh
     publisherRoleArns,
     ...(alarmTopicArn ? { alarmTopicArn } : {}),
     ...(demo ? { demo } : {}),
+    ...(externalId ? { externalId } : {}),
   };
 }
 
@@ -131,7 +171,12 @@ function readProducts(raw: unknown): Record<string, ProductSettings> {
     }
     // The app refuses bad approval rules at start; synth refuses them first, by the same checks.
     const envs = (product.envs ?? { qa: {}, prod: {} }) as Record<string, PolicyRules>;
-    const problems = policyProblems(name, product as PolicyRules, envs);
+    const problems = [
+      ...policyProblems(name, product as PolicyRules, envs),
+      ...reminderProblems(name, product),
+      ...targetProblems(name, product),
+      ...routingProblems(name, product),
+    ];
     if (problems.length > 0) throw new SettingsError('products', problems.join('; '));
     products[name] = product;
   }
@@ -214,4 +259,38 @@ function match(key: string, raw: unknown, pattern: RegExp, expected: string): st
     throw new SettingsError(key, `expected ${expected}, got ${JSON.stringify(raw)}`);
   }
   return raw;
+}
+
+/** The settings of the GreenlightAccess stack (infra/access-stack.ts), deployed into a pipeline account. */
+export interface AccessSettings {
+  /** The pipeline account (`accessAccount`, else the CLI's account). */
+  readonly account: string;
+  /** Greenlight's GreenlightRoleArns output: the roles the access role trusts. */
+  readonly greenlightRoleArns: readonly string[];
+  readonly externalId: string;
+}
+
+/** Undefined unless `greenlightRoleArns` is given: the access stack is synthesized only for that step. */
+export function readAccessSettings(
+  tryGetContext: (key: string) => unknown,
+  cliAccount: string | undefined,
+): AccessSettings | undefined {
+  const raw = tryGetContext('greenlightRoleArns');
+  if (raw === undefined || raw === '') return undefined;
+  const greenlightRoleArns = readList('greenlightRoleArns', raw).map((arn) =>
+    match('greenlightRoleArns', arn, ROLE_ARN, "IAM role ARNs (Greenlight's GreenlightRoleArns output)"),
+  );
+  const account = match(
+    'accessAccount',
+    tryGetContext('accessAccount') ?? cliAccount,
+    /^\d{12}$/,
+    'the 12-digit id of the pipeline account to deploy GreenlightAccess into',
+  );
+  const externalId = match(
+    'externalId',
+    tryGetContext('externalId'),
+    EXTERNAL_ID,
+    'the external id Greenlight was deployed with (required for GreenlightAccess)',
+  );
+  return { account, greenlightRoleArns, externalId };
 }

@@ -9,7 +9,7 @@ import {
   TimeZone,
 } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Match, Rule } from 'aws-cdk-lib/aws-events';
+import { Match, Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ArnPrincipal, type Grant, type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type Code, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
@@ -34,6 +34,7 @@ import {
 import { OperationalAlarms } from './constructs/alarms.ts';
 import { DemoProduct } from './constructs/demo-product.ts';
 import { HandlerFunction, type HandlerName } from './constructs/handler-function.ts';
+import { PipelineAccounts } from './constructs/pipeline-accounts.ts';
 import { acknowledge, wildcardResource } from './nag.ts';
 import { readManifest, withRequestUrl } from './slack-manifest.ts';
 
@@ -58,6 +59,8 @@ export interface GreenlightStackProps extends StackProps {
   readonly alarmTopicArn?: string;
   /** A demo product of service pipelines that publish to the approvals topic. */
   readonly demo?: DemoSettings;
+  /** The external id for the GreenlightAccess roles of products in other accounts (GREENLIGHT_EXTERNAL_ID). */
+  readonly externalId?: string;
   /** Replaces the esbuild bundles of all handlers: template tests synthesize without bundling. */
   readonly handlerCode?: Code;
 }
@@ -188,6 +191,7 @@ export class GreenlightStack extends Stack {
       ...(props.digestChannel ? { DIGEST_CHANNEL: props.digestChannel } : {}),
       PRODUCTS: JSON.stringify(props.products),
       RELEASE_QUEUE_URL: this.releaseQueue.queueUrl,
+      ...(props.externalId ? { GREENLIGHT_EXTERNAL_ID: props.externalId } : {}),
     };
     // SNS and EventBridge Scheduler invoke asynchronously: after Lambda's retries, the event goes here.
     const asyncDeadLetterQueues: Partial<Record<HandlerName, Queue>> = {
@@ -239,8 +243,19 @@ export class GreenlightStack extends Stack {
     };
 
     this.grantAccess(props.products);
+    // Products in other accounts: the topic takes their publishes, these handlers assume their roles
+    // (pipeline-events too: the state of an approval is looked up in the approval's own account).
+    new PipelineAccounts(this, 'PipelineAccounts', {
+      products: props.products,
+      approvalsTopic: this.approvalsTopic,
+      assumers: (['approval-notification', 'slack-events', 'release-worker', 'pipeline-events'] as const).map(
+        (name) => this.handlers[name].role,
+      ),
+      ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
+    });
     this.connectTriggers(notificationDlq, digestDlq, props);
     this.followPipelines(pipelineEventsDlq, props.products);
+    this.remindBeforeExpiry(pipelineEventsDlq);
 
     const url = this.handlers['slack-events'].fn.addFunctionUrl({
       // Public on purpose: Slack cannot sign requests with AWS credentials. Every request is
@@ -338,6 +353,19 @@ export class GreenlightStack extends Stack {
         }
       }
       if (enqueuers.has(name)) this.releaseQueue.grantSendMessages(role);
+      if (name === 'approval-notification' && pipelineArns.length > 0) {
+        // What an approval asks to approve (docs/what-am-i-approving.md): the change set its pipeline's
+        // CHANGE_SET_REPLACE action created. Stack names are the pipelines' own choice, in any region
+        // their actions name, so the stacks of this account are named by wildcard; reading is all it may.
+        const stacks = this.formatArn({ service: 'cloudformation', region: '*', resource: 'stack', resourceName: '*' });
+        allow(role, ['cloudformation:DescribeChangeSet'], [stacks]);
+        findings.push(wildcardResource(handler, stacks));
+        // Policy auto-approve decides at ingest, only where an env opts in.
+        if (Object.values(products).some(optsIntoAutoApprove)) {
+          allow(role, ['codepipeline:PutApprovalResult'], actionArns);
+          findings.push(...actionArns.map((arn) => wildcardResource(handler, arn)));
+        }
+      }
       if (name === 'release-action') {
         allow(role, ['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult'], ['*']);
       }
@@ -400,7 +428,7 @@ export class GreenlightStack extends Stack {
   /**
    * CodePipeline's own events (default bus, `source: aws.codepipeline`) of the configured products'
    * pipelines (`detail.pipeline` prefix match) go to pipeline-events, which closes approvals that
-   * ended in CodePipeline. EventBridge retries a failed invocation for up to 2 hours, then leaves
+   * ended in CodePipeline and follows a change Greenlight approved into its thread. EventBridge retries a failed invocation for up to 2 hours, then leaves
    * the event in the dead-letter queue (which alarms); Lambda's own async retries end there too.
    */
   private followPipelines(deadLetterQueue: Queue, products: Readonly<Record<string, ProductSettings>>): void {
@@ -417,8 +445,9 @@ export class GreenlightStack extends Stack {
         ],
         detail: {
           pipeline: Match.anyOf(...prefixes.map((prefix) => Match.prefix(prefix))),
-          // Only endings can end an approval (app/inbound/pipeline-events.ts, ENDING_STATES).
-          state: ['SUCCEEDED', 'FAILED', 'STOPPED', 'CANCELED', 'SUPERSEDED', 'ABANDONED'],
+          // Endings can end an approval (app/inbound/pipeline-events.ts, ENDING_STATES); STARTED
+          // links a waiting approval to its execution and starts a deploy in its thread (core/journey.ts).
+          state: ['SUCCEEDED', 'FAILED', 'STOPPED', 'CANCELED', 'SUPERSEDED', 'ABANDONED', 'STARTED'],
         },
       },
       targets: [
@@ -426,6 +455,28 @@ export class GreenlightStack extends Stack {
           deadLetterQueue,
           retryAttempts: 8,
           maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+  }
+
+  /**
+   * Reminders before expiry (core/reminders.ts): every 15 minutes a scheduled rule hands
+   * pipeline-events its "Scheduled Event", and it reminds each open approval within its product's
+   * `reminderHours` once. A light path of the function that already reads open approvals and posts
+   * in their threads, not a function of its own. A missed run is made up by the next one, so
+   * retries stop after 15 minutes; what still fails waits in the pipeline-events dead-letter queue.
+   * The rule may invoke only pipeline-events (the target's permission names the rule as its source).
+   */
+  private remindBeforeExpiry(deadLetterQueue: Queue): void {
+    new Rule(this, 'Reminders', {
+      description: 'Greenlight: reminders before approvals expire',
+      schedule: RuleSchedule.rate(Duration.minutes(15)),
+      targets: [
+        new LambdaFunction(this.handlers['pipeline-events'].fn, {
+          deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(15),
         }),
       ],
     });
@@ -461,4 +512,14 @@ export class GreenlightStack extends Stack {
 
 function allow(role: IRole, actions: string[], resources: string[]): void {
   role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+}
+
+/** Whether a product's envs include one with `"autoApprove": "safe-changes"` (core/auto-approve.ts). */
+function optsIntoAutoApprove(product: ProductSettings): boolean {
+  const envs = product.envs;
+  if (typeof envs !== 'object' || envs === null) return false;
+  return Object.values(envs as Record<string, unknown>).some(
+    (env) =>
+      typeof env === 'object' && env !== null && (env as { autoApprove?: unknown }).autoApprove === 'safe-changes',
+  );
 }

@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readSettings } from './config.ts';
+import { AccessStack } from './access-stack.ts';
+import { readAccessSettings, readSettings } from './config.ts';
 import { GreenlightStack } from './greenlight-stack.ts';
 
 const app = new App();
@@ -13,6 +14,18 @@ new GreenlightStack(app, 'Greenlight', {
   // Environment-agnostic without credentials (offline synth); the CLI's account and region otherwise.
   env: { ...(account !== undefined ? { account } : {}), ...(region !== undefined ? { region } : {}) },
 });
+
+// The second step for products in other accounts (README, "Pipelines in other accounts"): with
+// Greenlight's role ARNs given, the GreenlightAccess role for the account the CLI deploys into.
+const access = readAccessSettings((key) => app.node.tryGetContext(key), account);
+if (access) {
+  new AccessStack(app, 'GreenlightAccess', {
+    products: settings.products,
+    ...access,
+    description: 'Greenlight: the role Greenlight assumes to approve the pipelines of this account',
+    env: { account: access.account, ...(region !== undefined ? { region } : {}) },
+  });
+}
 
 // Synthesis fails on any unacknowledged AwsSolutions finding.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -17,4 +17,12 @@ export const SANDBOX_DEMO_PRODUCTS = {
       },
     },
   },
+  // `orders-api` deploys to production through a change set: a safe one Greenlight approves itself.
+  orders: {
+    envs: {
+      qa: { stage: 'StagingDEV' },
+      prod: { stage: 'StagingQA' },
+      live: { stage: 'StagingPROD', autoApprove: 'safe-changes' as const },
+    },
+  },
 };

@@ -3,6 +3,8 @@ import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
 import { currentInProcessReleaseQueue, sharedInProcessReleaseQueue } from '../app/adapters/in-process-release-queue.ts';
 import { powertoolsLog } from '../app/adapters/powertools-log.ts';
 import { type FunctionUrlServer, serveFunctionUrl } from './app/function-url-server.ts';
+import { ChangePlans } from './cloudformation/demo.ts';
+import { type CloudFormationEmulator, startCloudFormationEmulator } from './cloudformation/index.ts';
 import {
   type CodePipelineEmulator,
   type CodePipelineEmulatorOptions,
@@ -11,6 +13,8 @@ import {
 } from './codepipeline/index.ts';
 import { SANDBOX_DEMO_PRODUCTS } from './demo-policy.ts';
 import { type SlackSimulator, type SlackSimulatorOptions, startSlackSimulator } from './slack/index.ts';
+import { startAccountRouter } from './sts/account-router.ts';
+import { type StsEmulator, startStsEmulator } from './sts/index.ts';
 
 /** The channels of the simulated workspace that Greenlight uses. */
 export const SANDBOX_CHANNELS = { approvals: 'C0APPROVALS', releases: 'C0RELEASES', digest: 'C0DIGEST' } as const;
@@ -34,15 +38,44 @@ export interface WorldOptions {
   env?: Record<string, string>;
   /** The demo approval rules (sandbox/demo-policy.ts) as PRODUCTS, unless `env` names its own (default off: tests set their own). */
   demoPolicy?: boolean;
+  /**
+   * Pipelines in other AWS accounts and regions (docs/architecture.md, "Many accounts and regions"):
+   * one CodePipeline emulator each, an STS emulator that gives Greenlight each account's role for
+   * the world's external id, and one CodePipeline endpoint that routes each call by the credentials
+   * it is signed with, as AWS does. PRODUCTS still has to name them (account, region, roleArn).
+   */
+  accounts?: WorldAccount[];
   log?: (line: string) => void;
+}
+
+export interface WorldAccount {
+  account: string;
+  region: string;
+  /** The role Greenlight may assume there (default `arn:aws:iam::<account>:role/GreenlightAccess`). */
+  roleArn?: string;
+}
+
+/** The external id the sandbox's Greenlight gives, and its access roles ask for. */
+export const SANDBOX_EXTERNAL_ID = 'greenlight-sandbox';
+
+export interface WorldAccounts {
+  sts: StsEmulator;
+  /** `account/region` → the CodePipeline of that account and region. */
+  emulators: ReadonlyMap<string, CodePipelineEmulator>;
 }
 
 export interface World {
   emulator: CodePipelineEmulator;
+  /** DescribeChangeSet over awsQuery; a CHANGE_SET_REPLACE action that succeeds creates its change set here. */
+  cloudformation: CloudFormationEmulator;
+  /** What each commit's template changes (default: three modifications in place). */
+  changePlans: ChangePlans;
   slack: SlackSimulator;
   /** Where Slack sends interactions (the Lambda Function URL, locally). */
   appUrl: string;
   handlers: Handlers;
+  /** With `accounts`: the other accounts' CodePipeline and the STS that gives their roles. */
+  accounts?: WorldAccounts;
   /** Waits until the pipelines and the handlers they triggered are quiet. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -95,12 +128,52 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       }
     }
   };
+  const cloudformation = await startCloudFormationEmulator({
+    ...(options.emulator?.region ? { region: options.emulator.region } : {}),
+    ...(options.emulator?.accountId ? { accountId: options.emulator.accountId } : {}),
+  });
+  closers.push(() => cloudformation.close());
+  const changePlans = new ChangePlans(cloudformation);
   const emulator = await startCodePipelineEmulator({
     ...options.emulator,
+    onActionSucceeded: changePlans.actionSucceeded,
     onApprovalNotification: deliverNotification,
     ...(options.pipelineEvents === false ? {} : { onPipelineEvent: deliverPipelineEvent }),
   });
   closers.push(() => emulator.close());
+
+  let accounts: WorldAccounts | undefined;
+  let codePipelineUrl = emulator.url;
+  if (options.accounts && options.accounts.length > 0) {
+    const sts = await startStsEmulator({
+      roles: options.accounts.map((place) => ({
+        roleArn: place.roleArn ?? `arn:aws:iam::${place.account}:role/GreenlightAccess`,
+        externalId: SANDBOX_EXTERNAL_ID,
+      })),
+    });
+    closers.push(() => sts.close());
+    const emulators = new Map<string, CodePipelineEmulator>();
+    for (const place of options.accounts) {
+      // Only approval notifications come from the other accounts: their EventBridge events would
+      // need the forwarding rule of the access stack, which the sandbox does not model.
+      const remote = await startCodePipelineEmulator({
+        ...options.emulator,
+        accountId: place.account,
+        region: place.region,
+        onApprovalNotification: deliverNotification,
+      });
+      closers.push(() => remote.close());
+      emulators.set(`${place.account}/${place.region}`, remote);
+    }
+    const router = await startAccountRouter({
+      local: emulator.url,
+      places: new Map([...emulators].map(([key, remote]) => [key, remote.url])),
+      accountOf: (accessKeyId) => sts.issued(accessKeyId)?.account,
+    });
+    closers.push(() => router.close());
+    accounts = { sts, emulators };
+    codePipelineUrl = router.url;
+  }
 
   let app: FunctionUrlServer | undefined;
   const slack = await startSlackSimulator({
@@ -125,7 +198,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     APPROVALS_CHANNEL: SANDBOX_CHANNELS.approvals,
     DIGEST_CHANNEL: SANDBOX_CHANNELS.digest,
     AWS_REGION: emulator.region,
-    AWS_ENDPOINT_URL_CODEPIPELINE: emulator.url,
+    AWS_ENDPOINT_URL_CODEPIPELINE: codePipelineUrl,
+    ...(accounts ? { AWS_ENDPOINT_URL_STS: accounts.sts.url, GREENLIGHT_EXTERNAL_ID: SANDBOX_EXTERNAL_ID } : {}),
+    AWS_ENDPOINT_URL_CLOUDFORMATION: cloudformation.url,
     // The emulator and dynalite take any credentials; these keep the SDK from looking for real ones.
     AWS_ACCESS_KEY_ID: 'sandbox',
     AWS_SECRET_ACCESS_KEY: 'sandbox',
@@ -159,14 +234,18 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 
   return {
     emulator,
+    cloudformation,
+    changePlans,
     slack,
     appUrl: `${app.url}/slack/events`,
     handlers,
+    ...(accounts ? { accounts } : {}),
     settle: async () => {
       // Release jobs (the in-process queue) call CodePipeline, whose runs notify Greenlight again:
       // wait until both are quiet.
       for (;;) {
         await emulator.settle();
+        for (const remote of accounts?.emulators.values() ?? []) await remote.settle();
         const releases = currentInProcessReleaseQueue();
         if (!releases || releases.idle()) return;
         await releases.settle();

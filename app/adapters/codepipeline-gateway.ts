@@ -13,6 +13,7 @@ import type { ApprovalRequest, Decision } from '../core/approval.ts';
 import {
   ApprovalExpiredError,
   DecidedElsewhereError,
+  GreenlightError,
   InvalidInputError,
   NotPermittedError,
   PipelineGoneError,
@@ -27,12 +28,22 @@ const CLOCK_SKEW_MS = 60_000;
 
 /** CodePipeline through the AWS SDK: the only place that knows its error names. */
 export class CodePipelineGateway implements PipelineGateway {
-  /** `clientFor(region)` returns one reused client per region (approvals name their region). */
-  constructor(private readonly clientFor: (region: string) => CodePipelineClient) {}
+  /**
+   * `clientFor(place)` returns one reused client per account and region (approvals name their
+   * region, and their account when it is not Greenlight's own); in another account it signs with
+   * the role assumed there, whose first use may cost an AssumeRole.
+   */
+  constructor(
+    private readonly clientFor: (
+      place: Pick<ApprovalRequest, 'region' | 'account'>,
+    ) => CodePipelineClient | Promise<CodePipelineClient>,
+    /** How long approvalResult may look: a click's short look, or the worker's patient one. */
+    private readonly lookMs = STATE_LOOK_MS,
+  ) {}
 
   async putApprovalResult(request: ApprovalRequest, decision: Decision, summary: string): Promise<void> {
     try {
-      await this.clientFor(request.region).send(
+      await (await this.clientFor(request)).send(
         new PutApprovalResultCommand({
           pipelineName: request.pipelineName,
           stageName: request.stageName,
@@ -48,10 +59,10 @@ export class CodePipelineGateway implements PipelineGateway {
 
   async approvalResult(request: ApprovalRequest): Promise<ApprovalInPipeline> {
     try {
-      // One short look: this runs on the click path, after a call that already cost time.
-      const state = await this.clientFor(request.region).send(
+      // One look, short on the click path (after a call that already cost time), patient elsewhere.
+      const state = await (await this.clientFor(request)).send(
         new GetPipelineStateCommand({ name: request.pipelineName }),
-        { abortSignal: AbortSignal.timeout(STATE_LOOK_MS) },
+        { abortSignal: AbortSignal.timeout(this.lookMs) },
       );
       const action = state.stageStates
         ?.find((stage) => stage.stageName === request.stageName)
@@ -85,6 +96,9 @@ export function translate(
 ): Error {
   const where = `${request.pipelineName}/${request.stageName}/${request.actionName}`;
   const options = { cause: error };
+  // Already the core's words: a role that could not be assumed in the pipeline's account, a place
+  // no product names, STS not answering.
+  if (error instanceof GreenlightError) return error;
   if (error instanceof InvalidApprovalTokenException) return new ApprovalExpiredError(request, options);
   if (error instanceof ApprovalAlreadyCompletedException)
     return new DecidedElsewhereError(`${where} was decided outside Greenlight`, options);

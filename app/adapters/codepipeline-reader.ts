@@ -8,7 +8,7 @@ import {
   paginateListPipelines,
   type StageExecution,
 } from '@aws-sdk/client-codepipeline';
-import { PipelineGoneError, TransientError } from '../core/errors.ts';
+import { GreenlightError, PipelineGoneError, TransientError } from '../core/errors.ts';
 import type {
   ActionStatus,
   ExecutionRef,
@@ -46,6 +46,8 @@ export class CodePipelineReader implements PipelineReader {
         for (const pipeline of page.pipelines ?? []) if (pipeline.name?.startsWith(prefix)) names.push(pipeline.name);
       }
     } catch (error) {
+      // A role that could not be assumed in the pipelines' account says so in its own words.
+      if (error instanceof GreenlightError) throw error;
       throw new TransientError('Could not list pipelines', { cause: error });
     }
     return names.sort();
@@ -154,6 +156,7 @@ export class CodePipelineReader implements PipelineReader {
     } catch (error) {
       if (error instanceof PipelineNotFoundException)
         throw new PipelineGoneError('pipeline', `No pipeline ${pipelineName}`, { cause: error });
+      if (error instanceof GreenlightError) throw error;
       throw new TransientError(`CodePipeline did not answer for ${pipelineName}`, { cause: error });
     }
   }

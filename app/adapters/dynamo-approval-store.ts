@@ -25,20 +25,51 @@ import {
 import { type AuditEvent, outcomeEvent, outcomeEventId, withCarriedEvents } from '../core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../core/errors.ts';
 import { RulesMismatchError, SeparatedError } from '../core/policy-errors.ts';
-import type { ApprovalStore, PostLease, RulesGuard } from '../core/ports.ts';
+import type {
+  ApprovalStore,
+  JourneyLink,
+  JourneyStore,
+  PostLease,
+  ReleaseStep,
+  ReleaseStepStore,
+  RulesGuard,
+  ThreadPost,
+} from '../core/ports.ts';
 import { TABLE_KEYS } from './approvals-table.ts';
 import { conditionalWrite } from './conditional-write.ts';
 
 const OPEN = 'OPEN';
 const APPROVAL_SK = 'APPROVAL';
 const approvalKey = (id: ApprovalId) => ({ pk: `APPROVAL#${id}`, sk: APPROVAL_SK });
+/** One execution's link to the approval it met in `stageName`, with that journey's post markers. */
+const journeyKey = (pipelineName: string, executionId: string, stageName: string) => ({
+  pk: `EXECUTION#${pipelineName}#${executionId}`,
+  sk: `JOURNEY#${stageName}`,
+});
+const JOURNEY_TTL_SECONDS = 35 * 24 * 3600;
+/** Each released pipeline's latest journey step, beside the release's own items. */
+const releaseStepsKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: 'JOURNEY' });
+
+/**
+ * Where a thread post's marker lives: a journey step in its link's `posts` map, a reminder in the
+ * approval's own item (`reminder`), so the approval's record and its reminder cannot part.
+ */
+function postMarker(post: ThreadPost): { Key: Record<string, string>; path: string; names: Record<string, string> } {
+  if (post.kind === 'reminder')
+    return { Key: approvalKey(post.approvalId), path: '#marker', names: { '#marker': 'reminder' } };
+  return {
+    Key: journeyKey(post.pipelineName, post.executionId, post.stageName),
+    path: '#posts.#marker',
+    names: { '#posts': 'posts', '#marker': post.step },
+  };
+}
 
 /**
  * ApprovalStore on DynamoDB. Each state change is one conditional UpdateItem on the approval's
  * item, so the first writer wins without transactions; audit events are separate items put with
  * attribute_not_exists, so repeating an append is harmless.
  */
-export class DynamoApprovalStore implements ApprovalStore {
+export class DynamoApprovalStore implements ApprovalStore, JourneyStore, ReleaseStepStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -355,6 +386,211 @@ export class DynamoApprovalStore implements ApprovalStore {
     const filed = items.filter((item) => item.sk !== APPROVAL_SK).map(toEvent);
     return [...outcomes, ...filed.filter((event) => !ids.has(event.eventId))].sort(
       (a, b) => a.at.getTime() - b.at.getTime(),
+    );
+  }
+
+  // ── Journeys and thread posts (core/journey.ts, core/reminders.ts) ─────────────────────────────
+
+  async linkJourney(link: JourneyLink): Promise<void> {
+    await conditionalWrite(
+      () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...journeyKey(link.pipelineName, link.executionId, link.stageName),
+              ...link,
+              posts: {},
+              // A journey is over long before this; DynamoDB deletes the link and its markers then.
+              ttl: Math.floor(Date.now() / 1000) + JOURNEY_TTL_SECONDS,
+            },
+            // The first link stands: a repeated event must not wipe the posts made since.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      undefined,
+      undefined,
+    );
+  }
+
+  async journeysOf(pipelineName: string, executionId: string): Promise<JourneyLink[]> {
+    const items = await this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :journey)',
+      ExpressionAttributeValues: { ':pk': journeyKey(pipelineName, executionId, '').pk, ':journey': 'JOURNEY#' },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({
+      pipelineName: String(item.pipelineName),
+      executionId: String(item.executionId),
+      stageName: String(item.stageName),
+      approvalId: String(item.approvalId),
+      stages: Array.isArray(item.stages) ? item.stages.map(String) : [],
+      region: typeof item.region === 'string' ? item.region : '',
+    }));
+  }
+
+  async takePost(post: ThreadPost, holder: string, until: Date, now: Date): Promise<boolean> {
+    const { Key, path, names } = postMarker(post);
+    return conditionalWrite(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: `SET ${path} = :lease`,
+            // Not posted, and not held: free, its holder died (ran out), or ours (a retried write).
+            ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(${path}) OR (${path}.#state = :posting AND (${path}.#until < :now OR ${path}.holder = :holder)))`,
+            ExpressionAttributeNames: { ...names, '#state': 'state', '#until': 'until' },
+            ExpressionAttributeValues: {
+              ':lease': { state: 'posting', holder, until: until.toISOString() },
+              ':posting': 'posting',
+              ':now': now.toISOString(),
+              ':holder': holder,
+            },
+          }),
+        ),
+      true,
+      false,
+    );
+  }
+
+  async postDone(post: ThreadPost, holder: string, at: Date): Promise<void> {
+    const { Key, path, names } = postMarker(post);
+    await conditionalWrite(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: `SET ${path} = :posted`,
+            ConditionExpression: `${path}.holder = :holder`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: {
+              ':posted': { state: 'posted', holder, at: at.toISOString() },
+              ':holder': holder,
+            },
+          }),
+        ),
+      undefined,
+      undefined, // taken over after its lease ran out: the other holder marks it
+    );
+  }
+
+  async givePostBack(post: ThreadPost, holder: string): Promise<void> {
+    const { Key, path, names } = postMarker(post);
+    await conditionalWrite(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: `REMOVE ${path}`,
+            ConditionExpression: `${path}.holder = :holder AND ${path}.#state = :posting`,
+            ExpressionAttributeNames: { ...names, '#state': 'state' },
+            ExpressionAttributeValues: { ':holder': holder, ':posting': 'posting' },
+          }),
+        ),
+      undefined,
+      undefined,
+    );
+  }
+
+  async recordReleaseStep(releaseId: string, pipelineName: string, step: ReleaseStep): Promise<number | undefined> {
+    const Key = releaseStepsKey(releaseId);
+    // The item first (a nested SET needs its map), then the step: two single-item writes.
+    await conditionalWrite(
+      () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...Key, steps: {}, version: 0 },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      undefined,
+      undefined,
+    );
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'SET steps.#pipeline = :step ADD version :one',
+          // An older step (a late event) never replaces a newer one.
+          ConditionExpression: 'attribute_not_exists(steps.#pipeline) OR steps.#pipeline.#rank < :rank',
+          ExpressionAttributeNames: { '#pipeline': pipelineName, '#rank': 'rank' },
+          ExpressionAttributeValues: {
+            ':step': stripUndefined({ ...step, at: step.at.toISOString() }),
+            ':rank': step.rank,
+            ':one': 1,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(Attributes?.version ?? 0);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async releaseSteps(
+    releaseId: string,
+  ): Promise<{ steps: Record<string, ReleaseStep>; version: number; drawnAt?: Date }> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: releaseStepsKey(releaseId), ConsistentRead: true }),
+    );
+    const stored = (Item?.steps ?? {}) as Record<string, Item>;
+    const steps = Object.fromEntries(
+      Object.entries(stored).map(([pipeline, step]) => [
+        pipeline,
+        { ...(step as unknown as ReleaseStep), rank: Number(step.rank), at: date(step.at) },
+      ]),
+    );
+    return {
+      steps,
+      version: Number(Item?.version ?? 0),
+      ...(typeof Item?.drawnAt === 'string' ? { drawnAt: date(Item.drawnAt) } : {}),
+    };
+  }
+
+  async takeReleaseDraw(releaseId: string, holder: string, until: Date, now: Date): Promise<boolean> {
+    return conditionalWrite(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: releaseStepsKey(releaseId),
+            UpdateExpression: 'SET drawLease = :lease',
+            ConditionExpression:
+              'attribute_exists(pk) AND (attribute_not_exists(drawLease) OR drawLease.#until < :now OR drawLease.holder = :holder)',
+            ExpressionAttributeNames: { '#until': 'until' },
+            ExpressionAttributeValues: {
+              ':lease': { holder, until: until.toISOString() },
+              ':now': now.toISOString(),
+              ':holder': holder,
+            },
+          }),
+        ),
+      true,
+      false,
+    );
+  }
+
+  async giveReleaseDrawBack(releaseId: string, holder: string, drawnAt?: Date): Promise<void> {
+    await conditionalWrite(
+      () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: releaseStepsKey(releaseId),
+            UpdateExpression: drawnAt ? 'SET drawnAt = :drawnAt REMOVE drawLease' : 'REMOVE drawLease',
+            ConditionExpression: 'drawLease.holder = :holder',
+            ExpressionAttributeValues: { ':holder': holder, ...(drawnAt ? { ':drawnAt': drawnAt.toISOString() } : {}) },
+          }),
+        ),
+      undefined,
+      undefined,
     );
   }
 

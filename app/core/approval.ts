@@ -1,4 +1,5 @@
 import type { EnvPolicy } from './policy.ts';
+import type { ApprovalReview } from './revision-review.ts';
 import { clip } from './text.ts';
 
 /**
@@ -16,6 +17,11 @@ export interface ApprovalRequest {
   stageName: string;
   actionName: string;
   region: string;
+  /**
+   * The AWS account the pipeline lives in, when it is not Greenlight's own (a product's `account`,
+   * found by routing: core/products.ts routeApproval). Unset: Greenlight's own account.
+   */
+  account?: string;
   /** Secret: answers the approval. Never logged, never shown, never sent to Slack. */
   token: string;
   /** When CodePipeline fails the approval if nobody answers (minute precision). */
@@ -37,6 +43,11 @@ export interface ApprovalRequest {
    * checks the rules it holds against `policy.key` in the claim's own condition.
    */
   policy?: EnvPolicy & { separatedFrom?: string[] };
+  /**
+   * What it asks people to approve, read at ingest (core/revision-review.ts): the source revision and
+   * its distance from production, and the CloudFormation change set it gates.
+   */
+  review?: ApprovalReview;
 }
 
 /** Who acted. Slack people carry their team; releases name the run that acted. */
@@ -44,7 +55,8 @@ export interface Actor {
   id: string;
   name: string;
   teamId?: string;
-  via: 'slack' | 'release';
+  /** `policy`: Greenlight itself, approving a safe change set where the env opts in (core/auto-approve.ts). */
+  via: 'slack' | 'release' | 'policy';
   /**
    * A release's: what it releases (`shop → qa`) and the Slack user who asked for it (for views to
    * mention), with their name where known (votes and summaries name them).
@@ -163,7 +175,12 @@ export const SUMMARY_LIMIT = 512;
 /** The part of a summary that names the decision and who gave it (`Approved by Alice (U0ALICE) via Slack`). */
 export function summaryHead(decision: Pick<Decision, 'verdict' | 'actor'>): string {
   const verb = decision.verdict === 'approve' ? 'Approved' : 'Rejected';
-  const channel = decision.actor.via === 'slack' ? 'via Slack' : 'via Greenlight release';
+  const channel =
+    decision.actor.via === 'slack'
+      ? 'via Slack'
+      : decision.actor.via === 'policy'
+        ? 'via Greenlight policy'
+        : 'via Greenlight release';
   return `${verb} by ${decision.actor.name} (${decision.actor.id}) ${channel}`;
 }
 

@@ -20,7 +20,7 @@ export interface AuditEvent {
   at: Date;
   /** `unknown` for events about input that named no approval we know (tampered values). */
   approvalId: ApprovalId | 'unknown';
-  approval?: Pick<ApprovalRequest, 'pipelineName' | 'stageName' | 'actionName' | 'region'>;
+  approval?: Pick<ApprovalRequest, 'pipelineName' | 'stageName' | 'actionName' | 'region' | 'account'>;
   actor?: Actor;
   verdict?: Verdict;
   reason?: string;
@@ -37,6 +37,7 @@ export const approvalRef = (request: ApprovalRequest): NonNullable<AuditEvent['a
   stageName: request.stageName,
   actionName: request.actionName,
   region: request.region,
+  ...(request.account ? { account: request.account } : {}),
 });
 
 /**

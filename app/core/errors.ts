@@ -61,6 +61,25 @@ export class NotPermittedError extends GreenlightError {
   override name = 'NotPermittedError';
 }
 
+/**
+ * Greenlight could not assume its role in the account a pipeline lives in (the role is missing, does
+ * not trust Greenlight, or wants another external id). Its message names the account and is safe to
+ * show: nothing was changed there.
+ */
+export class RoleNotAssumedError extends NotPermittedError {
+  override name = 'RoleNotAssumedError';
+  constructor(
+    readonly account: string,
+    readonly region: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Greenlight could not sign in to AWS account ${account} (${region}): its role there could not be assumed. Nothing was changed. Ask your Greenlight admins to check the GreenlightAccess stack in account ${account}.`,
+      options,
+    );
+  }
+}
+
 /** A service asked us to come back later (Slack's 429 with Retry-After). */
 export class BusyError extends TransientError {
   override name = 'BusyError';

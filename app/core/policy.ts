@@ -23,6 +23,11 @@ export interface PolicyRules {
   freezes?: FreezeRule[];
   /** Users and groups who may approve during a freeze, giving a reason. */
   breakGlass?: string[];
+  /**
+   * Env only: Greenlight approves a change set that replaces, removes and grants nothing itself
+   * (core/auto-approve.ts), unless the env needs more than one approver or is frozen.
+   */
+  autoApprove?: 'safe-changes';
 }
 
 /** The rules in force for one env of one product. */
@@ -36,6 +41,8 @@ export interface EnvPolicy {
   separateFrom: string[];
   freezes: FreezeRule[];
   breakGlass: string[];
+  /** Greenlight's policy approves safe change sets itself (core/auto-approve.ts). */
+  autoApprove?: 'safe-changes';
 }
 
 export const USER_ID = /^[UW][A-Z0-9]{2,}$/;
@@ -64,6 +71,7 @@ export function envPolicy(
     separateFrom: [...(envRules?.separateFrom ?? [])],
     freezes: [...(envRules?.freezes ?? productRules.freezes ?? [])],
     breakGlass: [...(envRules?.breakGlass ?? productRules.breakGlass ?? [])],
+    ...(envRules?.autoApprove ? { autoApprove: envRules.autoApprove } : {}),
   };
 }
 
@@ -100,7 +108,8 @@ export function policyForApproval(
   )?.[0];
   if (!env) return undefined;
   const policy = productPolicies(owner.name, overrides).find((candidate) => candidate.env === env);
-  return policy && hasRules(policy) ? policy : undefined;
+  // An env that only opts into auto-approve keeps its policy with the request too: the approval must know it.
+  return policy && (hasRules(policy) || policy.autoApprove) ? policy : undefined;
 }
 
 /**

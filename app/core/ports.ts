@@ -11,6 +11,7 @@ import type {
 } from './approval.ts';
 import type { AuditEvent } from './audit.ts';
 import type { ExecutionSummary, PipelineSnapshot } from './pipeline.ts';
+import type { ReleaseRun } from './release.ts';
 
 /**
  * Pending approvals and their audit trail. Every state change is a single-item conditional write,
@@ -151,7 +152,94 @@ export interface PipelineReader {
 /** Business counts for dashboards and alarms (CloudWatch EMF on Lambda). */
 export interface Metrics {
   count(
-    name: 'ApprovalPosted' | 'ApprovalDecided' | 'DecisionRefused' | 'ClaimGivenBack',
+    name: 'ApprovalPosted' | 'ApprovalDecided' | 'DecisionRefused' | 'ClaimGivenBack' | 'RoleNotAssumed',
     dimensions?: Record<string, string>,
   ): void;
+}
+
+/**
+ * Where a change goes after Greenlight approved it (core/journey.ts), and which thread posts went
+ * out. Single-item conditional writes: the first link of an execution to an approval stands, and
+ * each post is taken by one holder (a lease, as the approval post's), so a step is posted once
+ * however often and in whatever order its events come.
+ */
+export interface JourneyStore {
+  /** Links the execution to the approval that waits in it; the first link of that approval's stage stands. */
+  linkJourney(link: JourneyLink): Promise<void>;
+  /** The links of one execution (one per approval it met), in no particular order. */
+  journeysOf(pipelineName: string, executionId: string): Promise<JourneyLink[]>;
+  /**
+   * Takes the right to post `post` (one step of a journey, or an approval's reminder) as `holder`
+   * until `until`. False when it was posted, or another holder's lease still runs at `now`.
+   */
+  takePost(post: ThreadPost, holder: string, until: Date, now: Date): Promise<boolean>;
+  /** The post went out: nobody takes it again. */
+  postDone(post: ThreadPost, holder: string, at: Date): Promise<void>;
+  /** The post failed: a retry may take it at once. Only its holder can give it back. */
+  givePostBack(post: ThreadPost, holder: string): Promise<void>;
+}
+
+/** One execution of a pipeline passing one approval (a Greenlight one or not: its record says). */
+export interface JourneyLink {
+  pipelineName: string;
+  executionId: string;
+  /** The approval's stage; its approval id; the pipeline's stages in order, as they were then. */
+  stageName: string;
+  approvalId: ApprovalId;
+  stages: string[];
+  region: string;
+}
+
+/** What one post in a thread is, for its idempotency marker. */
+export type ThreadPost =
+  | { kind: 'journey'; pipelineName: string; executionId: string; stageName: string; step: string }
+  | { kind: 'reminder'; approvalId: ApprovalId };
+
+/** Posts into an approval message's thread (Slack). Rendering is the adapter's business. */
+export interface ThreadNotifier {
+  journeyStep(record: ApprovalRecord, step: JourneyStepPost): Promise<void>;
+  reminder(record: ApprovalRecord, reminder: ReminderPost): Promise<void>;
+}
+
+/** One step of the change's journey after an approval, as a post shows it. */
+export type JourneyStepPost = (
+  | { kind: 'started' | 'succeeded'; stageName: string }
+  | { kind: 'failed'; stageName: string; actionName?: string; summary?: string; mention: string[]; link: string }
+  | { kind: 'production'; approvedAt: Date; elapsedMs: number }
+) & { pipelineName: string; executionId: string };
+
+/** A reminder that an approval still waits: when it expires, and whom it calls (user and group ids, or `here`). */
+export interface ReminderPost {
+  expiresAt: Date;
+  at: Date;
+  mention: string[] | 'here';
+}
+
+/** A pipeline's latest step after a release approved it: one line on the release's progress message. */
+export interface ReleaseStep {
+  kind: 'started' | 'succeeded' | 'failed' | 'production';
+  stageName?: string;
+  /** Its place in the journey (later steps rank higher): an older step never replaces a newer one. */
+  rank: number;
+  at: Date;
+}
+
+/** Each released pipeline's latest step, kept with the release (core/journey-release.ts). */
+export interface ReleaseStepStore {
+  /**
+   * Records the pipeline's step if it ranks above the one recorded; answers the release's steps
+   * version after the write, or undefined when the step was not newer (nothing changed).
+   */
+  recordReleaseStep(releaseId: string, pipelineName: string, step: ReleaseStep): Promise<number | undefined>;
+  /** Every released pipeline's latest step, the version they stand at (0: none yet), and when they were last drawn. */
+  releaseSteps(releaseId: string): Promise<{ steps: Record<string, ReleaseStep>; version: number; drawnAt?: Date }>;
+  /** Takes the right to draw the release's progress message until `until`; false while another holder has it. */
+  takeReleaseDraw(releaseId: string, holder: string, until: Date, now: Date): Promise<boolean>;
+  /** Gives the right to draw back, noting when the holder last drew (if it did); only its holder can. */
+  giveReleaseDrawBack(releaseId: string, holder: string, drawnAt?: Date): Promise<void>;
+}
+
+/** Shows a release's progress message with its pipelines' latest steps (Slack). */
+export interface ReleaseStepView {
+  showSteps(run: ReleaseRun, steps: Readonly<Record<string, ReleaseStep>>): Promise<void>;
 }

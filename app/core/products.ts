@@ -6,18 +6,22 @@
 
 import type { PolicyRules } from './policy.ts';
 
-export interface EnvTarget extends PolicyRules {
+export interface EnvTarget extends PolicyRules, TargetFields {
   stage: string;
   /** The approval action's name; unset: whichever action in the stage waits for approval. */
   action?: string;
 }
 
 /** Product-level rules (approvers, breakGlass, freezes, required) apply to every env without its own. */
-export interface ProductOverride extends Omit<PolicyRules, 'separateFrom'> {
+export interface ProductOverride extends Omit<PolicyRules, 'separateFrom'>, TargetFields {
   prefix?: string;
   displayName?: string;
   channel?: string;
   envs?: Record<string, EnvTarget>;
+  /** Hours before an approval expires that its thread gets a reminder (default 24; core/reminders.ts). */
+  reminderHours?: number;
+  /** Whether a reminder may call `@here` when no approvers are configured (default: it mentions nobody). */
+  remindHere?: boolean;
 }
 
 export interface Product {
@@ -82,4 +86,170 @@ export function approvalChannelFor(
     // The most specific prefix wins (`shop-payments-` over `shop-`).
     .sort((a, b) => b.prefix.length - a.prefix.length)[0];
   return owner?.channel ?? fallback;
+}
+
+/** The configured product a pipeline belongs to: the most specific prefix; undefined when none claims it. */
+export function configuredProductOf(
+  pipelineName: string,
+  overrides: Readonly<Record<string, ProductOverride>>,
+): { name: string; override: ProductOverride } | undefined {
+  const owner = Object.keys(overrides)
+    .map((name) => resolveProduct(name, overrides))
+    .filter((product) => pipelineName.startsWith(product.prefix))
+    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  const override = owner && ownValue(overrides, owner.name);
+  return owner && override ? { name: owner.name, override } : undefined;
+}
+
+/** Reminders before expiry (core/reminders.ts): hours ahead, unless a product says otherwise. */
+export const DEFAULT_REMINDER_HOURS = 24;
+/** The longest a manual approval waits (7 days): a reminder earlier than that would come with the request. */
+export const MAX_REMINDER_HOURS = 168;
+
+/**
+ * What is wrong with a product's reminder settings, each naming the product and the field. Run by
+ * app/config.ts at start and by infra/config.ts at synth, so both refuse the same (core/reminders.ts
+ * uses them).
+ */
+export function reminderProblems(name: string, product: object): string[] {
+  const problems: string[] = [];
+  const { reminderHours: hours, remindHere } = product as { reminderHours?: unknown; remindHere?: unknown };
+  if (hours !== undefined && (typeof hours !== 'number' || !(hours > 0) || hours > MAX_REMINDER_HOURS))
+    problems.push(
+      `product "${name}" reminderHours: expected a number of hours before expiry above 0 and at most ${MAX_REMINDER_HOURS} (approvals expire after 7 days), such as 24`,
+    );
+  if (remindHere !== undefined && typeof remindHere !== 'boolean')
+    problems.push(`product "${name}" remindHere: expected true or false`);
+  return problems;
+}
+
+/**
+ * Where a product's pipelines live when they are not in Greenlight's own account and region
+ * (docs/architecture.md, "Many accounts and regions"): the account, the region, and the role
+ * Greenlight assumes there. A product (or env) that names none keeps Greenlight's own.
+ */
+export interface PipelineTarget {
+  account: string;
+  region: string;
+  roleArn: string;
+}
+
+/** The target fields a product and each of its envs may carry. */
+export interface TargetFields {
+  account?: string;
+  region?: string;
+  roleArn?: string;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * What is wrong with a product's targets (its own and each env's), each naming the product and the
+ * field. The three go together: a role can only be assumed in the account it belongs to, and the
+ * account alone does not say where to call. Run by app/config.ts at start and infra/config.ts at synth.
+ */
+export function targetProblems(name: string, product: object): string[] {
+  const fields = product as TargetFields & { envs?: Record<string, object> };
+  const problems = oneTargetProblems(`product "${name}"`, fields);
+  for (const [env, target] of Object.entries(fields.envs ?? {}))
+    problems.push(...oneTargetProblems(`product "${name}" env "${env}"`, target as TargetFields));
+  return problems;
+}
+
+function oneTargetProblems(where: string, fields: TargetFields): string[] {
+  const { account, region, roleArn } = fields;
+  if (account === undefined && region === undefined && roleArn === undefined) return [];
+  const problems: string[] = [];
+  if (typeof account !== 'string' || !ACCOUNT_ID.test(account))
+    problems.push(`${where} account: expected a 12-digit AWS account id such as "111122223333"`);
+  if (typeof region !== 'string' || !REGION_NAME.test(region))
+    problems.push(`${where} region: expected an AWS region such as "eu-west-1"`);
+  const roleAccount = typeof roleArn === 'string' ? ROLE_ARN.exec(roleArn)?.[1] : undefined;
+  if (!roleAccount)
+    problems.push(
+      `${where} roleArn: expected the ARN of the role Greenlight assumes there, such as "arn:aws:iam::111122223333:role/GreenlightAccess"`,
+    );
+  else if (typeof account === 'string' && roleAccount !== account)
+    problems.push(`${where} roleArn: the role is in account ${roleAccount}, not in the product's account ${account}`);
+  return problems;
+}
+
+const targetOf = (fields: TargetFields | undefined): PipelineTarget | undefined =>
+  fields?.account && fields.region && fields.roleArn
+    ? { account: fields.account, region: fields.region, roleArn: fields.roleArn }
+    : undefined;
+
+/** Where a product's env lives: the env's own target, else the product's; undefined: Greenlight's own. */
+export function targetFor(
+  productName: string,
+  env: string,
+  overrides: Readonly<Record<string, ProductOverride>>,
+): PipelineTarget | undefined {
+  const override = ownValue(overrides, productName);
+  if (!override) return undefined;
+  const envTarget = override.envs ? ownValue(override.envs, env) : undefined;
+  return targetOf(envTarget) ?? targetOf(override);
+}
+
+/** Every target the products name, once each (the topic policy, the access stacks, the clients). */
+export function allTargets(overrides: Readonly<Record<string, ProductOverride>>): PipelineTarget[] {
+  const found = new Map<string, PipelineTarget>();
+  for (const override of Object.values(overrides)) {
+    const candidates: TargetFields[] = [override, ...Object.values(override.envs ?? {})];
+    for (const target of candidates.map(targetOf))
+      if (target) found.set(`${target.account}/${target.region}/${target.roleArn}`, target);
+  }
+  return [...found.values()];
+}
+
+/**
+ * The target an approval comes from, by its region, pipeline and stage: a notification names its
+ * region but not its account, so the account is the one the configuration places that product's
+ * env (by its stage) in that region. Never by name alone: `shop-cart` in eu-west-1 and `shop-cart`
+ * in us-east-1 are different pipelines. `undefined`: Greenlight's own account. `ambiguous`: two
+ * accounts host the same product and stage in that region, which routing cannot tell apart (the
+ * configuration refuses it: see routingProblems).
+ */
+export function routeApproval(
+  where: { pipelineName: string; stageName: string; region: string },
+  overrides: Readonly<Record<string, ProductOverride>>,
+): PipelineTarget | undefined {
+  const owner = configuredProductOf(where.pipelineName, overrides);
+  if (!owner) return undefined;
+  const override = owner.override;
+  const envs = override.envs ?? DEFAULT_ENVS;
+  const matches = Object.keys(envs)
+    .filter((env) => ownValue(envs, env)?.stage === where.stageName)
+    .map((env) => targetFor(owner.name, env, overrides))
+    .filter((target): target is PipelineTarget => target?.region === where.region);
+  // An approval in a stage no env names still belongs to the product: its own target, if in that region.
+  const product = targetOf(override);
+  if (matches.length === 0 && product?.region === where.region) return product;
+  return matches[0];
+}
+
+/**
+ * Configurations routing cannot serve: one product whose envs sharing a stage sit in two accounts of
+ * the same region. Their notifications would be indistinguishable (they carry no account id).
+ */
+export function routingProblems(name: string, settings: object): string[] {
+  const product = settings as ProductOverride;
+  const envs = product.envs ?? DEFAULT_ENVS;
+  const seen = new Map<string, string>();
+  const problems: string[] = [];
+  for (const env of Object.keys(envs)) {
+    const target = targetFor(name, env, { [name]: product });
+    const stage = ownValue(envs, env)?.stage;
+    const key = `${stage}@${target?.region ?? 'local'}`;
+    const account = target?.account ?? 'local';
+    const other = seen.get(key);
+    if (other !== undefined && other !== account)
+      problems.push(
+        `product "${name}" env "${env}" account: stage ${stage} in ${target?.region ?? "Greenlight's region"} is already in account ${other}; approvals carry no account id, so one product's stage in one region must be in one account`,
+      );
+    seen.set(key, account);
+  }
+  return problems;
 }

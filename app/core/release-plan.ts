@@ -13,7 +13,8 @@ export interface PlanDeps {
   reader: Pick<PipelineReader, 'snapshot'>;
   clock: Clock;
   /** The approval's id for its token (a digest: the id never reveals the token). */
-  approvalIdFor: (token: string) => ApprovalId;
+  /** In another account, the id also names the account and region (adapters/approval-id.ts). */
+  approvalIdFor: (token: string, place?: { region: string; account?: string }) => ApprovalId;
   /** Pipelines read at once; the reader's client also limits its request rate. */
   concurrency?: number;
 }
@@ -28,6 +29,8 @@ export interface PlanInput {
   source: ReleasePlan['source'];
   channel: string;
   region: string;
+  /** The env's account, when it is not Greenlight's own. */
+  account?: string;
   votesRequired?: number;
 }
 
@@ -41,7 +44,7 @@ export interface SavePlanDeps extends PlanDeps {
 /** The plan input for a product and env that were found: progress goes to the product's channel, if it has one. */
 function planInputFor(
   found: Extract<TargetLookup, { ok: true }>,
-  input: Pick<PlanInput, 'releaseId' | 'requestedBy' | 'source' | 'region'> & { defaultChannel: string },
+  input: Pick<PlanInput, 'releaseId' | 'requestedBy' | 'source' | 'region' | 'account'> & { defaultChannel: string },
 ): PlanInput {
   return {
     releaseId: input.releaseId,
@@ -53,6 +56,7 @@ function planInputFor(
     source: input.source,
     channel: found.product.channel ?? input.defaultChannel,
     region: input.region,
+    ...(input.account ? { account: input.account } : {}),
   };
 }
 
@@ -62,6 +66,20 @@ export interface PlanReleaseDeps extends SavePlanDeps {
   config: { approvalsChannel: string; products?: Readonly<Record<string, ProductOverride>> };
   /** The region the product's pipelines are in. */
   region: string;
+  /** The account they are in, when not Greenlight's own (the reader then reads there). */
+  account?: string;
+  /** Where a product's env lives; unset: Greenlight's own account and `region`, read by `reader`. */
+  placeFor?: (productName: string, env: string) => Promise<ReleasePlace>;
+}
+
+/**
+ * Where a product's env lives and a reader there: `/release`, the worker and the releasing pipeline
+ * look the product up and plan in the env's account and region (PRODUCTS `account`, `region`).
+ */
+export interface ReleasePlace {
+  reader: PipelineReader;
+  region: string;
+  account?: string;
 }
 
 /**
@@ -73,7 +91,12 @@ export function planReleaseFor(
   found: Extract<TargetLookup, { ok: true }>,
   request: Pick<PlanInput, 'releaseId' | 'requestedBy' | 'source'>,
 ): Promise<ReleasePlan> {
-  const input = planInputFor(found, { ...request, region: deps.region, defaultChannel: deps.config.approvalsChannel });
+  const input = planInputFor(found, {
+    ...request,
+    region: deps.region,
+    ...(deps.account ? { account: deps.account } : {}),
+    defaultChannel: deps.config.approvalsChannel,
+  });
   const required = deps.config.products
     ? (policyByKey(`${found.product.name}/${found.env}`, deps.config.products)?.required ?? 1)
     : 1;
@@ -108,8 +131,9 @@ export async function planAndSave(deps: SavePlanDeps, input: PlanInput): Promise
  * fan-out approves later: nothing is looked up again by stage.
  */
 export async function planRelease(deps: PlanDeps, input: PlanInput): Promise<ReleasePlan> {
+  const place = { region: input.region, ...(input.account ? { account: input.account } : {}) };
   const items = await mapLimit(input.pipelines, deps.concurrency ?? PLAN_CONCURRENCY, (pipelineName) =>
-    planItem(deps, input.target, pipelineName),
+    planItem(deps, input.target, pipelineName, place),
   );
   return {
     releaseId: input.releaseId,
@@ -118,6 +142,7 @@ export async function planRelease(deps: PlanDeps, input: PlanInput): Promise<Rel
     stageName: input.target.stage,
     ...(input.target.action ? { actionName: input.target.action } : {}),
     region: input.region,
+    ...(input.account ? { account: input.account } : {}),
     requestedBy: input.requestedBy,
     source: input.source,
     channel: input.channel,
@@ -127,7 +152,12 @@ export async function planRelease(deps: PlanDeps, input: PlanInput): Promise<Rel
   };
 }
 
-async function planItem(deps: PlanDeps, target: EnvTarget, pipelineName: string): Promise<PlanItem> {
+async function planItem(
+  deps: PlanDeps,
+  target: EnvTarget,
+  pipelineName: string,
+  place: { region: string; account?: string },
+): Promise<PlanItem> {
   let snapshot: PipelineSnapshot;
   try {
     snapshot = await deps.reader.snapshot(pipelineName);
@@ -148,7 +178,7 @@ async function planItem(deps: PlanDeps, target: EnvTarget, pipelineName: string)
     pipelineName,
     kind: 'include',
     approval: {
-      approvalId: deps.approvalIdFor(action.token),
+      approvalId: deps.approvalIdFor(action.token, place),
       stageName: stage.name,
       actionName: action.name,
       token: action.token,

@@ -318,6 +318,7 @@ export function requestFromPlan(run: ReleaseRun, item: IncludedItem, now: Date):
     stageName: approval.stageName,
     actionName: approval.actionName,
     region: run.region,
+    ...(run.account ? { account: run.account } : {}),
     token: approval.token,
     expiresAt: new Date((approval.waitingSince ?? run.createdAt).getTime() + DEFAULT_APPROVAL_TIMEOUT_MS),
     consoleLink,

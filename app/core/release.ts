@@ -43,6 +43,8 @@ export interface ReleasePlan {
   actionName?: string;
   /** Where the pipelines live (approvals name their region). */
   region: string;
+  /** The AWS account the pipelines live in, when it is not Greenlight's own (the env's `account`). */
+  account?: string;
   /** The person who asked, or the releasing pipeline. */
   requestedBy: Actor;
   source: 'slack' | 'pipeline';

@@ -1,7 +1,9 @@
 import type { ApprovalRecord, ApprovalRequest, MessageRef } from './approval.ts';
 import { approvalRef } from './audit.ts';
+import { autoApprove } from './auto-approve.ts';
 import { MaybeDeliveredError, PostInProgressError } from './errors.ts';
-import type { ApprovalNotifier, ApprovalStore, Clock, IdSource, Log, Metrics } from './ports.ts';
+import type { ApprovalNotifier, ApprovalStore, Clock, IdSource, Log, Metrics, PipelineGateway } from './ports.ts';
+import { REVIEW_BUDGET_MS, UNREAD_REVIEW } from './revision-review.ts';
 
 export interface RequestDeps {
   store: ApprovalStore;
@@ -18,6 +20,18 @@ export interface RequestDeps {
    * and every click know them without asking anything; undefined when none apply.
    */
   policyFor?: (request: ApprovalRequest) => Promise<ApprovalRequest['policy']>;
+  /**
+   * What the approval asks people to approve (core/revision-review.ts), read here on the patient
+   * path and stored with the request, so a click stays three round trips. Never throws.
+   */
+  reviewFor?: (request: ApprovalRequest, signal: AbortSignal) => Promise<ApprovalRequest['review']>;
+  /**
+   * PutApprovalResult, for the approvals Greenlight's policy approves itself once posted
+   * (core/auto-approve.ts); without it nothing is approved at ingest.
+   */
+  pipelines?: PipelineGateway;
+  /** Resolves when the review has had its time (default: REVIEW_BUDGET_MS of real time; tests pass their own). */
+  reviewTimeUp?: () => Promise<void>;
 }
 
 export interface PostingTimes {
@@ -53,8 +67,14 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  */
 export async function requestApproval(deps: RequestDeps, received: ApprovalRequest): Promise<RequestResult> {
   const { store, clock, log } = deps;
-  const policy = received.unreadable ? undefined : await deps.policyFor?.(received);
-  const request: ApprovalRequest = policy ? { ...received, policy } : received;
+  const [policy, review] = received.unreadable
+    ? [undefined, undefined]
+    : await Promise.all([deps.policyFor?.(received), reviewInTime(deps, received)]);
+  const request: ApprovalRequest = {
+    ...received,
+    ...(policy ? { policy } : {}),
+    ...(review ? { review } : {}),
+  };
   const times = { ...POSTING, ...deps.posting };
   const sleep = deps.sleep ?? realSleep;
   await store.saveRequest(request);
@@ -74,11 +94,17 @@ export async function requestApproval(deps: RequestDeps, received: ApprovalReque
   for (;;) {
     const now = clock();
     const lease = await store.takePostLease(request.id, holder, new Date(now.getTime() + times.leaseMs), now);
-    if (lease.taken) return post(deps, request, holder, lease, times);
+    if (lease.taken) {
+      const result = await post(deps, request, holder, lease, times);
+      await approveByPolicy(deps, request);
+      return result;
+    }
     if ('message' in lease) {
       // The delivery that posted may have died before auditing it; the same event id makes this a no-op otherwise.
       await appendPosted(store, request, lease.message, clock());
       log.info('Approval notification repeated; the message is posted already', { approvalId: request.id });
+      // Also after approving by policy: the claim lets one of these deliveries (or a click) decide.
+      await approveByPolicy(deps, request);
       return 'already-posted';
     }
     if (clock().getTime() >= waitUntil) throw new PostInProgressError(request.id, lease.heldUntil);
@@ -127,6 +153,44 @@ async function post(
   }
   deps.metrics?.count('ApprovalPosted');
   return 'posted';
+}
+
+/** The review, or once its time is up (REVIEW_BUDGET_MS) one that says it could not be read in time. */
+async function reviewInTime(deps: RequestDeps, request: ApprovalRequest): Promise<ApprovalRequest['review']> {
+  if (!deps.reviewFor) return undefined;
+  const late = { late: true } as const;
+  // Once the time is up the review is given up: it starts no more reads (core/revision-review.ts).
+  const giveUp = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeUp =
+    deps.reviewTimeUp ??
+    (() =>
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, REVIEW_BUDGET_MS);
+      }));
+  try {
+    const review = await Promise.race([deps.reviewFor(request, giveUp.signal), timeUp().then(() => late)]);
+    if (review !== late) return review as ApprovalRequest['review'];
+  } finally {
+    clearTimeout(timer);
+  }
+  giveUp.abort();
+  deps.log.warn('The approval review took too long; posting without it', { approvalId: request.id });
+  return UNREAD_REVIEW;
+}
+
+/**
+ * Where the env opts in, approves a safe change set by policy once the message is posted, reading the
+ * stored record (the first delivery's review, as the message shows it). A failure to apply it throws,
+ * so the delivery is retried; the message stays posted and waits for a person meanwhile.
+ */
+async function approveByPolicy(deps: RequestDeps, request: ApprovalRequest): Promise<void> {
+  const { pipelines } = deps;
+  if (!pipelines || !request.policy?.autoApprove) return;
+  const record = await deps.store.get(request.id);
+  if (!record) return;
+  const result = await autoApprove({ ...deps, pipelines }, record);
+  deps.log.info('Auto-approve', { approvalId: request.id, result });
 }
 
 /** Posts once; when Slack may have shown the post without answering, looks for it instead of posting again. */

@@ -1,11 +1,13 @@
 import * as z from 'zod';
 import { approvalIdFor } from '../adapters/approval-id.ts';
 import { withCorrelation } from '../adapters/powertools-log.ts';
-import type { Config } from '../config.ts';
+import type { Config, ProductOverrides } from '../config.ts';
 import type { ApprovalRequest } from '../core/approval.ts';
 import { AWS_REGION, CODEPIPELINE_NAME, pipelineConsoleLink } from '../core/codepipeline-names.ts';
 import { policyAtIngest } from '../core/policy-at-ingest.ts';
+import { routeApproval } from '../core/products.ts';
 import { type RequestDeps, requestApproval } from '../core/request-approval.ts';
+import { reviewApproval } from '../core/revision-review.ts';
 import { clip } from '../core/text.ts';
 import { type ClientOverrides, PipelineClients } from '../deps.ts';
 import { wellFormedStrings } from '../parse-json.ts';
@@ -15,8 +17,11 @@ import { wellFormedStrings } from '../parse-json.ts';
  * here. Each SNS record becomes one Slack message (core/request-approval.ts).
  */
 
-/** What handling a notification needs: the core's RequestDeps, on the ingest path's budget. */
-export type NotificationDeps = RequestDeps;
+/**
+ * What handling a notification needs: the core's RequestDeps, on the ingest path's budget, and the
+ * products, whose accounts and regions say where each approval comes from.
+ */
+export type NotificationDeps = RequestDeps & { products?: Readonly<ProductOverrides> };
 
 export async function notificationDeps(config: Config, overrides?: ClientOverrides): Promise<NotificationDeps> {
   const clients = new PipelineClients(config, 'ingest', overrides);
@@ -27,7 +32,11 @@ export async function notificationDeps(config: Config, overrides?: ClientOverrid
     ids: clients.ids,
     log: clients.log,
     metrics: clients.metrics,
-    policyFor: async (request) => policyAtIngest(config.products, await clients.reader(), request),
+    // The approval's pipeline is read where it lives: in its account, through the role there.
+    policyFor: async (request) => policyAtIngest(config.products, await clients.readerAt(request), request),
+    products: config.products,
+    reviewFor: async (request, signal) => reviewApproval({ ...(await clients.reviewAt(request)), signal }, request),
+    pipelines: await clients.policyDecisions(),
   };
 }
 
@@ -86,7 +95,11 @@ const isObject = (value: unknown): value is Json =>
  * instead of dropping an approval nobody would ever see. `ignored` names optional fields that were
  * present but unusable (a link that is not a link), which the request goes without.
  */
-export function parseApprovalNotification(message: string, receivedAt: Date): ParsedNotification {
+export function parseApprovalNotification(
+  message: string,
+  receivedAt: Date,
+  products: Readonly<ProductOverrides> = {},
+): ParsedNotification {
   let json: unknown;
   try {
     json = JSON.parse(message, wellFormedStrings);
@@ -130,6 +143,11 @@ export function parseApprovalNotification(message: string, receivedAt: Date): Pa
   const externalEntityLink = optional('approval.externalEntityLink', reviewUrl, approval.externalEntityLink);
   const customData = optional('approval.customData', z.string(), approval.customData)?.trim();
 
+  // A notification names its region but not its account (docs/architecture.md, "Many accounts and
+  // regions"): the products say which account hosts this pipeline's stage in that region.
+  const target =
+    region && pipelineName && stageName ? routeApproval({ region, pipelineName, stageName }, products) : undefined;
+
   // Shown, never used to decide: what could not be read is shown as it came (escaped by the view).
   const shown = (value: unknown, fallback: string) =>
     typeof value === 'string' && value.trim() !== '' ? clip(value.trim(), 100) : fallback;
@@ -137,11 +155,12 @@ export function parseApprovalNotification(message: string, receivedAt: Date): Pa
     ok: true,
     ignored,
     request: {
-      id: approvalIdFor(token ?? String(approval.token)),
+      id: approvalIdFor(token ?? String(approval.token), target),
       pipelineName: pipelineName ?? shown(approval.pipelineName, '(unnamed pipeline)'),
       stageName: stageName ?? shown(approval.stageName, '(unknown stage)'),
       actionName: actionName ?? shown(approval.actionName, '(unknown action)'),
       region: region ?? shown(root.region, '(unknown region)'),
+      ...(target ? { account: target.account } : {}),
       token: token ?? '',
       expiresAt: expiresAt ?? new Date(receivedAt.getTime() + DEFAULT_APPROVAL_TIMEOUT_MS),
       consoleLink: consoleLink ?? pipelineConsoleLink(region, pipelineName),
@@ -177,7 +196,11 @@ export async function ingestApprovalNotifications(deps: NotificationDeps, event:
   for (const record of records as Array<Partial<SnsEvent['Records'][number]> | null>) {
     const sns = record?.Sns;
     const messageId = sns?.MessageId;
-    const parsed = parseApprovalNotification(typeof sns?.Message === 'string' ? sns.Message : '', deps.clock());
+    const parsed = parseApprovalNotification(
+      typeof sns?.Message === 'string' ? sns.Message : '',
+      deps.clock(),
+      deps.products,
+    );
     if (!parsed.ok) {
       deps.log.warn('Skipped an SNS message that is not a CodePipeline approval', {
         messageId,
@@ -187,7 +210,14 @@ export async function ingestApprovalNotifications(deps: NotificationDeps, event:
       continue;
     }
     const { request, ignored } = parsed;
-    const context = { messageId, approvalId: request.id, pipeline: request.pipelineName, stage: request.stageName };
+    const context = {
+      messageId,
+      approvalId: request.id,
+      pipeline: request.pipelineName,
+      stage: request.stageName,
+      region: request.region,
+      ...(request.account ? { account: request.account } : {}),
+    };
     if (request.unreadable)
       deps.log.error('An approval notification could not be read fully; posting what could be read', {
         ...context,

@@ -1,34 +1,62 @@
 import * as z from 'zod';
+import { approvalIdFor } from '../adapters/approval-id.ts';
 import type { Config } from '../config.ts';
 import { AWS_REGION, CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
+import { type ExecutionHint, followJourney, type JourneyDeps, type JourneyResult } from '../core/journey.ts';
 import {
   type FollowDeps,
   type FollowResult,
   followPipelineChange,
   type PipelineChange,
 } from '../core/pipeline-events.ts';
+import type { JourneyStore, ReleaseStepStore, ReleaseStepView, ThreadNotifier } from '../core/ports.ts';
+import { type ReminderDeps, type RemindResult, remindBeforeExpiry } from '../core/reminders.ts';
 import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 
 /*
  * The way in of CodePipeline's own events: EventBridge (default bus, `source: aws.codepipeline`) →
  * handlers/pipeline-events.ts → here. Each event is a hint that a pipeline changed; the core looks
- * at CodePipeline's state and closes the approvals that ended there (core/pipeline-events.ts).
+ * at CodePipeline's state and closes the approvals that ended there (core/pipeline-events.ts), and
+ * follows a change Greenlight approved into its thread (core/journey.ts). The same handler takes
+ * the reminder schedule's "Scheduled Event" (core/reminders.ts): one light function, which already
+ * reads the open approvals and posts in their threads, rather than a seventh.
  */
 
-/** What following CodePipeline needs: the core's FollowDeps, on the worker's patient budget. */
-export type PipelineEventDeps = FollowDeps;
+/** What following CodePipeline needs: the core's FollowDeps, JourneyDeps and ReminderDeps, on the worker's patient budget. */
+export type PipelineEventDeps = FollowDeps & JourneyDeps & ReminderDeps;
 
 export async function pipelineEventDeps(config: Config, overrides?: ClientOverrides): Promise<PipelineEventDeps> {
   // The worker's clients: patient reads, redraws that wait out Slack's rate limit, the settle queue.
   const clients = new ReleaseClients(config, 'worker', overrides);
+  const store = await clients.approvalStore();
+  const notifier = await clients.approvalNotifier();
   return {
-    store: await clients.approvalStore(),
+    store,
     pipelines: await clients.pipelines(),
-    notifier: await clients.approvalNotifier(),
+    notifier,
     reader: await clients.reader(),
+    journeys: portOf<JourneyStore>(store, 'linkJourney'),
+    threads: portOf<ThreadNotifier>(notifier, 'journeyStep'),
+    releases: await clients.releaseStore(),
+    releaseSteps: portOf<ReleaseStepStore>(store, 'recordReleaseStep'),
+    releaseView: portOf<ReleaseStepView>(notifier, 'showSteps'),
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    approvalIdFor,
+    products: config.products,
     clock: clients.clock,
+    ids: clients.ids,
     log: clients.log,
   };
+}
+
+/**
+ * deps.ts builds the approvals table's store and the Slack notifier typed as their first port;
+ * the same objects keep journeys and post in threads. Checked once, at build, rather than cast.
+ */
+function portOf<T>(adapter: object, method: string): T {
+  if (typeof (adapter as Record<string, unknown>)[method] !== 'function')
+    throw new Error(`The ${adapter.constructor.name} built by deps.ts has no ${method}`);
+  return adapter as T;
 }
 
 /** The three detail types CodePipeline sends to EventBridge. */
@@ -59,7 +87,23 @@ const eventSchema = z.object({
     action: name.optional().catch(undefined),
     state: z.string().min(1).max(40),
     type: z.object({ category: z.string().optional() }).optional().catch(undefined),
+    'execution-result': z
+      .object({ 'external-execution-summary': z.string().optional().catch(undefined) })
+      .optional()
+      .catch(undefined),
   }),
+  time: z.iso.datetime().optional().catch(undefined),
+});
+
+/**
+ * The reminder schedule's event: an EventBridge scheduled rule's "Scheduled Event" (`source`
+ * `aws.events`), or EventBridge Scheduler's in that shape (`aws.scheduler`). Its `time` is when it
+ * was due.
+ */
+const scheduleSchema = z.object({
+  source: z.enum(['aws.events', 'aws.scheduler']),
+  'detail-type': z.literal('Scheduled Event'),
+  time: z.iso.datetime().optional().catch(undefined),
 });
 
 /**
@@ -78,6 +122,32 @@ export function mayEndAnApproval(event: PipelineEvent): boolean {
 }
 
 export type PipelineEvent = z.infer<typeof eventSchema>;
+
+/** What the execution's event says, for its journey. */
+export function executionHint(event: PipelineEvent): ExecutionHint | undefined {
+  const { detail } = event;
+  const executionId = detail['execution-id'];
+  if (!executionId) return undefined;
+  const level =
+    event.detailType === PIPELINE_DETAIL_TYPES[0]
+      ? 'pipeline'
+      : event.detailType === PIPELINE_DETAIL_TYPES[1]
+        ? 'stage'
+        : 'action';
+  const summary = detail['execution-result']?.['external-execution-summary'];
+  return {
+    level,
+    pipelineName: detail.pipeline,
+    executionId,
+    state: detail.state,
+    ...(level !== 'pipeline' && detail.stage ? { stageName: detail.stage } : {}),
+    ...(level === 'action' && detail.action ? { actionName: detail.action } : {}),
+    ...(detail.type?.category ? { category: detail.type.category } : {}),
+    ...(summary ? { summary } : {}),
+    ...(event.region ? { region: event.region } : {}),
+    ...(event.time ? { at: new Date(event.time) } : {}),
+  };
+}
 
 export type ParsedPipelineEvent =
   | { ok: true; event: PipelineEvent; change: PipelineChange }
@@ -112,13 +182,21 @@ export function parsePipelineEvent(raw: unknown): ParsedPipelineEvent {
   };
 }
 
+export type PipelineEventResult = FollowResult & { journey?: JourneyResult };
+
 /**
- * Handles one event. One that is not a readable CodePipeline event is logged with what identifies
- * it and dropped: delivering it again cannot help. A failure to read CodePipeline or to write the
- * record is thrown, so EventBridge's retries (and then the dead-letter queue) deliver it again;
- * that is safe, as following a change twice changes nothing more.
+ * Handles one event. One that is not a readable CodePipeline event (nor the reminder schedule's)
+ * is logged with what identifies it and dropped: delivering it again cannot help. A failure to read
+ * CodePipeline, to write the record or to post is thrown, so EventBridge's retries (and then the
+ * dead-letter queue) deliver it again; that is safe, as following a change twice changes nothing
+ * more and each thread post is marked once made.
  */
-export async function handlePipelineEvent(deps: PipelineEventDeps, raw: unknown): Promise<FollowResult | undefined> {
+export async function handlePipelineEvent(
+  deps: PipelineEventDeps,
+  raw: unknown,
+): Promise<PipelineEventResult | RemindResult | undefined> {
+  const schedule = scheduleSchema.safeParse(raw);
+  if (schedule.success) return remindNow(deps, schedule.data.time);
   const parsed = parsePipelineEvent(raw);
   if (!parsed.ok) {
     const json = isObject(raw) ? raw : {};
@@ -131,7 +209,6 @@ export async function handlePipelineEvent(deps: PipelineEventDeps, raw: unknown)
     return undefined;
   }
   const { event, change } = parsed;
-  if (!mayEndAnApproval(event)) return { checked: 0, closed: 0 };
   const context = {
     eventId: event.id,
     detailType: event.detailType,
@@ -141,8 +218,33 @@ export async function handlePipelineEvent(deps: PipelineEventDeps, raw: unknown)
     state: event.detail.state,
     executionId: event.detail['execution-id'],
   };
-  const result = await followPipelineChange(deps, change);
-  if (result.checked > 0) deps.log.info('CodePipeline event followed', { ...context, ...result });
-  else deps.log.debug('CodePipeline event concerns no open approval', context);
+  let result: PipelineEventResult = { checked: 0, closed: 0 };
+  if (mayEndAnApproval(event)) {
+    result = await followPipelineChange(deps, change);
+    if (result.checked > 0) deps.log.info('CodePipeline event followed', { ...context, ...result });
+    else deps.log.debug('CodePipeline event concerns no open approval', context);
+  }
+  const hint = executionHint(event);
+  if (hint) {
+    const journey = await followJourney(deps, hint);
+    if (journey.linked || journey.posted > 0) {
+      deps.log.info('Change followed in its approval thread', { ...context, ...journey });
+      result = { ...result, journey };
+    }
+  }
+  return result;
+}
+
+/**
+ * Reminds the approvals whose time has come. Now is the later of the clock and the schedule's
+ * `time`: on AWS the two agree; in the sandbox the pipelines' clock runs ahead after "advance clock",
+ * and its schedule says so.
+ */
+async function remindNow(deps: PipelineEventDeps, time: string | undefined): Promise<RemindResult> {
+  const clock = deps.clock();
+  const due = time ? new Date(time) : clock;
+  const at = due.getTime() > clock.getTime() ? due : clock;
+  const result = await remindBeforeExpiry(deps, at);
+  if (result.due > 0) deps.log.info('Reminders before expiry', { at: at.toISOString(), ...result });
   return result;
 }

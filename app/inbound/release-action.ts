@@ -93,14 +93,20 @@ export async function handleReleaseAction(
         });
       }
       if (!before) {
-        const found = await findTarget(deps.reader, deps.config.products, params.value.product, params.value.env);
+        const { product, env } = params.value;
+        const place = await deps.placeFor?.(product, env);
+        const found = await findTarget(place?.reader ?? deps.reader, deps.config.products, product, env);
         if (!found.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: lookupProblem(found) });
         if (found.pipelines.length === 0)
           return jobResults.failed(jobId, {
             type: 'ConfigurationError',
             message: `Product ${found.product.name} has no pipelines (none is named ${found.product.prefix}…).`,
           });
-        await planReleaseFor(deps, found, { releaseId, requestedBy: pipelineActor(jobId), source: 'pipeline' });
+        await planReleaseFor({ ...deps, ...place }, found, {
+          releaseId,
+          requestedBy: pipelineActor(jobId),
+          source: 'pipeline',
+        });
       }
       await releases.confirm(releaseId, deps.clock());
       const doneBefore = before ? releaseCounts(before).done : 0;

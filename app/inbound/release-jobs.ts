@@ -255,12 +255,14 @@ async function planJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'plan'
       await reporter.showPlan(job.viewId, stored, job.viewHash);
       return;
     }
-    const found = await findTarget(deps.reader, deps.config.products, job.product, job.env);
+    // The env's account and region (PRODUCTS `account`, `region`): the product is looked up and planned there.
+    const place = await deps.placeFor?.(job.product, job.env);
+    const found = await findTarget(place?.reader ?? deps.reader, deps.config.products, job.product, job.env);
     if (!found.ok) {
       await reporter.showProblem(job.viewId, 'Release', releaseNotices.targetProblem(found), job.viewHash);
       return;
     }
-    const plan = await planReleaseFor(deps, found, {
+    const plan = await planReleaseFor({ ...deps, ...place }, found, {
       releaseId: job.releaseId,
       requestedBy: { ...job.requestedBy, via: 'slack' },
       source: 'slack',
@@ -282,9 +284,11 @@ async function planJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'plan'
 }
 
 async function boardJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'board' }>): Promise<void> {
-  const found = await findProduct(deps.reader, deps.config.products, job.product);
+  // The product's own account and region (PRODUCTS `account`, `region`), where its board is read.
+  const reader = (await deps.placeFor?.(job.product, ''))?.reader ?? deps.reader;
+  const found = await findProduct(reader, deps.config.products, job.product);
   if (!found.ok) return deps.reporter.respond(job.responseUrl, releaseNotices.unknownProduct(found.name, found.known));
-  const board = await productBoard(deps.reader, found.product, { pipelines: found.pipelines });
+  const board = await productBoard(reader, found.product, { pipelines: found.pipelines });
   await deps.reporter.showBoard(job.responseUrl, board);
 }
 

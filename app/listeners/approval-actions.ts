@@ -14,6 +14,7 @@ import {
   ApprovalNotFoundError,
   NotPermittedError,
   OutcomeNotRecordedError,
+  RoleNotAssumedError,
   TransientError,
   UnreadableRequestError,
 } from '../core/errors.ts';
@@ -263,6 +264,8 @@ function refusal(error: unknown, now: Date): string | undefined {
   if (error instanceof AlreadyVotedError) return policyNotices.alreadyVoted(error.record);
   if (error instanceof ApprovalNotFoundError) return notices.unknownApproval;
   if (error instanceof TransientError) return notices.tryAgain;
+  // Before NotPermittedError, which it is: its message names the account whose role failed.
+  if (error instanceof RoleNotAssumedError) return error.message;
   if (error instanceof NotPermittedError) return notices.notPermitted;
   if (error instanceof UnreadableRequestError) return error.message;
   if (error instanceof OutcomeNotRecordedError)

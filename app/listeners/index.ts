@@ -1,6 +1,7 @@
 import { App, type Authorize, type Receiver } from '@slack/bolt';
 import type { Logger as BoltLogger, WebClientOptions } from '@slack/web-api';
 import { register as registerApprovalActions } from './approval-actions.ts';
+import { register as registerChangeSetModal } from './change-set-modal.ts';
 import type { ListenerDeps } from './context.ts';
 import { register as registerCorrelation } from './correlation.ts';
 import { register as registerGuard } from './guard.ts';
@@ -34,6 +35,7 @@ export function createSlackApp(deps: SlackAppDeps, receiver: Receiver): App {
   registerCorrelation(app);
   registerGuard(app, deps);
   registerApprovalActions(app, deps);
+  registerChangeSetModal(app, deps);
   registerReleaseCommand(app, deps);
   registerReleaseModal(app, deps);
   app.error(async (error) => {

@@ -2,6 +2,7 @@ import type { App, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/b
 import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { withCorrelation } from '../adapters/powertools-log.ts';
+import { RoleNotAssumedError } from '../core/errors.ts';
 import { hasRules, productPolicies } from '../core/policy.ts';
 import { productBoard } from '../core/product-board.ts';
 import { discoverProducts, ownValue, resolveProduct } from '../core/products.ts';
@@ -84,7 +85,18 @@ async function productNames(deps: ReleaseListenerDeps): Promise<string[]> {
 }
 
 async function status(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, name: string): Promise<void> {
-  const { reader, queue } = deps;
+  try {
+    return await statusIn(deps, args, ack, name);
+  } catch (error) {
+    if (!(error instanceof RoleNotAssumedError)) throw error;
+    return ack(ephemeral(error.message));
+  }
+}
+
+async function statusIn(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, name: string): Promise<void> {
+  const { queue } = deps;
+  // The product's own account and region (PRODUCTS `account`, `region`), where its board is read.
+  const reader = (await deps.placeFor?.(name, ''))?.reader ?? deps.reader;
   const toWorker = async (answer: string, product = name) => {
     await queue.send({ kind: 'board', product, responseUrl: args.command.response_url });
     return ack(ephemeral(answer));
@@ -163,7 +175,12 @@ async function planInModal(
   const update = (modal: ModalView) =>
     client.views.update({ view_id: view.id, ...(view.hash ? { hash: view.hash } : {}), view: modal });
   try {
-    const lookup = await within(COMMAND_DEADLINES.discoveryMs, findTarget(reader, deps.config.products, name, env));
+    // The env's account and region (PRODUCTS `account`, `region`): the product is looked up and planned there.
+    const place = await deps.placeFor?.(name, env);
+    const lookup = await within(
+      COMMAND_DEADLINES.discoveryMs,
+      findTarget(place?.reader ?? reader, deps.config.products, name, env),
+    );
     const found = lookup.done ? lookup.value : undefined;
     if (found && !found.ok) {
       await update(releaseProblemModal('Release', releaseNotices.targetProblem(found)));
@@ -185,12 +202,12 @@ async function planInModal(
       });
       return;
     }
-    const plan = await planReleaseFor(deps, found, { releaseId, requestedBy, source: 'slack' });
+    const plan = await planReleaseFor({ ...deps, ...place }, found, { releaseId, requestedBy, source: 'slack' });
     await update(releasePlanModal(plan, deps.clock()));
   } catch (error) {
     deps.log.error('Could not plan the release', { releaseId, product: name, env, error });
-    await client.views
-      .update({ view_id: view.id, view: releaseProblemModal('Release', releaseNotices.failed) })
-      .catch(() => {});
+    // A role that could not be assumed names its account: the person can tell the admins which.
+    const problem = error instanceof RoleNotAssumedError ? error.message : releaseNotices.failed;
+    await client.views.update({ view_id: view.id, view: releaseProblemModal('Release', problem) }).catch(() => {});
   }
 }

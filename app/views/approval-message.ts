@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { type ApprovalRecord, describe, type Outcome } from '../core/approval.ts';
 import { readableIdentity } from '../core/iam-identity.ts';
 import { type Parsed, parseJson } from '../parse-json.ts';
+import { autoApproveText, reviewBlocks } from './change-set-lines.ts';
 import { actorText, clip, escapeMrkdwn, link, relative, slackDate } from './format.ts';
 import { ids } from './ids.ts';
 import { BLOCK_KIT } from './limits.ts';
@@ -39,6 +40,7 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
   const expired = record.status === 'pending' && request.expiresAt.getTime() <= now.getTime();
   const state = record.outcome ? outcomeLine(record.outcome) : record.claim ? decidingLine(record) : undefined;
 
+  const review = reviewBlocks(request.id, request.review);
   const blocks: KnownBlock[] = [
     {
       type: 'header',
@@ -47,6 +49,8 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
         text: clip(`${headIcon(record, expired)} ${request.pipelineName} › ${request.stageName}`, BLOCK_KIT.header),
       },
     },
+    // What could hurt comes first: replacements, removals, grants (views/change-set-lines.ts).
+    ...review.top,
     {
       type: 'section',
       fields: [
@@ -59,6 +63,7 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
         { type: 'mrkdwn', text: expiryText(record, expired, now) },
       ],
     },
+    ...review.revision,
   ];
   if (request.customData) {
     blocks.push({
@@ -97,7 +102,9 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
     const freeze = freezeOf(record, now);
     const votes = votesText(record);
     // During a freeze the message says so instead of offering Approve (docs/policy.md).
-    const standing = [freeze ? `*${frozenText(freeze)}*` : undefined, votes].filter(Boolean).join('\n');
+    const standing = [freeze ? `*${frozenText(freeze)}*` : undefined, votes, autoApproveText(record, now)]
+      .filter(Boolean)
+      .join('\n');
     if (standing) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(standing, BLOCK_KIT.text) } });
     blocks.push({ type: 'actions', block_id: 'decision', elements: decisionButtons(record, freeze !== undefined) });
   }

@@ -369,7 +369,12 @@ function textBlocks(lines: string[]): SectionBlock[] {
   return texts.map(section);
 }
 
-const who = (actor: Actor) => (actor.via === 'slack' ? mention(actor.id) : `release ${escapeMrkdwn(actor.name)}`);
+const who = (actor: Actor) =>
+  actor.via === 'slack'
+    ? mention(actor.id)
+    : actor.via === 'policy'
+      ? escapeMrkdwn(actor.name)
+      : `release ${escapeMrkdwn(actor.name)}`;
 
 /** Git SHAs read best short; other revision ids (S3 versions, image digests) are clipped too. */
 const shortRevision = (revisionId: string) =>

@@ -53,6 +53,7 @@ export function duration(ms: number): string {
  */
 export const actorText = (actor: Pick<Actor, 'id' | 'name' | 'via' | 'release'>): string => {
   if (actor.via === 'slack') return mention(actor.id);
+  if (actor.via === 'policy') return `*${escapeMrkdwn(actor.name)}*`;
   // The person who asked is a mention, as everywhere else; releases recorded before they were named by name.
   if (actor.release) return `release ${escapeMrkdwn(actor.release.what)} by ${mention(actor.release.requestedBy)}`;
   return `release ${escapeMrkdwn(actor.name)}`;

@@ -5,6 +5,7 @@ export const ids = {
   rejectModal: 'approval.reject-modal',
   breakGlass: 'approval.break-glass',
   breakGlassModal: 'approval.break-glass-modal',
+  showChanges: 'approval.show-changes',
   reasonBlock: 'reason',
   reasonInput: 'reason-input',
   metadataEvent: 'greenlight_approval',

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { ReleaseStep } from '../core/ports.ts';
 import {
   type IncludedItem,
   type ItemResult,
@@ -30,7 +31,10 @@ const headings: Record<ItemResultKind, string> = {
  * The release's one message in the channel: "Releasing shop to prod — 7/20" while it runs, then each
  * pipeline's outcome. Redrawn in place (throttled) as results come in.
  */
-export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
+export function releaseProgressMessage(
+  run: ReleaseRun,
+  steps: Readonly<Record<string, ReleaseStep>> = {},
+): SlackMessage {
   const counts = releaseCounts(run);
   const product = run.product.displayName;
   const finished = run.state === 'finished' || (counts.total > 0 && counts.done === counts.total);
@@ -65,7 +69,10 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
     .map((kind) => {
       const items = groups[kind];
       const heading = `${headings[kind]} (${items.length})`;
-      // Approved pipelines are a list of names, packed side by side; the rest need a line each.
+      // Approved pipelines are a list of names, packed side by side, until they are on their way to
+      // production: then each has a line with its latest step (core/journey-release.ts).
+      const following = kind === 'approved' && items.some(({ item }) => Object.hasOwn(steps, item.pipelineName));
+      if (following) return { lines: items.map(({ item }) => stepLine(item.pipelineName, steps)), heading };
       return kind === 'approved'
         ? { lines: items.map(({ item }) => `\`${escapeMrkdwn(item.pipelineName)}\``), heading, separator: ', ' }
         : { lines: items.map(({ item, result }) => resultLine(item, result)), heading };
@@ -90,6 +97,25 @@ export function releaseProgressMessage(run: ReleaseRun): SlackMessage {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: 'The product has no pipelines.' } });
 
   return { text: clip(head, BLOCK_KIT.text), blocks: blocks.slice(0, BLOCK_KIT.blocks) };
+}
+
+/** A released pipeline's line: its latest step after the approval, or just approved. */
+function stepLine(pipelineName: string, steps: Readonly<Record<string, ReleaseStep>>): string {
+  const name = `\`${escapeMrkdwn(pipelineName)}\``;
+  const step = Object.hasOwn(steps, pipelineName) ? steps[pipelineName] : undefined;
+  const stage = escapeMrkdwn(step?.stageName ?? '');
+  switch (step?.kind) {
+    case undefined:
+      return `${name} · approved`;
+    case 'started':
+      return `${name} · ⏳ ${stage} deploying`;
+    case 'succeeded':
+      return `${name} · ✅ ${stage} succeeded`;
+    case 'failed':
+      return `${name} · ❌ ${stage} failed (see its approval’s thread)`;
+    case 'production':
+      return `${name} · 🚀 reached production`;
+  }
 }
 
 const startedBy = (run: ReleaseRun) =>

@@ -11,7 +11,18 @@ export interface PipelineDefinitionOptions {
   customData?: string | null;
   /** Approval `ExternalEntityLink`: a URL, `null` for none, or a per-stage environment URL by default. */
   externalEntityLink?: string | null;
+  /**
+   * StagingPROD as the manual gate before a CloudFormation change set (seed 001, and CDK Pipelines):
+   * "Prepare" (CHANGE_SET_REPLACE) → "Approve" → "Deploy" (CHANGE_SET_EXECUTE) on stack `<name>-prod`.
+   */
+  changeSetGate?: boolean;
 }
+
+/** The stack and change set a `changeSetGate` pipeline's StagingPROD prepares and executes. */
+export const changeSetOf = (pipelineName: string) => ({
+  stackName: `${pipelineName}-prod`,
+  changeSetName: `${pipelineName}-prod-changes`,
+});
 
 /** The service pipelines of the demo products (docs/concepts.md: `<product>-<service>`). */
 export const DEMO_PRODUCTS: Readonly<Record<string, readonly string[]>> = {
@@ -114,9 +125,38 @@ export function pipelineDefinition(name: string, options: PipelineDefinitionOpti
       },
       staging('StagingDEV', 'dev'),
       staging('StagingQA', 'qa'),
-      { name: 'StagingPROD', actions: [deploy('prod')] },
+      options.changeSetGate
+        ? { name: 'StagingPROD', actions: [...changeSetActions(name), { ...approve('prod'), runOrder: 2 }] }
+        : { name: 'StagingPROD', actions: [deploy('prod')] },
     ],
   };
+}
+
+/** Prepare and Deploy of a change-set gate: the CloudFormation action's two change-set modes (action reference). */
+function changeSetActions(name: string): ActionDeclaration[] {
+  const { stackName, changeSetName } = changeSetOf(name);
+  const cloudFormation = { category: 'Deploy', owner: 'AWS', provider: 'CloudFormation', version: '1' } as const;
+  return [
+    {
+      name: 'Prepare',
+      actionTypeId: cloudFormation,
+      runOrder: 1,
+      configuration: {
+        ActionMode: 'CHANGE_SET_REPLACE',
+        StackName: stackName,
+        ChangeSetName: changeSetName,
+        TemplatePath: `${ARTIFACT}::template.yml`,
+        Capabilities: 'CAPABILITY_NAMED_IAM',
+      },
+      inputArtifacts: [{ name: ARTIFACT }],
+    },
+    {
+      name: 'Deploy',
+      actionTypeId: cloudFormation,
+      runOrder: 3,
+      configuration: { ActionMode: 'CHANGE_SET_EXECUTE', StackName: stackName, ChangeSetName: changeSetName },
+    },
+  ];
 }
 
 /** `big-0001`, `big-0002`, …: names for many pipelines of one product (benchmarks). */

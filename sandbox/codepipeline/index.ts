@@ -14,7 +14,7 @@ import { operations } from './operations.ts';
 import type { PendingApproval } from './records.ts';
 import { EmulatorClock, type Log, WorkTracker } from './scheduler.ts';
 import { type CallRecord, ProtocolServer, type RateLimit } from './server.ts';
-import { World } from './world.ts';
+import { type SucceededAction, World } from './world.ts';
 
 export type { BoardExecution, BoardPipeline, BoardStage, BoardStageState } from './board.ts';
 export { DEMO_PRODUCTS, type PipelineDefinitionOptions, pipelineDefinition } from './demo.ts';
@@ -23,6 +23,7 @@ export type { ApprovalNotification } from './notification.ts';
 export type { PendingApproval } from './records.ts';
 export type { Log } from './scheduler.ts';
 export type { CallRecord, RateLimit } from './server.ts';
+export type { SucceededAction } from './world.ts';
 
 export interface CodePipelineEmulatorOptions {
   /** 0 (default): a free port. */
@@ -33,6 +34,8 @@ export interface CodePipelineEmulatorOptions {
   onApprovalNotification?: (event: SNSEvent) => unknown;
   /** Receives each EventBridge event (events.ts) as a Lambda target would, asynchronously; errors are logged. */
   onPipelineEvent?: (event: CodePipelineEvent) => unknown;
+  /** Told of every non-approval action that succeeded, synchronously (the CloudFormation emulator's change sets). */
+  onActionSucceeded?: (facts: SucceededAction) => void;
   /** SNS delivers at least once: set 2+ to deliver each notification that many times. Default 1. */
   notificationDeliveries?: number;
   /** Delay before each API call is served. */
@@ -169,6 +172,7 @@ export async function startCodePipelineEmulator(
     log,
     actionDelayMs: (category) => (typeof delays === 'number' ? delays : (delays[category] ?? 0)),
     notifyApproval,
+    ...(options.onActionSucceeded ? { actionSucceeded: options.onActionSucceeded } : {}),
     changed: (pipelineName) => {
       events.observe(world.pipeline(pipelineName));
       for (const listener of listeners) {

@@ -17,6 +17,8 @@ export interface CallRecord {
   readonly ok: boolean;
   /** The error type returned (`__type`), when not ok. */
   readonly error?: string;
+  /** The access key id the call was signed with: which role called, in another account. */
+  readonly accessKeyId?: string;
 }
 
 /** Per-operation limits; a number applies to every operation. */
@@ -120,18 +122,26 @@ export class ProtocolServer {
     }
     const operationName = target.slice(TARGET_PREFIX.length);
     const at = this.options.now();
+    const accessKeyId = /Credential=([^/,\s]+)\//.exec(request.headers.authorization ?? '')?.[1] ?? 'anonymous';
     let input: Input;
     try {
       input = body.length === 0 ? {} : (JSON.parse(body) as Input);
     } catch {
-      this.#record({ operation: operationName, input: {}, at, ok: false, error: 'SerializationException' });
+      this.#record({
+        operation: operationName,
+        input: {},
+        at,
+        ok: false,
+        error: 'SerializationException',
+        accessKeyId,
+      });
       send(response, 400, { __type: 'SerializationException', message: 'Request body is not valid JSON' });
       return;
     }
     if (this.options.faults.latencyMs > 0) await sleep(this.options.faults.latencyMs);
     try {
       const output = this.#invoke(operationName, input, callerOf(request, this.options.accountId));
-      this.#record({ operation: operationName, input, at, ok: true });
+      this.#record({ operation: operationName, input, at, ok: true, accessKeyId });
       const losing = this.#losing.get(operationName) ?? 0;
       if (losing > 0) {
         this.#losing.set(operationName, losing - 1);
@@ -141,7 +151,7 @@ export class ProtocolServer {
       send(response, 200, output ?? {});
     } catch (error) {
       if (!(error instanceof CodePipelineError)) throw error;
-      this.#record({ operation: operationName, input, at, ok: false, error: error.type });
+      this.#record({ operation: operationName, input, at, ok: false, error: error.type, accessKeyId });
       send(response, statusOf(error.type), { __type: error.type, message: error.message });
     }
   }

@@ -42,6 +42,16 @@ export interface WorldDeps {
   readonly actionDelayMs: (category: ActionCategory) => number;
   readonly notifyApproval: (facts: PendingApprovalFacts) => void;
   readonly changed: (pipelineName: string) => void;
+  /** Told of every non-approval action that succeeded (the sandbox's CloudFormation emulator creates change sets on it). */
+  readonly actionSucceeded?: (facts: SucceededAction) => void;
+}
+
+/** A non-approval action that just succeeded, and the source revision its execution carries. */
+export interface SucceededAction {
+  readonly pipelineName: string;
+  readonly stageName: string;
+  readonly action: ActionDeclaration;
+  readonly revisionId: string;
 }
 
 /** Why a token is no longer pending: answered tokens get their own error (see putApprovalResult). */
@@ -546,6 +556,14 @@ export class World {
       return;
     }
     run.status = 'Succeeded';
+    const execution = stage.run?.execution;
+    if (execution)
+      this.deps.actionSucceeded?.({
+        pipelineName: pipeline.name,
+        stageName: stage.name,
+        action,
+        revisionId: execution.revision.revisionId,
+      });
     if (categoryOf(action) === 'Source') {
       const revision = stage.run?.execution.revision;
       if (revision) {

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { ApprovalStatus } from '@aws-sdk/client-codepipeline';
-import { type BoardPipeline, type BoardStage, DEMO_PRODUCTS } from '../codepipeline/index.ts';
+import { REPLACING_CHANGES } from '../cloudformation/demo.ts';
+import { type BoardPipeline, type BoardStage, DEMO_PRODUCTS, pipelineDefinition } from '../codepipeline/index.ts';
 import { findButton } from '../slack/block-kit.ts';
 import type { ClickResult, InteractionResult, OpenView, Person, ViewInput } from '../slack/index.ts';
 import type { World } from '../world.ts';
@@ -14,6 +16,8 @@ export interface BoardRow {
   /** `cart` for `shop-cart`. */
   readonly service: string;
   readonly stages: readonly BoardCell[];
+  /** Its StagingPROD gates a CloudFormation change set: the board offers "commit with a replacement". */
+  readonly changeSetGate?: true;
 }
 
 export interface ProductBoard {
@@ -77,6 +81,8 @@ export interface Activity {
 export class SandboxControl {
   readonly #world: World;
   readonly #commits = new Map<string, number>();
+  /** Pipelines whose StagingPROD is Prepare (change set) → Approve → Deploy (docs/what-am-i-approving.md). */
+  readonly #changeSetGates = new Set<string>();
   readonly #activity: Activity[] = [];
   readonly #activityListeners = new Set<(activity: Activity) => void>();
 
@@ -199,12 +205,26 @@ export class SandboxControl {
 
   // Pipelines
 
-  /** A source change; the revision is named `c1`, `c2`, … per pipeline unless given. */
-  commit(pipelineName: string, revision?: unknown, summary?: unknown): CommitResult {
+  /** A pipeline whose StagingPROD gates a CloudFormation change set (the demo's `orders-api`). */
+  addChangeSetPipeline(pipelineName: string): void {
+    const { region, accountId } = this.#world.emulator;
+    this.#world.emulator.createPipeline(pipelineDefinition(pipelineName, { region, accountId, changeSetGate: true }));
+    this.#changeSetGates.add(pipelineName);
+  }
+
+  /**
+   * A source change; the revision is named `c1`, `c2`, … per pipeline unless given. With
+   * `replacement`, its template changes the orders table's key, so its change set replaces the table.
+   */
+  commit(pipelineName: string, revision?: unknown, summary?: unknown, replacement?: unknown): CommitResult {
     this.#requirePipeline(pipelineName);
+    if (replacement === true && !this.#changeSetGates.has(pipelineName))
+      throw new SandboxRequestError(`${pipelineName} deploys no CloudFormation change set`);
     const revisionId =
       typeof revision === 'string' && revision.trim() ? revision.trim() : this.#nextRevision(pipelineName);
-    const text = typeof summary === 'string' && summary.trim() ? summary.trim() : `Change ${revisionId}`;
+    if (replacement === true) this.#world.changePlans.plan(revisionId, { changes: [...REPLACING_CHANGES] });
+    const fallback = replacement === true ? `Change the orders table's key (${revisionId})` : `Change ${revisionId}`;
+    const text = typeof summary === 'string' && summary.trim() ? summary.trim() : fallback;
     const pipelineExecutionId = this.#world.emulator.commit(pipelineName, { revisionId, summary: text });
     return { pipelineName, revisionId, pipelineExecutionId };
   }
@@ -275,7 +295,29 @@ export class SandboxControl {
     const ms = Number(input.ms ?? 0) + Number(input.hours ?? 0) * (DAY_MS / 24) + Number(input.days ?? 0) * DAY_MS;
     if (!Number.isFinite(ms) || ms <= 0) throw new SandboxRequestError('Give a positive ms, hours or days');
     this.#world.emulator.advanceClock(ms);
+    // The schedule would have fired meanwhile: reminders now due are posted at once.
+    this.remindNow().catch(() => undefined);
     return this.clock();
+  }
+
+  /**
+   * What the reminder schedule does (an EventBridge scheduled rule, every 15 minutes on AWS): a
+   * "Scheduled Event" to pipeline-events, due at the pipelines' clock, so "advance clock" brings
+   * reminders. Reminding twice posts nothing more.
+   */
+  async remindNow(): Promise<unknown> {
+    const { emulator } = this.#world;
+    return this.#world.handlers.pipelineEvents({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: emulator.accountId,
+      time: `${emulator.now().toISOString().slice(0, 19)}Z`,
+      region: emulator.region,
+      resources: [`arn:aws:events:${emulator.region}:${emulator.accountId}:rule/greenlight-reminders`],
+      detail: {},
+    });
   }
 
   /** What EventBridge Scheduler does once a day: the daily digest handler, posting at most once per day. */
@@ -306,6 +348,7 @@ export class SandboxControl {
       rows.push({
         pipelineName: pipeline.pipelineName,
         service,
+        ...(this.#changeSetGates.has(pipeline.pipelineName) ? { changeSetGate: true as const } : {}),
         stages: pipeline.stages.map((stage) => ({
           ...stage,
           approvalExpiresAt:

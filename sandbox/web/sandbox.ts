@@ -15,6 +15,9 @@ export const DEMO_ACTION_DELAYS: Partial<Record<ActionCategory, number>> = {
   Test: 900,
 };
 
+/** How often the sandbox's reminder schedule fires (real ms). */
+const REMINDER_SCHEDULE_MS = 60_000;
+
 export interface SandboxOptions {
   /** Port of the page and the API; 0 picks a free one. Default 3000. */
   port?: number;
@@ -52,6 +55,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     if (options.seed ?? true) world.emulator.seedDemoWorld();
     const control = new SandboxControl(world);
+    // The change-set gate of seed 001: StagingPROD prepares a change set, asks, then executes it.
+    if (options.seed ?? true) control.addChangeSetPipeline('orders-api');
     const note = (line: string) => {
       control.note(line);
       log(line);
@@ -61,6 +66,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const line = describe(event);
       if (line) note(line);
     });
+    // The reminder schedule, once a minute of real time (every 15 minutes on AWS); "advance clock" fires it too.
+    const reminders = setInterval(() => {
+      control.remindNow().catch((error: unknown) => log(`reminders failed: ${String(error)}`));
+    }, REMINDER_SCHEDULE_MS);
+    reminders.unref();
     const web = await startWebServer({
       control,
       port: options.port ?? 3000,
@@ -73,6 +83,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       control,
       web,
       close: async () => {
+        clearInterval(reminders);
         stopLogging();
         await web.close();
         await world.close();

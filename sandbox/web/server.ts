@@ -221,9 +221,9 @@ function apiRoutes(control: SandboxControl, events: EventStream, log: (line: str
     {
       method: 'POST',
       path: /^\/api\/pipelines\/([^/]+)\/commit$/,
-      help: 'POST /api/pipelines/:pipeline/commit {revision?, summary?}  (revisions c1, c2… unless given)',
+      help: 'POST /api/pipelines/:pipeline/commit {revision?, summary?, replacement?}  (revisions c1, c2… unless given; replacement: its change set replaces a table)',
       run: ([name = ''], body) => {
-        const result = control.commit(name, body.revision, body.summary);
+        const result = control.commit(name, body.revision, body.summary, body.replacement);
         log(`commit ${result.revisionId} to ${result.pipelineName}`);
         return { status: 201, json: result };
       },
@@ -282,6 +282,12 @@ function apiRoutes(control: SandboxControl, events: EventStream, log: (line: str
         );
         return { json: clock };
       },
+    },
+    {
+      method: 'POST',
+      path: /^\/api\/reminders$/,
+      help: 'POST /api/reminders  (runs the reminder schedule now, on the pipelines clock; one reminder per approval)',
+      run: async () => ({ json: (await control.remindNow()) ?? {} }),
     },
     {
       method: 'POST',

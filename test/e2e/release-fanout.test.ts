@@ -64,10 +64,12 @@ describe('a release of 50 services', () => {
     expect(command.elapsedMs).toBeLessThan(3000);
     expect(loading).toContain('Reading the pipelines of *big*');
     expect(modal.submit).toMatchObject({ text: 'Approve 50' });
-    // Learning the limit costs a few throttled calls, each sent again: none is lost.
+    // Learning the limit costs the fan-out a few throttled calls, each sent again: none is lost. (The
+    // reads of the QA approvals its approvals bring learn the same limit, on their own.)
     const calls = world.emulator.calls();
     const throttled = calls.filter((call) => call.error === 'ThrottlingException');
-    expect(throttled.length).toBeLessThan(calls.length / 10);
+    const decisions = calls.filter((call) => call.operation === 'PutApprovalResult');
+    expect(decisions.filter((call) => call.error === 'ThrottlingException').length).toBeLessThan(decisions.length / 10);
     const answered = new Set(calls.filter((c) => c.ok).map((c) => `${c.operation} ${JSON.stringify(c.input)}`));
     for (const call of throttled) expect(answered).toContain(`${call.operation} ${JSON.stringify(call.input)}`);
     expect(world.emulator.calls('PutApprovalResult').filter((call) => call.ok)).toHaveLength(50);
@@ -82,7 +84,9 @@ describe('a release of 50 services', () => {
     expect(
       serviceMessages.filter((m) => shown(m).includes('*Approved* by release big → qa by <@U0ALICE>')),
     ).toHaveLength(50);
-  }, 25_000);
+    // Settling includes what the 50 approvals set off downstream: 50 QA approvals arrive, each read
+    // at ingest (its revision, its change set) and linked to its execution, at the same 10 calls/s.
+  }, 60_000);
 });
 
 describe('throttling and redelivery', () => {

@@ -446,6 +446,11 @@ function renderBoardPanel() {
           (result) => toast(`Committed ${result.revisionId} to ${pipeline}`),
           (error) => toast(error.message, 'error'),
         ),
+      commitReplacement: (pipeline) =>
+        api(`/api/pipelines/${encodeURIComponent(pipeline)}/commit`, { replacement: true }).then(
+          (result) => toast(`Committed ${result.revisionId} to ${pipeline}: its change set replaces OrdersTable`),
+          (error) => toast(error.message, 'error'),
+        ),
       commitProduct: (product) =>
         api(`/api/products/${encodeURIComponent(product)}/commit`, {}).then(
           (result) =>

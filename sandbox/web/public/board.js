@@ -25,6 +25,7 @@ function stageHeader(name) {
 /**
  * @param {object} board GET /api/board
  * @param {{ commit: (pipeline: string) => void, commitProduct: (product: string) => void,
+ *   commitReplacement: (pipeline: string) => void,
  *   failNext: (pipeline: string, stage: string, action: string) => void,
  *   answerInConsole: (pipeline: string, stage: string) => void,
  *   stopExecution: (pipeline: string, stage: string) => void, now: Date }} actions
@@ -98,6 +99,19 @@ function row(pipeline, actions) {
         },
         'Commit',
       ),
+      pipeline.changeSetGate
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-small btn-commit-replacement',
+              title: `A commit to ${pipeline.pipelineName} whose CloudFormation change set replaces the orders table`,
+              dataset: { commitReplacement: pipeline.pipelineName },
+              onclick: () => actions.commitReplacement(pipeline.pipelineName),
+            },
+            'Commit with a replacement',
+          )
+        : null,
       faultMenu(pipeline, actions),
     ),
   );

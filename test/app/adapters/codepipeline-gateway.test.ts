@@ -119,7 +119,7 @@ describe('CodePipelineGateway over the wire (awsJson1_1 on loopback)', () => {
     answer = { status: 200, body: { approvedAt: 1741083301 } };
     const request = approvalRequest();
     const regions: string[] = [];
-    const gateway = new CodePipelineGateway((region) => {
+    const gateway = new CodePipelineGateway(({ region }) => {
       regions.push(region);
       return client;
     });

@@ -18,6 +18,7 @@ import {
   fixedClock,
   memoryLog,
 } from '../../support/fakes.ts';
+import { FakeThreads, MemoryJourneyStore } from '../../support/journey-fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 import { FakeReader } from '../../support/release-fakes.ts';
 
@@ -102,7 +103,19 @@ async function waitingApproval() {
   const reader = new FakeReader();
   const clock = fixedClock('2025-03-04T09:30:13Z');
   const log = memoryLog();
-  const deps = { store, pipelines, notifier, reader, clock, ids: counterIds(), log };
+  const deps = {
+    store,
+    pipelines,
+    notifier,
+    reader,
+    journeys: new MemoryJourneyStore(),
+    threads: new FakeThreads(),
+    approvalIdFor: (token: string) => `id-of-${token}`,
+    products: {},
+    clock,
+    ids: counterIds(),
+    log,
+  };
   const request = approvalRequest({ pipelineName: 'shop-cart', stageName: 'StagingDEV', region: 'us-west-2' });
   await requestApproval(deps, request);
   clock.set('2025-03-04T10:15:00Z');

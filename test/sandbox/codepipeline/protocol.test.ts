@@ -277,14 +277,16 @@ describe('CodePipeline emulator: faults and call log', () => {
 
     // Assess
     expect(elapsed).toBeGreaterThanOrEqual(30);
+    // Each call names the access key that signed it (which account's role made it).
     expect(world.emulator.calls()).toEqual([
-      { operation: 'GetPipelineState', input: { name: 'blog-api' }, at: STARTED, ok: true },
+      { operation: 'GetPipelineState', input: { name: 'blog-api' }, at: STARTED, ok: true, accessKeyId: 'x' },
       {
         operation: 'GetPipelineState',
         input: { name: 'blog-nothing' },
         at: STARTED,
         ok: false,
         error: 'PipelineNotFoundException',
+        accessKeyId: 'x',
       },
     ]);
   });

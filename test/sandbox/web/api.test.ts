@@ -53,6 +53,7 @@ describe('sandbox JSON API', () => {
     expect(board.json.products.map((p) => [p.product, p.pipelines.map((row) => row.service)])).toEqual([
       ['shop', ['cart', 'catalog', 'payments']],
       ['blog', ['api', 'web']],
+      ['orders', ['api']],
     ]);
   });
 

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Sandbox, startSandbox } from '../../../sandbox/web/sandbox.ts';
+import { openPage } from './chromium.ts';
 
 /**
  * The sandbox's demo approval rules in a real browser (Debian's chromium), as a newcomer meets them
@@ -9,7 +9,6 @@ import { type Sandbox, startSandbox } from '../../../sandbox/web/sandbox.ts';
  * counts as "1 of 2" and keeps the buttons; Bob's decides, naming both.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ACTION_DELAYS = { Source: 100, Build: 300, Deploy: 200, Test: 200 };
 /** Wednesday 2026-12-02 10:00 in Berlin: outside the demo's weekend freeze, whatever day the tests run. */
 const WEDNESDAY = new Date('2026-12-02T09:00:00Z');
@@ -18,32 +17,15 @@ const WAIT = { timeout: 15_000 };
 let sandbox: Sandbox;
 let browser: Browser;
 let page: Page;
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium with "apt-get install -y chromium".`);
-  }
   // Greenlight's clock (in this process) reads Wednesday and runs on from there; the page keeps its own.
   vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
   vi.setSystemTime(WEDNESDAY);
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   sandbox = await startSandbox({ port: 0, actionDelayMs: ACTION_DELAYS, demoPolicy: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('console', (entry) => {
-    if (entry.type() === 'error') consoleErrors.push(entry.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  ({ browser, page, consoleErrors } = await openPage());
 });
 
 afterAll(async () => {

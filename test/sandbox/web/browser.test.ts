@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ids } from '../../../app/views/ids.ts';
 import { type Sandbox, startSandbox } from '../../../sandbox/web/sandbox.ts';
+import { openPage } from './chromium.ts';
 import { approvalFor, jsonApi } from './helpers.ts';
 
 /**
@@ -14,7 +14,6 @@ import { approvalFor, jsonApi } from './helpers.ts';
  * and docs/ show (`SCREENSHOTS=docs npx vitest run test/sandbox/web/browser.test.ts`).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const DOCS = fileURLToPath(
   new URL(process.env.SCREENSHOTS === 'docs' ? '../../../docs/' : '../../../test-results/', import.meta.url),
 );
@@ -24,31 +23,13 @@ const ACTION_DELAYS = { Source: 150, Build: 1000, Deploy: 300, Test: 300 };
 let sandbox: Sandbox;
 let browser: Browser;
 let page: Page;
-/** What the page wrote to the console as an error, or threw: a tour must leave none. */
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium with "apt-get install -y chromium".`);
-  }
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   // Without the demo approval rules: the tour approves shop prod with one click, on any day.
   sandbox = await startSandbox({ port: 0, actionDelayMs: ACTION_DELAYS, demoPolicy: false });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('console', (entry) => {
-    if (entry.type() === 'error') consoleErrors.push(entry.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  ({ browser, page, consoleErrors } = await openPage());
   await mkdir(DOCS, { recursive: true });
 });
 

@@ -1,0 +1,101 @@
+import { Aws, CfnOutput, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AccountPrincipal, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { type CfnTopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+// Like infra/config.ts, the one exception to "infra never imports app/": which accounts and roles
+// the products name is computed once, in a pure core module, so the stack grants exactly what the app uses.
+import { allTargets, type ProductOverride } from '../../app/core/products.ts';
+
+export interface PipelineAccountsProps {
+  readonly products: Readonly<Record<string, unknown>>;
+  readonly approvalsTopic: Topic;
+  /** The roles of the handlers that call CodePipeline in a product's account (ingest, click, worker, events). */
+  readonly assumers: readonly IRole[];
+  /** An existing SNS topic for alarm notifications, as for the operational alarms. */
+  readonly alarmTopicArn?: string;
+}
+
+/**
+ * What Greenlight's own account needs for products in other accounts (docs/architecture.md, "Many
+ * accounts and regions"): the approvals topic accepts publishes from exactly those accounts, under
+ * a key of its own (the AWS-managed SNS key cannot be used from another account: its policy cannot
+ * be changed), and the handlers that call CodePipeline there may assume exactly the roles the
+ * products name. The handlers' role ARNs are an output: each account's GreenlightAccess stack
+ * trusts them, and only them.
+ */
+export class PipelineAccounts extends Construct {
+  /** The other accounts the products name, each once, sorted. */
+  readonly accounts: readonly string[];
+  /** One per account: Greenlight could not assume its role there (the app's `RoleNotAssumed` count). */
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: PipelineAccountsProps) {
+    super(scope, id);
+    const targets = allTargets(props.products as Readonly<Record<string, ProductOverride>>);
+    this.accounts = [...new Set(targets.map((target) => target.account))].sort();
+    if (targets.length === 0) return;
+
+    const key = new Key(this, 'ApprovalsTopicKey', {
+      description: 'Greenlight approvals topic: pipelines of the configured accounts publish through SNS',
+      enableKeyRotation: true,
+    });
+    // Publishers need the key only through SNS, here and in each pipeline account.
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'PublishThroughSns',
+        principals: [new AccountPrincipal(Aws.ACCOUNT_ID), ...this.accounts.map((a) => new AccountPrincipal(a))],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+    (props.approvalsTopic.node.defaultChild as CfnTopic).kmsMasterKeyId = key.keyArn;
+    props.approvalsTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'PipelineAccountsPublish',
+        principals: this.accounts.map((account) => new AccountPrincipal(account)),
+        actions: ['sns:Publish'],
+        resources: [props.approvalsTopic.topicArn],
+      }),
+    );
+
+    const roleArns = [...new Set(targets.map((target) => target.roleArn))].sort();
+    for (const role of props.assumers)
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: roleArns }));
+    // At the stack's level, so the output keeps its plain name for the README's second step.
+    new CfnOutput(Stack.of(this), 'GreenlightRoleArns', {
+      value: Fn.join(
+        ',',
+        props.assumers.map((role) => role.roleArn),
+      ),
+      description: 'Deploy GreenlightAccess in each pipeline account with -c greenlightRoleArns=<this>',
+    });
+
+    // adapters/sts-credentials.ts counts each refusal with the account as a dimension (Powertools
+    // adds `service`): one alarm per account, so the alarm says which access stack to look at.
+    const action = props.alarmTopicArn
+      ? new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn))
+      : undefined;
+    for (const account of this.accounts) {
+      const alarm = new Alarm(this, `RoleNotAssumed${account}`, {
+        metric: new Metric({
+          namespace: 'Greenlight',
+          metricName: 'RoleNotAssumed',
+          dimensionsMap: { service: 'greenlight', account },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: `Greenlight: could not assume its role in account ${account} (check its GreenlightAccess stack and the external id).`,
+      });
+      if (action) alarm.addAlarmAction(action);
+      this.alarms.push(alarm);
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import type { Actor, Decision } from '../../../app/core/approval.ts';
+import { approversOf, type ExecutionHint, followJourney } from '../../../app/core/journey.ts';
+import type { PipelineSnapshot } from '../../../app/core/pipeline.ts';
+import { approvalRequest, counterIds, fixedClock, memoryLog } from '../../support/fakes.ts';
+import { FakeThreads, MemoryJourneyStore } from '../../support/journey-fakes.ts';
+import { MemoryApprovalStore } from '../../support/memory-store.ts';
+import { FakeReader } from '../../support/release-fakes.ts';
+
+/*
+ * The change's journey (core/journey.ts) with fakes: linking, which approval a step belongs to,
+ * steps implied by later events, and what gets no post at all.
+ */
+
+const STAGES = ['Source', 'Build', 'StagingDEV', 'StagingQA', 'StagingPROD'];
+const EXECUTION = 'exec-1';
+const alice: Actor = { id: 'U0ALICE', name: 'alice', via: 'slack' };
+
+/** One approval waiting in `stage` of `shop-cart`, in execution exec-1, and the fakes around it. */
+async function waitingIn(stageName: string) {
+  const store = new MemoryApprovalStore();
+  const journeys = new MemoryJourneyStore();
+  const threads = new FakeThreads();
+  const reader = new FakeReader();
+  const clock = fixedClock('2026-11-27T12:00:00Z');
+  const request = approvalRequest({ pipelineName: 'shop-cart', stageName, actionName: 'Approve' });
+  await store.saveRequest(request);
+  await store.recordMessage(request.id, { channel: 'C0APPROVALS', ts: '1.000100' });
+  reader.set(snapshot(stageName, request.token));
+  const deps = {
+    store,
+    journeys,
+    threads,
+    reader,
+    approvalIdFor: (token: string) => (token === request.token ? request.id : `other-${token}`),
+    clock,
+    ids: counterIds(),
+    log: memoryLog(),
+  };
+  await followJourney(
+    deps,
+    hint('action', 'StagingDEV', 'STARTED', { stageName, actionName: 'Approve', category: 'Approval' }),
+  );
+  return { store, journeys, threads, reader, deps, request };
+}
+
+function snapshot(waitingIn: string, token: string): PipelineSnapshot {
+  return {
+    name: 'shop-cart',
+    stages: STAGES.map((name) => ({
+      name,
+      latest: { executionId: EXECUTION, status: 'InProgress' as const },
+      actions: name === waitingIn ? [{ name: 'Approve', status: 'InProgress' as const, token }] : [],
+    })),
+  };
+}
+
+function hint(
+  level: ExecutionHint['level'],
+  stageName: string | undefined,
+  state: string,
+  more: Partial<ExecutionHint> = {},
+): ExecutionHint {
+  return {
+    level,
+    pipelineName: 'shop-cart',
+    executionId: EXECUTION,
+    state,
+    region: 'eu-central-1',
+    at: new Date('2026-11-27T12:20:00Z'),
+    ...(stageName ? { stageName } : {}),
+    ...more,
+  };
+}
+
+const approved = (decision: Partial<Decision> = {}) => ({
+  kind: 'approved' as const,
+  decision: { verdict: 'approve' as const, actor: alice, at: new Date('2026-11-27T12:05:00Z'), ...decision },
+  at: new Date('2026-11-27T12:05:01Z'),
+});
+
+const kinds = (threads: FakeThreads) =>
+  threads.steps.map(({ step }) => `${step.kind}${'stageName' in step ? ` ${step.stageName}` : ''}`);
+
+describe('followJourney', () => {
+  it('links the approval its STARTED event finds waiting, and follows it once Greenlight approved', async () => {
+    // Prepare
+    const { store, journeys, threads, deps, request } = await waitingIn('StagingQA');
+    await store.recordOutcome(request.id, approved());
+    // Act: the pipeline's success comes first, then the stage's events, twice
+    await followJourney(deps, hint('pipeline', undefined, 'SUCCEEDED'));
+    for (const state of ['STARTED', 'SUCCEEDED', 'STARTED', 'SUCCEEDED'])
+      await followJourney(deps, hint('stage', 'StagingPROD', state));
+    // Assess
+    expect(await journeys.journeysOf('shop-cart', EXECUTION)).toEqual([
+      expect.objectContaining({ stageName: 'StagingQA', approvalId: request.id, stages: STAGES }),
+    ]);
+    expect(kinds(threads)).toEqual(['started StagingPROD', 'succeeded StagingPROD', 'production']);
+    expect(threads.steps.at(-1)?.step).toMatchObject({ kind: 'production', elapsedMs: 15 * 60_000 });
+  });
+
+  it('posts nothing for an approval decided elsewhere, nor for an execution it never linked', async () => {
+    // Prepare
+    const { store, threads, deps, request } = await waitingIn('StagingQA');
+    await store.recordOutcome(request.id, { kind: 'decided-elsewhere', verdict: 'approve', at: new Date() });
+    // Act
+    await followJourney(deps, hint('stage', 'StagingPROD', 'SUCCEEDED'));
+    await followJourney(deps, { ...hint('stage', 'StagingPROD', 'SUCCEEDED'), executionId: 'another' });
+    // Assess
+    expect(threads.steps).toEqual([]);
+  });
+
+  it('asks for the event again while the approving click’s outcome is still being written', async () => {
+    // Prepare
+    const { store, deps, request } = await waitingIn('StagingQA');
+    await store.claim(
+      request.id,
+      { ...approved().decision, claimId: 'c1', until: new Date('2026-11-27T12:06:00Z') },
+      new Date('2026-11-27T12:05:00Z'),
+    );
+    // Act / Assess
+    await expect(followJourney(deps, hint('stage', 'StagingPROD', 'STARTED'))).rejects.toThrow(/still being recorded/);
+  });
+
+  it('does not link an approval CodePipeline no longer shows waiting in that execution', async () => {
+    // Prepare
+    const { journeys, reader, deps } = await waitingIn('StagingDEV');
+    reader.set({
+      ...snapshot('StagingQA', 'a-newer-token'),
+      stages: snapshot('StagingQA', 't').stages.map((s) => ({
+        ...s,
+        latest: { executionId: 'exec-2', status: 'InProgress' as const },
+      })),
+    });
+    // Act
+    const result = await followJourney(
+      deps,
+      hint('action', 'StagingQA', 'STARTED', { actionName: 'Approve', category: 'Approval' }),
+    );
+    // Assess
+    expect(result.linked).toBe(false);
+    expect(await journeys.journeysOf('shop-cart', EXECUTION)).toHaveLength(1);
+  });
+
+  it('names the failed action from CodePipeline for a stage’s failure, and mentions everyone whose approval counted', async () => {
+    // Prepare
+    const { store, reader, threads, deps, request } = await waitingIn('StagingQA');
+    const approvers = [
+      { id: 'U0ALICE', name: 'alice' },
+      { id: 'U0BOB', name: 'bob' },
+    ];
+    await store.recordOutcome(request.id, approved({ approvers }));
+    const failed = snapshot('none', '');
+    const prod = failed.stages.find((s) => s.name === 'StagingPROD');
+    if (prod) prod.actions = [{ name: 'Deploy', status: 'Failed', summary: 'Stack rolled back' }];
+    reader.set(failed);
+    // Act
+    await followJourney(deps, hint('stage', 'StagingPROD', 'FAILED'));
+    // Assess
+    expect(threads.steps.map(({ step }) => step)).toEqual([
+      expect.objectContaining({ kind: 'started', stageName: 'StagingPROD' }),
+      expect.objectContaining({
+        kind: 'failed',
+        actionName: 'Deploy',
+        summary: 'Stack rolled back',
+        mention: ['U0ALICE', 'U0BOB'],
+        link: `https://eu-central-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/shop-cart/executions/${EXECUTION}/timeline?region=eu-central-1`,
+      }),
+    ]);
+  });
+
+  it('gives a post back when Slack fails, so the event’s retry posts it', async () => {
+    // Prepare
+    const { store, threads, deps, request } = await waitingIn('StagingQA');
+    await store.recordOutcome(request.id, approved());
+    const journeyStep = threads.journeyStep.bind(threads);
+    let failures = 1;
+    threads.journeyStep = async (record, step) => {
+      if (failures-- > 0) throw new Error('Slack answered 500');
+      await journeyStep(record, step);
+    };
+    // Act
+    await expect(followJourney(deps, hint('stage', 'StagingPROD', 'STARTED'))).rejects.toThrow('500');
+    await followJourney(deps, hint('stage', 'StagingPROD', 'STARTED'));
+    // Assess
+    expect(kinds(threads)).toEqual(['started StagingPROD']);
+  });
+});
+
+describe('approversOf', () => {
+  it('mentions who asked for a release, and never a name that is no Slack user id', () => {
+    const release: Actor = {
+      id: 'rel-1',
+      name: 'shop → prod',
+      via: 'release',
+      release: { what: 'shop → prod', requestedBy: 'U0CAROL' },
+    };
+    expect(approversOf({ verdict: 'approve', actor: release, at: new Date() })).toEqual(['U0CAROL']);
+    expect(approversOf({ verdict: 'approve', actor: { ...alice, id: '<!channel>' }, at: new Date() })).toEqual([]);
+  });
+});

@@ -1,0 +1,223 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { AccessStack, type AccessStackProps } from '../../infra/access-stack.ts';
+import { readAccessSettings, readSettings, SettingsError } from '../../infra/config.ts';
+import { GreenlightStack } from '../../infra/greenlight-stack.ts';
+import { BASE_PROPS, CDK_JSON_CONTEXT, synthGreenlight } from './synth.ts';
+
+/*
+ * Products in other accounts (docs/architecture.md, "Many accounts and regions"): Greenlight's topic
+ * takes publishes from exactly their accounts and its handlers may assume exactly their roles; each
+ * account's GreenlightAccess role trusts only Greenlight's handler roles and reaches only the products'
+ * pipelines there.
+ */
+
+const A = '111122223333';
+const B = '444455556666';
+const PRODUCTS = {
+  shop: {
+    account: A,
+    region: 'eu-west-1',
+    roleArn: `arn:aws:iam::${A}:role/GreenlightAccess`,
+    envs: {
+      qa: { stage: 'StagingDEV' },
+      prod: { stage: 'StagingQA', account: B, region: 'us-west-2', roleArn: `arn:aws:iam::${B}:role/GreenlightAccess` },
+    },
+  },
+  blog: { account: A, region: 'eu-central-1', roleArn: `arn:aws:iam::${A}:role/GreenlightAccess` },
+  payments: { prefix: 'pay-' },
+};
+const GREENLIGHT_ROLES = [
+  'arn:aws:iam::123456789012:role/Greenlight-approvalnotificationRole-AAAA',
+  'arn:aws:iam::123456789012:role/Greenlight-slackeventsRole-BBBB',
+];
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: unknown;
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: unknown;
+};
+
+function synthAccess(overrides: Partial<AccessStackProps> = {}) {
+  const app = new App({ context: CDK_JSON_CONTEXT });
+  const stack = new AccessStack(app, 'GreenlightAccess', {
+    env: { account: A, region: 'eu-west-1' },
+    products: PRODUCTS,
+    account: A,
+    greenlightRoleArns: GREENLIGHT_ROLES,
+    externalId: 'greenlight-prod-7f3a',
+    ...overrides,
+  });
+  const checks = new AwsSolutionsChecks(app);
+  Validations.of(app).addPlugins(checks);
+  app.synth();
+  const violations = checks.validateScope(app).violations.map((v) => v.ruleName);
+  return { template: Template.fromStack(stack), violations };
+}
+
+const statementsOf = (template: Template, type: string): Statement[] =>
+  Object.values(template.findResources(type)).flatMap(
+    (resource) =>
+      ((resource.Properties as { PolicyDocument?: { Statement: Statement[] } }).PolicyDocument?.Statement ??
+        []) as Statement[],
+  );
+
+describe('the GreenlightAccess stack', () => {
+  it('trusts only the Greenlight roles it is given, and only with the external id', () => {
+    // Act
+    const { template } = synthAccess();
+    // Assess
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'GreenlightAccess',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Principal: { AWS: GREENLIGHT_ROLES },
+            Condition: { StringEquals: { 'sts:ExternalId': 'greenlight-prod-7f3a' } },
+          },
+        ],
+      },
+    });
+  });
+
+  it("grants reads and PutApprovalResult on the pipelines of this account's products only, by prefix and region", () => {
+    // Act
+    const { template } = synthAccess();
+    const statements = statementsOf(template, 'AWS::IAM::Policy');
+    // Assess
+    const put = statements.find((s) => s.Action === 'codepipeline:PutApprovalResult');
+    expect(put?.Resource).toEqual([
+      `arn:aws:codepipeline:eu-central-1:${A}:blog-*/*`,
+      `arn:aws:codepipeline:eu-west-1:${A}:shop-*/*`,
+    ]);
+    const reads = statements.find((s) => Array.isArray(s.Action) && s.Action.includes('codepipeline:GetPipelineState'));
+    expect(reads?.Resource).toEqual([
+      `arn:aws:codepipeline:eu-central-1:${A}:blog-*`,
+      `arn:aws:codepipeline:eu-west-1:${A}:shop-*`,
+    ]);
+    // pay- lives in Greenlight's own account and shop's prod in account B: neither is granted here.
+    expect(JSON.stringify(statements)).not.toContain('pay-');
+    expect(JSON.stringify(statements)).not.toContain('us-west-2');
+    expect(statements.flatMap((s) => s.Action)).not.toContain('codepipeline:*');
+  });
+
+  it('is clean under cdk-nag', () => {
+    // Act
+    const { violations } = synthAccess();
+    // Assess
+    expect(violations).toEqual([]);
+  });
+
+  it('refuses an account none of the products lives in', () => {
+    // Act / Assess
+    expect(() => synthAccess({ account: '999999999999' })).toThrow(/No product .* account 999999999999/);
+  });
+});
+
+describe("Greenlight's stack with products in other accounts", () => {
+  const synth = () => synthGreenlight({ products: PRODUCTS, externalId: 'greenlight-prod-7f3a' });
+
+  it('lets exactly the configured accounts publish to the approvals topic, under a key they may use through SNS', () => {
+    // Act
+    const { template } = synth();
+    const topicStatements = statementsOf(template, 'AWS::SNS::TopicPolicy');
+    // Assess
+    const publish = topicStatements.find((s) => s.Sid === 'PipelineAccountsPublish');
+    expect(publish?.Principal).toEqual({ AWS: [`arn:aws:iam::${A}:root`, `arn:aws:iam::${B}:root`] });
+    expect(publish?.Action).toBe('sns:Publish');
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('lets the ingest, click, worker and pipeline-events handlers assume exactly the roles the products name, and passes the external id', () => {
+    // Act
+    const { template } = synth();
+    const statements = statementsOf(template, 'AWS::IAM::Policy').filter((s) => s.Action === 'sts:AssumeRole');
+    // Assess
+    expect(statements).toHaveLength(4);
+    for (const statement of statements)
+      expect(statement.Resource).toEqual([
+        `arn:aws:iam::${A}:role/GreenlightAccess`,
+        `arn:aws:iam::${B}:role/GreenlightAccess`,
+      ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GREENLIGHT_EXTERNAL_ID: 'greenlight-prod-7f3a' }) },
+    });
+    template.hasOutput('GreenlightRoleArns', {});
+  });
+
+  it('alarms when the role of an account cannot be assumed, one alarm per account', () => {
+    // Act
+    const { template } = synth();
+    // Assess
+    for (const account of [A, B])
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'RoleNotAssumed',
+        Namespace: 'Greenlight',
+        Dimensions: Match.arrayWith([{ Name: 'account', Value: account }]),
+        Threshold: 0,
+      });
+  });
+
+  it('keeps the AWS-managed key, no topic policy for other accounts and no AssumeRole without such products', () => {
+    // Act
+    const { template } = synthGreenlight();
+    // Assess
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    expect(statementsOf(template, 'AWS::IAM::Policy').filter((st) => st.Action === 'sts:AssumeRole')).toEqual([]);
+    expect(
+      statementsOf(template, 'AWS::SNS::TopicPolicy').find((s) => s.Sid === 'PipelineAccountsPublish'),
+    ).toBeUndefined();
+  });
+
+  it('is clean under cdk-nag', () => {
+    // Prepare
+    const app = new App({ context: CDK_JSON_CONTEXT });
+    new GreenlightStack(app, 'Greenlight', { ...BASE_PROPS, products: PRODUCTS, externalId: 'x-greenlight' });
+    const checks = new AwsSolutionsChecks(app);
+    Validations.of(app).addPlugins(checks);
+    // Act
+    app.synth();
+    // Assess
+    expect(checks.validateScope(app).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+});
+
+describe('settings for products in other accounts', () => {
+  const context = (values: Record<string, unknown>) => (key: string) => values[key];
+
+  it('asks for the external id when a product names a role', () => {
+    // Act / Assess
+    expect(() => readSettings(context({ products: JSON.stringify(PRODUCTS) }))).toThrow(SettingsError);
+    expect(() => readSettings(context({ products: JSON.stringify(PRODUCTS) }))).toThrow(/externalId/);
+  });
+
+  it('names the product and field of a role in another account than the product', () => {
+    // Act / Assess
+    expect(() =>
+      readSettings(
+        context({
+          products: JSON.stringify({ shop: { account: A, region: 'eu-west-1', roleArn: `arn:aws:iam::${B}:role/X` } }),
+          externalId: 'abc',
+        }),
+      ),
+    ).toThrow(`product "shop" roleArn: the role is in account ${B}, not in the product's account ${A}`);
+  });
+
+  it('reads the access stack settings only when Greenlight role ARNs are given', () => {
+    // Act
+    const none = readAccessSettings(context({}), A);
+    const some = readAccessSettings(context({ greenlightRoleArns: GREENLIGHT_ROLES.join(','), externalId: 'abc' }), A);
+    // Assess
+    expect(none).toBeUndefined();
+    expect(some).toEqual({ account: A, greenlightRoleArns: GREENLIGHT_ROLES, externalId: 'abc' });
+    expect(() => readAccessSettings(context({ greenlightRoleArns: GREENLIGHT_ROLES[0] }), A)).toThrow(/externalId/);
+  });
+});
