@@ -1,4 +1,5 @@
 import { type Actor, type ApprovalRecord, type ApprovalRequest, isOpenToDecision } from './approval.ts';
+import { approvalRef } from './audit.ts';
 import { safeChanges } from './change-set.ts';
 import { type DecideDeps, decideApproval } from './decide-approval.ts';
 import { AlreadyDecidedError } from './errors.ts';
@@ -51,6 +52,18 @@ export async function autoApprove(deps: DecideDeps, record: ApprovalRecord): Pro
   if (!isOpenToDecision(record, now)) return 'decided-already';
   if (!verdict.approve) {
     deps.log.info('Auto-approve declined; a person decides', { approvalId: record.request.id, why: verdict.reason });
+    // In the audit trail as the policy's refused decision; one event however often the notification comes.
+    await deps.store.append({
+      eventId: `${record.request.id}#auto-approve-declined`,
+      type: 'decision-refused',
+      at: now,
+      approvalId: record.request.id,
+      approval: approvalRef(record.request),
+      actor: POLICY_ACTOR,
+      verdict: 'approve',
+      result: 'auto-approve-declined',
+      detail: verdict.reason,
+    });
     return 'declined';
   }
   const policy = record.request.policy;

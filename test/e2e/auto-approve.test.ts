@@ -131,12 +131,29 @@ describe('auto-approve of safe change sets', () => {
     expect((await auditOf(approvalId)).filter((event) => event.type === 'outcome')).toHaveLength(1);
   });
 
-  it('leaves a change set that replaces a resource to a person, saying why', async () => {
-    const { message } = await atTheGate('auto-replace', REPLACING_CHANGES);
+  it('leaves a change set that replaces a resource to a person, saying why, in the message and the audit trail', async () => {
+    const { approvalId, message } = await atTheGate('auto-replace', REPLACING_CHANGES);
+    // SNS delivers the notification once more: the refusal is audited once all the same
+    const event = world.emulator
+      .notifications()
+      .find(
+        (e) =>
+          e.Records[0]?.Sns.Message.includes('"auto-replace"') && e.Records[0]?.Sns.Message.includes('StagingPROD'),
+      );
+    if (!event) throw new Error('no notification');
+    await world.handlers.approvalNotification(structuredClone(event));
     expect(putsFor('auto-replace')).toHaveLength(0);
     const now = current(message);
     expect(buttonsOf(now)).toContain('approval.approve');
     expect(shown(now)).toContain('*Auto-approve declined:* 1 replacement: OrdersTable. A person decides.');
+    const declined = (await auditOf(approvalId)).filter((event) => event.result === 'auto-approve-declined');
+    expect(declined).toEqual([
+      expect.objectContaining({
+        type: 'decision-refused',
+        actor: expect.objectContaining({ name: 'Greenlight policy' }),
+        detail: '1 replacement: OrdersTable',
+      }),
+    ]);
   });
 
   it('refuses where the env needs two approvers, or is frozen', async () => {
