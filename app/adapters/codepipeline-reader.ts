@@ -18,6 +18,7 @@ import type {
   Revision,
 } from '../core/pipeline.ts';
 import type { PipelineReader } from '../core/ports.ts';
+import { PromiseMemo } from './promise-memo.ts';
 
 /**
  * PipelineReader on CodePipeline. A stage's revision comes from its execution's revisions, which
@@ -26,8 +27,8 @@ import type { PipelineReader } from '../core/ports.ts';
  * just listed (ListPipelineExecutions carries each one's source revisions) need no lookup at all.
  */
 export class CodePipelineReader implements PipelineReader {
-  /** Lookups, kept as promises so stages sharing an execution ask for it once even when read at once. */
-  private readonly revisions = new Map<string, Promise<Revision | undefined>>();
+  /** Lookups: stages sharing an execution ask for it once, even when read at once. */
+  private readonly revisions: PromiseMemo<Revision | undefined>;
   /**
    * Revisions of the executions last listed for a pipeline, kept for its next snapshot only (which
    * takes them), so memory holds the pipelines being read, not every execution ever listed.
@@ -36,8 +37,10 @@ export class CodePipelineReader implements PipelineReader {
 
   constructor(
     private readonly client: CodePipelineClient,
-    private readonly cacheLimit = 5_000,
-  ) {}
+    cacheLimit = 5_000,
+  ) {
+    this.revisions = new PromiseMemo(cacheLimit);
+  }
 
   async listPipelines(prefix: string): Promise<string[]> {
     const names: string[] = [];
@@ -130,14 +133,7 @@ export class CodePipelineReader implements PipelineReader {
   }
 
   private revision(pipelineName: string, executionId: string): Promise<Revision | undefined> {
-    const known = this.revisions.get(executionId);
-    if (known) return known;
-    const revision = this.lookUpRevision(pipelineName, executionId);
-    // A failed lookup is forgotten, so the next snapshot asks again.
-    revision.catch(() => this.revisions.delete(executionId));
-    if (this.revisions.size >= this.cacheLimit) this.revisions.delete(this.revisions.keys().next().value as string);
-    this.revisions.set(executionId, revision);
-    return revision;
+    return this.revisions.get(executionId, () => this.lookUpRevision(pipelineName, executionId));
   }
 
   private async lookUpRevision(pipelineName: string, executionId: string): Promise<Revision | undefined> {

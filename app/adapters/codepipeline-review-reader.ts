@@ -12,6 +12,7 @@ import type { LayoutAction, PipelineLayout } from '../core/change-set.ts';
 import { PipelineGoneError, TransientError } from '../core/errors.ts';
 import type { ExecutionMark, RawRevision, SourceLocation } from '../core/revision.ts';
 import type { ReviewReader, Waiting } from '../core/revision-review.ts';
+import { PromiseMemo } from './promise-memo.ts';
 
 /** Pages of executions read at most, looking back to production's (100 executions a page). */
 const MAX_EXECUTION_PAGES = 5;
@@ -23,24 +24,18 @@ const MAX_EXECUTION_PAGES = 5;
  */
 export class CodePipelineReviewReader implements ReviewReader {
   /** Structures by pipeline and version: a version's structure never changes, so it is read once. */
-  private readonly layouts = new Map<string, Promise<PipelineLayout & { source?: SourceLocation }>>();
+  private readonly layouts: PromiseMemo<PipelineLayout & { source?: SourceLocation }>;
 
   constructor(
     private readonly client: CodePipelineClient,
-    private readonly cacheLimit = 500,
-  ) {}
+    cacheLimit = 500,
+  ) {
+    this.layouts = new PromiseMemo(cacheLimit);
+  }
 
   layout(pipelineName: string, version?: number): Promise<PipelineLayout & { source?: SourceLocation }> {
     if (version === undefined) return this.readLayout(pipelineName);
-    const key = `${pipelineName}@${version}`;
-    const known = this.layouts.get(key);
-    if (known) return known;
-    const layout = this.readLayout(pipelineName, version);
-    // A failed read is forgotten, so the next approval asks again.
-    layout.catch(() => this.layouts.delete(key));
-    if (this.layouts.size >= this.cacheLimit) this.layouts.delete(this.layouts.keys().next().value as string);
-    this.layouts.set(key, layout);
-    return layout;
+    return this.layouts.get(`${pipelineName}@${version}`, () => this.readLayout(pipelineName, version));
   }
 
   private async readLayout(

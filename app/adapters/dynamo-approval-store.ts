@@ -51,6 +51,18 @@ const JOURNEY_TTL_SECONDS = 35 * 24 * 3600;
 const releaseStepsKey = (releaseId: string) => ({ pk: `RELEASE#${releaseId}`, sk: 'JOURNEY' });
 
 /**
+ * A lease at `path` (`{holder, until}`) may be taken when free, run out (its holder died), or ours
+ * already (our earlier write landed and its answer was lost). Values: leaseValues.
+ */
+const takeable = (path: string) =>
+  `(attribute_not_exists(${path}) OR ${path}.#until < :now OR ${path}.holder = :holder)`;
+const leaseValues = (holder: string, until: Date, now: Date) => ({
+  ':lease': { holder, until: until.toISOString() },
+  ':now': now.toISOString(),
+  ':holder': holder,
+});
+
+/**
  * Where a thread post's marker lives: a journey step in its link's `posts` map, a reminder in the
  * approval's own item (`reminder`), so the approval's record and its reminder cannot part.
  */
@@ -108,14 +120,9 @@ export class DynamoApprovalStore implements ApprovalStore, JourneyStore, Release
           Key: approvalKey(id),
           UpdateExpression: 'SET postLease = :lease, firstPostLeaseAt = if_not_exists(firstPostLeaseAt, :now)',
           // Free, expired (its holder died), or ours already (our first write landed, its answer was lost).
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(message) AND (attribute_not_exists(postLease) OR postLease.#until < :now OR postLease.holder = :holder)',
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(message) AND ${takeable('postLease')}`,
           ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: {
-            ':lease': { holder, until: until.toISOString() },
-            ':now': now.toISOString(),
-            ':holder': holder,
-          },
+          ExpressionAttributeValues: leaseValues(holder, until, now),
           ReturnValues: 'ALL_OLD',
         }),
       );
@@ -562,14 +569,9 @@ export class DynamoApprovalStore implements ApprovalStore, JourneyStore, Release
             TableName: this.tableName,
             Key: releaseStepsKey(releaseId),
             UpdateExpression: 'SET drawLease = :lease',
-            ConditionExpression:
-              'attribute_exists(pk) AND (attribute_not_exists(drawLease) OR drawLease.#until < :now OR drawLease.holder = :holder)',
+            ConditionExpression: `attribute_exists(pk) AND ${takeable('drawLease')}`,
             ExpressionAttributeNames: { '#until': 'until' },
-            ExpressionAttributeValues: {
-              ':lease': { holder, until: until.toISOString() },
-              ':now': now.toISOString(),
-              ':holder': holder,
-            },
+            ExpressionAttributeValues: leaseValues(holder, until, now),
           }),
         ),
       true,

@@ -1,7 +1,7 @@
 /**
  * The CloudFormation change set an approval gates (docs/what-am-i-approving.md): the "Prepare"
  * action creates it (CHANGE_SET_REPLACE), the approval stands between it and the action that
- * executes it (CHANGE_SET_EXECUTE), as the manual gate of seed 001 and CDK Pipelines do. What it
+ * executes it (CHANGE_SET_EXECUTE), as CDK Pipelines builds its manual gate. What it
  * would replace or remove is what an approver most needs to see: a replaced table or queue can
  * mean an outage.
  *

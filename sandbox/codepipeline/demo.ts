@@ -12,7 +12,7 @@ export interface PipelineDefinitionOptions {
   /** Approval `ExternalEntityLink`: a URL, `null` for none, or a per-stage environment URL by default. */
   externalEntityLink?: string | null;
   /**
-   * StagingPROD as the manual gate before a CloudFormation change set (seed 001, and CDK Pipelines):
+   * StagingPROD as the manual gate before a CloudFormation change set, as CDK Pipelines builds it (docs/what-am-i-approving.md):
    * "Prepare" (CHANGE_SET_REPLACE) → "Approve" → "Deploy" (CHANGE_SET_EXECUTE) on stack `<name>-prod`.
    */
   changeSetGate?: boolean;

@@ -55,7 +55,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     if (options.seed ?? true) world.emulator.seedDemoWorld();
     const control = new SandboxControl(world);
-    // The change-set gate of seed 001: StagingPROD prepares a change set, asks, then executes it.
+    // The change-set gate (docs/what-am-i-approving.md): StagingPROD prepares a change set, asks, then executes it.
     if (options.seed ?? true) control.addChangeSetPipeline('orders-api');
     const note = (line: string) => {
       control.note(line);
