@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { CODEPIPELINE_NAME } from './core/codepipeline-names.ts';
 import { policyProblems } from './core/policy.ts';
-import { DEFAULT_ENVS, reminderProblems, routingProblems, targetProblems } from './core/products.ts';
+import { allTargets, DEFAULT_ENVS, reminderProblems, routingProblems, targetProblems } from './core/products.ts';
 import { parseJson } from './parse-json.ts';
 
 /**
@@ -44,6 +44,7 @@ const targetFields = {
   account: z.string().exactOptional(),
   region: z.string().exactOptional(),
   roleArn: z.string().exactOptional(),
+  targets: z.array(z.object({ account: z.string(), region: z.string(), roleArn: z.string() }).strict()).exactOptional(),
 };
 
 const stageRef = z
@@ -186,7 +187,9 @@ export function loadConfig(env: Env): Readonly<Config> {
 }
 
 const namesRole = (product: ProductOverrides[string]): boolean =>
-  product.roleArn !== undefined || Object.values(product.envs ?? {}).some((env) => env.roleArn !== undefined);
+  allTargets({ product }).length > 0 ||
+  product.roleArn !== undefined ||
+  Object.values(product.envs ?? {}).some((env) => env.roleArn !== undefined);
 
 /** Config is shared by every handler in the process: nothing may change it after start. */
 function deepFreeze<T>(value: T): Readonly<T> {

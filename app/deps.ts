@@ -49,7 +49,7 @@ import type {
   PipelineGateway,
   PipelineReader,
 } from './core/ports.ts';
-import { allTargets, approvalChannelFor, type PipelineTarget, targetFor } from './core/products.ts';
+import { allTargets, approvalChannelFor, type PipelineTarget, targetFor, targetsFor } from './core/products.ts';
 import type { ReleasePlace } from './core/release-plan.ts';
 import type { JobResults, ReleaseQueue, ReleaseReporter, ReleaseStore } from './core/release-ports.ts';
 import { RELEASE_SETTINGS } from './core/release-run.ts';
@@ -342,6 +342,22 @@ export class PipelineClients extends Clients {
   };
 
   /**
+   * Every place a product's env lives (PRODUCTS `targets`: a production in several accounts and
+   * regions), each with a reader there under that account and region's own rate limit.
+   */
+  readonly placesFor = async (productName: string, env: string): Promise<ReleasePlace[]> => {
+    const targets = targetsFor(productName.toLowerCase(), env.toLowerCase(), this.config.products);
+    if (targets.length === 0) return [{ reader: await this.reader(), region: this.region }];
+    return Promise.all(
+      targets.map(async (target) => ({
+        reader: await this.readerAt(target),
+        region: target.region,
+        account: target.account,
+      })),
+    );
+  };
+
+  /**
    * Reads pipelines under the rate limit learnt per operation: releases and `/release` share it
    * with the fan-out, the digest has its own (its budget: patient).
    */
@@ -485,6 +501,8 @@ export class ReleaseClients extends PipelineClients {
       reporter: await this.releaseReporter(),
       region: this.region,
       placeFor: this.placeFor,
+      placesFor: this.placesFor,
+      readerAt: (place: PipelinePlace) => this.readerAt(place),
       approvalIdFor,
       settings: RELEASE_SETTINGS,
       settleLater: this.settleLater,

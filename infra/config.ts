@@ -2,7 +2,13 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 // The one exception to "infra never imports app/": the approval (and reminder) rules are checked once, in a pure core
 // module (no SDK, no I/O), so synth refuses exactly what the app refuses at start. Nothing of it reaches a bundle.
 import { type PolicyRules, policyProblems } from '../app/core/policy.ts';
-import { reminderProblems, routingProblems, targetProblems } from '../app/core/products.ts';
+import {
+  allTargets,
+  type ProductOverride,
+  reminderProblems,
+  routingProblems,
+  targetProblems,
+} from '../app/core/products.ts';
 
 /**
  * Deployment settings, read from CDK context (`-c key=value` or `cdk.json`).
@@ -74,6 +80,7 @@ const PRODUCT_KEYS = [
   'account',
   'region',
   'roleArn',
+  'targets',
 ];
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/;
@@ -116,6 +123,7 @@ export function readSettings(tryGetContext: (key: string) => unknown): Greenligh
   );
   const namesRole = Object.values(products).some(
     (product) =>
+      allTargets({ product: product as ProductOverride }).length > 0 ||
       product.roleArn !== undefined ||
       Object.values((product.envs ?? {}) as Record<string, { roleArn?: unknown }>).some(
         (env) => env.roleArn !== undefined,

@@ -18,7 +18,7 @@ import { conditionalWrite } from './conditional-write.ts';
  * - `RELEASE#<id>` / `RUN`                   who, when, product, env, stage, state, progress message,
  *                                             and `planKey`: which plan chunks are the release's
  * - `RELEASE#<id>` / `PLAN#<key>#<nnnn>`      the plan, 100 pipelines per item (tokens included: server-side only)
- * - `RELEASE#<id>` / `ITEM#<pipeline>`        one pipeline's lease and result
+ * - `RELEASE#<id>` / `ITEM#<key>`             one pipeline's lease and result (key: core/release.ts itemKey)
  * The plan is written before its `RUN` item, so a release that exists is complete. Each save writes
  * its chunks under a key of its own and never overwrites any: when two saves of one release race (a
  * redelivered plan job that read the pipelines again), the `RUN` item's conditional write picks one
@@ -152,15 +152,16 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
   }
 
-  leaseItem(releaseId: string, pipelineName: string, owner: string, until: Date, now: Date): Promise<boolean> {
+  leaseItem(releaseId: string, key: string, owner: string, until: Date, now: Date): Promise<boolean> {
     return this.update({
-      Key: itemKey(releaseId, pipelineName),
+      Key: itemKey(releaseId, key),
+      // `pipelineName` holds the item's key (the pipeline's name for pipelines in Greenlight's account).
       UpdateExpression: 'SET pipelineName = :name, leaseOwner = :owner, leaseUntil = :until',
       ConditionExpression:
         'attribute_not_exists(#result) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
       ExpressionAttributeNames: { '#result': 'result' },
       ExpressionAttributeValues: {
-        ':name': pipelineName,
+        ':name': key,
         ':owner': owner,
         ':until': until.toISOString(),
         ':now': now.toISOString(),
@@ -168,9 +169,9 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
   }
 
-  async giveItemBack(releaseId: string, pipelineName: string, owner: string): Promise<void> {
+  async giveItemBack(releaseId: string, key: string, owner: string): Promise<void> {
     await this.update({
-      Key: itemKey(releaseId, pipelineName),
+      Key: itemKey(releaseId, key),
       UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
       ConditionExpression: 'leaseOwner = :owner AND attribute_not_exists(#result)',
       ExpressionAttributeNames: { '#result': 'result' },
@@ -178,9 +179,9 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
   }
 
-  finishItem(releaseId: string, pipelineName: string, owner: string, result: ItemResult): Promise<boolean> {
+  finishItem(releaseId: string, key: string, owner: string, result: ItemResult): Promise<boolean> {
     return this.update({
-      Key: itemKey(releaseId, pipelineName),
+      Key: itemKey(releaseId, key),
       UpdateExpression: 'SET #result = :result REMOVE leaseOwner, leaseUntil',
       ConditionExpression: 'attribute_not_exists(#result) AND leaseOwner = :owner',
       ExpressionAttributeNames: { '#result': 'result' },
@@ -209,9 +210,9 @@ export class DynamoReleaseStore implements ReleaseStore {
 
 const releaseKey = (releaseId: string) => `RELEASE#${releaseId}`;
 const runKey = (releaseId: string) => ({ pk: releaseKey(releaseId), sk: 'RUN' });
-const itemKey = (releaseId: string, pipelineName: string) => ({
+const itemKey = (releaseId: string, key: string) => ({
   pk: releaseKey(releaseId),
-  sk: `ITEM#${pipelineName}`,
+  sk: `ITEM#${key}`,
 });
 /**
  * Plan chunks hold approval tokens, useless once the approvals are answered or expired (7 days by

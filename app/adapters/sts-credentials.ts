@@ -1,5 +1,5 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import { RoleNotAssumedError, TransientError } from '../core/errors.ts';
+import { AccountUnreachableError, RoleNotAssumedError, TransientError } from '../core/errors.ts';
 import type { Clock, Log, Metrics } from '../core/ports.ts';
 import type { PipelineTarget } from '../core/products.ts';
 
@@ -113,7 +113,7 @@ export class AssumedRoleCredentials {
       }
       if (error instanceof TransientError) throw error;
       log.warn('STS did not answer AssumeRole', { ...where, error: name });
-      throw new TransientError(`STS did not answer for account ${target.account}`, { cause: error });
+      throw new AccountUnreachableError(target.account, target.region, { cause: error });
     }
   }
 }

@@ -10,6 +10,7 @@ import {
 } from './approval.ts';
 import { type AuditEvent, approvalRef, attemptEvent } from './audit.ts';
 import {
+  AccountUnreachableError,
   AlreadyDecidedError,
   ApprovalExpiredError,
   ApprovalNotFoundError,
@@ -149,8 +150,14 @@ export async function decideApproval(
     if (!found) {
       await filing;
       await giveBack(error);
-      // CodePipeline refusing the request itself will refuse it again: not a "try again".
-      if (error instanceof InvalidInputError || error instanceof NotPermittedError) throw error;
+      // CodePipeline refusing the request itself will refuse it again: not a "try again". An account
+      // whose sign-in (STS) did not answer is named, so the person knows which one is slow.
+      if (
+        error instanceof InvalidInputError ||
+        error instanceof NotPermittedError ||
+        error instanceof AccountUnreachableError
+      )
+        throw error;
       throw new TransientError('CodePipeline did not take the decision', { cause: error });
     }
     outcome = { ...found, ...release };

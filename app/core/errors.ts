@@ -51,6 +51,24 @@ export class TransientError extends GreenlightError {
   override name = 'TransientError';
 }
 
+/**
+ * STS did not answer in time for the role Greenlight assumes in another account: nothing reached
+ * CodePipeline there, and trying again soon may work. Its message is for people and names the account.
+ */
+export class AccountUnreachableError extends TransientError {
+  override name = 'AccountUnreachableError';
+  constructor(
+    readonly account: string,
+    readonly region: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Greenlight could not sign in to AWS account ${account} (${region}) just now: AWS STS did not answer. Nothing was changed: please try again in a moment.`,
+      options,
+    );
+  }
+}
+
 /** Input that cannot be acted on: bad JSON, wrong types, unknown product. Safe to show the message. */
 export class InvalidInputError extends GreenlightError {
   override name = 'InvalidInputError';

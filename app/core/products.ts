@@ -134,16 +134,23 @@ export interface PipelineTarget {
   roleArn: string;
 }
 
-/** The target fields a product and each of its envs may carry. */
+/**
+ * The target fields a product and each of its envs may carry: one place (`account`, `region`,
+ * `roleArn`), or `targets` for an env deployed to several (a production in two regions, each in its
+ * own account): `/release` then approves the env's pipelines in all of them.
+ */
 export interface TargetFields {
   account?: string;
   region?: string;
   roleArn?: string;
+  targets?: PipelineTarget[];
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+/** More places than one env is ever deployed to; each costs a role and a listing per release. */
+export const MAX_TARGETS = 20;
 
 /**
  * What is wrong with a product's targets (its own and each env's), each naming the product and the
@@ -152,9 +159,37 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
  */
 export function targetProblems(name: string, product: object): string[] {
   const fields = product as TargetFields & { envs?: Record<string, object> };
-  const problems = oneTargetProblems(`product "${name}"`, fields);
+  const problems = fieldsProblems(`product "${name}"`, fields);
   for (const [env, target] of Object.entries(fields.envs ?? {}))
-    problems.push(...oneTargetProblems(`product "${name}" env "${env}"`, target as TargetFields));
+    problems.push(...fieldsProblems(`product "${name}" env "${env}"`, target as TargetFields));
+  return problems;
+}
+
+function fieldsProblems(where: string, fields: TargetFields): string[] {
+  const { targets } = fields as { targets?: unknown };
+  if (targets === undefined) return oneTargetProblems(where, fields);
+  if (fields.account !== undefined || fields.region !== undefined || fields.roleArn !== undefined)
+    return [`${where} targets: give either account, region and roleArn, or targets, not both`];
+  if (!Array.isArray(targets) || targets.length === 0 || targets.length > MAX_TARGETS)
+    return [
+      `${where} targets: expected a list of 1 to ${MAX_TARGETS} places, each {"account": …, "region": …, "roleArn": …}`,
+    ];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  targets.forEach((target: unknown, index) => {
+    const at = `${where} targets[${index}]`;
+    if (!target || typeof target !== 'object') {
+      problems.push(`${at}: expected {"account": …, "region": …, "roleArn": …}`);
+      return;
+    }
+    const place = target as TargetFields;
+    if (place.account === undefined && place.region === undefined && place.roleArn === undefined)
+      problems.push(`${at}: expected {"account": …, "region": …, "roleArn": …}`);
+    problems.push(...oneTargetProblems(at, place));
+    const key = `${place.account}/${place.region}`;
+    if (seen.has(key)) problems.push(`${at}: account ${place.account} in ${place.region} is listed twice`);
+    seen.add(key);
+  });
   return problems;
 }
 
@@ -176,21 +211,37 @@ function oneTargetProblems(where: string, fields: TargetFields): string[] {
   return problems;
 }
 
-const targetOf = (fields: TargetFields | undefined): PipelineTarget | undefined =>
-  fields?.account && fields.region && fields.roleArn
-    ? { account: fields.account, region: fields.region, roleArn: fields.roleArn }
-    : undefined;
+/** The places one product or env names: its `targets`, or its one `account`/`region`/`roleArn`. */
+const targetsOf = (fields: TargetFields | undefined): PipelineTarget[] => {
+  if (!fields) return [];
+  if (fields.targets) return fields.targets.map(({ account, region, roleArn }) => ({ account, region, roleArn }));
+  return fields.account && fields.region && fields.roleArn
+    ? [{ account: fields.account, region: fields.region, roleArn: fields.roleArn }]
+    : [];
+};
 
-/** Where a product's env lives: the env's own target, else the product's; undefined: Greenlight's own. */
+/**
+ * Where a product's env lives: the env's own targets, else the product's; empty: Greenlight's own
+ * account and region. `env` '' asks for the product's own (its boards).
+ */
+export function targetsFor(
+  productName: string,
+  env: string,
+  overrides: Readonly<Record<string, ProductOverride>>,
+): PipelineTarget[] {
+  const override = ownValue(overrides, productName);
+  if (!override) return [];
+  const envTargets = targetsOf(override.envs ? ownValue(override.envs, env) : undefined);
+  return envTargets.length > 0 ? envTargets : targetsOf(override);
+}
+
+/** The first place a product's env lives (its boards are read there); undefined: Greenlight's own. */
 export function targetFor(
   productName: string,
   env: string,
   overrides: Readonly<Record<string, ProductOverride>>,
 ): PipelineTarget | undefined {
-  const override = ownValue(overrides, productName);
-  if (!override) return undefined;
-  const envTarget = override.envs ? ownValue(override.envs, env) : undefined;
-  return targetOf(envTarget) ?? targetOf(override);
+  return targetsFor(productName, env, overrides)[0];
 }
 
 /** Every target the products name, once each (the topic policy, the access stacks, the clients). */
@@ -198,8 +249,8 @@ export function allTargets(overrides: Readonly<Record<string, ProductOverride>>)
   const found = new Map<string, PipelineTarget>();
   for (const override of Object.values(overrides)) {
     const candidates: TargetFields[] = [override, ...Object.values(override.envs ?? {})];
-    for (const target of candidates.map(targetOf))
-      if (target) found.set(`${target.account}/${target.region}/${target.roleArn}`, target);
+    for (const target of candidates.flatMap(targetsOf))
+      found.set(`${target.account}/${target.region}/${target.roleArn}`, target);
   }
   return [...found.values()];
 }
@@ -208,9 +259,9 @@ export function allTargets(overrides: Readonly<Record<string, ProductOverride>>)
  * The target an approval comes from, by its region, pipeline and stage: a notification names its
  * region but not its account, so the account is the one the configuration places that product's
  * env (by its stage) in that region. Never by name alone: `shop-cart` in eu-west-1 and `shop-cart`
- * in us-east-1 are different pipelines. `undefined`: Greenlight's own account. `ambiguous`: two
- * accounts host the same product and stage in that region, which routing cannot tell apart (the
- * configuration refuses it: see routingProblems).
+ * in us-east-1 are different pipelines. `undefined`: Greenlight's own account. Two accounts hosting
+ * the same product and stage in one region cannot be told apart, and the configuration refuses it
+ * (routingProblems).
  */
 export function routeApproval(
   where: { pipelineName: string; stageName: string; region: string },
@@ -220,14 +271,13 @@ export function routeApproval(
   if (!owner) return undefined;
   const override = owner.override;
   const envs = override.envs ?? DEFAULT_ENVS;
+  const inRegion = (target: PipelineTarget) => target.region === where.region;
   const matches = Object.keys(envs)
     .filter((env) => ownValue(envs, env)?.stage === where.stageName)
-    .map((env) => targetFor(owner.name, env, overrides))
-    .filter((target): target is PipelineTarget => target?.region === where.region);
+    .flatMap((env) => targetsFor(owner.name, env, overrides))
+    .filter(inRegion);
   // An approval in a stage no env names still belongs to the product: its own target, if in that region.
-  const product = targetOf(override);
-  if (matches.length === 0 && product?.region === where.region) return product;
-  return matches[0];
+  return matches[0] ?? targetsOf(override).find(inRegion);
 }
 
 /**
@@ -240,16 +290,18 @@ export function routingProblems(name: string, settings: object): string[] {
   const seen = new Map<string, string>();
   const problems: string[] = [];
   for (const env of Object.keys(envs)) {
-    const target = targetFor(name, env, { [name]: product });
     const stage = ownValue(envs, env)?.stage;
-    const key = `${stage}@${target?.region ?? 'local'}`;
-    const account = target?.account ?? 'local';
-    const other = seen.get(key);
-    if (other !== undefined && other !== account)
-      problems.push(
-        `product "${name}" env "${env}" account: stage ${stage} in ${target?.region ?? "Greenlight's region"} is already in account ${other}; approvals carry no account id, so one product's stage in one region must be in one account`,
-      );
-    seen.set(key, account);
+    const targets: (PipelineTarget | undefined)[] = targetsFor(name, env, { [name]: product });
+    for (const target of targets.length > 0 ? targets : [undefined]) {
+      const key = `${stage}@${target?.region ?? 'local'}`;
+      const account = target?.account ?? 'local';
+      const other = seen.get(key);
+      if (other !== undefined && other !== account)
+        problems.push(
+          `product "${name}" env "${env}" account: stage ${stage} in ${target?.region ?? "Greenlight's region"} is already in account ${other}; approvals carry no account id, so one product's stage in one region must be in one account`,
+        );
+      seen.set(key, account);
+    }
   }
   return problems;
 }

@@ -5,9 +5,9 @@ import { type PipelineSnapshot, pendingApprovalIn, type StageSnapshot } from './
 import { policyByKey } from './policy.ts';
 import type { Clock, Log, PipelineReader } from './ports.ts';
 import type { EnvTarget, Product, ProductOverride } from './products.ts';
-import type { Exclusion, PlanItem, ReleasePlan } from './release.ts';
+import type { Exclusion, ItemPlace, PlanItem, ReleasePlan } from './release.ts';
 import type { ReleaseStore } from './release-ports.ts';
-import type { TargetLookup } from './release-target.ts';
+import type { PlacedPipelines, TargetLookup } from './release-target.ts';
 
 export interface PlanDeps {
   reader: Pick<PipelineReader, 'snapshot'>;
@@ -31,6 +31,11 @@ export interface PlanInput {
   region: string;
   /** The env's account, when it is not Greenlight's own. */
   account?: string;
+  /**
+   * Where the env lives and which pipelines are there (findTargetIn), each read through its own
+   * reader; unset: `pipelines`, read by the deps' reader in `account` and `region`.
+   */
+  places?: readonly PlacedPipelines[];
   votesRequired?: number;
 }
 
@@ -46,6 +51,10 @@ function planInputFor(
   found: Extract<TargetLookup, { ok: true }>,
   input: Pick<PlanInput, 'releaseId' | 'requestedBy' | 'source' | 'region' | 'account'> & { defaultChannel: string },
 ): PlanInput {
+  // Where the env lives: the first of its places names the release's region and account.
+  const first = found.places?.[0]?.place;
+  const region = first?.region ?? input.region;
+  const account = first ? first.account : input.account;
   return {
     releaseId: input.releaseId,
     product: found.product,
@@ -55,8 +64,9 @@ function planInputFor(
     requestedBy: input.requestedBy,
     source: input.source,
     channel: found.product.channel ?? input.defaultChannel,
-    region: input.region,
-    ...(input.account ? { account: input.account } : {}),
+    region,
+    ...(account ? { account } : {}),
+    ...(found.places ? { places: found.places } : {}),
   };
 }
 
@@ -64,22 +74,35 @@ function planInputFor(
 export interface PlanReleaseDeps extends SavePlanDeps {
   /** With the products, the plan says how many approvals each change needs under the env's rules. */
   config: { approvalsChannel: string; products?: Readonly<Record<string, ProductOverride>> };
-  /** The region the product's pipelines are in. */
+  /** Greenlight's own region: where the product's pipelines are unless PRODUCTS places them elsewhere. */
   region: string;
-  /** The account they are in, when not Greenlight's own (the reader then reads there). */
-  account?: string;
-  /** Where a product's env lives; unset: Greenlight's own account and `region`, read by `reader`. */
+  /**
+   * Where a product's env lives (PRODUCTS `account`, `region`, or `targets`), each place with a
+   * reader there; unset: Greenlight's own account and `region`, read by `reader`.
+   */
+  placesFor?: (productName: string, env: string) => Promise<ReleasePlace[]>;
+  /** Where a product's boards are read: its own (first) place; unset: Greenlight's own. */
   placeFor?: (productName: string, env: string) => Promise<ReleasePlace>;
 }
 
 /**
  * Where a product's env lives and a reader there: `/release`, the worker and the releasing pipeline
- * look the product up and plan in the env's account and region (PRODUCTS `account`, `region`).
+ * look the product up and plan in the env's accounts and regions (PRODUCTS `account`, `region`,
+ * `targets`).
  */
 export interface ReleasePlace {
   reader: PipelineReader;
   region: string;
   account?: string;
+}
+
+/** The places a product's env lives in, or Greenlight's own account and region when PRODUCTS names none. */
+export async function placesOf(
+  deps: Pick<PlanReleaseDeps, 'placesFor' | 'region'> & { reader: PipelineReader },
+  productName: string,
+  env: string,
+): Promise<ReleasePlace[]> {
+  return (await deps.placesFor?.(productName, env)) ?? [{ reader: deps.reader, region: deps.region }];
 }
 
 /**
@@ -94,7 +117,6 @@ export function planReleaseFor(
   const input = planInputFor(found, {
     ...request,
     region: deps.region,
-    ...(deps.account ? { account: deps.account } : {}),
     defaultChannel: deps.config.approvalsChannel,
   });
   const required = deps.config.products
@@ -117,6 +139,7 @@ export async function planAndSave(deps: SavePlanDeps, input: PlanInput): Promise
       env: plan.env,
       pipelines: plan.items.length,
       included: plan.items.filter((item) => item.kind === 'include').length,
+      ...(input.places && input.places.length > 1 ? { places: input.places.length } : {}),
     });
     return plan;
   }
@@ -128,12 +151,22 @@ export async function planAndSave(deps: SavePlanDeps, input: PlanInput): Promise
 /**
  * Reads every pipeline of the product and pins the approval waiting in the env's stage, token and
  * all, or says why a pipeline is left out. The plan is what a person confirms, and exactly what the
- * fan-out approves later: nothing is looked up again by stage.
+ * fan-out approves later: nothing is looked up again by stage. An env in several places is read in
+ * each, through its own reader, and each pipeline there carries its place.
  */
 export async function planRelease(deps: PlanDeps, input: PlanInput): Promise<ReleasePlan> {
-  const place = { region: input.region, ...(input.account ? { account: input.account } : {}) };
-  const items = await mapLimit(input.pipelines, deps.concurrency ?? PLAN_CONCURRENCY, (pipelineName) =>
-    planItem(deps, input.target, pipelineName, place),
+  const groups: readonly {
+    place: { reader: PlanDeps['reader']; region: string; account?: string };
+    pipelines: readonly string[];
+  }[] = input.places ?? [
+    {
+      place: { reader: deps.reader, region: input.region, ...(input.account ? { account: input.account } : {}) },
+      pipelines: input.pipelines,
+    },
+  ];
+  const work = groups.flatMap(({ place, pipelines }) => pipelines.map((pipelineName) => ({ place, pipelineName })));
+  const items = await mapLimit(work, deps.concurrency ?? PLAN_CONCURRENCY, ({ place, pipelineName }) =>
+    planItem({ ...deps, reader: place.reader }, input.target, pipelineName, place),
   );
   return {
     releaseId: input.releaseId,
@@ -156,8 +189,11 @@ async function planItem(
   deps: PlanDeps,
   target: EnvTarget,
   pipelineName: string,
-  place: { region: string; account?: string },
+  where: { region: string; account?: string },
 ): Promise<PlanItem> {
+  const place = { region: where.region, ...(where.account ? { account: where.account } : {}) };
+  // A pipeline in another account carries its place: the fan-out approves it there.
+  const located = where.account ? { place: { account: where.account, region: where.region } } : {};
   let snapshot: PipelineSnapshot;
   try {
     snapshot = await deps.reader.snapshot(pipelineName);
@@ -166,14 +202,18 @@ async function planItem(
       error instanceof PipelineGoneError
         ? { kind: 'not-found', detail: 'the pipeline no longer exists' }
         : { kind: 'unreadable', detail: 'CodePipeline did not answer; run the release again to include it' };
-    return { pipelineName, kind: 'exclude', exclusion };
+    return { pipelineName, kind: 'exclude', exclusion, ...located };
   }
   const stage = snapshot.stages.find((candidate) => candidate.name === target.stage);
-  if (!stage) return exclude(pipelineName, { kind: 'not-found', detail: `it has no stage ${target.stage}` });
+  if (!stage) return exclude(pipelineName, { kind: 'not-found', detail: `it has no stage ${target.stage}` }, located);
   const action = waitingAction(stage, target);
   if (action === 'no-such-action')
-    return exclude(pipelineName, { kind: 'not-found', detail: `${target.stage} has no action ${target.action}` });
-  if (!action) return exclude(pipelineName, whyNothingWaits(stage));
+    return exclude(
+      pipelineName,
+      { kind: 'not-found', detail: `${target.stage} has no action ${target.action}` },
+      located,
+    );
+  if (!action) return exclude(pipelineName, whyNothingWaits(stage), located);
   return {
     pipelineName,
     kind: 'include',
@@ -185,6 +225,7 @@ async function planItem(
       ...(stage.latest?.revision ? { revision: stage.latest.revision } : {}),
       ...(action.lastChange ? { waitingSince: action.lastChange } : {}),
     },
+    ...located,
   };
 }
 
@@ -196,10 +237,11 @@ export function waitingAction(stage: StageSnapshot, target: EnvTarget) {
   return action.token && action.status === 'InProgress' ? { ...action, token: action.token } : undefined;
 }
 
-const exclude = (pipelineName: string, exclusion: Exclusion): PlanItem => ({
+const exclude = (pipelineName: string, exclusion: Exclusion, located: { place?: ItemPlace }): PlanItem => ({
   pipelineName,
   kind: 'exclude',
   exclusion,
+  ...located,
 });
 
 const short = (revisionId: string | undefined) => (revisionId ? revisionId.slice(0, 7) : 'the latest revision');

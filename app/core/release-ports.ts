@@ -28,14 +28,14 @@ export interface ReleaseStore {
   /** Records the progress message; `false` when another one was recorded first. */
   recordMessage(releaseId: string, message: MessageRef): Promise<boolean>;
   /**
-   * Takes the right to work on one pipeline of the release until `until`. `false` when it has a
-   * result already, or another holder's lease has not expired.
+   * Takes the right to work on one pipeline of the release (by its itemKey, core/release.ts) until
+   * `until`. `false` when it has a result already, or another holder's lease has not expired.
    */
-  leaseItem(releaseId: string, pipelineName: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  leaseItem(releaseId: string, key: string, owner: string, until: Date, now: Date): Promise<boolean>;
   /** Gives a lease back without a result (the holder stops early); only the holder can. */
-  giveItemBack(releaseId: string, pipelineName: string, owner: string): Promise<void>;
+  giveItemBack(releaseId: string, key: string, owner: string): Promise<void>;
   /** Records the pipeline's result; only the lease holder can, and only once. */
-  finishItem(releaseId: string, pipelineName: string, owner: string, result: ItemResult): Promise<boolean>;
+  finishItem(releaseId: string, key: string, owner: string, result: ItemResult): Promise<boolean>;
   /** `confirmed` → `finished`; `false` when it was finished before. */
   finishRun(releaseId: string, at: Date): Promise<boolean>;
 }

@@ -11,6 +11,7 @@ import {
   type IncludedItem,
   type ItemResult,
   includedItems,
+  itemKey,
   type ReleaseRun,
   releaseActor,
   releaseCounts,
@@ -82,6 +83,8 @@ export interface RunDeps extends DecideDeps {
   releases: ReleaseStore;
   /** Reads a pipeline again when its pinned approval is gone, to tell "changed" from "not pending". */
   reader: Pick<PipelineReader, 'snapshot'>;
+  /** The reader where a pipeline in another account lives (through the role assumed there). */
+  readerAt?: (place: { region: string; account?: string }) => Promise<PipelineReader>;
   reporter: ReleaseProgress;
   sleep: Sleep;
   settings?: Partial<RunSettings>;
@@ -149,7 +152,7 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
   const progress = new ThrottledProgress(deps, message, settings.progressIntervalMs);
   const refreshes = new BackgroundRefresh(deps.notifier, deps.log, settings.refreshConcurrency, shouldStop);
   const decideDeps: RunDeps = { ...deps, notifier: refreshes };
-  const todo = includedItems(run).filter((item) => !run.results[item.pipelineName]);
+  const todo = includedItems(run).filter((item) => !run.results[itemKey(item)]);
 
   let stopped = false;
   let fault: { error: unknown } | undefined;
@@ -160,9 +163,10 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
       return;
     }
     const now = deps.clock();
+    const key = itemKey(item);
     const leased = await deps.releases.leaseItem(
       releaseId,
-      item.pipelineName,
+      key,
       options.owner,
       new Date(now.getTime() + settings.leaseMs),
       now,
@@ -172,17 +176,17 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
       const result = await releaseOne(decideDeps, run, item, settings);
       if (result === RETRY_LATER) {
         // Not a result: give the pipeline back so a later run (or this one's retry) decides it.
-        await deps.releases.giveItemBack(releaseId, item.pipelineName, options.owner);
+        await deps.releases.giveItemBack(releaseId, key, options.owner);
         return;
       }
-      if (await deps.releases.finishItem(releaseId, item.pipelineName, options.owner, result)) {
-        run.results[item.pipelineName] = result;
+      if (await deps.releases.finishItem(releaseId, key, options.owner, result)) {
+        run.results[key] = result;
         progress.changed(run);
       }
     } catch (error) {
       // Unexpected (the store is down …): give the pipeline back so the retried job can take it at once.
       fault ??= { error };
-      await deps.releases.giveItemBack(releaseId, item.pipelineName, options.owner).catch(() => {});
+      await deps.releases.giveItemBack(releaseId, key, options.owner).catch(() => {});
     }
   });
   await Promise.all([progress.flush(), refreshes.drain(deps.sleep, options.drainBudgetMs?.())]);
@@ -311,14 +315,14 @@ async function ensureRequest(
 
 export function requestFromPlan(run: ReleaseRun, item: IncludedItem, now: Date): ApprovalRequest {
   const { approval } = item;
-  const consoleLink = `https://console.aws.amazon.com/codepipeline/home?region=${run.region}#/view/${item.pipelineName}`;
+  const place = placeOf(run, item);
+  const consoleLink = `https://console.aws.amazon.com/codepipeline/home?region=${place.region}#/view/${item.pipelineName}`;
   return {
     id: approval.approvalId,
     pipelineName: item.pipelineName,
     stageName: approval.stageName,
     actionName: approval.actionName,
-    region: run.region,
-    ...(run.account ? { account: run.account } : {}),
+    ...place,
     token: approval.token,
     expiresAt: new Date((approval.waitingSince ?? run.createdAt).getTime() + DEFAULT_APPROVAL_TIMEOUT_MS),
     consoleLink,
@@ -327,6 +331,10 @@ export function requestFromPlan(run: ReleaseRun, item: IncludedItem, now: Date):
     receivedAt: now,
   };
 }
+
+/** Where an item's pipeline lives: its own place (an env in several accounts), else the release's. */
+const placeOf = (run: ReleaseRun, item: IncludedItem): { region: string; account?: string } =>
+  item.place ?? { region: run.region, ...(run.account ? { account: run.account } : {}) };
 
 /** How the approval's record ended, in the release's words. */
 async function resultOf(
@@ -382,7 +390,9 @@ async function resultOf(
 /** A newer revision holds the stage (or waits for approval there) instead of the pinned one. */
 async function changedSincePlan(deps: RunDeps, run: ReleaseRun, item: IncludedItem): Promise<ItemResult | undefined> {
   try {
-    const snapshot = await deps.reader.snapshot(item.pipelineName);
+    const place = placeOf(run, item);
+    const reader = place.account && deps.readerAt ? await deps.readerAt(place) : deps.reader;
+    const snapshot = await reader.snapshot(item.pipelineName);
     const stage = snapshot.stages.find((candidate) => candidate.name === item.approval.stageName);
     if (!stage) return undefined;
     const waiting = waitingAction(stage, { stage: stage.name, action: item.approval.actionName });

@@ -7,13 +7,29 @@ import {
   type ProductOverride,
   resolveProduct,
 } from './products.ts';
+import type { ReleasePlace } from './release-plan.ts';
 
 export type ProductLookup =
   | { ok: true; product: Product; pipelines: string[] }
   | { ok: false; problem: 'unknown-product'; name: string; known: string[] };
 
+/** One place's share of an env: where it is, a reader there, and the product's pipelines found there. */
+export interface PlacedPipelines {
+  place: ReleasePlace;
+  pipelines: readonly string[];
+}
+
 export type TargetLookup =
-  | { ok: true; product: Product; env: string; target: EnvTarget; pipelines: string[] }
+  | {
+      ok: true;
+      product: Product;
+      env: string;
+      target: EnvTarget;
+      /** Every pipeline of the product in the env's places (names may repeat across accounts). */
+      pipelines: string[];
+      /** By place, when looked up in the env's places (findTargetIn). */
+      places?: PlacedPipelines[];
+    }
   | Extract<ProductLookup, { ok: false }>
   | { ok: false; problem: 'unknown-env'; product: Product; env: string; envs: string[] };
 
@@ -58,4 +74,28 @@ export async function findTarget(
   if (!target)
     return { ok: false, problem: 'unknown-env', product: found.product, env, envs: Object.keys(found.product.envs) };
   return { ok: true, product: found.product, env: wanted, target, pipelines: found.pipelines };
+}
+
+/**
+ * findTarget in each place the env lives in (PRODUCTS `targets`: a production in two regions), at
+ * once: the pipelines of every place, by place. The env and product are the configuration's, the
+ * same in every place, so the first place's problem is the answer.
+ */
+export async function findTargetIn(
+  places: readonly ReleasePlace[],
+  overrides: Record<string, ProductOverride>,
+  productName: string,
+  env: string,
+): Promise<TargetLookup> {
+  const lookups = await Promise.all(places.map((place) => findTarget(place.reader, overrides, productName, env)));
+  const problem = lookups.find((lookup) => !lookup.ok);
+  if (problem) return problem;
+  const found = lookups as Extract<TargetLookup, { ok: true }>[];
+  const first = found[0];
+  if (!first) throw new Error(`No place to look for ${productName} ${env}`);
+  return {
+    ...first,
+    pipelines: found.flatMap((lookup) => lookup.pipelines),
+    places: found.map((lookup, index) => ({ place: places[index] as ReleasePlace, pipelines: lookup.pipelines })),
+  };
 }

@@ -28,9 +28,23 @@ export type Exclusion =
   | { kind: 'not-found'; detail: string }
   | { kind: 'unreadable'; detail: string };
 
+/** Another account's place of a pipeline (an env deployed to several: PRODUCTS `targets`). */
+export interface ItemPlace {
+  account: string;
+  region: string;
+}
+
 export type PlanItem =
-  | { pipelineName: string; kind: 'include'; approval: PinnedApproval }
-  | { pipelineName: string; kind: 'exclude'; exclusion: Exclusion };
+  | { pipelineName: string; kind: 'include'; approval: PinnedApproval; place?: ItemPlace }
+  | { pipelineName: string; kind: 'exclude'; exclusion: Exclusion; place?: ItemPlace };
+
+/**
+ * How a release names one of its pipelines (its results, its leases): the pipeline's name, and for
+ * a pipeline in another account its account and region too, since two accounts may both have a
+ * `shop-cart`.
+ */
+export const itemKey = (item: { pipelineName: string; place?: ItemPlace | undefined }): string =>
+  item.place ? `${item.pipelineName}@${item.place.account}/${item.place.region}` : item.pipelineName;
 
 export type IncludedItem = Extract<PlanItem, { kind: 'include' }>;
 
@@ -41,7 +55,7 @@ export interface ReleasePlan {
   stageName: string;
   /** The approval action's name, when the product names it; else whichever approval waits in the stage. */
   actionName?: string;
-  /** Where the pipelines live (approvals name their region). */
+  /** Where the pipelines live (approvals name their region); an item's own `place` comes first. */
   region: string;
   /** The AWS account the pipelines live in, when it is not Greenlight's own (the env's `account`). */
   account?: string;
@@ -83,13 +97,14 @@ export type ItemResultKind = ItemResult['kind'];
 
 export type ReleaseState = 'planned' | 'confirmed' | 'finished';
 
-/** A release as stored: its plan, where it stands, and each pipeline's result so far (by pipeline name). */
+/** A release as stored: its plan, where it stands, and each pipeline's result so far. */
 export interface ReleaseRun extends ReleasePlan {
   state: ReleaseState;
   confirmedAt?: Date;
   finishedAt?: Date;
   /** The progress message in `channel`. */
   message?: MessageRef;
+  /** By itemKey: the pipeline's name, with its account and region when it lives in another account. */
   results: Record<string, ItemResult>;
 }
 
@@ -117,7 +132,7 @@ export function releaseCounts(run: Pick<ReleaseRun, 'items' | 'results'>): Relea
   let done = 0;
   const included = includedItems(run);
   for (const item of included) {
-    const result = run.results[item.pipelineName];
+    const result = run.results[itemKey(item)];
     if (!result) continue;
     done += 1;
     byKind[result.kind] += 1;

@@ -4,10 +4,10 @@ import type { Config } from '../config.ts';
 import type { Actor } from '../core/approval.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { RELEASE_ID, type ReleaseCounts, type ReleaseRun, releaseCounts } from '../core/release.ts';
-import { planReleaseFor } from '../core/release-plan.ts';
+import { placesOf, planReleaseFor } from '../core/release-plan.ts';
 import type { JobResults } from '../core/release-ports.ts';
 import { type RunReport, runRelease } from '../core/release-run.ts';
-import { findTarget } from '../core/release-target.ts';
+import { findTargetIn, type TargetLookup } from '../core/release-target.ts';
 import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
 import { type InvocationClock, type WorkerDeps, workerDeps } from './release-jobs.ts';
@@ -94,15 +94,15 @@ export async function handleReleaseAction(
       }
       if (!before) {
         const { product, env } = params.value;
-        const place = await deps.placeFor?.(product, env);
-        const found = await findTarget(place?.reader ?? deps.reader, deps.config.products, product, env);
+        const places = await placesOf(deps, product, env);
+        const found = await findTargetIn(places, deps.config.products, product, env);
         if (!found.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: lookupProblem(found) });
         if (found.pipelines.length === 0)
           return jobResults.failed(jobId, {
             type: 'ConfigurationError',
             message: `Product ${found.product.name} has no pipelines (none is named ${found.product.prefix}…).`,
           });
-        await planReleaseFor({ ...deps, ...place }, found, {
+        await planReleaseFor(deps, found, {
           releaseId,
           requestedBy: pipelineActor(jobId),
           source: 'pipeline',
@@ -177,7 +177,7 @@ export const pipelineActor = (jobId: string): Actor => ({
   via: 'release',
 });
 
-function lookupProblem(found: Exclude<Awaited<ReturnType<typeof findTarget>>, { ok: true }>): string {
+function lookupProblem(found: Exclude<TargetLookup, { ok: true }>): string {
   if (found.problem === 'unknown-product')
     return `There is no product ${found.name}. Products: ${found.known.join(', ') || 'none yet'}.`;
   return `Product ${found.product.name} has no env ${found.env}. Envs: ${found.envs.join(', ')}.`;

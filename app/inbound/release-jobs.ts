@@ -9,10 +9,10 @@ import type { PipelineReader } from '../core/ports.ts';
 import { productBoard } from '../core/product-board.ts';
 import type { ProductOverride } from '../core/products.ts';
 import { RELEASE_ID } from '../core/release.ts';
-import { type PlanReleaseDeps, planReleaseFor } from '../core/release-plan.ts';
+import { type PlanReleaseDeps, placesOf, planReleaseFor } from '../core/release-plan.ts';
 import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
 import { type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
-import { findProduct, findTarget } from '../core/release-target.ts';
+import { findProduct, findTargetIn } from '../core/release-target.ts';
 import { settleApproval } from '../core/settle-approval.ts';
 import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
@@ -255,14 +255,14 @@ async function planJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'plan'
       await reporter.showPlan(job.viewId, stored, job.viewHash);
       return;
     }
-    // The env's account and region (PRODUCTS `account`, `region`): the product is looked up and planned there.
-    const place = await deps.placeFor?.(job.product, job.env);
-    const found = await findTarget(place?.reader ?? deps.reader, deps.config.products, job.product, job.env);
+    // The env's accounts and regions (PRODUCTS `account`, `region`, `targets`): looked up and planned there.
+    const places = await placesOf(deps, job.product, job.env);
+    const found = await findTargetIn(places, deps.config.products, job.product, job.env);
     if (!found.ok) {
       await reporter.showProblem(job.viewId, 'Release', releaseNotices.targetProblem(found), job.viewHash);
       return;
     }
-    const plan = await planReleaseFor({ ...deps, ...place }, found, {
+    const plan = await planReleaseFor(deps, found, {
       releaseId: job.releaseId,
       requestedBy: { ...job.requestedBy, via: 'slack' },
       source: 'slack',

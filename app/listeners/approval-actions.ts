@@ -10,6 +10,7 @@ import type { WebClient } from '@slack/web-api';
 import { type ApprovalRecord, checkReason, type Decision, isOpenToDecision, type Verdict } from '../core/approval.ts';
 import { decideUnderRules } from '../core/decide-under-rules.ts';
 import {
+  AccountUnreachableError,
   AlreadyDecidedError,
   ApprovalNotFoundError,
   NotPermittedError,
@@ -263,6 +264,8 @@ function refusal(error: unknown, now: Date): string | undefined {
   if (error instanceof SeparatedError) return policyNotices.separated(error.record);
   if (error instanceof AlreadyVotedError) return policyNotices.alreadyVoted(error.record);
   if (error instanceof ApprovalNotFoundError) return notices.unknownApproval;
+  // Before TransientError, which it is: its message names the account STS could not sign in to.
+  if (error instanceof AccountUnreachableError) return error.message;
   if (error instanceof TransientError) return notices.tryAgain;
   // Before NotPermittedError, which it is: its message names the account whose role failed.
   if (error instanceof RoleNotAssumedError) return error.message;

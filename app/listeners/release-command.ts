@@ -7,8 +7,8 @@ import { hasRules, productPolicies } from '../core/policy.ts';
 import { productBoard } from '../core/product-board.ts';
 import { discoverProducts, ownValue, resolveProduct } from '../core/products.ts';
 import { newReleaseId } from '../core/release.ts';
-import { planReleaseFor } from '../core/release-plan.ts';
-import { findProduct, findTarget } from '../core/release-target.ts';
+import { placesOf, planReleaseFor } from '../core/release-plan.ts';
+import { findProduct, findTargetIn } from '../core/release-target.ts';
 import { productRulesText } from '../views/policy-text.ts';
 import { productBoardMessage } from '../views/product-board.ts';
 import { releaseNotices } from '../views/release-help.ts';
@@ -165,7 +165,7 @@ async function planInModal(
   view: { id: string; hash?: string },
   releaseId: string,
 ): Promise<void> {
-  const { reader, settings, queue } = deps;
+  const { settings, queue } = deps;
   const requestedBy = await slackActor(deps, {
     id: command.user_id,
     name: command.user_name,
@@ -175,12 +175,9 @@ async function planInModal(
   const update = (modal: ModalView) =>
     client.views.update({ view_id: view.id, ...(view.hash ? { hash: view.hash } : {}), view: modal });
   try {
-    // The env's account and region (PRODUCTS `account`, `region`): the product is looked up and planned there.
-    const place = await deps.placeFor?.(name, env);
-    const lookup = await within(
-      COMMAND_DEADLINES.discoveryMs,
-      findTarget(place?.reader ?? reader, deps.config.products, name, env),
-    );
+    // The env's accounts and regions (PRODUCTS `account`, `region`, `targets`): looked up and planned there.
+    const places = await placesOf(deps, name, env);
+    const lookup = await within(COMMAND_DEADLINES.discoveryMs, findTargetIn(places, deps.config.products, name, env));
     const found = lookup.done ? lookup.value : undefined;
     if (found && !found.ok) {
       await update(releaseProblemModal('Release', releaseNotices.targetProblem(found)));
@@ -202,7 +199,7 @@ async function planInModal(
       });
       return;
     }
-    const plan = await planReleaseFor({ ...deps, ...place }, found, { releaseId, requestedBy, source: 'slack' });
+    const plan = await planReleaseFor(deps, found, { releaseId, requestedBy, source: 'slack' });
     await update(releasePlanModal(plan, deps.clock()));
   } catch (error) {
     deps.log.error('Could not plan the release', { releaseId, product: name, env, error });

@@ -59,7 +59,13 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
           type: 'mrkdwn',
           text: `*Stage › action*\n${escapeMrkdwn(request.stageName)} › ${escapeMrkdwn(request.actionName)}`,
         },
-        { type: 'mrkdwn', text: `*Region*\n${escapeMrkdwn(request.region)}` },
+        // In another account (PRODUCTS `account`): which one, since two accounts may both have a shop-cart.
+        request.account
+          ? {
+              type: 'mrkdwn',
+              text: `*Account · region*\n${escapeMrkdwn(request.account)} · ${escapeMrkdwn(request.region)}`,
+            }
+          : { type: 'mrkdwn', text: `*Region*\n${escapeMrkdwn(request.region)}` },
         { type: 'mrkdwn', text: expiryText(record, expired, now) },
       ],
     },

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { Revision } from '../core/pipeline.ts';
+import type { PlanItem } from '../core/release.ts';
 import { clip, escapeMrkdwn } from './format.ts';
 import { BLOCK_KIT } from './limits.ts';
 
@@ -73,3 +74,19 @@ export function revisionText(revision: Revision | undefined): string {
 }
 
 const firstLine = (text: string) => text.split('\n')[0] ?? '';
+
+/**
+ * How a release's lists name its pipelines (plain text, to be escaped): by name, and where the
+ * release spans several accounts or regions (PRODUCTS `targets`) with the region and account too,
+ * since each place may have its own `shop-cart`.
+ */
+export function pipelineNamer(plan: {
+  items: readonly Pick<PlanItem, 'place'>[];
+}): (item: Pick<PlanItem, 'pipelineName' | 'place'>) => string {
+  const places = new Set(plan.items.map((item) => (item.place ? `${item.place.account}/${item.place.region}` : '')));
+  if (places.size <= 1) return (item) => item.pipelineName;
+  return (item) =>
+    item.place
+      ? `${item.pipelineName} (${item.place.region}, account ${item.place.account})`
+      : `${item.pipelineName} (Greenlight's account)`;
+}

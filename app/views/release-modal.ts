@@ -13,7 +13,7 @@ import { type Parsed, parseJson } from '../parse-json.ts';
 import { clip, duration, escapeMrkdwn } from './format.ts';
 import { ids } from './ids.ts';
 import { BLOCK_KIT } from './limits.ts';
-import { packLines, revisionText } from './release-lines.ts';
+import { packLines, pipelineNamer, revisionText } from './release-lines.ts';
 
 /** What the confirmation modal remembers (Slack keeps it): the release's id, never a token. */
 export interface ReleaseModalState {
@@ -90,13 +90,14 @@ export function releasePlanModal(plan: ReleasePlan, now: Date): ModalView {
           : '');
 
   const blocks: KnownBlock[] = [section(intro)];
+  const nameOf = pipelineNamer(plan);
   const budget = MODAL_BLOCKS - blocks.length - 2;
   const includedBudget = excluded.length === 0 ? budget : Math.max(1, Math.ceil(budget * 0.7));
   // Slack documents no limit on a modal's text in all (msg_blocks_too_long is a message's): blocks only.
   if (included.length > 0)
     blocks.push(
       ...packLines(
-        included.map((item) => includedLine(item, now)),
+        included.map((item) => includedLine(item, now, nameOf)),
         { blocks: includedBudget, chars: Number.POSITIVE_INFINITY },
         { heading: `*Will be approved (${included.length})*` },
       ),
@@ -104,7 +105,7 @@ export function releasePlanModal(plan: ReleasePlan, now: Date): ModalView {
   if (excluded.length > 0)
     blocks.push(
       ...packLines(
-        excluded.map(excludedLine),
+        excluded.map((item) => excludedLine(item, nameOf)),
         { blocks: MODAL_BLOCKS - blocks.length - 1, chars: Number.POSITIVE_INFINITY },
         { heading: `*Not included (${excluded.length})*` },
       ),
@@ -129,12 +130,14 @@ export function releasePlanModal(plan: ReleasePlan, now: Date): ModalView {
 
 type ExcludedItem = Extract<PlanItem, { kind: 'exclude' }>;
 
-function includedLine(item: IncludedItem, now: Date): string {
+type NameOf = (item: PlanItem) => string;
+
+function includedLine(item: IncludedItem, now: Date, nameOf: NameOf): string {
   const { approval } = item;
   const waiting = approval.waitingSince
     ? ` · waiting ${duration(now.getTime() - approval.waitingSince.getTime())}`
     : '';
-  return `:large_green_circle: *${escapeMrkdwn(item.pipelineName)}* · ${revisionText(approval.revision)}${waiting}`;
+  return `:large_green_circle: *${escapeMrkdwn(nameOf(item))}* · ${revisionText(approval.revision)}${waiting}`;
 }
 
 const exclusionIcon: Record<Exclusion['kind'], string> = {
@@ -151,9 +154,9 @@ const exclusionLabel: Record<Exclusion['kind'], string> = {
   unreadable: 'could not be read',
 };
 
-export function excludedLine(item: ExcludedItem): string {
+export function excludedLine(item: ExcludedItem, nameOf: NameOf): string {
   const { exclusion } = item;
-  return `${exclusionIcon[exclusion.kind]} *${escapeMrkdwn(item.pipelineName)}* — ${exclusionLabel[exclusion.kind]}: ${escapeMrkdwn(exclusion.detail)}`;
+  return `${exclusionIcon[exclusion.kind]} *${escapeMrkdwn(nameOf(item))}* — ${exclusionLabel[exclusion.kind]}: ${escapeMrkdwn(exclusion.detail)}`;
 }
 
 /** After confirmation: where to follow the release. */

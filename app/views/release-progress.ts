@@ -1,10 +1,12 @@
 import type { KnownBlock } from '@slack/types';
 import type { ReleaseStep } from '../core/ports.ts';
+import { ownValue } from '../core/products.ts';
 import {
   type IncludedItem,
   type ItemResult,
   type ItemResultKind,
   includedItems,
+  itemKey,
   type PlanItem,
   type ReleaseRun,
   releaseCounts,
@@ -12,7 +14,7 @@ import {
 import type { SlackMessage } from './approval-message.ts';
 import { actorText, clip, escapeMrkdwn, slackDate } from './format.ts';
 import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
-import { packLines, revisionText } from './release-lines.ts';
+import { packLines, pipelineNamer, revisionText } from './release-lines.ts';
 import { excludedLine } from './release-modal.ts';
 
 const order: ItemResultKind[] = ['approved', 'voted', 'changed', 'already-decided', 'not-pending', 'refused', 'failed'];
@@ -61,6 +63,8 @@ export function releaseProgressMessage(
   ];
 
   const groups = groupResults(run);
+  const nameOf = pipelineNamer(run);
+  const stepOf = (item: IncludedItem) => ownValue(steps, itemKey(item));
   const excluded = run.items.filter((item): item is Extract<PlanItem, { kind: 'exclude' }> => item.kind === 'exclude');
   // Each list gets an even share of what is left of the message (blocks and text); what a list leaves
   // unused goes to the lists after it. A list that does not fit says how many more it holds.
@@ -71,14 +75,17 @@ export function releaseProgressMessage(
       const heading = `${headings[kind]} (${items.length})`;
       // Approved pipelines are a list of names, packed side by side, until they are on their way to
       // production: then each has a line with its latest step (core/journey-release.ts).
-      const following = kind === 'approved' && items.some(({ item }) => Object.hasOwn(steps, item.pipelineName));
-      if (following) return { lines: items.map(({ item }) => stepLine(item.pipelineName, steps)), heading };
+      const following = kind === 'approved' && items.some(({ item }) => stepOf(item));
+      if (following) return { lines: items.map(({ item }) => stepLine(nameOf(item), stepOf(item))), heading };
       return kind === 'approved'
-        ? { lines: items.map(({ item }) => `\`${escapeMrkdwn(item.pipelineName)}\``), heading, separator: ', ' }
-        : { lines: items.map(({ item, result }) => resultLine(item, result)), heading };
+        ? { lines: items.map(({ item }) => `\`${escapeMrkdwn(nameOf(item))}\``), heading, separator: ', ' }
+        : { lines: items.map(({ item, result }) => resultLine(nameOf(item), item, result)), heading };
     });
   if (excluded.length > 0)
-    lists.push({ lines: excluded.map(excludedLine), heading: `*Not included (${excluded.length})*` });
+    lists.push({
+      lines: excluded.map((item) => excludedLine(item, nameOf)),
+      heading: `*Not included (${excluded.length})*`,
+    });
   let room = { blocks: BLOCK_KIT.blocks - blocks.length, chars: TEXT_BUDGET - textLength(blocks) };
   lists.forEach((list, index) => {
     const left = lists.length - index;
@@ -100,9 +107,8 @@ export function releaseProgressMessage(
 }
 
 /** A released pipeline's line: its latest step after the approval, or just approved. */
-function stepLine(pipelineName: string, steps: Readonly<Record<string, ReleaseStep>>): string {
+function stepLine(pipelineName: string, step: ReleaseStep | undefined): string {
   const name = `\`${escapeMrkdwn(pipelineName)}\``;
-  const step = Object.hasOwn(steps, pipelineName) ? steps[pipelineName] : undefined;
   const stage = escapeMrkdwn(step?.stageName ?? '');
   switch (step?.kind) {
     case undefined:
@@ -134,14 +140,14 @@ function groupResults(run: ReleaseRun): Grouped {
     failed: [],
   };
   for (const item of includedItems(run)) {
-    const result = run.results[item.pipelineName];
+    const result = run.results[itemKey(item)];
     if (result) groups[result.kind].push({ item, result });
   }
   return groups;
 }
 
-function resultLine(item: IncludedItem, result: ItemResult): string {
-  const name = `*${escapeMrkdwn(item.pipelineName)}*`;
+function resultLine(pipelineName: string, item: IncludedItem, result: ItemResult): string {
+  const name = `*${escapeMrkdwn(pipelineName)}*`;
   switch (result.kind) {
     case 'approved':
       return `${name} · ${revisionText(item.approval.revision)}`;

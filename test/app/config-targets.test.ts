@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../app/config.ts';
-import { routeApproval, targetFor } from '../../app/core/products.ts';
+import { allTargets, routeApproval, targetFor, targetsFor } from '../../app/core/products.ts';
 import { parseApprovalNotification } from '../../app/inbound/approval-notifications.ts';
 
 /** Products in other accounts and regions (issue #15): accepted, refused naming product and field, and routed. */
@@ -91,6 +91,49 @@ describe('account, region and roleArn in PRODUCTS', () => {
         },
       }),
     ).toThrow(/product "shop" env "hotfix" account: stage StagingDEV in eu-west-1 is already in account 111122223333/);
+  });
+
+  it("takes an env deployed to several places, and routes each place's approvals to its account", () => {
+    // Prepare
+    const US = {
+      account: '444455556666',
+      region: 'us-east-1',
+      roleArn: 'arn:aws:iam::444455556666:role/GreenlightAccess',
+    };
+    // Act
+    const config = startWith({
+      shop: { envs: { qa: { stage: 'StagingDEV' }, prod: { stage: 'StagingQA', targets: [SHOP, US] } } },
+    });
+    // Assess
+    expect(targetsFor('shop', 'prod', config.products)).toEqual([SHOP, US]);
+    expect(targetsFor('shop', 'qa', config.products)).toEqual([]);
+    expect(allTargets(config.products)).toEqual([SHOP, US]);
+    const at = (region: string) =>
+      routeApproval({ pipelineName: 'shop-cart', stageName: 'StagingQA', region }, config.products)?.account;
+    expect([at('eu-west-1'), at('us-east-1'), at('us-west-2')]).toEqual([SHOP.account, US.account, undefined]);
+  });
+
+  it.each([
+    ['targets beside an account', { ...SHOP, targets: [SHOP] }, 'product "shop" targets: give either account'],
+    ['an empty list', { targets: [] }, 'product "shop" targets: expected a list of 1 to 20 places'],
+    [
+      'a place without its role',
+      { targets: [SHOP, { account: '444455556666', region: 'us-east-1' }] },
+      'shop.targets.1.roleArn:',
+    ],
+    [
+      'a place listed twice',
+      { envs: { prod: { stage: 'StagingQA', targets: [SHOP, SHOP] } } },
+      'product "shop" env "prod" targets[1]: account 111122223333 in eu-west-1 is listed twice',
+    ],
+    [
+      'a bad region in the second place',
+      { targets: [SHOP, { ...SHOP, region: 'moon-1' }] },
+      'product "shop" targets[1] region: expected an AWS region',
+    ],
+  ])('refuses %s in targets, naming the product and the place', (_case, shop, message) => {
+    // Act / Assess
+    expect(() => startWith({ shop })).toThrow(message);
   });
 
   it('asks for GREENLIGHT_EXTERNAL_ID when a product names a role', () => {

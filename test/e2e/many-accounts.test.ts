@@ -19,10 +19,10 @@ import {
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 /*
- * One Greenlight, pipelines in three other AWS accounts (docs/architecture.md, "Many accounts and
- * regions"): product shop's qa approvals wait in account A (eu-west-1), its prod approvals in account
- * B (us-west-2); both accounts have a shop-cart. Product blog lives in account C, whose role does not
- * trust Greenlight. Every call crosses loopback through the real SDKs: STS's awsQuery for the roles,
+ * One Greenlight, pipelines in other AWS accounts (docs/architecture.md, "Many accounts and
+ * regions"): product shop's qa approvals wait in account A (eu-west-1), its prod approvals in two
+ * places, account B (us-west-2) and account E (us-east-1); each of them has a shop-cart. Product blog
+ * lives in account C, whose role does not trust Greenlight. Every call crosses loopback through the real SDKs: STS's awsQuery for the roles,
  * CodePipeline's awsJson for the approvals, routed to each account by the credentials it is signed with.
  */
 
@@ -30,6 +30,7 @@ const A = { account: '111122223333', region: 'eu-west-1' };
 const B = { account: '444455556666', region: 'us-west-2' };
 const C = { account: '777788889999', region: 'eu-central-1' };
 const D = { account: '121212121212', region: 'ap-southeast-2' };
+const E = { account: '135791357913', region: 'us-east-1' };
 const role = (account: string, name = 'GreenlightAccess') => `arn:aws:iam::${account}:role/${name}`;
 
 const PRODUCTS = {
@@ -38,7 +39,14 @@ const PRODUCTS = {
     roleArn: role(A.account),
     envs: {
       qa: { stage: 'StagingDEV' },
-      prod: { stage: 'StagingQA', ...B, roleArn: role(B.account) },
+      // Production in two regions, each in its own account: `/release shop prod` approves both.
+      prod: {
+        stage: 'StagingQA',
+        targets: [
+          { ...B, roleArn: role(B.account) },
+          { ...E, roleArn: role(E.account) },
+        ],
+      },
     },
   },
   // The STS of account C knows GreenlightAccess, not this role: it cannot be assumed.
@@ -49,7 +57,7 @@ const PRODUCTS = {
 let world: World;
 
 beforeAll(async () => {
-  world = await startWorld({ accounts: [A, B, C, D], env: { PRODUCTS: JSON.stringify(PRODUCTS) } });
+  world = await startWorld({ accounts: [A, B, C, D, E], env: { PRODUCTS: JSON.stringify(PRODUCTS) } });
 });
 
 afterAll(async () => {
@@ -115,7 +123,9 @@ describe('pipelines in several accounts and regions', () => {
     // Assess
     expect(inA.approvalId).not.toBe(inB.approvalId);
     expect(shown(inA.message)).toContain('shop-cart');
+    expect(shown(inA.message)).toContain(`${A.account} · ${A.region}`);
     expect(shown(inB.message)).toContain('shop-cart');
+    expect(shown(inB.message)).toContain(`${B.account} · ${B.region}`);
     expect(first.elapsedMs).toBeLessThan(3_000);
     expect(second.elapsedMs).toBeLessThan(3_000);
     expect(approvingRoles(A)).toEqual([role(A.account)]);
@@ -163,22 +173,31 @@ describe('pipelines in several accounts and regions', () => {
     expect(buttonsOf(currentMessage(world, waiting))).toContain(ids.approve);
   });
 
-  it('releases shop to prod in the account and region of its prod env, through its role', async () => {
-    // Prepare: two services wait for prod in account B; a pipeline of the same name waits in account A.
+  it('releases shop to prod in both places of its prod env, each through its own role', async () => {
+    // Prepare: two services wait for prod in account B, a shop-cart in account E; a pipeline of the
+    // same name waits for qa in account A.
     const cart = await waitsInAccount(B, 'shop-cart', 'StagingQA');
     const payments = await waitsInAccount(B, 'shop-payments', 'StagingQA');
+    const cartInE = await waitsInAccount(E, 'shop-cart', 'StagingQA');
     const inA = await waitsInAccount(A, 'shop-payments', 'StagingDEV');
     const before = emulatorOf(B).calls('PutApprovalResult').length;
     // Act
     await release(world, 'U0CAROL', APPROVALS_CHANNEL, 'shop prod');
     const planned = shownIn(topView(world, 'U0CAROL'));
     await confirm(world, 'U0CAROL');
-    // Assess
-    expect(planned).toContain('shop-cart');
-    expect(planned).toContain('shop-payments');
+    // Assess: the confirmation names each shop-cart with its place, and each is approved where it lives.
+    expect(planned).toContain(`shop-cart (us-west-2, account ${B.account})`);
+    expect(planned).toContain(`shop-cart (us-east-1, account ${E.account})`);
+    expect(planned).toContain(`shop-payments (us-west-2, account ${B.account})`);
     const calls = emulatorOf(B).calls('PutApprovalResult').slice(before);
     expect(calls.map((call) => call.input.token).sort()).toEqual([cart.token, payments.token].sort());
     expect(approvingRoles(B).slice(before)).toEqual([role(B.account), role(B.account)]);
+    expect(
+      emulatorOf(E)
+        .calls('PutApprovalResult')
+        .map((call) => call.input.token),
+    ).toEqual([cartInE.token]);
+    expect(approvingRoles(E)).toEqual([role(E.account)]);
     expect(
       emulatorOf(A)
         .pendingApprovals({ pipelineName: 'shop-payments' })
@@ -186,6 +205,11 @@ describe('pipelines in several accounts and regions', () => {
     ).toEqual([inA.token]);
     expect(currentMessage(world, cart).text).toBe('shop-cart › StagingQA: approved');
     expect(currentMessage(world, payments).text).toBe('shop-payments › StagingQA: approved');
+    expect(currentMessage(world, cartInE).text).toBe('shop-cart › StagingQA: approved');
+    const progress = world.slack.messages(APPROVALS_CHANNEL).find((m) => m.text?.includes('Released shop to prod'));
+    expect(progress?.text).toContain('3/3 approved');
+    const auditE = await auditOf(cartInE.approvalId);
+    expect(auditE.find((event) => event.type === 'outcome')?.approval).toMatchObject(E);
   });
 
   it('backs off where CodePipeline throttles, in that account only, and approves every pipeline there', async () => {
@@ -233,6 +257,7 @@ describe('pipelines in several accounts and regions', () => {
     // Assess
     expect(hung.elapsedMs).toBeLessThan(3_000);
     expect(told).toContain('try again');
+    expect(told).toContain(`AWS account ${D.account}`);
     expect(next.elapsedMs).toBeLessThan(3_000);
     expect(approvingRoles(D)).toEqual([role(D.account)]);
     expect(currentMessage(world, waiting).text).toBe('desk-web › StagingDEV: approved');

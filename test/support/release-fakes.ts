@@ -4,7 +4,7 @@ import { PipelineGoneError, TransientError } from '../../app/core/errors.ts';
 import type { PipelineSnapshot, StageSnapshot } from '../../app/core/pipeline.ts';
 import type { PipelineReader } from '../../app/core/ports.ts';
 import type { ProductBoard } from '../../app/core/product-board.ts';
-import type { ItemResult, ReleasePlan, ReleaseRun } from '../../app/core/release.ts';
+import { type ItemResult, itemKey, type ReleasePlan, type ReleaseRun } from '../../app/core/release.ts';
 import type { ReleaseProgress, ReleaseReporter, ReleaseStore } from '../../app/core/release-ports.ts';
 import type { SlackMessage } from '../../app/views/approval-message.ts';
 import { productBoardMessage } from '../../app/views/product-board.ts';
@@ -34,8 +34,8 @@ export class MemoryReleaseStore implements ReleaseStore {
     const { messageLeaseUntil: _lease, ...stored } = run;
     const results: Record<string, ItemResult> = {};
     for (const item of stored.items) {
-      const result = this.#items.get(key(releaseId, item.pipelineName))?.result;
-      if (result) results[item.pipelineName] = result;
+      const result = this.#items.get(key(releaseId, itemKey(item)))?.result;
+      if (result) results[itemKey(item)] = result;
     }
     return copy({ ...stored, results });
   }

@@ -241,3 +241,39 @@ describe('releaseProgressMessage', () => {
     expect(blockProblems(message.blocks, 'message')).toEqual([]);
   });
 });
+
+describe('a release across accounts and regions (PRODUCTS targets)', () => {
+  const inPlace = (item: PlanItem, account: string, region: string): PlanItem => ({
+    ...item,
+    place: { account, region },
+  });
+  const cart = (n: number) => ({ ...included(n), pipelineName: 'shop-cart' }) as PlanItem;
+  const inEurope = inPlace(cart(1), '111122223333', 'eu-west-1');
+  const inUs = inPlace(cart(2), '444455556666', 'us-east-1');
+
+  it('names each shop-cart with its region and account, in the confirmation and the progress', () => {
+    // Act
+    const modal = text(releasePlanModal(plan([inEurope, inUs]), now).blocks);
+    const progress = text(
+      releaseProgressMessage(
+        run([inEurope, inUs], {
+          'shop-cart@111122223333/eu-west-1': { kind: 'approved', at: now },
+          'shop-cart@444455556666/us-east-1': { kind: 'failed', why: 'CodePipeline refused the request', at: now },
+        }),
+      ).blocks,
+    );
+    // Assess
+    expect(modal).toContain('shop-cart (eu-west-1, account 111122223333)');
+    expect(modal).toContain('shop-cart (us-east-1, account 444455556666)');
+    expect(progress).toContain('`shop-cart (eu-west-1, account 111122223333)`');
+    expect(progress).toContain('*shop-cart (us-east-1, account 444455556666)* — CodePipeline refused the request');
+  });
+
+  it('names pipelines plainly when the whole release is in one place', () => {
+    // Act
+    const modal = text(releasePlanModal(plan([inEurope]), now).blocks);
+    // Assess
+    expect(modal).toContain('*shop-cart* ·');
+    expect(modal).not.toContain('account 111122223333');
+  });
+});
