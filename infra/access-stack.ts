@@ -1,10 +1,13 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
-import { ArnPrincipal, CompositePrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
-import type { Construct } from 'constructs';
+import { Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
+import { ArnPrincipal, CompositePrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
 // Like infra/config.ts, the one exception to "infra never imports app/": which products live in this
 // account is read by the same pure core rules the app routes by.
 import { allTargets, type ProductOverride } from '../app/core/products.ts';
 import { type ProductSettings, productPrefix } from './config.ts';
+import { pipelineEventPattern } from './constructs/pipeline-accounts.ts';
 import { acknowledge, wildcardResource } from './nag.ts';
 
 export interface AccessStackProps extends StackProps {
@@ -18,6 +21,78 @@ export interface AccessStackProps extends StackProps {
   readonly externalId: string;
   /** Grant cloudformation:DescribeChangeSet, for the change-set preview (default true). */
   readonly changeSets?: boolean;
+  /**
+   * Greenlight's default event bus (`-c greenlightEventBus=…`, its GreenlightEventBusArn output):
+   * forward this account's CodePipeline events there. Unset: no forwarding.
+   */
+  readonly greenlightEventBus?: string;
+}
+
+/** Where the products of `account` live: each one's pipeline name prefix and region. */
+export function placesIn(
+  products: Readonly<Record<string, ProductSettings>>,
+  account: string,
+): { prefix: string; region: string }[] {
+  return Object.entries(products).flatMap(([name, product]) =>
+    allTargets({ [name]: product as ProductOverride })
+      .filter((target) => target.account === account)
+      .map((target) => ({ prefix: productPrefix(name, product), region: target.region })),
+  );
+}
+
+export interface EventForwardingProps {
+  /** Greenlight's default event bus, in Greenlight's account. */
+  readonly eventBusArn: string;
+  /** The pipeline name prefixes of the products that live in this account and region. */
+  readonly prefixes: readonly string[];
+}
+
+/**
+ * Forwards this account's CodePipeline events (of the products' pipelines, in the states Greenlight
+ * follows: infra/constructs/pipeline-accounts.ts) to Greenlight's default bus, unchanged: EventBridge
+ * keeps the source `account` and `region` in each. A rule is regional, so one per region. The target
+ * in another account needs a role here (EventBridge user guide, "Sending and receiving events
+ * between AWS accounts"), which may only PutEvents on that one bus and only EventBridge of this
+ * account may assume; Greenlight's bus policy accepts exactly the configured accounts. EventBridge
+ * retries a delivery for 24 hours; what still fails is lost, and the next click or release settles
+ * the approval as before.
+ */
+export class EventForwarding extends Construct {
+  readonly rule: Rule;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: EventForwardingProps) {
+    super(scope, id);
+    this.role = new Role(this, 'Role', {
+      description: "EventBridge forwards this account's CodePipeline events to Greenlight's event bus",
+      assumedBy: new ServicePrincipal('events.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
+    this.rule = new Rule(this, 'Rule', {
+      description: "Greenlight: forward the products' CodePipeline state changes to Greenlight's event bus",
+      eventPattern: pipelineEventPattern([...new Set(props.prefixes)].sort()),
+      // The target adds events:PutEvents on exactly this bus to the role.
+      targets: [
+        new EventBusTarget(EventBus.fromEventBusArn(this, 'GreenlightBus', props.eventBusArn), { role: this.role }),
+      ],
+    });
+  }
+}
+
+export interface EventForwardingStackProps extends StackProps, EventForwardingProps {}
+
+/**
+ * The forwarding rule for a region of the pipeline account other than GreenlightAccess's own
+ * (`GreenlightAccessEvents-<region>`, infra/main.ts): a rule sees only its region's events.
+ */
+export class EventForwardingStack extends Stack {
+  readonly forwarding: EventForwarding;
+
+  constructor(scope: Construct, id: string, props: EventForwardingStackProps) {
+    super(scope, id, props);
+    this.forwarding = new EventForwarding(this, 'ForwardPipelineEvents', props);
+  }
 }
 
 /** The role's name: the products' `roleArn` is `arn:aws:iam::<account>:role/GreenlightAccess`. */
@@ -39,14 +114,17 @@ const READS = [
  */
 export class AccessStack extends Stack {
   readonly role: Role;
+  /** This region's forwarding of CodePipeline events, with `greenlightEventBus` and products here. */
+  readonly forwarding: EventForwarding | undefined;
+  /**
+   * With `greenlightEventBus`: the other regions whose products' events need a forwarding rule of
+   * their own (EventForwardingStack), sorted.
+   */
+  readonly forwardElsewhere: readonly string[];
 
   constructor(scope: Construct, id: string, props: AccessStackProps) {
     super(scope, id, props);
-    const places = Object.entries(props.products).flatMap(([name, product]) =>
-      allTargets({ [name]: product as ProductOverride })
-        .filter((target) => target.account === props.account)
-        .map((target) => ({ prefix: productPrefix(name, product), region: target.region })),
-    );
+    const places = placesIn(props.products, props.account);
     if (places.length === 0)
       throw new Error(`No product in products lives in account ${props.account}: nothing to grant GreenlightAccess`);
     if (props.greenlightRoleArns.length === 0) throw new Error('greenlightRoleArns: Greenlight has no roles to trust');
@@ -92,5 +170,17 @@ export class AccessStack extends Stack {
         'exist yet; change sets are read, never changed, in the stacks of those regions.',
       ...new Set(findings.map((arn) => wildcardResource(this.role, arn))),
     );
+
+    const here = Token.isUnresolved(this.region) ? [] : places.filter((place) => place.region === this.region);
+    this.forwarding =
+      props.greenlightEventBus && here.length > 0
+        ? new EventForwarding(this, 'ForwardPipelineEvents', {
+            eventBusArn: props.greenlightEventBus,
+            prefixes: here.map((place) => place.prefix),
+          })
+        : undefined;
+    this.forwardElsewhere = props.greenlightEventBus
+      ? [...new Set(places.map((place) => place.region))].filter((region) => region !== this.region).sort()
+      : [];
   }
 }

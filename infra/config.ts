@@ -276,7 +276,12 @@ export interface AccessSettings {
   /** Greenlight's GreenlightRoleArns output: the roles the access role trusts. */
   readonly greenlightRoleArns: readonly string[];
   readonly externalId: string;
+  /** Greenlight's GreenlightEventBusArn output (`greenlightEventBus`): forward CodePipeline's events there. */
+  readonly greenlightEventBus?: string;
 }
+
+/** Greenlight's default event bus, in its account and region (the bus policy admits the pipeline accounts there). */
+const DEFAULT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:event-bus\/default$/;
 
 /** Undefined unless `greenlightRoleArns` is given: the access stack is synthesized only for that step. */
 export function readAccessSettings(
@@ -300,5 +305,13 @@ export function readAccessSettings(
     EXTERNAL_ID,
     'the external id Greenlight was deployed with (required for GreenlightAccess)',
   );
-  return { account, greenlightRoleArns, externalId };
+  const bus = tryGetContext('greenlightEventBus');
+  if (bus === undefined || bus === '') return { account, greenlightRoleArns, externalId };
+  const greenlightEventBus = match(
+    'greenlightEventBus',
+    bus,
+    DEFAULT_BUS_ARN,
+    "the ARN of Greenlight's default event bus (its GreenlightEventBusArn output)",
+  );
+  return { account, greenlightRoleArns, externalId, greenlightEventBus };
 }

@@ -9,7 +9,7 @@ import {
   TimeZone,
 } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Match, Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ArnPrincipal, type Grant, type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type Code, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
@@ -34,7 +34,7 @@ import {
 import { OperationalAlarms } from './constructs/alarms.ts';
 import { DemoProduct } from './constructs/demo-product.ts';
 import { HandlerFunction, type HandlerName } from './constructs/handler-function.ts';
-import { PipelineAccounts } from './constructs/pipeline-accounts.ts';
+import { PipelineAccounts, pipelineEventPattern } from './constructs/pipeline-accounts.ts';
 import { acknowledge, wildcardResource } from './nag.ts';
 import { readManifest, withRequestUrl } from './slack-manifest.ts';
 
@@ -436,20 +436,9 @@ export class GreenlightStack extends Stack {
     if (prefixes.length === 0) return;
     new Rule(this, 'PipelineEvents', {
       description: "Greenlight: CodePipeline state changes of the products' pipelines",
-      eventPattern: {
-        source: ['aws.codepipeline'],
-        detailType: [
-          'CodePipeline Pipeline Execution State Change',
-          'CodePipeline Stage Execution State Change',
-          'CodePipeline Action Execution State Change',
-        ],
-        detail: {
-          pipeline: Match.anyOf(...prefixes.map((prefix) => Match.prefix(prefix))),
-          // Endings can end an approval (app/inbound/pipeline-events.ts, ENDING_STATES); STARTED
-          // links a waiting approval to its execution and starts a deploy in its thread (core/journey.ts).
-          state: ['SUCCEEDED', 'FAILED', 'STOPPED', 'CANCELED', 'SUPERSEDED', 'ABANDONED', 'STARTED'],
-        },
-      },
+      // No `account` in the pattern: it matches the events the pipeline accounts forward to this bus
+      // too (PipelineAccounts lets exactly them put events here), each with its own `account`.
+      eventPattern: pipelineEventPattern(prefixes),
       targets: [
         new LambdaFunction(this.handlers['pipeline-events'].fn, {
           deadLetterQueue,

@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AccessStack } from './access-stack.ts';
+import { AccessStack, EventForwardingStack, placesIn } from './access-stack.ts';
 import { readAccessSettings, readSettings } from './config.ts';
 import { GreenlightStack } from './greenlight-stack.ts';
 
@@ -19,12 +19,23 @@ new GreenlightStack(app, 'Greenlight', {
 // Greenlight's role ARNs given, the GreenlightAccess role for the account the CLI deploys into.
 const access = readAccessSettings((key) => app.node.tryGetContext(key), account);
 if (access) {
-  new AccessStack(app, 'GreenlightAccess', {
+  const stack = new AccessStack(app, 'GreenlightAccess', {
     products: settings.products,
     ...access,
     description: 'Greenlight: the role Greenlight assumes to approve the pipelines of this account',
     env: { account: access.account, ...(region !== undefined ? { region } : {}) },
   });
+  // With greenlightEventBus: CodePipeline's events of this account's other regions, each forwarded
+  // by a rule in its own region (a rule sees only its region's events).
+  for (const elsewhere of stack.forwardElsewhere)
+    new EventForwardingStack(app, `GreenlightAccessEvents-${elsewhere}`, {
+      eventBusArn: access.greenlightEventBus ?? '',
+      prefixes: placesIn(settings.products, access.account)
+        .filter((place) => place.region === elsewhere)
+        .map((place) => place.prefix),
+      description: "Greenlight: forward this region's CodePipeline events of the products to Greenlight",
+      env: { account: access.account, region: elsewhere },
+    });
 }
 
 // Synthesis fails on any unacknowledged AwsSolutions finding.

@@ -43,6 +43,8 @@ export interface WorldOptions {
    * one CodePipeline emulator each, an STS emulator that gives Greenlight each account's role for
    * the world's external id, and one CodePipeline endpoint that routes each call by the credentials
    * it is signed with, as AWS does. PRODUCTS still has to name them (account, region, roleArn).
+   * Their CodePipeline events reach the pipeline-events handler too (unless `pipelineEvents` is off),
+   * as the access stack's forwarding rule passes them on, with their own `account` and `region`.
    */
   accounts?: WorldAccount[];
   log?: (line: string) => void;
@@ -154,13 +156,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     closers.push(() => sts.close());
     const emulators = new Map<string, CodePipelineEmulator>();
     for (const place of options.accounts) {
-      // Only approval notifications come from the other accounts: their EventBridge events would
-      // need the forwarding rule of the access stack, which the sandbox does not model.
+      // Each account's CodePipeline events reach Greenlight as the access stack's forwarding rule
+      // passes them to its bus: unchanged, so `account` and `region` are that account's own.
       const remote = await startCodePipelineEmulator({
         ...options.emulator,
         accountId: place.account,
         region: place.region,
         onApprovalNotification: deliverNotification,
+        ...(options.pipelineEvents === false ? {} : { onPipelineEvent: deliverPipelineEvent }),
       });
       closers.push(() => remote.close());
       emulators.set(`${place.account}/${place.region}`, remote);

@@ -502,7 +502,7 @@ export class DynamoApprovalStore implements ApprovalStore, JourneyStore, Release
     );
   }
 
-  async recordReleaseStep(releaseId: string, pipelineName: string, step: ReleaseStep): Promise<number | undefined> {
+  async recordReleaseStep(releaseId: string, key: string, step: ReleaseStep): Promise<number | undefined> {
     const Key = releaseStepsKey(releaseId);
     // The item first (a nested SET needs its map), then the step: two single-item writes.
     await conditionalWrite(
@@ -525,7 +525,7 @@ export class DynamoApprovalStore implements ApprovalStore, JourneyStore, Release
           UpdateExpression: 'SET steps.#pipeline = :step ADD version :one',
           // An older step (a late event) never replaces a newer one.
           ConditionExpression: 'attribute_not_exists(steps.#pipeline) OR steps.#pipeline.#rank < :rank',
-          ExpressionAttributeNames: { '#pipeline': pipelineName, '#rank': 'rank' },
+          ExpressionAttributeNames: { '#pipeline': key, '#rank': 'rank' },
           ExpressionAttributeValues: {
             ':step': stripUndefined({ ...step, at: step.at.toISOString() }),
             ':rank': step.rank,

@@ -34,11 +34,12 @@ const MAX_ROUNDS = 10;
 export async function showInRelease(
   deps: ReleaseJourneyDeps,
   releaseId: string,
-  pipelineName: string,
+  /** The release's name for the pipeline (core/release.ts itemKey). */
+  key: string,
   step: ReleaseStep,
 ): Promise<void> {
   try {
-    if ((await deps.releaseSteps.recordReleaseStep(releaseId, pipelineName, step)) === undefined) return;
+    if ((await deps.releaseSteps.recordReleaseStep(releaseId, key, step)) === undefined) return;
     const run = await deps.releases.get(releaseId);
     if (!run?.message || run.state !== 'finished') return;
     const holder = deps.ids();
@@ -66,7 +67,7 @@ export async function showInRelease(
   } catch (error) {
     deps.log.warn('Could not show a pipeline’s step on its release’s progress message', {
       releaseId,
-      pipeline: pipelineName,
+      pipeline: key,
       error,
     });
   }

@@ -1,7 +1,8 @@
-import { type ApprovalId, type ApprovalRecord, type Decision, personOf } from './approval.ts';
+import { type ApprovalId, type ApprovalRecord, type ApprovalRequest, type Decision, personOf } from './approval.ts';
 import { MaybeDeliveredError, PipelineGoneError, TransientError } from './errors.ts';
 import { type ReleaseJourneyDeps, showInRelease } from './journey-release.ts';
 import { pendingApprovalIn } from './pipeline.ts';
+import { type PipelinePlace, type ReaderAt, sameAccount } from './pipeline-events.ts';
 import { USER_ID } from './policy.ts';
 import type {
   ApprovalStore,
@@ -15,6 +16,7 @@ import type {
   ThreadNotifier,
   ThreadPost,
 } from './ports.ts';
+import { itemKey } from './release.ts';
 
 /**
  * The change's journey after an approval (docs/architecture.md, "Messages follow CodePipeline"):
@@ -50,6 +52,8 @@ export interface ExecutionHint {
   /** The action's `execution-result.external-execution-summary`, when it has one. */
   summary?: string;
   region?: string;
+  /** The pipeline's account when a product names it (core/pipeline-events.ts eventPlace); absent: Greenlight's own. */
+  account?: string;
   /** When it happened (the event's `time`). */
   at?: Date;
 }
@@ -57,10 +61,14 @@ export interface ExecutionHint {
 export interface JourneyDeps extends Partial<ReleaseJourneyDeps> {
   store: Pick<ApprovalStore, 'get'>;
   journeys: JourneyStore;
-  reader: Pick<PipelineReader, 'snapshot'>;
+  /** Reads the pipeline where it lives: in another account through its role, never with Greenlight's own credentials. */
+  readerAt: ReaderAt;
   threads: Pick<ThreadNotifier, 'journeyStep'>;
-  /** The approval id of a token (a digest: the core does no cryptography). */
-  approvalIdFor: (token: string) => ApprovalId;
+  /**
+   * The approval id of a token where it waits (a digest of the token, and in another account of its
+   * account and region too: the core does no cryptography).
+   */
+  approvalIdFor: (token: string, place?: PipelinePlace) => ApprovalId;
   clock: Clock;
   ids: IdSource;
   log: Log;
@@ -92,8 +100,10 @@ export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Pro
   const link = followingLink(links, hint);
   if (!link) return { linked: false, posted: 0 };
   const record = await deps.store.get(link.approvalId);
-  const decision = record && approvedInSlack(record);
-  if (!record || !decision) return { linked: false, posted: 0 };
+  // An execution id names one execution in one account: an approval of another account is not this one's.
+  if (!record || !sameAccount(record.request, hint.account)) return { linked: false, posted: 0 };
+  const decision = approvedInSlack(record);
+  if (!decision) return { linked: false, posted: 0 };
   const steps = impliedSteps(link, hint);
   const releaseId = record.outcome?.releaseId;
   let posted = 0;
@@ -105,12 +115,19 @@ export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Pro
     if (await postStep(deps, { link, record, decision, hint }, step)) posted += 1;
   }
   const last = steps.at(-1);
-  if (releaseId && last) await showOnRelease(deps, releaseId, link, last, hint.at ?? deps.clock());
+  if (releaseId && last) await showOnRelease(deps, releaseId, link, record.request, last, hint.at ?? deps.clock());
   return { linked: false, posted };
 }
 
 /** For a release's approval: the pipeline's line on the release's progress message (core/journey-release.ts). */
-async function showOnRelease(deps: JourneyDeps, releaseId: string, link: JourneyLink, step: Step, at: Date) {
+async function showOnRelease(
+  deps: JourneyDeps,
+  releaseId: string,
+  link: JourneyLink,
+  request: Pick<ApprovalRequest, 'account' | 'region'>,
+  step: Step,
+  at: Date,
+) {
   const { releases, releaseSteps, releaseView, sleep } = deps;
   if (!releases || !releaseSteps || !releaseView || !sleep) return;
   const after = link.stages.slice(stageIndex(link, link.stageName) + 1);
@@ -121,7 +138,11 @@ async function showOnRelease(deps: JourneyDeps, releaseId: string, link: Journey
   await showInRelease(
     { releases, releaseSteps, releaseView, sleep, clock: deps.clock, ids: deps.ids, log: deps.log },
     releaseId,
-    link.pipelineName,
+    // The release's name for the pipeline: in another account, with its account and region.
+    itemKey({
+      pipelineName: link.pipelineName,
+      ...(request.account ? { place: { account: request.account, region: request.region } } : {}),
+    }),
     {
       kind: step.kind,
       ...(step.kind === 'production' ? {} : { stageName: step.stageName }),
@@ -146,9 +167,10 @@ const isJourneyEvent = (hint: ExecutionHint): boolean =>
  * no token: such an approval has no journey). Returns whether it is linked now.
  */
 async function linkWaitingApproval(deps: JourneyDeps, hint: ExecutionHint): Promise<boolean> {
+  const place: PipelinePlace = { region: hint.region ?? '', ...(hint.account ? { account: hint.account } : {}) };
   let snapshot: Awaited<ReturnType<PipelineReader['snapshot']>>;
   try {
-    snapshot = await deps.reader.snapshot(hint.pipelineName);
+    snapshot = await (await deps.readerAt(place)).snapshot(hint.pipelineName);
   } catch (error) {
     // A pipeline deleted since has no journey to follow; anything else is worth the event's retry.
     if (error instanceof PipelineGoneError) return false;
@@ -162,7 +184,7 @@ async function linkWaitingApproval(deps: JourneyDeps, hint: ExecutionHint): Prom
     pipelineName: hint.pipelineName,
     executionId: hint.executionId,
     stageName: stage.name,
-    approvalId: deps.approvalIdFor(waiting.token),
+    approvalId: deps.approvalIdFor(waiting.token, place),
     stages: snapshot.stages.map((s) => s.name),
     region: hint.region ?? '',
   });
@@ -308,13 +330,14 @@ async function stepPost(deps: JourneyDeps, context: Context, step: Step): Promis
  */
 async function failedAction(
   deps: JourneyDeps,
-  { hint, link }: Context,
+  { hint, link, record }: Context,
   stageName: string,
 ): Promise<{ actionName?: string; summary?: string }> {
   if (hint.level === 'action' && hint.actionName)
     return { actionName: hint.actionName, ...(hint.summary ? { summary: hint.summary } : {}) };
   try {
-    const stage = (await deps.reader.snapshot(link.pipelineName)).stages.find((s) => s.name === stageName);
+    const reader = await deps.readerAt(record.request);
+    const stage = (await reader.snapshot(link.pipelineName)).stages.find((s) => s.name === stageName);
     if (stage?.latest?.executionId !== link.executionId) return {};
     const action = stage.actions.find((a) => a.status === 'Failed');
     return action ? { actionName: action.name, ...(action.summary ? { summary: action.summary } : {}) } : {};

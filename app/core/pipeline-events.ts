@@ -1,7 +1,8 @@
-import type { ApprovalRecord, Outcome } from './approval.ts';
+import type { ApprovalRecord, ApprovalRequest, Outcome } from './approval.ts';
 import { logContext } from './decide-approval.ts';
 import { PipelineGoneError, TransientError } from './errors.ts';
 import type { PipelineReader } from './ports.ts';
+import { allTargets, type ProductOverride } from './products.ts';
 import { type SettleDeps, settleApproval } from './settle-approval.ts';
 
 /**
@@ -19,9 +20,49 @@ export interface PipelineChange {
   stageName?: string;
   /** The pipeline's region (the event's `region`), when known. */
   region?: string;
+  /** The pipeline's account when a product names it (eventPlace); absent: Greenlight's own account. */
+  account?: string;
 }
 
-export type FollowDeps = SettleDeps & { reader: PipelineReader };
+/** Where a pipeline lives, as an approval's request says it: a region and, in another account, that account. */
+export type PipelinePlace = Pick<ApprovalRequest, 'region' | 'account'>;
+
+/**
+ * Reads pipelines where they live: in another account through the role Greenlight assumes there,
+ * never with Greenlight's own credentials (deps.ts `readerAt`).
+ */
+export type ReaderAt = (place: PipelinePlace) => Promise<Pick<PipelineReader, 'snapshot'>>;
+
+export type FollowDeps = SettleDeps & { readerAt: ReaderAt };
+
+export interface EventPlace {
+  region?: string;
+  /** Absent: Greenlight's own account. */
+  account?: string;
+}
+
+/**
+ * Where an event comes from, in the records' terms (docs/architecture.md, "Many accounts and
+ * regions"). EventBridge puts the source account and region at the top of every event, also when
+ * another account's rule forwards it to Greenlight's bus. An account a product names is that
+ * account; any other is Greenlight's own (only those accounts may put events on its bus), whose
+ * approvals carry no account. `undefined`: a product account in a region no product of it lives in,
+ * or without a region: nothing Greenlight approves can be there.
+ */
+export function eventPlace(
+  event: { account?: string | undefined; region?: string | undefined },
+  products: Readonly<Record<string, ProductOverride>>,
+): EventPlace | undefined {
+  const { account, region } = event;
+  const there = allTargets(products).filter((target) => target.account === account);
+  if (!account || there.length === 0) return region ? { region } : {};
+  if (!region || !there.some((target) => target.region === region)) return undefined;
+  return { account, region };
+}
+
+/** Whether an approval lives where a change happened: the same account (both absent for Greenlight's own). */
+export const sameAccount = (request: Pick<ApprovalRequest, 'account'>, account: string | undefined): boolean =>
+  (request.account || undefined) === (account || undefined);
 
 /** `checked`: open approvals the change may concern; `closed`: those found ended and closed now. */
 export interface FollowResult {
@@ -55,7 +96,12 @@ export async function followPipelineChange(deps: FollowDeps, change: PipelineCha
   return { checked: open.length, closed };
 }
 
+/**
+ * An approval a change may concern: same pipeline, stage (if named), region (if known) and always the
+ * same account. Two accounts may each have a `shop-cart` in one region: a name says nothing alone.
+ */
 const concerns = (record: ApprovalRecord, change: PipelineChange): boolean =>
+  sameAccount(record.request, change.account) &&
   record.request.pipelineName === change.pipelineName &&
   (change.stageName === undefined || record.request.stageName === change.stageName) &&
   (change.region === undefined || record.request.region === change.region) &&
@@ -87,7 +133,8 @@ async function endedHow(deps: FollowDeps, record: ApprovalRecord): Promise<Outco
   const at = deps.clock();
   let snapshot: Awaited<ReturnType<PipelineReader['snapshot']>>;
   try {
-    snapshot = await deps.reader.snapshot(pipelineName);
+    // In the approval's own account: there through its role, never with Greenlight's credentials.
+    snapshot = await (await deps.readerAt(record.request)).snapshot(pipelineName);
   } catch (error) {
     if (error instanceof PipelineGoneError) return { kind: 'gone', what: 'pipeline', at };
     throw error;

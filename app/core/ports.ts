@@ -227,11 +227,12 @@ export interface ReleaseStep {
 /** Each released pipeline's latest step, kept with the release (core/journey-release.ts). */
 export interface ReleaseStepStore {
   /**
-   * Records the pipeline's step if it ranks above the one recorded; answers the release's steps
-   * version after the write, or undefined when the step was not newer (nothing changed).
+   * Records the pipeline's step (by the release's itemKey, core/release.ts) if it ranks above the one
+   * recorded; answers the release's steps version after the write, or undefined when the step was
+   * not newer (nothing changed).
    */
-  recordReleaseStep(releaseId: string, pipelineName: string, step: ReleaseStep): Promise<number | undefined>;
-  /** Every released pipeline's latest step, the version they stand at (0: none yet), and when they were last drawn. */
+  recordReleaseStep(releaseId: string, key: string, step: ReleaseStep): Promise<number | undefined>;
+  /** Every released pipeline's latest step (by itemKey), the version they stand at (0: none yet), and when they were last drawn. */
   releaseSteps(releaseId: string): Promise<{ steps: Record<string, ReleaseStep>; version: number; drawnAt?: Date }>;
   /** Takes the right to draw the release's progress message until `until`; false while another holder has it. */
   takeReleaseDraw(releaseId: string, holder: string, until: Date, now: Date): Promise<boolean>;

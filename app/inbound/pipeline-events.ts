@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { AWS_REGION, CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { type ExecutionHint, followJourney, type JourneyDeps, type JourneyResult } from '../core/journey.ts';
 import {
+  eventPlace,
   type FollowDeps,
   type FollowResult,
   followPipelineChange,
@@ -34,7 +35,8 @@ export async function pipelineEventDeps(config: Config, overrides?: ClientOverri
     store,
     pipelines: await clients.pipelines(),
     notifier,
-    reader: await clients.reader(),
+    // Where the event's pipeline lives: in another account through the role assumed there.
+    readerAt: (place) => clients.readerAt(place),
     journeys: portOf<JourneyStore>(store, 'linkJourney'),
     threads: portOf<ThreadNotifier>(notifier, 'journeyStep'),
     releases: await clients.releaseStore(),
@@ -79,6 +81,12 @@ const eventSchema = z.object({
   source: z.literal('aws.codepipeline'),
   detailType: z.enum(PIPELINE_DETAIL_TYPES),
   id: z.string().max(200).optional(),
+  // The source account, also when another account's rule forwarded the event to Greenlight's bus:
+  // it decides which approvals the event may concern, so one that does not read drops the event.
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
   region: z.string().regex(AWS_REGION).optional(),
   detail: z.object({
     pipeline: name,
@@ -208,17 +216,27 @@ export async function handlePipelineEvent(
     });
     return undefined;
   }
-  const { event, change } = parsed;
+  const { event } = parsed;
   const context = {
     eventId: event.id,
+    account: event.account,
+    region: event.region,
     detailType: event.detailType,
-    pipeline: change.pipelineName,
+    pipeline: event.detail.pipeline,
     stage: event.detail.stage,
     action: event.detail.action,
     state: event.detail.state,
     executionId: event.detail['execution-id'],
   };
   let result: PipelineEventResult = { checked: 0, closed: 0 };
+  // Approvals of the account the event comes from only, read there (docs/architecture.md, "Many accounts and regions").
+  const place = eventPlace(event, deps.products);
+  if (!place) {
+    deps.log.debug('CodePipeline event from an account and region where no product lives', context);
+    return result;
+  }
+  const inAccount = place.account ? { account: place.account } : {};
+  const change: PipelineChange = { ...parsed.change, ...inAccount };
   if (mayEndAnApproval(event)) {
     result = await followPipelineChange(deps, change);
     if (result.checked > 0) deps.log.info('CodePipeline event followed', { ...context, ...result });
@@ -226,7 +244,7 @@ export async function handlePipelineEvent(
   }
   const hint = executionHint(event);
   if (hint) {
-    const journey = await followJourney(deps, hint);
+    const journey = await followJourney(deps, { ...hint, ...inAccount });
     if (journey.linked || journey.posted > 0) {
       deps.log.info('Change followed in its approval thread', { ...context, ...journey });
       result = { ...result, journey };

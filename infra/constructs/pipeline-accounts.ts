@@ -1,6 +1,7 @@
 import { Aws, CfnOutput, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { CfnEventBusPolicy, type EventPattern, Match } from 'aws-cdk-lib/aws-events';
 import { AccountPrincipal, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type CfnTopic, Topic } from 'aws-cdk-lib/aws-sns';
@@ -8,6 +9,28 @@ import { Construct } from 'constructs';
 // Like infra/config.ts, the one exception to "infra never imports app/": which accounts and roles
 // the products name is computed once, in a pure core module, so the stack grants exactly what the app uses.
 import { allTargets, type ProductOverride } from '../../app/core/products.ts';
+
+/**
+ * The CodePipeline events Greenlight follows (app/inbound/pipeline-events.ts): the three detail
+ * types, of the pipelines with these name prefixes, in the states that can end an approval
+ * (ENDING_STATES there) and STARTED, which links a waiting approval to its execution and starts a
+ * deploy in its thread (core/journey.ts). Greenlight's own rule and each pipeline account's
+ * forwarding rule (infra/access-stack.ts) match the same.
+ */
+export function pipelineEventPattern(prefixes: readonly string[]): EventPattern {
+  return {
+    source: ['aws.codepipeline'],
+    detailType: [
+      'CodePipeline Pipeline Execution State Change',
+      'CodePipeline Stage Execution State Change',
+      'CodePipeline Action Execution State Change',
+    ],
+    detail: {
+      pipeline: Match.anyOf(...prefixes.map((prefix) => Match.prefix(prefix))),
+      state: ['SUCCEEDED', 'FAILED', 'STOPPED', 'CANCELED', 'SUPERSEDED', 'ABANDONED', 'STARTED'],
+    },
+  };
+}
 
 export interface PipelineAccountsProps {
   readonly products: Readonly<Record<string, unknown>>;
@@ -24,7 +47,10 @@ export interface PipelineAccountsProps {
  * a key of its own (the AWS-managed SNS key cannot be used from another account: its policy cannot
  * be changed), and the handlers that call CodePipeline there may assume exactly the roles the
  * products name. The handlers' role ARNs are an output: each account's GreenlightAccess stack
- * trusts them, and only them.
+ * trusts them, and only them. The default event bus takes CodePipeline's events from exactly those
+ * accounts, which their GreenlightAccess stacks forward (`-c greenlightEventBus`, the
+ * GreenlightEventBusArn output); Greenlight's pipeline-events rule names no account, so it matches
+ * them as its own, and the app tells them apart by the event's `account`.
  */
 export class PipelineAccounts extends Construct {
   /** The other accounts the products name, each once, sorted. */
@@ -61,6 +87,25 @@ export class PipelineAccounts extends Construct {
         resources: [props.approvalsTopic.topicArn],
       }),
     );
+
+    // One statement naming each account: PutEvents of CodePipeline's events on the default bus, nothing else.
+    const bus = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`;
+    new CfnEventBusPolicy(this, 'PipelineAccountsPutEvents', {
+      eventBusName: 'default',
+      statementId: 'GreenlightPipelineAccounts',
+      statement: {
+        Effect: 'Allow',
+        Principal: { AWS: this.accounts.map((account) => `arn:${Aws.PARTITION}:iam::${account}:root`) },
+        Action: 'events:PutEvents',
+        Resource: bus,
+        Condition: { 'ForAllValues:StringEquals': { 'events:source': ['aws.codepipeline'] } },
+      },
+    });
+    new CfnOutput(Stack.of(this), 'GreenlightEventBusArn', {
+      value: bus,
+      description:
+        "Forward the pipeline accounts' CodePipeline events here: GreenlightAccess with -c greenlightEventBus=<this>",
+    });
 
     const roleArns = [...new Set(targets.map((target) => target.roleArn))].sort();
     for (const role of props.assumers)

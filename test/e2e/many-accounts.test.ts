@@ -4,7 +4,7 @@ import { ids } from '../../app/views/ids.ts';
 import { type CodePipelineEmulator, pipelineDefinition } from '../../sandbox/codepipeline/index.ts';
 import type { SlackMessage } from '../../sandbox/slack/index.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
-import { confirm, release, shownIn, topView } from '../support/release-world.ts';
+import { confirm, release, releaseMessages, shownIn, topView } from '../support/release-world.ts';
 import {
   APPROVALS_CHANNEL,
   approvalMessages,
@@ -206,8 +206,12 @@ describe('pipelines in several accounts and regions', () => {
     expect(currentMessage(world, cart).text).toBe('shop-cart › StagingQA: approved');
     expect(currentMessage(world, payments).text).toBe('shop-payments › StagingQA: approved');
     expect(currentMessage(world, cartInE).text).toBe('shop-cart › StagingQA: approved');
-    const progress = world.slack.messages(APPROVALS_CHANNEL).find((m) => m.text?.includes('Released shop to prod'));
-    expect(progress?.text).toContain('3/3 approved');
+    const progress = releaseMessages(world, APPROVALS_CHANNEL).at(-1);
+    const lines = shownIn(progress ? (world.slack.workspace.message(APPROVALS_CHANNEL, progress.ts) ?? {}) : {});
+    expect(lines).toContain('3/3 approved');
+    // Each account's CodePipeline events move its own shop-cart's line on the release's message.
+    expect(lines).toContain(`\`shop-cart (us-east-1, account ${E.account})\` · 🚀 reached production`);
+    expect(lines).toContain(`\`shop-cart (us-west-2, account ${B.account})\` · 🚀 reached production`);
     const auditE = await auditOf(cartInE.approvalId);
     expect(auditE.find((event) => event.type === 'outcome')?.approval).toMatchObject(E);
   });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
 import type { Actor, Decision } from '../../../app/core/approval.ts';
 import { approversOf, type ExecutionHint, followJourney } from '../../../app/core/journey.ts';
 import type { PipelineSnapshot } from '../../../app/core/pipeline.ts';
+import type { PipelinePlace } from '../../../app/core/pipeline-events.ts';
 import { approvalRequest, counterIds, fixedClock, memoryLog } from '../../support/fakes.ts';
 import { FakeThreads, MemoryJourneyStore } from '../../support/journey-fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
@@ -31,7 +33,7 @@ async function waitingIn(stageName: string) {
     store,
     journeys,
     threads,
-    reader,
+    readerAt: async () => reader,
     approvalIdFor: (token: string) => (token === request.token ? request.id : `other-${token}`),
     clock,
     ids: counterIds(),
@@ -183,6 +185,63 @@ describe('followJourney', () => {
     await expect(followJourney(deps, hint('stage', 'StagingPROD', 'STARTED'))).rejects.toThrow('500');
     await followJourney(deps, hint('stage', 'StagingPROD', 'STARTED'));
     // Assess
+    expect(kinds(threads)).toEqual(['started StagingPROD']);
+  });
+});
+
+describe('followJourney in other accounts', () => {
+  const A = { account: '111122223333', region: 'eu-west-1' };
+
+  it('links an approval waiting in another account by its id there, reading the pipeline there, and follows it', async () => {
+    // Prepare: the approval waits in account A, and was approved in Slack
+    const store = new MemoryApprovalStore();
+    const journeys = new MemoryJourneyStore();
+    const threads = new FakeThreads();
+    const reader = new FakeReader();
+    const places: PipelinePlace[] = [];
+    const waiting = approvalRequest({ pipelineName: 'shop-cart', stageName: 'StagingQA', actionName: 'Approve', ...A });
+    const request = { ...waiting, id: approvalIdFor(waiting.token, A) };
+    await store.saveRequest(request);
+    await store.recordMessage(request.id, { channel: 'C0APPROVALS', ts: '1.000100' });
+    await store.recordOutcome(request.id, approved());
+    reader.set(snapshot('StagingQA', request.token));
+    const deps = {
+      store,
+      journeys,
+      threads,
+      readerAt: async (place: PipelinePlace) => {
+        places.push(place);
+        return reader;
+      },
+      approvalIdFor,
+      clock: fixedClock('2026-11-27T12:00:00Z'),
+      ids: counterIds(),
+      log: memoryLog(),
+    };
+    // Act
+    const link = await followJourney(
+      deps,
+      hint('action', 'StagingQA', 'STARTED', { actionName: 'Approve', category: 'Approval', ...A }),
+    );
+    await followJourney(deps, hint('stage', 'StagingPROD', 'STARTED', A));
+    // Assess
+    expect(link.linked).toBe(true);
+    expect(await journeys.journeysOf('shop-cart', EXECUTION)).toEqual([
+      expect.objectContaining({ approvalId: request.id, region: A.region }),
+    ]);
+    expect(places).toEqual([A]);
+    expect(kinds(threads)).toEqual(['started StagingPROD']);
+  });
+
+  it('posts nothing in a thread for an event of another account, however alike its pipeline and execution', async () => {
+    // Prepare: Greenlight's own approval, approved in Slack
+    const { store, threads, deps, request } = await waitingIn('StagingQA');
+    await store.recordOutcome(request.id, approved());
+    // Act
+    const fromA = await followJourney(deps, hint('stage', 'StagingPROD', 'STARTED', A));
+    const fromOwn = await followJourney(deps, hint('stage', 'StagingPROD', 'STARTED'));
+    // Assess
+    expect([fromA.posted, fromOwn.posted]).toEqual([0, 1]);
     expect(kinds(threads)).toEqual(['started StagingPROD']);
   });
 });

@@ -107,7 +107,7 @@ async function waitingApproval() {
     store,
     pipelines,
     notifier,
-    reader,
+    readerAt: async () => reader,
     journeys: new MemoryJourneyStore(),
     threads: new FakeThreads(),
     approvalIdFor: (token: string) => `id-of-${token}`,
