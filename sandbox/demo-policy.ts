@@ -26,3 +26,24 @@ export const SANDBOX_DEMO_PRODUCTS = {
     },
   },
 };
+
+/**
+ * The sandbox's second AWS account (docs/architecture.md, "Many accounts and regions"): product
+ * `data` deploys there, in another region, and Greenlight reaches it through the GreenlightAccess
+ * role it assumes there (the sandbox's STS emulator gives it for the sandbox's external id).
+ */
+export const SANDBOX_SECOND_ACCOUNT = {
+  account: '444455556666',
+  region: 'eu-west-1',
+  roleArn: 'arn:aws:iam::444455556666:role/GreenlightAccess',
+} as const;
+
+/** The demo products of the second account, by service, as DEMO_PRODUCTS names the local ones. */
+export const SECOND_ACCOUNT_DEMO_PRODUCTS: Readonly<Record<string, readonly string[]>> = {
+  data: ['ingest', 'reports'],
+};
+
+/** PRODUCTS entries placing the second account's products there: without them Greenlight would look for them at home. */
+export const SANDBOX_ACCOUNT_PRODUCTS = Object.fromEntries(
+  Object.keys(SECOND_ACCOUNT_DEMO_PRODUCTS).map((product) => [product, { ...SANDBOX_SECOND_ACCOUNT }]),
+);

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { SECOND_ACCOUNT_DEMO_PRODUCTS } from './demo-policy.ts';
 
 /**
  * `npm start`. With nothing configured: the sandbox (embedded DynamoDB, CodePipeline emulator,
@@ -182,10 +183,22 @@ function parse(argv: string[]) {
 }
 
 function sandboxBanner(
-  sandbox: { url: string; world: { emulator: { url: string; region: string }; slack: { apiUrl: string } } },
+  sandbox: {
+    url: string;
+    world: {
+      emulator: { url: string; region: string };
+      slack: { apiUrl: string };
+      accounts?: { emulators: ReadonlyMap<string, { url: string; accountId: string; region: string }> };
+    };
+  },
   dataDir: string | undefined,
   readyIn: string,
 ): string {
+  // The second account's CodePipeline answers only calls signed with the role Greenlight assumes there.
+  const accounts = [...(sandbox.world.accounts?.emulators.values() ?? [])].map(
+    (remote) =>
+      `  AWS account ${remote.accountId} (${remote.region}): product ${Object.keys(SECOND_ACCOUNT_DEMO_PRODUCTS).join(', ')}, reached through STS AssumeRole`,
+  );
   return [
     `Greenlight sandbox is ready (${readyIn}): ${sandbox.url}`,
     '',
@@ -193,6 +206,7 @@ function sandboxBanner(
     `  CodePipeline API    ${sandbox.world.emulator.url}   (AWS SDK endpoint, region ${sandbox.world.emulator.region}, any credentials)`,
     `  Slack Web API       ${sandbox.world.slack.apiUrl}`,
     `  DynamoDB            ${dataDir ? `embedded, kept in ${dataDir}` : 'embedded, in memory (--data-dir <dir> keeps it)'}`,
+    ...accounts,
     '',
     'Press commit on shop-cart, then approve in #approvals. Ctrl-C stops.',
   ].join('\n');

@@ -1,4 +1,4 @@
-import type { Actor, ApprovalRecord, MessageRef, Outcome } from './approval.ts';
+import type { Actor, ApprovalRecord, ApprovalRequest, MessageRef, Outcome } from './approval.ts';
 import type { AuditEvent } from './audit.ts';
 import {
   type ApprovalWait,
@@ -9,13 +9,13 @@ import {
   HISTORY_DAYS,
   type MetricsComparison,
 } from './delivery-metrics.ts';
-import { PipelineGoneError, TransientError } from './errors.ts';
+import { NotPermittedError, PipelineGoneError, TransientError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
 import type { ExecutionSummary, PipelineSnapshot, Revision } from './pipeline.ts';
 import { type EnvPolicy, productPolicies } from './policy.ts';
 import type { ApprovalStore, Clock, Log, PipelineReader } from './ports.ts';
 import { type ProductBoard, productBoard } from './product-board.ts';
-import { discoverProducts, type ProductOverride } from './products.ts';
+import { discoverProducts, type Product, type ProductOverride, targetFor } from './products.ts';
 
 /**
  * The daily digest as data: what waits for whom, what was decided, where each product stands and
@@ -38,9 +38,20 @@ export interface Digest {
   freezes?: EnvPolicy[];
 }
 
+/**
+ * An AWS account and region other than Greenlight's own, where a product's pipelines live or an
+ * approval waits (PRODUCTS `account`, `region`): shown beside names that two accounts may share.
+ */
+export interface AccountPlace {
+  account: string;
+  region: string;
+}
+
 export interface WaitingApproval {
   approvalId: string;
   pipelineName: string;
+  /** Where the pipeline lives, when not in Greenlight's own account. */
+  place?: AccountPlace;
   stageName: string;
   actionName: string;
   /** The revision under review (the stage's execution), when CodePipeline could be read. */
@@ -59,6 +70,8 @@ export interface WaitingApproval {
 export interface DecidedApproval {
   approvalId: string;
   pipelineName: string;
+  /** Where the pipeline lives, when not in Greenlight's own account. */
+  place?: AccountPlace;
   stageName: string;
   result: Outcome['kind'];
   actor?: Actor;
@@ -71,6 +84,13 @@ export interface DecidedApproval {
 export interface ProductDigest {
   name: string;
   displayName: string;
+  /** Where its pipelines live and were read, when not in Greenlight's own account (its PRODUCTS target). */
+  place?: AccountPlace;
+  /**
+   * Greenlight could not read there (its role there could not be assumed, or no product names that
+   * account any more): board and metrics are empty, and the digest says so in a line.
+   */
+  unreachable?: boolean;
   /** The table of docs/concepts.md's worked example, live: which revision is in which stage of each service pipeline. */
   board: ProductBoard;
   week: MetricsComparison;
@@ -81,7 +101,14 @@ export interface ProductDigest {
 
 export interface DigestDeps {
   store: ApprovalStore;
+  /** Greenlight's own account and region. */
   reader: PipelineReader;
+  /**
+   * A reader where pipelines of another account live (app/deps.ts `readerAt`: the role assumed
+   * there, that account and region's rate limit). Each product is read in its own target (PRODUCTS
+   * `account`, `region`), each waiting approval where it waits. Unset: everything is read with `reader`.
+   */
+  readerAt?: (place: Pick<ApprovalRequest, 'account' | 'region'>) => Promise<PipelineReader>;
   clock: Clock;
   log: Log;
   /** Product overrides (PRODUCTS). */
@@ -110,7 +137,8 @@ export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
  * Reads everything the digest shows: open approvals and the audit trail (DynamoDB, by day), and
  * each product pipeline's executions and then its state (CodePipeline), PIPELINE_READ_CONCURRENCY
  * pipelines at a time. A pipeline's state is read after its executions, so the revisions its stages
- * show come from the executions listed instead of a lookup each.
+ * show come from the executions listed instead of a lookup each. Products whose pipelines live in
+ * another account are read there (docs/architecture.md, "Many accounts and regions").
  */
 export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> {
   // The audit trail (DynamoDB) is read while CodePipeline is.
@@ -122,7 +150,11 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
   const waiting: WaitingApproval[] = [];
   let outdated = 0;
   for (const record of open) {
-    const live = liveApproval(record, read.get(record.request.pipelineName), now);
+    const live = liveApproval(
+      record,
+      read.get(pipelineKey(placeOf(deps, record.request), record.request.pipelineName)),
+      now,
+    );
     if (live) waiting.push(live);
     else outdated++;
   }
@@ -133,9 +165,9 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
     waiting,
     outdated,
     decided: decidedSince(audit, new Date(now.getTime() - DAY_MS), now),
-    products: products.map(({ product, pipelines, board }) => {
+    products: products.map(({ product, place, pipelines, board, unreachable }) => {
       const histories = pipelines.flatMap((name) => {
-        const executions = read.get(name)?.executions;
+        const executions = read.get(pipelineKey(place, name))?.executions;
         return executions ? [{ pipelineName: name, executions }] : [];
       });
       const runs = histories.map((h) => h.executions);
@@ -143,6 +175,8 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
       return {
         name: product.name,
         displayName: product.displayName,
+        ...(place.account ? { place: { account: place.account, region: place.region } } : {}),
+        ...(unreachable ? { unreachable } : {}),
         board,
         week: compareMetrics(runs, waits, now, 7),
         month: compareMetrics(runs, waits, now, 30),
@@ -156,28 +190,125 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
   };
 }
 
-/** Open approvals, products, and every pipeline they involve: its history and state, each read once. */
+/**
+ * Where the digest reads: Greenlight's own account (`key` 'local', `region` unknown to the core and
+ * not needed), or another account and region. Without `readerAt` every place is the local one.
+ */
+interface Place {
+  key: string;
+  account?: string;
+  region: string;
+}
+
+const LOCAL: Place = { key: 'local', region: '' };
+
+function placeOf(deps: DigestDeps, where: { account?: string; region: string } | undefined): Place {
+  if (!deps.readerAt || !where?.account) return LOCAL;
+  return { key: `${where.account}/${where.region}`, account: where.account, region: where.region };
+}
+
+/** A product's board and metrics are read in its own target, as `/release <product> status` reads them. */
+const placeOfProduct = (deps: DigestDeps, product: Product): Place =>
+  placeOf(deps, targetFor(product.name, '', deps.config.products));
+
+const pipelineKey = (place: Place, name: string) => `${place.key} ${name}`;
+
+/**
+ * Readers by place, each asking CodePipeline for a pipeline's snapshot once. A place Greenlight
+ * cannot reach (its role there is refused, no product names it any more, or it could not be listed
+ * after the SDK's retries) is asked nothing more once that is known: every call there would try the
+ * role again. Reads of single pipelines note their own failures (readPipeline, productBoard).
+ */
+class PlaceReaders {
+  readonly #readers = new Map<string, Promise<PipelineReader>>();
+  readonly #unreachable = new Set<string>();
+
+  constructor(private readonly deps: DigestDeps) {}
+
+  /** `read` with the place's reader; undefined when the place cannot be reached (logged once). */
+  async attempt<T>(place: Place, read: (reader: PipelineReader) => Promise<T>): Promise<T | undefined> {
+    if (this.#unreachable.has(place.key)) return undefined;
+    try {
+      return await read(await this.reader(place));
+    } catch (error) {
+      // Greenlight's own account fails the digest as before (it is retried); another one is left out.
+      if (!place.account || !(error instanceof NotPermittedError || error instanceof TransientError)) throw error;
+      if (!this.#unreachable.has(place.key)) {
+        this.#unreachable.add(place.key);
+        this.deps.log.error('Could not read pipelines of another account for the digest; showing the rest', {
+          account: place.account,
+          region: place.region,
+          error,
+        });
+      }
+      return undefined;
+    }
+  }
+
+  reader(place: Place): Promise<PipelineReader> {
+    let reader = this.#readers.get(place.key);
+    if (!reader) {
+      const { readerAt } = this.deps;
+      reader =
+        place.account && readerAt
+          ? readerAt({ account: place.account, region: place.region }).then(readOnce)
+          : Promise.resolve(readOnce(this.deps.reader));
+      this.#readers.set(place.key, reader);
+    }
+    return reader;
+  }
+}
+
+/**
+ * Open approvals, products, and every pipeline they involve: its history and state, each read once,
+ * where it lives. Greenlight's own account is listed for the products named by their pipelines; each
+ * other account a product lives in is listed once.
+ */
 async function readPipelines(deps: DigestDeps, now: Date) {
   const [open, names] = await Promise.all([deps.store.listOpen(), deps.reader.listPipelines('')]);
-  const found = discoverProducts(names, deps.config.products).map((product) => ({
+  const readers = new PlaceReaders(deps);
+  const homes = discoverProducts(names, deps.config.products).map((product) => ({
     product,
-    pipelines: names.filter((name) => name.startsWith(product.prefix)),
+    place: placeOfProduct(deps, product),
   }));
-  const inProducts = new Set(found.flatMap((p) => p.pipelines));
-  const toRead = [...new Set([...inProducts, ...open.map((r) => r.request.pipelineName)])].sort();
+  const listed = new Map<string, string[]>([[LOCAL.key, names]]);
+  const elsewhere = [...new Map(homes.filter((h) => h.place !== LOCAL).map((h) => [h.place.key, h.place])).values()];
+  await mapLimit(elsewhere, READ_CONCURRENCY, async (place) => {
+    const there = await readers.attempt(place, (reader) => reader.listPipelines(''));
+    if (there) listed.set(place.key, there);
+  });
+  const found = homes.map(({ product, place }) => ({
+    product,
+    place,
+    pipelines: (listed.get(place.key) ?? []).filter((name) => name.startsWith(product.prefix)),
+  }));
+
+  // What to read where: product pipelines with their history, and the pipeline of each open approval.
+  const targets = new Map<string, { place: Place; name: string; withHistory: boolean }>();
+  for (const { place, pipelines } of found)
+    for (const name of pipelines) targets.set(pipelineKey(place, name), { place, name, withHistory: true });
+  for (const { request } of open) {
+    const place = placeOf(deps, request);
+    const key = pipelineKey(place, request.pipelineName);
+    if (!targets.has(key)) targets.set(key, { place, name: request.pipelineName, withHistory: false });
+  }
+  const toRead = [...targets.entries()].sort(([a], [b]) => a.localeCompare(b));
   const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
-  // Every pipeline is read once: the boards below find its snapshot here.
-  const reader = readOnce(deps.reader);
-  const reads = await mapLimit(toRead, PIPELINE_READ_CONCURRENCY, (name) =>
-    readPipeline({ ...deps, reader }, name, inProducts.has(name), since),
-  );
-  const read = new Map(reads.map((r) => [r.name, r]));
-  const products = await mapLimit(found, READ_CONCURRENCY, async ({ product, pipelines }) => ({
-    product,
-    pipelines,
-    board: await productBoard(reader, product, { pipelines }),
-  }));
-  const unreadable = reads.filter((r) => r.unreadable).map((r) => r.name);
+  const reads = await mapLimit(toRead, PIPELINE_READ_CONCURRENCY, async ([key, { place, name, withHistory }]) => {
+    const read = await readers.attempt(place, (reader) => readPipeline(deps, reader, name, withHistory, since));
+    return [key, { place, ...(read ?? { name }) }] as const;
+  });
+  const read = new Map(reads);
+  // Every pipeline is read once: the boards below find its snapshot in the place's reader.
+  const products = await mapLimit(found, READ_CONCURRENCY, async ({ product, place, pipelines }) => {
+    const board = await readers.attempt(place, (reader) => productBoard(reader, product, { pipelines }));
+    return board
+      ? { product, place, pipelines, board }
+      : { product, place, pipelines: [], board: { product, stages: [], rows: [] }, unreachable: true };
+  });
+  const unreadable = reads
+    .filter(([, r]) => r.unreadable)
+    .map(([, r]) => (r.place.account ? `${r.name} (${r.place.account} ${r.place.region})` : r.name));
   return { open, products, read, unreadable };
 }
 
@@ -190,10 +321,16 @@ interface PipelineRead {
 }
 
 /** One pipeline's history (product pipelines only) and state; a pipeline gone or not answering is noted, not fatal. */
-async function readPipeline(deps: DigestDeps, name: string, withHistory: boolean, since: Date): Promise<PipelineRead> {
+async function readPipeline(
+  deps: DigestDeps,
+  reader: PipelineReader,
+  name: string,
+  withHistory: boolean,
+  since: Date,
+): Promise<PipelineRead> {
   try {
-    const executions = withHistory ? await deps.reader.executionsSince(name, since) : undefined;
-    const snapshot = await deps.reader.snapshot(name);
+    const executions = withHistory ? await reader.executionsSince(name, since) : undefined;
+    const snapshot = await reader.snapshot(name);
     return { name, snapshot, ...(executions ? { executions } : {}) };
   } catch (error) {
     if (error instanceof PipelineGoneError) return { name, gone: true };
@@ -207,7 +344,8 @@ async function readPipeline(deps: DigestDeps, name: string, withHistory: boolean
 
 /**
  * The approval as the digest shows it, or undefined when CodePipeline no longer waits for it
- * (decided in the console, expired, superseded, pipeline gone). An unreadable pipeline keeps it.
+ * (decided in the console, expired, superseded, pipeline gone). An unreadable pipeline keeps it, as
+ * does one in an account Greenlight could not reach.
  */
 function liveApproval(record: ApprovalRecord, read: PipelineRead | undefined, now: Date): WaitingApproval | undefined {
   const { request } = record;
@@ -221,6 +359,7 @@ function liveApproval(record: ApprovalRecord, read: PipelineRead | undefined, no
   return {
     approvalId: request.id,
     pipelineName: request.pipelineName,
+    ...(request.account ? { place: { account: request.account, region: request.region } } : {}),
     stageName: request.stageName,
     actionName: request.actionName,
     ...(revision ? { revision } : {}),
@@ -296,6 +435,7 @@ function decidedSince(audit: AuditFacts, after: Date, now: Date): DecidedApprova
     .map(({ event, requestedAt }) => ({
       approvalId: event.approvalId,
       pipelineName: event.approval?.pipelineName ?? 'unknown pipeline',
+      ...(event.approval?.account ? { place: { account: event.approval.account, region: event.approval.region } } : {}),
       stageName: event.approval?.stageName ?? 'unknown stage',
       result: (event.result ?? 'decided-elsewhere') as Outcome['kind'],
       ...(event.actor ? { actor: event.actor } : {}),

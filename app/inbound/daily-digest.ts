@@ -14,6 +14,8 @@ export async function dailyDigestDeps(config: Config, overrides?: ClientOverride
     config,
     store: await clients.approvalStore(),
     reader: await clients.reader(),
+    // Products in other accounts are read there, through the role assumed there (docs/architecture.md).
+    readerAt: (place) => clients.readerAt(place),
     digestMarkers: await clients.digestMarkers(),
     digestPublisher: await clients.digestPublisher(),
     clock: clients.clock,

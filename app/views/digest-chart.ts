@@ -66,7 +66,8 @@ function span(ms: number): string {
 
 /** The chart of the digest's products, or undefined when it has none to draw. */
 export function digestChart(digest: Pick<Digest, 'day' | 'products'>): DigestChart | undefined {
-  const products = digest.products;
+  // A product whose account could not be reached has no figures: drawing zeros would mislead.
+  const products = digest.products.filter((product) => !product.unreachable);
   if (products.length === 0) return undefined;
   const { margin, panelGap, groupWidth, minPanelWidth, plotTop, plotHeight, height } = CHART_LAYOUT;
   const panelWidth = Math.max(minPanelWidth, products.length * groupWidth);

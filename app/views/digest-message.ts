@@ -2,6 +2,7 @@ import type { KnownBlock, SectionBlock } from '@slack/types';
 import type { Actor } from '../core/approval.ts';
 import type { DeliveryMetrics, MetricsComparison } from '../core/delivery-metrics.ts';
 import {
+  type AccountPlace,
   type DecidedApproval,
   type Digest,
   isQuiet,
@@ -212,6 +213,10 @@ function productSections(products: ProductDigest[], now: Date, shown: Shown, thr
     context(BOARD_LEGEND),
   ];
   for (const product of onTop) {
+    if (product.unreachable) {
+      blocks.push(context(unreachableLine(product)));
+      continue;
+    }
     const rows = boardLines(product, now);
     blocks.push(...textBlocks([productTitle(product), ...rows.slice(0, shown.services)]));
     const hidden = rows.length - shown.services;
@@ -234,7 +239,7 @@ function productSections(products: ProductDigest[], now: Date, shown: Shown, thr
 function waitingLine(approval: WaitingApproval, now: Date, permalinks: Permalinks): string {
   const permalink = permalinks.get(approval.approvalId);
   const parts = [
-    `• *${link(approval.consoleLink, approval.pipelineName)} › ${escapeMrkdwn(approval.stageName)}*`,
+    `• *${link(approval.consoleLink, approval.pipelineName)} › ${escapeMrkdwn(approval.stageName)}*${placeText(approval.place)}`,
     approval.revision ? revisionText(approval.revision) : undefined,
     `waiting for ${duration(now.getTime() - approval.requestedAt.getTime())}`,
     approval.expiresSoon
@@ -256,7 +261,7 @@ const RESULT_ICON: Record<DecidedApproval['result'], string> = {
 };
 
 function decidedLine(decided: DecidedApproval, now: Date): string {
-  const what = `*${escapeMrkdwn(decided.pipelineName)} › ${escapeMrkdwn(decided.stageName)}*`;
+  const what = `*${escapeMrkdwn(decided.pipelineName)} › ${escapeMrkdwn(decided.stageName)}*${placeText(decided.place)}`;
   const verb =
     decided.result === 'approved' || decided.result === 'rejected'
       ? `${decided.result}${decided.actor ? ` by ${who(decided.actor)}` : ''}`
@@ -275,8 +280,18 @@ function decidedLine(decided: DecidedApproval, now: Date): string {
   );
 }
 
+/**
+ * Another account's pipeline, briefly: two accounts may both have a `shop-cart`. Greenlight's own
+ * account goes without, as before.
+ */
+const placeText = (place: AccountPlace | undefined) => (place ? ` _(${place.account} ${place.region})_` : '');
+
 const productTitle = (product: ProductDigest) =>
-  `*${escapeMrkdwn(product.displayName)}* · ${count(product.board.rows.length, 'service')}`;
+  `*${escapeMrkdwn(product.displayName)}*${placeText(product.place)} · ${count(product.board.rows.length, 'service')}`;
+
+/** A product whose account Greenlight could not reach: one line in place of its board and metrics. */
+const unreachableLine = (product: ProductDigest) =>
+  `:warning: *${escapeMrkdwn(product.displayName)}*: Greenlight could not reach AWS account ${product.place?.account ?? '(unknown)'}${product.place ? ` (${product.place.region})` : ''} to read its pipelines, so its board and delivery metrics are missing.`;
 
 const boardLines = (product: ProductDigest, now: Date) => product.board.rows.map((row) => boardLine(row, now));
 
@@ -284,12 +299,16 @@ function boardParts(products: ProductDigest[], now: Date): ThreadPart[] {
   if (products.length === 0) return [];
   return [
     { block: context(BOARD_LEGEND) },
-    ...products.map((product) => ({ title: productTitle(product), lines: boardLines(product, now) })),
+    ...products.map((product) =>
+      product.unreachable
+        ? { block: context(unreachableLine(product)) }
+        : { title: productTitle(product), lines: boardLines(product, now) },
+    ),
   ];
 }
 
 function metricsParts(products: ProductDigest[], now: Date): ThreadPart[] {
-  return products.map((product) => ({ block: metricsBlock(product, now) }));
+  return products.filter((product) => !product.unreachable).map((product) => ({ block: metricsBlock(product, now) }));
 }
 // Delivery metrics: one section per product, one field per metric, the last 7 and 30 days each
 // next to the period before.

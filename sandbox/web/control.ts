@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ApprovalStatus } from '@aws-sdk/client-codepipeline';
 import { REPLACING_CHANGES } from '../cloudformation/demo.ts';
-import { type BoardPipeline, type BoardStage, DEMO_PRODUCTS, pipelineDefinition } from '../codepipeline/index.ts';
+import {
+  type BoardPipeline,
+  type BoardStage,
+  type CodePipelineEmulator,
+  DEMO_PRODUCTS,
+  pipelineDefinition,
+} from '../codepipeline/index.ts';
+import { SANDBOX_SECOND_ACCOUNT, SECOND_ACCOUNT_DEMO_PRODUCTS } from '../demo-policy.ts';
 import { findButton } from '../slack/block-kit.ts';
 import type { ClickResult, InteractionResult, OpenView, Person, ViewInput } from '../slack/index.ts';
 import type { World } from '../world.ts';
@@ -22,7 +29,17 @@ export interface BoardRow {
 
 export interface ProductBoard {
   readonly product: string;
+  /** The AWS account and region its pipelines live in, when not Greenlight's own (the page labels them). */
+  readonly account?: string;
+  readonly region?: string;
   readonly pipelines: readonly BoardRow[];
+}
+
+/** One CodePipeline of the world: Greenlight's own, or another account's (`account` set). */
+interface PipelinePlace {
+  readonly emulator: CodePipelineEmulator;
+  readonly account?: string;
+  readonly region?: string;
 }
 
 export interface BoardView {
@@ -205,6 +222,43 @@ export class SandboxControl {
 
   // Pipelines
 
+  /** Greenlight's own CodePipeline first, then each other account's (docs/architecture.md, "Many accounts and regions"). */
+  #places(): PipelinePlace[] {
+    const others = [...(this.#world.accounts?.emulators.values() ?? [])].map((emulator) => ({
+      emulator,
+      account: emulator.accountId,
+      region: emulator.region,
+    }));
+    return [{ emulator: this.#world.emulator }, ...others];
+  }
+
+  /** The CodePipeline a pipeline lives in (the demo's pipeline names are unique across accounts). */
+  #emulatorOf(pipelineName: string): CodePipelineEmulator {
+    const place = this.#places().find(({ emulator }) => emulator.board().some((p) => p.pipelineName === pipelineName));
+    if (!place) throw new SandboxRequestError(`No pipeline "${pipelineName}"`, 404);
+    return place.emulator;
+  }
+
+  /**
+   * The second account's demo pipelines (SECOND_ACCOUNT_DEMO_PRODUCTS), publishing their approvals to
+   * Greenlight's topic in Greenlight's own account, as the access stack lets them.
+   */
+  seedOtherAccounts(): void {
+    const { account, region } = SANDBOX_SECOND_ACCOUNT;
+    const remote = this.#world.accounts?.emulators.get(`${account}/${region}`);
+    if (!remote) return;
+    const home = this.#world.emulator;
+    for (const [product, services] of Object.entries(SECOND_ACCOUNT_DEMO_PRODUCTS))
+      for (const service of services)
+        remote.createPipeline(
+          pipelineDefinition(`${product}-${service}`, {
+            region,
+            accountId: account,
+            notificationArn: `arn:aws:sns:${home.region}:${home.accountId}:greenlight-approvals`,
+          }),
+        );
+  }
+
   /** A pipeline whose StagingPROD gates a CloudFormation change set (the demo's `orders-api`). */
   addChangeSetPipeline(pipelineName: string): void {
     const { region, accountId } = this.#world.emulator;
@@ -225,7 +279,7 @@ export class SandboxControl {
     if (replacement === true) this.#world.changePlans.plan(revisionId, { changes: [...REPLACING_CHANGES] });
     const fallback = replacement === true ? `Change the orders table's key (${revisionId})` : `Change ${revisionId}`;
     const text = typeof summary === 'string' && summary.trim() ? summary.trim() : fallback;
-    const pipelineExecutionId = this.#world.emulator.commit(pipelineName, { revisionId, summary: text });
+    const pipelineExecutionId = this.#emulatorOf(pipelineName).commit(pipelineName, { revisionId, summary: text });
     return { pipelineName, revisionId, pipelineExecutionId };
   }
 
@@ -243,7 +297,7 @@ export class SandboxControl {
     const times = input.times === undefined ? 1 : Number(input.times);
     if (!Number.isInteger(times) || times < 1) throw new SandboxRequestError('times must be a positive integer');
     try {
-      this.#world.emulator.failNext(pipelineName, stage, action, times);
+      this.#emulatorOf(pipelineName).failNext(pipelineName, stage, action, times);
     } catch (error) {
       throw new SandboxRequestError((error as Error).message);
     }
@@ -258,7 +312,7 @@ export class SandboxControl {
       throw new SandboxRequestError('status must be Approved or Rejected');
     const summary = typeof input.summary === 'string' ? input.summary : undefined;
     try {
-      this.#world.emulator.answerInConsole(pipelineName, String(input.stage ?? ''), status, summary);
+      this.#emulatorOf(pipelineName).answerInConsole(pipelineName, String(input.stage ?? ''), status, summary);
     } catch (error) {
       throw new SandboxRequestError((error as Error).message, 409);
     }
@@ -274,7 +328,8 @@ export class SandboxControl {
     input: { stage?: unknown; executionId?: unknown; abandon?: unknown; reason?: unknown },
   ) {
     this.#requirePipeline(pipelineName);
-    const stage = this.#world.emulator
+    const emulator = this.#emulatorOf(pipelineName);
+    const stage = emulator
       .board()
       .find((p) => p.pipelineName === pipelineName)
       ?.stages.find((s) => s.stageName === String(input.stage ?? ''));
@@ -283,7 +338,7 @@ export class SandboxControl {
     const abandon = input.abandon !== false;
     const reason = typeof input.reason === 'string' ? input.reason : 'Stopped from the sandbox board';
     try {
-      const status = this.#world.emulator.stopExecution(pipelineName, executionId, { abandon, reason });
+      const status = emulator.stopExecution(pipelineName, executionId, { abandon, reason });
       return { pipelineName, executionId, abandon, status };
     } catch (error) {
       throw new SandboxRequestError((error as Error).message, 409);
@@ -294,7 +349,8 @@ export class SandboxControl {
   advanceClock(input: { ms?: unknown; hours?: unknown; days?: unknown }) {
     const ms = Number(input.ms ?? 0) + Number(input.hours ?? 0) * (DAY_MS / 24) + Number(input.days ?? 0) * DAY_MS;
     if (!Number.isFinite(ms) || ms <= 0) throw new SandboxRequestError('Give a positive ms, hours or days');
-    this.#world.emulator.advanceClock(ms);
+    // Every account's pipelines share one time.
+    for (const { emulator } of this.#places()) emulator.advanceClock(ms);
     // The schedule would have fired meanwhile: reminders now due are posted at once.
     this.remindNow().catch(() => undefined);
     return this.clock();
@@ -331,41 +387,73 @@ export class SandboxControl {
   }
 
   pipelineNames(product?: string): string[] {
-    return this.#world.emulator.board(product).map((pipeline) => pipeline.pipelineName);
+    return this.#places().flatMap(({ emulator }) => emulator.board(product).map((pipeline) => pipeline.pipelineName));
+  }
+
+  /** Every account's pending approvals (the page's API; tokens stay in the emulators). */
+  pendingApprovals() {
+    return this.#places().flatMap(({ emulator, account, region }) =>
+      emulator
+        .pendingApprovals()
+        .map(({ token: _secret, ...approval }) => ({ ...approval, ...(account ? { account, region } : {}) })),
+    );
   }
 
   board(): BoardView {
-    const expiries = new Map(
-      this.#world.emulator
-        .pendingApprovals()
-        .map((a) => [`${a.pipelineName}/${a.stageName}`, a.expiresAt.toISOString()] as const),
-    );
-    const pipelines = this.#world.emulator.board();
-    const products = new Map<string, BoardRow[]>();
-    for (const pipeline of pipelines) {
-      const [product, service] = splitName(pipeline);
-      const rows = products.get(product) ?? [];
-      rows.push({
-        pipelineName: pipeline.pipelineName,
-        service,
-        ...(this.#changeSetGates.has(pipeline.pipelineName) ? { changeSetGate: true as const } : {}),
-        stages: pipeline.stages.map((stage) => ({
-          ...stage,
-          approvalExpiresAt:
-            stage.state === 'awaiting-approval'
-              ? (expiries.get(`${pipeline.pipelineName}/${stage.stageName}`) ?? null)
-              : null,
-        })),
-      });
-      products.set(product, rows);
+    const products = new Map<string, { product: string; place: PipelinePlace; rows: BoardRow[] }>();
+    let stageNames: string[] | undefined;
+    for (const place of this.#places()) {
+      const pipelines = place.emulator.board();
+      stageNames ??= pipelines[0]?.stages.map((stage) => stage.stageName);
+      const expiries = new Map(
+        place.emulator
+          .pendingApprovals()
+          .map((a) => [`${a.pipelineName}/${a.stageName}`, a.expiresAt.toISOString()] as const),
+      );
+      for (const pipeline of pipelines) this.#addRow(products, place, pipeline, expiries);
     }
     return {
       ...this.clock(),
-      stageNames: pipelines[0]?.stages.map((stage) => stage.stageName) ?? [],
-      products: [...products]
-        .sort(([a], [b]) => productRank(a) - productRank(b) || a.localeCompare(b))
-        .map(([product, rows]) => ({ product, pipelines: rows })),
+      stageNames: stageNames ?? [],
+      products: [...products.values()]
+        // Greenlight's own account first, then the others'.
+        .sort(
+          (a, b) =>
+            Number(Boolean(a.place.account)) - Number(Boolean(b.place.account)) ||
+            productRank(a.product) - productRank(b.product) ||
+            a.product.localeCompare(b.product),
+        )
+        .map(({ product, place, rows }) => ({
+          product,
+          ...(place.account ? { account: place.account, region: place.region } : {}),
+          pipelines: rows,
+        })),
     };
+  }
+
+  #addRow(
+    products: Map<string, { product: string; place: PipelinePlace; rows: BoardRow[] }>,
+    place: PipelinePlace,
+    pipeline: BoardPipeline,
+    expiries: ReadonlyMap<string, string>,
+  ): void {
+    const [product, service] = splitName(pipeline);
+    // Two accounts may both have a product of one name: each is its own board.
+    const key = `${place.account ?? 'local'}/${product}`;
+    const entry = products.get(key) ?? { product, place, rows: [] };
+    entry.rows.push({
+      pipelineName: pipeline.pipelineName,
+      service,
+      ...(this.#changeSetGates.has(pipeline.pipelineName) ? { changeSetGate: true as const } : {}),
+      stages: pipeline.stages.map((stage) => ({
+        ...stage,
+        approvalExpiresAt:
+          stage.state === 'awaiting-approval'
+            ? (expiries.get(`${pipeline.pipelineName}/${stage.stageName}`) ?? null)
+            : null,
+      })),
+    });
+    products.set(key, entry);
   }
 
   /** Everything the page draws, at one moment. */
@@ -388,7 +476,7 @@ export class SandboxControl {
   }
 
   #requirePipeline(name: string): void {
-    if (!this.pipelineNames().includes(name)) throw new SandboxRequestError(`No pipeline "${name}"`, 404);
+    this.#emulatorOf(name);
   }
 
   #nextRevision(pipelineName: string): string {

@@ -24,6 +24,10 @@ export class EventStream {
     this.#stops.push(
       control.world.slack.onChange((event) => this.#onSlack(event)),
       control.world.emulator.onChange(() => this.boardChanged()),
+      // The other accounts' pipelines are on the board too (docs/architecture.md, "Many accounts and regions").
+      ...[...(control.world.accounts?.emulators.values() ?? [])].map((emulator) =>
+        emulator.onChange(() => this.boardChanged()),
+      ),
       control.onActivity((activity) => this.#write(frame('activity', activity))),
     );
     this.#heartbeat = setInterval(() => this.#write(': heartbeat\n\n'), HEARTBEAT_MS);

@@ -1,4 +1,5 @@
 import type { ActionCategory } from '@aws-sdk/client-codepipeline';
+import { SANDBOX_ACCOUNT_PRODUCTS, SANDBOX_DEMO_PRODUCTS, SANDBOX_SECOND_ACCOUNT } from '../demo-policy.ts';
 import type { WorkspaceEvent } from '../slack/index.ts';
 import { startWorld, type World } from '../world.ts';
 import { SandboxControl } from './control.ts';
@@ -31,6 +32,11 @@ export interface SandboxOptions {
   seed?: boolean;
   /** The demo approval rules: shop prod needs 2 Releasers, no weekend releases (default true; docs/policy.md). */
   demoPolicy?: boolean;
+  /**
+   * A second AWS account (SANDBOX_SECOND_ACCOUNT) where product `data` lives: Greenlight reaches it
+   * through STS AssumeRole, as on AWS (default true; docs/architecture.md, "Many accounts and regions").
+   */
+  secondAccount?: boolean;
   /** One line per notable event. */
   log?: (line: string) => void;
 }
@@ -46,15 +52,23 @@ export interface Sandbox {
 /** Greenlight's whole world on loopback plus the page and its API: what `npm start` runs. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const log = options.log ?? (() => {});
+  const demoPolicy = options.demoPolicy ?? true;
+  const secondAccount = options.secondAccount ?? true;
+  // PRODUCTS names where the second account's products live (and the demo rules, when on).
+  const products = { ...(demoPolicy ? SANDBOX_DEMO_PRODUCTS : {}), ...SANDBOX_ACCOUNT_PRODUCTS };
   const world = await startWorld({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     emulator: { actionDelayMs: options.actionDelayMs ?? DEMO_ACTION_DELAYS },
-    demoPolicy: options.demoPolicy ?? true,
+    demoPolicy,
+    ...(secondAccount ? { accounts: [SANDBOX_SECOND_ACCOUNT], env: { PRODUCTS: JSON.stringify(products) } } : {}),
     log,
   });
   try {
-    if (options.seed ?? true) world.emulator.seedDemoWorld();
     const control = new SandboxControl(world);
+    if (options.seed ?? true) {
+      world.emulator.seedDemoWorld();
+      control.seedOtherAccounts();
+    }
     // The change-set gate (docs/what-am-i-approving.md): StagingPROD prepares a change set, asks, then executes it.
     if (options.seed ?? true) control.addChangeSetPipeline('orders-api');
     const note = (line: string) => {

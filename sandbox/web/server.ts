@@ -211,12 +211,8 @@ function apiRoutes(control: SandboxControl, events: EventStream, log: (line: str
     {
       method: 'GET',
       path: /^\/api\/approvals$/,
-      help: 'GET /api/approvals  (pending in the CodePipeline emulator)',
-      run: () => ({
-        json: {
-          approvals: world.emulator.pendingApprovals().map(({ token: _secret, ...approval }) => approval),
-        },
-      }),
+      help: 'GET /api/approvals  (pending in the CodePipeline emulators; `account` and `region` for other accounts)',
+      run: () => ({ json: { approvals: control.pendingApprovals() } }),
     },
     {
       method: 'POST',

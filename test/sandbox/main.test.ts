@@ -91,7 +91,7 @@ describe('npm start (sandbox/main.ts)', () => {
     // Assess
     expect(page.status).toBe(200);
     expect(html).toContain('Greenlight');
-    expect(board.products.map((p: { product: string }) => p.product)).toEqual(['shop', 'blog', 'orders']);
+    expect(board.products.map((p: { product: string }) => p.product)).toEqual(['shop', 'blog', 'orders', 'data']);
     expect(run.output().stdout).toMatch(/CodePipeline API\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(code).toBe(0);
   });

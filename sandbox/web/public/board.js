@@ -37,11 +37,30 @@ export function renderBoard(board, actions) {
     board.products.map((product) =>
       h(
         'section',
-        { class: 'product', dataset: { product: product.product } },
+        {
+          class: 'product',
+          dataset: { product: product.product, ...(product.account ? { account: product.account } : {}) },
+        },
         h(
           'header',
           { class: 'product-head' },
-          h('h3', {}, product.product, h('span', { class: 'product-count' }, `${product.pipelines.length} services`)),
+          h(
+            'h3',
+            {},
+            product.product,
+            h('span', { class: 'product-count' }, `${product.pipelines.length} services`),
+            // Pipelines in another AWS account: Greenlight reaches them through the role it assumes there.
+            product.account
+              ? h(
+                  'span',
+                  {
+                    class: 'product-account',
+                    title: `AWS account ${product.account}, ${product.region}: read and approved through the GreenlightAccess role`,
+                  },
+                  `account ${product.account} · ${product.region}`,
+                )
+              : null,
+          ),
           h(
             'button',
             {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalRequest } from '../../../app/core/approval.ts';
 import type { AuditEvent } from '../../../app/core/audit.ts';
 import { AUDIT_DAYS, buildDigest, type DigestDeps } from '../../../app/core/digest.ts';
-import { PipelineGoneError, TransientError } from '../../../app/core/errors.ts';
+import { PipelineGoneError, RoleNotAssumedError, TransientError } from '../../../app/core/errors.ts';
 import type { ExecutionSummary, PipelineSnapshot } from '../../../app/core/pipeline.ts';
 import type { PipelineReader } from '../../../app/core/ports.ts';
 import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
@@ -223,6 +223,129 @@ describe('building the digest', () => {
     expect(blog?.week.current).toMatchObject({ deployments: 0, failures: 1, changeFailureRate: 1 });
     expect(blog?.failing).toEqual([{ pipelineName: 'blog-web', since: ago(6) }]);
     expect(blog?.week.current.approvalWait).toBeUndefined();
+  });
+});
+
+describe('building the digest of products in several accounts', () => {
+  const A = { account: '111122223333', region: 'eu-west-1' };
+  const B = { account: '444455556666', region: 'us-west-2' };
+  const role = (account: string) => `arn:aws:iam::${account}:role/GreenlightAccess`;
+  const products = {
+    shop: { ...A, roleArn: role(A.account) },
+    blog: { ...B, roleArn: role(B.account) },
+  };
+
+  /** Readers by place, as app/deps.ts `readerAt` gives them; a place's role may be refused. */
+  function places(readers: Record<string, PipelineReader>) {
+    const asked: string[] = [];
+    const readerAt = async (place: { account?: string; region: string }) => {
+      const key = `${place.account}/${place.region}`;
+      asked.push(key);
+      const reader = readers[key];
+      if (!reader) throw new Error(`No reader for ${key}`);
+      return reader;
+    };
+    return { asked, readerAt };
+  }
+
+  /** A reader whose every call fails as a refused role does (adapters/sts-credentials.ts). */
+  class RefusedReader extends CountingReader {
+    override async listPipelines(prefix: string): Promise<string[]> {
+      this.calls.push(`list ${prefix}`);
+      throw new RoleNotAssumedError(B.account, B.region);
+    }
+    override async snapshot(name: string): Promise<PipelineSnapshot> {
+      this.calls.push(`snapshot ${name}`);
+      throw new RoleNotAssumedError(B.account, B.region);
+    }
+  }
+
+  it('reads each product where it lives, each account listed once and each pipeline once', async () => {
+    // Prepare: shop lives in A; data is known only by its pipelines in Greenlight's own account
+    const store = new MemoryApprovalStore();
+    const local = new CountingReader()
+      .add(pipelineSnapshot('data-etl', { StagingDEV: { revisionId: 'd1' } }))
+      .add(pipelineSnapshot('shop-old', {}));
+    const inA = new CountingReader()
+      .add(pipelineSnapshot('shop-cart', { StagingDEV: { revisionId: 'a1' } }))
+      .add(pipelineSnapshot('shop-search', {}));
+    const { asked, readerAt } = places({ [`${A.account}/${A.region}`]: inA });
+
+    // Act
+    const digest = await buildDigest(
+      { ...deps(store, local), readerAt, config: { products: { shop: products.shop } } },
+      NOW,
+    );
+
+    // Assess
+    const [data, shop] = digest.products;
+    expect(shop).toMatchObject({ name: 'shop', place: A });
+    expect(shop?.board.rows.map((row) => row.pipelineName)).toEqual(['shop-cart', 'shop-search']);
+    expect(shop?.board.rows[0]?.cells.find((cell) => cell.stageName === 'StagingDEV')?.revision?.revisionId).toBe('a1');
+    expect(data).toMatchObject({ name: 'data', board: { rows: [{ pipelineName: 'data-etl' }] } });
+    expect(data?.place).toBeUndefined();
+    expect(asked).toEqual([`${A.account}/${A.region}`]);
+    expect(inA.calls.sort()).toEqual([
+      'executions shop-cart',
+      'executions shop-search',
+      'list ',
+      'snapshot shop-cart',
+      'snapshot shop-search',
+    ]);
+    // shop's pipelines in Greenlight's own account are not shop's: it lives in A.
+    expect(local.calls.sort()).toEqual(['executions data-etl', 'list ', 'snapshot data-etl']);
+  });
+
+  it('checks each waiting approval where it waits, and tells two shop-carts apart', async () => {
+    // Prepare: a shop-cart waits in A and another in Greenlight's own account
+    const store = new MemoryApprovalStore();
+    const there = await waitingRequest(store, { pipelineName: 'shop-cart', token: 'token-a', ...A });
+    const here = await waitingRequest(store, { pipelineName: 'shop-cart', token: 'token-here', region: 'us-east-1' });
+    const local = new CountingReader().add(
+      pipelineSnapshot('shop-cart', { StagingDEV: { revisionId: 'h1', token: 'token-here' } }),
+    );
+    const inA = new CountingReader().add(
+      pipelineSnapshot('shop-cart', { StagingDEV: { revisionId: 'a1', token: 'token-a' } }),
+    );
+    const { readerAt } = places({ [`${A.account}/${A.region}`]: inA });
+
+    // Act
+    const digest = await buildDigest({ ...deps(store, local), readerAt, config: { products: {} } }, NOW);
+
+    // Assess
+    expect(digest.outdated).toBe(0);
+    const shown = digest.waiting.map((w) => ({ id: w.approvalId, place: w.place, revision: w.revision?.revisionId }));
+    expect(shown).toContainEqual({ id: there.id, place: A, revision: 'a1' });
+    expect(shown).toContainEqual({ id: here.id, place: undefined, revision: 'h1' });
+    expect(inA.calls).toEqual(['snapshot shop-cart']);
+  });
+
+  it('notes a product whose role is refused, asks its account nothing more, and keeps the rest', async () => {
+    // Prepare: blog lives in B, whose role is refused; an approval waits there too
+    const store = new MemoryApprovalStore();
+    const stuck = await waitingRequest(store, { pipelineName: 'blog-web', ...B });
+    const inA = new CountingReader().add(pipelineSnapshot('shop-cart', { StagingDEV: { revisionId: 'a1' } }));
+    const inB = new RefusedReader();
+    const log = memoryLog();
+    const { readerAt } = places({ [`${A.account}/${A.region}`]: inA, [`${B.account}/${B.region}`]: inB });
+
+    // Act
+    const digest = await buildDigest(
+      { ...deps(store, new CountingReader()), log, readerAt, config: { products } },
+      NOW,
+    );
+
+    // Assess
+    const [blog, shop] = digest.products;
+    expect(blog).toMatchObject({ name: 'blog', place: B, unreachable: true, board: { rows: [] } });
+    expect(blog?.week.current.deployments).toBe(0);
+    expect(shop?.unreachable).toBeUndefined();
+    expect(shop?.board.rows.map((row) => row.pipelineName)).toEqual(['shop-cart']);
+    // One try: every call there would ask STS for the role again.
+    expect(inB.calls).toEqual(['list ']);
+    // Greenlight cannot tell whether it still waits: it is shown as Greenlight knows it.
+    expect(digest.waiting.map((w) => w.approvalId)).toEqual([stuck.id]);
+    expect(digest.unreadable).toEqual([]);
   });
 });
 

@@ -54,7 +54,14 @@ describe('sandbox JSON API', () => {
       ['shop', ['cart', 'catalog', 'payments']],
       ['blog', ['api', 'web']],
       ['orders', ['api']],
+      ['data', ['ingest', 'reports']],
     ]);
+    // data lives in the sandbox's second AWS account (sandbox/demo-policy.ts), and the board says where.
+    expect(board.json.products.find((p) => p.product === 'data')).toMatchObject({
+      account: '444455556666',
+      region: 'eu-west-1',
+    });
+    expect(board.json.products.find((p) => p.product === 'shop')?.account).toBeUndefined();
   });
 
   it('commits, shows the approval in #approvals, and approves it as a person', async () => {
