@@ -49,7 +49,13 @@ import type {
   PipelineGateway,
   PipelineReader,
 } from './core/ports.ts';
-import { allTargets, approvalChannelFor, type PipelineTarget, targetFor, targetsFor } from './core/products.ts';
+import {
+  allTargets,
+  approvalChannelFor,
+  type PipelineTarget,
+  productTargets,
+  targetsFor,
+} from './core/products.ts';
 import type { ReleasePlace } from './core/release-plan.ts';
 import type { JobResults, ReleaseQueue, ReleaseReporter, ReleaseStore } from './core/release-ports.ts';
 import { RELEASE_SETTINGS } from './core/release-run.ts';
@@ -332,16 +338,6 @@ export class PipelineClients extends Clients {
   readonly #readers = new Map<string, PipelineReader>();
 
   /**
-   * Where a product's env lives and a reader there (core/release-plan.ts): its PRODUCTS target, read
-   * through the role assumed there, or Greenlight's own account and region.
-   */
-  readonly placeFor = async (productName: string, env: string): Promise<ReleasePlace> => {
-    const target = targetFor(productName.toLowerCase(), env.toLowerCase(), this.config.products);
-    if (!target) return { reader: await this.reader(), region: this.region };
-    return { reader: await this.readerAt(target), region: target.region, account: target.account };
-  };
-
-  /**
    * Every place a product's env lives (PRODUCTS `targets`: a production in several accounts and
    * regions), each with a reader there under that account and region's own rate limit.
    */
@@ -356,6 +352,19 @@ export class PipelineClients extends Clients {
       })),
     );
   };
+
+  /**
+   * Every place a product's pipelines live (its envs' targets, and Greenlight's own account where an
+   * env has none), each with a reader there: `/release <product> status` shows them all.
+   */
+  readonly productPlacesFor = async (productName: string): Promise<ReleasePlace[]> =>
+    Promise.all(
+      productTargets(productName.toLowerCase(), this.config.products).map(async (target) =>
+        target
+          ? { reader: await this.readerAt(target), region: target.region, account: target.account }
+          : { reader: await this.reader(), region: this.region },
+      ),
+    );
 
   /**
    * Reads pipelines under the rate limit learnt per operation: releases and `/release` share it
@@ -500,8 +509,8 @@ export class ReleaseClients extends PipelineClients {
       queue: this.releaseQueue(),
       reporter: await this.releaseReporter(),
       region: this.region,
-      placeFor: this.placeFor,
       placesFor: this.placesFor,
+      productPlacesFor: this.productPlacesFor,
       readerAt: (place: PipelinePlace) => this.readerAt(place),
       approvalIdFor,
       settings: RELEASE_SETTINGS,

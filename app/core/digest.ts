@@ -15,7 +15,7 @@ import type { ExecutionSummary, PipelineSnapshot, Revision } from './pipeline.ts
 import { type EnvPolicy, productPolicies } from './policy.ts';
 import type { ApprovalStore, Clock, Log, PipelineReader } from './ports.ts';
 import { type ProductBoard, productBoard } from './product-board.ts';
-import { discoverProducts, type Product, type ProductOverride, targetFor } from './products.ts';
+import { discoverProducts, type Product, type ProductOverride, productTargets } from './products.ts';
 
 /**
  * The daily digest as data: what waits for whom, what was decided, where each product stands and
@@ -207,9 +207,12 @@ function placeOf(deps: DigestDeps, where: { account?: string; region: string } |
   return { key: `${where.account}/${where.region}`, account: where.account, region: where.region };
 }
 
-/** A product's board and metrics are read in its own target, as `/release <product> status` reads them. */
-const placeOfProduct = (deps: DigestDeps, product: Product): Place =>
-  placeOf(deps, targetFor(product.name, '', deps.config.products));
+/**
+ * A product's boards and metrics are read in every place its pipelines live (its envs' targets), as
+ * `/release <product> status` reads them: one entry of the digest per place.
+ */
+const placesOfProduct = (deps: DigestDeps, product: Product): Place[] =>
+  productTargets(product.name, deps.config.products).map((target) => placeOf(deps, target));
 
 const pipelineKey = (place: Place, name: string) => `${place.key} ${name}`;
 
@@ -267,10 +270,9 @@ class PlaceReaders {
 async function readPipelines(deps: DigestDeps, now: Date) {
   const [open, names] = await Promise.all([deps.store.listOpen(), deps.reader.listPipelines('')]);
   const readers = new PlaceReaders(deps);
-  const homes = discoverProducts(names, deps.config.products).map((product) => ({
-    product,
-    place: placeOfProduct(deps, product),
-  }));
+  const homes = discoverProducts(names, deps.config.products).flatMap((product) =>
+    placesOfProduct(deps, product).map((place) => ({ product, place })),
+  );
   const listed = new Map<string, string[]>([[LOCAL.key, names]]);
   const elsewhere = [...new Map(homes.filter((h) => h.place !== LOCAL).map((h) => [h.place.key, h.place])).values()];
   await mapLimit(elsewhere, READ_CONCURRENCY, async (place) => {

@@ -130,3 +130,25 @@ function stageOrder(rows: readonly BoardRow[]): string[] {
   }
   return order;
 }
+
+/** One place's board of a product that lives in several (PRODUCTS `targets`, or envs in other accounts). */
+export interface PlacedBoard {
+  /** How the place is named beside each service: its region, or account and region. */
+  label: string;
+  board: ProductBoard;
+}
+
+/**
+ * One board of a product from its boards in several places: each service named with its place
+ * (`cart · us-east-1`), since each place may have its own `shop-cart`; stages in the order every
+ * place's pipelines give. One place's board is returned as it is.
+ */
+export function mergeBoards(boards: readonly PlacedBoard[]): ProductBoard | undefined {
+  const [first, ...rest] = boards;
+  if (!first) return undefined;
+  if (rest.length === 0) return first.board;
+  const rows = boards.flatMap(({ label, board }) =>
+    board.rows.map((row) => ({ ...row, service: `${row.service || row.pipelineName} · ${label}` })),
+  );
+  return { product: first.board.product, stages: stageOrder(rows), rows };
+}

@@ -244,6 +244,25 @@ export function targetFor(
   return targetsFor(productName, env, overrides)[0];
 }
 
+/**
+ * Every place a product's pipelines live, once each (its boards): each env's targets, and
+ * `undefined` for Greenlight's own account when an env has none. A product in one place gives one.
+ */
+export function productTargets(
+  productName: string,
+  overrides: Readonly<Record<string, ProductOverride>>,
+): (PipelineTarget | undefined)[] {
+  const override = ownValue(overrides, productName);
+  const envs = Object.keys(override?.envs ?? DEFAULT_ENVS);
+  const found = new Map<string, PipelineTarget | undefined>();
+  for (const env of envs) {
+    const targets = targetsFor(productName, env, overrides);
+    if (targets.length === 0) found.set('local', undefined);
+    for (const target of targets) found.set(`${target.account}/${target.region}`, target);
+  }
+  return [...found.values()];
+}
+
 /** Every target the products name, once each (the topic policy, the access stacks, the clients). */
 export function allTargets(overrides: Readonly<Record<string, ProductOverride>>): PipelineTarget[] {
   const found = new Map<string, PipelineTarget>();

@@ -81,8 +81,8 @@ export interface PlanReleaseDeps extends SavePlanDeps {
    * reader there; unset: Greenlight's own account and `region`, read by `reader`.
    */
   placesFor?: (productName: string, env: string) => Promise<ReleasePlace[]>;
-  /** Where a product's boards are read: its own (first) place; unset: Greenlight's own. */
-  placeFor?: (productName: string, env: string) => Promise<ReleasePlace>;
+  /** Where a product's boards are read: every place its pipelines live; unset: Greenlight's own. */
+  productPlacesFor?: (productName: string) => Promise<ReleasePlace[]>;
 }
 
 /**
@@ -103,6 +103,14 @@ export async function placesOf(
   env: string,
 ): Promise<ReleasePlace[]> {
   return (await deps.placesFor?.(productName, env)) ?? [{ reader: deps.reader, region: deps.region }];
+}
+
+/** Every place a product's pipelines live (its boards), or Greenlight's own when PRODUCTS names none. */
+export async function productPlacesOf(
+  deps: Pick<PlanReleaseDeps, 'productPlacesFor' | 'region'> & { reader: PipelineReader },
+  productName: string,
+): Promise<ReleasePlace[]> {
+  return (await deps.productPlacesFor?.(productName)) ?? [{ reader: deps.reader, region: deps.region }];
 }
 
 /**

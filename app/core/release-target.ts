@@ -1,4 +1,5 @@
 import type { PipelineReader } from './ports.ts';
+import { mergeBoards, type ProductBoard, productBoard } from './product-board.ts';
 import {
   discoverProducts,
   type EnvTarget,
@@ -10,7 +11,13 @@ import {
 import type { ReleasePlace } from './release-plan.ts';
 
 export type ProductLookup =
-  | { ok: true; product: Product; pipelines: string[] }
+  | {
+      ok: true;
+      product: Product;
+      pipelines: string[];
+      /** By place, when looked up in the places the product lives (findProductIn). */
+      places?: PlacedPipelines[];
+    }
   | { ok: false; problem: 'unknown-product'; name: string; known: string[] };
 
 /** One place's share of an env: where it is, a reader there, and the product's pipelines found there. */
@@ -98,4 +105,51 @@ export async function findTargetIn(
     pipelines: found.flatMap((lookup) => lookup.pipelines),
     places: found.map((lookup, index) => ({ place: places[index] as ReleasePlace, pipelines: lookup.pipelines })),
   };
+}
+
+/**
+ * findProduct in every place the product lives (its envs' accounts and regions), at once. The
+ * product is the configuration's, so the first place's problem is the answer.
+ */
+export async function findProductIn(
+  places: readonly ReleasePlace[],
+  overrides: Record<string, ProductOverride>,
+  name: string,
+): Promise<ProductLookup> {
+  const lookups = await Promise.all(places.map((place) => findProduct(place.reader, overrides, name)));
+  const problem = lookups.find((lookup) => !lookup.ok);
+  if (problem) return problem;
+  const found = lookups as Extract<ProductLookup, { ok: true }>[];
+  const first = found[0];
+  if (!first) throw new Error(`No place to look for ${name}`);
+  return {
+    ...first,
+    pipelines: found.flatMap((lookup) => lookup.pipelines),
+    places: found.map((lookup, index) => ({ place: places[index] as ReleasePlace, pipelines: lookup.pipelines })),
+  };
+}
+
+/**
+ * The board of a product found in its places: one place's as it is; several merged, each service
+ * named with its place (its region, or account and region where two places share a region).
+ */
+export async function boardIn(found: Extract<ProductLookup, { ok: true }>): Promise<ProductBoard> {
+  const places = found.places ?? [];
+  const labels = placeLabels(places.map(({ place }) => place));
+  const boards = await Promise.all(
+    places.map(async ({ place, pipelines }, index) => ({
+      label: labels[index] ?? place.region,
+      board: await productBoard(place.reader, found.product, { pipelines }),
+    })),
+  );
+  return mergeBoards(boards) ?? { product: found.product, stages: [], rows: [] };
+}
+
+/** How places are told apart: by region, or by account and region where two share a region. */
+export function placeLabels(places: readonly { region: string; account?: string }[]): string[] {
+  const regions = places.map((place) => place.region);
+  const shared = regions.length !== new Set(regions).size;
+  return places.map((place) =>
+    shared ? `${place.account ? `account ${place.account}` : "Greenlight's account"} ${place.region}` : place.region,
+  );
 }

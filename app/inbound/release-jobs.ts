@@ -6,13 +6,12 @@ import type { Config } from '../config.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
 import type { PipelineReader } from '../core/ports.ts';
-import { productBoard } from '../core/product-board.ts';
 import type { ProductOverride } from '../core/products.ts';
 import { RELEASE_ID } from '../core/release.ts';
-import { type PlanReleaseDeps, placesOf, planReleaseFor } from '../core/release-plan.ts';
+import { type PlanReleaseDeps, placesOf, planReleaseFor, productPlacesOf } from '../core/release-plan.ts';
 import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
 import { type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
-import { findProduct, findTargetIn } from '../core/release-target.ts';
+import { boardIn, findProductIn, findTargetIn } from '../core/release-target.ts';
 import { settleApproval } from '../core/settle-approval.ts';
 import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
@@ -284,12 +283,11 @@ async function planJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'plan'
 }
 
 async function boardJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'board' }>): Promise<void> {
-  // The product's own account and region (PRODUCTS `account`, `region`), where its board is read.
-  const reader = (await deps.placeFor?.(job.product, ''))?.reader ?? deps.reader;
-  const found = await findProduct(reader, deps.config.products, job.product);
+  // Every account and region the product's pipelines live in (PRODUCTS `account`, `region`, `targets`).
+  const places = await productPlacesOf(deps, job.product);
+  const found = await findProductIn(places, deps.config.products, job.product);
   if (!found.ok) return deps.reporter.respond(job.responseUrl, releaseNotices.unknownProduct(found.name, found.known));
-  const board = await productBoard(reader, found.product, { pipelines: found.pipelines });
-  await deps.reporter.showBoard(job.responseUrl, board);
+  await deps.reporter.showBoard(job.responseUrl, await boardIn(found));
 }
 
 /** `/release digest` for an installation too big to read within the command's 3 s. */

@@ -4,11 +4,10 @@ import type { WebClient } from '@slack/web-api';
 import { withCorrelation } from '../adapters/powertools-log.ts';
 import { RoleNotAssumedError } from '../core/errors.ts';
 import { hasRules, productPolicies } from '../core/policy.ts';
-import { productBoard } from '../core/product-board.ts';
 import { discoverProducts, ownValue, resolveProduct } from '../core/products.ts';
 import { newReleaseId } from '../core/release.ts';
-import { placesOf, planReleaseFor } from '../core/release-plan.ts';
-import { findProduct, findTargetIn } from '../core/release-target.ts';
+import { placesOf, planReleaseFor, productPlacesOf } from '../core/release-plan.ts';
+import { boardIn, findProduct, findProductIn, findTargetIn } from '../core/release-target.ts';
 import { productRulesText } from '../views/policy-text.ts';
 import { productBoardMessage } from '../views/product-board.ts';
 import { releaseNotices } from '../views/release-help.ts';
@@ -95,22 +94,19 @@ async function status(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, na
 
 async function statusIn(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, name: string): Promise<void> {
   const { queue } = deps;
-  // The product's own account and region (PRODUCTS `account`, `region`), where its board is read.
-  const reader = (await deps.placeFor?.(name, ''))?.reader ?? deps.reader;
+  // Every account and region the product's pipelines live in (PRODUCTS `account`, `region`, `targets`).
+  const places = await productPlacesOf(deps, name);
   const toWorker = async (answer: string, product = name) => {
     await queue.send({ kind: 'board', product, responseUrl: args.command.response_url });
     return ack(ephemeral(answer));
   };
-  const lookup = await within(COMMAND_DEADLINES.discoveryMs, findProduct(reader, deps.config.products, name));
+  const lookup = await within(COMMAND_DEADLINES.discoveryMs, findProductIn(places, deps.config.products, name));
   if (!lookup.done) return toWorker(releaseNotices.boardReading(name));
   const found = lookup.value;
   if (!found.ok) return ack(ephemeral(releaseNotices.unknownProduct(found.name, found.known)));
   if (found.pipelines.length > INLINE_BOARD_PIPELINES)
     return toWorker(releaseNotices.boardQueued(found.product, found.pipelines.length), found.product.name);
-  const board = await within(
-    COMMAND_DEADLINES.boardMs,
-    productBoard(reader, found.product, { pipelines: found.pipelines }),
-  );
+  const board = await within(COMMAND_DEADLINES.boardMs, boardIn(found));
   if (!board.done)
     return toWorker(releaseNotices.boardQueued(found.product, found.pipelines.length), found.product.name);
   return ack({ response_type: 'ephemeral', ...productBoardMessage(board.value, deps.clock()) });

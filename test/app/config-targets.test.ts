@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../app/config.ts';
-import { allTargets, routeApproval, targetFor, targetsFor } from '../../app/core/products.ts';
+import { allTargets, productTargets, routeApproval, targetFor, targetsFor } from '../../app/core/products.ts';
+import { placeLabels } from '../../app/core/release-target.ts';
 import { parseApprovalNotification } from '../../app/inbound/approval-notifications.ts';
 
 /** Products in other accounts and regions (issue #15): accepted, refused naming product and field, and routed. */
@@ -201,5 +202,32 @@ describe('routing an approval to its account', () => {
     expect(local.request.account).toBeUndefined();
     expect(new Set([inA.request.id, inB.request.id, local.request.id]).size).toBe(3);
     expect(local.request.id).toBe(unconfigured.request.id);
+  });
+});
+
+describe("a product's places, for its boards", () => {
+  it("lists each place once, with Greenlight's own where an env has none", () => {
+    // Prepare
+    const US = { account: '444455556666', region: 'us-east-1', roleArn: 'arn:aws:iam::444455556666:role/G' };
+    const products = {
+      shop: { envs: { qa: { stage: 'StagingDEV' }, prod: { stage: 'StagingQA', targets: [SHOP, US] } } },
+      desk: { ...SHOP },
+    };
+    // Act / Assess
+    expect(productTargets('shop', products)).toEqual([undefined, SHOP, US]);
+    expect(productTargets('desk', products)).toEqual([SHOP]);
+    expect(productTargets('blog', products)).toEqual([undefined]);
+  });
+
+  it('tells places apart by region, and by account too where two share a region', () => {
+    // Act / Assess
+    expect(placeLabels([{ region: 'eu-west-1' }, { region: 'us-east-1', account: '444455556666' }])).toEqual([
+      'eu-west-1',
+      'us-east-1',
+    ]);
+    expect(placeLabels([{ region: 'eu-west-1' }, { region: 'eu-west-1', account: '444455556666' }])).toEqual([
+      "Greenlight's account eu-west-1",
+      'account 444455556666 eu-west-1',
+    ]);
   });
 });

@@ -126,6 +126,7 @@ describe('the daily digest across accounts', () => {
     expect(text).toContain('ddd4444');
     expect(text).toContain('*shop* _(111122223333 eu-west-1)_ · 2 services');
     expect(text).toContain('*desk* _(444455556666 us-west-2)_ · 1 service');
+    expect(text).toContain('*shop* _(444455556666 us-west-2)_ · 1 service');
     expect(text).toContain('*data* · 1 service');
     // Shop is read in A, desk in B, each with the credentials of its role; data in Greenlight's own account.
     expect(readsOf(emulatorOf(A), 'GetPipelineState')).toEqual(
@@ -139,7 +140,13 @@ describe('the daily digest across accounts', () => {
         .map((read) => read.pipeline)
         .sort(),
     ).toEqual(['shop-cart', 'shop-search']);
-    expect(readsOf(emulatorOf(B), 'GetPipelineState')).toEqual([{ pipeline: 'desk-inbox', role: role(B.account) }]);
+    // Shop's prod lives in B: its shop-cart there is read in B too, for shop's board of that place.
+    expect(
+      readsOf(emulatorOf(B), 'GetPipelineState').sort((x, y) => String(x.pipeline).localeCompare(String(y.pipeline))),
+    ).toEqual([
+      { pipeline: 'desk-inbox', role: role(B.account) },
+      { pipeline: 'shop-cart', role: role(B.account) },
+    ]);
     expect(readsOf(world.emulator, 'GetPipelineState').map((read) => read.pipeline)).toEqual(['data-etl']);
     expect(readsOf(world.emulator, 'ListPipelineExecutions').map((read) => read.pipeline)).toEqual(['data-etl']);
     // Each account is listed once, and no pipeline's state is asked for twice.

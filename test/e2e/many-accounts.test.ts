@@ -235,16 +235,22 @@ describe('pipelines in several accounts and regions', () => {
     expect(world.emulator.calls('PutApprovalResult')).toHaveLength(0);
   });
 
-  it("shows a product's board from its own account, and names the account whose role cannot be assumed", async () => {
+  it("shows a product's board from every account it lives in, and names the account whose role cannot be assumed", async () => {
     // Prepare
     await waitsInAccount(A, 'shop-wishlist', 'StagingDEV');
     // Act
     const shop = await release(world, 'U0CAROL', APPROVALS_CHANNEL, 'shop status');
+    // Nine pipelines in three places: read by the worker and shown through the response URL.
+    await world.settle();
+    const board = shownIn(lastEphemeral(world, 'U0CAROL') ?? {});
     const blog = await release(world, 'U0CAROL', APPROVALS_CHANNEL, 'blog status');
-    // Assess: shop's own target is account A, whose pipelines the local account does not have
-    const board = shownIn(shop.ephemerals[0] ?? {});
-    expect(board).toContain('*wishlist*');
-    expect(world.emulator.board().some((p) => p.pipelineName === 'shop-wishlist')).toBe(false);
+    // Assess: shop's qa lives in account A, its prod in B and E; the local account has none of them.
+    expect(shownIn(shop.ephemerals[0] ?? {})).toContain('Reading the 9 pipelines of *shop*');
+    expect(board).toContain('*wishlist · eu-west-1*');
+    expect(board).toContain('*cart · eu-west-1*');
+    expect(board).toContain('*cart · us-west-2*');
+    expect(board).toContain('*cart · us-east-1*');
+    expect(world.emulator.board().some((p) => p.pipelineName.startsWith('shop-'))).toBe(false);
     expect(blog.ephemerals[0]?.text).toContain(`AWS account ${C.account}`);
   });
 
