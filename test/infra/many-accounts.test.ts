@@ -136,6 +136,33 @@ describe("Greenlight's stack with products in other accounts", () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
+  it("counts every place of an env deployed to several (targets) in the topic policy and Greenlight's roles", () => {
+    // Prepare
+    const C = '777788889999';
+    const products = {
+      ...PRODUCTS,
+      desk: {
+        envs: {
+          prod: {
+            stage: 'StagingQA',
+            targets: [
+              { account: B, region: 'eu-west-1', roleArn: `arn:aws:iam::${B}:role/GreenlightAccess` },
+              { account: C, region: 'us-east-1', roleArn: `arn:aws:iam::${C}:role/GreenlightAccess` },
+            ],
+          },
+        },
+      },
+    };
+    // Act
+    const { template } = synthGreenlight({ products, externalId: 'greenlight-prod-7f3a' });
+    // Assess
+    const publish = statementsOf(template, 'AWS::SNS::TopicPolicy').find((s) => s.Sid === 'PipelineAccountsPublish');
+    expect(publish?.Principal).toEqual({ AWS: [A, B, C].map((account) => `arn:aws:iam::${account}:root`) });
+    const assumed = statementsOf(template, 'AWS::IAM::Policy').filter((s) => s.Action === 'sts:AssumeRole');
+    expect(assumed.length).toBeGreaterThan(0);
+    for (const statement of assumed) expect(statement.Resource).toContain(`arn:aws:iam::${C}:role/GreenlightAccess`);
+  });
+
   it('lets the ingest, click, worker and pipeline-events handlers assume exactly the roles the products name, and passes the external id', () => {
     // Act
     const { template } = synth();
