@@ -244,13 +244,22 @@ export class GreenlightStack extends Stack {
 
     this.grantAccess(props.products);
     // Products in other accounts: the topic takes their publishes, these handlers assume their roles
-    // (pipeline-events too: the state of an approval is looked up in the approval's own account).
+    // (every handler that calls CodePipeline: the releasing pipeline's action releases where an env
+    // lives, pipeline-events looks an approval up in its own account, the digest reads each product's
+    // board and metrics where it lives).
     new PipelineAccounts(this, 'PipelineAccounts', {
       products: props.products,
       approvalsTopic: this.approvalsTopic,
-      assumers: (['approval-notification', 'slack-events', 'release-worker', 'pipeline-events'] as const).map(
-        (name) => this.handlers[name].role,
-      ),
+      assumers: (
+        [
+          'approval-notification',
+          'slack-events',
+          'release-worker',
+          'release-action',
+          'pipeline-events',
+          'daily-digest',
+        ] as const
+      ).map((name) => this.handlers[name].role),
       ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
     this.connectTriggers(notificationDlq, digestDlq, props);

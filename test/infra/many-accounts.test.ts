@@ -163,12 +163,24 @@ describe("Greenlight's stack with products in other accounts", () => {
     for (const statement of assumed) expect(statement.Resource).toContain(`arn:aws:iam::${C}:role/GreenlightAccess`);
   });
 
-  it('lets the ingest, click, worker and pipeline-events handlers assume exactly the roles the products name, and passes the external id', () => {
+  it('lets every handler that calls CodePipeline assume exactly the roles the products name, and passes the external id', () => {
     // Act
     const { template } = synth();
     const statements = statementsOf(template, 'AWS::IAM::Policy').filter((s) => s.Action === 'sts:AssumeRole');
+    const assumers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('sts:AssumeRole'))
+      .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref));
     // Assess
-    expect(statements).toHaveLength(4);
+    expect(statements).toHaveLength(6);
+    for (const handler of [
+      'approvalnotification',
+      'slackevents',
+      'releaseworker',
+      'releaseaction',
+      'pipelineevents',
+      'dailydigest',
+    ])
+      expect(assumers.some((role) => role.toLowerCase().includes(handler))).toBe(true);
     for (const statement of statements)
       expect(statement.Resource).toEqual([
         `arn:aws:iam::${A}:role/GreenlightAccess`,
