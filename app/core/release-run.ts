@@ -7,6 +7,7 @@ import { mapLimit } from './map-limit.ts';
 import { policyAtIngest } from './policy-at-ingest.ts';
 import { AlreadyVotedError, FrozenError, PolicyRefusalError, SeparatedError } from './policy-errors.ts';
 import type { PipelineReader } from './ports.ts';
+import { ownValue } from './products.ts';
 import {
   type IncludedItem,
   type ItemResult,
@@ -82,7 +83,7 @@ export const RELEASE_SETTINGS: Readonly<ReleaseSettings> = Object.freeze({
 export interface RunDeps extends DecideDeps {
   releases: ReleaseStore;
   /** Reads a pipeline again when its pinned approval is gone, to tell "changed" from "not pending". */
-  reader: Pick<PipelineReader, 'snapshot'>;
+  reader: PipelineReader;
   /** The reader where a pipeline in another account lives (through the role assumed there). */
   readerAt?: (place: { region: string; account?: string }) => Promise<PipelineReader>;
   reporter: ReleaseProgress;
@@ -152,7 +153,7 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
   const progress = new ThrottledProgress(deps, message, settings.progressIntervalMs);
   const refreshes = new BackgroundRefresh(deps.notifier, deps.log, settings.refreshConcurrency, shouldStop);
   const decideDeps: RunDeps = { ...deps, notifier: refreshes };
-  const todo = includedItems(run).filter((item) => !run.results[itemKey(item)]);
+  const todo = includedItems(run).filter((item) => !ownValue(run.results, itemKey(item)));
 
   let stopped = false;
   let fault: { error: unknown } | undefined;
@@ -233,7 +234,7 @@ async function releaseOne(
       if (error instanceof TransientError && attempt < settings.attempts) {
         deps.log.info('CodePipeline busy; trying the pipeline again', {
           releaseId: run.releaseId,
-          pipeline: item.pipelineName,
+          pipeline: itemKey(item),
           attempt,
         });
         await deps.sleep(settings.retryDelayMs * attempt);
@@ -296,7 +297,10 @@ async function ensureRequest(
   const stored = await deps.store.get(approval.approvalId);
   if (stored) return stored.request.policy;
   const found = requestFromPlan(run, item, deps.clock());
-  const policy = deps.rules ? await policyAtIngest(deps.rules.products, deps.reader, found) : undefined;
+  // The rules' four eyes read the pipeline where it lives: in another account, through its role.
+  const policy = deps.rules
+    ? await policyAtIngest(deps.rules.products, await readerAt(deps, placeOf(run, item)), found)
+    : undefined;
   const request = policy ? { ...found, policy } : found;
   if ((await deps.store.saveRequest(request)) !== 'created')
     return (await deps.store.get(approval.approvalId))?.request.policy;
@@ -332,6 +336,16 @@ export function requestFromPlan(run: ReleaseRun, item: IncludedItem, now: Date):
   };
 }
 
+/**
+ * The reader where a pipeline lives: Greenlight's own, or in another account the one reading through
+ * the role assumed there. Never Greenlight's own credentials for another account's pipeline.
+ */
+async function readerAt(deps: RunDeps, place: { region: string; account?: string }): Promise<PipelineReader> {
+  if (!place.account) return deps.reader;
+  if (!deps.readerAt) throw new Error(`No reader for pipelines in account ${place.account}`);
+  return deps.readerAt(place);
+}
+
 /** Where an item's pipeline lives: its own place (an env in several accounts), else the release's. */
 const placeOf = (run: ReleaseRun, item: IncludedItem): { region: string; account?: string } =>
   item.place ?? { region: run.region, ...(run.account ? { account: run.account } : {}) };
@@ -351,7 +365,7 @@ async function resultOf(
       if (!isStaleClaim(claim, at)) {
         deps.log.info('An earlier attempt of this release still holds the approval; trying it again later', {
           releaseId: run.releaseId,
-          pipeline: item.pipelineName,
+          pipeline: itemKey(item),
         });
         return RETRY_LATER;
       }
@@ -390,8 +404,7 @@ async function resultOf(
 /** A newer revision holds the stage (or waits for approval there) instead of the pinned one. */
 async function changedSincePlan(deps: RunDeps, run: ReleaseRun, item: IncludedItem): Promise<ItemResult | undefined> {
   try {
-    const place = placeOf(run, item);
-    const reader = place.account && deps.readerAt ? await deps.readerAt(place) : deps.reader;
+    const reader = await readerAt(deps, placeOf(run, item));
     const snapshot = await reader.snapshot(item.pipelineName);
     const stage = snapshot.stages.find((candidate) => candidate.name === item.approval.stageName);
     if (!stage) return undefined;
@@ -405,7 +418,7 @@ async function changedSincePlan(deps: RunDeps, run: ReleaseRun, item: IncludedIt
   } catch (error) {
     deps.log.warn('Could not read the pipeline to explain an ended approval', {
       releaseId: run.releaseId,
-      pipeline: item.pipelineName,
+      pipeline: itemKey(item),
       error,
     });
     return undefined;

@@ -7,6 +7,7 @@
 import type { Actor, ApprovalId, MessageRef, Verdict } from './approval.ts';
 import type { Revision } from './pipeline.ts';
 import type { IdSource } from './ports.ts';
+import { ownValue } from './products.ts';
 
 /** The approval a release will give in one pipeline, pinned when the plan was made. */
 export interface PinnedApproval {
@@ -132,7 +133,7 @@ export function releaseCounts(run: Pick<ReleaseRun, 'items' | 'results'>): Relea
   let done = 0;
   const included = includedItems(run);
   for (const item of included) {
-    const result = run.results[itemKey(item)];
+    const result = ownValue(run.results, itemKey(item));
     if (!result) continue;
     done += 1;
     byKind[result.kind] += 1;

@@ -140,7 +140,7 @@ function groupResults(run: ReleaseRun): Grouped {
     failed: [],
   };
   for (const item of includedItems(run)) {
-    const result = run.results[itemKey(item)];
+    const result = ownValue(run.results, itemKey(item));
     if (result) groups[result.kind].push({ item, result });
   }
   return groups;

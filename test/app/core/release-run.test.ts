@@ -197,6 +197,36 @@ describe('runRelease', () => {
     });
   });
 
+  it("reads a pipeline of another account there, never with Greenlight's own reader", async () => {
+    // Prepare: shop-s1 lives in account B; Greenlight's own account has a shop-s1 of its own.
+    const { deps } = setup();
+    const inB = new FakeReader();
+    const places: unknown[] = [];
+    const remote = { ...pinned(1), place: { account: '444455556666', region: 'us-west-2' } } as PlanItem;
+    await confirmed(deps, [remote]);
+    deps.pipelines.fail('decided-elsewhere');
+    deps.reader.set(pipelineSnapshot('shop-s1', { StagingQA: { revisionId: 'c1', token: token(1) } }));
+    inB.set(pipelineSnapshot('shop-s1', { StagingQA: { revisionId: 'c9', token: token(9) } }));
+    const withPlaces: RunDeps = {
+      ...deps,
+      readerAt: async (place) => {
+        places.push(place);
+        return inB;
+      },
+    };
+
+    // Act
+    await runRelease(withPlaces, 'rel-1', { owner: 'w1' });
+
+    // Assess: the newer revision in B explains the ending; the local shop-s1 was never read.
+    expect(places).toEqual([{ account: '444455556666', region: 'us-west-2' }]);
+    expect(deps.reader.reads).toEqual([]);
+    expect((await deps.releases.get('rel-1'))?.results['shop-s1@444455556666/us-west-2']).toMatchObject({
+      kind: 'changed',
+      revision: { revisionId: 'c9' },
+    });
+  });
+
   it('tells an approval decided in the console from one that expired', async () => {
     // Prepare
     const { deps } = setup();
