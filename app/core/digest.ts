@@ -147,6 +147,9 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
     readPipelines(deps, now),
   ]);
 
+  const placeCount = new Map<string, number>();
+  for (const { product } of products) placeCount.set(product.name, (placeCount.get(product.name) ?? 0) + 1);
+
   const waiting: WaitingApproval[] = [];
   let outdated = 0;
   for (const record of open) {
@@ -171,7 +174,13 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
         return executions ? [{ pipelineName: name, executions }] : [];
       });
       const runs = histories.map((h) => h.executions);
-      const waits = audit.waits.filter((w) => w.pipelineName.startsWith(product.prefix));
+      // A product in several places counts in each only the approvals that waited there; one in a
+      // single place counts all of its approvals, wherever they were recorded, as before.
+      const waits = audit.waits.filter(
+        (w) =>
+          w.pipelineName.startsWith(product.prefix) &&
+          ((placeCount.get(product.name) ?? 0) < 2 || placeOf(deps, w.place).key === place.key),
+      );
       return {
         name: product.name,
         displayName: product.displayName,
@@ -211,8 +220,13 @@ function placeOf(deps: DigestDeps, where: { account?: string; region: string } |
  * A product's boards and metrics are read in every place its pipelines live (its envs' targets), as
  * `/release <product> status` reads them: one entry of the digest per place.
  */
-const placesOfProduct = (deps: DigestDeps, product: Product): Place[] =>
-  productTargets(product.name, deps.config.products).map((target) => placeOf(deps, target));
+const placesOfProduct = (deps: DigestDeps, product: Product): Place[] => [
+  ...new Map(
+    productTargets(product.name, deps.config.products)
+      .map((target) => placeOf(deps, target))
+      .map((place) => [place.key, place]),
+  ).values(),
+];
 
 const pipelineKey = (place: Place, name: string) => `${place.key} ${name}`;
 
@@ -398,8 +412,8 @@ interface OutcomeFact {
 
 interface AuditFacts {
   outcomes: OutcomeFact[];
-  /** Approved and rejected decisions with their wait, for the metrics. */
-  waits: (ApprovalWait & { pipelineName: string })[];
+  /** Approved and rejected decisions with their wait and where they waited, for the metrics. */
+  waits: (ApprovalWait & { pipelineName: string; place: Pick<ApprovalRequest, 'account' | 'region'> })[];
 }
 
 /**
@@ -424,7 +438,14 @@ async function readAudit(store: ApprovalStore, now: Date): Promise<AuditFacts> {
   );
   const waits = outcomes.flatMap(({ event, requestedAt }) =>
     requestedAt && event.approval && (event.result === 'approved' || event.result === 'rejected')
-      ? [{ pipelineName: event.approval.pipelineName, requestedAt, decidedAt: event.at }]
+      ? [
+          {
+            pipelineName: event.approval.pipelineName,
+            place: event.approval,
+            requestedAt,
+            decidedAt: event.at,
+          },
+        ]
       : [],
   );
   return { outcomes, waits };

@@ -150,3 +150,10 @@ export class OutcomeNotRecordedError extends GreenlightError {
 export class UnreadableRequestError extends InvalidInputError {
   override name = 'UnreadableRequestError';
 }
+
+/**
+ * The plain-words answer when another account could not be reached (its role refused, or STS not
+ * answering): its message names the account. Undefined for any other error.
+ */
+export const accountProblem = (error: unknown): string | undefined =>
+  error instanceof RoleNotAssumedError || error instanceof AccountUnreachableError ? error.message : undefined;

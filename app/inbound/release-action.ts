@@ -3,6 +3,7 @@ import { withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config } from '../config.ts';
 import type { Actor } from '../core/approval.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
+import { accountProblem } from '../core/errors.ts';
 import { RELEASE_ID, type ReleaseCounts, type ReleaseRun, releaseCounts } from '../core/release.ts';
 import { placesOf, planReleaseFor } from '../core/release-plan.ts';
 import type { JobResults } from '../core/release-ports.ts';
@@ -133,9 +134,13 @@ export async function handleReleaseAction(
       // The pipeline waits for an answer until the action times out: fail now, and say how to go on.
       deps.log.error('Release action failed', { releaseId, jobId, error });
       const reason = error instanceof Error ? error.name : 'unknown error';
+      // An account that could not be reached is named, so whoever reads the pipeline knows which.
+      const account = accountProblem(error);
       return jobResults.failed(jobId, {
         type: 'JobFailed',
-        message: `Greenlight could not finish release ${releaseId} (${reason}). Retry the action to approve what is still pending.`,
+        message:
+          account ??
+          `Greenlight could not finish release ${releaseId} (${reason}). Retry the action to approve what is still pending.`,
       });
     }
   });

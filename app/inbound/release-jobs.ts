@@ -5,6 +5,7 @@ import { SlackGroups } from '../adapters/slack-groups.ts';
 import type { Config } from '../config.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
+import { accountProblem } from '../core/errors.ts';
 import type { PipelineReader } from '../core/ports.ts';
 import type { ProductOverride } from '../core/products.ts';
 import { RELEASE_ID } from '../core/release.ts';
@@ -268,6 +269,17 @@ async function planJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'plan'
     });
     await reporter.showPlan(job.viewId, plan, job.viewHash);
   } catch (error) {
+    // An account the env lives in could not be reached: said in the modal, naming it, not retried
+    // into the dead-letter queue while the person waits on a loading modal.
+    const account = accountProblem(error);
+    if (account) {
+      deps.log.warn('Could not plan a release: an account of the env could not be reached', {
+        releaseId: job.releaseId,
+        error,
+      });
+      await reporter.showProblem(job.viewId, 'Release', account, job.viewHash);
+      return;
+    }
     // The person closed the modal meanwhile, or an earlier delivery of this job drew it already:
     // nothing to show, and nothing was approved.
     const code = slackError(error);
@@ -283,11 +295,23 @@ async function planJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'plan'
 }
 
 async function boardJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'board' }>): Promise<void> {
-  // Every account and region the product's pipelines live in (PRODUCTS `account`, `region`, `targets`).
-  const places = await productPlacesOf(deps, job.product);
-  const found = await findProductIn(places, deps.config.products, job.product);
-  if (!found.ok) return deps.reporter.respond(job.responseUrl, releaseNotices.unknownProduct(found.name, found.known));
-  await deps.reporter.showBoard(job.responseUrl, await boardIn(found));
+  try {
+    // Every account and region the product's pipelines live in (PRODUCTS `account`, `region`, `targets`).
+    const places = await productPlacesOf(deps, job.product);
+    const found = await findProductIn(places, deps.config.products, job.product);
+    if (!found.ok)
+      return deps.reporter.respond(job.responseUrl, releaseNotices.unknownProduct(found.name, found.known));
+    await deps.reporter.showBoard(job.responseUrl, await boardIn(found));
+  } catch (error) {
+    // An account the product lives in could not be reached: the answer names it.
+    const account = accountProblem(error);
+    if (!account) throw error;
+    deps.log.warn('Could not show a board: an account of the product could not be reached', {
+      product: job.product,
+      error,
+    });
+    await deps.reporter.respond(job.responseUrl, account);
+  }
 }
 
 /** `/release digest` for an installation too big to read within the command's 3 s. */

@@ -2,7 +2,7 @@ import type { App, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/b
 import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { withCorrelation } from '../adapters/powertools-log.ts';
-import { RoleNotAssumedError } from '../core/errors.ts';
+import { accountProblem } from '../core/errors.ts';
 import { hasRules, productPolicies } from '../core/policy.ts';
 import { discoverProducts, ownValue, resolveProduct } from '../core/products.ts';
 import { newReleaseId } from '../core/release.ts';
@@ -87,8 +87,10 @@ async function status(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, na
   try {
     return await statusIn(deps, args, ack, name);
   } catch (error) {
-    if (!(error instanceof RoleNotAssumedError)) throw error;
-    return ack(ephemeral(error.message));
+    // An account the product lives in could not be reached: the answer names it.
+    const problem = accountProblem(error);
+    if (!problem) throw error;
+    return ack(ephemeral(problem));
   }
 }
 
@@ -199,8 +201,8 @@ async function planInModal(
     await update(releasePlanModal(plan, deps.clock()));
   } catch (error) {
     deps.log.error('Could not plan the release', { releaseId, product: name, env, error });
-    // A role that could not be assumed names its account: the person can tell the admins which.
-    const problem = error instanceof RoleNotAssumedError ? error.message : releaseNotices.failed;
+    // An account that could not be reached is named: the person can tell the admins which.
+    const problem = accountProblem(error) ?? releaseNotices.failed;
     await client.views.update({ view_id: view.id, view: releaseProblemModal('Release', problem) }).catch(() => {});
   }
 }

@@ -91,6 +91,13 @@ export function digestChart(digest: Pick<Digest, 'day' | 'products'>): DigestCha
       parts.push(bar(center - 26, before, largest, metric, CHART_COLORS.previous));
       parts.push(bar(center + 2, now, largest, metric, CHART_COLORS.current));
       parts.push(text(center, base + 22, product.displayName, { size: 13, anchor: 'middle', clipTo: groupWidth - 6 }));
+      // Another account's entry names its place under the name, as the digest's text does: account
+      // and region a line each, small enough that a whole account id fits the bar's width.
+      const place = product.place ? [product.place.account, product.place.region] : [];
+      place.forEach((line, n) => {
+        const options = { size: 10, anchor: 'middle', color: CHART_COLORS.muted, clipTo: groupWidth - 6 } as const;
+        parts.push(text(center, base + 36 + n * 13, line, { ...options, clipMiddle: true }));
+      });
     });
     parts.push(
       `<line x1="${left}" y1="${base + 0.5}" x2="${left + panelWidth}" y2="${base + 0.5}" stroke="${CHART_COLORS.axis}" stroke-width="1"/>`,
@@ -131,12 +138,19 @@ function text(
   x: number,
   y: number,
   content: string,
-  options: { size: number; weight?: number; anchor?: 'middle'; color?: string; clipTo?: number },
+  options: { size: number; weight?: number; anchor?: 'middle'; color?: string; clipTo?: number; clipMiddle?: boolean },
 ): string {
   // About 0.55 em per character: a long product name is cut rather than run into its neighbour.
   const fits = options.clipTo ? Math.floor(options.clipTo / (options.size * 0.55)) : Number.POSITIVE_INFINITY;
-  const shown = content.length > fits ? `${content.slice(0, Math.max(1, fits - 1))}…` : content;
-  return `<text x="${x}" y="${y}" font-size="${options.size}"${options.weight ? ` font-weight="${options.weight}"` : ''}${options.anchor ? ` text-anchor="${options.anchor}"` : ''} fill="${options.color ?? CHART_COLORS.text}">${escapeXml(shown)}</text>`;
+  return `<text x="${x}" y="${y}" font-size="${options.size}"${options.weight ? ` font-weight="${options.weight}"` : ''}${options.anchor ? ` text-anchor="${options.anchor}"` : ''} fill="${options.color ?? CHART_COLORS.text}">${escapeXml(clipText(content, fits, options.clipMiddle))}</text>`;
+}
+
+/** `content` in at most `fits` characters; cut in the middle where its end tells it apart (ap-southeast-1 and -2). */
+function clipText(content: string, fits: number, middle = false): string {
+  if (content.length <= fits) return content;
+  if (!middle || fits < 3) return `${content.slice(0, Math.max(1, fits - 1))}…`;
+  const tail = Math.ceil((fits - 1) / 2);
+  return `${content.slice(0, fits - 1 - tail)}…${content.slice(-tail)}`;
 }
 
 const escapeXml = (value: string) =>
@@ -149,7 +163,7 @@ function altText(title: string, products: readonly ProductDigest[]): string {
   };
   const lines = products.map(
     (product) =>
-      `${product.displayName}: ${METRICS.map(
+      `${product.displayName}${product.place ? ` (${product.place.account} ${product.place.region})` : ''}: ${METRICS.map(
         (metric) =>
           `${metric.title.toLowerCase()} ${figure(metric, product.month.current)} (before: ${figure(metric, product.month.previous)})`,
       ).join(', ')}.`,

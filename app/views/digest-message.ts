@@ -317,7 +317,7 @@ function metricsBlock(product: ProductDigest, now: Date): KnownBlock {
   const periods = [product.week.current, product.week.previous, product.month.current, product.month.previous];
   if (product.failing.length === 0 && periods.every((m) => m.finished === 0 && !m.approvalWait))
     return context(
-      `*${escapeMrkdwn(product.displayName)}*: no deployments, failures or approvals in the last 60 days.`,
+      `*${escapeMrkdwn(product.displayName)}*${placeText(product.place)}: no deployments, failures or approvals in the last 60 days.`,
     );
   const field = (name: string, value: (m: DeliveryMetrics) => string, extra = '') => ({
     type: 'mrkdwn' as const,
@@ -338,7 +338,7 @@ function metricsBlock(product: ProductDigest, now: Date): KnownBlock {
     text: {
       type: 'mrkdwn',
       text: clip(
-        `*${escapeMrkdwn(product.displayName)}* delivery, last 7 and 30 days (and the period before)`,
+        `*${escapeMrkdwn(product.displayName)}*${placeText(product.place)} delivery, last 7 and 30 days (and the period before)`,
         BLOCK_KIT.text,
       ),
     },

@@ -52,6 +52,19 @@ const PRODUCTS = {
   // The STS of account C knows GreenlightAccess, not this role: it cannot be assumed.
   blog: { ...C, roleArn: role(C.account, 'SomeoneElsesRole') },
   desk: { ...D, roleArn: role(D.account) },
+  // Production in account A and in account C, whose role cannot be assumed.
+  ops: {
+    envs: {
+      qa: { stage: 'StagingDEV' },
+      prod: {
+        stage: 'StagingQA',
+        targets: [
+          { ...A, roleArn: role(A.account) },
+          { ...C, roleArn: role(C.account, 'SomeoneElsesRole') },
+        ],
+      },
+    },
+  },
 };
 
 let world: World;
@@ -282,5 +295,22 @@ describe('pipelines in several accounts and regions', () => {
     expect(answer.elapsedMs).toBeLessThan(3_000);
     expect(shownIn(topView(world, 'U0CAROL'))).toContain(`AWS account ${C.account}`);
     expect(emulatorOf(C).calls('PutApprovalResult')).toHaveLength(0);
+  });
+
+  it('releases nothing of an env one of whose accounts cannot be reached, and names that account', async () => {
+    // Prepare: ops-web waits for prod in account A; ops's other prod account, C, refuses its role.
+    const waiting = await waitsInAccount(A, 'ops-web', 'StagingQA');
+    const before = emulatorOf(A).calls('PutApprovalResult').length;
+    // Act
+    const answer = await release(world, 'U0CAROL', APPROVALS_CHANNEL, 'ops prod');
+    await world.settle();
+    const modal = shownIn(topView(world, 'U0CAROL'));
+    const status = await release(world, 'U0CAROL', APPROVALS_CHANNEL, 'ops status');
+    // Assess
+    expect(answer.elapsedMs).toBeLessThan(3_000);
+    expect(modal).toContain(`AWS account ${C.account}`);
+    expect(status.ephemerals[0]?.text).toContain(`AWS account ${C.account}`);
+    expect(emulatorOf(A).calls('PutApprovalResult').slice(before)).toHaveLength(0);
+    expect(emulatorOf(A).pendingApprovals({ pipelineName: 'ops-web' }).map((a) => a.token)).toEqual([waiting.token]);
   });
 });

@@ -320,6 +320,51 @@ describe('building the digest of products in several accounts', () => {
     expect(inA.calls).toEqual(['snapshot shop-cart']);
   });
 
+  it('counts in each place of a product only the approvals that waited there; a product in one place keeps all of its own', async () => {
+    // Prepare: shop's qa lives in Greenlight's own account, its prod in A and B; blog lives in B only,
+    // and one of its approvals was recorded before the audit trail named accounts
+    const store = new MemoryApprovalStore();
+    const decidedAfter = async (id: string, hours: number, approval: NonNullable<AuditEvent['approval']>) => {
+      await store.append({ eventId: `${id}#r`, type: 'requested', at: ago(hours + 1), approvalId: id, approval });
+      await store.append({
+        eventId: `${id}#o`,
+        type: 'outcome',
+        at: ago(1),
+        approvalId: id,
+        approval,
+        result: 'approved',
+      });
+    };
+    await decidedAfter('here', 1, ref('shop-cart'));
+    await decidedAfter('in-a', 2, { ...ref('shop-cart'), ...A });
+    await decidedAfter('in-b', 4, { ...ref('shop-cart'), ...B });
+    await decidedAfter('blog-b', 8, { ...ref('blog-web'), ...B });
+    await decidedAfter('blog-old', 8, ref('blog-web'));
+    const shop = {
+      envs: {
+        qa: { stage: 'StagingDEV' },
+        prod: { stage: 'StagingQA', targets: [A, B].map((place) => ({ ...place, roleArn: role(place.account) })) },
+      },
+    };
+    const inA = new CountingReader().add(pipelineSnapshot('shop-cart', {}));
+    const inB = new CountingReader().add(pipelineSnapshot('shop-cart', {})).add(pipelineSnapshot('blog-web', {}));
+    const { readerAt } = places({ [`${A.account}/${A.region}`]: inA, [`${B.account}/${B.region}`]: inB });
+
+    // Act
+    const digest = await buildDigest(
+      { ...deps(store, new CountingReader()), readerAt, config: { products: { shop, blog: products.blog } } },
+      NOW,
+    );
+
+    // Assess
+    const wait = (name: string, place?: typeof A) =>
+      digest.products.find((p) => p.name === name && p.place?.account === place?.account)?.week.current.approvalWait;
+    expect(wait('shop')).toEqual({ p50Ms: HOUR, p90Ms: HOUR, count: 1 });
+    expect(wait('shop', A)).toEqual({ p50Ms: 2 * HOUR, p90Ms: 2 * HOUR, count: 1 });
+    expect(wait('shop', B)).toEqual({ p50Ms: 4 * HOUR, p90Ms: 4 * HOUR, count: 1 });
+    expect(wait('blog', B)).toEqual({ p50Ms: 8 * HOUR, p90Ms: 8 * HOUR, count: 2 });
+  });
+
   it('notes a product whose role is refused, asks its account nothing more, and keeps the rest', async () => {
     // Prepare: blog lives in B, whose role is refused; an approval waits there too
     const store = new MemoryApprovalStore();

@@ -110,6 +110,27 @@ describe('the digest chart', () => {
     expect(chart?.filename).toBe('delivery-2026-11-27.png');
   });
 
+  it('labels each entry of a product in several places with its place, within the width of its bars', () => {
+    // Prepare: shop in Greenlight's own account, in A and in B
+    const A = { account: '111122223333', region: 'eu-west-1' };
+    const B = { account: '444455556666', region: 'ap-southeast-2' };
+    const shop = product('shop', metrics(2), metrics(1));
+
+    // Act
+    const chart = digestChart({
+      day: '2026-11-27',
+      products: [shop, { ...shop, place: A }, { ...shop, place: B }],
+    });
+
+    // Assess: the account whole, a region too long for the bar cut where its end still tells it apart
+    const labels = [...(chart?.svg ?? '').matchAll(/<text [^>]*font-size="10"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels.slice(0, 4)).toEqual(['111122223333', 'eu-west-1', '444455556666', 'ap-so…east-2']);
+    expect(labels).toHaveLength(3 * 4);
+    expect(chart?.altText).toContain('. shop: deployments');
+    expect(chart?.altText).toContain('. shop (111122223333 eu-west-1): deployments');
+    expect(chart?.altText).toContain('. shop (444455556666 ap-southeast-2): deployments');
+  });
+
   it('escapes product names, which come from configuration, in the SVG', () => {
     // Act
     const chart = digestChart({ day: '2026-11-27', products: [product('a<b>&"c', metrics(1), metrics(1))] });

@@ -130,6 +130,26 @@ describe('the digest message', () => {
     expect(thread).toContain('*blog*: no deployments, failures or approvals in the last 60 days.');
   });
 
+  it('names the place of each entry of a product that lives in several, in its board and its metrics', () => {
+    // Prepare: shop in Greenlight's own account, in A and, without any delivery, in B
+    const A = { account: '111122223333', region: 'eu-west-1' };
+    const B = { account: '444455556666', region: 'us-west-2' };
+    const input = digest({
+      products: [product('shop', 1), { ...product('shop', 1), place: A }, { ...product('shop', 1, nothing), place: B }],
+    });
+
+    // Act
+    const { replies } = digestMessages(input);
+
+    // Assess
+    const thread = all(replies);
+    expect(thread).toContain('*shop* · 1 service');
+    expect(thread).toContain('*shop* _(111122223333 eu-west-1)_ · 1 service');
+    expect(thread).toContain('*shop* delivery, last 7 and 30 days');
+    expect(thread).toContain('*shop* _(111122223333 eu-west-1)_ delivery, last 7 and 30 days');
+    expect(thread).toContain('*shop* _(444455556666 us-west-2)_: no deployments, failures or approvals');
+  });
+
   it('holds Block Kit’s limits for 200 pipelines, shows the top of each list and the rest in the thread', () => {
     // Prepare: 200 waiting approvals, 150 decisions, 12 products of 40 services, all with the longest names
     const names = Array.from({ length: 200 }, (_, i) => longName('big', i));
