@@ -1,7 +1,14 @@
 import * as z from 'zod';
 import { CODEPIPELINE_NAME } from './core/codepipeline-names.ts';
 import { policyProblems } from './core/policy.ts';
-import { allTargets, DEFAULT_ENVS, reminderProblems, routingProblems, targetProblems } from './core/products.ts';
+import {
+  allTargets,
+  DEFAULT_ENVS,
+  ownAccountProblems,
+  reminderProblems,
+  routingProblems,
+  targetProblems,
+} from './core/products.ts';
 import { parseJson } from './parse-json.ts';
 
 /**
@@ -108,6 +115,11 @@ const envSchema = z.object({
     .string()
     .regex(/^[\w+=,.@:/-]{2,1224}$/, 'an STS external id (2–1224 letters, digits and +=,.@:/-)')
     .optional(),
+  // Greenlight's own account (the stack sets it): a product may not name it as another account.
+  GREENLIGHT_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+    .optional(),
 });
 
 export type SlackCredentials = { botToken: string; signingSecret: string };
@@ -158,6 +170,8 @@ export function loadConfig(env: Env): Readonly<Config> {
   }
   const e = parsed.data;
   const products = parseProducts(e.PRODUCTS);
+  const ownAccount = ownAccountProblems(products, e.GREENLIGHT_ACCOUNT_ID);
+  if (ownAccount.length > 0) throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${ownAccount.join('; ')}.`);
   if (!e.GREENLIGHT_EXTERNAL_ID && Object.values(products).some(namesRole))
     throw new ConfigError(
       'Greenlight cannot start: GREENLIGHT_EXTERNAL_ID is required when a product in PRODUCTS names a roleArn (the GreenlightAccess role trusts Greenlight only with it).',

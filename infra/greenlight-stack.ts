@@ -1,5 +1,6 @@
 import {
   Annotations,
+  Aws,
   CfnOutput,
   CfnParameter,
   Duration,
@@ -7,6 +8,7 @@ import {
   Stack,
   type StackProps,
   TimeZone,
+  Token,
 } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
@@ -22,6 +24,8 @@ import { type CfnTopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+// Like infra/config.ts: which products live elsewhere is read by the app's own pure rules.
+import { allTargets, ownAccountProblems, type ProductOverride } from '../app/core/products.ts';
 import {
   DEFAULT_DIGEST_SCHEDULE,
   DEFAULT_DIGEST_TIME_ZONE,
@@ -30,6 +34,7 @@ import {
   type LogLevel,
   type ProductSettings,
   productPrefix,
+  SettingsError,
 } from './config.ts';
 import { OperationalAlarms } from './constructs/alarms.ts';
 import { DemoProduct } from './constructs/demo-product.ts';
@@ -93,6 +98,11 @@ export class GreenlightStack extends Stack {
   constructor(scope: Construct, id: string, props: GreenlightStackProps) {
     super(scope, id, props);
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+    // Synth refuses a product that names this stack's own account as another one, as the app does at start.
+    if (!Token.isUnresolved(this.account)) {
+      const problems = ownAccountProblems(props.products as Readonly<Record<string, ProductOverride>>, this.account);
+      if (problems.length > 0) throw new SettingsError('products', problems.join('; '));
+    }
 
     this.table = new Table(this, 'Approvals', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
@@ -192,6 +202,10 @@ export class GreenlightStack extends Stack {
       PRODUCTS: JSON.stringify(props.products),
       RELEASE_QUEUE_URL: this.releaseQueue.queueUrl,
       ...(props.externalId ? { GREENLIGHT_EXTERNAL_ID: props.externalId } : {}),
+      // With products in other accounts: the app refuses one that names Greenlight's own.
+      ...(allTargets(props.products as Readonly<Record<string, ProductOverride>>).length > 0
+        ? { GREENLIGHT_ACCOUNT_ID: Aws.ACCOUNT_ID }
+        : {}),
     };
     // SNS and EventBridge Scheduler invoke asynchronously: after Lambda's retries, the event goes here.
     const asyncDeadLetterQueues: Partial<Record<HandlerName, Queue>> = {

@@ -202,7 +202,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     DIGEST_CHANNEL: SANDBOX_CHANNELS.digest,
     AWS_REGION: emulator.region,
     AWS_ENDPOINT_URL_CODEPIPELINE: codePipelineUrl,
-    ...(accounts ? { AWS_ENDPOINT_URL_STS: accounts.sts.url, GREENLIGHT_EXTERNAL_ID: SANDBOX_EXTERNAL_ID } : {}),
+    // As the stack does: the external id for the products' roles, and Greenlight's own account.
+    ...(accounts
+      ? {
+          AWS_ENDPOINT_URL_STS: accounts.sts.url,
+          GREENLIGHT_EXTERNAL_ID: SANDBOX_EXTERNAL_ID,
+          GREENLIGHT_ACCOUNT_ID: emulator.accountId,
+        }
+      : {}),
     AWS_ENDPOINT_URL_CLOUDFORMATION: cloudformation.url,
     // The emulator and dynalite take any credentials; these keep the SDK from looking for real ones.
     AWS_ACCESS_KEY_ID: 'sandbox',

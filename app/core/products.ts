@@ -300,6 +300,25 @@ export function routeApproval(
 }
 
 /**
+ * Products that name Greenlight's own account: events and records tell Greenlight's own pipelines
+ * from other accounts' by account, so its own account is never a target. Its pipelines need no
+ * account, region or roleArn: Greenlight reaches them with its own role. Run at start (with
+ * `GREENLIGHT_ACCOUNT_ID`, which the stack sets) and at synth (with the stack's account).
+ */
+export function ownAccountProblems(
+  overrides: Readonly<Record<string, ProductOverride>>,
+  ownAccount: string | undefined,
+): string[] {
+  if (!ownAccount) return [];
+  return Object.keys(overrides)
+    .filter((name) => allTargets({ [name]: ownValue(overrides, name) ?? {} }).some((t) => t.account === ownAccount))
+    .map(
+      (name) =>
+        `product "${name}" account: ${ownAccount} is Greenlight's own account; leave account, region and roleArn out for its pipelines there (Greenlight reaches them with its own role)`,
+    );
+}
+
+/**
  * Configurations routing cannot serve: one product whose envs sharing a stage sit in two accounts of
  * the same region. Their notifications would be indistinguishable (they carry no account id).
  */

@@ -137,6 +137,17 @@ describe('account, region and roleArn in PRODUCTS', () => {
     expect(() => startWith({ shop })).toThrow(message);
   });
 
+  it("refuses a product that names Greenlight's own account (GREENLIGHT_ACCOUNT_ID)", () => {
+    // Act / Assess
+    expect(() =>
+      startWith({ shop: SHOP }, { GREENLIGHT_EXTERNAL_ID: 'greenlight-ext', GREENLIGHT_ACCOUNT_ID: SHOP.account }),
+    ).toThrow(`product "shop" account: ${SHOP.account} is Greenlight's own account`);
+    expect(
+      startWith({ shop: SHOP }, { GREENLIGHT_EXTERNAL_ID: 'greenlight-ext', GREENLIGHT_ACCOUNT_ID: '999999999999' })
+        .products.shop,
+    ).toEqual(SHOP);
+  });
+
   it('asks for GREENLIGHT_EXTERNAL_ID when a product names a role', () => {
     // Act / Assess
     expect(() => startWith({ shop: SHOP }, {})).toThrow('GREENLIGHT_EXTERNAL_ID is required');

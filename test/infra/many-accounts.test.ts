@@ -192,6 +192,21 @@ describe("Greenlight's stack with products in other accounts", () => {
     template.hasOutput('GreenlightRoleArns', {});
   });
 
+  it("refuses a product that names Greenlight's own account, and tells the app its account to refuse it at start too", () => {
+    // Act / Assess: deployed into account A, which shop and blog name as another account.
+    expect(() =>
+      synthGreenlight({
+        products: PRODUCTS,
+        externalId: 'greenlight-prod-7f3a',
+        env: { account: A, region: 'eu-west-1' },
+      }),
+    ).toThrow(/product "shop" account: 111122223333 is Greenlight's own account/);
+    const { template } = synth();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GREENLIGHT_ACCOUNT_ID: { Ref: 'AWS::AccountId' } }) },
+    });
+  });
+
   it('alarms when the role of an account cannot be assumed, one alarm per account', () => {
     // Act
     const { template } = synth();
