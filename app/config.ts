@@ -231,8 +231,8 @@ function parseProducts(raw: string | undefined): ProductOverrides {
   const rules = Object.entries(parsed.data).flatMap(([name, product]) => [
     ...policyProblems(name, product, product.envs ?? DEFAULT_ENVS),
     ...reminderProblems(name, product),
-    ...targetProblems(name, product),
-    ...routingProblems(name, product),
+    // Routing reads the targets: only once they are well-formed.
+    ...(targetProblems(name, product).length > 0 ? targetProblems(name, product) : routingProblems(name, product)),
   ]);
   if (rules.length > 0) throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${rules.join('; ')}.`);
   return parsed.data;

@@ -179,16 +179,46 @@ function readProducts(raw: unknown): Record<string, ProductSettings> {
     }
     // The app refuses bad approval rules at start; synth refuses them first, by the same checks.
     const envs = (product.envs ?? { qa: {}, prod: {} }) as Record<string, PolicyRules>;
+    // The envs' shapes first: the rules below read them.
+    const shapes = envKeyProblems(name, envs);
+    if (shapes.length > 0) throw new SettingsError('products', shapes.join('; '));
     const problems = [
       ...policyProblems(name, product as PolicyRules, envs),
       ...reminderProblems(name, product),
-      ...targetProblems(name, product),
-      ...routingProblems(name, product),
+      // Routing reads the targets: only once they are well-formed.
+      ...(targetProblems(name, product).length > 0 ? targetProblems(name, product) : routingProblems(name, product)),
     ];
     if (problems.length > 0) throw new SettingsError('products', problems.join('; '));
     products[name] = product;
   }
   return products;
+}
+
+/** An env's settings, as the app's schema takes them (app/config.ts): anything else is a typo. */
+const ENV_KEYS = [
+  'stage',
+  'action',
+  'approvers',
+  'required',
+  'freezes',
+  'breakGlass',
+  'separateFrom',
+  'autoApprove',
+  'account',
+  'region',
+  'roleArn',
+  'targets',
+];
+
+function envKeyProblems(name: string, envs: Record<string, unknown>): string[] {
+  return Object.entries(envs).flatMap(([env, settings]) => {
+    if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
+      return [`product "${name}" env "${env}" must map to an object such as {"stage":"StagingQA"}`];
+    const unknown = Object.keys(settings).filter((key) => !ENV_KEYS.includes(key));
+    return unknown.length > 0
+      ? [`product "${name}" env "${env}" has unknown keys ${unknown.join(', ')} (${ENV_KEYS.join(', ')})`]
+      : [];
+  });
 }
 
 function readDemo(tryGetContext: (key: string) => unknown): DemoSettings | undefined {

@@ -183,6 +183,8 @@ function fieldsProblems(where: string, fields: TargetFields): string[] {
       return;
     }
     const place = target as TargetFields;
+    const unknown = Object.keys(place).filter((key) => !['account', 'region', 'roleArn'].includes(key));
+    if (unknown.length > 0) problems.push(`${at}: unknown ${unknown.join(', ')} (a place has account, region, roleArn)`);
     if (place.account === undefined && place.region === undefined && place.roleArn === undefined)
       problems.push(`${at}: expected {"account": …, "region": …, "roleArn": …}`);
     problems.push(...oneTargetProblems(at, place));

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../../app/config.ts';
 import { allTargets, productTargets, routeApproval, targetFor, targetsFor } from '../../app/core/products.ts';
 import { placeLabels } from '../../app/core/release-target.ts';
 import { parseApprovalNotification } from '../../app/inbound/approval-notifications.ts';
+import { readSettings, SettingsError } from '../../infra/config.ts';
 
 /** Products in other accounts and regions (issue #15): accepted, refused naming product and field, and routed. */
 
@@ -240,5 +241,25 @@ describe("a product's places, for its boards", () => {
       "Greenlight's account eu-west-1",
       'account 444455556666 eu-west-1',
     ]);
+  });
+});
+
+describe('start and synth refuse the same targets', () => {
+  const readAtSynth = (shop: unknown) =>
+    readSettings((key) =>
+      key === 'products' ? JSON.stringify({ shop }) : key === 'externalId' ? 'ext-id' : undefined,
+    );
+
+  it.each([
+    ['targets that are not a list', { targets: 'x' }],
+    ['targets that are an object', { targets: {} }],
+    ['a place that is null', { targets: [null] }],
+    ['a place with a field of its own', { targets: [{ ...SHOP, extra: 1 }] }],
+    ['an env with a misspelt field', { envs: { prod: { stage: 'StagingQA', target: [SHOP] } } }],
+    ['an env whose targets are not a list', { envs: { prod: { stage: 'StagingQA', targets: 'x' } } }],
+  ])('refuses %s at start and at synth, each with a message', (_case, shop) => {
+    // Act / Assess
+    expect(() => startWith({ shop })).toThrow(ConfigError);
+    expect(() => readAtSynth(shop)).toThrow(SettingsError);
   });
 });
