@@ -6,6 +6,7 @@ import {
   DEFAULT_ENVS,
   ownAccountProblems,
   reminderProblems,
+  roleConflicts,
   routingProblems,
   targetProblems,
 } from './core/products.ts';
@@ -170,7 +171,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   }
   const e = parsed.data;
   const products = parseProducts(e.PRODUCTS);
-  const ownAccount = ownAccountProblems(products, e.GREENLIGHT_ACCOUNT_ID);
+  const ownAccount = [...ownAccountProblems(products, e.GREENLIGHT_ACCOUNT_ID), ...roleConflicts(products)];
   if (ownAccount.length > 0) throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${ownAccount.join('; ')}.`);
   if (!e.GREENLIGHT_EXTERNAL_ID && Object.values(products).some(namesRole))
     throw new ConfigError(

@@ -6,6 +6,7 @@ import {
   allTargets,
   type ProductOverride,
   reminderProblems,
+  roleConflicts,
   routingProblems,
   targetProblems,
 } from '../app/core/products.ts';
@@ -98,6 +99,8 @@ export class SettingsError extends Error {
 export function readSettings(tryGetContext: (key: string) => unknown): GreenlightSettings {
   const demo = readDemo(tryGetContext);
   const products = readProducts(tryGetContext('products'));
+  const conflicts = roleConflicts(products as Readonly<Record<string, ProductOverride>>);
+  if (conflicts.length > 0) throw new SettingsError('products', conflicts.join('; '));
   const approvalsChannel = optionalMatch(
     'approvalsChannel',
     tryGetContext('approvalsChannel'),

@@ -321,6 +321,26 @@ export function ownAccountProblems(
 }
 
 /**
+ * Two roles named for one account and region (by two products, or two envs): Greenlight keeps one
+ * client per account and region, so one of them would act with the other's role. Run at start and
+ * at synth.
+ */
+export function roleConflicts(overrides: Readonly<Record<string, ProductOverride>>): string[] {
+  const roles = new Map<string, string>();
+  const problems: string[] = [];
+  for (const target of allTargets(overrides)) {
+    const place = `${target.account} in ${target.region}`;
+    const other = roles.get(place);
+    if (other !== undefined && other !== target.roleArn)
+      problems.push(
+        `account ${place} is given two roles, ${other} and ${target.roleArn}: name one role per account and region`,
+      );
+    roles.set(place, other ?? target.roleArn);
+  }
+  return problems;
+}
+
+/**
  * Configurations routing cannot serve: one product whose envs sharing a stage sit in two accounts of
  * the same region. Their notifications would be indistinguishable (they carry no account id).
  */

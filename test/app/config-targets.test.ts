@@ -263,3 +263,17 @@ describe('start and synth refuse the same targets', () => {
     expect(() => readAtSynth(shop)).toThrow(SettingsError);
   });
 });
+
+describe('one role per account and region', () => {
+  it('refuses two roles for one account and region, at start and at synth', () => {
+    // Prepare
+    const products = { shop: SHOP, blog: { ...SHOP, roleArn: 'arn:aws:iam::111122223333:role/Other' } };
+    // Act / Assess
+    expect(() => startWith(products)).toThrow('account 111122223333 in eu-west-1 is given two roles');
+    expect(() =>
+      readSettings((key) =>
+        key === 'products' ? JSON.stringify(products) : key === 'externalId' ? 'ext-id' : undefined,
+      ),
+    ).toThrow('account 111122223333 in eu-west-1 is given two roles');
+  });
+});
