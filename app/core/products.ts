@@ -184,7 +184,8 @@ function fieldsProblems(where: string, fields: TargetFields): string[] {
     }
     const place = target as TargetFields;
     const unknown = Object.keys(place).filter((key) => !['account', 'region', 'roleArn'].includes(key));
-    if (unknown.length > 0) problems.push(`${at}: unknown ${unknown.join(', ')} (a place has account, region, roleArn)`);
+    if (unknown.length > 0)
+      problems.push(`${at}: unknown ${unknown.join(', ')} (a place has account, region, roleArn)`);
     if (place.account === undefined && place.region === undefined && place.roleArn === undefined)
       problems.push(`${at}: expected {"account": …, "region": …, "roleArn": …}`);
     problems.push(...oneTargetProblems(at, place));
@@ -224,7 +225,7 @@ const targetsOf = (fields: TargetFields | undefined): PipelineTarget[] => {
 
 /**
  * Where a product's env lives: the env's own targets, else the product's; empty: Greenlight's own
- * account and region. `env` '' asks for the product's own (its boards).
+ * account and region.
  */
 export function targetsFor(
   productName: string,
@@ -235,15 +236,6 @@ export function targetsFor(
   if (!override) return [];
   const envTargets = targetsOf(override.envs ? ownValue(override.envs, env) : undefined);
   return envTargets.length > 0 ? envTargets : targetsOf(override);
-}
-
-/** The first place a product's env lives (its boards are read there); undefined: Greenlight's own. */
-export function targetFor(
-  productName: string,
-  env: string,
-  overrides: Readonly<Record<string, ProductOverride>>,
-): PipelineTarget | undefined {
-  return targetsFor(productName, env, overrides)[0];
 }
 
 /**
@@ -257,6 +249,8 @@ export function productTargets(
   const override = ownValue(overrides, productName);
   const envs = Object.keys(override?.envs ?? DEFAULT_ENVS);
   const found = new Map<string, PipelineTarget | undefined>();
+  // The product's own targets too: approvals of a stage no env names are routed there.
+  for (const target of targetsOf(override)) found.set(`${target.account}/${target.region}`, target);
   for (const env of envs) {
     const targets = targetsFor(productName, env, overrides);
     if (targets.length === 0) found.set('local', undefined);

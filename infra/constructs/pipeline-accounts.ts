@@ -92,13 +92,18 @@ export class PipelineAccounts extends Construct {
     const bus = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`;
     new CfnEventBusPolicy(this, 'PipelineAccountsPutEvents', {
       eventBusName: 'default',
-      statementId: 'GreenlightPipelineAccounts',
+      // One per Greenlight stack: two installations in one account and region keep their own.
+      statementId: `${Stack.of(this).stackName}PipelineAccounts`.slice(0, 64),
       statement: {
         Effect: 'Allow',
         Principal: { AWS: this.accounts.map((account) => `arn:${Aws.PARTITION}:iam::${account}:root`) },
         Action: 'events:PutEvents',
         Resource: bus,
-        Condition: { 'ForAllValues:StringEquals': { 'events:source': ['aws.codepipeline'] } },
+        // Only CodePipeline's events, and never a request that names no source at all.
+        Condition: {
+          'ForAllValues:StringEquals': { 'events:source': ['aws.codepipeline'] },
+          Null: { 'events:source': 'false' },
+        },
       },
     });
     new CfnOutput(Stack.of(this), 'GreenlightEventBusArn', {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../app/config.ts';
-import { allTargets, productTargets, routeApproval, targetFor, targetsFor } from '../../app/core/products.ts';
+import { allTargets, productTargets, routeApproval, targetsFor } from '../../app/core/products.ts';
 import { placeLabels } from '../../app/core/release-target.ts';
 import { parseApprovalNotification } from '../../app/inbound/approval-notifications.ts';
 import { readSettings, SettingsError } from '../../infra/config.ts';
@@ -42,8 +42,10 @@ describe('account, region and roleArn in PRODUCTS', () => {
       },
     });
     // Assess
-    expect(targetFor('shop', 'qa', config.products)).toEqual(SHOP);
-    expect(targetFor('shop', 'prod', config.products)).toMatchObject({ account: '444455556666', region: 'us-west-2' });
+    expect(targetsFor('shop', 'qa', config.products)).toEqual([SHOP]);
+    expect(targetsFor('shop', 'prod', config.products)).toEqual([
+      expect.objectContaining({ account: '444455556666', region: 'us-west-2' }),
+    ]);
   });
 
   it.each([
@@ -224,10 +226,13 @@ describe("a product's places, for its boards", () => {
     const products = {
       shop: { envs: { qa: { stage: 'StagingDEV' }, prod: { stage: 'StagingQA', targets: [SHOP, US] } } },
       desk: { ...SHOP },
+      // Every env names its own place; the product's own still holds what no env's stage names.
+      ops: { ...SHOP, envs: { prod: { stage: 'StagingQA', targets: [US] } } },
     };
     // Act / Assess
     expect(productTargets('shop', products)).toEqual([undefined, SHOP, US]);
     expect(productTargets('desk', products)).toEqual([SHOP]);
+    expect(productTargets('ops', products)).toEqual([SHOP, US]);
     expect(productTargets('blog', products)).toEqual([undefined]);
   });
 

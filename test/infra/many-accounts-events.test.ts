@@ -168,7 +168,10 @@ describe("Greenlight's default bus with products in other accounts", () => {
     const policies = resourcesOf(template, 'AWS::Events::EventBusPolicy');
     // Assess
     expect(policies).toHaveLength(1);
-    expect(policies[0]?.Properties).toMatchObject({ EventBusName: 'default' });
+    expect(policies[0]?.Properties).toMatchObject({
+      EventBusName: 'default',
+      StatementId: 'GreenlightPipelineAccounts',
+    });
     const statement = policies[0]?.Properties.Statement as Statement;
     expect(statement.Principal).toEqual({
       AWS: [
@@ -177,7 +180,10 @@ describe("Greenlight's default bus with products in other accounts", () => {
       ],
     });
     expect(statement.Action).toBe('events:PutEvents');
-    expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'events:source': ['aws.codepipeline'] } });
+    expect(statement.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'events:source': ['aws.codepipeline'] },
+      Null: { 'events:source': 'false' },
+    });
     template.hasOutput('GreenlightEventBusArn', {});
   });
 
