@@ -49,13 +49,7 @@ import type {
   PipelineGateway,
   PipelineReader,
 } from './core/ports.ts';
-import {
-  allTargets,
-  approvalChannelFor,
-  type PipelineTarget,
-  productTargets,
-  targetsFor,
-} from './core/products.ts';
+import { allTargets, approvalChannelFor, type PipelineTarget, productTargets, targetsFor } from './core/products.ts';
 import type { ReleasePlace } from './core/release-plan.ts';
 import type { JobResults, ReleaseQueue, ReleaseReporter, ReleaseStore } from './core/release-ports.ts';
 import { RELEASE_SETTINGS } from './core/release-run.ts';

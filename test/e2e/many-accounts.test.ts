@@ -311,6 +311,10 @@ describe('pipelines in several accounts and regions', () => {
     expect(modal).toContain(`AWS account ${C.account}`);
     expect(status.ephemerals[0]?.text).toContain(`AWS account ${C.account}`);
     expect(emulatorOf(A).calls('PutApprovalResult').slice(before)).toHaveLength(0);
-    expect(emulatorOf(A).pendingApprovals({ pipelineName: 'ops-web' }).map((a) => a.token)).toEqual([waiting.token]);
+    expect(
+      emulatorOf(A)
+        .pendingApprovals({ pipelineName: 'ops-web' })
+        .map((a) => a.token),
+    ).toEqual([waiting.token]);
   });
 });
