@@ -239,8 +239,9 @@ export function targetsFor(
 }
 
 /**
- * Every place a product's pipelines live, once each (its boards): each env's targets, and
- * `undefined` for Greenlight's own account when an env has none. A product in one place gives one.
+ * Every place a product's pipelines live, once each (its boards): the product's own targets, each
+ * env's, and `undefined` for Greenlight's own account when an env has none. A product in one place
+ * gives one.
  */
 export function productTargets(
   productName: string,
