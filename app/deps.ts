@@ -348,8 +348,8 @@ export class PipelineClients extends Clients {
   };
 
   /**
-   * Every place a product's pipelines live (its envs' targets, and Greenlight's own account where an
-   * env has none), each with a reader there: `/release <product> status` shows them all.
+   * Every place a product's pipelines live (core/products.ts productTargets), each with a reader
+   * there: `/release <product> status` shows them all.
    */
   readonly productPlacesFor = async (productName: string): Promise<ReleasePlace[]> =>
     Promise.all(
