@@ -5,10 +5,9 @@ import {
   allTargets,
   DEFAULT_ENVS,
   ownAccountProblems,
+  placeProblems,
   reminderProblems,
   roleConflicts,
-  routingProblems,
-  targetProblems,
 } from './core/products.ts';
 import { parseJson } from './parse-json.ts';
 
@@ -173,7 +172,8 @@ export function loadConfig(env: Env): Readonly<Config> {
   const products = parseProducts(e.PRODUCTS);
   const ownAccount = [...ownAccountProblems(products, e.GREENLIGHT_ACCOUNT_ID), ...roleConflicts(products)];
   if (ownAccount.length > 0) throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${ownAccount.join('; ')}.`);
-  if (!e.GREENLIGHT_EXTERNAL_ID && Object.values(products).some(namesRole))
+  // Every roleArn is in a well-formed target by now (parseProducts refused the rest).
+  if (!e.GREENLIGHT_EXTERNAL_ID && allTargets(products).length > 0)
     throw new ConfigError(
       'Greenlight cannot start: GREENLIGHT_EXTERNAL_ID is required when a product in PRODUCTS names a roleArn (the GreenlightAccess role trusts Greenlight only with it).',
     );
@@ -201,11 +201,6 @@ export function loadConfig(env: Env): Readonly<Config> {
   });
 }
 
-const namesRole = (product: ProductOverrides[string]): boolean =>
-  allTargets({ product }).length > 0 ||
-  product.roleArn !== undefined ||
-  Object.values(product.envs ?? {}).some((env) => env.roleArn !== undefined);
-
 /** Config is shared by every handler in the process: nothing may change it after start. */
 function deepFreeze<T>(value: T): Readonly<T> {
   if (value && typeof value === 'object') {
@@ -232,8 +227,7 @@ function parseProducts(raw: string | undefined): ProductOverrides {
   const rules = Object.entries(parsed.data).flatMap(([name, product]) => [
     ...policyProblems(name, product, product.envs ?? DEFAULT_ENVS),
     ...reminderProblems(name, product),
-    // Routing reads the targets: only once they are well-formed.
-    ...(targetProblems(name, product).length > 0 ? targetProblems(name, product) : routingProblems(name, product)),
+    ...placeProblems(name, product),
   ]);
   if (rules.length > 0) throw new ConfigError(`Greenlight cannot start: PRODUCTS has ${rules.join('; ')}.`);
   return parsed.data;

@@ -337,28 +337,21 @@ export class PipelineClients extends Clients {
    */
   readonly placesFor = async (productName: string, env: string): Promise<ReleasePlace[]> => {
     const targets = targetsFor(productName.toLowerCase(), env.toLowerCase(), this.config.products);
-    if (targets.length === 0) return [{ reader: await this.reader(), region: this.region }];
-    return Promise.all(
-      targets.map(async (target) => ({
-        reader: await this.readerAt(target),
-        region: target.region,
-        account: target.account,
-      })),
-    );
+    return Promise.all(targets.length > 0 ? targets.map(this.placeAt) : [this.placeAt(undefined)]);
   };
 
   /**
    * Every place a product's pipelines live (core/products.ts productTargets), each with a reader
    * there: `/release <product> status` shows them all.
    */
-  readonly productPlacesFor = async (productName: string): Promise<ReleasePlace[]> =>
-    Promise.all(
-      productTargets(productName.toLowerCase(), this.config.products).map(async (target) =>
-        target
-          ? { reader: await this.readerAt(target), region: target.region, account: target.account }
-          : { reader: await this.reader(), region: this.region },
-      ),
-    );
+  readonly productPlacesFor = (productName: string): Promise<ReleasePlace[]> =>
+    Promise.all(productTargets(productName.toLowerCase(), this.config.products).map(this.placeAt));
+
+  /** A target and a reader there; undefined: Greenlight's own account and region. */
+  private readonly placeAt = async (target: PipelineTarget | undefined): Promise<ReleasePlace> =>
+    target
+      ? { reader: await this.readerAt(target), region: target.region, account: target.account }
+      : { reader: await this.reader(), region: this.region };
 
   /**
    * Reads pipelines under the rate limit learnt per operation: releases and `/release` share it

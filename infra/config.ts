@@ -5,10 +5,9 @@ import { type PolicyRules, policyProblems } from '../app/core/policy.ts';
 import {
   allTargets,
   type ProductOverride,
+  placeProblems,
   reminderProblems,
   roleConflicts,
-  routingProblems,
-  targetProblems,
 } from '../app/core/products.ts';
 
 /**
@@ -124,14 +123,8 @@ export function readSettings(tryGetContext: (key: string) => unknown): Greenligh
     EXTERNAL_ID,
     'an STS external id (2–1224 letters, digits and +=,.@:/-)',
   );
-  const namesRole = Object.values(products).some(
-    (product) =>
-      allTargets({ product: product as ProductOverride }).length > 0 ||
-      product.roleArn !== undefined ||
-      Object.values((product.envs ?? {}) as Record<string, { roleArn?: unknown }>).some(
-        (env) => env.roleArn !== undefined,
-      ),
-  );
+  // Every roleArn is in a well-formed target by now (readProducts refused the rest).
+  const namesRole = allTargets(products as Readonly<Record<string, ProductOverride>>).length > 0;
   if (namesRole && !externalId)
     throw new SettingsError(
       'externalId',
@@ -188,8 +181,7 @@ function readProducts(raw: unknown): Record<string, ProductSettings> {
     const problems = [
       ...policyProblems(name, product as PolicyRules, envs),
       ...reminderProblems(name, product),
-      // Routing reads the targets: only once they are well-formed.
-      ...(targetProblems(name, product).length > 0 ? targetProblems(name, product) : routingProblems(name, product)),
+      ...placeProblems(name, product),
     ];
     if (problems.length > 0) throw new SettingsError('products', problems.join('; '));
     products[name] = product;

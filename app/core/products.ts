@@ -336,6 +336,15 @@ export function roleConflicts(overrides: Readonly<Record<string, ProductOverride
 }
 
 /**
+ * What is wrong with where a product's pipelines live: its targets' shapes, and once they are
+ * well-formed (routing reads them), what routing cannot serve. Start and synth both run it.
+ */
+export function placeProblems(name: string, product: object): string[] {
+  const shapes = targetProblems(name, product);
+  return shapes.length > 0 ? shapes : routingProblems(name, product);
+}
+
+/**
  * Configurations routing cannot serve: one product whose envs sharing a stage sit in two accounts of
  * the same region. Their notifications would be indistinguishable (they carry no account id).
  */

@@ -85,43 +85,37 @@ export async function findTarget(
 
 /**
  * findTarget in each place the env lives in (PRODUCTS `targets`: a production in two regions), at
- * once: the pipelines of every place, by place. The env and product are the configuration's, the
- * same in every place, so the first place's problem is the answer.
+ * once: the pipelines of every place, by place.
  */
-export async function findTargetIn(
+export const findTargetIn = (
   places: readonly ReleasePlace[],
   overrides: Record<string, ProductOverride>,
   productName: string,
   env: string,
-): Promise<TargetLookup> {
-  const lookups = await Promise.all(places.map((place) => findTarget(place.reader, overrides, productName, env)));
-  const problem = lookups.find((lookup) => !lookup.ok);
-  if (problem) return problem;
-  const found = lookups as Extract<TargetLookup, { ok: true }>[];
-  const first = found[0];
-  if (!first) throw new Error(`No place to look for ${productName} ${env}`);
-  return {
-    ...first,
-    pipelines: found.flatMap((lookup) => lookup.pipelines),
-    places: found.map((lookup, index) => ({ place: places[index] as ReleasePlace, pipelines: lookup.pipelines })),
-  };
-}
+): Promise<TargetLookup> => lookUpIn(places, (reader) => findTarget(reader, overrides, productName, env));
 
-/**
- * findProduct in every place the product lives (its envs' accounts and regions), at once. The
- * product is the configuration's, so the first place's problem is the answer.
- */
-export async function findProductIn(
+/** findProduct in every place the product lives (its envs' accounts and regions), at once. */
+export const findProductIn = (
   places: readonly ReleasePlace[],
   overrides: Record<string, ProductOverride>,
   name: string,
-): Promise<ProductLookup> {
-  const lookups = await Promise.all(places.map((place) => findProduct(place.reader, overrides, name)));
+): Promise<ProductLookup> => lookUpIn(places, (reader) => findProduct(reader, overrides, name));
+
+/**
+ * One lookup in each place at once, as one answer: the first place's, with the pipelines of every
+ * place, by place. The product and env are the configuration's, the same in every place, so the
+ * first problem is the answer.
+ */
+async function lookUpIn<L extends ProductLookup | TargetLookup>(
+  places: readonly ReleasePlace[],
+  lookUp: (reader: PipelineReader) => Promise<L>,
+): Promise<L> {
+  const lookups = await Promise.all(places.map((place) => lookUp(place.reader)));
   const problem = lookups.find((lookup) => !lookup.ok);
   if (problem) return problem;
-  const found = lookups as Extract<ProductLookup, { ok: true }>[];
+  const found = lookups as Extract<L, { ok: true }>[];
   const first = found[0];
-  if (!first) throw new Error(`No place to look for ${name}`);
+  if (!first) throw new Error('No place to look in');
   return {
     ...first,
     pipelines: found.flatMap((lookup) => lookup.pipelines),
