@@ -13,6 +13,19 @@ const SHOP = {
   region: 'eu-west-1',
   roleArn: 'arn:aws:iam::111122223333:role/GreenlightAccess',
 };
+/** Shop in SHOP's place, its prod env in account 444455556666 (us-west-2). */
+const SHOP_WITH_PROD_ELSEWHERE = {
+  ...SHOP,
+  envs: {
+    qa: { stage: 'StagingDEV' },
+    prod: {
+      stage: 'StagingQA',
+      account: '444455556666',
+      region: 'us-west-2',
+      roleArn: 'arn:aws:iam::444455556666:role/GreenlightAccess',
+    },
+  },
+};
 const startWith = (products: unknown, env: Record<string, string> = { GREENLIGHT_EXTERNAL_ID: 'greenlight-ext' }) =>
   loadConfig({ ...minimal, ...env, PRODUCTS: JSON.stringify(products) });
 
@@ -27,20 +40,7 @@ describe('account, region and roleArn in PRODUCTS', () => {
 
   it('takes an env of its own in another account and region', () => {
     // Act
-    const config = startWith({
-      shop: {
-        ...SHOP,
-        envs: {
-          qa: { stage: 'StagingDEV' },
-          prod: {
-            stage: 'StagingQA',
-            account: '444455556666',
-            region: 'us-west-2',
-            roleArn: 'arn:aws:iam::444455556666:role/GreenlightAccess',
-          },
-        },
-      },
-    });
+    const config = startWith({ shop: SHOP_WITH_PROD_ELSEWHERE });
     // Assess
     expect(targetsFor('shop', 'qa', config.products)).toEqual([SHOP]);
     expect(targetsFor('shop', 'prod', config.products)).toEqual([
@@ -158,20 +158,7 @@ describe('account, region and roleArn in PRODUCTS', () => {
 });
 
 describe('routing an approval to its account', () => {
-  const products = {
-    shop: {
-      ...SHOP,
-      envs: {
-        qa: { stage: 'StagingDEV' },
-        prod: {
-          stage: 'StagingQA',
-          account: '444455556666',
-          region: 'us-west-2',
-          roleArn: 'arn:aws:iam::444455556666:role/GreenlightAccess',
-        },
-      },
-    },
-  };
+  const products = { shop: SHOP_WITH_PROD_ELSEWHERE };
 
   it('routes by region, pipeline and stage, never by name alone', () => {
     // Act

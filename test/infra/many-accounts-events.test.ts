@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AccessStack, type AccessStackProps, EventForwardingStack } from '../../infra/access-stack.ts';
 import { readAccessSettings, SettingsError } from '../../infra/config.ts';
-import { CDK_JSON_CONTEXT, ENV, synthGreenlight } from './synth.ts';
+import { A, B, CDK_JSON_CONTEXT, ENV, OTHER_ACCOUNT_PRODUCTS, synthGreenlight } from './synth.ts';
 
 /*
  * CodePipeline's events from other accounts (issue #15; docs/architecture.md, "Many accounts and
@@ -13,21 +13,7 @@ import { CDK_JSON_CONTEXT, ENV, synthGreenlight } from './synth.ts';
  * accounts, and its pipeline-events rule matches them.
  */
 
-const A = '111122223333';
-const B = '444455556666';
-const PRODUCTS = {
-  shop: {
-    account: A,
-    region: 'eu-west-1',
-    roleArn: `arn:aws:iam::${A}:role/GreenlightAccess`,
-    envs: {
-      qa: { stage: 'StagingDEV' },
-      prod: { stage: 'StagingQA', account: B, region: 'us-west-2', roleArn: `arn:aws:iam::${B}:role/GreenlightAccess` },
-    },
-  },
-  blog: { account: A, region: 'eu-central-1', roleArn: `arn:aws:iam::${A}:role/GreenlightAccess` },
-  payments: { prefix: 'pay-' },
-};
+const PRODUCTS = OTHER_ACCOUNT_PRODUCTS;
 const BUS = `arn:aws:events:${ENV.region}:${ENV.account}:event-bus/default`;
 
 type Resource = { Type: string; Properties: Record<string, unknown> };

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AccessStack, type AccessStackProps } from '../../infra/access-stack.ts';
 import { readAccessSettings, readSettings, SettingsError } from '../../infra/config.ts';
 import { GreenlightStack } from '../../infra/greenlight-stack.ts';
-import { BASE_PROPS, CDK_JSON_CONTEXT, synthGreenlight } from './synth.ts';
+import { A, B, BASE_PROPS, CDK_JSON_CONTEXT, OTHER_ACCOUNT_PRODUCTS, synthGreenlight } from './synth.ts';
 
 /*
  * Products in other accounts (docs/architecture.md, "Many accounts and regions"): Greenlight's topic
@@ -14,21 +14,7 @@ import { BASE_PROPS, CDK_JSON_CONTEXT, synthGreenlight } from './synth.ts';
  * pipelines there.
  */
 
-const A = '111122223333';
-const B = '444455556666';
-const PRODUCTS = {
-  shop: {
-    account: A,
-    region: 'eu-west-1',
-    roleArn: `arn:aws:iam::${A}:role/GreenlightAccess`,
-    envs: {
-      qa: { stage: 'StagingDEV' },
-      prod: { stage: 'StagingQA', account: B, region: 'us-west-2', roleArn: `arn:aws:iam::${B}:role/GreenlightAccess` },
-    },
-  },
-  blog: { account: A, region: 'eu-central-1', roleArn: `arn:aws:iam::${A}:role/GreenlightAccess` },
-  payments: { prefix: 'pay-' },
-};
+const PRODUCTS = OTHER_ACCOUNT_PRODUCTS;
 const GREENLIGHT_ROLES = [
   'arn:aws:iam::123456789012:role/Greenlight-approvalnotificationRole-AAAA',
   'arn:aws:iam::123456789012:role/Greenlight-slackeventsRole-BBBB',

@@ -93,3 +93,23 @@ export function handlerStatements(template: Template, handler: string): Statemen
     )
     .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
 }
+
+/**
+ * Products in two other accounts (docs/architecture.md, "Many accounts and regions"): shop's qa in
+ * account A (eu-west-1) and its prod in B (us-west-2), blog in A (eu-central-1), payments at home.
+ */
+export const A = '111122223333';
+export const B = '444455556666';
+export const OTHER_ACCOUNT_PRODUCTS = {
+  shop: {
+    account: A,
+    region: 'eu-west-1',
+    roleArn: `arn:aws:iam::${A}:role/GreenlightAccess`,
+    envs: {
+      qa: { stage: 'StagingDEV' },
+      prod: { stage: 'StagingQA', account: B, region: 'us-west-2', roleArn: `arn:aws:iam::${B}:role/GreenlightAccess` },
+    },
+  },
+  blog: { account: A, region: 'eu-central-1', roleArn: `arn:aws:iam::${A}:role/GreenlightAccess` },
+  payments: { prefix: 'pay-' },
+};
