@@ -22,7 +22,7 @@ import {
   STALE_CLAIM_MS,
   type Vote,
 } from '../core/approval.ts';
-import { type AuditEvent, outcomeEvent, outcomeEventId, withCarriedEvents } from '../core/audit.ts';
+import { type AuditEvent, carriedIntoClosingDay, outcomeEventId, withCarriedEvents } from '../core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../core/errors.ts';
 import { RulesMismatchError, SeparatedError } from '../core/policy-errors.ts';
 import type {
@@ -384,14 +384,15 @@ export class DynamoApprovalStore implements ApprovalStore, JourneyStore, Release
       ExpressionAttributeNames: { '#pk': TABLE_KEYS.byDay.partition },
       ExpressionAttributeValues: { ':day': `DAY#${day}` },
     });
-    // Approvals that closed that day stand in the index for their outcome event. Outcome events
-    // filed as items by earlier versions carry the same event id and count once.
-    const outcomes = items
+    // Approvals that closed that day stand in the index for their outcome event and that day's
+    // attempts. Events also filed as items (by earlier versions, or again by a settle job) carry
+    // the same event id and count once.
+    const carried = items
       .filter((item) => item.sk === APPROVAL_SK)
-      .flatMap((item) => outcomeEvent(toRecord(item)) ?? []);
-    const ids = new Set(outcomes.map((event) => event.eventId));
+      .flatMap((item) => carriedIntoClosingDay(toRecord(item)));
+    const ids = new Set(carried.map((event) => event.eventId));
     const filed = items.filter((item) => item.sk !== APPROVAL_SK).map(toEvent);
-    return [...outcomes, ...filed.filter((event) => !ids.has(event.eventId))].sort(
+    return [...carried, ...filed.filter((event) => !ids.has(event.eventId))].sort(
       (a, b) => a.at.getTime() - b.at.getTime(),
     );
   }

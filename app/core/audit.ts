@@ -42,8 +42,8 @@ export const approvalRef = (request: ApprovalRequest): NonNullable<AuditEvent['a
 
 /**
  * The `decision-attempted` event of a claim. The approval keeps its attempts in the claim's own
- * write, so the event exists from that moment; filing it as an item of its own (for the per-day
- * index) can happen beside the call to CodePipeline, and again, harmlessly, later.
+ * write, so the event exists from that moment; the per-day index finds it on the approval once the
+ * approval closes that day, and otherwise it is filed as an item of its own (`attemptsToFile`).
  */
 export const attemptEvent = (request: ApprovalRequest, attempt: Attempt): AuditEvent => ({
   eventId: attempt.claimId,
@@ -119,4 +119,35 @@ export function withCarriedEvents(record: ApprovalRecord | undefined, filed: Aud
   const byId = new Map<string, AuditEvent>();
   for (const event of [...carried, ...filed]) if (event && !byId.has(event.eventId)) byId.set(event.eventId, event);
   return [...byId.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** The UTC day an audit event falls on (`2025-03-04`): the per-day index's key. */
+export const auditDay = (at: Date): string => at.toISOString().slice(0, 10);
+
+/**
+ * The events a closed approval brings to the per-day index of the day it closed: its outcome and
+ * the decision attempts made that day. The approval is in that index itself (its outcome write puts
+ * it there), so a click's attempt needs no write of its own. An open approval is in no day's index.
+ */
+export function carriedIntoClosingDay(record: ApprovalRecord): AuditEvent[] {
+  const outcome = outcomeEvent(record);
+  if (!outcome) return [];
+  const day = auditDay(outcome.at);
+  const attempts = (record.attempts ?? [])
+    .filter((attempt) => auditDay(attempt.at) === day)
+    .map((attempt) => attemptEvent(record.request, attempt));
+  return [...attempts, outcome];
+}
+
+/**
+ * The decision attempts the per-day index cannot find on the approval itself, to be filed as
+ * events of their own: every attempt of an approval still open (given back, or its holder died),
+ * and a closed approval's attempts made on another day than it closed. Filing is keyed by the
+ * attempt's claim id, so filing one again is a no-op.
+ */
+export function attemptsToFile(record: ApprovalRecord): AuditEvent[] {
+  const carried = new Set(carriedIntoClosingDay(record).map((event) => event.eventId));
+  return (record.attempts ?? [])
+    .map((attempt) => attemptEvent(record.request, attempt))
+    .filter((event) => !carried.has(event.eventId));
 }

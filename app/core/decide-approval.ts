@@ -8,7 +8,7 @@ import {
   STALE_CLAIM_MS,
   summaryHead,
 } from './approval.ts';
-import { type AuditEvent, approvalRef, attemptEvent } from './audit.ts';
+import { type AuditEvent, approvalRef, attemptEvent, attemptsToFile } from './audit.ts';
 import {
   AccountUnreachableError,
   AlreadyDecidedError,
@@ -105,16 +105,10 @@ export async function decideApproval(
     );
   }
 
-  // Filed for the per-day index beside the call to CodePipeline, not before it: the approval
-  // already carries the event. A failed filing is done again by the settle job.
-  const filing = store.append(attemptEvent(record.request, claim)).then(
-    () => true,
-    (error: unknown) => {
-      log.warn('Could not file the decision-attempted event yet; settling it later', { ...logContext(record), error });
-      return false;
-    },
-  );
   const giveBack = async (error: unknown) => {
+    // An attempt that did not close the approval is filed for the per-day index on its own.
+    if (!(await fileAttempts(deps, record, [attemptEvent(record.request, claim)])))
+      await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
     await store.giveClaimBack(id, claim.claimId);
     await store.append({
       approvalId: id,
@@ -148,7 +142,6 @@ export async function decideApproval(
       return undefined;
     });
     if (!found) {
-      await filing;
       await giveBack(error);
       // CodePipeline refusing the request itself will refuse it again: not a "try again". An account
       // whose sign-in (STS) did not answer is named, so the person knows which one is slow.
@@ -173,7 +166,6 @@ export async function decideApproval(
     recordOutcomeOnce(deps, id, outcome),
     deps.notifier.refresh(drawn),
   ]);
-  const filed = await filing;
   if (recorded.status === 'rejected') {
     // CodePipeline has the decision; only our record of it failed. The claim stays (the message
     // says who decided) until it runs out; the settle job then finds the decision in CodePipeline
@@ -187,6 +179,10 @@ export async function decideApproval(
     throw new OutcomeNotRecordedError(outcome, { cause: recorded.reason });
   }
   const final = recorded.value;
+  // Usually none: only an attempt made on another day than the approval closed (a click at
+  // midnight, a claim whose holder died yesterday) is not found on the approval by the day index.
+  const unfiled = attemptsToFile(final);
+  const filed = unfiled.length === 0 || (await fileAttempts(deps, final, unfiled));
   deps.metrics?.count('ApprovalDecided', { outcome: outcome.kind });
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
   if (!sameOutcome(final.outcome, outcome)) await refreshQuietly(deps, final);
@@ -348,6 +344,23 @@ export async function creditedDecision(
       attempt.verdict === seen.verdict &&
       (seen.summary === summaryHead(attempt) || seen.summary?.startsWith(`${summaryHead(attempt)}:`)),
   );
+}
+
+/**
+ * Files decision attempts as events of their own (for the per-day index). A failure is only
+ * logged: the approval carries its attempts, and the settle job files them again.
+ */
+async function fileAttempts(deps: DecideDeps, record: ApprovalRecord, events: AuditEvent[]): Promise<boolean> {
+  try {
+    await Promise.all(events.map((event) => deps.store.append(event)));
+    return true;
+  } catch (error) {
+    deps.log.warn('Could not file the decision-attempted event yet; settling it later', {
+      ...logContext(record),
+      error,
+    });
+    return false;
+  }
 }
 
 /** The outcome write, tried twice: a passing DynamoDB failure must not leave a decided approval open. */

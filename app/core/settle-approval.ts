@@ -1,5 +1,5 @@
 import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome, STALE_CLAIM_MS } from './approval.ts';
-import { attemptEvent } from './audit.ts';
+import { attemptsToFile } from './audit.ts';
 import { creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
 
 /**
@@ -100,9 +100,10 @@ async function close(deps: SettleDeps, record: ApprovalRecord, outcome: Outcome)
 }
 
 /**
- * Files the approval's decision attempts as events of their own (for the per-day index), in case a
- * decision's own filing failed: each under its claim id, so filing again is a no-op.
+ * Files the decision attempts the per-day index cannot find on the approval itself (see
+ * `attemptsToFile`), in case a decision's own filing failed or its holder died: each under its
+ * claim id, so filing again is a no-op.
  */
 async function fileAttempts(deps: SettleDeps, record: ApprovalRecord): Promise<void> {
-  await Promise.all((record.attempts ?? []).map((attempt) => deps.store.append(attemptEvent(record.request, attempt))));
+  await Promise.all(attemptsToFile(record).map((event) => deps.store.append(event)));
 }

@@ -9,7 +9,13 @@ import {
   type Outcome,
   type Vote,
 } from '../../app/core/approval.ts';
-import { type AuditEvent, attemptEvent, outcomeEvent, withCarriedEvents } from '../../app/core/audit.ts';
+import {
+  type AuditEvent,
+  attemptEvent,
+  carriedIntoClosingDay,
+  outcomeEvent,
+  withCarriedEvents,
+} from '../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../app/core/errors.ts';
 import { RulesMismatchError, SeparatedError } from '../../app/core/policy-errors.ts';
 import type { ApprovalStore, PostLease, RulesGuard } from '../../app/core/ports.ts';
@@ -157,10 +163,11 @@ export class MemoryApprovalStore implements ApprovalStore {
 
   async eventsForDay(day: string): Promise<AuditEvent[]> {
     await turn();
-    // As DynamoDB's per-day index holds them: filed events, and the approvals that closed that day.
-    const outcomes = [...this.#records.values()].flatMap((stored) => outcomeEvent(view(stored)) ?? []);
+    // As DynamoDB's per-day index holds them: filed events, and the approvals that closed that day
+    // with the attempts they carry of that day.
+    const carried = [...this.#records.values()].flatMap((stored) => carriedIntoClosingDay(view(stored)));
     const byId = new Map<string, AuditEvent>();
-    for (const event of [...outcomes, ...this.#filed(() => true)])
+    for (const event of [...carried, ...this.#filed(() => true)])
       if (event.at.toISOString().slice(0, 10) === day && !byId.has(event.eventId)) byId.set(event.eventId, event);
     return [...byId.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
   }

@@ -2,8 +2,8 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApprovalsTable } from '../../../app/adapters/approvals-table.ts';
 import { DynamoApprovalStore } from '../../../app/adapters/dynamo-approval-store.ts';
-import { type Decision, type Outcome, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
-import type { AuditEvent } from '../../../app/core/audit.ts';
+import { type ApprovalRecord, type Decision, type Outcome, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
+import { type AuditEvent, attemptEvent } from '../../../app/core/audit.ts';
 import { AlreadyDecidedError, ApprovalNotFoundError } from '../../../app/core/errors.ts';
 import { envPolicy } from '../../../app/core/policy.ts';
 import { RulesMismatchError, SeparatedError } from '../../../app/core/policy-errors.ts';
@@ -284,10 +284,38 @@ describe.each([
     // Assess
     const day = await approvals.eventsForDay('2025-03-04');
     const outcome = { eventId: `${request.id}#outcome`, type: 'outcome', result: 'approved' };
-    expect(day).toEqual([expect.objectContaining(outcome)]);
+    expect(day).toEqual([expect.objectContaining({ eventId: 'alice' }), expect.objectContaining(outcome)]);
     const trail = await approvals.eventsForApproval(request.id);
     expect(trail.map((event) => event.type)).toEqual(['decision-attempted', 'outcome']);
     expect(trail[1]).toMatchObject({ ...outcome, actor: decision.actor, verdict: 'approve' });
+  });
+
+  it('shows a closed approval in the day it closed with the attempts of that day, and an attempt filed too once', async () => {
+    // Prepare: Alice's attempt the evening before (given back), Bob's the next morning, which closes it.
+    const approvals = await store({ ownTable: true });
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    const alice = slackDecision('approve', new Date('2025-03-04T23:50:00Z'), { id: 'U0ALICE' });
+    const bob = slackDecision('approve', new Date('2025-03-05T08:00:00Z'), { id: 'U0BOB' });
+    await approvals.claim(request.id, claimOf(alice, 'alice'), alice.at);
+    await approvals.giveClaimBack(request.id, 'alice');
+    const { attempts } = (await approvals.claim(request.id, claimOf(bob, 'bob'), bob.at)) as ApprovalRecord;
+    // Act
+    await approvals.recordOutcome(request.id, {
+      kind: 'approved',
+      decision: bob,
+      at: new Date('2025-03-05T08:00:01Z'),
+    });
+    const before = await Promise.all(['2025-03-04', '2025-03-05'].map((day) => approvals.eventsForDay(day)));
+    // Alice's attempt is filed, as a decision given back files it; Bob's too, as a settle job may.
+    await approvals.append(attemptEvent(request, { ...alice, claimId: 'alice' }));
+    await approvals.append(attemptEvent(request, { ...bob, claimId: 'bob' }));
+    const after = await Promise.all(['2025-03-04', '2025-03-05'].map((day) => approvals.eventsForDay(day)));
+    // Assess
+    const ids = (days: AuditEvent[][]) => days.map((events) => events.map((event) => event.eventId));
+    expect(attempts?.map((attempt) => attempt.claimId)).toEqual(['alice', 'bob']);
+    expect(ids(before)).toEqual([[], ['bob', `${request.id}#outcome`]]);
+    expect(ids(after)).toEqual([['alice'], ['bob', `${request.id}#outcome`]]);
   });
 
   it('lists open approvals, pending and being decided, oldest first', async () => {

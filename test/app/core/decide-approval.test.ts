@@ -37,6 +37,12 @@ async function waitingApproval() {
   return { store, pipelines, notifier, clock, log, deps, request, click };
 }
 
+const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+
+/** The types of an approval's events in the per-day index of the day `at` falls on. */
+const typesOnDay = async (store: MemoryApprovalStore, id: string, at: Date) =>
+  (await store.eventsForDay(dayOf(at))).filter((event) => event.approvalId === id).map((event) => event.type);
+
 const types = async (store: MemoryApprovalStore, id: string) =>
   (await store.eventsForApproval(id)).map((event) => `${event.type}${event.result ? `:${event.result}` : ''}`);
 
@@ -366,9 +372,9 @@ describe('decideApproval', () => {
     expect(decided.map((event) => event.releaseId)).toEqual(['release-2025-03-04-01', 'release-2025-03-04-01']);
   });
 
-  it('decides in three round trips: the claim carries its attempt, the outcome is drawn while it is recorded', async () => {
-    // Prepare: every store write and CodePipeline call is held until the test lets it go.
-    const { store, pipelines, notifier, deps, request, click } = await waitingApproval();
+  it('decides in three round trips with four calls: the claim carries its attempt, the outcome is drawn while it is recorded', async () => {
+    // Prepare: every store write and CodePipeline call is traced.
+    const { store, pipelines, notifier, deps, request, click, clock } = await waitingApproval();
     const steps: string[] = [];
     const held = <T>(name: string, call: () => Promise<T>) => {
       steps.push(`start ${name}`);
@@ -393,20 +399,72 @@ describe('decideApproval', () => {
     };
     // Act
     const record = await decideApproval(tracing, request.id, click('approve'));
-    // Assess: the attempt is filed beside the call, the outcome and the message go out together.
+    // Assess: no write of the attempt of its own; the outcome and the message go out together.
     expect(record.outcome?.kind).toBe('approved');
-    const at = (step: string) => steps.indexOf(step);
-    expect(at('end claim')).toBeLessThan(at('start putApprovalResult'));
-    expect(at('start append decision-attempted')).toBeLessThan(at('end putApprovalResult'));
-    expect(at('end putApprovalResult')).toBeLessThan(at('start recordOutcome'));
-    expect(at('start refresh')).toBeLessThan(at('end recordOutcome'));
-    expect(steps.filter((step) => step.startsWith('start'))).toHaveLength(5);
+    expect(steps.filter((step) => step.startsWith('start'))).toEqual([
+      'start claim',
+      'start putApprovalResult',
+      'start recordOutcome',
+      'start refresh',
+    ]);
+    expect(steps.indexOf('end claim')).toBeLessThan(steps.indexOf('start putApprovalResult'));
+    expect(steps.indexOf('end putApprovalResult')).toBeLessThan(steps.indexOf('start recordOutcome'));
+    expect(steps.indexOf('start refresh')).toBeLessThan(steps.indexOf('end recordOutcome'));
     expect(notifier.refreshed.at(-1)).toMatchObject({ status: 'closed', outcome: { kind: 'approved' } });
+    // The day's audit still shows the attempt: the closed approval carries it.
+    expect(await typesOnDay(store, request.id, clock())).toEqual([
+      'requested',
+      'posted',
+      'decision-attempted',
+      'outcome',
+    ]);
   });
 
-  it('keeps the attempt in the trail when filing it fails, and files it when the approval is settled', async () => {
+  it('files the attempt of a decision CodePipeline did not take, so the day it was made shows it', async () => {
     // Prepare
-    const { store, deps, request, click } = await waitingApproval();
+    const { store, pipelines, deps, request, click, clock } = await waitingApproval();
+    pipelines.fail('transient');
+    // Act
+    await decideApproval(deps, request.id, click('approve', { id: 'U0ALICE' })).catch(() => {});
+    // Assess: the approval is still open, so only the filed attempt puts it in the day
+    expect(await typesOnDay(store, request.id, clock())).toEqual([
+      'requested',
+      'posted',
+      'decision-attempted',
+      'claim-released',
+    ]);
+    expect(store.filedEvents().filter((event) => event.type === 'decision-attempted')).toEqual([
+      expect.objectContaining({ actor: expect.objectContaining({ id: 'U0ALICE' }), verdict: 'approve' }),
+    ]);
+  });
+
+  it('files an attempt made the day before the approval closed, so each day shows its own events once', async () => {
+    // Prepare: Alice's click claims at midnight less a moment, its holder dies; Bob decides the next day.
+    const { store, deps, request, click, clock } = await waitingApproval();
+    clock.set('2025-03-04T23:59:59.900Z');
+    const alice = click('approve', { id: 'U0ALICE' });
+    await store.claim(
+      request.id,
+      { ...alice, claimId: 'claim-of-a-dead-lambda', until: new Date(alice.at.getTime() + STALE_CLAIM_MS) },
+      alice.at,
+    );
+    clock.advance(STALE_CLAIM_MS + 1_000);
+    // Act
+    await decideApproval(deps, request.id, click('approve', { id: 'U0BOB', name: 'Bob' }));
+    // Assess
+    const attemptsOn = async (day: string) =>
+      (await store.eventsForDay(day))
+        .filter((event) => event.type === 'decision-attempted' || event.type === 'outcome')
+        .map((event) => `${event.type} ${event.actor?.id ?? ''}`.trim());
+    expect(await attemptsOn('2025-03-04')).toEqual(['decision-attempted U0ALICE']);
+    expect(await attemptsOn('2025-03-05')).toEqual(['decision-attempted U0BOB', 'outcome U0BOB']);
+    expect(store.filedEvents().filter((event) => event.type === 'decision-attempted')).toHaveLength(1);
+  });
+
+  it('keeps an attempt it could not file in the trail, and the settle job files it', async () => {
+    // Prepare: CodePipeline does not take the decision, and filing the attempt fails too.
+    const { store, pipelines, deps, request, click, clock } = await waitingApproval();
+    pipelines.fail('transient');
     const settled: string[] = [];
     const append = store.append.bind(store);
     let fail = true;
@@ -421,15 +479,14 @@ describe('decideApproval', () => {
     };
     const decision = click('approve', { id: 'U0ALICE', name: 'Alice' });
     // Act
-    const record = await decideApproval({ ...deps, store: flaky, settleLater }, request.id, decision);
+    await decideApproval({ ...deps, store: flaky, settleLater }, request.id, decision).catch(() => {});
     fail = false;
-    const filedBefore = store.filedEvents().filter((event) => event.type === 'decision-attempted');
+    const dayBefore = await store.eventsForDay(dayOf(clock()));
     await settleApproval({ ...deps, store: flaky }, request.id);
     // Assess
-    expect(record.outcome?.kind).toBe('approved');
     expect(settled).toEqual([request.id]);
-    expect(filedBefore).toEqual([]);
-    expect(await types(store, request.id)).toEqual(['requested', 'posted', 'decision-attempted', 'outcome:approved']);
+    expect(dayBefore.map((event) => event.type)).not.toContain('decision-attempted');
+    expect(await types(store, request.id)).toContain('decision-attempted');
     expect(store.filedEvents().filter((event) => event.type === 'decision-attempted')).toEqual([
       expect.objectContaining({ actor: decision.actor, verdict: 'approve' }),
     ]);
