@@ -1,25 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
 import type { Context } from 'aws-lambda';
 import type { Log } from '../core/ports.ts';
 
-/** Powertools' Logger, able to make a copy of itself for one invocation. */
+/** Powertools' Logger, saying whether this is the process's first invocation as Powertools counts it. */
 class GreenlightLogger extends Logger {
-  /**
-   * This logger for one invocation: Lambda's context (`function_request_id`, `cold_start`, the
-   * function's name, ARN and memory) on every line. `cold_start` is true on the first invocation
-   * the process serves, as Powertools counts it (on-demand environments only).
-   */
-  forInvocation(context: Context): Logger {
-    const logger = this.createChild() as GreenlightLogger;
-    logger.coldStart = this.getColdStart();
-    logger.addContext(context);
-    return logger;
-  }
-
-  protected override createLogger(options?: ConstructorOptions): Logger {
-    return new GreenlightLogger(options);
+  isColdStart(): boolean {
+    return this.getColdStart();
   }
 }
 
@@ -34,15 +21,39 @@ const lambdaLogger = (): GreenlightLogger => {
   return shared;
 };
 
+/**
+ * Lambda's context as Powertools' `addContext` names it, for every line of one invocation.
+ * `cold_start` is true on the first invocation the process serves, as Powertools counts it
+ * (on-demand environments only). Written as keys of the invocation's scope rather than by a child
+ * logger per invocation: a child costs a new Logger and console on every click.
+ */
+function invocationKeys(context: Context): InvocationKeys {
+  return {
+    cold_start: lambdaLogger().isColdStart(),
+    function_arn: context.invokedFunctionArn,
+    function_memory_size: context.memoryLimitInMB,
+    function_name: context.functionName,
+    function_request_id: context.awsRequestId,
+  };
+}
+
+interface InvocationKeys {
+  cold_start: boolean;
+  function_arn: string;
+  function_memory_size: string;
+  function_name: string;
+  function_request_id: string;
+}
+
 /** The key that ties every log line about one approval or one release together. */
 export type Correlation = { approvalId: string } | { releaseId: string };
 
 interface Scope {
-  logger: Logger;
+  invocation?: InvocationKeys;
   keys: Partial<Record<'approvalId' | 'releaseId', string>>;
 }
 const scope = new AsyncLocalStorage<Scope>();
-const current = (): Scope => scope.getStore() ?? { logger: lambdaLogger(), keys: {} };
+const current = (): Scope => scope.getStore() ?? { keys: {} };
 
 /**
  * Runs one invocation of a handler: everything it logs, down to the work it leaves running,
@@ -51,27 +62,23 @@ const current = (): Scope => scope.getStore() ?? { logger: lambdaLogger(), keys:
  * invocations that overlap in one process (the sandbox) never see each other's keys.
  */
 export function withLambdaContext<T>(context: Context | undefined, run: () => T): T {
-  return scope.run({ logger: context ? lambdaLogger().forInvocation(context) : lambdaLogger(), keys: {} }, run);
+  return scope.run(context ? { invocation: invocationKeys(context), keys: {} } : { keys: {} }, run);
 }
 
 /** Runs `run` with `keys` on every line it logs, on top of the invocation's context. */
 export function withCorrelation<T>(keys: Correlation, run: () => T): T {
-  const { logger, keys: outer } = current();
-  return scope.run({ logger, keys: { ...outer, ...keys } }, run);
+  const { invocation, keys: outer } = current();
+  return scope.run({ ...(invocation ? { invocation } : {}), keys: { ...outer, ...keys } }, run);
 }
 
 /** The core's Log port on Powertools' structured JSON logger. */
-export function powertoolsLog(): Log & { readonly logger: Logger } {
+export function powertoolsLog(): Log {
   const write =
     (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, context?: Record<string, unknown>) => {
-      const { logger, keys } = current();
-      logger[level](message, { ...keys, ...redact(context) });
+      const { invocation, keys } = current();
+      lambdaLogger()[level](message, { ...invocation, ...keys, ...redact(context) });
     };
   return {
-    /** The logger writing right now: the invocation's own while one runs. */
-    get logger() {
-      return current().logger;
-    },
     debug: write('debug'),
     info: write('info'),
     warn: write('warn'),
