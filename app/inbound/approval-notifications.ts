@@ -10,7 +10,7 @@ import { type RequestDeps, requestApproval } from '../core/request-approval.ts';
 import { reviewApproval } from '../core/revision-review.ts';
 import { clip } from '../core/text.ts';
 import { type ClientOverrides, PipelineClients } from '../deps.ts';
-import { wellFormedStrings } from '../parse-json.ts';
+import { parseWellFormed } from '../parse-json.ts';
 
 /*
  * The way in of CodePipeline's approval notifications: SNS → handlers/approval-notification.ts →
@@ -102,7 +102,7 @@ export function parseApprovalNotification(
 ): ParsedNotification {
   let json: unknown;
   try {
-    json = JSON.parse(message, wellFormedStrings);
+    json = parseWellFormed(message);
   } catch {
     return { ok: false, problem: 'not JSON' };
   }
