@@ -291,11 +291,13 @@ export class PipelineClients extends Clients {
   protected readonly limitedCodePipeline = lazy(async () => {
     const budget = this.readBudget;
     return limitRequestRate(
-      new CodePipelineClient({
-        ...region(this.config),
-        maxAttempts: budget.maxAttempts,
-        requestHandler: timeouts(budget),
-      }),
+      withoutSdkLogging(
+        new CodePipelineClient({
+          ...region(this.config),
+          maxAttempts: budget.maxAttempts,
+          requestHandler: timeouts(budget),
+        }),
+      ),
       this.#limiter,
     );
   });
@@ -381,11 +383,13 @@ export class PipelineClients extends Clients {
   private reviewCodePipeline(): CodePipelineClient {
     const budget = TIMEOUTS.digest.reader;
     return limitRequestRate(
-      new CodePipelineClient({
-        ...region(this.config),
-        maxAttempts: budget.maxAttempts,
-        requestHandler: timeouts(budget),
-      }),
+      withoutSdkLogging(
+        new CodePipelineClient({
+          ...region(this.config),
+          maxAttempts: budget.maxAttempts,
+          requestHandler: timeouts(budget),
+        }),
+      ),
       new OperationRateLimiter({ perSecond: REVIEW_READS_PER_SECOND, burst: REVIEW_READS_PER_SECOND }, undefined, {
         ...LEARNING,
         maxPerSecond: REVIEW_READS_PER_SECOND,
@@ -412,12 +416,14 @@ export class PipelineClients extends Clients {
           const name = regionName || target.region;
           let client = changeSets.get(name);
           if (!client) {
-            client = new CloudFormationClient({
-              region: name,
-              credentials,
-              maxAttempts: budget.maxAttempts,
-              requestHandler: timeouts(budget),
-            });
+            client = withoutSdkLogging(
+              new CloudFormationClient({
+                region: name,
+                credentials,
+                maxAttempts: budget.maxAttempts,
+                requestHandler: timeouts(budget),
+              }),
+            );
             changeSets.set(name, client);
           }
           return client;
@@ -469,7 +475,7 @@ export class ReleaseClients extends PipelineClients {
   /** SQS on AWS; locally the process's in-process queue, whose worker the sandbox attaches. */
   readonly releaseQueue = (): ReleaseQueue => {
     this.#queue ??= this.config.releaseQueueUrl
-      ? new SqsReleaseQueue(new SQSClient(region(this.config)), this.config.releaseQueueUrl)
+      ? new SqsReleaseQueue(withoutSdkLogging(new SQSClient(region(this.config))), this.config.releaseQueueUrl)
       : sharedInProcessReleaseQueue(this.log);
     return this.#queue;
   };
@@ -553,12 +559,14 @@ class TargetClients {
     if (!client) {
       const target = this.targetOf(place);
       client = wrap(
-        new CodePipelineClient({
-          region: target.region,
-          credentials: this.role(target).provide,
-          maxAttempts: budget.maxAttempts,
-          requestHandler: timeouts(budget),
-        }),
+        withoutSdkLogging(
+          new CodePipelineClient({
+            region: target.region,
+            credentials: this.role(target).provide,
+            maxAttempts: budget.maxAttempts,
+            requestHandler: timeouts(budget),
+          }),
+        ),
       );
       this.#clients.set(key, client);
     }
@@ -572,11 +580,13 @@ class TargetClients {
       if (!this.config.externalId)
         throw new NotPermittedError('GREENLIGHT_EXTERNAL_ID is not set: Greenlight cannot assume product roles');
       const budget = this.path === 'click' ? TIMEOUTS.click.sts : PATIENT_STS;
-      this.#sts ??= new STSClient({
-        ...region(this.config),
-        maxAttempts: budget.maxAttempts,
-        requestHandler: timeouts(budget),
-      });
+      this.#sts ??= withoutSdkLogging(
+        new STSClient({
+          ...region(this.config),
+          maxAttempts: budget.maxAttempts,
+          requestHandler: timeouts(budget),
+        }),
+      );
       role = new AssumedRoleCredentials({
         sts: this.#sts,
         target,
@@ -595,19 +605,23 @@ class TargetClients {
 async function dynamoTable(config: Config, dynamo: AwsBudget): Promise<[DynamoDBDocumentClient, string]> {
   const requestHandler = timeouts(dynamo);
   if (config.approvalsTable) {
-    const client = new DynamoDBClient({ maxAttempts: dynamo.maxAttempts, requestHandler, ...region(config) });
+    const client = withoutSdkLogging(
+      new DynamoDBClient({ maxAttempts: dynamo.maxAttempts, requestHandler, ...region(config) }),
+    );
     return [DynamoDBDocumentClient.from(client), config.approvalsTable];
   }
   // Loaded only when used: dynalite (and its native LevelDB) never ships to Lambda.
   const { localCredentials, sharedEmbeddedDynamo } = await import('./adapters/embedded-dynamo.ts');
   const embedded = await sharedEmbeddedDynamo();
-  const client = new DynamoDBClient({
-    endpoint: embedded.endpoint,
-    region: config.region ?? 'local',
-    credentials: localCredentials,
-    maxAttempts: dynamo.maxAttempts,
-    requestHandler,
-  });
+  const client = withoutSdkLogging(
+    new DynamoDBClient({
+      endpoint: embedded.endpoint,
+      region: config.region ?? 'local',
+      credentials: localCredentials,
+      maxAttempts: dynamo.maxAttempts,
+      requestHandler,
+    }),
+  );
   return [DynamoDBDocumentClient.from(client), embedded.tableName];
 }
 
@@ -617,11 +631,13 @@ function codePipelineClients(config: Config, budget: AwsBudget): (region: string
   return (regionName) => {
     let client = clients.get(regionName);
     if (!client) {
-      client = new CodePipelineClient({
-        ...(regionName ? { region: regionName } : region(config)),
-        maxAttempts: budget.maxAttempts,
-        requestHandler: timeouts(budget),
-      });
+      client = withoutSdkLogging(
+        new CodePipelineClient({
+          ...(regionName ? { region: regionName } : region(config)),
+          maxAttempts: budget.maxAttempts,
+          requestHandler: timeouts(budget),
+        }),
+      );
       clients.set(regionName, client);
     }
     return client;
@@ -640,15 +656,28 @@ function cloudFormationClients(config: Config, budget: AwsBudget): (region: stri
   return (regionName) => {
     let client = clients.get(regionName);
     if (!client) {
-      client = new CloudFormationClient({
-        ...(regionName ? { region: regionName } : region(config)),
-        maxAttempts: budget.maxAttempts,
-        requestHandler: timeouts(budget),
-      });
+      client = withoutSdkLogging(
+        new CloudFormationClient({
+          ...(regionName ? { region: regionName } : region(config)),
+          maxAttempts: budget.maxAttempts,
+          requestHandler: timeouts(budget),
+        }),
+      );
       clients.set(regionName, client);
     }
     return client;
   };
+}
+
+/**
+ * An AWS client without the SDK's logger middleware, which filters every request's input and
+ * output for sensitive fields to hand them to the client's logger even when that logger is the
+ * SDK's no-op one, as on all of Greenlight's clients (our adapters log what matters, redacted). On
+ * a click that was work for nobody, four times over.
+ */
+function withoutSdkLogging<T extends { middlewareStack: { remove(name: string): boolean } }>(client: T): T {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
 }
 
 /**
@@ -664,7 +693,7 @@ const timeouts = (t: { connectionTimeout: number; requestTimeout: number }) => (
 const region = (config: Config) => (config.region ? { region: config.region } : {});
 
 async function readSlackSecret(config: Config, arn: string): Promise<SlackCredentials> {
-  const client = new SecretsManagerClient(region(config));
+  const client = withoutSdkLogging(new SecretsManagerClient(region(config)));
   try {
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
     return parseSlackSecret(SecretString, arn);
