@@ -14,7 +14,9 @@ export function inChildProcess(moduleUrl: string, name: string, measure: () => P
     new Promise((resolve, reject) => {
       // BENCH_CPU_PROF=<folder>: the scenario's process writes a V8 CPU profile there (open it in Chrome's DevTools).
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      // BENCH_NODE=<node binary>: the scenario runs on that Node.js (Lambda's, say) instead of this one.
       const child = fork(fileURLToPath(moduleUrl), [], {
+        ...(process.env.BENCH_NODE ? { execPath: process.env.BENCH_NODE } : {}),
         execArgv: ['--import', 'tsx', ...profile],
         env: { ...process.env, BENCH_CHILD: name, POWERTOOLS_LOG_LEVEL: 'SILENT' },
       });

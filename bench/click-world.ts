@@ -4,9 +4,11 @@
  * adds its latency and records every call. Greenlight runs only in the other process, so that
  * process's CPU time is Greenlight's own: none of the simulators' work counts in it.
  *
- * The app process calls `start`, `setup`, `latency`, `click` and `summary` (bench/ipc.ts); this
+ * The app process calls `start`, `setup`, `latency`, `click`, `echo` and `summary` (bench/ipc.ts); this
  * process hands it approval notifications (`notification`) and, over HTTP, Slack's signed clicks.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SNSEvent } from 'aws-lambda';
 import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
 import { ids } from '../app/views/ids.ts';
@@ -42,6 +44,7 @@ const app = connect(process, {
     for (const service of Object.keys(proxies) as Service[]) proxies[service].latencyMs = latencyMs[service];
   },
   click: (index: number) => click(index),
+  echo: () => echoServer(),
   summary: async () => {
     const { emulator } = await started;
     return { approved: emulator.calls('PutApprovalResult').filter((call) => call.ok).length };
@@ -141,4 +144,17 @@ async function click(index: number): Promise<ClickOutcome> {
     calls: trace.calls.slice(from),
     worldCpuMs: (used.user + used.system) / 1000,
   };
+}
+
+/**
+ * A bare HTTP server that answers every request at once with a small JSON body: what the app's
+ * process pays for a request with nothing but Node's HTTP client on each end (the transport floor).
+ */
+async function echoServer(): Promise<string> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.end('{"ok":true}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }

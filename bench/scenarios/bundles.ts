@@ -9,14 +9,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import {
-  BUNDLE_BUDGET_BYTES,
-  HANDLER_BUNDLING,
-  HANDLER_NAMES,
-  UNUSED_BOLT_PACKAGES,
-  UNUSED_PACKAGE_STUB,
-} from '../../infra/constructs/handler-function.ts';
+import { BUNDLE_BUDGET_BYTES, HANDLER_NAMES } from '../../infra/constructs/handler-function.ts';
+import { bundleAsDeployed } from '../bundle.ts';
 import type { BenchRow, BenchScenario } from '../main.ts';
 
 const RUNS = 5;
@@ -45,20 +39,7 @@ const scenario: BenchScenario = {
       const rows: BenchRow[] = [];
       for (const name of HANDLER_NAMES) {
         const outfile = join(outdir, `${name}.mjs`);
-        await build({
-          entryPoints: [`handlers/${name}.ts`],
-          outfile,
-          bundle: true,
-          platform: 'node',
-          format: 'esm',
-          target: HANDLER_BUNDLING.target ?? 'node24',
-          minify: true,
-          external: [...(HANDLER_BUNDLING.externalModules ?? [])],
-          alias: Object.fromEntries(UNUSED_BOLT_PACKAGES.map((name) => [name, UNUSED_PACKAGE_STUB])),
-          mainFields: [...(HANDLER_BUNDLING.mainFields ?? [])],
-          ...(HANDLER_BUNDLING.banner ? { banner: { js: HANDLER_BUNDLING.banner } } : {}),
-          logLevel: 'silent',
-        });
+        await bundleAsDeployed(name, outfile);
         const importMs = nodeTime(`await import(${JSON.stringify(pathToFileURL(outfile).href)});`) - empty;
         const size = statSync(outfile).size / MB;
         rows.push({

@@ -3,9 +3,12 @@
  * through the real slack-events handler (signed request → Bolt → claim → PutApprovalResult → outcome
  * → chat.update), with latency on every remote: DynamoDB 5 ms, CodePipeline 50 ms, Slack 50 ms.
  *
- * - Greenlight runs alone in this process; DynamoDB, CodePipeline and Slack are simulated in
- *   another (bench/click-world.ts). The CPU time this process spends inside the handler is the
- *   app's own: Bolt, the SDK clients and our code, none of the simulators.
+ * - Greenlight runs alone in this process, as the stack deploys it (the esbuild bundle);
+ *   DynamoDB, CodePipeline and Slack are simulated in another (bench/click-world.ts). The CPU time
+ *   this process spends inside the handler is the app's own: Bolt, the SDK clients, Node's HTTP
+ *   client and our code, none of the simulators. Its floor is what the click's calls cost as bare
+ *   HTTP requests on this machine (measured after the clicks). `BENCH_NODE=<node>` runs it on
+ *   another Node.js, Lambda's nodejs24.x say.
  * - Each call to a remote takes that remote's latency: a proxy holds the answer until then
  *   (bench/remote-trace.ts), so a simulator's own work costs the click nothing unless it takes
  *   longer (counted). The proxies also trace the calls: those waited for one after the other are
@@ -19,9 +22,14 @@
  * → outcome (DynamoDB) ∥ chat.update (Slack): 5 + 50 + 50 = 105 ms.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SNSEvent } from 'aws-lambda';
 import { type FunctionUrlServer, serveFunctionUrl } from '../../sandbox/app/function-url-server.ts';
+import { bundleAsDeployed } from '../bundle.ts';
 import { inChildProcess } from '../child.ts';
 import type { ClickOutcome } from '../click-world.ts';
 import { connect } from '../ipc.ts';
@@ -88,10 +96,11 @@ async function measure(): Promise<BenchRow[]> {
     },
   });
   let app: FunctionUrlServer | undefined;
+  const bundleDir = mkdtempSync(join(tmpdir(), 'greenlight-bench-click-'));
   try {
     Object.assign(process.env, await world.call<Record<string, string>>('start'));
     notify = (await import('../../handlers/approval-notification.ts')).handler;
-    const { handler: slackEvents } = await import('../../handlers/slack-events.ts');
+    const { handler: slackEvents } = await slackEventsHandler(bundleDir);
 
     const runs: HandlerRun[] = [];
     const measured: typeof slackEvents = async (event, context) => {
@@ -134,14 +143,70 @@ async function measure(): Promise<BenchRow[]> {
       });
     }
     const { approved } = await world.call<{ approved: number }>('summary');
-    return report(clicks.slice(0, COLD_CLICKS), clicks.slice(COLD_CLICKS), approved, notifiedWhileClicking);
+    const transportMs = await transportCpuMs(await world.call<string>('echo'));
+    return report(
+      clicks.slice(0, COLD_CLICKS),
+      clicks.slice(COLD_CLICKS),
+      approved,
+      notifiedWhileClicking,
+      transportMs,
+    );
   } finally {
     await app?.close();
     worldProcess.disconnect();
+    rmSync(bundleDir, { recursive: true, force: true });
   }
 }
 
-function report(cold: Click[], all: Click[], approved: number, notified: number): BenchRow[] {
+/**
+ * The slack-events handler as Lambda runs it: bundled as the stack deploys it, so the JIT warms
+ * only what a click runs, as in a container that serves Slack alone. `BENCH_SOURCE=1` measures the
+ * TypeScript source instead, whose CPU profiles (`BENCH_CPU_PROF`) name functions and files.
+ */
+async function slackEventsHandler(dir: string): Promise<typeof import('../../handlers/slack-events.ts')> {
+  if (process.env.BENCH_SOURCE) return import('../../handlers/slack-events.ts');
+  const bundle = join(dir, 'slack-events.mjs');
+  await bundleAsDeployed('slack-events', bundle);
+  return import(pathToFileURL(bundle).href);
+}
+
+/**
+ * The CPU time this process spends on one bare HTTP request over loopback (Node's client, kept
+ * alive, a 2 KB form body, to a server in the world's process that answers at once): the floor
+ * under each of a click's calls, before any SDK, Bolt or Greenlight code. Median of 5 rounds.
+ */
+async function transportCpuMs(url: string): Promise<number> {
+  const agent = new Agent({ keepAlive: true });
+  const body = `payload=${'x'.repeat(2_000)}`;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  try {
+    for (let i = 0; i < 200; i++) await one();
+    const rounds: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const cpu = process.cpuUsage();
+      for (let i = 0; i < 100; i++) await one();
+      const used = process.cpuUsage(cpu);
+      rounds.push((used.user + used.system) / 1000 / 100);
+    }
+    return rounds.sort((a, b) => a - b)[2] ?? Number.NaN;
+  } finally {
+    agent.destroy();
+  }
+}
+
+function report(cold: Click[], all: Click[], approved: number, notified: number, transportMs: number): BenchRow[] {
   const failed = [...cold, ...all].filter((click) => !click.ok);
   const clickRow: BenchRow = {
     name: 'clicks',
@@ -186,12 +251,17 @@ function report(cold: Click[], all: Click[], approved: number, notified: number)
     : 'nothing';
   const slow = clicks.reduce((sum, click) => sum + click.slowRemotes, 0);
   const floorText = `${FLOOR_MS} ms (${FLOOR_ROUND_TRIPS} round trips: DynamoDB ${LATENCY_MS.DynamoDB} → CodePipeline ${LATENCY_MS.CodePipeline} → DynamoDB ∥ Slack ${LATENCY_MS.Slack})`;
+  const typicalCalls = typicalSteps.flat().length;
+  const transportFloor = typicalCalls * transportMs;
+  const measuredWhat = `${process.env.BENCH_SOURCE ? 'the TypeScript source' : 'the deployed bundle'} on Node.js ${process.versions.node}`;
   const wallP50 = percentile(wall, 0.5);
   const wallP99 = percentile(wall, 0.99);
   return [
     {
-      name: "app CPU per click (Greenlight's process only; the simulators run in another): p50",
+      name: `app CPU per click (Greenlight's process only; the simulators run in another; ${measuredWhat}): p50`,
       measured: ms(percentile(cpu, 0.5)),
+      floor: `${ms(transportFloor)} (its ${typicalCalls} calls as bare HTTP requests, ${ms(transportMs)} each on this machine)`,
+      ratio: percentile(cpu, 0.5) / transportFloor,
       goal: '≤ 5 ms',
       notes: `user + system time; system alone p50 ${ms(percentile(system, 0.5))}; not counted: the simulators' CPU p50 ${ms(percentile(worldCpu, 0.5))}`,
     },
