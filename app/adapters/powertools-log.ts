@@ -21,6 +21,14 @@ const lambdaLogger = (): GreenlightLogger => {
   return shared;
 };
 
+interface InvocationKeys {
+  cold_start: boolean;
+  function_arn: string;
+  function_memory_size: string;
+  function_name: string;
+  function_request_id: string;
+}
+
 /**
  * Lambda's context as Powertools' `addContext` names it, for every line of one invocation.
  * `cold_start` is true on the first invocation the process serves, as Powertools counts it
@@ -35,14 +43,6 @@ function invocationKeys(context: Context): InvocationKeys {
     function_name: context.functionName,
     function_request_id: context.awsRequestId,
   };
-}
-
-interface InvocationKeys {
-  cold_start: boolean;
-  function_arn: string;
-  function_memory_size: string;
-  function_name: string;
-  function_request_id: string;
 }
 
 /** The key that ties every log line about one approval or one release together. */
