@@ -106,24 +106,29 @@ export async function decideApproval(
   }
 
   const giveBack = async (error: unknown) => {
-    // An attempt that did not close the approval is filed for the per-day index on its own.
-    if (!(await fileAttempts(deps, record, [attemptEvent(record.request, claim)])))
-      await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
-    await store.giveClaimBack(id, claim.claimId);
-    await store.append({
-      approvalId: id,
-      actor: decision.actor,
-      verdict: decision.verdict,
-      ...(decision.reason ? { reason: decision.reason } : {}),
-      ...release,
-      eventId: ids(),
-      type: 'claim-released',
-      at: clock(),
-      approval: approvalRef(record.request),
-      result: 'failed',
-      // The name only: AWS messages may echo request values.
-      detail: error instanceof Error ? error.name : 'unknown error',
-    });
+    // The attempt did not close the approval: it is filed for the per-day index on its own, beside
+    // giving the claim back (not before it: this path runs when AWS is slow, within Slack's 3 s).
+    const [filed] = await Promise.all([
+      fileAttempts(deps, record, [attemptEvent(record.request, claim)]),
+      (async () => {
+        await store.giveClaimBack(id, claim.claimId);
+        await store.append({
+          approvalId: id,
+          actor: decision.actor,
+          verdict: decision.verdict,
+          ...(decision.reason ? { reason: decision.reason } : {}),
+          ...release,
+          eventId: ids(),
+          type: 'claim-released',
+          at: clock(),
+          approval: approvalRef(record.request),
+          result: 'failed',
+          // The name only: AWS messages may echo request values.
+          detail: error instanceof Error ? error.name : 'unknown error',
+        });
+      })(),
+    ]);
+    if (!filed) await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
     deps.metrics?.count('ClaimGivenBack');
     log.warn('Decision could not be applied; claim given back', { ...logContext(record), error });
   };
@@ -185,9 +190,11 @@ export async function decideApproval(
   const filed = unfiled.length === 0 || (await fileAttempts(deps, final, unfiled));
   deps.metrics?.count('ApprovalDecided', { outcome: outcome.kind });
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
+  const redrawLaterToo = sameOutcome(final.outcome, outcome) && redrawn.status === 'rejected';
   if (!sameOutcome(final.outcome, outcome)) await refreshQuietly(deps, final);
   else if (redrawn.status === 'rejected') await redrawLater(deps, final, redrawn.reason);
-  else if (!filed) await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
+  // A settle job files what could not be filed now; the one a later redraw queues does it too.
+  if (!filed && !redrawLaterToo) await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
   return final;
 }
 

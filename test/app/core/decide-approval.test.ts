@@ -486,10 +486,61 @@ describe('decideApproval', () => {
     // Assess
     expect(settled).toEqual([request.id]);
     expect(dayBefore.map((event) => event.type)).not.toContain('decision-attempted');
-    expect(await types(store, request.id)).toContain('decision-attempted');
+    expect(await typesOnDay(store, request.id, clock())).toContain('decision-attempted');
     expect(store.filedEvents().filter((event) => event.type === 'decision-attempted')).toEqual([
       expect.objectContaining({ actor: decision.actor, verdict: 'approve' }),
     ]);
+  });
+
+  it('settles later an attempt of yesterday it could not file, also when another outcome stands', async () => {
+    // Prepare: Alice clicks a moment before midnight; by the time her outcome is written, the
+    // approval has been closed another way just after midnight, and filing her attempt fails.
+    const { store, deps, request, click, clock } = await waitingApproval();
+    clock.set('2025-03-04T23:59:59.900Z');
+    const settled: string[] = [];
+    const recordOutcome = store.recordOutcome.bind(store);
+    const append = store.append.bind(store);
+    const racing = overriding(store, {
+      recordOutcome: async (...args: Parameters<typeof store.recordOutcome>) => {
+        await recordOutcome(request.id, { kind: 'expired', at: new Date('2025-03-05T00:00:00.100Z') });
+        return recordOutcome(...args);
+      },
+      append: async (event: Parameters<typeof store.append>[0]) => {
+        if (event.type === 'decision-attempted') throw new Error('ProvisionedThroughputExceededException');
+        return append(event);
+      },
+    });
+    const settleLater = async (id: string) => {
+      settled.push(id);
+    };
+    // Act
+    const record = await decideApproval({ ...deps, store: racing, settleLater }, request.id, click('approve'));
+    // Assess: the expiry stands; the settle job queued will file Alice's attempt on its own day
+    expect(record.outcome?.kind).toBe('expired');
+    expect(settled).toEqual([request.id]);
+    await settleApproval(deps, request.id);
+    expect(await typesOnDay(store, request.id, new Date('2025-03-04T12:00:00Z'))).toContain('decision-attempted');
+  });
+
+  it('gives a claim back while it files the attempt, not after, to keep within the click budget', async () => {
+    // Prepare
+    const { store, pipelines, deps, request, click } = await waitingApproval();
+    pipelines.fail('transient');
+    const steps: string[] = [];
+    const traced = <T>(name: string, call: () => Promise<T>) => {
+      steps.push(`start ${name}`);
+      return call().finally(() => steps.push(`end ${name}`));
+    };
+    const tracing = overriding(store, {
+      append: (...args: Parameters<typeof store.append>) => traced(args[0].type, () => store.append(...args)),
+      giveClaimBack: (...args: Parameters<typeof store.giveClaimBack>) =>
+        traced('giveClaimBack', () => store.giveClaimBack(...args)),
+    });
+    // Act
+    await decideApproval({ ...deps, store: tracing }, request.id, click('approve')).catch(() => {});
+    // Assess
+    expect(steps.indexOf('start giveClaimBack')).toBeLessThan(steps.indexOf('end decision-attempted'));
+    expect(steps).toContain('end claim-released');
   });
 
   it('keeps its claim while CodePipeline takes long, so nobody else can decide meanwhile', async () => {
