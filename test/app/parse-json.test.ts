@@ -5,10 +5,10 @@ import { parseJson, parseWellFormed } from '../../app/parse-json.ts';
 describe('parseWellFormed', () => {
   it('turns a lone surrogate, escaped or raw, into U+FFFD wherever it sits', () => {
     // Act
-    const escaped = parseWellFormed('{"a":"x\\ud800y","b":["\\udfff"]}');
+    const escaped = parseWellFormed('{"a":"x\\ud800y","b":["\\udfff"],"c":"\\uDC00"}');
     const raw = parseWellFormed(`{"a":"x${'\ud800'}y"}`);
     // Assess
-    expect(escaped).toEqual({ a: 'x\ufffdy', b: ['\ufffd'] });
+    expect(escaped).toEqual({ a: 'x\ufffdy', b: ['\ufffd'], c: '\ufffd' });
     expect(raw).toEqual({ a: 'x\ufffdy' });
   });
 
@@ -19,6 +19,13 @@ describe('parseWellFormed', () => {
     // Assess
     expect(pair).toEqual({ a: '🚀', b: '🚀' });
     expect(literal).toEqual({ a: 'C:\\udata' });
+  });
+
+  it('parses text with no surrogate escape as JSON.parse does', () => {
+    // Act
+    const text = '{"user":{"id":"U0ALICE"},"text":"🚀 shop → prod","n":[1,2.5,null,true]}';
+    // Assess
+    expect(parseWellFormed(text)).toEqual(JSON.parse(text));
   });
 
   it('refuses text that is not JSON as JSON.parse does', () => {
