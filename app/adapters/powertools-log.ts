@@ -27,6 +27,8 @@ interface InvocationKeys {
   function_memory_size: string;
   function_name: string;
   function_request_id: string;
+  /** Only where Lambda's tenant isolation mode is on. */
+  tenant_id?: string;
 }
 
 /**
@@ -42,6 +44,7 @@ function invocationKeys(context: Context): InvocationKeys {
     function_memory_size: context.memoryLimitInMB,
     function_name: context.functionName,
     function_request_id: context.awsRequestId,
+    ...(context.tenantId ? { tenant_id: context.tenantId } : {}),
   };
 }
 

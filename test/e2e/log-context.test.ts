@@ -171,6 +171,20 @@ describe('a correlation key', () => {
     expect(after).not.toHaveProperty('releaseId');
     expect(outside).not.toHaveProperty('function_request_id');
   });
+
+  it('name the tenant where Lambda runs the function in tenant isolation mode, and only there', async () => {
+    // Prepare
+    const log = powertoolsLog();
+    const from = written.length;
+    // Act
+    await withLambdaContext({ ...lambdaContext('request-t'), tenantId: 'acme' }, async () => log.info('For a tenant'));
+    await withLambdaContext(lambdaContext('request-u'), async () => log.info('For nobody in particular'));
+    // Assess
+    const [tenant, plain] = linesSince(from);
+    expect(tenant).toMatchObject({ message: 'For a tenant', tenant_id: 'acme', function_request_id: 'request-t' });
+    expect(plain).toMatchObject({ message: 'For nobody in particular', function_request_id: 'request-u' });
+    expect(plain).not.toHaveProperty('tenant_id');
+  });
 });
 
 describe('the log lines of a Slack request about one approval or release', () => {
