@@ -121,8 +121,8 @@ export function withCarriedEvents(record: ApprovalRecord | undefined, filed: Aud
   return [...byId.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
-/** The UTC day an audit event falls on (`2025-03-04`): the per-day index's key. */
-export const auditDay = (at: Date): string => at.toISOString().slice(0, 10);
+/** The UTC day a moment falls on (`2025-03-04`): the per-day audit index's key, and the digest's day. */
+export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
 /**
  * The events a closed approval brings to the per-day index of the day it closed: its outcome and
@@ -132,9 +132,9 @@ export const auditDay = (at: Date): string => at.toISOString().slice(0, 10);
 export function carriedIntoClosingDay(record: ApprovalRecord): AuditEvent[] {
   const outcome = outcomeEvent(record);
   if (!outcome) return [];
-  const day = auditDay(outcome.at);
+  const day = dayOf(outcome.at);
   const attempts = (record.attempts ?? [])
-    .filter((attempt) => auditDay(attempt.at) === day)
+    .filter((attempt) => dayOf(attempt.at) === day)
     .map((attempt) => attemptEvent(record.request, attempt));
   return [...attempts, outcome];
 }

@@ -1,5 +1,6 @@
 import type { MessageRef } from './approval.ts';
-import { buildDigest, type Digest, type DigestDeps, dayOf } from './digest.ts';
+import { dayOf } from './audit.ts';
+import { buildDigest, type Digest, type DigestDeps } from './digest.ts';
 import { GreenlightError } from './errors.ts';
 import type { IdSource } from './ports.ts';
 

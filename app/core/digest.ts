@@ -1,5 +1,5 @@
 import type { Actor, ApprovalRecord, ApprovalRequest, MessageRef, Outcome } from './approval.ts';
-import type { AuditEvent } from './audit.ts';
+import { type AuditEvent, dayOf } from './audit.ts';
 import {
   type ApprovalWait,
   compareMetrics,
@@ -130,8 +130,6 @@ export const PIPELINE_READ_CONCURRENCY = 16;
  * approval can wait before one (CodePipeline's maximum timeout, seven days) and a day for rounding.
  */
 export const AUDIT_DAYS = 2 * 30 + 8;
-
-export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
 /**
  * Reads everything the digest shows: open approvals and the audit trail (DynamoDB, by day), and

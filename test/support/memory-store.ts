@@ -13,6 +13,7 @@ import {
   type AuditEvent,
   attemptEvent,
   carriedIntoClosingDay,
+  dayOf,
   outcomeEvent,
   withCarriedEvents,
 } from '../../app/core/audit.ts';
@@ -168,7 +169,7 @@ export class MemoryApprovalStore implements ApprovalStore {
     const carried = [...this.#records.values()].flatMap((stored) => carriedIntoClosingDay(view(stored)));
     const byId = new Map<string, AuditEvent>();
     for (const event of [...carried, ...this.#filed(() => true)])
-      if (event.at.toISOString().slice(0, 10) === day && !byId.has(event.eventId)) byId.set(event.eventId, event);
+      if (dayOf(event.at) === day && !byId.has(event.eventId)) byId.set(event.eventId, event);
     return [...byId.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 

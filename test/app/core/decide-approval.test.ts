@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type ApprovalRecord, approvalSummary, type Decision, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
+import { dayOf } from '../../../app/core/audit.ts';
 import { decideApproval } from '../../../app/core/decide-approval.ts';
 import {
   AlreadyDecidedError,
@@ -36,8 +37,6 @@ async function waitingApproval() {
     slackDecision(verdict, clock(), who);
   return { store, pipelines, notifier, clock, log, deps, request, click };
 }
-
-const dayOf = (at: Date) => at.toISOString().slice(0, 10);
 
 /** The types of an approval's events in the per-day index of the day `at` falls on. */
 const typesOnDay = async (store: MemoryApprovalStore, id: string, at: Date) =>
