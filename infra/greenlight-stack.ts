@@ -475,14 +475,14 @@ export class GreenlightStack extends Stack {
   /**
    * Reminders before expiry (core/reminders.ts): every 15 minutes a scheduled rule hands
    * pipeline-events its "Scheduled Event", and it reminds each open approval within its product's
-   * `reminderHours` once. A light path of the function that already reads open approvals and posts
+   * `reminderHours` once (after settling the decisions whose Lambda died half-way). A light path of the function that already reads open approvals and posts
    * in their threads, not a function of its own. A missed run is made up by the next one, so
    * retries stop after 15 minutes; what still fails waits in the pipeline-events dead-letter queue.
    * The rule may invoke only pipeline-events (the target's permission names the rule as its source).
    */
   private remindBeforeExpiry(deadLetterQueue: Queue): void {
     new Rule(this, 'Reminders', {
-      description: 'Greenlight: reminders before approvals expire',
+      description: 'Greenlight: reminders before approvals expire, and decisions never finished settled',
       schedule: RuleSchedule.rate(Duration.minutes(15)),
       targets: [
         new LambdaFunction(this.handlers['pipeline-events'].fn, {

@@ -1,6 +1,7 @@
-import type { ApprovalRecord, ApprovalRequest, Outcome } from './approval.ts';
+import { type ApprovalRecord, type ApprovalRequest, isStaleClaim, type Outcome, personOf } from './approval.ts';
 import { logContext } from './decide-approval.ts';
 import { PipelineGoneError, TransientError } from './errors.ts';
+import { mapLimit } from './map-limit.ts';
 import type { PipelineReader } from './ports.ts';
 import { allTargets, type ProductOverride } from './products.ts';
 import { type SettleDeps, settleApproval } from './settle-approval.ts';
@@ -120,6 +121,67 @@ async function closeIfEnded(deps: FollowDeps, record: ApprovalRecord): Promise<b
   // these events while its claim is live), and its holder closes the approval. A holder that died
   // leaves it to the next click, release or settle job once its claim runs out, as ever.
   return result.status === 'recorded';
+}
+
+/**
+ * At most this many stale claims are settled per run of the schedule, a few at a time: each costs a
+ * handful of calls, and a run has a minute. The rest are settled by the next run, 15 minutes later.
+ */
+export const STALE_CLAIMS_PER_RUN = 20;
+const STALE_CLAIMS_AT_ONCE = 4;
+
+/** `stale`: approvals held by a claim whose holder died; `settled`: those settled by this run. */
+export interface StaleClaimsResult {
+  stale: number;
+  settled: number;
+}
+
+/**
+ * Settles the approvals held by a claim whose holder died: a click's or release's Lambda that timed
+ * out or crashed between its claim and its outcome. Until then such an approval is `deciding` for
+ * good unless someone clicks it again: it gets no reminder (reminders go to approvals that wait),
+ * the digest shows someone "deciding" it, its attempt is missing from that day's audit, and where
+ * CodePipeline did take the decision, its message still offers the buttons (the events CodePipeline
+ * sent found the claim live and left the approval to its holder). Settling files the attempt and
+ * either records how the approval ended in CodePipeline (a decision credited to whoever gave it) or
+ * gives the claim back, and redraws the message. The reminder schedule runs this before reminding,
+ * so an approval given back is reminded in the same run. Throws after trying them all when one
+ * could not be settled, so the schedule's event is delivered again.
+ */
+export async function settleStaleClaims(deps: FollowDeps): Promise<StaleClaimsResult> {
+  const now = deps.clock();
+  const stale = (await deps.store.listOpen()).filter(
+    (record) => record.status === 'deciding' && record.claim && isStaleClaim(record.claim, now),
+  );
+  const failures: unknown[] = [];
+  let settled = 0;
+  await mapLimit(stale.slice(0, STALE_CLAIMS_PER_RUN), STALE_CLAIMS_AT_ONCE, async (record) => {
+    try {
+      const result = await settleApproval(deps, record.request.id, { endedHow: (open) => endedHow(deps, open) });
+      // `busy`: a click or release took the claim over meanwhile, and its holder settles it.
+      if (result.status !== 'busy' && result.status !== 'unknown') settled += 1;
+      deps.log.info('Settled an approval whose decision was never finished', {
+        ...logContext(record),
+        claimedBy: record.claim ? personOf(record.claim.actor) : undefined,
+        claimedAt: record.claim?.at.toISOString(),
+        settled: result.status,
+      });
+    } catch (error) {
+      deps.log.warn('Could not settle an approval whose decision was never finished; the schedule will try again', {
+        ...logContext(record),
+        error,
+      });
+      failures.push(error);
+    }
+  });
+  if (stale.length > STALE_CLAIMS_PER_RUN)
+    deps.log.warn('More unfinished decisions than one run settles; the next run settles the rest', {
+      stale: stale.length,
+      settled,
+    });
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} approvals could not be settled`);
+  return { stale: stale.length, settled };
 }
 
 /**

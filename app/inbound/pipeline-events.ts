@@ -9,6 +9,8 @@ import {
   type FollowResult,
   followPipelineChange,
   type PipelineChange,
+  type StaleClaimsResult,
+  settleStaleClaims,
 } from '../core/pipeline-events.ts';
 import type { JourneyStore, ReleaseStepStore, ReleaseStepView, ThreadNotifier } from '../core/ports.ts';
 import { type ReminderDeps, type RemindResult, remindBeforeExpiry } from '../core/reminders.ts';
@@ -19,7 +21,8 @@ import { type ClientOverrides, ReleaseClients } from '../deps.ts';
  * handlers/pipeline-events.ts → here. Each event is a hint that a pipeline changed; the core looks
  * at CodePipeline's state and closes the approvals that ended there (core/pipeline-events.ts), and
  * follows a change Greenlight approved into its thread (core/journey.ts). The same handler takes
- * the reminder schedule's "Scheduled Event" (core/reminders.ts): one light function, which already
+ * the reminder schedule's "Scheduled Event" (core/reminders.ts; and first the decisions that were never
+ * finished, core/pipeline-events.ts `settleStaleClaims`): one light function, which already
  * reads the open approvals and posts in their threads, rather than a seventh.
  */
 
@@ -192,6 +195,9 @@ export function parsePipelineEvent(raw: unknown): ParsedPipelineEvent {
 
 export type PipelineEventResult = FollowResult & { journey?: JourneyResult };
 
+/** What a run of the reminder schedule did: reminders, and the unfinished decisions it settled first. */
+export type ScheduleResult = RemindResult & { staleClaims: StaleClaimsResult };
+
 /**
  * Handles one event. One that is not a readable CodePipeline event (nor the reminder schedule's)
  * is logged with what identifies it and dropped: delivering it again cannot help. A failure to read
@@ -202,9 +208,9 @@ export type PipelineEventResult = FollowResult & { journey?: JourneyResult };
 export async function handlePipelineEvent(
   deps: PipelineEventDeps,
   raw: unknown,
-): Promise<PipelineEventResult | RemindResult | undefined> {
+): Promise<PipelineEventResult | ScheduleResult | undefined> {
   const schedule = scheduleSchema.safeParse(raw);
-  if (schedule.success) return remindNow(deps, schedule.data.time);
+  if (schedule.success) return onSchedule(deps, schedule.data.time);
   const parsed = parsePipelineEvent(raw);
   if (!parsed.ok) {
     const json = isObject(raw) ? raw : {};
@@ -254,15 +260,23 @@ export async function handlePipelineEvent(
 }
 
 /**
- * Reminds the approvals whose time has come. Now is the later of the clock and the schedule's
- * `time`: on AWS the two agree; in the sandbox the pipelines' clock runs ahead after "advance clock",
- * and its schedule says so.
+ * The schedule's run: first the approvals a dead decision left `deciding` are settled
+ * (core/pipeline-events.ts, `settleStaleClaims`), so one given back is reminded in this same run;
+ * then the approvals whose time has come are reminded. Now is the later of the clock and the
+ * schedule's `time`: on AWS the two agree; in the sandbox the pipelines' clock runs ahead after
+ * "advance clock", and its schedule says so. A failure of either is thrown once both have run, so
+ * the event is delivered again (what was done is not done twice).
  */
-async function remindNow(deps: PipelineEventDeps, time: string | undefined): Promise<RemindResult> {
+async function onSchedule(deps: PipelineEventDeps, time: string | undefined): Promise<ScheduleResult> {
   const clock = deps.clock();
   const due = time ? new Date(time) : clock;
   const at = due.getTime() > clock.getTime() ? due : clock;
+  const claims = await settleStaleClaims(deps).then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
   const result = await remindBeforeExpiry(deps, at);
   if (result.due > 0) deps.log.info('Reminders before expiry', { at: at.toISOString(), ...result });
-  return result;
+  if ('error' in claims) throw claims.error;
+  return { ...result, staleClaims: claims.result };
 }

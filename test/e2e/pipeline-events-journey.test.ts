@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Claim, STALE_CLAIM_MS, summaryHead } from '../../app/core/approval.ts';
+import { dayOf } from '../../app/core/audit.ts';
 import { ids } from '../../app/views/ids.ts';
 import type { CodePipelineEvent } from '../../sandbox/codepipeline/index.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
 import { confirm, productWaitsAt, release, releaseMessages, shownIn } from '../support/release-world.ts';
 import {
   APPROVALS_CHANNEL,
+  answerApproval,
   approvalMessages,
+  auditStore,
+  buttonsOf,
+  currentMessage,
   pipelineWaitsForApproval,
+  shown,
   type WaitingApproval,
 } from '../support/world-helpers.ts';
 
@@ -233,5 +240,50 @@ describe('reminders before expiry', () => {
     expect(threadOf(plain)).toEqual([
       expect.stringMatching(/^plain-api › StagingDEV still waits for approval and expires in 23 hours$/),
     ]);
+  });
+
+  it('settles first the approvals a click left deciding when its Lambda died: given back and reminded, or closed as CodePipeline took it', async () => {
+    // Prepare: two approvals due for their reminder; a click on each claimed it two minutes ago and
+    // its Lambda died: on `given-back` before PutApprovalResult, on `taken` after CodePipeline took it
+    const givenBack = await waiting('given-back', 'StagingDEV');
+    const taken = await waiting('taken', 'StagingDEV');
+    world.emulator.advanceClock(7 * 24 * HOUR - 23 * HOUR);
+    const store = await auditStore();
+    const at = new Date(Date.now() - 2 * STALE_CLAIM_MS);
+    const deadClick = (approval: WaitingApproval, who: string): Claim => ({
+      verdict: 'approve',
+      actor: { id: who, name: who, teamId: 'T0ACME', via: 'slack' },
+      at,
+      claimId: `dead-click-${approval.pipelineName}`,
+      until: new Date(at.getTime() + STALE_CLAIM_MS),
+    });
+    await store.claim(givenBack.approvalId, deadClick(givenBack, 'U0ALICE'), at);
+    const bob = deadClick(taken, 'U0BOB');
+    await store.claim(taken.approvalId, bob, at);
+    await answerApproval(world, taken, 'greenlight', { status: 'Approved', summary: summaryHead(bob) });
+    // Act: the schedule fires twice (EventBridge may deliver its event again)
+    for (let run = 0; run < 2; run++) await world.handlers.pipelineEvents(scheduled());
+    await world.settle();
+    // Assess: `given-back` waits again with its buttons, and is reminded once
+    expect((await store.get(givenBack.approvalId))?.status).toBe('pending');
+    expect(buttonsOf(currentMessage(world, givenBack))).toEqual([ids.approve, ids.reject]);
+    expect(threadOf(givenBack)).toEqual([
+      expect.stringMatching(/^given-back › StagingDEV still waits for approval and expires in 2[23] hours$/),
+    ]);
+    // `taken` is closed as approved by Bob, who clicked, and its message says so
+    expect((await store.get(taken.approvalId))?.outcome).toMatchObject({
+      kind: 'approved',
+      decision: { actor: { id: 'U0BOB' } },
+    });
+    expect(buttonsOf(currentMessage(world, taken))).toEqual([]);
+    expect(shown(currentMessage(world, taken))).toContain('<@U0BOB>');
+    expect((await store.eventsForApproval(taken.approvalId)).filter((event) => event.type === 'outcome')).toHaveLength(
+      1,
+    );
+    // Both attempts are in the audit of the day they were made
+    const attempts = (await store.eventsForDay(dayOf(at))).filter(
+      (event) => event.type === 'decision-attempted' && event.eventId.startsWith('dead-click-'),
+    );
+    expect(attempts.map((event) => event.eventId).sort()).toEqual(['dead-click-given-back', 'dead-click-taken']);
   });
 });

@@ -1,9 +1,9 @@
-import { CodePipelineClient, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineDefinition } from '../../sandbox/codepipeline/index.ts';
 import type { SlackMessage } from '../../sandbox/slack/index.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
 import {
+  answerApproval,
   auditOf,
   auditStore,
   buttonsOf,
@@ -74,22 +74,11 @@ describe('messages follow CodePipeline', () => {
   it('closes an approval rejected with the AWS CLI, naming the IAM user who rejected it', async () => {
     // Prepare: someone with the AWS CLI (not Greenlight) answers the approval
     const approval = await pipelineWaitsForApproval(world, 'follow-cli');
-    const cli = new CodePipelineClient({
-      endpoint: world.emulator.url,
-      region: world.emulator.region,
-      credentials: { accessKeyId: 'release-manager', secretAccessKey: 'cli' },
-    });
     // Act
-    await cli.send(
-      new PutApprovalResultCommand({
-        pipelineName: 'follow-cli',
-        stageName: 'StagingDEV',
-        actionName: 'Approve',
-        token: approval.token,
-        result: { status: 'Rejected', summary: 'Breaks checkout on Safari' },
-      }),
-    );
-    cli.destroy();
+    await answerApproval(world, approval, 'release-manager', {
+      status: 'Rejected',
+      summary: 'Breaks checkout on Safari',
+    });
     const { message, elapsedMs } = await messageCloses(approval);
     ended.push(approval);
     // Assess

@@ -4,6 +4,7 @@ import {
   GetPipelineStateCommand,
   type GetPipelineStateOutput,
   type PipelineDeclaration,
+  PutApprovalResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -216,6 +217,36 @@ export async function pipelineState(world: World, pipelineName: string): Promise
   });
   try {
     return await client.send(new GetPipelineStateCommand({ name: pipelineName }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * PutApprovalResult through the real SDK, signed as `accessKeyId` (the emulator names that IAM user
+ * as who answered): someone with the AWS CLI, or a Greenlight Lambda's call.
+ */
+export async function answerApproval(
+  world: World,
+  approval: Pick<WaitingApproval, 'pipelineName' | 'stageName' | 'token'>,
+  accessKeyId: string,
+  result: { status: 'Approved' | 'Rejected'; summary: string },
+): Promise<void> {
+  const client = new CodePipelineClient({
+    endpoint: world.emulator.url,
+    region: world.emulator.region,
+    credentials: { accessKeyId, secretAccessKey: 'cli' },
+  });
+  try {
+    await client.send(
+      new PutApprovalResultCommand({
+        pipelineName: approval.pipelineName,
+        stageName: approval.stageName,
+        actionName: 'Approve',
+        token: approval.token,
+        result,
+      }),
+    );
   } finally {
     client.destroy();
   }
