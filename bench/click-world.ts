@@ -147,13 +147,15 @@ async function click(index: number): Promise<ClickOutcome> {
 }
 
 /**
- * A bare HTTP server that answers every request at once with a small JSON body: what the app's
- * process pays for a request with nothing but Node's HTTP client on each end (the transport floor).
+ * A bare HTTP server that answers every request with a small JSON body, after `?ms=` milliseconds
+ * (at once without): what the app's process pays for a request with nothing but Node's HTTP client
+ * on each end (the transport floor).
  */
 async function echoServer(): Promise<string> {
   const server = createServer((request, response) => {
+    const delayMs = Number(new URL(request.url ?? '/', 'http://echo').searchParams.get('ms') ?? 0);
     request.resume();
-    request.on('end', () => response.end('{"ok":true}'));
+    request.on('end', () => setTimeout(() => response.end('{"ok":true}'), delayMs));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
