@@ -349,8 +349,9 @@ export class GreenlightStack extends Stack {
       `${this.table.tableArn}/index/pending`,
     ];
     const approvers = new Set<HandlerName>(['slack-events', 'release-worker', 'release-action']);
-    // The worker queues the rest of a long release as a new job before its timeout.
-    const enqueuers = new Set<HandlerName>(['slack-events', 'release-action', 'release-worker']);
+    // The worker queues the rest of a long release as a new job before its timeout; the reminder
+    // schedule (pipeline-events) queues the decisions never finished for the worker to settle.
+    const enqueuers = new Set<HandlerName>(['slack-events', 'release-action', 'release-worker', 'pipeline-events']);
 
     for (const [name, handler] of Object.entries(this.handlers) as [HandlerName, HandlerFunction][]) {
       const role = handler.role;
@@ -475,14 +476,15 @@ export class GreenlightStack extends Stack {
   /**
    * Reminders before expiry (core/reminders.ts): every 15 minutes a scheduled rule hands
    * pipeline-events its "Scheduled Event", and it reminds each open approval within its product's
-   * `reminderHours` once (after settling the decisions whose Lambda died half-way). A light path of the function that already reads open approvals and posts
-   * in their threads, not a function of its own. A missed run is made up by the next one, so
+   * `reminderHours` once; first it queues the decisions whose Lambda died half-way for the worker
+   * to settle. A light path of the function that already reads open approvals and posts in their
+   * threads, not a function of its own. A missed run is made up by the next one, so
    * retries stop after 15 minutes; what still fails waits in the pipeline-events dead-letter queue.
    * The rule may invoke only pipeline-events (the target's permission names the rule as its source).
    */
   private remindBeforeExpiry(deadLetterQueue: Queue): void {
     new Rule(this, 'Reminders', {
-      description: 'Greenlight: reminders before approvals expire, and decisions never finished settled',
+      description: 'Greenlight: reminders before approvals expire; decisions never finished queued to settle',
       schedule: RuleSchedule.rate(Duration.minutes(15)),
       targets: [
         new LambdaFunction(this.handlers['pipeline-events'].fn, {

@@ -1,4 +1,11 @@
-import { type ApprovalRecord, type ApprovalRequest, isStaleClaim, type Outcome, personOf } from './approval.ts';
+import {
+  type ApprovalId,
+  type ApprovalRecord,
+  type ApprovalRequest,
+  isStaleClaim,
+  type Outcome,
+  personOf,
+} from './approval.ts';
 import { logContext } from './decide-approval.ts';
 import { PipelineGoneError, TransientError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
@@ -123,65 +130,60 @@ async function closeIfEnded(deps: FollowDeps, record: ApprovalRecord): Promise<b
   return result.status === 'recorded';
 }
 
-/**
- * At most this many stale claims are settled per run of the schedule, a few at a time: each costs a
- * handful of calls, and a run has a minute. The rest are settled by the next run, 15 minutes later.
- */
-export const STALE_CLAIMS_PER_RUN = 20;
-const STALE_CLAIMS_AT_ONCE = 4;
+const STALE_CLAIMS_AT_ONCE = 8;
 
-/** `stale`: approvals held by a claim whose holder died; `settled`: those settled by this run. */
+/** `stale`: approvals held by a claim whose holder died; `queued`: those this run queued to settle. */
 export interface StaleClaimsResult {
   stale: number;
-  settled: number;
+  queued: number;
 }
 
+export type StaleClaimsDeps = Pick<FollowDeps, 'store' | 'clock' | 'log'> & {
+  settleLater: (approvalId: ApprovalId, delaySeconds: number) => Promise<void>;
+};
+
 /**
- * Settles the approvals held by a claim whose holder died: a click's or release's Lambda that timed
- * out or crashed between its claim and its outcome. Until then such an approval is `deciding` for
- * good unless someone clicks it again: it gets no reminder (reminders go to approvals that wait),
- * the digest shows someone "deciding" it, its attempt is missing from that day's audit, and where
- * CodePipeline did take the decision, its message still offers the buttons (the events CodePipeline
- * sent found the claim live and left the approval to its holder). Settling files the attempt and
- * either records how the approval ended in CodePipeline (a decision credited to whoever gave it) or
- * gives the claim back, and redraws the message. The reminder schedule runs this before reminding,
- * so an approval given back is reminded in the same run. Throws after trying them all when one
- * could not be settled, so the schedule's event is delivered again.
+ * Finds the approvals held by a claim whose holder died (a click's or release's Lambda that timed
+ * out or crashed between its claim and its outcome) and queues a settle job for each, now. Until
+ * settled such an approval is `deciding` for good unless someone clicks it again: it gets no
+ * reminder (reminders go to approvals that wait), the digest shows someone "deciding" it, its
+ * attempt is missing from that day's audit, and where CodePipeline did take the decision its
+ * message still offers the buttons (the events CodePipeline sent found the claim live and left the
+ * approval to its holder). The worker settles it (core/settle-approval.ts) with its own time budget
+ * and retries: it files the attempt, then records how the approval ended in CodePipeline (a decision
+ * credited to whoever gave it) or gives the claim back, and redraws the message. An approval given
+ * back is reminded by the schedule's next run. A request Greenlight could not read names no action
+ * to look up, and is left to the console. Queues all it can, then throws when one could not be
+ * queued, so Lambda runs the schedule's event again; a second job for one approval changes nothing.
  */
-export async function settleStaleClaims(deps: FollowDeps): Promise<StaleClaimsResult> {
+export async function settleStaleClaims(deps: StaleClaimsDeps): Promise<StaleClaimsResult> {
   const now = deps.clock();
   const stale = (await deps.store.listOpen()).filter(
-    (record) => record.status === 'deciding' && record.claim && isStaleClaim(record.claim, now),
+    (record) =>
+      record.status === 'deciding' && record.claim && isStaleClaim(record.claim, now) && !record.request.unreadable,
   );
   const failures: unknown[] = [];
-  let settled = 0;
-  await mapLimit(stale.slice(0, STALE_CLAIMS_PER_RUN), STALE_CLAIMS_AT_ONCE, async (record) => {
+  await mapLimit(stale, STALE_CLAIMS_AT_ONCE, async (record) => {
+    const context = {
+      ...logContext(record),
+      claimedBy: record.claim ? personOf(record.claim.actor) : undefined,
+      claimedAt: record.claim?.at.toISOString(),
+    };
     try {
-      const result = await settleApproval(deps, record.request.id, { endedHow: (open) => endedHow(deps, open) });
-      // `busy`: a click or release took the claim over meanwhile, and its holder settles it.
-      if (result.status !== 'busy' && result.status !== 'unknown') settled += 1;
-      deps.log.info('Settled an approval whose decision was never finished', {
-        ...logContext(record),
-        claimedBy: record.claim ? personOf(record.claim.actor) : undefined,
-        claimedAt: record.claim?.at.toISOString(),
-        settled: result.status,
-      });
+      await deps.settleLater(record.request.id, 0);
+      deps.log.info('Queued to settle an approval whose decision was never finished', context);
     } catch (error) {
-      deps.log.warn('Could not settle an approval whose decision was never finished; the schedule will try again', {
-        ...logContext(record),
+      deps.log.warn('Could not queue an approval whose decision was never finished; the schedule tries again', {
+        ...context,
         error,
       });
       failures.push(error);
     }
   });
-  if (stale.length > STALE_CLAIMS_PER_RUN)
-    deps.log.warn('More unfinished decisions than one run settles; the next run settles the rest', {
-      stale: stale.length,
-      settled,
-    });
   if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} approvals could not be settled`);
-  return { stale: stale.length, settled };
+  if (failures.length > 1)
+    throw new AggregateError(failures, `${failures.length} approvals could not be queued to settle`);
+  return { stale: stale.length, queued: stale.length };
 }
 
 /**
@@ -190,7 +192,10 @@ export async function settleStaleClaims(deps: FollowDeps): Promise<StaleClaimsRe
  * `stopped` (StopPipelineExecution, stop and abandon); a cancelled one `cancelled` (the pipeline
  * was updated); a missing pipeline, stage or action `gone`; otherwise CodePipeline moved on.
  */
-async function endedHow(deps: FollowDeps, record: ApprovalRecord): Promise<Outcome | undefined> {
+export async function endedHow(
+  deps: Pick<FollowDeps, 'readerAt' | 'clock'>,
+  record: ApprovalRecord,
+): Promise<Outcome | undefined> {
   const { pipelineName, stageName, actionName } = record.request;
   const at = deps.clock();
   let snapshot: Awaited<ReturnType<PipelineReader['snapshot']>>;

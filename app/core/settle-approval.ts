@@ -1,6 +1,7 @@
 import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome, STALE_CLAIM_MS } from './approval.ts';
 import { attemptsToFile } from './audit.ts';
 import { creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
+import { TransientError } from './errors.ts';
 
 /**
  * Redraws an open approval, then looks again: a decision that closed it meanwhile may have drawn
@@ -63,8 +64,14 @@ export async function settleApproval(
     if (ended) return close(deps, record, ended);
   }
   if (seen.state !== 'decided') {
-    // A claim whose holder died is given back, so the message offers its buttons again.
-    if (record.status === 'deciding' && record.claim) await store.giveClaimBack(id, record.claim.claimId);
+    if (record.status === 'deciding' && record.claim) {
+      // A claim whose holder died is given back, so the message offers its buttons again; but not
+      // while CodePipeline cannot say where the approval stands: the holder's PutApprovalResult may
+      // have landed, so the claim stays until a later settle can see.
+      if (seen.state === 'unknown')
+        throw new TransientError(`CodePipeline did not say where ${id} stands; its claim is kept`);
+      await store.giveClaimBack(id, record.claim.claimId);
+    }
     return redrawAsItStands(deps, id, (await store.get(id)) ?? record);
   }
   const landed = await creditedDecision(deps, id, seen);

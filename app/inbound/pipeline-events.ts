@@ -9,6 +9,7 @@ import {
   type FollowResult,
   followPipelineChange,
   type PipelineChange,
+  type StaleClaimsDeps,
   type StaleClaimsResult,
   settleStaleClaims,
 } from '../core/pipeline-events.ts';
@@ -27,7 +28,7 @@ import { type ClientOverrides, ReleaseClients } from '../deps.ts';
  */
 
 /** What following CodePipeline needs: the core's FollowDeps, JourneyDeps and ReminderDeps, on the worker's patient budget. */
-export type PipelineEventDeps = FollowDeps & JourneyDeps & ReminderDeps;
+export type PipelineEventDeps = FollowDeps & StaleClaimsDeps & JourneyDeps & ReminderDeps;
 
 export async function pipelineEventDeps(config: Config, overrides?: ClientOverrides): Promise<PipelineEventDeps> {
   // The worker's clients: patient reads, redraws that wait out Slack's rate limit, the settle queue.
@@ -48,6 +49,8 @@ export async function pipelineEventDeps(config: Config, overrides?: ClientOverri
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     approvalIdFor,
     products: config.products,
+    // The schedule queues the decisions never finished for the worker to settle.
+    settleLater: clients.settleLater,
     clock: clients.clock,
     ids: clients.ids,
     log: clients.log,

@@ -3,9 +3,11 @@ import * as z from 'zod';
 import { type Correlation, withCorrelation } from '../adapters/powertools-log.ts';
 import { SlackGroups } from '../adapters/slack-groups.ts';
 import type { Config } from '../config.ts';
+import type { ApprovalRecord } from '../core/approval.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
 import { accountProblem } from '../core/errors.ts';
+import { endedHow } from '../core/pipeline-events.ts';
 import type { PipelineReader } from '../core/ports.ts';
 import type { ProductOverride } from '../core/products.ts';
 import { RELEASE_ID } from '../core/release.ts';
@@ -200,7 +202,10 @@ async function runJob(deps: WorkerDeps, job: ReleaseJob, invocation?: Invocation
 
 /** An approval whose record or message lags behind CodePipeline (core/settle-approval.ts). */
 async function settleJob(deps: WorkerDeps, approvalId: string): Promise<boolean> {
-  const result = await settleApproval(deps, approvalId);
+  // An approval CodePipeline no longer shows as the action's current one is closed as it ended there.
+  const { readerAt, clock } = deps;
+  const options = readerAt ? { endedHow: (open: ApprovalRecord) => endedHow({ readerAt, clock }, open) } : {};
+  const result = await settleApproval(deps, approvalId, options);
   if (result.status !== 'busy') return true;
   // Someone is deciding right now: look again once their claim has run out.
   const delaySeconds = Math.min(900, Math.max(1, Math.ceil((result.until.getTime() - deps.clock().getTime()) / 1000)));

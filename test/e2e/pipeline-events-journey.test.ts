@@ -242,7 +242,7 @@ describe('reminders before expiry', () => {
     ]);
   });
 
-  it('settles first the approvals a click left deciding when its Lambda died: given back and reminded, or closed as CodePipeline took it', async () => {
+  it('has the worker settle the approvals a click left deciding when its Lambda died: given back and reminded, or closed as CodePipeline took it', async () => {
     // Prepare: two approvals due for their reminder; a click on each claimed it two minutes ago and
     // its Lambda died: on `given-back` before PutApprovalResult, on `taken` after CodePipeline took it
     const givenBack = await waiting('given-back', 'StagingDEV');
@@ -261,15 +261,23 @@ describe('reminders before expiry', () => {
     const bob = deadClick(taken, 'U0BOB');
     await store.claim(taken.approvalId, bob, at);
     await answerApproval(world, taken, 'greenlight', { status: 'Approved', summary: summaryHead(bob) });
-    // Act: the schedule fires twice (EventBridge may deliver its event again)
-    for (let run = 0; run < 2; run++) await world.handlers.pipelineEvents(scheduled());
+    // Act: the schedule fires twice at once (Lambda may run its event again), the worker settles what
+    // it queued, and the schedule runs again
+    await Promise.all([world.handlers.pipelineEvents(scheduled()), world.handlers.pipelineEvents(scheduled())]);
     await world.settle();
-    // Assess: `given-back` waits again with its buttons, and is reminded once
+    await world.handlers.pipelineEvents(scheduled());
+    await world.settle();
+    // Assess: `given-back` waits again, is reminded once, and a click now decides it
     expect((await store.get(givenBack.approvalId))?.status).toBe('pending');
-    expect(buttonsOf(currentMessage(world, givenBack))).toEqual([ids.approve, ids.reject]);
     expect(threadOf(givenBack)).toEqual([
       expect.stringMatching(/^given-back › StagingDEV still waits for approval and expires in 2[23] hours$/),
     ]);
+    await world.slack.click('U0CAROL', APPROVALS_CHANNEL, givenBack.message.ts, ids.approve);
+    await world.settle();
+    expect((await store.get(givenBack.approvalId))?.outcome).toMatchObject({
+      kind: 'approved',
+      decision: { actor: { id: 'U0CAROL' } },
+    });
     // `taken` is closed as approved by Bob, who clicked, and its message says so
     expect((await store.get(taken.approvalId))?.outcome).toMatchObject({
       kind: 'approved',

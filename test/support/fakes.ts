@@ -91,7 +91,7 @@ export class FakePipelines implements PipelineGateway {
     const trouble = this.#lastTrouble.get(request.id);
     if (trouble === 'expired') return { state: 'expired' };
     if (trouble === 'decided-elsewhere') return { state: 'replaced' };
-    return trouble === 'transient' ? { state: 'pending' } : { state: 'unknown' };
+    return { state: 'pending' };
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval, REDRAW_AGAIN_SECONDS } from '../../../app/core/decide-approval.ts';
-import { OutcomeNotRecordedError } from '../../../app/core/errors.ts';
+import { OutcomeNotRecordedError, TransientError } from '../../../app/core/errors.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
 import { settleApproval } from '../../../app/core/settle-approval.ts';
 import {
@@ -12,6 +12,7 @@ import {
   fixedClock,
   memoryLog,
   slackDecision,
+  type TestClock,
 } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 
@@ -39,6 +40,13 @@ async function waitingApproval() {
 
 const outcomes = async (store: MemoryApprovalStore, id: string) =>
   (await store.eventsForApproval(id)).filter((event) => event.type === 'outcome');
+
+/** Bob's click claimed the approval for a second, and its Lambda died; the claim has run out. */
+async function claimOfADeadHolder(store: MemoryApprovalStore, clock: TestClock, id: string): Promise<void> {
+  const decision = slackDecision('approve', clock(), { id: 'U0BOB' });
+  await store.claim(id, { ...decision, claimId: 'dead', until: new Date(clock().getTime() + 1_000) }, clock());
+  clock.advance(2_000);
+}
 
 describe('settleApproval', () => {
   it('redraws later a message Slack refused to redraw after the decision, so no live buttons stay on an ended approval', async () => {
@@ -99,19 +107,27 @@ describe('settleApproval', () => {
   it('gives back the claim of a holder that died before CodePipeline took anything, so the buttons come back', async () => {
     // Prepare
     const { store, notifier, clock, deps, request } = await waitingApproval();
-    const decision = slackDecision('approve', clock(), { id: 'U0BOB' });
-    await store.claim(
-      request.id,
-      { ...decision, claimId: 'dead', until: new Date(clock().getTime() + 1_000) },
-      clock(),
-    );
-    clock.advance(2_000);
+    await claimOfADeadHolder(store, clock, request.id);
     // Act
     const result = await settleApproval(deps, request.id);
     // Assess
     expect(result).toEqual({ status: 'open' });
     expect((await store.get(request.id))?.status).toBe('pending');
     expect(notifier.refreshed.at(-1)?.status).toBe('pending');
+  });
+
+  it('keeps the claim of a holder that died while CodePipeline cannot say where the approval stands, and throws to be retried', async () => {
+    // Prepare: Bob's click died; whether its PutApprovalResult landed, CodePipeline cannot say yet
+    const { store, pipelines, notifier, clock, deps, request } = await waitingApproval();
+    await claimOfADeadHolder(store, clock, request.id);
+    pipelines.answerResult({ state: 'unknown' });
+    const redrawn = notifier.refreshed.length;
+    // Act
+    const settling = settleApproval(deps, request.id);
+    // Assess: no buttons offered again on an approval CodePipeline may have taken
+    await expect(settling).rejects.toThrow(TransientError);
+    expect((await store.get(request.id))?.status).toBe('deciding');
+    expect(notifier.refreshed).toHaveLength(redrawn);
   });
 
   it('records an approval decided in the console as decided outside Slack, once however often it is settled', async () => {

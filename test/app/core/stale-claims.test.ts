@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { type ApprovalRequest, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { dayOf } from '../../../app/core/audit.ts';
 import { decideApproval } from '../../../app/core/decide-approval.ts';
-import { STALE_CLAIMS_PER_RUN, settleStaleClaims } from '../../../app/core/pipeline-events.ts';
+import { settleStaleClaims } from '../../../app/core/pipeline-events.ts';
 import type { PipelineGateway } from '../../../app/core/ports.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
+import { settleApproval } from '../../../app/core/settle-approval.ts';
 import {
   approvalRequest,
   counterIds,
@@ -19,8 +20,8 @@ import { FakeReader } from '../../support/release-fakes.ts';
 
 /*
  * Decisions that were never finished (core/pipeline-events.ts, `settleStaleClaims`): a click's
- * Lambda that died between its claim and its outcome leaves the approval `deciding`; the reminder
- * schedule settles it once the claim has run out.
+ * Lambda that died between its claim and its outcome leaves the approval `deciding`; once the claim
+ * has run out, the reminder schedule queues it for the worker to settle.
  */
 
 /** A click's Lambda that dies at PutApprovalResult: before CodePipeline takes the decision, or after. */
@@ -32,11 +33,15 @@ async function world(count = 1) {
   const notifier = new FakeNotifier();
   const clock = fixedClock('2025-03-04T23:59:30Z');
   const log = memoryLog();
+  const queued: Array<{ approvalId: string; delaySeconds: number }> = [];
   const deps = {
     store,
     pipelines,
     notifier,
     readerAt: async () => new FakeReader(),
+    settleLater: async (approvalId: string, delaySeconds: number) => {
+      queued.push({ approvalId, delaySeconds });
+    },
     clock,
     ids: counterIds(),
     log,
@@ -61,103 +66,97 @@ async function world(count = 1) {
     for (let i = 0; i < 10 && (await store.get(request.id))?.status !== 'deciding'; i++) await Promise.resolve();
     expect((await store.get(request.id))?.status).toBe('deciding');
   };
-  return { store, pipelines, notifier, clock, log, deps, requests, clickThatDies };
+  return { store, pipelines, notifier, clock, log, deps, requests, queued, clickThatDies };
 }
 
 describe('settleStaleClaims', () => {
-  it('gives back an approval whose click died before CodePipeline took it, and files the attempt on its day', async () => {
-    // Prepare: Alice's click dies at 23:59:30; the schedule runs after midnight, once the claim ran out
-    const { store, notifier, clock, deps, requests, clickThatDies } = await world();
-    const [request] = requests as [ApprovalRequest];
-    await clickThatDies(request, 'before CodePipeline took it');
+  it('queues a settle job now for each approval whose decision was never finished, and files nothing itself', async () => {
+    // Prepare: two clicks died, one before and one after CodePipeline took the decision
+    const { deps, clock, requests, queued, clickThatDies, store } = await world(2);
+    const [before, after] = requests as [ApprovalRequest, ApprovalRequest];
+    await clickThatDies(before, 'before CodePipeline took it');
+    await clickThatDies(after, 'after CodePipeline took it', 'U0BOB');
     clock.advance(STALE_CLAIM_MS + 1_000);
     // Act
     const result = await settleStaleClaims(deps);
-    // Assess: open again, its buttons redrawn, the attempt in the day it was made
-    expect(result).toEqual({ stale: 1, settled: 1 });
-    const record = await store.get(request.id);
-    expect(record?.status).toBe('pending');
-    expect(record?.claim).toBeUndefined();
-    expect(notifier.refreshed.at(-1)).toMatchObject({ status: 'pending' });
+    // Assess: both queued to settle at once; the worker settles them (core/settle-approval.ts)
+    expect(result).toEqual({ stale: 2, queued: 2 });
+    expect(queued).toHaveLength(2);
+    expect(queued).toEqual(
+      expect.arrayContaining([before.id, after.id].map((approvalId) => ({ approvalId, delaySeconds: 0 }))),
+    );
+    expect((await store.get(before.id))?.status).toBe('deciding');
+  });
+
+  it('settled by the worker, gives back a claim whose click died before CodePipeline took it, and closes one it took, credited', async () => {
+    // Prepare: Alice's click dies at 23:59:30 before CodePipeline took it; Bob's after
+    const { store, notifier, clock, deps, requests, queued, clickThatDies } = await world(2);
+    const [alices, bobs] = requests as [ApprovalRequest, ApprovalRequest];
+    await clickThatDies(alices, 'before CodePipeline took it');
+    await clickThatDies(bobs, 'after CodePipeline took it', 'U0BOB');
+    clock.advance(STALE_CLAIM_MS + 1_000);
+    // Act: the schedule queues them, the worker settles them as a settle job does
+    await settleStaleClaims(deps);
+    for (const { approvalId } of queued) await settleApproval(deps, approvalId);
+    // Assess: Alice's is open again with its buttons, the attempt filed on the day it was made
+    const alice = await store.get(alices.id);
+    expect(alice?.status).toBe('pending');
+    expect(alice?.claim).toBeUndefined();
+    expect(notifier.refreshed.filter((r) => r.request.id === alices.id).at(-1)).toMatchObject({ status: 'pending' });
     const attempted = (await store.eventsForDay('2025-03-04')).filter((e) => e.type === 'decision-attempted');
-    expect(attempted).toEqual([
-      expect.objectContaining({ approvalId: request.id, actor: expect.objectContaining({ id: 'U0ALICE' }) }),
-    ]);
+    expect(attempted.map((e) => e.actor?.id).sort()).toEqual(['U0ALICE', 'U0BOB']);
     expect(dayOf(clock())).toBe('2025-03-05');
+    // Bob's is closed as approved by Bob
+    expect((await store.get(bobs.id))?.outcome).toMatchObject({
+      kind: 'approved',
+      decision: { actor: { id: 'U0BOB' } },
+    });
   });
 
-  it('closes an approval whose click died after CodePipeline took it, credited to whoever clicked', async () => {
-    // Prepare
-    const { store, notifier, clock, deps, requests, clickThatDies } = await world();
-    const [request] = requests as [ApprovalRequest];
-    await clickThatDies(request, 'after CodePipeline took it', 'U0BOB');
-    clock.advance(STALE_CLAIM_MS + 1_000);
-    // Act
-    const result = await settleStaleClaims(deps);
-    // Assess
-    expect(result).toEqual({ stale: 1, settled: 1 });
-    const record = await store.get(request.id);
-    expect(record?.status).toBe('closed');
-    expect(record?.outcome).toMatchObject({ kind: 'approved', decision: { actor: { id: 'U0BOB' } } });
-    expect(notifier.refreshed.at(-1)?.outcome).toMatchObject({ kind: 'approved' });
-  });
-
-  it('leaves live claims and waiting approvals alone, without a call to CodePipeline', async () => {
-    // Prepare: one click still within its claim, one approval nobody clicked
-    const { store, pipelines, notifier, clock, deps, requests, clickThatDies } = await world(2);
+  it('leaves live claims, waiting approvals and requests it could not read alone, without a call to CodePipeline', async () => {
+    // Prepare: one click still within its claim, one approval nobody clicked, one request that did
+    // not read whose claim ran out
+    const { store, pipelines, clock, deps, requests, queued, clickThatDies } = await world(2);
     const [live, waiting] = requests as [ApprovalRequest, ApprovalRequest];
+    const unreadable = approvalRequest({ pipelineName: 'shop-unread', token: 'token-u', unreadable: ['customData'] });
+    await store.saveRequest(unreadable);
+    const long = new Date(clock().getTime() - 2 * STALE_CLAIM_MS);
+    await store.claim(unreadable.id, { ...slackDecision('approve', long), claimId: 'old', until: long }, long);
     await clickThatDies(live, 'before CodePipeline took it');
     clock.advance(STALE_CLAIM_MS - 1_000);
-    const redrawn = notifier.refreshed.length;
     // Act
     const result = await settleStaleClaims(deps);
     // Assess
-    expect(result).toEqual({ stale: 0, settled: 0 });
+    expect(result).toEqual({ stale: 0, queued: 0 });
+    expect(queued).toEqual([]);
     expect((await store.get(live.id))?.status).toBe('deciding');
     expect((await store.get(waiting.id))?.status).toBe('pending');
     expect(pipelines.stateQueries).toEqual([]);
-    expect(notifier.refreshed).toHaveLength(redrawn);
   });
 
-  it('settles the others when one cannot be read, then throws; the next run settles the rest', async () => {
-    // Prepare: two dead clicks; CodePipeline cannot be read for the first settle
-    const { store, pipelines, clock, log, deps, requests, clickThatDies } = await world(2);
-    for (const request of requests) await clickThatDies(request, 'after CodePipeline took it');
-    clock.advance(STALE_CLAIM_MS + 1_000);
-    const unreadable = { ...deps, pipelines: Object.create(pipelines) as FakePipelines };
-    let failures = 1;
-    unreadable.pipelines.approvalResult = async (request) => {
-      if (failures-- > 0) throw new Error('CodePipeline did not answer');
-      return pipelines.approvalResult(request);
-    };
-    // Act
-    const first = settleStaleClaims(unreadable);
-    await expect(first).rejects.toThrow('CodePipeline did not answer');
-    const statuses = await Promise.all(requests.map(async (r) => (await store.get(r.id))?.status));
-    const second = await settleStaleClaims(deps);
-    // Assess
-    expect(statuses.sort()).toEqual(['closed', 'deciding']);
-    expect(second).toEqual({ stale: 1, settled: 1 });
-    expect(await Promise.all(requests.map(async (r) => (await store.get(r.id))?.status))).toEqual(['closed', 'closed']);
-    expect(log.entries).toContainEqual(
-      expect.objectContaining({ level: 'warn', message: expect.stringContaining('the schedule will try again') }),
-    );
-  });
-
-  it(`settles at most ${STALE_CLAIMS_PER_RUN} a run and leaves the rest to the next`, async () => {
-    // Prepare
-    const { deps, clock, requests, clickThatDies } = await world(STALE_CLAIMS_PER_RUN + 2);
+  it('queues the others when one cannot be queued, then throws so the schedule runs again', async () => {
+    // Prepare: three dead clicks; the queue refuses the first send
+    const { clock, log, deps, requests, queued, clickThatDies } = await world(3);
     for (const request of requests) await clickThatDies(request, 'before CodePipeline took it');
     clock.advance(STALE_CLAIM_MS + 1_000);
+    let refusals = 1;
+    const flaky = {
+      ...deps,
+      settleLater: async (approvalId: string, delaySeconds: number) => {
+        if (refusals-- > 0) throw new Error('SQS did not answer');
+        await deps.settleLater(approvalId, delaySeconds);
+      },
+    };
     // Act
-    const first = await settleStaleClaims(deps);
+    const first = settleStaleClaims(flaky);
+    await expect(first).rejects.toThrow('SQS did not answer');
+    const afterFirst = queued.length;
     const second = await settleStaleClaims(deps);
-    const third = await settleStaleClaims(deps);
-    // Assess
-    expect([first, second, third]).toEqual([
-      { stale: STALE_CLAIMS_PER_RUN + 2, settled: STALE_CLAIMS_PER_RUN },
-      { stale: 2, settled: 2 },
-      { stale: 0, settled: 0 },
-    ]);
+    // Assess: two queued by the first run; the second queues all three again (settling twice is a no-op)
+    expect(afterFirst).toBe(2);
+    expect(second).toEqual({ stale: 3, queued: 3 });
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: expect.stringContaining('the schedule tries again') }),
+    );
   });
 });

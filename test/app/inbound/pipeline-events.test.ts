@@ -17,6 +17,7 @@ import {
   FakePipelines,
   fixedClock,
   memoryLog,
+  slackDecision,
 } from '../../support/fakes.ts';
 import { FakeThreads, MemoryJourneyStore } from '../../support/journey-fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
@@ -103,6 +104,8 @@ async function waitingApproval() {
   const reader = new FakeReader();
   const clock = fixedClock('2025-03-04T09:30:13Z');
   const log = memoryLog();
+  const settles: string[] = [];
+  let queueDown = false;
   const deps = {
     store,
     pipelines,
@@ -112,6 +115,10 @@ async function waitingApproval() {
     threads: new FakeThreads(),
     approvalIdFor: (token: string) => `id-of-${token}`,
     products: {},
+    settleLater: async (approvalId: string) => {
+      if (queueDown) throw new Error('SQS did not answer');
+      settles.push(approvalId);
+    },
     clock,
     ids: counterIds(),
     log,
@@ -119,7 +126,10 @@ async function waitingApproval() {
   const request = approvalRequest({ pipelineName: 'shop-cart', stageName: 'StagingDEV', region: 'us-west-2' });
   await requestApproval(deps, request);
   clock.set('2025-03-04T10:15:00Z');
-  return { store, pipelines, notifier, reader, log, deps, request };
+  const failQueue = () => {
+    queueDown = true;
+  };
+  return { store, pipelines, notifier, reader, clock, log, deps, request, settles, failQueue };
 }
 
 const event = (detail: Record<string, unknown>) => ({
@@ -239,6 +249,29 @@ describe('handlePipelineEvent', () => {
     // Act / Assess
     await expect(handlePipelineEvent(deps, event({ state: 'FAILED' }))).rejects.toThrow(/did not say/);
     expect((await store.get(request.id))?.status).toBe('pending');
+  });
+
+  it('on the reminder schedule, still reminds when a decision never finished cannot be queued to settle, then throws to run again', async () => {
+    // Prepare: a second approval whose click died an hour ago; the queue is down; the first is due
+    // for its reminder (24 hours before it expires)
+    const { store, clock, deps, request, settles, failQueue } = await waitingApproval();
+    const dead = approvalRequest({ pipelineName: 'shop-api', stageName: 'StagingDEV', token: 'token-dead' });
+    await requestApproval(deps, dead);
+    const hourAgo = new Date(clock().getTime() - 3_600_000);
+    await store.claim(
+      dead.id,
+      { ...slackDecision('approve', hourAgo), claimId: 'dead', until: new Date(hourAgo.getTime() + 60_000) },
+      hourAgo,
+    );
+    clock.set('2025-03-10T09:35:00Z');
+    failQueue();
+    const threads = deps.threads;
+    // Act
+    const run = handlePipelineEvent(deps, { source: 'aws.events', 'detail-type': 'Scheduled Event' });
+    // Assess
+    await expect(run).rejects.toThrow('SQS did not answer');
+    expect(settles).toEqual([]);
+    expect(threads.reminders.map((posted) => posted.approvalId)).toEqual([request.id]);
   });
 
   it('logs a malformed event with what identifies it and drops it', async () => {

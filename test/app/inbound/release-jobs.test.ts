@@ -4,7 +4,7 @@ import type { ReleaseJob } from '../../../app/core/release-ports.ts';
 import { processReleaseJobs } from '../../../app/inbound/release-jobs.ts';
 import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
 import { releaseDeps as setup } from '../../support/release-deps.ts';
-import { pipelineSnapshot, token } from '../../support/release-fakes.ts';
+import { FakeReader, pipelineSnapshot, token } from '../../support/release-fakes.ts';
 
 const event = (...bodies: string[]) => ({
   Records: bodies.map((body, i) => ({ messageId: `m${i + 1}`, body })),
@@ -51,6 +51,29 @@ describe('processReleaseJobs', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(sent).toEqual([{ kind: 'settle', approvalId: request.id }]);
     expect(delays).toEqual([45]);
+  });
+
+  it('settles an approval whose action was taken out of its pipeline as gone, read where the pipeline lives', async () => {
+    // Prepare: shop-cart was updated meanwhile, and its StagingDEV stage has no ApproveIntoQA any more
+    const { deps } = setup();
+    const request = approvalRequest();
+    await deps.store.saveRequest(request);
+    deps.pipelines.answerResult({ state: 'replaced' });
+    const reader = new FakeReader().set(pipelineSnapshot('shop-cart', {}));
+    const places: unknown[] = [];
+    const readerAt = async (place: unknown) => {
+      places.push(place);
+      return reader;
+    };
+    // Act
+    const response = await processReleaseJobs(
+      { ...deps, readerAt },
+      event(JSON.stringify({ kind: 'settle', approvalId: request.id })),
+    );
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await deps.store.get(request.id))?.outcome).toMatchObject({ kind: 'gone', what: 'action' });
+    expect(places).toEqual([request]);
   });
 
   it.each([
