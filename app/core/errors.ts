@@ -52,6 +52,15 @@ export class TransientError extends GreenlightError {
 }
 
 /**
+ * The claim of a decision whose holder died, kept because CodePipeline could not say where the
+ * approval stands: the holder's PutApprovalResult may have landed. The reminder schedule queues it to
+ * be settled again while it is `deciding`, so whoever settles it need not retry.
+ */
+export class ClaimKeptError extends TransientError {
+  override name = 'ClaimKeptError';
+}
+
+/**
  * STS did not answer in time for the role Greenlight assumes in another account: nothing reached
  * CodePipeline there, and trying again soon may work. Its message is for people and names the account.
  */

@@ -132,7 +132,10 @@ async function closeIfEnded(deps: FollowDeps, record: ApprovalRecord): Promise<b
 
 const STALE_CLAIMS_AT_ONCE = 8;
 
-/** `stale`: approvals held by a claim whose holder died; `queued`: those this run queued to settle. */
+/**
+ * `stale`: approvals held by a claim whose holder died; `queued`: those this run queued to settle (the
+ * others were given back, or could not be queued).
+ */
 export interface StaleClaimsResult {
   stale: number;
   queued: number;
@@ -153,16 +156,17 @@ export type StaleClaimsDeps = Pick<FollowDeps, 'store' | 'clock' | 'log'> & {
  * and retries: it files the attempt, then records how the approval ended in CodePipeline (a decision
  * credited to whoever gave it) or gives the claim back, and redraws the message. An approval given
  * back is reminded by the schedule's next run. A request Greenlight could not read names no action
- * to look up, and is left to the console. Queues all it can, then throws when one could not be
- * queued, so Lambda runs the schedule's event again; a second job for one approval changes nothing.
+ * to look up, and no decision reaches CodePipeline for it (the click gives its claim back first):
+ * its claim is given back here. Does all it can, then throws when one could not be queued or given
+ * back, so Lambda runs the schedule's event again; a second job for one approval changes nothing.
  */
 export async function settleStaleClaims(deps: StaleClaimsDeps): Promise<StaleClaimsResult> {
   const now = deps.clock();
   const stale = (await deps.store.listOpen()).filter(
-    (record) =>
-      record.status === 'deciding' && record.claim && isStaleClaim(record.claim, now) && !record.request.unreadable,
+    (record) => record.status === 'deciding' && record.claim && isStaleClaim(record.claim, now),
   );
   const failures: unknown[] = [];
+  let queued = 0;
   await mapLimit(stale, STALE_CLAIMS_AT_ONCE, async (record) => {
     const context = {
       ...logContext(record),
@@ -170,10 +174,16 @@ export async function settleStaleClaims(deps: StaleClaimsDeps): Promise<StaleCla
       claimedAt: record.claim?.at.toISOString(),
     };
     try {
+      if (record.request.unreadable && record.claim) {
+        await deps.store.giveClaimBack(record.request.id, record.claim.claimId);
+        deps.log.info('Gave back the claim of a decision never finished on a request that did not read', context);
+        return;
+      }
       await deps.settleLater(record.request.id, 0);
+      queued += 1;
       deps.log.info('Queued to settle an approval whose decision was never finished', context);
     } catch (error) {
-      deps.log.warn('Could not queue an approval whose decision was never finished; the schedule tries again', {
+      deps.log.warn('Could not settle an approval whose decision was never finished; the schedule tries again', {
         ...context,
         error,
       });
@@ -183,7 +193,7 @@ export async function settleStaleClaims(deps: StaleClaimsDeps): Promise<StaleCla
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1)
     throw new AggregateError(failures, `${failures.length} approvals could not be queued to settle`);
-  return { stale: stale.length, queued: stale.length };
+  return { stale: stale.length, queued };
 }
 
 /**

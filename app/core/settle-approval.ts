@@ -1,7 +1,7 @@
 import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome, STALE_CLAIM_MS } from './approval.ts';
 import { attemptsToFile } from './audit.ts';
 import { creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
-import { TransientError } from './errors.ts';
+import { ClaimKeptError } from './errors.ts';
 
 /**
  * Redraws an open approval, then looks again: a decision that closed it meanwhile may have drawn
@@ -28,7 +28,8 @@ export type SettleDeps = Pick<DecideDeps, 'store' | 'pipelines' | 'notifier' | '
 /**
  * - `redrawn`: the approval had ended; its message now shows how.
  * - `recorded`: CodePipeline had taken a decision the record lacked; recorded, credited, redrawn.
- * - `open`: it still waits (or nobody can tell yet); the message shows it as it stands.
+ * - `open`: it still waits (or, with no claim on it, nobody can tell yet); the message shows it as
+ *   it stands. A dead holder's claim while nobody can tell throws ClaimKeptError.
  * - `busy`: someone's decision is being applied right now; settle again after `until`.
  * - `unknown`: no such approval.
  */
@@ -69,7 +70,7 @@ export async function settleApproval(
       // while CodePipeline cannot say where the approval stands: the holder's PutApprovalResult may
       // have landed, so the claim stays until a later settle can see.
       if (seen.state === 'unknown')
-        throw new TransientError(`CodePipeline did not say where ${id} stands; its claim is kept`);
+        throw new ClaimKeptError(`CodePipeline did not say where ${id} stands; its claim is kept`);
       await store.giveClaimBack(id, record.claim.claimId);
     }
     return redrawAsItStands(deps, id, (await store.get(id)) ?? record);

@@ -27,7 +27,10 @@ import { type ClientOverrides, ReleaseClients } from '../deps.ts';
  * reads the open approvals and posts in their threads, rather than a seventh.
  */
 
-/** What following CodePipeline needs: the core's FollowDeps, JourneyDeps and ReminderDeps, on the worker's patient budget. */
+/**
+ * What following CodePipeline needs: the core's FollowDeps, StaleClaimsDeps, JourneyDeps and
+ * ReminderDeps, on the worker's patient budget.
+ */
 export type PipelineEventDeps = FollowDeps & StaleClaimsDeps & JourneyDeps & ReminderDeps;
 
 export async function pipelineEventDeps(config: Config, overrides?: ClientOverrides): Promise<PipelineEventDeps> {
@@ -263,9 +266,9 @@ export async function handlePipelineEvent(
 }
 
 /**
- * The schedule's run: first the approvals a dead decision left `deciding` are settled
- * (core/pipeline-events.ts, `settleStaleClaims`), so one given back is reminded in this same run;
- * then the approvals whose time has come are reminded. Now is the later of the clock and the
+ * The schedule's run: first the approvals a dead decision left `deciding` are queued for the worker
+ * to settle (core/pipeline-events.ts, `settleStaleClaims`; one given back is reminded by the next
+ * run); then the approvals whose time has come are reminded. Now is the later of the clock and the
  * schedule's `time`: on AWS the two agree; in the sandbox the pipelines' clock runs ahead after
  * "advance clock", and its schedule says so. A failure of either is thrown once both have run, so
  * the event is delivered again (what was done is not done twice).

@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import type { ApprovalRecord } from '../core/approval.ts';
 import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
-import { accountProblem } from '../core/errors.ts';
+import { accountProblem, ClaimKeptError } from '../core/errors.ts';
 import { endedHow } from '../core/pipeline-events.ts';
 import type { PipelineReader } from '../core/ports.ts';
 import type { ProductOverride } from '../core/products.ts';
@@ -15,7 +15,7 @@ import { type PlanReleaseDeps, placesOf, planReleaseFor, productPlacesOf } from 
 import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
 import { type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
 import { boardIn, findProductIn, findTargetIn } from '../core/release-target.ts';
-import { settleApproval } from '../core/settle-approval.ts';
+import { type SettleResult, settleApproval } from '../core/settle-approval.ts';
 import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
 import { releaseNotices } from '../views/release-help.ts';
@@ -205,7 +205,17 @@ async function settleJob(deps: WorkerDeps, approvalId: string): Promise<boolean>
   // An approval CodePipeline no longer shows as the action's current one is closed as it ended there.
   const { readerAt, clock } = deps;
   const options = readerAt ? { endedHow: (open: ApprovalRecord) => endedHow({ readerAt, clock }, open) } : {};
-  const result = await settleApproval(deps, approvalId, options);
+  let result: SettleResult;
+  try {
+    result = await settleApproval(deps, approvalId, options);
+  } catch (error) {
+    if (!(error instanceof ClaimKeptError)) throw error;
+    // Kept for the reminder schedule, which queues it again within 15 minutes while it is
+    // `deciding`: retrying here too would only fill the dead-letter queue while CodePipeline
+    // cannot be read (a deleted pipeline, a role that cannot be assumed).
+    deps.log.warn('Left an approval deciding: CodePipeline did not say where it stands', { approvalId, error });
+    return true;
+  }
   if (result.status !== 'busy') return true;
   // Someone is deciding right now: look again once their claim has run out.
   const delaySeconds = Math.min(900, Math.max(1, Math.ceil((result.until.getTime() - deps.clock().getTime()) / 1000)));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval, REDRAW_AGAIN_SECONDS } from '../../../app/core/decide-approval.ts';
-import { OutcomeNotRecordedError, TransientError } from '../../../app/core/errors.ts';
+import { ClaimKeptError, OutcomeNotRecordedError } from '../../../app/core/errors.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
 import { settleApproval } from '../../../app/core/settle-approval.ts';
 import {
@@ -125,7 +125,7 @@ describe('settleApproval', () => {
     // Act
     const settling = settleApproval(deps, request.id);
     // Assess: no buttons offered again on an approval CodePipeline may have taken
-    await expect(settling).rejects.toThrow(TransientError);
+    await expect(settling).rejects.toThrow(ClaimKeptError);
     expect((await store.get(request.id))?.status).toBe('deciding');
     expect(notifier.refreshed).toHaveLength(redrawn);
   });

@@ -113,15 +113,10 @@ describe('settleStaleClaims', () => {
     });
   });
 
-  it('leaves live claims, waiting approvals and requests it could not read alone, without a call to CodePipeline', async () => {
-    // Prepare: one click still within its claim, one approval nobody clicked, one request that did
-    // not read whose claim ran out
+  it('leaves live claims and waiting approvals alone, without a call to CodePipeline', async () => {
+    // Prepare: one click still within its claim, one approval nobody clicked
     const { store, pipelines, clock, deps, requests, queued, clickThatDies } = await world(2);
     const [live, waiting] = requests as [ApprovalRequest, ApprovalRequest];
-    const unreadable = approvalRequest({ pipelineName: 'shop-unread', token: 'token-u', unreadable: ['customData'] });
-    await store.saveRequest(unreadable);
-    const long = new Date(clock().getTime() - 2 * STALE_CLAIM_MS);
-    await store.claim(unreadable.id, { ...slackDecision('approve', long), claimId: 'old', until: long }, long);
     await clickThatDies(live, 'before CodePipeline took it');
     clock.advance(STALE_CLAIM_MS - 1_000);
     // Act
@@ -131,6 +126,26 @@ describe('settleStaleClaims', () => {
     expect(queued).toEqual([]);
     expect((await store.get(live.id))?.status).toBe('deciding');
     expect((await store.get(waiting.id))?.status).toBe('pending');
+    expect(pipelines.stateQueries).toEqual([]);
+  });
+
+  it('gives back at once the dead claim on a request that did not read, which no decision can have reached', async () => {
+    // Prepare: a click claimed a request Greenlight could not read fully, and died before giving it back
+    const { store, pipelines, clock, deps, queued } = await world(0);
+    const unreadable = approvalRequest({ pipelineName: 'shop-unread', token: 'token-u', unreadable: ['customData'] });
+    await store.saveRequest(unreadable);
+    await store.claim(
+      unreadable.id,
+      { ...slackDecision('approve', clock()), claimId: 'dead', until: clock() },
+      clock(),
+    );
+    clock.advance(STALE_CLAIM_MS + 1_000);
+    // Act
+    const result = await settleStaleClaims(deps);
+    // Assess: open again for the console, nothing queued, CodePipeline not asked
+    expect(result).toEqual({ stale: 1, queued: 0 });
+    expect((await store.get(unreadable.id))?.status).toBe('pending');
+    expect(queued).toEqual([]);
     expect(pipelines.stateQueries).toEqual([]);
   });
 

@@ -76,6 +76,27 @@ describe('processReleaseJobs', () => {
     expect(places).toEqual([request]);
   });
 
+  it('leaves a dead holder’s claim to the reminder schedule while CodePipeline cannot say where the approval stands', async () => {
+    // Prepare: Bob's click died a minute ago; CodePipeline's state cannot be read (a role that cannot
+    // be assumed, a deleted pipeline)
+    const { deps, sent } = setup();
+    const request = approvalRequest();
+    await deps.store.saveRequest(request);
+    const at = new Date(deps.clock().getTime() - 120_000);
+    const until = new Date(at.getTime() + 60_000);
+    await deps.store.claim(request.id, { ...slackDecision('approve', at, { id: 'U0BOB' }), claimId: 'bob', until }, at);
+    deps.pipelines.answerResult({ state: 'unknown' });
+    // Act
+    const response = await processReleaseJobs(deps, event(JSON.stringify({ kind: 'settle', approvalId: request.id })));
+    // Assess: the claim is kept, and the job is neither retried nor queued again
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await deps.store.get(request.id))?.status).toBe('deciding');
+    expect(sent).toEqual([]);
+    expect(deps.log.entries).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: expect.stringContaining('did not say where it stands') }),
+    );
+  });
+
   it.each([
     ['null', null],
     ['Records that are no list', { Records: 5 }],
