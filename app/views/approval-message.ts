@@ -121,15 +121,17 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
 /**
  * When it expires, and how far away. An approval CodePipeline called expired says so even when its
  * expiry has not come by this clock (a shorter action timeout, or the sandbox's clock moved ahead):
- * never "in 7 days" above "Expired".
+ * never "in 7 days" above "Expired". One that ended otherwise says when it closed instead: an expiry
+ * that can no longer come is not news.
  */
 function expiryText(record: ApprovalRecord, expired: boolean, now: Date): string {
+  const { outcome } = record;
+  if (outcome && outcome.kind !== 'expired') return `*Closed*\n${slackDate(outcome.at)}`;
   const at = slackDate(record.request.expiresAt);
-  if (!expired && record.outcome?.kind !== 'expired')
-    return `*Expires*\n${at} (${relative(record.request.expiresAt, now)})`;
+  if (!expired && !outcome) return `*Expires*\n${at} (${relative(record.request.expiresAt, now)})`;
   return record.request.expiresAt.getTime() <= now.getTime()
     ? `*Expired*\n${at} (${relative(record.request.expiresAt, now)})`
-    : `*Expired*\n${slackDate(record.outcome?.at ?? now)}`;
+    : `*Expired*\n${slackDate(outcome?.at ?? now)}`;
 }
 
 function decisionButtons(record: ApprovalRecord, frozen: boolean): Button[] {

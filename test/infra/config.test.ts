@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { productPrefix, readSettings, SettingsError } from '../../infra/config.ts';
@@ -96,5 +97,25 @@ describe('readSettings', () => {
   it('scopes a product to <product>- unless it names its own prefix', () => {
     expect(productPrefix('shop', {})).toBe('shop-');
     expect(productPrefix('payments', { prefix: 'pay-' })).toBe('pay-');
+  });
+});
+
+describe('the CDK app (infra/main.ts)', () => {
+  it('answers a wrong -c value with its message alone and exit code 1, not a stack trace', () => {
+    // Act: what `npx cdk deploy -c products=nope` hands the app
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/main.ts'], {
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ products: 'nope' }),
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    // Assess
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^Context "products": not valid JSON/);
+    expect(run.stderr).toContain('README.md, "Deploy to AWS"');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });

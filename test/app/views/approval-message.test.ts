@@ -274,6 +274,20 @@ describe('approvalMessage', () => {
     expect(fields(message.blocks).join()).not.toContain('in 7 days');
   });
 
+  it('shows when a decided approval closed instead of an expiry that can no longer come', () => {
+    // Prepare: approved at 10:15 on the day it was asked, a week before it would have expired
+    const decision: Decision = {
+      verdict: 'approve',
+      actor: { id: 'U0ALICE', name: 'Alice', via: 'slack' },
+      at: new Date('2025-03-04T10:15:00Z'),
+    };
+    // Act
+    const message = approvalMessage(closed({ kind: 'approved', decision, at: decision.at }), now);
+    // Assess
+    expect(fields(message.blocks).at(-1)).toMatch(/^\*Closed\*\n<!date\^1741083300\^/);
+    expect(fields(message.blocks).join()).not.toContain('Expires');
+  });
+
   it('shows the expiry of an approval past it as past', () => {
     // Act
     const message = approvalMessage(pending(), new Date('2025-03-12T09:30:00Z'));
