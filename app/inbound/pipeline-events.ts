@@ -201,7 +201,7 @@ export function parsePipelineEvent(raw: unknown): ParsedPipelineEvent {
 
 export type PipelineEventResult = FollowResult & { journey?: JourneyResult };
 
-/** What a run of the reminder schedule did: reminders, and the unfinished decisions it settled first. */
+/** What a run of the reminder schedule did: reminders, and first the unfinished decisions it queued to settle. */
 export type ScheduleResult = RemindResult & { staleClaims: StaleClaimsResult };
 
 /**
