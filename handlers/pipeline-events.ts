@@ -10,7 +10,8 @@ const deps = lazy(() => pipelineEventDeps(loadConfig(process.env)));
  * EventBridge (CodePipeline's state changes) → approvals that ended in CodePipeline are closed and a change
  * Greenlight approved is followed in its thread; the reminder schedule's event → reminders before expiry.
  */
-export const handler = async (event: unknown, context?: Context): Promise<void> =>
-  withLambdaContext(context, async () => {
-    await handlePipelineEvent(await deps(), event);
-  });
+export const handler = async (event: unknown, context?: Context): Promise<PipelineEventsAnswer> =>
+  withLambdaContext(context, async () => handlePipelineEvent(await deps(), event));
+
+/** What the event did (EventBridge ignores it; the sandbox's POST /api/reminders shows it). */
+export type PipelineEventsAnswer = Awaited<ReturnType<typeof handlePipelineEvent>>;

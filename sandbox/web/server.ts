@@ -282,7 +282,7 @@ function apiRoutes(control: SandboxControl, events: EventStream, log: (line: str
     {
       method: 'POST',
       path: /^\/api\/reminders$/,
-      help: 'POST /api/reminders  (runs the reminder schedule now, on the pipelines clock; one reminder per approval)',
+      help: 'POST /api/reminders  (runs the reminder schedule now, on the pipelines clock; one reminder per approval; answers what it did)',
       run: async () => ({ json: (await control.remindNow()) ?? {} }),
     },
     {

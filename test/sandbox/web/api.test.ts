@@ -188,6 +188,20 @@ describe('sandbox JSON API', () => {
     expect(pending.json.approvals.every((a) => a.token === undefined)).toBe(true);
   });
 
+  it('runs the reminder schedule on request and says what it did', async () => {
+    // Act
+    const run = await api.post<{ due: number; reminded: number; staleClaims: { stale: number; queued: number } }>(
+      '/api/reminders',
+    );
+    // Assess: the handler's own answer, not an empty object
+    expect(run.status).toBe(200);
+    expect(run.json).toEqual({
+      due: expect.any(Number),
+      reminded: expect.any(Number),
+      staleClaims: { stale: 0, queued: 0 },
+    });
+  });
+
   it('makes the next deploy fail on request', async () => {
     // Prepare
     const fault = await api.post('/api/pipelines/shop-payments/fail-next', { stage: 'StagingDEV', action: 'Deploy' });
