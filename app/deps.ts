@@ -33,6 +33,7 @@ import { SlackDigestChart } from './adapters/slack-digest-chart.ts';
 import { SlackDigestPublisher } from './adapters/slack-digest-publisher.ts';
 import { SlackPeople } from './adapters/slack-people.ts';
 import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
+import { slackTransport } from './adapters/slack-transport.ts';
 import { SqsReleaseQueue } from './adapters/sqs-release-queue.ts';
 import { AssumedRoleCredentials } from './adapters/sts-credentials.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
@@ -183,7 +184,12 @@ export class Clients {
    */
   get slackClientOptions(): WebClientOptions {
     const budget: SlackBudget = 'slack' in this.budget ? this.budget.slack : TIMEOUTS.worker.slack;
-    const base = { slackApiUrl: this.config.slackApiUrl, logger: this.boltLogger, timeout: budget.timeout };
+    const base = {
+      slackApiUrl: this.config.slackApiUrl,
+      logger: this.boltLogger,
+      timeout: budget.timeout,
+      fetch: slackTransport(),
+    };
     return this.path === 'click'
       ? {
           ...base,
@@ -203,6 +209,7 @@ export class Clients {
       slackApiUrl: this.config.slackApiUrl,
       logger: this.boltLogger,
       timeout,
+      fetch: slackTransport(),
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
     });

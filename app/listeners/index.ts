@@ -31,6 +31,9 @@ export function createSlackApp(deps: SlackAppDeps, receiver: Receiver): App {
     authorize: deps.authorize,
     clientOptions: deps.slackClientOptions,
     logger: deps.boltLogger,
+    // Bolt's conversation store keeps state per channel in memory; no listener reads it, and a
+    // Lambda container's memory is no place for it.
+    convoStore: false,
   });
   registerCorrelation(app);
   registerGuard(app, deps);
