@@ -33,7 +33,6 @@ import { SlackDigestChart } from './adapters/slack-digest-chart.ts';
 import { SlackDigestPublisher } from './adapters/slack-digest-publisher.ts';
 import { SlackPeople } from './adapters/slack-people.ts';
 import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
-import { slackTransport } from './adapters/slack-transport.ts';
 import { SqsReleaseQueue } from './adapters/sqs-release-queue.ts';
 import { AssumedRoleCredentials } from './adapters/sts-credentials.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
@@ -184,12 +183,7 @@ export class Clients {
    */
   get slackClientOptions(): WebClientOptions {
     const budget: SlackBudget = 'slack' in this.budget ? this.budget.slack : TIMEOUTS.worker.slack;
-    const base = {
-      slackApiUrl: this.config.slackApiUrl,
-      logger: this.boltLogger,
-      timeout: budget.timeout,
-      fetch: slackTransport(),
-    };
+    const base = { slackApiUrl: this.config.slackApiUrl, logger: this.boltLogger, timeout: budget.timeout };
     return this.path === 'click'
       ? {
           ...base,
@@ -209,7 +203,6 @@ export class Clients {
       slackApiUrl: this.config.slackApiUrl,
       logger: this.boltLogger,
       timeout,
-      fetch: slackTransport(),
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
     });
