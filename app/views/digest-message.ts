@@ -139,9 +139,9 @@ function draw(digest: Digest, permalinks: Permalinks, shown: Shown): { blocks: K
     );
     blocks.push(...productSections(digest.products, digest.now, shown, thread));
   }
-  // The week's freezes, so nobody plans a release into one (docs/policy.md).
+  // The freezes in force and the week's, so nobody plans a release into one (docs/policy.md).
   const freezes = upcomingFreezeLines(digest.freezes ?? [], digest.now);
-  if (freezes.length > 0) blocks.push(context(['*Freezes in the next 7 days*', ...freezes].join('\n')));
+  if (freezes.length > 0) blocks.push(context(['*Freezes now and in the next 7 days*', ...freezes].join('\n')));
   const notes = footnotes(digest);
   if (notes) blocks.push(context(notes));
   return { blocks, thread };

@@ -35,13 +35,17 @@ export function productRulesText(displayName: string, policies: readonly EnvPoli
   );
 }
 
-/** The freezes that start within the next `days`, per product and env (the digest lists them). */
+/** The freezes in force now and those that start within the next `days`, per product and env (the digest lists them). */
 export function upcomingFreezeLines(policies: readonly EnvPolicy[], now: Date, days = 7): string[] {
-  return policies.flatMap((policy) =>
-    upcomingFreezes(policy.freezes, now, days).map(
-      (freeze) => `❄️ ${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)} — ${when(freeze)}`,
-    ),
-  );
+  return policies.flatMap((policy) => {
+    const where = `❄️ ${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)}`;
+    // A freeze in force is the one a release planned today runs into first.
+    const frozen = activeFreeze(policy.freezes, now);
+    return [
+      ...(frozen ? [`${where} — frozen now: ${escapeMrkdwn(frozen.reason)} until ${slackDate(frozen.end)}`] : []),
+      ...upcomingFreezes(policy.freezes, now, days).map((freeze) => `${where} — ${when(freeze)}`),
+    ];
+  });
 }
 
 /** Answers of `/release` under the rules. */

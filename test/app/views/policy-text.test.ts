@@ -47,7 +47,19 @@ describe('the approval rules in plain words', () => {
     });
     // Assess
     const text = JSON.stringify(top.blocks);
-    expect(text).toContain('*Freezes in the next 7 days*');
+    expect(text).toContain('*Freezes now and in the next 7 days*');
     expect(text).toContain('❄️ shop prod — Weekend: ');
+  });
+
+  it('list a freeze in force when the digest is posted first, with its end', () => {
+    // Prepare: Monday 07:30 in Berlin, inside the weekend freeze that ends at 08:00
+    const mondayMorning = new Date('2026-12-07T06:30:00Z');
+    // Act
+    const lines = upcomingFreezeLines([prod], mondayMorning);
+    // Assess: the freeze now, then next weekend's
+    expect(lines).toEqual([
+      '❄️ shop prod — frozen now: Weekend until <!date^1796626800^{date_short_pretty} at {time}|2026-12-07 07:00 UTC>',
+      '❄️ shop prod — Weekend: <!date^1797001200^{date_short_pretty} at {time}|2026-12-11 15:00 UTC> until <!date^1797231600^{date_short_pretty} at {time}|2026-12-14 07:00 UTC>',
+    ]);
   });
 });
