@@ -1,5 +1,4 @@
 import type { KnownBlock, SectionBlock } from '@slack/types';
-import type { Actor } from '../core/approval.ts';
 import type { DeliveryMetrics, MetricsComparison } from '../core/delivery-metrics.ts';
 import {
   type AccountPlace,
@@ -10,7 +9,7 @@ import {
   type WaitingApproval,
 } from '../core/digest.ts';
 import type { SlackMessage } from './approval-message.ts';
-import { clip, duration, escapeMrkdwn, link, mention, relative } from './format.ts';
+import { actorText, clip, duration, escapeMrkdwn, link, relative } from './format.ts';
 import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
 import { Pages } from './pages.ts';
 import { upcomingFreezeLines } from './policy-text.ts';
@@ -245,7 +244,7 @@ function waitingLine(approval: WaitingApproval, now: Date, permalinks: Permalink
     approval.expiresSoon
       ? `:warning: *expires ${relative(approval.expiresAt, now)}*`
       : `expires ${relative(approval.expiresAt, now)}`,
-    approval.deciding ? `${who(approval.deciding)} is deciding` : undefined,
+    approval.deciding ? `${actorText(approval.deciding)} is deciding` : undefined,
     permalink ? link(permalink, 'approval message') : undefined,
   ];
   return clip(parts.filter(Boolean).join(' · '), BLOCK_KIT.text);
@@ -264,7 +263,7 @@ function decidedLine(decided: DecidedApproval, now: Date): string {
   const what = `*${escapeMrkdwn(decided.pipelineName)} › ${escapeMrkdwn(decided.stageName)}*${placeText(decided.place)}`;
   const verb =
     decided.result === 'approved' || decided.result === 'rejected'
-      ? `${decided.result}${decided.actor ? ` by ${who(decided.actor)}` : ''}`
+      ? `${decided.result}${decided.actor ? ` by ${actorText(decided.actor)}` : ''}`
       : decided.result === 'decided-elsewhere'
         ? 'decided outside Slack'
         : decided.result === 'gone'
@@ -387,13 +386,6 @@ function textBlocks(lines: string[]): SectionBlock[] {
   }
   return texts.map(section);
 }
-
-const who = (actor: Actor) =>
-  actor.via === 'slack'
-    ? mention(actor.id)
-    : actor.via === 'policy'
-      ? escapeMrkdwn(actor.name)
-      : `release ${escapeMrkdwn(actor.name)}`;
 
 /** Git SHAs read best short; other revision ids (S3 versions, image digests) are clipped too. */
 const shortRevision = (revisionId: string) =>

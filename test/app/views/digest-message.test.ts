@@ -235,6 +235,30 @@ describe('the digest message', () => {
     expect(reason.replace(/&\w+;/g, '_').length).toBeLessThanOrEqual(200);
   });
 
+  it('names who asked for a release as a mention, and a release’s own name escaped', () => {
+    // Prepare: Alice’s release approved one pipeline; Mallory named herself as markup
+    const release = (id: string, requester: string, name: string) => ({
+      id,
+      name: `Shop → prod by ${name}`,
+      via: 'release' as const,
+      release: { what: 'Shop → prod', requestedBy: requester, requesterName: name },
+    });
+    // Act
+    const { top } = digestMessages(
+      digest({
+        decided: [
+          { ...decided('shop-cart', 2), actor: release('r1', 'U0ALICE', 'Alice') },
+          { ...decided('shop-web', 4), actor: release('r2', 'U0MALLORY', '<!channel>') },
+        ],
+      }),
+    );
+    // Assess
+    const text = JSON.stringify(top.blocks);
+    expect(text).toContain('by release Shop → prod by <@U0ALICE>');
+    expect(text).toContain('by release Shop → prod by <@U0MALLORY>');
+    expect(text).not.toContain('<!channel>');
+  });
+
   it('flags approvals that expire within a day', () => {
     // Act
     const { top } = digestMessages(digest({ waiting: [waiting('shop-cart', 0), waiting('shop-api', 30)] }));
