@@ -76,16 +76,14 @@ export async function settleApproval(
     return redrawAsItStands(deps, id, (await store.get(id)) ?? record);
   }
   const landed = await creditedDecision(deps, id, seen);
-  // Dated when CodePipeline took it, not when this settle noticed: the audit files it on that day.
-  const at = seen.at ?? now;
   return close(
     deps,
     record,
     landed
-      ? { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at }
+      ? { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: now }
       : {
           kind: 'decided-elsewhere',
-          at,
+          at: now,
           verdict: seen.verdict,
           ...(seen.updatedBy ? { by: seen.updatedBy } : {}),
           ...(seen.summary ? { summary: seen.summary } : {}),

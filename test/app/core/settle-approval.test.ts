@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STALE_CLAIM_MS, summaryHead } from '../../../app/core/approval.ts';
+import { STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval, REDRAW_AGAIN_SECONDS } from '../../../app/core/decide-approval.ts';
 import { ClaimKeptError, OutcomeNotRecordedError } from '../../../app/core/errors.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
@@ -128,27 +128,6 @@ describe('settleApproval', () => {
     await expect(settling).rejects.toThrow(ClaimKeptError);
     expect((await store.get(request.id))?.status).toBe('deciding');
     expect(notifier.refreshed).toHaveLength(redrawn);
-  });
-
-  it('dates a decision CodePipeline took when it took it, not when the settle noticed, so the audit files it on that day', async () => {
-    // Prepare: Bob's click died after CodePipeline took his approve, late in the day; the settle runs after midnight
-    const { store, pipelines, clock, deps, request } = await waitingApproval();
-    clock.set('2025-03-04T23:59:30Z');
-    await claimOfADeadHolder(store, clock, request.id);
-    const tookAt = new Date('2025-03-04T23:59:31Z');
-    const summary = summaryHead(slackDecision('approve', clock(), { id: 'U0BOB' }));
-    pipelines.answerResult({ state: 'decided', verdict: 'approve', summary, at: tookAt });
-    clock.set('2025-03-05T00:10:00Z');
-    // Act
-    const result = await settleApproval(deps, request.id);
-    // Assess
-    expect(result).toEqual({ status: 'recorded' });
-    expect((await store.get(request.id))?.outcome).toMatchObject({
-      kind: 'approved',
-      decision: { actor: { id: 'U0BOB' } },
-      at: tookAt,
-    });
-    expect(await outcomes(store, request.id)).toEqual([expect.objectContaining({ at: tookAt })]);
   });
 
   it('records an approval decided in the console as decided outside Slack, once however often it is settled', async () => {
