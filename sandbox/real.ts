@@ -237,19 +237,35 @@ class ApprovalPoller {
 }
 
 /** Node's and the SDK's words for "the network did not get there": no advice about credentials helps. */
-const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH']);
+const UNREACHABLE = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+]);
 
 /**
  * Why real mode cannot start, in words that point at the fix: the network (or a misspelt region,
  * whose endpoint does not exist), the credentials, or the permissions. Always with what AWS said.
  */
 export function cannotListPipelines(region: string, error: unknown): string {
-  const { name = 'Error', message = String(error), code } = error as Error & { code?: string };
+  const { name = 'Error', message = String(error), code } = (error ?? {}) as Error & { code?: string };
   const said = `(${name}${code && code !== name ? ` ${code}` : ''}: ${message})`;
   const permissions = 'codepipeline:ListPipelines, GetPipeline, GetPipelineState and PutApprovalResult';
   if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError')
     return `cannot reach CodePipeline in ${region} ${said}. Check the network (a proxy?) and that AWS_REGION names a region: codepipeline.${region}.amazonaws.com must resolve.`;
-  if (name === 'CredentialsProviderError' || name === 'ExpiredTokenException' || name === 'UnrecognizedClientException')
+  if (
+    name === 'CredentialsProviderError' ||
+    name === 'ExpiredTokenException' ||
+    name === 'UnrecognizedClientException' ||
+    name === 'InvalidSignatureException'
+  )
     return `no usable AWS credentials for CodePipeline in ${region} ${said}. Set AWS_PROFILE (after aws sso login, if it uses SSO) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`;
   if (name === 'AccessDeniedException')
     return `your AWS identity may not list CodePipeline pipelines in ${region} ${said}. It needs ${permissions}.`;

@@ -1,12 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CodePipelineClient, ListPipelinesCommand } from '@aws-sdk/client-codepipeline';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cannotListPipelines } from '../../sandbox/real.ts';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
 let server: Server | undefined;
+// Never the developer's own AWS settings: no ~/.aws files, no profile.
+beforeEach(() => {
+  vi.stubEnv('AWS_PROFILE', 'greenlight-test-no-such-profile');
+  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/config');
+  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/credentials');
+});
 afterEach(async () => {
   vi.unstubAllEnvs();
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
@@ -49,9 +55,6 @@ describe('real mode: why it cannot start', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', '');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
     vi.stubEnv('AWS_SESSION_TOKEN', '');
-    vi.stubEnv('AWS_PROFILE', 'greenlight-test-no-such-profile');
-    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/config');
-    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/credentials');
     vi.stubEnv('AWS_WEB_IDENTITY_TOKEN_FILE', '');
     vi.stubEnv('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', '');
     vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', '');
