@@ -276,11 +276,7 @@ describe('approvalMessage', () => {
 
   it('shows when a decided approval closed instead of an expiry that can no longer come', () => {
     // Prepare: approved at 10:15 on the day it was asked, a week before it would have expired
-    const decision: Decision = {
-      verdict: 'approve',
-      actor: { id: 'U0ALICE', name: 'Alice', via: 'slack' },
-      at: new Date('2025-03-04T10:15:00Z'),
-    };
+    const decision = slackDecision('approve', new Date('2025-03-04T10:15:00Z'));
     // Act
     const message = approvalMessage(closed({ kind: 'approved', decision, at: decision.at }), now);
     // Assess
