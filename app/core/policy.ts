@@ -274,18 +274,25 @@ export function nextFreeze(freezes: readonly FreezeRule[], now: Date): FreezeWin
   return windows.sort((a, b) => a.start.getTime() - b.start.getTime())[0];
 }
 
-/** Freezes starting within `days` after `now`, soonest first (the digest lists them). */
+/**
+ * Freezes starting within `days` after `now`, soonest first (the digest lists them). Each rule is
+ * walked on its own, so two rules that start at the same instant are both listed.
+ */
 export function upcomingFreezes(freezes: readonly FreezeRule[], now: Date, days: number): FreezeWindow[] {
   const horizon = now.getTime() + days * 86_400_000;
-  const found: FreezeWindow[] = [];
-  let from = now;
-  for (let i = 0; i < 20; i++) {
-    const next = nextFreeze(freezes, from);
-    if (!next || next.start.getTime() > horizon) break;
-    found.push(next);
-    from = next.start;
-  }
-  return found;
+  const found = freezes.flatMap((rule) => {
+    const windows: FreezeWindow[] = [];
+    let from = now;
+    // A weekly rule starts once a week; the bound only stops a rule that never moves on.
+    for (let i = 0; i <= days / 7 + 1; i++) {
+      const next = windowAround(rule, from, true);
+      if (!next || next.start.getTime() <= from.getTime() || next.start.getTime() > horizon) break;
+      windows.push(next);
+      from = next.start;
+    }
+    return windows;
+  });
+  return found.sort((a, b) => a.start.getTime() - b.start.getTime());
 }
 
 /** The window of `rule` in force at `now`, or (with `coming`) the next one to start after it. */

@@ -12,7 +12,7 @@ import type { SlackMessage } from './approval-message.ts';
 import { actorText, clip, duration, escapeMrkdwn, link, relative } from './format.ts';
 import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
 import { Pages } from './pages.ts';
-import { upcomingFreezeLines } from './policy-text.ts';
+import { freezeDigestText } from './policy-text.ts';
 import { BOARD_LEGEND, boardLine } from './product-board.ts';
 
 export { BLOCK_KIT } from './limits.ts';
@@ -139,8 +139,8 @@ function draw(digest: Digest, permalinks: Permalinks, shown: Shown): { blocks: K
     blocks.push(...productSections(digest.products, digest.now, shown, thread));
   }
   // The freezes in force and the week's, so nobody plans a release into one (docs/policy.md).
-  const freezes = upcomingFreezeLines(digest.freezes ?? [], digest.now);
-  if (freezes.length > 0) blocks.push(context(['*Freezes now and in the next 7 days*', ...freezes].join('\n')));
+  const freezes = freezeDigestText(digest.freezes ?? [], digest.now);
+  if (freezes) blocks.push(context(freezes));
   const notes = footnotes(digest);
   if (notes) blocks.push(context(notes));
   return { blocks, thread };

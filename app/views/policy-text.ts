@@ -35,17 +35,26 @@ export function productRulesText(displayName: string, policies: readonly EnvPoli
   );
 }
 
-/** The freezes in force now and those that start within the next `days`, per product and env (the digest lists them). */
-export function upcomingFreezeLines(policies: readonly EnvPolicy[], now: Date, days = 7): string[] {
-  return policies.flatMap((policy) => {
+/**
+ * The digest's freeze section: the freezes in force now, each with its end, then those that start
+ * within the next `days`, soonest first; undefined when there are none.
+ */
+export function freezeDigestText(policies: readonly EnvPolicy[], now: Date, days = 7): string | undefined {
+  const inForce: string[] = [];
+  const coming: { start: number; line: string }[] = [];
+  for (const policy of policies) {
     const where = `❄️ ${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)}`;
     // A freeze in force is the one a release planned today runs into first.
     const frozen = activeFreeze(policy.freezes, now);
-    return [
-      ...(frozen ? [`${where} — frozen now: ${escapeMrkdwn(frozen.reason)} until ${slackDate(frozen.end)}`] : []),
-      ...upcomingFreezes(policy.freezes, now, days).map((freeze) => `${where} — ${when(freeze)}`),
-    ];
-  });
+    if (frozen) inForce.push(`${where} — frozen now: ${escapeMrkdwn(frozen.reason)} until ${slackDate(frozen.end)}`);
+    for (const freeze of upcomingFreezes(policy.freezes, now, days))
+      coming.push({ start: freeze.start.getTime(), line: `${where} — ${when(freeze)}` });
+  }
+  if (inForce.length + coming.length === 0) return undefined;
+  const heading =
+    inForce.length > 0 ? `*Freezes now and in the next ${days} days*` : `*Freezes in the next ${days} days*`;
+  coming.sort((a, b) => a.start - b.start);
+  return [heading, ...inForce, ...coming.map((c) => c.line)].join('\n');
 }
 
 /** Answers of `/release` under the rules. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { envPolicy } from '../../../app/core/policy.ts';
 import { digestMessages } from '../../../app/views/digest-message.ts';
-import { envRulesText, upcomingFreezeLines } from '../../../app/views/policy-text.ts';
+import { envRulesText, freezeDigestText } from '../../../app/views/policy-text.ts';
 
 const prod = envPolicy(
   'shop',
@@ -32,8 +32,6 @@ describe('the approval rules in plain words', () => {
   });
 
   it('list the freezes of the coming week in the digest', () => {
-    // Prepare
-    expect(upcomingFreezeLines([prod], wednesday)).toHaveLength(1);
     // Act
     const { top } = digestMessages({
       day: '2026-12-02',
@@ -47,19 +45,51 @@ describe('the approval rules in plain words', () => {
     });
     // Assess
     const text = JSON.stringify(top.blocks);
-    expect(text).toContain('*Freezes now and in the next 7 days*');
-    expect(text).toContain('❄️ shop prod — Weekend: ');
+    expect(text).toContain('*Freezes in the next 7 days*\\n❄️ shop prod — Weekend: ');
+    expect(text).not.toContain('frozen now');
   });
 
   it('list a freeze in force when the digest is posted first, with its end', () => {
     // Prepare: Monday 07:30 in Berlin, inside the weekend freeze that ends at 08:00
     const mondayMorning = new Date('2026-12-07T06:30:00Z');
     // Act
-    const lines = upcomingFreezeLines([prod], mondayMorning);
+    const text = freezeDigestText([prod], mondayMorning);
     // Assess: the freeze now, then next weekend's
-    expect(lines).toEqual([
+    expect(text?.split('\n')).toEqual([
+      '*Freezes now and in the next 7 days*',
       '❄️ shop prod — frozen now: Weekend until <!date^1796626800^{date_short_pretty} at {time}|2026-12-07 07:00 UTC>',
       '❄️ shop prod — Weekend: <!date^1797001200^{date_short_pretty} at {time}|2026-12-11 15:00 UTC> until <!date^1797231600^{date_short_pretty} at {time}|2026-12-14 07:00 UTC>',
     ]);
+  });
+
+  it('list two rules that start at the same instant both, and every env soonest first', () => {
+    // Prepare: shop prod's weekend freeze plus a release-train freeze that starts with it, and a
+    // dated freeze of pay prod that starts sooner
+    const train = {
+      weekly: { from: 'Fri 16:00', to: 'Fri 20:00' },
+      timeZone: 'Europe/Berlin',
+      reason: 'Release train',
+    };
+    const shop = envPolicy('shop', 'prod', { approvers: ['S0RELEASERS'] }, { freezes: [...prod.freezes, train] });
+    const pay = envPolicy(
+      'pay',
+      'prod',
+      { approvers: ['S0RELEASERS'] },
+      { freezes: [{ from: '2026-12-03T18:00', to: '2026-12-03T22:00', timeZone: 'Europe/Berlin', reason: 'Audit' }] },
+    );
+    // Act
+    const text = freezeDigestText([shop, pay], wednesday);
+    // Assess
+    expect(text?.split('\n').map((line) => line.split(':')[0])).toEqual([
+      '*Freezes in the next 7 days*',
+      '❄️ pay prod — Audit',
+      '❄️ shop prod — Weekend',
+      '❄️ shop prod — Release train',
+    ]);
+  });
+
+  it('leave the digest without a freeze section when none is coming', () => {
+    const open = envPolicy('shop', 'prod', { approvers: ['S0RELEASERS'] }, {});
+    expect(freezeDigestText([open], wednesday)).toBeUndefined();
   });
 });
