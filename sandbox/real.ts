@@ -250,16 +250,25 @@ const UNREACHABLE = new Set([
   'EADDRNOTAVAIL',
 ]);
 
+/** CodePipeline's host in `region`: the China regions are in their own partition's domain. */
+const endpointHost = (region: string) =>
+  `codepipeline.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+
 /**
  * Why real mode cannot start, in words that point at the fix: the network (or a misspelt region,
  * whose endpoint does not exist), the credentials, or the permissions. Always with what AWS said.
  */
 export function cannotListPipelines(region: string, error: unknown): string {
-  const { name = 'Error', message = String(error), code } = (error ?? {}) as Error & { code?: string };
+  const {
+    name = 'Error',
+    message = String(error),
+    code,
+    hostname,
+  } = (error ?? {}) as Error & { code?: string; hostname?: string };
   const said = `(${name}${code && code !== name ? ` ${code}` : ''}: ${message})`;
   const permissions = 'codepipeline:ListPipelines, GetPipeline, GetPipelineState and PutApprovalResult';
   if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError')
-    return `cannot reach CodePipeline in ${region} ${said}. Check the network (a proxy?) and that AWS_REGION names a region: codepipeline.${region}.amazonaws.com must resolve.`;
+    return `cannot reach CodePipeline in ${region} ${said}. Check the network (a proxy?) and that AWS_REGION names a region: ${hostname ?? endpointHost(region)} must resolve.`;
   if (
     name === 'CredentialsProviderError' ||
     name === 'ExpiredTokenException' ||

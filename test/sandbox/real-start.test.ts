@@ -94,4 +94,21 @@ describe('real mode: why it cannot start', () => {
     );
     expect(message).toContain('codepipeline:ListPipelines, GetPipeline, GetPipelineState and PutApprovalResult');
   });
+
+  it('names the host that did not resolve, and the China regions in their own domain', () => {
+    // Prepare: what Node's resolver throws for a host that does not exist (code, syscall and
+    // hostname, as Node's dns documentation gives them); no lookup leaves this machine
+    const notFound = (hostname: string) =>
+      Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+        code: 'ENOTFOUND',
+        syscall: 'getaddrinfo',
+        hostname,
+      });
+    // Act
+    const misspelt = cannotListPipelines('eu-wst-1', notFound('codepipeline.eu-wst-1.amazonaws.com'));
+    const china = cannotListPipelines('cn-north-1', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    // Assess
+    expect(misspelt).toContain('codepipeline.eu-wst-1.amazonaws.com must resolve');
+    expect(china).toContain('codepipeline.cn-north-1.amazonaws.com.cn must resolve');
+  });
 });
