@@ -205,10 +205,11 @@ function decidingLine(record: ApprovalRecord): string {
 export function outcomeLine(outcome: Outcome): string {
   const when = slackDate(outcome.at);
   switch (outcome.kind) {
+    // When the person decided: a decision recorded later (the settle after a click that died) keeps its time.
     case 'approved':
-      return `:white_check_mark: *Approved* by ${actorText(outcome.decision.actor)}${approversSuffix(outcome.decision)} ${when}${reasonText(outcome.decision.reason)}`;
+      return `:white_check_mark: *Approved* by ${actorText(outcome.decision.actor)}${approversSuffix(outcome.decision)} ${slackDate(outcome.decision.at)}${reasonText(outcome.decision.reason)}`;
     case 'rejected':
-      return `:x: *Rejected* by ${actorText(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
+      return `:x: *Rejected* by ${actorText(outcome.decision.actor)} ${slackDate(outcome.decision.at)}${reasonText(outcome.decision.reason)}`;
     case 'expired':
       return `:hourglass: *Expired* — CodePipeline no longer accepts a decision (it timed out or was answered already). Noticed ${when}.`;
     case 'decided-elsewhere':

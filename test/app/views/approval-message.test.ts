@@ -201,7 +201,7 @@ describe('approvalMessage', () => {
     // Assess
     expect(buttons(message.blocks)).toEqual([]);
     expect(sectionTexts(message.blocks).at(-1)).toBe(
-      ':white_check_mark: *Approved* by <@U0ALICE> <!date^1741083301^{date_short_pretty} at {time}|2025-03-04 10:15 UTC>',
+      ':white_check_mark: *Approved* by <@U0ALICE> <!date^1741083300^{date_short_pretty} at {time}|2025-03-04 10:15 UTC>',
     );
     expect(header(message.blocks)).toBe('✅ shop-cart › StagingDEV');
     expect(message.text).toBe('shop-cart › StagingDEV: approved');
@@ -220,8 +220,21 @@ describe('approvalMessage', () => {
     // Assess
     expect(buttons(message.blocks)).toEqual([]);
     expect(sectionTexts(message.blocks).at(-1)).toBe(
-      ':x: *Rejected* by <@U0ALICE> <!date^1741083301^{date_short_pretty} at {time}|2025-03-04 10:15 UTC>\n>Checkout fails &lt;b&gt;\n>with expired cards',
+      ':x: *Rejected* by <@U0ALICE> <!date^1741083300^{date_short_pretty} at {time}|2025-03-04 10:15 UTC>\n>Checkout fails &lt;b&gt;\n>with expired cards',
     );
+  });
+
+  it('shows when the person decided, not when a later settle recorded it', () => {
+    // Prepare: Alice's click at 10:15 died after CodePipeline took it; the settle recorded it at 10:40
+    const record = closed({ kind: 'approved', decision: alice('approve'), at: new Date('2025-03-04T10:40:00Z') });
+    // Act
+    const line = sectionTexts(approvalMessage(record, now).blocks).at(-1);
+    const notice = notices.alreadyDecided(record, new Date('2025-03-04T10:45:00Z'));
+    // Assess
+    expect(line).toBe(
+      ':white_check_mark: *Approved* by <@U0ALICE> <!date^1741083300^{date_short_pretty} at {time}|2025-03-04 10:15 UTC>',
+    );
+    expect(notice).toBe('This was already approved by <@U0ALICE> 30 minutes ago. Nothing more to do.');
   });
 
   it('names the release that approved', () => {
