@@ -4,7 +4,7 @@ import { type ApprovalRecord, describe, type Outcome } from '../core/approval.ts
 import { readableIdentity } from '../core/iam-identity.ts';
 import { type Parsed, parseJson } from '../parse-json.ts';
 import { autoApproveText, reviewBlocks } from './change-set-lines.ts';
-import { actorText, clip, escapeMrkdwn, link, relative, slackDate } from './format.ts';
+import { actorText, clip, escapeMrkdwn, link, relative, shownAt, slackDate } from './format.ts';
 import { ids } from './ids.ts';
 import { BLOCK_KIT } from './limits.ts';
 import { approversSuffix, freezeOf, frozenText, votesText } from './policy-lines.ts';
@@ -126,7 +126,7 @@ export function approvalMessage(record: ApprovalRecord, now: Date): SlackMessage
  */
 function expiryText(record: ApprovalRecord, expired: boolean, now: Date): string {
   const { outcome } = record;
-  if (outcome && outcome.kind !== 'expired') return `*Closed*\n${slackDate(outcome.at)}`;
+  if (outcome && outcome.kind !== 'expired') return `*Closed*\n${slackDate(shownAt(outcome))}`;
   const at = slackDate(record.request.expiresAt);
   if (!expired && !outcome) return `*Expires*\n${at} (${relative(record.request.expiresAt, now)})`;
   return record.request.expiresAt.getTime() <= now.getTime()
@@ -203,13 +203,12 @@ function decidingLine(record: ApprovalRecord): string {
 }
 
 export function outcomeLine(outcome: Outcome): string {
-  const when = slackDate(outcome.at);
+  const when = slackDate(shownAt(outcome));
   switch (outcome.kind) {
-    // When the person decided: a decision recorded later (the settle after a click that died) keeps its time.
     case 'approved':
-      return `:white_check_mark: *Approved* by ${actorText(outcome.decision.actor)}${approversSuffix(outcome.decision)} ${slackDate(outcome.decision.at)}${reasonText(outcome.decision.reason)}`;
+      return `:white_check_mark: *Approved* by ${actorText(outcome.decision.actor)}${approversSuffix(outcome.decision)} ${when}${reasonText(outcome.decision.reason)}`;
     case 'rejected':
-      return `:x: *Rejected* by ${actorText(outcome.decision.actor)} ${slackDate(outcome.decision.at)}${reasonText(outcome.decision.reason)}`;
+      return `:x: *Rejected* by ${actorText(outcome.decision.actor)} ${when}${reasonText(outcome.decision.reason)}`;
     case 'expired':
       return `:hourglass: *Expired* — CodePipeline no longer accepts a decision (it timed out or was answered already). Noticed ${when}.`;
     case 'decided-elsewhere':

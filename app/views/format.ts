@@ -1,4 +1,4 @@
-import type { Actor } from '../core/approval.ts';
+import type { Actor, Outcome } from '../core/approval.ts';
 
 /** Small, pure helpers for Slack mrkdwn. */
 
@@ -58,3 +58,10 @@ export const actorText = (actor: Pick<Actor, 'id' | 'name' | 'via' | 'release'>)
   if (actor.release) return `release ${escapeMrkdwn(actor.release.what)} by ${mention(actor.release.requestedBy)}`;
   return `release ${escapeMrkdwn(actor.name)}`;
 };
+
+/**
+ * When an outcome is shown to have happened: a person's decision when they decided, so one a later
+ * settle recorded (after a click that died) keeps its time; any other outcome when it was noticed.
+ */
+export const shownAt = (outcome: Outcome): Date =>
+  outcome.kind === 'approved' || outcome.kind === 'rejected' ? outcome.decision.at : outcome.at;

@@ -1,5 +1,5 @@
 import type { ApprovalRecord } from '../core/approval.ts';
-import { actorText, relative } from './format.ts';
+import { actorText, relative, shownAt } from './format.ts';
 
 /** Plain-words answers shown only to the person who acted (ephemeral). */
 export const notices = {
@@ -7,7 +7,7 @@ export const notices = {
     const outcome = record.outcome;
     if (outcome && (outcome.kind === 'approved' || outcome.kind === 'rejected')) {
       // actorText, never the name as it is: a release's name quotes a display name anyone can choose.
-      return `This was already ${outcome.kind} by ${actorText(outcome.decision.actor)} ${relative(outcome.decision.at, now)}. Nothing more to do.`;
+      return `This was already ${outcome.kind} by ${actorText(outcome.decision.actor)} ${relative(shownAt(outcome), now)}. Nothing more to do.`;
     }
     if (outcome) return `${notices.ended(record)} Nothing more to do.`;
     if (record.claim) {

@@ -228,12 +228,12 @@ describe('approvalMessage', () => {
     // Prepare: Alice's click at 10:15 died after CodePipeline took it; the settle recorded it at 10:40
     const record = closed({ kind: 'approved', decision: alice('approve'), at: new Date('2025-03-04T10:40:00Z') });
     // Act
-    const line = sectionTexts(approvalMessage(record, now).blocks).at(-1);
+    const message = approvalMessage(record, now);
     const notice = notices.alreadyDecided(record, new Date('2025-03-04T10:45:00Z'));
     // Assess
-    expect(line).toBe(
-      ':white_check_mark: *Approved* by <@U0ALICE> <!date^1741083300^{date_short_pretty} at {time}|2025-03-04 10:15 UTC>',
-    );
+    const at1015 = '<!date^1741083300^{date_short_pretty} at {time}|2025-03-04 10:15 UTC>';
+    expect(sectionTexts(message.blocks).at(-1)).toBe(`:white_check_mark: *Approved* by <@U0ALICE> ${at1015}`);
+    expect(fields(message.blocks)).toContain(`*Closed*\n${at1015}`);
     expect(notice).toBe('This was already approved by <@U0ALICE> 30 minutes ago. Nothing more to do.');
   });
 
