@@ -267,8 +267,12 @@ export function cannotListPipelines(region: string, error: unknown): string {
   } = (error ?? {}) as Error & { code?: string; hostname?: string };
   const said = `(${name}${code && code !== name ? ` ${code}` : ''}: ${message})`;
   const permissions = 'codepipeline:ListPipelines, GetPipeline, GetPipelineState and PutApprovalResult';
-  if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError')
+  if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError') {
+    // A host that is not CodePipeline's (a proxy, a sign-in endpoint) is not the region's fault.
+    if (hostname && !hostname.startsWith('codepipeline'))
+      return `cannot reach CodePipeline in ${region} ${said}. Check the network (a proxy?): ${hostname} must resolve.`;
     return `cannot reach CodePipeline in ${region} ${said}. Check the network (a proxy?) and that AWS_REGION names a region: ${hostname ?? endpointHost(region)} must resolve.`;
+  }
   if (
     name === 'CredentialsProviderError' ||
     name === 'ExpiredTokenException' ||

@@ -105,10 +105,13 @@ describe('real mode: why it cannot start', () => {
         hostname,
       });
     // Act
-    const misspelt = cannotListPipelines('eu-wst-1', notFound('codepipeline.eu-wst-1.amazonaws.com'));
+    const fips = cannotListPipelines('us-east-1', notFound('codepipeline-fips.us-east-1.amazonaws.com'));
+    const proxy = cannotListPipelines('eu-west-1', notFound('proxy.corp.example'));
     const china = cannotListPipelines('cn-north-1', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     // Assess
-    expect(misspelt).toContain('codepipeline.eu-wst-1.amazonaws.com must resolve');
+    expect(fips).toContain('AWS_REGION names a region: codepipeline-fips.us-east-1.amazonaws.com must resolve');
+    expect(proxy).toContain('Check the network (a proxy?): proxy.corp.example must resolve.');
+    expect(proxy).not.toContain('AWS_REGION');
     expect(china).toContain('codepipeline.cn-north-1.amazonaws.com.cn must resolve');
   });
 });
