@@ -289,7 +289,7 @@ async function outcomeInPipeline(
   if (error instanceof InvalidInputError || error instanceof NotPermittedError) return undefined;
   const seen = await deps.pipelines.approvalResult(record.request);
   if (seen.state === 'decided') {
-    const landed = await creditedDecision(deps, record.request.id, seen, decision);
+    const landed = await creditedDecision(deps, record, seen, decision);
     if (landed) {
       if (landed.actor.id !== decision.actor.id || landed.verdict !== decision.verdict)
         log.warn('An earlier attempt had decided this approval; crediting it', {
@@ -321,20 +321,21 @@ async function outcomeInPipeline(
 }
 
 /**
- * Whose decision CodePipeline took: the attempt in the audit trail (or `current`) whose verdict
- * and summary head match the result CodePipeline keeps. Undefined when none does: it was decided
- * outside Greenlight.
+ * Whose decision CodePipeline took: `current`, an attempt the approval keeps (whole, with the
+ * approvers and freeze override it was given with), or one in its audit trail (an older version's),
+ * whose verdict and summary head match the result CodePipeline keeps. Undefined when none does: it
+ * was decided outside Greenlight.
  */
 export async function creditedDecision(
   deps: Pick<DecideDeps, 'store' | 'log'>,
-  id: ApprovalId,
+  record: ApprovalRecord,
   seen: { verdict: Decision['verdict']; summary?: string },
   current?: Decision,
 ): Promise<Decision | undefined> {
   // Not swallowed: without the attempts, a decision of ours would be recorded, for good, as
   // decided outside Greenlight. The caller tries again later instead.
-  const events: AuditEvent[] = await deps.store.eventsForApproval(id);
-  const attempts = events.flatMap((event): Decision[] =>
+  const events: AuditEvent[] = await deps.store.eventsForApproval(record.request.id);
+  const filed = events.flatMap((event): Decision[] =>
     event.type === 'decision-attempted' && event.actor && event.verdict
       ? [
           {
@@ -346,7 +347,8 @@ export async function creditedDecision(
         ]
       : [],
   );
-  return [...(current ? [current] : []), ...attempts].find(
+  const kept = (record.attempts ?? []).map(({ claimId: _claim, releaseId: _release, ...decision }) => decision);
+  return [...(current ? [current] : []), ...kept.reverse(), ...filed].find(
     (attempt) =>
       attempt.verdict === seen.verdict &&
       (seen.summary === summaryHead(attempt) || seen.summary?.startsWith(`${summaryHead(attempt)}:`)),

@@ -75,7 +75,7 @@ export async function settleApproval(
     }
     return redrawAsItStands(deps, id, (await store.get(id)) ?? record);
   }
-  const landed = await creditedDecision(deps, id, seen);
+  const landed = await creditedDecision(deps, record, seen);
   return close(
     deps,
     record,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STALE_CLAIM_MS } from '../../../app/core/approval.ts';
+import { approvalSummary, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval, REDRAW_AGAIN_SECONDS } from '../../../app/core/decide-approval.ts';
 import { ClaimKeptError, OutcomeNotRecordedError } from '../../../app/core/errors.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
@@ -128,6 +128,33 @@ describe('settleApproval', () => {
     await expect(settling).rejects.toThrow(ClaimKeptError);
     expect((await store.get(request.id))?.status).toBe('deciding');
     expect(notifier.refreshed).toHaveLength(redrawn);
+  });
+
+  it('credits a two-person approval whose deciding click died to both approvers, as the click would have', async () => {
+    // Prepare: Bob's approve completes Alice's and his; CodePipeline takes it, and his Lambda dies
+    const { store, pipelines, clock, deps, request } = await waitingApproval();
+    const decision = {
+      ...slackDecision('approve', clock(), { id: 'U0BOB', name: 'Bob' }),
+      approvers: [
+        { id: 'U0ALICE', name: 'Alice' },
+        { id: 'U0BOB', name: 'Bob' },
+      ],
+    };
+    await store.claim(
+      request.id,
+      { ...decision, claimId: 'dead', until: new Date(clock().getTime() + 1_000) },
+      clock(),
+    );
+    pipelines.answerResult({ state: 'decided', verdict: 'approve', summary: approvalSummary(decision) });
+    clock.advance(STALE_CLAIM_MS);
+    // Act
+    const result = await settleApproval(deps, request.id);
+    // Assess
+    expect(result).toEqual({ status: 'recorded' });
+    expect((await store.get(request.id))?.outcome).toMatchObject({
+      kind: 'approved',
+      decision: { actor: { id: 'U0BOB' }, approvers: decision.approvers, at: decision.at },
+    });
   });
 
   it('records an approval decided in the console as decided outside Slack, once however often it is settled', async () => {
