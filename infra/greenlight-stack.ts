@@ -257,6 +257,7 @@ export class GreenlightStack extends Stack {
     };
 
     this.grantAccess(props.products);
+    this.warnOfOtherRegions(props.products);
     // Products in other accounts: the topic takes their publishes, these handlers assume their roles
     // (every handler that calls CodePipeline: the releasing pipeline's action releases where an env
     // lives, pipeline-events looks an approval up in its own account, the digest reads each product's
@@ -330,6 +331,26 @@ export class GreenlightStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
     });
+  }
+
+  /**
+   * CodePipeline publishes an approval only to a topic in the pipeline's own region (CodePipeline
+   * user guide, "Manage approval actions": "You must use a topic created in the same AWS Region as
+   * the pipeline"), so pipelines elsewhere cannot use this stack's topic: said at synth and deploy,
+   * with README's way round it.
+   */
+  private warnOfOtherRegions(products: Readonly<Record<string, ProductSettings>>): void {
+    if (Token.isUnresolved(this.region)) return;
+    const elsewhere = [
+      ...new Set(allTargets(products as Readonly<Record<string, ProductOverride>>).map((target) => target.region)),
+    ]
+      .filter((region) => region !== this.region)
+      .sort();
+    if (elsewhere.length === 0) return;
+    Annotations.of(this).addWarningV2(
+      'greenlight:approvalsInOtherRegions',
+      `Pipelines in ${elsewhere.join(', ')}: CodePipeline notifies only a topic in the pipeline's own region, so their approval actions cannot use ApprovalsTopicArn (${this.region}). Give each region a topic subscribed to ApprovalNotificationFunctionArn: README.md, "Approvals from pipelines in other regions".`,
+    );
   }
 
   private grantAccess(products: Readonly<Record<string, ProductSettings>>): void {
@@ -501,6 +522,10 @@ export class GreenlightStack extends Stack {
     new CfnOutput(this, 'ApprovalsTopicArn', {
       value: this.approvalsTopic.topicArn,
       description: "Set it as the SNS topic of each pipeline's manual approval action",
+    });
+    new CfnOutput(this, 'ApprovalNotificationFunctionArn', {
+      value: this.handlers['approval-notification'].fn.functionArn,
+      description: "Subscribe a pipeline region's own approvals topic to it (README: approvals from other regions)",
     });
     new CfnOutput(this, 'SlackSecretArn', {
       value: this.slackSecret.secretArn,

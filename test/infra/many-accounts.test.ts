@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { AccessStack, type AccessStackProps } from '../../infra/access-stack.ts';
 import { readAccessSettings, readSettings, SettingsError } from '../../infra/config.ts';
 import { GreenlightStack } from '../../infra/greenlight-stack.ts';
@@ -120,6 +120,26 @@ describe("Greenlight's stack with products in other accounts", () => {
     expect(publish?.Action).toBe('sns:Publish');
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('warns that pipelines in another region need a topic there, naming the regions and the function to subscribe', () => {
+    // Prepare: synthesis prints its warnings, as `cdk synth` and `cdk deploy` show them; kept out of the test's output
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    onTestFinished(() => printed.mockRestore());
+    const otherRegions = /CodePipeline notifies only a topic in the pipeline's own region/;
+    // Act: Greenlight in eu-central-1; shop in eu-west-1 (prod in us-west-2), blog in eu-central-1
+    const { stack, template } = synth();
+    const { stack: home } = synthGreenlight();
+    // Assess
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('^Pipelines in eu-west-1, us-west-2: CodePipeline notifies only a topic'),
+    );
+    expect(printed.mock.calls.flat().join('\n')).toMatch(otherRegions);
+    template.hasOutput('ApprovalNotificationFunctionArn', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^approvalnotification'), 'Arn'] },
+    });
+    Annotations.fromStack(home).hasNoWarning('*', Match.stringLikeRegexp(otherRegions.source));
   });
 
   it("counts every place of an env deployed to several (targets) in the topic policy and Greenlight's roles", () => {
