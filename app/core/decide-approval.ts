@@ -348,10 +348,16 @@ export async function creditedDecision(
       : [],
   );
   const kept = (record.attempts ?? []).map(({ claimId: _claim, releaseId: _release, ...decision }) => decision);
-  return [...(current ? [current] : []), ...kept.reverse(), ...filed].find(
-    (attempt) =>
-      attempt.verdict === seen.verdict &&
-      (seen.summary === summaryHead(attempt) || seen.summary?.startsWith(`${summaryHead(attempt)}:`)),
+  const candidates = [...(current ? [current] : []), ...kept, ...filed].filter(
+    (attempt) => attempt.verdict === seen.verdict,
+  );
+  // The whole summary tells apart two attempts of one person (another reason, an override); the
+  // head alone is what an older version's audit event, without approvers, still matches.
+  return (
+    candidates.find((attempt) => seen.summary === approvalSummary(attempt)) ??
+    candidates.find(
+      (attempt) => seen.summary === summaryHead(attempt) || seen.summary?.startsWith(`${summaryHead(attempt)}:`),
+    )
   );
 }
 

@@ -157,6 +157,31 @@ describe('settleApproval', () => {
     });
   });
 
+  it('credits the attempt whose whole summary CodePipeline keeps when one person tried twice', async () => {
+    // Prepare: Alice rejects ("flaky checkout"); her click dies, the call lands late; she rejects
+    // again ("wrong build") and that click dies too
+    const { store, pipelines, clock, deps, request } = await waitingApproval();
+    const first = slackDecision('reject', clock(), { id: 'U0ALICE', reason: 'flaky checkout' });
+    await store.claim(request.id, { ...first, claimId: 'first', until: new Date(clock().getTime() + 1_000) }, clock());
+    clock.advance(2_000);
+    const second = slackDecision('reject', clock(), { id: 'U0ALICE', reason: 'wrong build' });
+    await store.claim(
+      request.id,
+      { ...second, claimId: 'second', until: new Date(clock().getTime() + 1_000) },
+      clock(),
+    );
+    pipelines.answerResult({ state: 'decided', verdict: 'reject', summary: approvalSummary(first) });
+    clock.advance(STALE_CLAIM_MS);
+    // Act
+    const result = await settleApproval(deps, request.id);
+    // Assess
+    expect(result).toEqual({ status: 'recorded' });
+    expect((await store.get(request.id))?.outcome).toMatchObject({
+      kind: 'rejected',
+      decision: { reason: 'flaky checkout', at: first.at },
+    });
+  });
+
   it('records an approval decided in the console as decided outside Slack, once however often it is settled', async () => {
     // Prepare
     const { store, pipelines, deps, request } = await waitingApproval();
