@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalSummary, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
+import { approvalSummary, type Decision, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval, REDRAW_AGAIN_SECONDS } from '../../../app/core/decide-approval.ts';
 import { ClaimKeptError, OutcomeNotRecordedError } from '../../../app/core/errors.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
@@ -43,8 +43,18 @@ const outcomes = async (store: MemoryApprovalStore, id: string) =>
 
 /** Bob's click claimed the approval for a second, and its Lambda died; the claim has run out. */
 async function claimOfADeadHolder(store: MemoryApprovalStore, clock: TestClock, id: string): Promise<void> {
-  const decision = slackDecision('approve', clock(), { id: 'U0BOB' });
-  await store.claim(id, { ...decision, claimId: 'dead', until: new Date(clock().getTime() + 1_000) }, clock());
+  await claimThatDied(store, clock, id, slackDecision('approve', clock(), { id: 'U0BOB' }), 'dead');
+}
+
+/** A click that claimed the approval with `decision` for a second and died; its claim runs out. */
+async function claimThatDied(
+  store: MemoryApprovalStore,
+  clock: TestClock,
+  id: string,
+  decision: Decision,
+  claimId: string,
+) {
+  await store.claim(id, { ...decision, claimId, until: new Date(clock().getTime() + 1_000) }, clock());
   clock.advance(2_000);
 }
 
@@ -140,11 +150,7 @@ describe('settleApproval', () => {
         { id: 'U0BOB', name: 'Bob' },
       ],
     };
-    await store.claim(
-      request.id,
-      { ...decision, claimId: 'dead', until: new Date(clock().getTime() + 1_000) },
-      clock(),
-    );
+    await claimThatDied(store, clock, request.id, decision, 'dead');
     pipelines.answerResult({ state: 'decided', verdict: 'approve', summary: approvalSummary(decision) });
     clock.advance(STALE_CLAIM_MS);
     // Act
@@ -162,13 +168,13 @@ describe('settleApproval', () => {
     // again ("wrong build") and that click dies too
     const { store, pipelines, clock, deps, request } = await waitingApproval();
     const first = slackDecision('reject', clock(), { id: 'U0ALICE', reason: 'flaky checkout' });
-    await store.claim(request.id, { ...first, claimId: 'first', until: new Date(clock().getTime() + 1_000) }, clock());
-    clock.advance(2_000);
-    const second = slackDecision('reject', clock(), { id: 'U0ALICE', reason: 'wrong build' });
-    await store.claim(
+    await claimThatDied(store, clock, request.id, first, 'first');
+    await claimThatDied(
+      store,
+      clock,
       request.id,
-      { ...second, claimId: 'second', until: new Date(clock().getTime() + 1_000) },
-      clock(),
+      slackDecision('reject', clock(), { id: 'U0ALICE', reason: 'wrong build' }),
+      'second',
     );
     pipelines.answerResult({ state: 'decided', verdict: 'reject', summary: approvalSummary(first) });
     clock.advance(STALE_CLAIM_MS);
