@@ -321,10 +321,10 @@ async function outcomeInPipeline(
 }
 
 /**
- * Whose decision CodePipeline took: `current`, an attempt the approval keeps (whole, with the
- * approvers and freeze override it was given with), or one in its audit trail (an older version's),
- * whose verdict and summary head match the result CodePipeline keeps. Undefined when none does: it
- * was decided outside Greenlight.
+ * Whose decision CodePipeline took: `current`, or an attempt the approval keeps (whole, with the
+ * approvers and freeze override it was given with), whose verdict and summary match the result
+ * CodePipeline keeps. Only when none does is the audit trail read, for an older version's attempts.
+ * Undefined when none matches there either: it was decided outside Greenlight.
  */
 export async function creditedDecision(
   deps: Pick<DecideDeps, 'store' | 'log'>,
@@ -332,6 +332,9 @@ export async function creditedDecision(
   seen: { verdict: Decision['verdict']; summary?: string },
   current?: Decision,
 ): Promise<Decision | undefined> {
+  const kept = (record.attempts ?? []).map(({ claimId: _claim, releaseId: _release, ...decision }) => decision);
+  const ours = matchingAttempt([...(current ? [current] : []), ...kept], seen);
+  if (ours) return ours;
   // Not swallowed: without the attempts, a decision of ours would be recorded, for good, as
   // decided outside Greenlight. The caller tries again later instead.
   const events: AuditEvent[] = await deps.store.eventsForApproval(record.request.id);
@@ -347,12 +350,19 @@ export async function creditedDecision(
         ]
       : [],
   );
-  const kept = (record.attempts ?? []).map(({ claimId: _claim, releaseId: _release, ...decision }) => decision);
-  const candidates = [...(current ? [current] : []), ...kept, ...filed].filter(
-    (attempt) => attempt.verdict === seen.verdict,
-  );
-  // The whole summary tells apart two attempts of one person (another reason, an override); the
-  // head alone is what an older version's audit event, without approvers, still matches.
+  return matchingAttempt(filed, seen);
+}
+
+/**
+ * The attempt CodePipeline's result came from. The whole summary tells apart two attempts of one
+ * person (another reason, an override); the head alone is what an attempt without its approvers
+ * (an older version's audit event) still matches.
+ */
+function matchingAttempt(
+  attempts: readonly Decision[],
+  seen: { verdict: Decision['verdict']; summary?: string },
+): Decision | undefined {
+  const candidates = attempts.filter((attempt) => attempt.verdict === seen.verdict);
   return (
     candidates.find((attempt) => seen.summary === approvalSummary(attempt)) ??
     candidates.find(
