@@ -58,6 +58,14 @@ async function claimThatDied(
   clock.advance(2_000);
 }
 
+/** CodePipeline shows `taken` as the approval's result; the settle runs once every claim has run out. */
+async function settleAfterCodePipelineTook(world: Awaited<ReturnType<typeof waitingApproval>>, taken: Decision) {
+  world.pipelines.answerResult({ state: 'decided', verdict: taken.verdict, summary: approvalSummary(taken) });
+  world.clock.advance(STALE_CLAIM_MS);
+  const result = await settleApproval(world.deps, world.request.id);
+  return { result, outcome: (await world.store.get(world.request.id))?.outcome };
+}
+
 describe('settleApproval', () => {
   it('redraws later a message Slack refused to redraw after the decision, so no live buttons stay on an ended approval', async () => {
     // Prepare: Alice approves; Slack refuses the redraw
@@ -142,7 +150,8 @@ describe('settleApproval', () => {
 
   it('credits a two-person approval whose deciding click died to both approvers, as the click would have', async () => {
     // Prepare: Bob's approve completes Alice's and his; CodePipeline takes it, and his Lambda dies
-    const { store, pipelines, clock, deps, request } = await waitingApproval();
+    const world = await waitingApproval();
+    const { store, clock, request } = world;
     const decision = {
       ...slackDecision('approve', clock(), { id: 'U0BOB', name: 'Bob' }),
       approvers: [
@@ -151,13 +160,11 @@ describe('settleApproval', () => {
       ],
     };
     await claimThatDied(store, clock, request.id, decision, 'dead');
-    pipelines.answerResult({ state: 'decided', verdict: 'approve', summary: approvalSummary(decision) });
-    clock.advance(STALE_CLAIM_MS);
     // Act
-    const result = await settleApproval(deps, request.id);
+    const { result, outcome } = await settleAfterCodePipelineTook(world, decision);
     // Assess
     expect(result).toEqual({ status: 'recorded' });
-    expect((await store.get(request.id))?.outcome).toMatchObject({
+    expect(outcome).toMatchObject({
       kind: 'approved',
       decision: { actor: { id: 'U0BOB' }, approvers: decision.approvers, at: decision.at },
     });
@@ -166,7 +173,8 @@ describe('settleApproval', () => {
   it('credits the attempt whose whole summary CodePipeline keeps when one person tried twice', async () => {
     // Prepare: Alice rejects ("flaky checkout"); her click dies, the call lands late; she rejects
     // again ("wrong build") and that click dies too
-    const { store, pipelines, clock, deps, request } = await waitingApproval();
+    const world = await waitingApproval();
+    const { store, clock, request } = world;
     const first = slackDecision('reject', clock(), { id: 'U0ALICE', reason: 'flaky checkout' });
     await claimThatDied(store, clock, request.id, first, 'first');
     await claimThatDied(
@@ -176,13 +184,11 @@ describe('settleApproval', () => {
       slackDecision('reject', clock(), { id: 'U0ALICE', reason: 'wrong build' }),
       'second',
     );
-    pipelines.answerResult({ state: 'decided', verdict: 'reject', summary: approvalSummary(first) });
-    clock.advance(STALE_CLAIM_MS);
     // Act
-    const result = await settleApproval(deps, request.id);
+    const { result, outcome } = await settleAfterCodePipelineTook(world, first);
     // Assess
     expect(result).toEqual({ status: 'recorded' });
-    expect((await store.get(request.id))?.outcome).toMatchObject({
+    expect(outcome).toMatchObject({
       kind: 'rejected',
       decision: { reason: 'flaky checkout', at: first.at },
     });
