@@ -13,19 +13,28 @@ import {
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { ArnPrincipal, type Grant, type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  ArnPrincipal,
+  type Grant,
+  type IGrantable,
+  type IRole,
+  PolicyStatement,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import { type Code, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { type CfnTopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { type CfnTopic, Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
 // Like infra/config.ts: which products live elsewhere is read by the app's own pure rules.
 import { allTargets, ownAccountProblems, type ProductOverride } from '../app/core/products.ts';
+import { ApprovalsRegionStack } from './approvals-region-stack.ts';
 import {
   DEFAULT_DIGEST_SCHEDULE,
   DEFAULT_DIGEST_TIME_ZONE,
@@ -94,6 +103,8 @@ export class GreenlightStack extends Stack {
   readonly slackSecret: Secret;
   readonly handlers: Readonly<Record<HandlerName, HandlerFunction>>;
   readonly functionUrl: string;
+  /** The approvals stack of each other region the products name, made with this one. */
+  readonly approvalsElsewhere: ApprovalsRegionStack[] = [];
 
   constructor(scope: Construct, id: string, props: GreenlightStackProps) {
     super(scope, id, props);
@@ -257,7 +268,7 @@ export class GreenlightStack extends Stack {
     };
 
     this.grantAccess(props.products);
-    this.warnOfOtherRegions(props.products);
+    this.approveInOtherRegions(props.products, props.alarmTopicArn);
     // Products in other accounts: the topic takes their publishes, these handlers assume their roles
     // (every handler that calls CodePipeline: the releasing pipeline's action releases where an env
     // lives, pipeline-events looks an approval up in its own account, the digest reads each product's
@@ -336,21 +347,62 @@ export class GreenlightStack extends Stack {
   /**
    * CodePipeline publishes an approval only to a topic in the pipeline's own region (CodePipeline
    * user guide, "Manage approval actions": "You must use a topic created in the same AWS Region as
-   * the pipeline"), so pipelines elsewhere cannot use this stack's topic: said at synth and deploy,
-   * with README's way round it.
+   * the pipeline"): each other region the products name gets an approvals stack of its own
+   * (`<id>Approvals-<region>`, in Greenlight's account), whose topic this stack subscribes the
+   * approval-notification function to. Their names and ARNs need Greenlight's account and region,
+   * which an offline synthesis does not know.
    */
-  private warnOfOtherRegions(products: Readonly<Record<string, ProductSettings>>): void {
-    if (Token.isUnresolved(this.region)) return;
-    const elsewhere = [
-      ...new Set(allTargets(products as Readonly<Record<string, ProductOverride>>).map((target) => target.region)),
-    ]
-      .filter((region) => region !== this.region)
-      .sort();
+  private approveInOtherRegions(products: Readonly<Record<string, ProductSettings>>, alarmTopicArn?: string): void {
+    const places = allTargets(products as Readonly<Record<string, ProductOverride>>);
+    if (Token.isUnresolved(this.region) || Token.isUnresolved(this.account)) {
+      if (places.length > 0)
+        Annotations.of(this).addInfo(
+          "Greenlight's account and region are unknown (no AWS credentials): the approvals stacks of the products' other regions are made only when they are known.",
+        );
+      return;
+    }
+    const accountsByRegion = new Map<string, Set<string>>();
+    for (const { region, account } of places)
+      if (region !== this.region)
+        accountsByRegion.set(region, (accountsByRegion.get(region) ?? new Set()).add(account));
+    const elsewhere = [...accountsByRegion.keys()].sort();
     if (elsewhere.length === 0) return;
-    Annotations.of(this).addWarningV2(
-      'greenlight:approvalsInOtherRegions',
-      `Pipelines in ${elsewhere.join(', ')}: CodePipeline notifies only a topic in the pipeline's own region, so their approval actions cannot use ApprovalsTopicArn (${this.region}). Give each region a topic subscribed to ApprovalNotificationFunctionArn: README.md, "Approvals from pipelines in other regions".`,
-    );
+    // SNS delivers across regions except into an opt-in region from any other (SNS developer guide,
+    // "Sending Amazon SNS messages to an Amazon SQS queue or AWS Lambda function in a different Region").
+    if (RegionInfo.get(this.region).isOptInRegion) {
+      Annotations.of(this).addWarningV2(
+        'greenlight:approvalsInOtherRegions',
+        `Pipelines in ${elsewhere.join(', ')}: CodePipeline notifies only a topic in the pipeline's own region, and SNS does not deliver from another region into ${this.region}, an opt-in region. Their approvals cannot reach Greenlight here: deploy it in a region enabled by default (README.md, "Approvals from pipelines in other regions").`,
+      );
+      return;
+    }
+    const notification = this.handlers['approval-notification'].fn;
+    const app = this.node.scope as Construct;
+    for (const region of elsewhere) {
+      const approvals = new ApprovalsRegionStack(app, `${this.node.id}Approvals-${region}`, {
+        env: { account: this.account, region },
+        publisherAccounts: [...(accountsByRegion.get(region) ?? [])].sort(),
+        ...(alarmTopicArn ? { alarmTopicArn } : {}),
+        description: `Greenlight: the approvals topic of the products' pipelines in ${region}`,
+      });
+      // The subscription lives in the topic's region (CloudFormation's Region); SNS invokes the
+      // function here, as the opt-in region's own service principal when the topic is in one.
+      new Subscription(this, `ApprovalsFrom-${region}`, {
+        topic: approvals.approvalsTopic,
+        protocol: SubscriptionProtocol.LAMBDA,
+        endpoint: notification.functionArn,
+        region,
+        deadLetterQueue: approvals.deadLetterQueue,
+      });
+      notification.addPermission(`ApprovalsFrom-${region}`, {
+        principal: new ServicePrincipal(
+          RegionInfo.get(region).isOptInRegion ? `sns.${region}.amazonaws.com` : 'sns.amazonaws.com',
+        ),
+        sourceArn: approvals.approvalsTopic.topicArn,
+      });
+      this.addStackDependency(approvals, 'Greenlight subscribes its approval-notification function to the topic there');
+      this.approvalsElsewhere.push(approvals);
+    }
   }
 
   private grantAccess(products: Readonly<Record<string, ProductSettings>>): void {
@@ -522,10 +574,6 @@ export class GreenlightStack extends Stack {
     new CfnOutput(this, 'ApprovalsTopicArn', {
       value: this.approvalsTopic.topicArn,
       description: "Set it as the SNS topic of each pipeline's manual approval action",
-    });
-    new CfnOutput(this, 'ApprovalNotificationFunctionArn', {
-      value: this.handlers['approval-notification'].fn.functionArn,
-      description: "Subscribe a pipeline region's own approvals topic to it (README: approvals from other regions)",
     });
     new CfnOutput(this, 'SlackSecretArn', {
       value: this.slackSecret.secretArn,

@@ -32,6 +32,44 @@ export function pipelineEventPattern(prefixes: readonly string[]): EventPattern 
   };
 }
 
+/**
+ * Lets the pipelines of `accounts` publish approvals to `topic` (as their service roles, which
+ * also need sns:Publish in their own account's IAM), under a key of `scope`'s that those accounts
+ * and the topic's own may use through SNS only: the AWS-managed SNS key cannot be used from
+ * another account, its policy cannot be changed.
+ */
+export function openToPipelineAccounts(scope: Construct, topic: Topic, accounts: readonly string[]): Key {
+  const key = new Key(scope, 'ApprovalsTopicKey', {
+    description: 'Greenlight approvals topic: pipelines of the configured accounts publish through SNS',
+    enableKeyRotation: true,
+  });
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'PublishThroughSns',
+      principals: [Aws.ACCOUNT_ID, ...accounts].map((account) => new AccountPrincipal(account)),
+      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com` } },
+    }),
+  );
+  (topic.node.defaultChild as CfnTopic).kmsMasterKeyId = key.keyArn;
+  topic.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'PipelineAccountsPublish',
+      principals: accounts.map((account) => new AccountPrincipal(account)),
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+    }),
+  );
+  // The pipelines' service roles need kms:GenerateDataKey* and kms:Decrypt on it in their own IAM:
+  // a key of another account is used only when both its policy and the caller's allow it.
+  new CfnOutput(Stack.of(scope), 'ApprovalsTopicKeyArn', {
+    value: key.keyArn,
+    description: "The approvals topic's key: the pipelines' service roles may use it (import the topic with it)",
+  });
+  return key;
+}
+
 export interface PipelineAccountsProps {
   readonly products: Readonly<Record<string, unknown>>;
   readonly approvalsTopic: Topic;
@@ -64,29 +102,7 @@ export class PipelineAccounts extends Construct {
     this.accounts = [...new Set(targets.map((target) => target.account))].sort();
     if (targets.length === 0) return;
 
-    const key = new Key(this, 'ApprovalsTopicKey', {
-      description: 'Greenlight approvals topic: pipelines of the configured accounts publish through SNS',
-      enableKeyRotation: true,
-    });
-    // Publishers need the key only through SNS, here and in each pipeline account.
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'PublishThroughSns',
-        principals: [new AccountPrincipal(Aws.ACCOUNT_ID), ...this.accounts.map((a) => new AccountPrincipal(a))],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com` } },
-      }),
-    );
-    (props.approvalsTopic.node.defaultChild as CfnTopic).kmsMasterKeyId = key.keyArn;
-    props.approvalsTopic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'PipelineAccountsPublish',
-        principals: this.accounts.map((account) => new AccountPrincipal(account)),
-        actions: ['sns:Publish'],
-        resources: [props.approvalsTopic.topicArn],
-      }),
-    );
+    openToPipelineAccounts(this, props.approvalsTopic, this.accounts);
 
     // One statement naming each account: PutEvents of CodePipeline's events on the default bus, nothing else.
     const bus = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`;

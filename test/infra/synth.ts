@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -40,6 +40,19 @@ export function synthGreenlight(
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const template = Template.fromStack(stack);
   return { app, stack, template };
+}
+
+/**
+ * Builds a stack in an app of its own and synthesizes the app as `cdk synth` does: with cdk-nag's
+ * AwsSolutions checks, whose findings (rule names) over every stack of the app are returned, not thrown.
+ */
+export function synthChecked<T extends Stack>(build: (app: App) => T): { stack: T; violations: string[] } {
+  const app = new App({ context: CDK_JSON_CONTEXT });
+  const stack = build(app);
+  const checks = new AwsSolutionsChecks(app);
+  Validations.of(app).addPlugins(checks);
+  app.synth();
+  return { stack, violations: checks.validateScope(app).violations.map((v) => v.ruleName) };
 }
 
 /** Every acknowledgement (Validations.of(x).acknowledge) in the tree: where, which rule, why. */
