@@ -35,11 +35,15 @@ export function productRulesText(displayName: string, policies: readonly EnvPoli
   );
 }
 
+/** How far ahead the digest looks for freezes: a week, so Monday's digest shows the whole week. */
+const FREEZE_DIGEST_DAYS = 7;
+
 /**
  * The digest's freeze section: the freezes in force now, each with its end, then those that start
- * within the next `days`, soonest first; undefined when there are none.
+ * within the next week, soonest first; undefined when there are none.
  */
-export function freezeDigestText(policies: readonly EnvPolicy[], now: Date, days = 7): string | undefined {
+export function freezeDigestText(policies: readonly EnvPolicy[], now: Date): string | undefined {
+  const days = FREEZE_DIGEST_DAYS;
   const inForce: string[] = [];
   const coming: { start: number; line: string }[] = [];
   for (const policy of policies) {
