@@ -1,5 +1,7 @@
 import {
   Annotations,
+  Arn,
+  ArnFormat,
   Aws,
   CfnOutput,
   CfnParameter,
@@ -7,6 +9,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Stage,
   TimeZone,
   Token,
 } from 'aws-cdk-lib';
@@ -104,7 +107,7 @@ export class GreenlightStack extends Stack {
   readonly handlers: Readonly<Record<HandlerName, HandlerFunction>>;
   readonly functionUrl: string;
   /** The approvals stack of each other region the products name, made with this one. */
-  readonly approvalsElsewhere: ApprovalsRegionStack[] = [];
+  readonly approvalsElsewhere: readonly ApprovalsRegionStack[];
 
   constructor(scope: Construct, id: string, props: GreenlightStackProps) {
     super(scope, id, props);
@@ -268,7 +271,7 @@ export class GreenlightStack extends Stack {
     };
 
     this.grantAccess(props.products);
-    this.approveInOtherRegions(props.products, props.alarmTopicArn);
+    this.approvalsElsewhere = this.approveInOtherRegions(props.products, props.alarmTopicArn);
     // Products in other accounts: the topic takes their publishes, these handlers assume their roles
     // (every handler that calls CodePipeline: the releasing pipeline's action releases where an env
     // lives, pipeline-events looks an approval up in its own account, the digest reads each product's
@@ -352,21 +355,26 @@ export class GreenlightStack extends Stack {
    * approval-notification function to. Their names and ARNs need Greenlight's account and region,
    * which an offline synthesis does not know.
    */
-  private approveInOtherRegions(products: Readonly<Record<string, ProductSettings>>, alarmTopicArn?: string): void {
+  private approveInOtherRegions(
+    products: Readonly<Record<string, ProductSettings>>,
+    alarmTopicArn?: string,
+  ): ApprovalsRegionStack[] {
     const places = allTargets(products as Readonly<Record<string, ProductOverride>>);
     if (Token.isUnresolved(this.region) || Token.isUnresolved(this.account)) {
+      // A template synthesized offline and deployed later would lack them: said, not just noted.
       if (places.length > 0)
-        Annotations.of(this).addInfo(
-          "Greenlight's account and region are unknown (no AWS credentials): the approvals stacks of the products' other regions are made only when they are known.",
+        Annotations.of(this).addWarningV2(
+          'greenlight:regionsUnknown',
+          "Greenlight's account and region are unknown (no AWS credentials), so this synthesis has no approvals stacks for the products' other regions: deploy with credentials (npm run deploy), which makes them.",
         );
-      return;
+      return [];
     }
     const accountsByRegion = new Map<string, Set<string>>();
     for (const { region, account } of places)
       if (region !== this.region)
         accountsByRegion.set(region, (accountsByRegion.get(region) ?? new Set()).add(account));
     const elsewhere = [...accountsByRegion.keys()].sort();
-    if (elsewhere.length === 0) return;
+    if (elsewhere.length === 0) return [];
     // SNS delivers across regions except into an opt-in region from any other (SNS developer guide,
     // "Sending Amazon SNS messages to an Amazon SQS queue or AWS Lambda function in a different Region").
     if (RegionInfo.get(this.region).isOptInRegion) {
@@ -374,19 +382,27 @@ export class GreenlightStack extends Stack {
         'greenlight:approvalsInOtherRegions',
         `Pipelines in ${elsewhere.join(', ')}: CodePipeline notifies only a topic in the pipeline's own region, and SNS does not deliver from another region into ${this.region}, an opt-in region. Their approvals cannot reach Greenlight here: deploy it in a region enabled by default (README.md, "Approvals from pipelines in other regions").`,
       );
-      return;
+      return [];
     }
     const notification = this.handlers['approval-notification'].fn;
-    const app = this.node.scope as Construct;
-    for (const region of elsewhere) {
-      const approvals = new ApprovalsRegionStack(app, `${this.node.id}Approvals-${region}`, {
+    const stage = Stage.of(this);
+    if (!stage) throw new Error('GreenlightStack must be in a CDK App or Stage, beside its approvals stacks');
+    const unwatched = alarmTopicArn
+      ? elsewhere.filter((region) => Arn.split(alarmTopicArn, ArnFormat.NO_RESOURCE_NAME).region !== region)
+      : [];
+    if (unwatched.length > 0)
+      Annotations.of(this).addWarningV2(
+        'greenlight:deadLettersUnwatched',
+        `The dead-letter alarms of the approvals topics in ${unwatched.join(', ')} notify no one: alarmTopicArn is in another region, and Greenlight gives an alarm only a topic of its own region. Watch them in that region (README.md, "Approvals from pipelines in other regions").`,
+      );
+    return elsewhere.map((region) => {
+      const approvals = new ApprovalsRegionStack(stage, `${this.node.id}Approvals-${region}`, {
         env: { account: this.account, region },
         publisherAccounts: [...(accountsByRegion.get(region) ?? [])].sort(),
         ...(alarmTopicArn ? { alarmTopicArn } : {}),
         description: `Greenlight: the approvals topic of the products' pipelines in ${region}`,
       });
-      // The subscription lives in the topic's region (CloudFormation's Region); SNS invokes the
-      // function here, as the opt-in region's own service principal when the topic is in one.
+      // The subscription lives in the topic's region (CloudFormation's Region).
       new Subscription(this, `ApprovalsFrom-${region}`, {
         topic: approvals.approvalsTopic,
         protocol: SubscriptionProtocol.LAMBDA,
@@ -394,15 +410,21 @@ export class GreenlightStack extends Stack {
         region,
         deadLetterQueue: approvals.deadLetterQueue,
       });
-      notification.addPermission(`ApprovalsFrom-${region}`, {
-        principal: new ServicePrincipal(
-          RegionInfo.get(region).isOptInRegion ? `sns.${region}.amazonaws.com` : 'sns.amazonaws.com',
-        ),
-        sourceArn: approvals.approvalsTopic.topicArn,
-      });
+      // SNS in an opt-in region invokes a function elsewhere as that region's own service principal
+      // (SNS developer guide, "Prerequisites for integrating Amazon SNS with Lambda functions across
+      // regions"). Which regions are opt-in is not something to guess (lists differ and grow), so
+      // both principals may invoke it, each from this topic only.
+      for (const [id, principal] of [
+        ['', 'sns.amazonaws.com'],
+        ['-regional', `sns.${region}.amazonaws.com`],
+      ] as const)
+        notification.addPermission(`ApprovalsFrom-${region}${id}`, {
+          principal: ServicePrincipal.fromStaticServicePrincipleName(principal),
+          sourceArn: approvals.approvalsTopic.topicArn,
+        });
       this.addStackDependency(approvals, 'Greenlight subscribes its approval-notification function to the topic there');
-      this.approvalsElsewhere.push(approvals);
-    }
+      return approvals;
+    });
   }
 
   private grantAccess(products: Readonly<Record<string, ProductSettings>>): void {

@@ -67,7 +67,29 @@ describe("approvals from pipelines in the products' other regions", () => {
     west.template.hasResourceProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApprovalsTopicKey'), 'Arn'] },
     });
-    west.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    // The key: those accounts (and Greenlight's) may use it through that region's SNS only.
+    west.template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'PublishThroughSns',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Principal: {
+              AWS: [
+                `arn:aws:iam::${A}:root`,
+                { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':root']] },
+              ],
+            },
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': { 'Fn::Join': ['', ['sns.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+              },
+            },
+          }),
+        ]),
+      },
+    });
     west.template.hasOutput('ApprovalsTopicArn', { Value: { Ref: Match.stringLikeRegexp('^ApprovalsTopic') } });
     west.template.hasOutput('ApprovalsTopicKeyArn', {
       Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApprovalsTopicKey'), 'Arn'] },
@@ -88,12 +110,14 @@ describe("approvals from pipelines in the products' other regions", () => {
         Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^approvalnotificationFunction'), 'Arn'] },
         RedrivePolicy: { deadLetterTargetArn: queueArn },
       });
-      template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^approvalnotificationFunction'), 'Arn'] },
-        Principal: 'sns.amazonaws.com',
-        SourceArn: topicArn,
-      });
+      // SNS invokes it as sns.amazonaws.com, or as the region's own SNS from an opt-in region.
+      for (const principal of ['sns.amazonaws.com', `sns.${region}.amazonaws.com`])
+        template.hasResourceProperties('AWS::Lambda::Permission', {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^approvalnotificationFunction'), 'Arn'] },
+          Principal: principal,
+          SourceArn: topicArn,
+        });
       // SNS may put what it cannot deliver in the queue, for this topic only; an alarm watches it.
       there.hasResourceProperties('AWS::SQS::QueuePolicy', {
         PolicyDocument: {
@@ -115,21 +139,43 @@ describe("approvals from pipelines in the products' other regions", () => {
   });
 
   it('lets a topic in an opt-in region invoke the function as that region’s SNS', () => {
-    // Act: shop's prod in ap-east-1 (Hong Kong), launched after March 2019
-    const { template } = synth({
-      products: {
-        shop: {
-          account: A,
-          region: 'ap-east-1',
-          roleArn: `arn:aws:iam::${A}:role/GreenlightAccess`,
-        },
-      },
+    // Act: shop in ap-east-1 (Hong Kong), launched after March 20, 2019
+    const { stack, template } = synth({
+      products: { shop: { account: A, region: 'ap-east-1', roleArn: `arn:aws:iam::${A}:role/GreenlightAccess` } },
     });
     // Assess
+    const { topicArn } = regional(stack, 'ap-east-1');
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Principal: 'sns.ap-east-1.amazonaws.com',
-      SourceArn: Match.stringLikeRegexp('^arn:aws:sns:ap-east-1:'),
+      SourceArn: topicArn,
     });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Region: 'ap-east-1', TopicArn: topicArn });
+  });
+
+  it('lets every account of a region publish there, an env deployed to several included', () => {
+    // Prepare: desk's prod in eu-west-1 in two accounts, beside shop (A) there
+    const C = '777788889999';
+    const products = {
+      ...OTHER_ACCOUNT_PRODUCTS,
+      desk: {
+        envs: {
+          prod: {
+            stage: 'StagingQA',
+            targets: [
+              { account: B, region: 'eu-west-1', roleArn: `arn:aws:iam::${B}:role/GreenlightAccess` },
+              { account: C, region: 'eu-west-1', roleArn: `arn:aws:iam::${C}:role/GreenlightAccess` },
+            ],
+          },
+        },
+      },
+    };
+    // Act
+    const { stack } = synth({ products });
+    // Assess
+    expect(publishers(regional(stack, 'eu-west-1').template)).toEqual({
+      AWS: [A, B, C].map((account) => `arn:aws:iam::${account}:root`),
+    });
+    expect(publishers(regional(stack, 'us-west-2').template)).toEqual({ AWS: `arn:aws:iam::${B}:root` });
   });
 
   it('notifies the alarm topic of a dead letter only from the alarm topic’s own region', () => {
@@ -141,6 +187,11 @@ describe("approvals from pipelines in the products' other regions", () => {
     });
     const west = regional(stack, 'eu-west-1').template.findResources('AWS::CloudWatch::Alarm');
     expect(Object.values(west).map((alarm) => alarm.Properties.AlarmActions)).toEqual([undefined]);
+    // Said at synth and deploy, naming the region whose dead letters no one hears of.
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('^The dead-letter alarms of the approvals topics in eu-west-1 notify no one'),
+    );
   });
 
   it('warns, and makes no topic, when Greenlight is in an opt-in region, where SNS delivers from no other', () => {
@@ -161,7 +212,8 @@ describe("approvals from pipelines in the products' other regions", () => {
     // Assess
     expect(home.approvalsElsewhere).toEqual([]);
     expect(offline.approvalsElsewhere).toEqual([]);
-    Annotations.fromStack(offline).hasInfo('*', Match.stringLikeRegexp("^Greenlight's account and region are unknown"));
-    Annotations.fromStack(home).hasNoInfo('*', Match.anyValue());
+    const unknown = Match.stringLikeRegexp("^Greenlight's account and region are unknown");
+    Annotations.fromStack(offline).hasWarning('*', unknown);
+    Annotations.fromStack(home).hasNoWarning('*', unknown);
   });
 });
