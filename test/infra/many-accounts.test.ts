@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AccessStack, type AccessStackProps } from '../../infra/access-stack.ts';
 import { readAccessSettings, readSettings, SettingsError } from '../../infra/config.ts';
 import { GreenlightStack } from '../../infra/greenlight-stack.ts';
-import { A, B, BASE_PROPS, OTHER_ACCOUNT_PRODUCTS, synthChecked, synthGreenlight } from './synth.ts';
+import { A, B, BASE_PROPS, C, OTHER_ACCOUNT_PRODUCTS, synthChecked, synthGreenlight, withDeskIn } from './synth.ts';
 
 /*
  * Products in other accounts (docs/architecture.md, "Many accounts and regions"): Greenlight's topic
@@ -124,21 +124,10 @@ describe("Greenlight's stack with products in other accounts", () => {
 
   it("counts every place of an env deployed to several (targets) in the topic policy and Greenlight's roles", () => {
     // Prepare
-    const C = '777788889999';
-    const products = {
-      ...PRODUCTS,
-      desk: {
-        envs: {
-          prod: {
-            stage: 'StagingQA',
-            targets: [
-              { account: B, region: 'eu-west-1', roleArn: `arn:aws:iam::${B}:role/GreenlightAccess` },
-              { account: C, region: 'us-east-1', roleArn: `arn:aws:iam::${C}:role/GreenlightAccess` },
-            ],
-          },
-        },
-      },
-    };
+    const products = withDeskIn([
+      [B, 'eu-west-1'],
+      [C, 'us-east-1'],
+    ]);
     // Act
     const { template } = synthGreenlight({ products, externalId: 'greenlight-prod-7f3a' });
     // Assess

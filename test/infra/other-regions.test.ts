@@ -1,7 +1,7 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { GreenlightStack, type GreenlightStackProps } from '../../infra/greenlight-stack.ts';
-import { A, B, BASE_PROPS, ENV, OTHER_ACCOUNT_PRODUCTS, synthChecked } from './synth.ts';
+import { A, B, BASE_PROPS, C, ENV, OTHER_ACCOUNT_PRODUCTS, synthChecked, withDeskIn } from './synth.ts';
 
 /*
  * Pipelines in the products' other regions (README, "Approvals from pipelines in other regions"):
@@ -154,21 +154,10 @@ describe("approvals from pipelines in the products' other regions", () => {
 
   it('lets every account of a region publish there, an env deployed to several included', () => {
     // Prepare: desk's prod in eu-west-1 in two accounts, beside shop (A) there
-    const C = '777788889999';
-    const products = {
-      ...OTHER_ACCOUNT_PRODUCTS,
-      desk: {
-        envs: {
-          prod: {
-            stage: 'StagingQA',
-            targets: [
-              { account: B, region: 'eu-west-1', roleArn: `arn:aws:iam::${B}:role/GreenlightAccess` },
-              { account: C, region: 'eu-west-1', roleArn: `arn:aws:iam::${C}:role/GreenlightAccess` },
-            ],
-          },
-        },
-      },
-    };
+    const products = withDeskIn([
+      [B, 'eu-west-1'],
+      [C, 'eu-west-1'],
+    ]);
     // Act
     const { stack } = synth({ products });
     // Assess

@@ -126,3 +126,27 @@ export const OTHER_ACCOUNT_PRODUCTS = {
   blog: { account: A, region: 'eu-central-1', roleArn: `arn:aws:iam::${A}:role/GreenlightAccess` },
   payments: { prefix: 'pay-' },
 };
+
+export const C = '777788889999';
+
+/**
+ * OTHER_ACCOUNT_PRODUCTS and a product `desk` whose prod env is deployed to several places
+ * (`targets`), each in an account of its own: `[account, region]` pairs.
+ */
+export function withDeskIn(places: readonly (readonly [string, string])[]) {
+  return {
+    ...OTHER_ACCOUNT_PRODUCTS,
+    desk: {
+      envs: {
+        prod: {
+          stage: 'StagingQA',
+          targets: places.map(([account, region]) => ({
+            account,
+            region,
+            roleArn: `arn:aws:iam::${account}:role/GreenlightAccess`,
+          })),
+        },
+      },
+    },
+  };
+}
