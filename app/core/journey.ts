@@ -99,7 +99,7 @@ export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Pro
     return { linked: false, posted: 0 };
   const link = followingLink(links, hint);
   if (!link) return { linked: false, posted: 0 };
-  const record = await deps.store.get(link.approvalId);
+  const record = await recordedApproval(deps, link.approvalId);
   // An execution id names one execution in one account: an approval of another account is not this one's.
   if (!record || !sameAccount(record.request, hint.account)) return { linked: false, posted: 0 };
   const decision = approvedInSlack(record);
@@ -232,9 +232,31 @@ function impliedSteps(link: JourneyLink, hint: ExecutionHint): Step[] {
 
 const stepKey = (step: Step): string => (step.kind === 'production' ? 'production' : `${step.kind}:${step.stageName}`);
 
+/**
+ * How long an event waits, in steps, for the approving click to write its outcome. CodePipeline
+ * moves on (and tells EventBridge) as soon as PutApprovalResult lands, while the click writes its
+ * outcome right after, within its DynamoDB budget: a second covers it but for a click in trouble,
+ * whose event is then delivered again (a failed invocation, which the errors alarm counts).
+ */
+const RECORDING_WAITS_MS = [100, 300, 600] as const;
+
+/** The approval's record, once no approving click is still writing its outcome (if it can wait). */
+async function recordedApproval(deps: JourneyDeps, approvalId: ApprovalId): Promise<ApprovalRecord | undefined> {
+  let record = await deps.store.get(approvalId);
+  for (const ms of deps.sleep ? RECORDING_WAITS_MS : []) {
+    if (!record || !beingRecorded(record)) break;
+    await deps.sleep?.(ms);
+    record = await deps.store.get(approvalId);
+  }
+  return record;
+}
+
+const beingRecorded = (record: ApprovalRecord): boolean =>
+  record.status === 'deciding' && record.claim?.verdict === 'approve';
+
 /** The decision that approved the change in Slack (a click or a release); undefined for any other ending. */
 function approvedInSlack(record: ApprovalRecord): Decision | undefined {
-  if (record.status === 'deciding' && record.claim?.verdict === 'approve')
+  if (beingRecorded(record))
     // CodePipeline moved on, so the claim's PutApprovalResult landed; its outcome is being written.
     throw new TransientError(`The approval ${record.request.id} is still being recorded; the event will come again`);
   return record.outcome?.kind === 'approved' ? record.outcome.decision : undefined;

@@ -81,6 +81,14 @@ const approved = (decision: Partial<Decision> = {}) => ({
   at: new Date('2026-11-27T12:05:01Z'),
 });
 
+/** An approving click that has claimed the approval and not yet written its outcome. */
+const claimApproval = (store: MemoryApprovalStore, id: string) =>
+  store.claim(
+    id,
+    { ...approved().decision, claimId: 'c1', until: new Date('2026-11-27T12:06:00Z') },
+    new Date('2026-11-27T12:05:00Z'),
+  );
+
 const kinds = (threads: FakeThreads) =>
   threads.steps.map(({ step }) => `${step.kind}${'stageName' in step ? ` ${step.stageName}` : ''}`);
 
@@ -115,13 +123,42 @@ describe('followJourney', () => {
   it('asks for the event again while the approving click’s outcome is still being written', async () => {
     // Prepare
     const { store, deps, request } = await waitingIn('StagingQA');
-    await store.claim(
-      request.id,
-      { ...approved().decision, claimId: 'c1', until: new Date('2026-11-27T12:06:00Z') },
-      new Date('2026-11-27T12:05:00Z'),
-    );
+    await claimApproval(store, request.id);
     // Act / Assess
     await expect(followJourney(deps, hint('stage', 'StagingPROD', 'STARTED'))).rejects.toThrow(/still being recorded/);
+  });
+
+  it('waits a moment for the approving click to write its outcome, so a routine race is no failed delivery', async () => {
+    // Prepare: CodePipeline moved on before the click wrote its outcome, which lands during the first wait
+    const { store, threads, deps, request } = await waitingIn('StagingQA');
+    await claimApproval(store, request.id);
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      if (waits.length === 1) await store.recordOutcome(request.id, approved());
+    };
+    // Act
+    const result = await followJourney({ ...deps, sleep }, hint('stage', 'StagingPROD', 'STARTED'));
+    // Assess
+    expect(result.posted).toBe(1);
+    expect(kinds(threads)).toEqual(['started StagingPROD']);
+    expect(waits).toEqual([100]);
+  });
+
+  it('gives up after about a second on a click that does not finish, and asks for the event again', async () => {
+    // Prepare
+    const { store, threads, deps, request } = await waitingIn('StagingQA');
+    await claimApproval(store, request.id);
+    const waits: number[] = [];
+    // Act / Assess
+    await expect(
+      followJourney(
+        { ...deps, sleep: async (ms: number) => void waits.push(ms) },
+        hint('stage', 'StagingPROD', 'STARTED'),
+      ),
+    ).rejects.toThrow(/still being recorded/);
+    expect(waits.reduce((sum, ms) => sum + ms, 0)).toBe(1_000);
+    expect(threads.steps).toEqual([]);
   });
 
   it('does not link an approval CodePipeline no longer shows waiting in that execution', async () => {
