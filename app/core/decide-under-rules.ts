@@ -7,6 +7,7 @@ import {
   FrozenError,
   NeedsPeopleError,
   NotAnApproverError,
+  NotBreakGlassError,
   PolicyRefusalError,
   RulesMismatchError,
 } from './policy-errors.ts';
@@ -67,6 +68,16 @@ export async function decideUnderRules(
   }
 }
 
+/**
+ * Whether the person may break glass under `rules`: named in `breakGlass`, or in a group named there
+ * (asked of the directory, which remembers it briefly). Asked before the break-glass modal opens.
+ */
+export async function mayBreakGlass(directory: GroupDirectory, rules: EnvPolicy, person: string): Promise<boolean> {
+  const groups = groupsIn(rules.breakGlass);
+  const memberOf = groups.length > 0 ? await directory.groupsOf(person, groups) : undefined;
+  return onList(rules.breakGlass, person, memberOf);
+}
+
 async function decideChecked(
   deps: RulesDecideDeps,
   directory: GroupDirectory,
@@ -92,6 +103,8 @@ async function decideChecked(
   const groups = [...new Set([...groupsIn(rules.approvers), ...groupsIn(rules.breakGlass)])];
   const memberOf = groups.length > 0 ? await directory.groupsOf(person, groups) : new Set<string>();
   const mayBreakGlass = onList(rules.breakGlass, person, memberOf);
+  // Asked to break glass without being among those who may: said as such, not as a plain freeze.
+  if (breakGlass && freeze && !mayBreakGlass) throw new NotBreakGlassError(freeze, rules);
   // Break-glass members are named for the emergency: during a freeze they may approve though not approvers.
   const breaking = breakGlass && mayBreakGlass && freeze !== undefined;
   if (rules.approvers.length > 0 && !onList(rules.approvers, person, memberOf) && !breaking)

@@ -30,6 +30,18 @@ export class FrozenError extends PolicyRefusalError {
   }
 }
 
+/** The person asked to break glass, but is not among the env's `breakGlass`. */
+export class NotBreakGlassError extends PolicyRefusalError {
+  override name = 'NotBreakGlassError';
+  override readonly result = 'not-break-glass';
+  constructor(
+    readonly freeze: FreezeWindow,
+    readonly policy: EnvPolicy,
+  ) {
+    super(`Not a break-glass member of ${policy.key}`);
+  }
+}
+
 /** The person approved this revision into an env this one is separated from (four eyes). */
 export class SeparatedError extends PolicyRefusalError {
   override name = 'SeparatedError';

@@ -8,7 +8,7 @@ import type {
 } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { type ApprovalRecord, checkReason, type Decision, isOpenToDecision, type Verdict } from '../core/approval.ts';
-import { decideUnderRules } from '../core/decide-under-rules.ts';
+import { decideUnderRules, mayBreakGlass } from '../core/decide-under-rules.ts';
 import {
   AccountUnreachableError,
   AlreadyDecidedError,
@@ -20,7 +20,13 @@ import {
   UnreadableRequestError,
 } from '../core/errors.ts';
 import { groupsIn, policyByKey } from '../core/policy.ts';
-import { AlreadyVotedError, FrozenError, NotAnApproverError, SeparatedError } from '../core/policy-errors.ts';
+import {
+  AlreadyVotedError,
+  FrozenError,
+  NotAnApproverError,
+  NotBreakGlassError,
+  SeparatedError,
+} from '../core/policy-errors.ts';
 import { refuseTamperedInput } from '../core/refuse-input.ts';
 import { approvalButton } from '../views/approval-message.ts';
 import { breakGlassMetadata, breakGlassModal } from '../views/break-glass-modal.ts';
@@ -61,6 +67,10 @@ export function register(app: App, deps: ListenerDeps): void {
         await deps.notifier.refresh(record);
         return tell(args.client, target.channel, target.userId, policyNotices.freezeEnded);
       }
+      // Everyone sees the button on the shared message: one who may not break glass is told so at once.
+      const rules = record.request.policy;
+      if (rules && deps.rules && !(await mayBreakGlass(deps.rules.groups, rules, target.userId)))
+        return tell(args.client, target.channel, target.userId, policyNotices.notBreakGlass(rules, freeze));
       await args.client.views.open({
         trigger_id: args.body.trigger_id,
         view: breakGlassModal(record, freeze, {
@@ -261,6 +271,7 @@ function refusal(error: unknown, now: Date): string | undefined {
   if (error instanceof AlreadyDecidedError) return notices.alreadyDecided(error.record, now);
   if (error instanceof NotAnApproverError) return policyNotices.notAnApprover(error.policy);
   if (error instanceof FrozenError) return policyNotices.frozen(error.freeze, error.breakGlass);
+  if (error instanceof NotBreakGlassError) return policyNotices.notBreakGlass(error.policy, error.freeze);
   if (error instanceof SeparatedError) return policyNotices.separated(error.record);
   if (error instanceof AlreadyVotedError) return policyNotices.alreadyVoted(error.record);
   if (error instanceof ApprovalNotFoundError) return notices.unknownApproval;

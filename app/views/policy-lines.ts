@@ -44,6 +44,8 @@ export const policyNotices = {
     `${frozenText(freeze)}, ${escapeMrkdwn(freeze.timeZone)} time: approving waits until then. Nothing was changed.${
       breakGlass ? ' As a break-glass member you may still approve: press *Break glass…* and say why.' : ''
     }`,
+  notBreakGlass: (policy: EnvPolicy, freeze: FreezeWindow): string =>
+    `Only ${listText(policy.breakGlass)} may break glass for *${escapeMrkdwn(policy.product)} ${escapeMrkdwn(policy.env)}*. ${frozenText(freeze)}, ${escapeMrkdwn(freeze.timeZone)} time: approving waits until then. Nothing was changed.`,
   separated: (record: ApprovalRecord): string =>
     `You approved this revision into ${escapeMrkdwn(record.request.policy?.separateFrom.join(' or ') ?? 'an earlier env')}, so someone else must approve it here (four eyes). Nothing was changed.`,
   alreadyVoted: (record: ApprovalRecord): string =>

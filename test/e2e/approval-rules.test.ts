@@ -208,6 +208,21 @@ describe('when', () => {
     vi.setSystemTime(WEDNESDAY);
   });
 
+  it('tells someone outside break glass who may, at once, instead of a modal whose reason it would refuse', async () => {
+    // Prepare: Alice is a Releaser, not On-call
+    vi.setSystemTime(SATURDAY);
+    const approval = await pipelineWaitsForApproval(world, 'shop-frozen-alice', 'StagingQA');
+    // Act
+    const clicked = await world.slack.click('U0ALICE', APPROVALS_CHANNEL, approval.message.ts, ids.breakGlass);
+    // Assess
+    expect(clicked.views).toEqual([]);
+    expect(lastEphemeral(world, 'U0ALICE')?.text).toBe(
+      'Only <!subteam^S0ONCALL> may break glass for *shop prod*. ❄️ Frozen until Mon 08:00 (Weekend), Europe/Berlin time: approving waits until then. Nothing was changed.',
+    );
+    expect(putsFor('shop-frozen-alice')).toHaveLength(0);
+    vi.setSystemTime(WEDNESDAY);
+  });
+
   it('refuses an approve clicked on a message drawn just before the freeze began, saying until when', async () => {
     // Prepare: posted at Fri 15:50 in Berlin, with Approve
     vi.setSystemTime(new Date('2026-12-04T14:50:00Z'));

@@ -15,6 +15,7 @@ import type {
   Log,
   PipelineGateway,
 } from '../../app/core/ports.ts';
+import { MemoryApprovalStore } from './memory-store.ts';
 
 /**
  * What CodePipeline can answer instead of taking the result, as the gateway reports it.
@@ -286,5 +287,20 @@ export function slackDecision(
     actor: { id: who.id ?? 'U0ALICE', name: who.name ?? 'Alice', teamId: 'T0ACME', via: 'slack' },
     ...(who.reason ? { reason: who.reason } : {}),
     at,
+  };
+}
+
+/**
+ * What deciding an approval needs, in memory: the store, CodePipeline and Slack fakes, a clock set
+ * to `iso`, ids and a log.
+ */
+export function decideDeps(iso: string) {
+  return {
+    store: new MemoryApprovalStore(),
+    pipelines: new FakePipelines(),
+    notifier: new FakeNotifier(),
+    clock: fixedClock(iso),
+    ids: counterIds(),
+    log: memoryLog(),
   };
 }

@@ -11,25 +11,13 @@ import {
 } from '../../../app/core/errors.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
 import { settleApproval } from '../../../app/core/settle-approval.ts';
-import {
-  approvalRequest,
-  counterIds,
-  FakeNotifier,
-  FakePipelines,
-  fixedClock,
-  memoryLog,
-  slackDecision,
-} from '../../support/fakes.ts';
-import { MemoryApprovalStore } from '../../support/memory-store.ts';
+import { approvalRequest, decideDeps, slackDecision } from '../../support/fakes.ts';
+import type { MemoryApprovalStore } from '../../support/memory-store.ts';
 
 /** An approval waiting in Slack, as requestApproval leaves it. */
 async function waitingApproval() {
-  const store = new MemoryApprovalStore();
-  const pipelines = new FakePipelines();
-  const notifier = new FakeNotifier();
-  const clock = fixedClock('2025-03-04T09:30:13Z');
-  const log = memoryLog();
-  const deps = { store, pipelines, notifier, clock, ids: counterIds(), log };
+  const deps = decideDeps('2025-03-04T09:30:13Z');
+  const { store, pipelines, notifier, clock, log } = deps;
   const request = approvalRequest();
   await requestApproval(deps, request);
   clock.set('2025-03-04T10:15:00Z');
