@@ -90,7 +90,11 @@ export interface JourneyResult {
 
 /** Follows one event of an execution: links a waiting approval, or posts the steps it implies. */
 export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Promise<JourneyResult> {
-  if (isApprovalStart(hint)) return { linked: await linkWaitingApproval(deps, hint), posted: 0 };
+  if (isApprovalStart(hint)) {
+    const linked = await linkWaitingApproval(deps, hint);
+    await showApprovalReached(deps, hint);
+    return { linked, posted: 0 };
+  }
   if (!isJourneyEvent(hint)) return { linked: false, posted: 0 };
   const links = await deps.journeys.journeysOf(hint.pipelineName, hint.executionId);
   // A stage holding an approval of this execution that started fails by that approval's ending (its
@@ -119,22 +123,48 @@ export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Pro
   return { linked: false, posted };
 }
 
+/**
+ * A released change reached the next approval (it waits in a later stage of the same execution):
+ * what that stage deploys before it is done, which its release's line says. No stage event says it,
+ * as the stage runs on until that approval is answered. Threads hear nothing of it: the next
+ * approval's own message is the news.
+ */
+async function showApprovalReached(deps: JourneyDeps, hint: ExecutionHint): Promise<void> {
+  if (!deps.releaseSteps || hint.stageName === undefined) return;
+  const link = followingLink(await deps.journeys.journeysOf(hint.pipelineName, hint.executionId), hint);
+  if (!link) return;
+  const record = await recordedApproval(deps, link.approvalId);
+  if (!record || !sameAccount(record.request, hint.account) || !approvedInSlack(record)) return;
+  const releaseId = record.outcome?.releaseId;
+  if (releaseId)
+    await showOnRelease(
+      deps,
+      releaseId,
+      link,
+      record.request,
+      { kind: 'waiting', stageName: hint.stageName },
+      hint.at ?? deps.clock(),
+    );
+}
+
 /** For a release's approval: the pipeline's line on the release's progress message (core/journey-release.ts). */
 async function showOnRelease(
   deps: JourneyDeps,
   releaseId: string,
   link: JourneyLink,
   request: Pick<ApprovalRequest, 'account' | 'region'>,
-  step: Step,
+  step: Step | { kind: 'waiting'; stageName: string },
   at: Date,
 ) {
   const { releases, releaseSteps, releaseView, sleep } = deps;
   if (!releases || !releaseSteps || !releaseView || !sleep) return;
   const after = link.stages.slice(stageIndex(link, link.stageName) + 1);
+  // Within a stage: started, its approval waiting (0.5, added later: ranks kept with releases stay
+  // as they were), succeeded, failed.
   const rank =
     step.kind === 'production'
       ? after.length * 3
-      : after.indexOf(step.stageName) * 3 + { started: 0, succeeded: 1, failed: 2 }[step.kind];
+      : after.indexOf(step.stageName) * 3 + { started: 0, waiting: 0.5, succeeded: 1, failed: 2 }[step.kind];
   await showInRelease(
     { releases, releaseSteps, releaseView, sleep, clock: deps.clock, ids: deps.ids, log: deps.log },
     releaseId,

@@ -217,7 +217,8 @@ export interface ReminderPost {
 
 /** A pipeline's latest step after a release approved it: one line on the release's progress message. */
 export interface ReleaseStep {
-  kind: 'started' | 'succeeded' | 'failed' | 'production';
+  /** `waiting`: the stage's own approval waits, so what the stage deploys before it is done. */
+  kind: 'started' | 'waiting' | 'succeeded' | 'failed' | 'production';
   stageName?: string;
   /** Its place in the journey (later steps rank higher): an older step never replaces a newer one. */
   rank: number;

@@ -115,6 +115,8 @@ function stepLine(pipelineName: string, step: ReleaseStep | undefined): string {
       return `${name} · approved`;
     case 'started':
       return `${name} · ⏳ ${stage} deploying`;
+    case 'waiting':
+      return `${name} · ✋ ${stage} deployed, waiting for approval`;
     case 'succeeded':
       return `${name} · ✅ ${stage} succeeded`;
     case 'failed':

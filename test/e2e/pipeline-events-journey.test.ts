@@ -207,6 +207,25 @@ describe('a release’s progress message', () => {
     // A release's threads hear only of a failure, which mentions who asked for the release.
     expect(threads).toEqual([[], [expect.stringMatching(/^❌ StagingPROD action Deploy failed.*<@U0CAROL>$/)]]);
   });
+  it('says a released change waits for the next approval once its stage reached it, whatever the order', async () => {
+    // Prepare: two services of `ferry` wait in StagingDEV
+    await productWaitsAt(world, 'ferry', ['web', 'api'], 'StagingDEV');
+    await deliverInOrder(newEvents());
+    // Act: /release ferry qa; StagingQA deploys and its approval starts; the events come last first, twice
+    await release(world, 'U0CAROL', APPROVALS_CHANNEL, 'ferry qa');
+    await confirm(world, 'U0CAROL');
+    await world.settle();
+    await deliverReversedTwice(newEvents());
+    await world.settle();
+    // Assess: not "deploying" until someone answers StagingQA's approval
+    const progress = releaseMessages(world, APPROVALS_CHANNEL).at(-1);
+    const lines = shownIn(
+      (progress && world.slack.workspace.message(APPROVALS_CHANNEL, progress.ts)) ?? { blocks: [] },
+    );
+    expect(lines).toContain('`ferry-web` · ✋ StagingQA deployed, waiting for approval');
+    expect(lines).toContain('`ferry-api` · ✋ StagingQA deployed, waiting for approval');
+    expect(approvalMessages(world).filter((m) => /ferry-\w+ › StagingQA/.test(m.text))).toHaveLength(2);
+  });
 });
 
 describe('reminders before expiry', () => {
