@@ -3,7 +3,7 @@ import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { withCorrelation } from '../adapters/powertools-log.ts';
 import { accountProblem } from '../core/errors.ts';
-import { hasRules, productPolicies } from '../core/policy.ts';
+import { productPolicies } from '../core/policy.ts';
 import { discoverProducts, ownValue, resolveProduct } from '../core/products.ts';
 import { newReleaseId } from '../core/release.ts';
 import { placesOf, planReleaseFor, productPlacesOf } from '../core/release-plan.ts';
@@ -62,7 +62,7 @@ async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack): Pr
     return ack(ephemeral(releaseNotices.usage(text)));
   if (second === 'status') return status(deps, args, ack, first);
   if (second === 'policy') {
-    const policies = productPolicies(first, deps.config.products).filter(hasRules);
+    const policies = productPolicies(first, deps.config.products);
     return ack(
       ephemeral(productRulesText(resolveProduct(first, deps.config.products).displayName, policies, deps.clock())),
     );

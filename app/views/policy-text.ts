@@ -1,4 +1,11 @@
-import { activeFreeze, type EnvPolicy, type FreezeWindow, nextFreeze, upcomingFreezes } from '../core/policy.ts';
+import {
+  activeFreeze,
+  type EnvPolicy,
+  type FreezeWindow,
+  hasRules,
+  nextFreeze,
+  upcomingFreezes,
+} from '../core/policy.ts';
 import { escapeMrkdwn, slackDate } from './format.ts';
 import { frozenText, listText } from './policy-lines.ts';
 
@@ -28,8 +35,9 @@ export function envRulesText(policy: EnvPolicy, now: Date): string {
   return lines.join('\n');
 }
 
+/** Every env of the product, those without rules too (anyone approves there, once): none is left out. */
 export function productRulesText(displayName: string, policies: readonly EnvPolicy[], now: Date): string {
-  if (policies.length === 0) return `*${escapeMrkdwn(displayName)}* has no approval rules: anyone may approve.`;
+  if (!policies.some(hasRules)) return `*${escapeMrkdwn(displayName)}* has no approval rules: anyone may approve.`;
   return [`*Approval rules for ${escapeMrkdwn(displayName)}*`, ...policies.map((p) => envRulesText(p, now))].join(
     '\n\n',
   );

@@ -326,6 +326,16 @@ describe('/release under the rules', () => {
     expect(text).toContain('Next freeze: Weekend');
     expect(text).toContain('<!subteam^S0ONCALL> may still approve, giving a reason (break glass)');
   });
+
+  it('lists every env, one without rules too, so none looks forgotten', async () => {
+    // Act: `four` has rules in prod (four eyes) and none in qa
+    const asked = await world.slack.slashCommand('U0DAVE', APPROVALS_CHANNEL, '/release', 'four policy');
+    // Assess
+    const text = asked.ephemerals.map((e) => e.text).join('\n');
+    expect(text).toContain('*qa*\n• Who may approve: anyone in the workspace\n• How many: one approval');
+    expect(text).toContain('*prod*');
+    expect(text).toContain('• Four eyes: whoever approved a revision into qa may not approve it here');
+  });
 });
 
 const messageFor = (pipelineName: string, stage = 'StagingQA') => {
