@@ -99,7 +99,10 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
           ...(decision.reason ? { reason: decision.reason } : {}),
           ...(decision.override ? { detail: overrideDetail(decision.override) } : {}),
         }
-      : {}),
+      : // Answered in the console or CLI: what CodePipeline shows, when it was read.
+        outcome.kind === 'decided-elsewhere' && outcome.verdict
+        ? { verdict: outcome.verdict, ...(outcome.by ? { detail: `by ${outcome.by}` } : {}) }
+        : {}),
   };
 }
 

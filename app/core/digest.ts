@@ -1,4 +1,4 @@
-import type { Actor, ApprovalRecord, ApprovalRequest, MessageRef, Outcome } from './approval.ts';
+import type { Actor, ApprovalRecord, ApprovalRequest, MessageRef, Outcome, Verdict } from './approval.ts';
 import { type AuditEvent, dayOf } from './audit.ts';
 import {
   type ApprovalWait,
@@ -75,6 +75,10 @@ export interface DecidedApproval {
   stageName: string;
   result: Outcome['kind'];
   actor?: Actor;
+  /** Answered outside Slack: the verdict CodePipeline showed, when it was read. */
+  verdict?: Verdict;
+  /** Approved during a freeze by break glass: `freeze override (Weekend)`. */
+  override?: string;
   reason?: string;
   at: Date;
   /** Requested → outcome, when the request is in the audit trail we read. */
@@ -460,6 +464,9 @@ function decidedSince(audit: AuditFacts, after: Date, now: Date): DecidedApprova
       stageName: event.approval?.stageName ?? 'unknown stage',
       result: (event.result ?? 'decided-elsewhere') as Outcome['kind'],
       ...(event.actor ? { actor: event.actor } : {}),
+      // A click that lost to a console answer carries its own verdict, not CodePipeline's: none shown.
+      ...(event.result === 'decided-elsewhere' && event.verdict && !event.actor ? { verdict: event.verdict } : {}),
+      ...(event.result === 'approved' && event.detail ? { override: event.detail } : {}),
       ...(event.reason ? { reason: event.reason } : {}),
       at: event.at,
       ...(requestedAt ? { waitedMs: event.at.getTime() - requestedAt.getTime() } : {}),

@@ -265,16 +265,17 @@ function decidedLine(decided: DecidedApproval, now: Date): string {
     decided.result === 'approved' || decided.result === 'rejected'
       ? `${decided.result}${decided.actor ? ` by ${actorText(decided.actor)}` : ''}`
       : decided.result === 'decided-elsewhere'
-        ? 'decided outside Slack'
+        ? `${decided.verdict === 'approve' ? 'approved' : decided.verdict === 'reject' ? 'rejected' : 'decided'} outside Slack`
         : decided.result === 'gone'
           ? 'gone from CodePipeline'
           : decided.result === 'stopped'
             ? 'stopped in CodePipeline'
             : 'expired';
+  const override = decided.override ? ` · ❄️ ${escapeMrkdwn(decided.override)}` : '';
   const waited = decided.waitedMs !== undefined ? ` · waited ${duration(decided.waitedMs)}` : '';
   const reason = decided.reason ? ` · “${escapeMrkdwn(clip(decided.reason.replace(/\s+/g, ' '), 200))}”` : '';
   return clip(
-    `• ${RESULT_ICON[decided.result]} ${what} ${verb} ${relative(decided.at, now)}${waited}${reason}`,
+    `• ${RESULT_ICON[decided.result]} ${what} ${verb} ${relative(decided.at, now)}${override}${waited}${reason}`,
     BLOCK_KIT.text,
   );
 }

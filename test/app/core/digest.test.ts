@@ -5,6 +5,7 @@ import { AUDIT_DAYS, buildDigest, type DigestDeps } from '../../../app/core/dige
 import { PipelineGoneError, RoleNotAssumedError, TransientError } from '../../../app/core/errors.ts';
 import type { ExecutionSummary, PipelineSnapshot } from '../../../app/core/pipeline.ts';
 import type { PipelineReader } from '../../../app/core/ports.ts';
+import { digestMessages } from '../../../app/views/digest-message.ts';
 import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 import { pipelineSnapshot } from '../../support/release-fakes.ts';
@@ -190,6 +191,35 @@ describe('building the digest', () => {
       expect.objectContaining({ approvalId: 'a3', result: 'approved', waitedMs: 4 * HOUR }),
       expect.objectContaining({ approvalId: 'a1', result: 'rejected', reason: 'Totals wrong', waitedMs: 28 * HOUR }),
     ]);
+  });
+
+  it('tells a console answer’s verdict and a break-glass approve as such, and the message shows both', async () => {
+    // Prepare: one rejected in the console an hour ago; one approved by break glass two hours ago
+    const store = new MemoryApprovalStore();
+    const rejected = await waitingRequest(store, { pipelineName: 'shop-cart' });
+    await store.recordOutcome(rejected.id, {
+      kind: 'decided-elsewhere',
+      verdict: 'reject',
+      by: 'arn:aws:iam::123456789012:user/console',
+      at: ago(1),
+    });
+    const broken = await waitingRequest(store, { pipelineName: 'shop-web' });
+    const decision = { ...slackDecision('approve', ago(2), { id: 'U0CAROL', reason: 'Outage' }) };
+    await store.recordOutcome(broken.id, {
+      kind: 'approved',
+      decision: { ...decision, override: { freeze: 'Weekend' } },
+      at: ago(2),
+    });
+    // Act
+    const digest = await buildDigest(deps(store, new CountingReader()), NOW);
+    const text = JSON.stringify(digestMessages(digest).top.blocks);
+    // Assess
+    expect(digest.decided).toEqual([
+      expect.objectContaining({ approvalId: rejected.id, result: 'decided-elsewhere', verdict: 'reject' }),
+      expect.objectContaining({ approvalId: broken.id, result: 'approved', override: 'freeze override (Weekend)' }),
+    ]);
+    expect(text).toContain('shop-cart › StagingDEV* rejected outside Slack 1 hour ago');
+    expect(text).toContain('approved by <@U0CAROL> 2 hours ago · ❄️ freeze override (Weekend)');
   });
 
   it('computes each product’s metrics from its own pipelines and approvals', async () => {
