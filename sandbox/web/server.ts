@@ -34,6 +34,12 @@ type Route = {
 };
 
 const PUBLIC = new URL('./public/', import.meta.url);
+/** The endpoints served before the JSON routes (a stream, and files), listed by GET /api with them. */
+const STREAM_AND_FILE_HELP = [
+  'GET /api/events  (Server-Sent Events: snapshot, then slack, board and activity)',
+  "GET /api/files/:id  (a file the app shared, as Slack's url_private serves it)",
+];
+
 const STATIC_FILES: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',
@@ -76,7 +82,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const fileId = request.method === 'GET' ? /^\/api\/files\/(F[0-9A-Z]+)$/.exec(url.pathname)?.[1] : undefined;
     if (fileId) return sendStoredFile(response, control.world.slack.file(fileId));
     if (request.method === 'GET' && (url.pathname === '/api' || url.pathname === '/api/')) {
-      return sendJson(response, 200, { endpoints: routes.map((r) => r.help) });
+      return sendJson(response, 200, { endpoints: [...routes.map((r) => r.help), ...STREAM_AND_FILE_HELP] });
     }
     for (const route of routes) {
       const match = route.path.exec(url.pathname);

@@ -39,7 +39,7 @@ describe('manifest.yml', () => {
     expect(manifest.features.slash_commands).toEqual([
       expect.objectContaining({
         command: '/release',
-        usage_hint: '[product] [qa|prod] | [product] status | digest | help',
+        usage_hint: '[product] [qa|prod] | [product] status | [product] policy | digest | help',
         should_escape: false,
       }),
     ]);

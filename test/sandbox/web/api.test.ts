@@ -276,6 +276,18 @@ describe('sandbox JSON API', () => {
     expect(nowhere.status).toBe(404);
   });
 
+  it('lists every endpoint at GET /api, the event stream and shared files included', async () => {
+    // Act
+    const { json } = await api.get<{ endpoints: string[] }>('/api');
+    // Assess: each endpoint docs/sandbox.md names is listed by its method and path
+    const listed = json.endpoints.map((help) => help.split(/\s+/).slice(0, 2).join(' '));
+    for (const endpoint of ['GET /api/state', 'GET /api/events', 'GET /api/files/:id', 'POST /api/act/click'])
+      expect(listed).toContain(endpoint);
+    expect(json.endpoints.find((help) => help.startsWith('POST /api/pipelines/:pipeline/commit'))).toContain(
+      'replacement?',
+    );
+  });
+
   it('serves the page and its scripts', async () => {
     // Act
     const page = await fetch(`http://127.0.0.1:${sandbox.web.port}/`);
