@@ -48,7 +48,11 @@ export function renderBoard(board, actions) {
             'h3',
             {},
             product.product,
-            h('span', { class: 'product-count' }, `${product.pipelines.length} services`),
+            h(
+              'span',
+              { class: 'product-count' },
+              `${product.pipelines.length} ${product.pipelines.length === 1 ? 'service' : 'services'}`,
+            ),
             // Pipelines in another AWS account: Greenlight reaches them through the role it assumes there.
             product.account
               ? h(
@@ -118,6 +122,7 @@ function row(pipeline, actions) {
         },
         'Commit',
       ),
+      faultMenu(pipeline, actions),
       pipeline.changeSetGate
         ? h(
             'button',
@@ -131,7 +136,6 @@ function row(pipeline, actions) {
             'Commit with a replacement',
           )
         : null,
-      faultMenu(pipeline, actions),
     ),
   );
 }

@@ -44,8 +44,20 @@ describe('the sandbox page', () => {
     await page.goto(sandbox.url.replace('localhost', '127.0.0.1'));
     await page.locator('#connection[data-state="live"]').waitFor(WAIT);
 
+    // The button and the row's ⚡ fit the board's panel: nothing clipped, no sideways scrolling.
+    const button = page.locator('[data-commit-replacement="orders-api"]');
+    const panel = page.locator('.panel-body', { has: button });
+    const [buttonBox, faultBox, panelBox] = await Promise.all([
+      button.boundingBox(),
+      page.locator('tr[data-pipeline="orders-api"] .fault-menu').boundingBox(),
+      panel.boundingBox(),
+    ]);
+    for (const box of [buttonBox, faultBox])
+      expect((box?.x ?? Infinity) + (box?.width ?? 0)).toBeLessThanOrEqual((panelBox?.x ?? 0) + (panelBox?.width ?? 0));
+    expect(await panel.evaluate((el) => el.scrollWidth - el.clientWidth)).toBe(0);
+
     // Act: the board's button, then DEV and QA approved as alice
-    await page.locator('[data-commit-replacement="orders-api"]').click();
+    await button.click();
     for (const stage of ['StagingDEV', 'StagingQA']) {
       const message = await eventually(async () => {
         await api.post('/api/settle');
