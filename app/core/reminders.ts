@@ -24,10 +24,14 @@ export interface ReminderDeps {
   log: Log;
 }
 
-/** `due`: open approvals within their reminder time; `reminded`: reminders posted by this run. */
+/**
+ * `due`: open approvals within their reminder time; `reminded`: reminders posted by this run;
+ * `alreadyReminded`: due ones whose reminder an earlier run posted (or another is posting).
+ */
 export interface RemindResult {
   due: number;
   reminded: number;
+  alreadyReminded: number;
 }
 
 /** How a product reminds: hours before expiry, and whether `@here` stands in for missing approvers. */
@@ -48,9 +52,11 @@ export async function remindBeforeExpiry(deps: ReminderDeps, at: Date): Promise<
   const due = (await deps.store.listOpen()).filter((record) => isDue(record, deps.products, at));
   const failures: unknown[] = [];
   let reminded = 0;
+  let alreadyReminded = 0;
   for (const record of due) {
     try {
       if (await remind(deps, record, at)) reminded += 1;
+      else alreadyReminded += 1;
     } catch (error) {
       deps.log.warn('Could not post a reminder; the schedule will try again', { ...logContext(record), error });
       failures.push(error);
@@ -58,7 +64,7 @@ export async function remindBeforeExpiry(deps: ReminderDeps, at: Date): Promise<
   }
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} reminders could not be posted`);
-  return { due: due.length, reminded };
+  return { due: due.length, reminded, alreadyReminded };
 }
 
 /**

@@ -41,11 +41,12 @@ export function pipelineDefinition(name: string, options: PipelineDefinitionOpti
   const accountId = options.accountId ?? '123456789012';
   const notificationArn = options.notificationArn ?? `arn:aws:sns:${region}:${accountId}:greenlight-approvals`;
 
-  const approve = (environment: string): ActionDeclaration => {
-    const customData =
-      options.customData === undefined
-        ? `Test ${name} in ${environment.toUpperCase()}, then approve or reject within seven days.`
-        : options.customData;
+  /** `before`: the gate comes before the env's deploy (a change set), not after its tests. */
+  const approve = (environment: string, before = false): ActionDeclaration => {
+    const ask = before
+      ? `Review the change set for ${name} in ${environment.toUpperCase()}, then approve to deploy it or reject, within seven days.`
+      : `Test ${name} in ${environment.toUpperCase()}, then approve or reject within seven days.`;
+    const customData = options.customData === undefined ? ask : options.customData;
     const link =
       options.externalEntityLink === undefined
         ? `https://${name}.${environment}.example.com`
@@ -126,7 +127,7 @@ export function pipelineDefinition(name: string, options: PipelineDefinitionOpti
       staging('StagingDEV', 'dev'),
       staging('StagingQA', 'qa'),
       options.changeSetGate
-        ? { name: 'StagingPROD', actions: [...changeSetActions(name), { ...approve('prod'), runOrder: 2 }] }
+        ? { name: 'StagingPROD', actions: [...changeSetActions(name), { ...approve('prod', true), runOrder: 2 }] }
         : { name: 'StagingPROD', actions: [deploy('prod')] },
     ],
   };

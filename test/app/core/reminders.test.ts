@@ -50,11 +50,11 @@ describe('remindBeforeExpiry', () => {
     const expired = await remindBeforeExpiry(deps, at(0));
     // Assess
     expect([early, shopDue, ...both, expired]).toEqual([
-      { due: 0, reminded: 0 },
-      { due: 1, reminded: 1 },
-      { due: 2, reminded: 1 },
-      { due: 2, reminded: 0 },
-      { due: 0, reminded: 0 },
+      { due: 0, reminded: 0, alreadyReminded: 0 },
+      { due: 1, reminded: 1, alreadyReminded: 0 },
+      { due: 2, reminded: 1, alreadyReminded: 1 },
+      { due: 2, reminded: 0, alreadyReminded: 2 },
+      { due: 0, reminded: 0, alreadyReminded: 0 },
     ]);
     expect(threads.reminders.map((r) => r.approvalId)).toEqual(saved.map((r) => r.id));
   });
@@ -122,7 +122,7 @@ describe('remindBeforeExpiry', () => {
     // Act
     const result = await remindBeforeExpiry(deps, at(2.5));
     // Assess
-    expect(result).toEqual({ due: 0, reminded: 0 });
+    expect(result).toEqual({ due: 0, reminded: 0, alreadyReminded: 0 });
     expect(threads.reminders).toEqual([]);
   });
 });

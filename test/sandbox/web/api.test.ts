@@ -190,16 +190,21 @@ describe('sandbox JSON API', () => {
 
   it('runs the reminder schedule on request and says what it did', async () => {
     // Act
-    const run = await api.post<{ due: number; reminded: number; staleClaims: { stale: number; queued: number } }>(
-      '/api/reminders',
-    );
-    // Assess: the handler's own answer, not an empty object
+    const run = await api.post<{
+      due: number;
+      reminded: number;
+      alreadyReminded: number;
+      staleClaims: { stale: number; queued: number };
+    }>('/api/reminders');
+    // Assess: the handler's own answer, not an empty object; what was due was reminded now or before
     expect(run.status).toBe(200);
     expect(run.json).toEqual({
       due: expect.any(Number),
       reminded: expect.any(Number),
+      alreadyReminded: expect.any(Number),
       staleClaims: { stale: 0, queued: 0 },
     });
+    expect(run.json.reminded + run.json.alreadyReminded).toBe(run.json.due);
   });
 
   it('makes the next deploy fail on request', async () => {

@@ -74,6 +74,10 @@ describe('the sandbox page', () => {
       .poll(() => gate.textContent(), WAIT)
       .toContain('🔴 ⚠️ 1 resource will be replaced: OrdersTable (AWS::DynamoDB::Table)');
     expect(String(await gate.textContent())).toContain('Auto-approve declined: 1 replacement: OrdersTable');
+    // The gate comes before production's deploy: it asks for a review, not for tests in PROD.
+    expect(String(await gate.textContent())).toContain(
+      'Review the change set for orders-api in PROD, then approve to deploy it or reject',
+    );
     // The page redraws the channel as it changes: the screenshot is taken of a settled one.
     await api.post('/api/settle');
     for (let attempt = 1; ; attempt++) {
