@@ -1,6 +1,7 @@
 import { type ApprovalId, type ApprovalRecord, type Decision, personOf } from './approval.ts';
 import { approvalRef } from './audit.ts';
 import { type DecideDeps, type DecideOptions, decideApproval, refreshQuietly } from './decide-approval.ts';
+import { TransientError } from './errors.ts';
 import { activeFreeze, type EnvPolicy, groupsIn, hasRules, onList, policyByKey } from './policy.ts';
 import {
   AlreadyVotedError,
@@ -70,12 +71,19 @@ export async function decideUnderRules(
 
 /**
  * Whether the person may break glass under `rules`: named in `breakGlass`, or in a group named there
- * (asked of the directory, which remembers it briefly). Asked before the break-glass modal opens.
+ * (asked of the directory, which remembers it briefly); undefined when Slack did not say in time.
+ * Asked before the break-glass modal opens.
  */
-export async function mayBreakGlass(directory: GroupDirectory, rules: EnvPolicy, person: string): Promise<boolean> {
+export async function mayBreakGlass(
+  directory: GroupDirectory,
+  rules: EnvPolicy,
+  person: string,
+): Promise<boolean | undefined> {
+  if (onList(rules.breakGlass, person, undefined)) return true;
   const groups = groupsIn(rules.breakGlass);
-  const memberOf = groups.length > 0 ? await directory.groupsOf(person, groups) : undefined;
-  return onList(rules.breakGlass, person, memberOf);
+  if (groups.length === 0) return false;
+  const memberOf = await directory.groupsOf(person, groups);
+  return memberOf === undefined ? undefined : onList(rules.breakGlass, person, memberOf);
 }
 
 async function decideChecked(
@@ -102,17 +110,22 @@ async function decideChecked(
   }
   const groups = [...new Set([...groupsIn(rules.approvers), ...groupsIn(rules.breakGlass)])];
   const memberOf = groups.length > 0 ? await directory.groupsOf(person, groups) : new Set<string>();
-  const mayBreakGlass = onList(rules.breakGlass, person, memberOf);
-  // Asked to break glass without being among those who may: said as such, not as a plain freeze.
-  if (breakGlass && freeze && !mayBreakGlass) throw new NotBreakGlassError(freeze, rules);
+  const breakGlassMember = onList(rules.breakGlass, person, memberOf);
+  // Asked to break glass without being among those who may: said as such, not as a plain freeze;
+  // when Slack did not say who is in the groups, the person is asked to try again.
+  if (breakGlass && freeze && !breakGlassMember) {
+    if (memberOf === undefined && groupsIn(rules.breakGlass).length > 0)
+      throw new TransientError('Slack did not say in time who may break glass');
+    throw new NotBreakGlassError(freeze, rules);
+  }
   // Break-glass members are named for the emergency: during a freeze they may approve though not approvers.
-  const breaking = breakGlass && mayBreakGlass && freeze !== undefined;
+  const breaking = breakGlass && breakGlassMember && freeze !== undefined;
   if (rules.approvers.length > 0 && !onList(rules.approvers, person, memberOf) && !breaking)
     throw new NotAnApproverError(rules);
   if (decision.verdict === 'reject') return decideApproval(deps, id, decision, guarded);
 
   if (freeze) {
-    if (!breaking || !decision.reason) throw new FrozenError(freeze, mayBreakGlass);
+    if (!breaking || !decision.reason) throw new FrozenError(freeze, breakGlassMember);
     // Breaking glass is for the emergency: it approves at once, whatever the count, marked as such.
     return decideApproval(deps, id, { ...decision, override: { freeze: freeze.reason } }, guarded);
   }

@@ -131,20 +131,33 @@ export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Pro
  */
 async function showApprovalReached(deps: JourneyDeps, hint: ExecutionHint): Promise<void> {
   if (!deps.releaseSteps || hint.stageName === undefined) return;
-  const link = followingLink(await deps.journeys.journeysOf(hint.pipelineName, hint.executionId), hint);
-  if (!link) return;
-  const record = await recordedApproval(deps, link.approvalId);
-  if (!record || !sameAccount(record.request, hint.account) || !approvedInSlack(record)) return;
-  const releaseId = record.outcome?.releaseId;
-  if (releaseId)
-    await showOnRelease(
-      deps,
-      releaseId,
-      link,
-      record.request,
-      { kind: 'waiting', stageName: hint.stageName },
-      hint.at ?? deps.clock(),
-    );
+  // Best effort, as every release line: the event's own work (the link) is done and stands.
+  try {
+    const link = followingLink(await deps.journeys.journeysOf(hint.pipelineName, hint.executionId), hint);
+    if (!link) return;
+    const seen = await deps.store.get(link.approvalId);
+    // Only a release's approve has a line to draw: a click's still being written is not waited for.
+    if (!seen || (beingRecorded(seen) && !seen.claim?.actor.release)) return;
+    const record = beingRecorded(seen) ? await recordedApproval(deps, link.approvalId) : seen;
+    if (!record || !sameAccount(record.request, hint.account) || !approvedInSlack(record)) return;
+    const releaseId = record.outcome?.releaseId;
+    if (releaseId)
+      await showOnRelease(
+        deps,
+        releaseId,
+        link,
+        record.request,
+        { kind: 'waiting', stageName: hint.stageName },
+        hint.at ?? deps.clock(),
+      );
+  } catch (error) {
+    deps.log.warn('Could not show that a released change waits for its next approval', {
+      pipeline: hint.pipelineName,
+      executionId: hint.executionId,
+      stage: hint.stageName,
+      error,
+    });
+  }
 }
 
 /** For a release's approval: the pipeline's line on the release's progress message (core/journey-release.ts). */

@@ -57,6 +57,8 @@ export function register(app: App, deps: ListenerDeps): void {
     await args.ack();
     const target = await approvalFromButton(deps, args);
     if (!target) return;
+    // Who is in the rules' groups is asked while the approval is read: the modal's trigger lasts 3 s.
+    warmGroups(deps, target.rules, target.userId);
     try {
       const record = await deps.store.get(target.approvalId);
       if (!record) return tell(args.client, target.channel, target.userId, notices.unknownApproval);
@@ -67,9 +69,13 @@ export function register(app: App, deps: ListenerDeps): void {
         await deps.notifier.refresh(record);
         return tell(args.client, target.channel, target.userId, policyNotices.freezeEnded);
       }
-      // Everyone sees the button on the shared message: one who may not break glass is told so at once.
-      const rules = record.request.policy;
-      if (rules && deps.rules && !(await mayBreakGlass(deps.rules.groups, rules, target.userId)))
+      // Everyone sees the button on the shared message: one who may not break glass is told so at
+      // once, under the rules the decision will apply. When Slack does not say in time, the modal
+      // opens and the decision asks again.
+      const rules =
+        (target.rules && deps.rules ? policyByKey(target.rules, deps.rules.products) : undefined) ??
+        record.request.policy;
+      if (rules && deps.rules && (await mayBreakGlass(deps.rules.groups, rules, target.userId)) === false)
         return tell(args.client, target.channel, target.userId, policyNotices.notBreakGlass(rules, freeze));
       await args.client.views.open({
         trigger_id: args.body.trigger_id,

@@ -32,12 +32,15 @@ export function envRulesText(policy: EnvPolicy, now: Date): string {
   if (next) lines.push(`• Next freeze: ${when(next)}`);
   if (policy.breakGlass.length > 0)
     lines.push(`• During a freeze, ${listText(policy.breakGlass)} may still approve, giving a reason (break glass)`);
+  if (policy.autoApprove === 'safe-changes')
+    lines.push('• Greenlight approves a change set that replaces, removes and grants nothing itself');
   return lines.join('\n');
 }
 
 /** Every env of the product, those without rules too (anyone approves there, once): none is left out. */
 export function productRulesText(displayName: string, policies: readonly EnvPolicy[], now: Date): string {
-  if (!policies.some(hasRules)) return `*${escapeMrkdwn(displayName)}* has no approval rules: anyone may approve.`;
+  if (!policies.some((policy) => hasRules(policy) || policy.autoApprove))
+    return `*${escapeMrkdwn(displayName)}* has no approval rules: anyone may approve.`;
   return [`*Approval rules for ${escapeMrkdwn(displayName)}*`, ...policies.map((p) => envRulesText(p, now))].join(
     '\n\n',
   );

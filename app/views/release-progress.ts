@@ -116,13 +116,16 @@ function stepLine(pipelineName: string, step: ReleaseStep | undefined): string {
     case 'started':
       return `${name} · ⏳ ${stage} deploying`;
     case 'waiting':
-      return `${name} · ✋ ${stage} deployed, waiting for approval`;
+      return `${name} · ✋ waiting for approval in ${stage}`;
     case 'succeeded':
       return `${name} · ✅ ${stage} succeeded`;
     case 'failed':
       return `${name} · ❌ ${stage} failed (see its approval’s thread)`;
     case 'production':
       return `${name} · 🚀 reached production`;
+    default:
+      // A step of a newer version, read by an older one after a rollback.
+      return `${name} · approved`;
   }
 }
 

@@ -222,8 +222,8 @@ describe('a release’s progress message', () => {
     const lines = shownIn(
       (progress && world.slack.workspace.message(APPROVALS_CHANNEL, progress.ts)) ?? { blocks: [] },
     );
-    expect(lines).toContain('`ferry-web` · ✋ StagingQA deployed, waiting for approval');
-    expect(lines).toContain('`ferry-api` · ✋ StagingQA deployed, waiting for approval');
+    expect(lines).toContain('`ferry-web` · ✋ waiting for approval in StagingQA');
+    expect(lines).toContain('`ferry-api` · ✋ waiting for approval in StagingQA');
     expect(approvalMessages(world).filter((m) => /ferry-\w+ › StagingQA/.test(m.text))).toHaveLength(2);
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decideUnderRules, mayBreakGlass } from '../../../app/core/decide-under-rules.ts';
+import { TransientError } from '../../../app/core/errors.ts';
 import { policyByKey } from '../../../app/core/policy.ts';
 import { NotBreakGlassError } from '../../../app/core/policy-errors.ts';
+import type { GroupDirectory } from '../../../app/core/ports.ts';
 import { requestApproval } from '../../../app/core/request-approval.ts';
 import { approvalRequest, decideDeps, slackDecision } from '../../support/fakes.ts';
 
@@ -26,11 +28,11 @@ const RULES = policyByKey('shop/prod', PRODUCTS);
 const groups = { groupsOf: async (userId: string) => new Set(userId === 'U0CAROL' ? ['S0ONCALL'] : []) };
 
 /** An approval of shop prod waiting on Saturday noon in Berlin, under the weekend freeze. */
-async function frozenApproval() {
+async function frozenApproval(directory: GroupDirectory = groups) {
   if (!RULES) throw new Error('shop/prod has no rules');
   const base = decideDeps('2026-12-05T11:00:00Z');
   const { store, pipelines, clock } = base;
-  const deps = { ...base, rules: { products: PRODUCTS, groups } };
+  const deps = { ...base, rules: { products: PRODUCTS, groups: directory } };
   const request = approvalRequest({ pipelineName: 'shop-cart', stageName: 'StagingQA', policy: RULES });
   await requestApproval(deps, request);
   const breakGlass = (id: string) =>
@@ -67,6 +69,21 @@ describe('breaking glass', () => {
       expect(record.outcome?.decision?.override).toEqual({ freeze: 'Weekend' });
       expect(pipelines.calls).toHaveLength(1);
     }
+  });
+
+  it('asks to try again, refusing nothing, when Slack does not say who is in the groups in time', async () => {
+    // Prepare: the group lookup timed out (the directory answers undefined)
+    const { store, pipelines, request, breakGlass } = await frozenApproval({ groupsOf: async () => undefined });
+    // Act
+    const unknown = breakGlass('U0CAROL');
+    // Assess
+    await expect(unknown).rejects.toBeInstanceOf(TransientError);
+    expect(pipelines.calls).toEqual([]);
+    expect((await store.eventsForApproval(request.id)).filter((e) => e.type === 'decision-refused')).toEqual([]);
+    if (!RULES) throw new Error('shop/prod has no rules');
+    expect(await mayBreakGlass({ groupsOf: async () => undefined }, RULES, 'U0CAROL')).toBeUndefined();
+    // Named by user id, Dave needs no lookup at all.
+    expect(await mayBreakGlass({ groupsOf: async () => undefined }, RULES, 'U0DAVE')).toBe(true);
   });
 
   it('tells who may break glass before anyone gives a reason', async () => {

@@ -161,6 +161,33 @@ describe('followJourney', () => {
     expect(threads.steps).toEqual([]);
   });
 
+  it('links the next approval at once when the one before is a click’s still being written: no release line to wait for', async () => {
+    // Prepare: DEV's approval claimed by a click, not yet written; QA's approval starts
+    const { store, journeys, reader, deps, request } = await waitingIn('StagingDEV');
+    await claimApproval(store, request.id);
+    reader.set(snapshot('StagingQA', 'qa-token'));
+    const waits: number[] = [];
+    const untouched = () => Promise.reject(new Error('no release step expected'));
+    const releaseSteps = {
+      recordReleaseStep: untouched,
+      releaseSteps: untouched,
+      takeReleaseDraw: untouched,
+      giveReleaseDrawBack: untouched,
+    };
+    // Act
+    const result = await followJourney(
+      { ...deps, releaseSteps, sleep: async (ms: number) => void waits.push(ms) },
+      hint('action', 'StagingQA', 'STARTED', { actionName: 'Approve', category: 'Approval' }),
+    );
+    // Assess
+    expect(result).toEqual({ linked: true, posted: 0 });
+    expect(waits).toEqual([]);
+    expect((await journeys.journeysOf('shop-cart', EXECUTION)).map((link) => link.stageName)).toEqual([
+      'StagingDEV',
+      'StagingQA',
+    ]);
+  });
+
   it('does not link an approval CodePipeline no longer shows waiting in that execution', async () => {
     // Prepare
     const { journeys, reader, deps } = await waitingIn('StagingDEV');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { envPolicy } from '../../../app/core/policy.ts';
 import { digestMessages } from '../../../app/views/digest-message.ts';
-import { envRulesText, freezeDigestText } from '../../../app/views/policy-text.ts';
+import { envRulesText, freezeDigestText, productRulesText } from '../../../app/views/policy-text.ts';
 
 const prod = envPolicy(
   'shop',
@@ -29,6 +29,20 @@ describe('the approval rules in plain words', () => {
         '• During a freeze, <!subteam^S0ONCALL> may still approve, giving a reason (break glass)',
       ].join('\n'),
     );
+  });
+
+  it('say that Greenlight approves safe change sets itself where an env lets it, and list that env', () => {
+    // Prepare: `orders` live approves safe change sets; qa has no rules at all
+    const live = envPolicy('orders', 'live', {}, { autoApprove: 'safe-changes' });
+    const qa = envPolicy('orders', 'qa', {}, {});
+    // Act
+    const text = productRulesText('orders', [qa, live], wednesday);
+    // Assess
+    expect(text).toContain('*qa*\n• Who may approve: anyone in the workspace');
+    expect(text).toContain(
+      '*live*\n• Who may approve: anyone in the workspace\n• How many: one approval\n• Greenlight approves a change set that replaces, removes and grants nothing itself',
+    );
+    expect(productRulesText('blog', [qa], wednesday)).toBe('*blog* has no approval rules: anyone may approve.');
   });
 
   it('list the freezes of the coming week in the digest', () => {
