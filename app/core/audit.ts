@@ -84,7 +84,7 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
   const outcome = record.outcome;
   if (!outcome) return undefined;
   const decision = outcome.decision;
-  return {
+  const event: AuditEvent = {
     eventId: outcomeEventId(record.request.id),
     type: 'outcome',
     at: outcome.at,
@@ -99,10 +99,17 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
           ...(decision.reason ? { reason: decision.reason } : {}),
           ...(decision.override ? { detail: overrideDetail(decision.override) } : {}),
         }
-      : // Answered in the console or CLI: what CodePipeline shows, when it was read.
-        outcome.kind === 'decided-elsewhere' && outcome.verdict
-        ? { verdict: outcome.verdict, ...(outcome.by ? { detail: `by ${outcome.by}` } : {}) }
-        : {}),
+      : {}),
+  };
+  if (outcome.kind !== 'decided-elsewhere') return event;
+  // Answered in the console or CLI: the verdict is CodePipeline's (when it was read), never that of
+  // a click that found it answered, whose attempt is its decision-attempted event; `actor` is that
+  // click's person, if any.
+  const { verdict: _attempted, ...rest } = event;
+  return {
+    ...rest,
+    ...(outcome.verdict ? { verdict: outcome.verdict } : {}),
+    ...(outcome.by ? { detail: `by ${outcome.by}` } : {}),
   };
 }
 

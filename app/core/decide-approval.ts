@@ -301,7 +301,15 @@ async function outcomeInPipeline(
       return { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: clock() };
     }
     if (error instanceof ApprovalExpiredError) return { kind: 'expired', decision, at: clock() };
-    return { kind: 'decided-elsewhere', decision, at: clock() };
+    // What CodePipeline shows, as for an answer in the console that its events report.
+    return {
+      kind: 'decided-elsewhere',
+      decision,
+      at: clock(),
+      verdict: seen.verdict,
+      ...(seen.updatedBy ? { by: seen.updatedBy } : {}),
+      ...(seen.summary ? { summary: seen.summary } : {}),
+    };
   }
   if (seen.state === 'expired') return { kind: 'expired', decision, at: clock() };
   if (seen.state === 'replaced') {

@@ -464,8 +464,8 @@ function decidedSince(audit: AuditFacts, after: Date, now: Date): DecidedApprova
       stageName: event.approval?.stageName ?? 'unknown stage',
       result: (event.result ?? 'decided-elsewhere') as Outcome['kind'],
       ...(event.actor ? { actor: event.actor } : {}),
-      // A click that lost to a console answer carries its own verdict, not CodePipeline's: none shown.
-      ...(event.result === 'decided-elsewhere' && event.verdict && !event.actor ? { verdict: event.verdict } : {}),
+      // Answered outside Slack: the outcome's verdict is CodePipeline's (core/audit.ts, outcomeEvent).
+      ...(event.result === 'decided-elsewhere' && event.verdict ? { verdict: event.verdict } : {}),
       ...(event.result === 'approved' && event.detail ? { override: event.detail } : {}),
       ...(event.reason ? { reason: event.reason } : {}),
       at: event.at,

@@ -257,7 +257,7 @@ describe('when CodePipeline will not take the decision', () => {
     expect((await auditOf(approval.approvalId)).at(-1)).toMatchObject({ type: 'outcome', result: 'expired' });
   });
 
-  it('shows an approval answered in the console as decided outside Slack', async () => {
+  it('shows an approval answered in the console as approved outside Slack, with who and why', async () => {
     // Prepare
     const approval = await pipelineWaitsForApproval(world, 'console-first');
     world.emulator.answerInConsole('console-first', 'StagingDEV', 'Approved', 'Approved in the console');
@@ -269,11 +269,16 @@ describe('when CodePipeline will not take the decision', () => {
     expect(putApprovalResults('console-first').map((c) => c.error)).toEqual(['ApprovalAlreadyCompletedException']);
     const message = currentMessage(world, approval);
     expect(buttonsOf(message)).toEqual([]);
-    expect(shown(message)).toContain('Decided outside Slack');
+    expect(shown(message)).toContain('*Approved outside Slack* by console (IAM user)');
+    expect(shown(message)).toContain('>Approved in the console');
     expect(lastEphemeral(world, 'U0DAVE')?.text).toMatch(/decided outside Slack/);
+    // The outcome's verdict is CodePipeline's; Dave's attempt is its own event.
     expect((await auditOf(approval.approvalId)).at(-1)).toMatchObject({
       type: 'outcome',
       result: 'decided-elsewhere',
+      verdict: 'approve',
+      actor: expect.objectContaining({ id: 'U0DAVE' }),
+      detail: expect.stringMatching(/^by arn:aws:/),
     });
   });
 
