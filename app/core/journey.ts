@@ -125,9 +125,8 @@ export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Pro
 
 /**
  * A released change reached the next approval (it waits in a later stage of the same execution):
- * what that stage deploys before it is done, which its release's line says. No stage event says it,
- * as the stage runs on until that approval is answered. Threads hear nothing of it: the next
- * approval's own message is the news.
+ * its release's line says so. No stage event would, as the stage runs on until that approval is
+ * answered. Threads hear nothing of it: the next approval's own message is the news.
  */
 async function showApprovalReached(deps: JourneyDeps, hint: ExecutionHint): Promise<void> {
   if (!deps.releaseSteps || hint.stageName === undefined) return;
