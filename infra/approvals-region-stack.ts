@@ -1,15 +1,16 @@
-import { Arn, ArnFormat, CfnOutput, Duration, PhysicalName, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, PhysicalName, Stack, type StackProps } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { OperationalAlarms } from './constructs/alarms.ts';
+import { deadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { openToPipelineAccounts } from './constructs/pipeline-accounts.ts';
 import { acknowledge } from './nag.ts';
 
 export interface ApprovalsRegionStackProps extends StackProps {
   /** The accounts whose pipelines in this region ask for approvals: the products' places here. */
   readonly publisherAccounts: readonly string[];
-  /** Greenlight's alarm topic: the dead-letter alarm here notifies it when it is in this region. */
+  /** A topic of this region for the dead-letter alarm (Greenlight's stack passes alarmTopicArn only when it is). */
   readonly alarmTopicArn?: string;
 }
 
@@ -40,24 +41,16 @@ export class ApprovalsRegionStack extends Stack {
     });
     openToPipelineAccounts(this, this.approvalsTopic, props.publisherAccounts);
 
-    this.deadLetterQueue = new Queue(this, 'NotificationDlq', {
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-      queueName: PhysicalName.GENERATE_IF_NEEDED,
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'NotificationDlq', PhysicalName.GENERATE_IF_NEEDED);
     acknowledge(
       this.deadLetterQueue,
       "This queue is a dead-letter queue itself (the SNS subscription of Greenlight's approval-notification function).",
       'AwsSolutions-SQS3',
     );
-    const alarmTopicHere =
-      props.alarmTopicArn !== undefined &&
-      Arn.split(props.alarmTopicArn, ArnFormat.NO_RESOURCE_NAME).region === this.region;
     new OperationalAlarms(this, 'Alarms', {
       functions: {},
       deadLetterQueues: { [`notification-${this.region}`]: this.deadLetterQueue },
-      ...(alarmTopicHere ? { alarmTopicArn: props.alarmTopicArn } : {}),
+      ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
 
     new CfnOutput(this, 'ApprovalsTopicArn', {

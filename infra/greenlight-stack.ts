@@ -49,6 +49,7 @@ import {
   SettingsError,
 } from './config.ts';
 import { OperationalAlarms } from './constructs/alarms.ts';
+import { deadLetterQueue } from './constructs/dead-letter-queue.ts';
 import { DemoProduct } from './constructs/demo-product.ts';
 import { HandlerFunction, type HandlerName } from './constructs/handler-function.ts';
 import { PipelineAccounts, pipelineEventPattern } from './constructs/pipeline-accounts.ts';
@@ -170,10 +171,10 @@ export class GreenlightStack extends Stack {
     (this.approvalsTopic.node.defaultChild as CfnTopic).kmsMasterKeyId = 'alias/aws/sns';
     for (const arn of props.publisherRoleArns ?? []) this.grantPublish(new ArnPrincipal(arn));
 
-    const notificationDlq = this.deadLetterQueue('NotificationDlq');
-    const releaseDlq = this.deadLetterQueue('ReleaseDlq');
-    const digestDlq = this.deadLetterQueue('DigestDlq');
-    const pipelineEventsDlq = this.deadLetterQueue('PipelineEventsDlq');
+    const notificationDlq = deadLetterQueue(this, 'NotificationDlq');
+    const releaseDlq = deadLetterQueue(this, 'ReleaseDlq');
+    const digestDlq = deadLetterQueue(this, 'DigestDlq');
+    const pipelineEventsDlq = deadLetterQueue(this, 'PipelineEventsDlq');
     acknowledge(
       pipelineEventsDlq,
       'This queue is a dead-letter queue itself (the CodePipeline events rule and asynchronous invocations of pipeline-events).',
@@ -339,14 +340,6 @@ export class GreenlightStack extends Stack {
     return this.approvalsTopic.grantPublish(grantee);
   }
 
-  private deadLetterQueue(id: string): Queue {
-    return new Queue(this, id, {
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-    });
-  }
-
   /**
    * CodePipeline publishes an approval only to a topic in the pipeline's own region (CodePipeline
    * user guide, "Manage approval actions": "You must use a topic created in the same AWS Region as
@@ -399,7 +392,7 @@ export class GreenlightStack extends Stack {
       const approvals = new ApprovalsRegionStack(stage, `${this.node.id}Approvals-${region}`, {
         env: { account: this.account, region },
         publisherAccounts: [...(accountsByRegion.get(region) ?? [])].sort(),
-        ...(alarmTopicArn ? { alarmTopicArn } : {}),
+        ...(alarmTopicArn && !unwatched.includes(region) ? { alarmTopicArn } : {}),
         description: `Greenlight: the approvals topic of the products' pipelines in ${region}`,
       });
       // The subscription lives in the topic's region (CloudFormation's Region).

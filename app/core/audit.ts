@@ -84,7 +84,17 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
   const outcome = record.outcome;
   if (!outcome) return undefined;
   const decision = outcome.decision;
-  const event: AuditEvent = {
+  // Answered in the console or CLI: the verdict is CodePipeline's (when it was read), never that of
+  // a click that found it answered, whose attempt is its decision-attempted event; `actor` is that
+  // click's person, if any.
+  const elsewhere = outcome.kind === 'decided-elsewhere' ? outcome : undefined;
+  const verdict = elsewhere ? elsewhere.verdict : decision?.verdict;
+  const detail = elsewhere?.by
+    ? `by ${elsewhere.by}`
+    : decision?.override
+      ? overrideDetail(decision.override)
+      : undefined;
+  return {
     eventId: outcomeEventId(record.request.id),
     type: 'outcome',
     at: outcome.at,
@@ -92,24 +102,9 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
     approval: approvalRef(record.request),
     result: outcome.kind,
     ...(outcome.releaseId ? { releaseId: outcome.releaseId } : {}),
-    ...(decision
-      ? {
-          actor: decision.actor,
-          verdict: decision.verdict,
-          ...(decision.reason ? { reason: decision.reason } : {}),
-          ...(decision.override ? { detail: overrideDetail(decision.override) } : {}),
-        }
-      : {}),
-  };
-  if (outcome.kind !== 'decided-elsewhere') return event;
-  // Answered in the console or CLI: the verdict is CodePipeline's (when it was read), never that of
-  // a click that found it answered, whose attempt is its decision-attempted event; `actor` is that
-  // click's person, if any.
-  const { verdict: _attempted, ...rest } = event;
-  return {
-    ...rest,
-    ...(outcome.verdict ? { verdict: outcome.verdict } : {}),
-    ...(outcome.by ? { detail: `by ${outcome.by}` } : {}),
+    ...(decision ? { actor: decision.actor, ...(decision.reason ? { reason: decision.reason } : {}) } : {}),
+    ...(verdict ? { verdict } : {}),
+    ...(detail ? { detail } : {}),
   };
 }
 

@@ -137,7 +137,7 @@ async function showApprovalReached(deps: JourneyDeps, hint: ExecutionHint): Prom
     const seen = await deps.store.get(link.approvalId);
     // Only a release's approve has a line to draw: a click's still being written is not waited for.
     if (!seen || (beingRecorded(seen) && !seen.claim?.actor.release)) return;
-    const record = beingRecorded(seen) ? await recordedApproval(deps, link.approvalId) : seen;
+    const record = await recordedApproval(deps, link.approvalId, seen);
     if (!record || !sameAccount(record.request, hint.account) || !approvedInSlack(record)) return;
     const releaseId = record.outcome?.releaseId;
     if (releaseId)
@@ -282,9 +282,16 @@ const stepKey = (step: Step): string => (step.kind === 'production' ? 'productio
  */
 const RECORDING_WAITS_MS = [100, 300, 600] as const;
 
-/** The approval's record, once no approving click is still writing its outcome (if it can wait). */
-async function recordedApproval(deps: JourneyDeps, approvalId: ApprovalId): Promise<ApprovalRecord | undefined> {
-  let record = await deps.store.get(approvalId);
+/**
+ * The approval's record, once no approving click is still writing its outcome (if it can wait);
+ * `read`: the record as just read, when the caller has it.
+ */
+async function recordedApproval(
+  deps: JourneyDeps,
+  approvalId: ApprovalId,
+  read?: ApprovalRecord,
+): Promise<ApprovalRecord | undefined> {
+  let record = read ?? (await deps.store.get(approvalId));
   for (const ms of deps.sleep ? RECORDING_WAITS_MS : []) {
     if (!record || !beingRecorded(record)) break;
     await deps.sleep?.(ms);

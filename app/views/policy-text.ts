@@ -54,7 +54,6 @@ const FREEZE_DIGEST_DAYS = 7;
  * within the next week, soonest first; undefined when there are none.
  */
 export function freezeDigestText(policies: readonly EnvPolicy[], now: Date): string | undefined {
-  const days = FREEZE_DIGEST_DAYS;
   const inForce: string[] = [];
   const coming: { start: number; line: string }[] = [];
   for (const policy of policies) {
@@ -62,12 +61,14 @@ export function freezeDigestText(policies: readonly EnvPolicy[], now: Date): str
     // A freeze in force is the one a release planned today runs into first.
     const frozen = activeFreeze(policy.freezes, now);
     if (frozen) inForce.push(`${where} — frozen now: ${escapeMrkdwn(frozen.reason)} until ${slackDate(frozen.end)}`);
-    for (const freeze of upcomingFreezes(policy.freezes, now, days))
+    for (const freeze of upcomingFreezes(policy.freezes, now, FREEZE_DIGEST_DAYS))
       coming.push({ start: freeze.start.getTime(), line: `${where} — ${when(freeze)}` });
   }
   if (inForce.length + coming.length === 0) return undefined;
   const heading =
-    inForce.length > 0 ? `*Freezes now and in the next ${days} days*` : `*Freezes in the next ${days} days*`;
+    inForce.length > 0
+      ? `*Freezes now and in the next ${FREEZE_DIGEST_DAYS} days*`
+      : `*Freezes in the next ${FREEZE_DIGEST_DAYS} days*`;
   coming.sort((a, b) => a.start - b.start);
   return [heading, ...inForce, ...coming.map((c) => c.line)].join('\n');
 }
