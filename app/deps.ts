@@ -293,6 +293,7 @@ export class PipelineClients extends Clients {
     return limitRequestRate(
       withoutSdkLogging(
         new CodePipelineClient({
+          ...RESOLVED_ONCE,
           ...region(this.config),
           maxAttempts: budget.maxAttempts,
           requestHandler: timeouts(budget),
@@ -385,6 +386,7 @@ export class PipelineClients extends Clients {
     return limitRequestRate(
       withoutSdkLogging(
         new CodePipelineClient({
+          ...RESOLVED_ONCE,
           ...region(this.config),
           maxAttempts: budget.maxAttempts,
           requestHandler: timeouts(budget),
@@ -418,6 +420,7 @@ export class PipelineClients extends Clients {
           if (!client) {
             client = withoutSdkLogging(
               new CloudFormationClient({
+                ...RESOLVED_ONCE,
                 region: name,
                 credentials,
                 maxAttempts: budget.maxAttempts,
@@ -475,7 +478,10 @@ export class ReleaseClients extends PipelineClients {
   /** SQS on AWS; locally the process's in-process queue, whose worker the sandbox attaches. */
   readonly releaseQueue = (): ReleaseQueue => {
     this.#queue ??= this.config.releaseQueueUrl
-      ? new SqsReleaseQueue(withoutSdkLogging(new SQSClient(region(this.config))), this.config.releaseQueueUrl)
+      ? new SqsReleaseQueue(
+          withoutSdkLogging(new SQSClient({ ...RESOLVED_ONCE, ...region(this.config) })),
+          this.config.releaseQueueUrl,
+        )
       : sharedInProcessReleaseQueue(this.log);
     return this.#queue;
   };
@@ -561,6 +567,7 @@ class TargetClients {
       client = wrap(
         withoutSdkLogging(
           new CodePipelineClient({
+            ...RESOLVED_ONCE,
             region: target.region,
             credentials: this.role(target).provide,
             maxAttempts: budget.maxAttempts,
@@ -582,6 +589,7 @@ class TargetClients {
       const budget = this.path === 'click' ? TIMEOUTS.click.sts : PATIENT_STS;
       this.#sts ??= withoutSdkLogging(
         new STSClient({
+          ...RESOLVED_ONCE,
           ...region(this.config),
           maxAttempts: budget.maxAttempts,
           requestHandler: timeouts(budget),
@@ -633,6 +641,7 @@ function codePipelineClients(config: Config, budget: AwsBudget): (region: string
     if (!client) {
       client = withoutSdkLogging(
         new CodePipelineClient({
+          ...RESOLVED_ONCE,
           ...(regionName ? { region: regionName } : region(config)),
           maxAttempts: budget.maxAttempts,
           requestHandler: timeouts(budget),
@@ -658,6 +667,7 @@ function cloudFormationClients(config: Config, budget: AwsBudget): (region: stri
     if (!client) {
       client = withoutSdkLogging(
         new CloudFormationClient({
+          ...RESOLVED_ONCE,
           ...(regionName ? { region: regionName } : region(config)),
           maxAttempts: budget.maxAttempts,
           requestHandler: timeouts(budget),
@@ -681,6 +691,14 @@ function withoutSdkLogging<T extends { middlewareStack: { remove(name: string): 
 }
 
 /**
+ * Client options every AWS client here shares: each resolves its middleware stack once per command
+ * type instead of on every call (the SDK's `cacheMiddleware`; about 60 µs of CPU a call here). Sound
+ * because middleware is only ever added before a client's first call (withoutSdkLogging,
+ * limitRequestRate). Not for DynamoDB: the DocumentClient refuses it.
+ */
+const RESOLVED_ONCE = { cacheMiddleware: true } as const;
+
+/**
  * HTTP timeouts for an AWS client. The SDK only warns when a request outlives `requestTimeout`
  * unless told to throw; we need it to throw, or a hung call would eat the whole click.
  */
@@ -693,7 +711,7 @@ const timeouts = (t: { connectionTimeout: number; requestTimeout: number }) => (
 const region = (config: Config) => (config.region ? { region: config.region } : {});
 
 async function readSlackSecret(config: Config, arn: string): Promise<SlackCredentials> {
-  const client = withoutSdkLogging(new SecretsManagerClient(region(config)));
+  const client = withoutSdkLogging(new SecretsManagerClient({ ...RESOLVED_ONCE, ...region(config) }));
   try {
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
     return parseSlackSecret(SecretString, arn);
