@@ -92,15 +92,18 @@ export interface JourneyResult {
 export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Promise<JourneyResult> {
   if (isApprovalStart(hint)) {
     const linked = await linkWaitingApproval(deps, hint);
-    await showApprovalReached(deps, hint);
+    await showNextApproval(deps, hint, 'waiting');
     return { linked, posted: 0 };
   }
   if (!isJourneyEvent(hint)) return { linked: false, posted: 0 };
   const links = await deps.journeys.journeysOf(hint.pipelineName, hint.executionId);
   // A stage holding an approval of this execution that started fails by that approval's ending (its
-  // actions before it succeeded): rejected or expired, as its own message shows. No step of a journey.
-  if (hint.state === 'FAILED' && links.some((link) => link.stageName === hint.stageName))
+  // actions before it succeeded): rejected or expired, as its own message shows. No thread post; a
+  // release's line says its change stopped there.
+  if (hint.state === 'FAILED' && links.some((link) => link.stageName === hint.stageName)) {
+    await showNextApproval(deps, hint, 'stopped', links);
     return { linked: false, posted: 0 };
+  }
   const link = followingLink(links, hint);
   if (!link) return { linked: false, posted: 0 };
   const record = await recordedApproval(deps, link.approvalId);
@@ -124,15 +127,21 @@ export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Pro
 }
 
 /**
- * A released change reached the next approval (it waits in a later stage of the same execution):
- * its release's line says so. No stage event would, as the stage runs on until that approval is
- * answered. Threads hear nothing of it: the next approval's own message is the news.
+ * A released change reached the next approval (it waits in a later stage of the same execution), or
+ * stopped there (that approval was rejected or expired): its release's line says so. No stage event
+ * would say it waits, as the stage runs on until that approval is answered. Threads hear nothing of
+ * either: the next approval's own message is the news.
  */
-async function showApprovalReached(deps: JourneyDeps, hint: ExecutionHint): Promise<void> {
+async function showNextApproval(
+  deps: JourneyDeps,
+  hint: ExecutionHint,
+  kind: 'waiting' | 'stopped',
+  links?: readonly JourneyLink[],
+): Promise<void> {
   if (!deps.releaseSteps || hint.stageName === undefined) return;
   // Best effort, as every release line: the event's own work (the link) is done and stands.
   try {
-    const link = followingLink(await deps.journeys.journeysOf(hint.pipelineName, hint.executionId), hint);
+    const link = followingLink(links ?? (await deps.journeys.journeysOf(hint.pipelineName, hint.executionId)), hint);
     if (!link) return;
     const seen = await deps.store.get(link.approvalId);
     // Only a release's approve has a line to draw: a click's still being written is not waited for.
@@ -146,11 +155,11 @@ async function showApprovalReached(deps: JourneyDeps, hint: ExecutionHint): Prom
         releaseId,
         link,
         record.request,
-        { kind: 'waiting', stageName: hint.stageName },
+        { kind, stageName: hint.stageName },
         hint.at ?? deps.clock(),
       );
   } catch (error) {
-    deps.log.warn('Could not show that a released change waits for its next approval', {
+    deps.log.warn('Could not show on its release where a released change met its next approval', {
       pipeline: hint.pipelineName,
       executionId: hint.executionId,
       stage: hint.stageName,
@@ -165,18 +174,19 @@ async function showOnRelease(
   releaseId: string,
   link: JourneyLink,
   request: Pick<ApprovalRequest, 'account' | 'region'>,
-  step: Step | { kind: 'waiting'; stageName: string },
+  step: Step | { kind: 'waiting' | 'stopped'; stageName: string },
   at: Date,
 ) {
   const { releases, releaseSteps, releaseView, sleep } = deps;
   if (!releases || !releaseSteps || !releaseView || !sleep) return;
   const after = link.stages.slice(stageIndex(link, link.stageName) + 1);
   // Within a stage: started, its approval waiting (0.5, added later: ranks kept with releases stay
-  // as they were), succeeded, failed.
+  // as they were), succeeded, and its ends: failed, or stopped at its approval.
   const rank =
     step.kind === 'production'
       ? after.length * 3
-      : after.indexOf(step.stageName) * 3 + { started: 0, waiting: 0.5, succeeded: 1, failed: 2 }[step.kind];
+      : after.indexOf(step.stageName) * 3 +
+        { started: 0, waiting: 0.5, succeeded: 1, failed: 2, stopped: 2 }[step.kind];
   await showInRelease(
     { releases, releaseSteps, releaseView, sleep, clock: deps.clock, ids: deps.ids, log: deps.log },
     releaseId,

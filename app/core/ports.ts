@@ -217,8 +217,11 @@ export interface ReminderPost {
 
 /** A pipeline's latest step after a release approved it: one line on the release's progress message. */
 export interface ReleaseStep {
-  /** `waiting`: the stage's own approval waits, so what the stage deploys before it is done. */
-  kind: 'started' | 'waiting' | 'succeeded' | 'failed' | 'production';
+  /**
+   * `waiting`: the stage's own approval waits, so what the stage deploys before it is done.
+   * `stopped`: that approval was rejected or expired, so the change goes no further in this execution.
+   */
+  kind: 'started' | 'waiting' | 'succeeded' | 'failed' | 'stopped' | 'production';
   stageName?: string;
   /** Its place in the journey (later steps rank higher): an older step never replaces a newer one. */
   rank: number;

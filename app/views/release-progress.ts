@@ -121,6 +121,8 @@ function stepLine(pipelineName: string, step: ReleaseStep | undefined): string {
       return `${name} · ✅ ${stage} succeeded`;
     case 'failed':
       return `${name} · ❌ ${stage} failed (see its approval’s thread)`;
+    case 'stopped':
+      return `${name} · ⛔ stopped at the approval in ${stage} (see that approval’s message)`;
     case 'production':
       return `${name} · 🚀 reached production`;
     default:

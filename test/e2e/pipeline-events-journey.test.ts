@@ -57,6 +57,19 @@ function newEvents(): CodePipelineEvent[] {
   return fresh;
 }
 
+/** `/release <args>` by Carol in #approvals, confirmed, and its work done. */
+async function releaseAndConfirm(args: string): Promise<void> {
+  await release(world, 'U0CAROL', APPROVALS_CHANNEL, args);
+  await confirm(world, 'U0CAROL');
+  await world.settle();
+}
+
+/** The lines of the latest release's progress message in #approvals, as Slack shows it now. */
+function latestReleaseLines(): string {
+  const progress = releaseMessages(world, APPROVALS_CHANNEL).at(-1);
+  return shownIn((progress && world.slack.workspace.message(APPROVALS_CHANNEL, progress.ts)) ?? { blocks: [] });
+}
+
 const deliverInOrder = async (events: readonly CodePipelineEvent[]) => {
   for (const event of events) await world.handlers.pipelineEvents(event);
 };
@@ -193,9 +206,7 @@ describe('a release’s progress message', () => {
     await deliverReversedTwice(newEvents());
     await world.settle();
     // Assess
-    const progress = releaseMessages(world, APPROVALS_CHANNEL).at(-1);
-    const shownNow = progress ? world.slack.workspace.message(APPROVALS_CHANNEL, progress.ts) : undefined;
-    const lines = shownIn(shownNow ?? { blocks: [] });
+    const lines = latestReleaseLines();
     expect(waitingAt.map((w) => w.pipelineName)).toEqual(['ship-web', 'ship-api']);
     expect(lines).toContain('`ship-web` · 🚀 reached production');
     expect(lines).toContain('`ship-api` · ❌ StagingPROD failed');
@@ -212,19 +223,34 @@ describe('a release’s progress message', () => {
     await productWaitsAt(world, 'ferry', ['web', 'api'], 'StagingDEV');
     await deliverInOrder(newEvents());
     // Act: /release ferry qa; StagingQA deploys and its approval starts; the events come last first, twice
-    await release(world, 'U0CAROL', APPROVALS_CHANNEL, 'ferry qa');
-    await confirm(world, 'U0CAROL');
-    await world.settle();
+    await releaseAndConfirm('ferry qa');
     await deliverReversedTwice(newEvents());
     await world.settle();
     // Assess: not "deploying" until someone answers StagingQA's approval
-    const progress = releaseMessages(world, APPROVALS_CHANNEL).at(-1);
-    const lines = shownIn(
-      (progress && world.slack.workspace.message(APPROVALS_CHANNEL, progress.ts)) ?? { blocks: [] },
-    );
+    const lines = latestReleaseLines();
     expect(lines).toContain('`ferry-web` · ✋ waiting for approval in StagingQA');
     expect(lines).toContain('`ferry-api` · ✋ waiting for approval in StagingQA');
     expect(approvalMessages(world).filter((m) => /ferry-\w+ › StagingQA/.test(m.text))).toHaveLength(2);
+  });
+  it('says a released change stopped at the next approval once it is rejected or expires, whatever the order', async () => {
+    // Prepare: two services of `barge` released to StagingQA, where each waits for its approval
+    await productWaitsAt(world, 'barge', ['web', 'api'], 'StagingDEV');
+    await deliverInOrder(newEvents());
+    await releaseAndConfirm('barge qa');
+    await deliverInOrder(newEvents());
+    await world.settle();
+    // Act: web's QA approval is rejected in the console; api's expires (7 days); the events come last first, twice
+    world.emulator.answerInConsole('barge-web', 'StagingQA', 'Rejected', 'Not this week');
+    world.emulator.advanceClock(7 * 24 * HOUR + 60_000);
+    await world.settle();
+    await deliverReversedTwice(newEvents());
+    await world.settle();
+    // Assess
+    const lines = latestReleaseLines();
+    const stillWaiting = world.emulator.pendingApprovals({ stageName: 'StagingQA' }).map((a) => a.pipelineName);
+    expect(stillWaiting.filter((name) => name.startsWith('barge-'))).toEqual([]);
+    expect(lines).toContain('`barge-web` · ⛔ stopped at the approval in StagingQA (see that approval’s message)');
+    expect(lines).toContain('`barge-api` · ⛔ stopped at the approval in StagingQA (see that approval’s message)');
   });
 });
 
