@@ -2,7 +2,7 @@ import { Aws, CfnOutput, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { CfnEventBusPolicy, type EventPattern, Match } from 'aws-cdk-lib/aws-events';
-import { AccountPrincipal, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, AnyPrincipal, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type CfnTopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -37,19 +37,41 @@ export function pipelineEventPattern(prefixes: readonly string[]): EventPattern 
  * also need sns:Publish in their own account's IAM), under a key of `scope`'s that those accounts
  * and the topic's own may use through SNS only: the AWS-managed SNS key cannot be used from
  * another account, its policy cannot be changed.
+ *
+ * The key's own account is let in as the AWS-managed key lets it in (every principal of the account,
+ * through SNS): its publishers keep needing sns:Publish only. Naming the account as a principal
+ * instead would only delegate to IAM, and their roles have no KMS permission. Both statements hold
+ * for this account's topics only (SNS's encryption context names the topic): a pipeline account
+ * cannot encrypt topics of its own with this key. By account, not by ARN: the topic refers to the
+ * key, so the key cannot refer to the topic.
  */
 export function openToPipelineAccounts(scope: Construct, topic: Topic, accounts: readonly string[]): Key {
   const key = new Key(scope, 'ApprovalsTopicKey', {
     description: 'Greenlight approvals topic: pipelines of the configured accounts publish through SNS',
     enableKeyRotation: true,
   });
+  const throughSns = {
+    StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com` },
+    StringLike: {
+      'kms:EncryptionContext:aws:sns:topicArn': `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${Aws.ACCOUNT_ID}:*`,
+    },
+  };
   key.addToResourcePolicy(
     new PolicyStatement({
-      sid: 'PublishThroughSns',
-      principals: [Aws.ACCOUNT_ID, ...accounts].map((account) => new AccountPrincipal(account)),
+      sid: 'OwnAccountPublishesThroughSns',
+      principals: [new AnyPrincipal()],
       actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
       resources: ['*'],
-      conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com` } },
+      conditions: { ...throughSns, StringEquals: { ...throughSns.StringEquals, 'kms:CallerAccount': Aws.ACCOUNT_ID } },
+    }),
+  );
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'PipelineAccountsPublishThroughSns',
+      principals: accounts.map((account) => new AccountPrincipal(account)),
+      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions: throughSns,
     }),
   );
   (topic.node.defaultChild as CfnTopic).kmsMasterKeyId = key.keyArn;

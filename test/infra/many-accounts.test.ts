@@ -3,7 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { AccessStack, type AccessStackProps } from '../../infra/access-stack.ts';
 import { readAccessSettings, readSettings, SettingsError } from '../../infra/config.ts';
 import { GreenlightStack } from '../../infra/greenlight-stack.ts';
-import { A, B, BASE_PROPS, C, OTHER_ACCOUNT_PRODUCTS, synthChecked, synthGreenlight, withDeskIn } from './synth.ts';
+import {
+  A,
+  B,
+  BASE_PROPS,
+  C,
+  keyStatements,
+  OTHER_ACCOUNT_PRODUCTS,
+  publishThroughSns,
+  synthChecked,
+  synthGreenlight,
+  withDeskIn,
+} from './synth.ts';
 
 /*
  * Products in other accounts (docs/architecture.md, "Many accounts and regions"): Greenlight's topic
@@ -116,6 +127,8 @@ describe("Greenlight's stack with products in other accounts", () => {
     expect(publish?.Action).toBe('sns:Publish');
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    // Greenlight's own pipelines publish with sns:Publish alone, as under the AWS-managed key.
+    expect(keyStatements(template)).toEqual(publishThroughSns([A, B]));
     // The pipelines' service roles need the key in their own IAM too: given as an output.
     template.hasOutput('ApprovalsTopicKeyArn', {
       Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('ApprovalsTopicKey'), 'Arn'] },

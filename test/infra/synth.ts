@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { expect } from 'vitest';
 import { GreenlightStack, type GreenlightStackProps } from '../../infra/greenlight-stack.ts';
 import { repoPath } from '../../infra/paths.ts';
 
@@ -149,4 +150,50 @@ export function withDeskIn(places: readonly (readonly [string, string])[]) {
       },
     },
   };
+}
+
+/** The statements of the approvals topic's key policy that the stack adds (not CDK's default one). */
+export function keyStatements(template: Template): Statement[] {
+  const keys = Object.values(template.findResources('AWS::KMS::Key'));
+  expect(keys).toHaveLength(1);
+  const statements: (Statement & { Sid?: string })[] = keys[0]?.Properties.KeyPolicy.Statement ?? [];
+  return statements.filter((statement) => statement.Sid);
+}
+
+/**
+ * What the approvals topic's key must allow (docs/architecture.md, "Many accounts and regions"):
+ * any principal of Greenlight's account, as the AWS-managed SNS key does, and the `accounts` whose
+ * pipelines publish; both only through the region's SNS and for a topic of Greenlight's account.
+ */
+export function publishThroughSns(accounts: readonly string[]): unknown[] {
+  const join = (...parts: unknown[]) => ({ 'Fn::Join': ['', parts] });
+  const viaSns = { 'kms:ViaService': join('sns.', { Ref: 'AWS::Region' }, '.amazonaws.com') };
+  const ourTopics = {
+    'kms:EncryptionContext:aws:sns:topicArn': join(
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':sns:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':*',
+    ),
+  };
+  const base = { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' };
+  return [
+    {
+      ...base,
+      Sid: 'OwnAccountPublishesThroughSns',
+      Principal: { AWS: '*' },
+      Condition: { StringEquals: { ...viaSns, 'kms:CallerAccount': { Ref: 'AWS::AccountId' } }, StringLike: ourTopics },
+    },
+    {
+      ...base,
+      Sid: 'PipelineAccountsPublishThroughSns',
+      Principal: {
+        AWS: accounts.length === 1 ? `arn:aws:iam::${accounts[0]}:root` : accounts.map((a) => `arn:aws:iam::${a}:root`),
+      },
+      Condition: { StringEquals: viaSns, StringLike: ourTopics },
+    },
+  ];
 }
