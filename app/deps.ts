@@ -69,6 +69,9 @@ import { lazy } from './lazy.ts';
  *   Lambda's time, and never repeat a post that may have landed.
  * - `worker` (release-worker, release-action: 5 min) and `digest` (2 min): patient everywhere.
  */
+/** SQS and Secrets Manager off the click path: patient, with the SDK's standard retries. */
+const PATIENT_AWS = { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 3 };
+
 /** How long the worker (settle jobs, CodePipeline's events, releases) looks where an approval stands. */
 const WORKER_STATE_LOOK_MS = 5_000;
 
@@ -82,12 +85,18 @@ export const TIMEOUTS = {
      */
     sts: { connectionTimeout: 300, requestTimeout: 600, maxAttempts: 1 },
     reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
+    /** A release's plan job, an approval's settle job: SQS answers in milliseconds. */
+    queue: { connectionTimeout: 300, requestTimeout: 800, maxAttempts: 2 },
+    /** Slack's credentials, once per container: a cold click still answers within the 3 s. */
+    secrets: { connectionTimeout: 500, requestTimeout: 1_000, maxAttempts: 2 },
     slack: { timeout: 1_500, retries: 1 },
     /** How long a click waits for a display name before using the username. */
     peopleLookupMs: 800,
   },
   ingest: {
     dynamo: { connectionTimeout: 3_000, requestTimeout: 5_000, maxAttempts: 6 },
+    queue: PATIENT_AWS,
+    secrets: PATIENT_AWS,
     /** One post: longer than Slack takes, well inside the Lambda's 30 s with the waits below. */
     slackPost: { timeout: 5_000 },
     /** Longest wait for Slack's rate limit per post (bursts of a product's services). */
@@ -95,6 +104,8 @@ export const TIMEOUTS = {
   },
   worker: {
     dynamo: { connectionTimeout: 3_000, requestTimeout: 3_000, maxAttempts: 6 },
+    queue: PATIENT_AWS,
+    secrets: PATIENT_AWS,
     /**
      * Release fan-outs: more tries, so a throttled PutApprovalResult is backed off and retried by
      * the SDK (its throttling backoff starts at 500 ms).
@@ -107,6 +118,8 @@ export const TIMEOUTS = {
   },
   digest: {
     dynamo: { connectionTimeout: 3_000, requestTimeout: 3_000, maxAttempts: 6 },
+    queue: PATIENT_AWS,
+    secrets: PATIENT_AWS,
     /** Reading boards and executions: patient, with the SDK's standard retries. */
     reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
     slack: { timeout: 5_000, retries: 3 },
@@ -174,7 +187,7 @@ export class Clients {
     async (): Promise<SlackCredentials> =>
       'credentials' in this.config.slack
         ? this.config.slack.credentials
-        : readSlackSecret(this.config, this.config.slack.secretArn),
+        : readSlackSecret(this.config, this.config.slack.secretArn, this.budget.secrets),
   );
 
   /**
@@ -479,7 +492,14 @@ export class ReleaseClients extends PipelineClients {
   readonly releaseQueue = (): ReleaseQueue => {
     this.#queue ??= this.config.releaseQueueUrl
       ? new SqsReleaseQueue(
-          withoutSdkLogging(new SQSClient({ ...RESOLVED_ONCE, ...region(this.config) })),
+          withoutSdkLogging(
+            new SQSClient({
+              ...RESOLVED_ONCE,
+              ...region(this.config),
+              maxAttempts: this.budget.queue.maxAttempts,
+              requestHandler: timeouts(this.budget.queue),
+            }),
+          ),
           this.config.releaseQueueUrl,
         )
       : sharedInProcessReleaseQueue(this.log);
@@ -710,8 +730,10 @@ const timeouts = (t: { connectionTimeout: number; requestTimeout: number }) => (
 
 const region = (config: Config) => (config.region ? { region: config.region } : {});
 
-async function readSlackSecret(config: Config, arn: string): Promise<SlackCredentials> {
-  const client = withoutSdkLogging(new SecretsManagerClient({ ...RESOLVED_ONCE, ...region(config) }));
+async function readSlackSecret(config: Config, arn: string, budget: AwsBudget): Promise<SlackCredentials> {
+  const client = withoutSdkLogging(
+    new SecretsManagerClient({ ...region(config), maxAttempts: budget.maxAttempts, requestHandler: timeouts(budget) }),
+  );
   try {
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
     return parseSlackSecret(SecretString, arn);
