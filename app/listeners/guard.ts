@@ -122,15 +122,38 @@ export function register(app: App, deps: GuardDeps): void {
       ...(placed === 'outsider' ? {} : { guest: guest ?? 'unknown' }),
     });
     const { ack } = args as AnyMiddlewareArgs & { ack?: (answer?: unknown) => Promise<void> };
-    const isCommand = 'command' in (args.body as object);
-    // A command's acknowledgement text is shown to the person only; others get an ephemeral.
+    const body = args.body as unknown as Record<string, unknown>;
+    const isCommand = 'command' in body;
+    // A modal's submission is answered in the modal: an empty acknowledgement would close it, and
+    // what was typed with it, though nothing was decided. A command's acknowledgement text is shown
+    // to the person only; others get an ephemeral.
+    if (body.type === 'view_submission') return ack?.(refusalInModal(body.view, refusal));
     if (ack) await ack(isCommand ? refusal : undefined);
     if (!isCommand && requester.channel) {
-      await (args as unknown as { client: WebClient }).client.chat.postEphemeral({
-        channel: requester.channel,
-        user: requester.userId,
-        text: refusal,
-      });
+      await (args as unknown as { client: WebClient }).client.chat
+        .postEphemeral({ channel: requester.channel, user: requester.userId, text: refusal })
+        .catch((error: unknown) =>
+          deps.log.warn('Could not tell a refused person why', { userId: requester.userId, error }),
+        );
     }
   });
+}
+
+/**
+ * The answer to a refused modal submission: the refusal under the modal's first input, so the modal
+ * stays open with what was typed (a retry needs no retyping); a modal without inputs shows it instead.
+ */
+export function refusalInModal(view: unknown, refusal: string): Record<string, unknown> {
+  const blocks = (view as { blocks?: { type?: string; block_id?: string }[] } | undefined)?.blocks ?? [];
+  const input = blocks.find((block) => block.type === 'input' && block.block_id)?.block_id;
+  if (input) return { response_action: 'errors', errors: { [input]: refusal } };
+  return {
+    response_action: 'update',
+    view: {
+      type: 'modal',
+      title: { type: 'plain_text', text: 'Greenlight' },
+      close: { type: 'plain_text', text: 'Close' },
+      blocks: [{ type: 'section', text: { type: 'plain_text', text: refusal } }],
+    },
+  };
 }

@@ -1,5 +1,10 @@
+import type { IncomingMessage } from 'node:http';
+import { App, AwsLambdaReceiver } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
-import { refusalFor, requesterOf } from '../../../app/listeners/guard.ts';
+import { refusalFor, register, requesterOf } from '../../../app/listeners/guard.ts';
+import { lambdaContext, toFunctionUrlEvent } from '../../../sandbox/app/function-url-server.ts';
+import { slackRequestHeaders } from '../../../sandbox/slack/signing.ts';
+import { memoryLog } from '../../support/fakes.ts';
 
 describe('who may use Greenlight', () => {
   it('lets a member of the workspace click', () => {
@@ -140,5 +145,80 @@ describe('who may use Greenlight', () => {
     const refusal = refusalFor({ userId: 'U0ALICE', userTeam: 'T0ACME', team: 'T0ACME' }, undefined);
     // Assess
     expect(refusal).toMatch(/try again/);
+  });
+});
+
+describe('a refused modal submission', () => {
+  const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+
+  /**
+   * Submits `view` as Bob through Bolt's Lambda receiver, signed as Slack signs it, with the guard
+   * in front of a listener for it; Slack's directory cannot say who Bob is. What Slack gets back,
+   * and whether the listener ran.
+   */
+  async function submitUnchecked(view: Record<string, unknown>) {
+    const receiver = new AwsLambdaReceiver({ signingSecret: SIGNING_SECRET });
+    const app = new App({
+      receiver,
+      token: 'xoxb-test',
+      botId: 'B0GREENLT',
+      botUserId: 'U0GREENLT',
+      tokenVerificationEnabled: false,
+    });
+    register(app, { isGuest: async () => undefined, homeOf: async () => undefined, log: memoryLog() });
+    let listened = false;
+    app.view('test_modal', async ({ ack }) => {
+      listened = true;
+      await ack();
+    });
+    const payload = {
+      type: 'view_submission',
+      team: { id: 'T0ACME', domain: 'acme' },
+      user: { id: 'U0BOB', team_id: 'T0ACME' },
+      api_app_id: 'A0GREENLT',
+      trigger_id: '1.2.3',
+      view: { id: 'V0MODAL', type: 'modal', callback_id: 'test_modal', ...view },
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const headers = slackRequestHeaders(SIGNING_SECRET, Math.floor(Date.now() / 1000), body);
+    // As a Lambda Function URL hands it over (the form base64-encoded).
+    const request = { url: '/slack/events', method: 'POST', headers, socket: {} } as unknown as IncomingMessage;
+    const answer = await receiver.toHandler()(toFunctionUrlEvent(request, Buffer.from(body)), lambdaContext());
+    return { answer: JSON.parse(answer.body || '{}'), listened };
+  }
+
+  it('keeps the modal open with what was typed, the refusal under its first input, and decides nothing', async () => {
+    // Act
+    const { answer, listened } = await submitUnchecked({
+      blocks: [
+        { type: 'section', block_id: 'what', text: { type: 'mrkdwn', text: 'Reject shop-cart?' } },
+        {
+          type: 'input',
+          block_id: 'reason',
+          label: { type: 'plain_text', text: 'Why?' },
+          element: { type: 'plain_text_input', action_id: 'reason' },
+        },
+      ],
+      state: { values: { reason: { reason: { type: 'plain_text_input', value: 'QA is red' } } } },
+    });
+    // Assess
+    expect(listened).toBe(false);
+    expect(answer).toEqual({
+      response_action: 'errors',
+      errors: { reason: expect.stringMatching(/could not check who you are.*Nothing was changed/) },
+    });
+  });
+
+  it('shows the refusal in place of a modal that has no input', async () => {
+    // Act
+    const { answer, listened } = await submitUnchecked({
+      blocks: [{ type: 'section', block_id: 'plan', text: { type: 'mrkdwn', text: 'Release 3 services?' } }],
+    });
+    // Assess
+    expect(listened).toBe(false);
+    expect(answer).toMatchObject({
+      response_action: 'update',
+      view: { type: 'modal', blocks: [{ type: 'section', text: { text: expect.stringMatching(/try again/) } }] },
+    });
   });
 });
