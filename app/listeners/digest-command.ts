@@ -1,7 +1,7 @@
 import type { RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { buildDigest } from '../core/digest.ts';
 import { releaseNotices } from '../views/release-help.ts';
-import { COMMAND_DEADLINES, type ReleaseListenerDeps, within } from './release-context.ts';
+import { type AnswerBy, COMMAND_DEADLINES, type ReleaseListenerDeps, timeToRead, within } from './release-context.ts';
 
 /**
  * `/release digest`: today's digest as it would post now, shown only to the person who asked
@@ -14,6 +14,7 @@ export async function handleDigestCommand(
   deps: ReleaseListenerDeps,
   args: Pick<SlackCommandMiddlewareArgs, 'command' | 'respond'>,
   ack: (answer?: RespondArguments) => Promise<void>,
+  answerBy: AnswerBy,
 ): Promise<void> {
   const { command } = args;
   const { queue, settings, reporter } = deps;
@@ -30,7 +31,8 @@ export async function handleDigestCommand(
   }
   await ack();
   // Slack hears the answer when the listener ends: what the command cannot read in time, the worker reads.
-  const built = await within(COMMAND_DEADLINES.digestMs, buildDigest(deps, deps.clock())).catch((error: unknown) => ({
+  const readMs = Math.min(COMMAND_DEADLINES.digestMs, timeToRead(deps.clock, answerBy));
+  const built = await within(readMs, buildDigest(deps, deps.clock())).catch((error: unknown) => ({
     done: false as const,
     error,
   }));
@@ -44,7 +46,7 @@ export async function handleDigestCommand(
     return;
   }
   deps.log.warn('Could not build the digest preview within the command; the worker builds it', {
-    ...('error' in built ? { error: built.error } : { waitedMs: COMMAND_DEADLINES.digestMs }),
+    ...('error' in built ? { error: built.error } : { waitedMs: readMs }),
   });
   try {
     await queue.send({ kind: 'digest', responseUrl: command.response_url, userId: command.user_id });

@@ -14,7 +14,7 @@ import { releaseNotices } from '../views/release-help.ts';
 import { releaseLoadingModal, releasePlanModal, releaseProblemModal } from '../views/release-modal.ts';
 import { slackActor } from './context.ts';
 import { handleDigestCommand } from './digest-command.ts';
-import { COMMAND_DEADLINES, type ReleaseListenerDeps, within } from './release-context.ts';
+import { type AnswerBy, COMMAND_DEADLINES, type ReleaseListenerDeps, timeToRead, within } from './release-context.ts';
 import { releaseRefusal } from './release-rules.ts';
 
 type CommandArgs = SlackCommandMiddlewareArgs & { client: WebClient };
@@ -35,13 +35,14 @@ const INLINE_BOARD_PIPELINES = 5;
  */
 export function register(app: App, deps: ReleaseListenerDeps): void {
   app.command('/release', async (args) => {
+    const answerBy = deps.clock().getTime() + COMMAND_DEADLINES.answerMs;
     let acked = false;
     const ack = async (answer?: RespondArguments) => {
       acked = true;
       await args.ack(answer);
     };
     try {
-      await route(deps, args as CommandArgs, ack);
+      await route(deps, args as CommandArgs, ack, answerBy);
     } catch (error) {
       deps.log.error('/release failed', { user: args.command.user_id, text: args.command.text, error });
       if (!acked) await ack(ephemeral(releaseNotices.failed));
@@ -52,12 +53,12 @@ export function register(app: App, deps: ReleaseListenerDeps): void {
 
 type Ack = (answer?: RespondArguments) => Promise<void>;
 
-async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack): Promise<void> {
+async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, answerBy: AnswerBy): Promise<void> {
   const text = args.command.text.trim();
   const words = text.split(/\s+/).filter(Boolean);
   const [first, second, ...rest] = words.map((word) => word.toLowerCase());
   if (!first || first === 'help') return ack(ephemeral(releaseNotices.help(await productNames(deps))));
-  if (first === 'digest' && !second) return handleDigestCommand(deps, args, ack);
+  if (first === 'digest' && !second) return handleDigestCommand(deps, args, ack, answerBy);
   if (!second || rest.length > 0 || !NAME.test(first) || !NAME.test(second))
     return ack(ephemeral(releaseNotices.usage(text)));
   if (second === 'status') return status(deps, args, ack, first);
@@ -67,7 +68,7 @@ async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack): Pr
       ephemeral(productRulesText(resolveProduct(first, deps.config.products).displayName, policies, deps.clock())),
     );
   }
-  return release(deps, args, ack, first, second);
+  return release(deps, args, ack, { name: first, env: second, answerBy });
 }
 
 /** The products there are, for help; the configured ones when CodePipeline is slow to list them. */
@@ -118,8 +119,7 @@ async function release(
   deps: ReleaseListenerDeps,
   args: CommandArgs,
   ack: Ack,
-  name: string,
-  env: string,
+  { name, env, answerBy }: { name: string; env: string; answerBy: AnswerBy },
 ): Promise<void> {
   const { command, client } = args;
   // A product named only by its pipelines (`shop-*`) exists if they do: told at once, in a message
@@ -152,14 +152,25 @@ async function release(
   await ack();
   // From here on the command is about one release: every line logged carries its id.
   const releaseId = newReleaseId(deps.ids);
-  return withCorrelation({ releaseId }, () => planInModal(deps, args, { name, named, env }, loading, releaseId));
+  return withCorrelation({ releaseId }, () =>
+    planInModal(deps, args, { name, named, env, answerBy }, loading, releaseId),
+  );
 }
 
-/** Plans the release into the loading modal, inline for small products, by the release worker otherwise. */
+/**
+ * Plans the release into the loading modal: inline for a small product whose pipelines are read
+ * in time for the command's answer, by the release worker otherwise. Both plan under the same
+ * release id, and the plan saved first is the one shown and confirmed (core/release-plan.ts).
+ */
 async function planInModal(
   deps: ReleaseListenerDeps,
   { command, client }: CommandArgs,
-  { name, named, env }: { name: string; named: ReturnType<typeof resolveProduct>; env: string },
+  {
+    name,
+    named,
+    env,
+    answerBy,
+  }: { name: string; named: ReturnType<typeof resolveProduct>; env: string; answerBy: AnswerBy },
   view: { id: string; hash?: string },
   releaseId: string,
 ): Promise<void> {
@@ -181,7 +192,15 @@ async function planInModal(
       await update(releaseProblemModal('Release', releaseNotices.targetProblem(found)));
       return;
     }
-    if (!found || found.pipelines.length > settings.inlinePipelines) {
+    const inline =
+      found && found.pipelines.length <= settings.inlinePipelines
+        ? await within(
+            timeToRead(deps.clock, answerBy),
+            planReleaseFor(deps, found, { releaseId, requestedBy, source: 'slack' }),
+          )
+        : undefined;
+    if (!inline?.done) {
+      if (inline) deps.log.info('Could not plan the release within the command; the worker plans it', { releaseId });
       await queue.send({
         kind: 'plan',
         releaseId,
@@ -197,8 +216,7 @@ async function planInModal(
       });
       return;
     }
-    const plan = await planReleaseFor(deps, found, { releaseId, requestedBy, source: 'slack' });
-    await update(releasePlanModal(plan, deps.clock()));
+    await update(releasePlanModal(inline.value, deps.clock()));
   } catch (error) {
     deps.log.error('Could not plan the release', { releaseId, product: name, env, error });
     // An account that could not be reached is named: the person can tell the admins which.

@@ -34,7 +34,23 @@ export const COMMAND_DEADLINES = {
   boardMs: 1_200,
   /** Building the digest preview of a small installation (after discovery, within Slack's 3 s). */
   digestMs: 1_800,
+  /**
+   * All a command does before Slack hears its answer, from the listener's start: the guard's
+   * directory lookup comes before it (0.8 s at most), so the answer leaves within Slack's 3 s.
+   * Work that would not fit is the release worker's.
+   */
+  answerMs: 2_000,
+  /** Of that, kept for showing a result read inline (one Slack call: views.update, response_url). */
+  showMs: 500,
 } as const;
+
+/** When a command must have answered Slack by: from the listener's start (COMMAND_DEADLINES.answerMs). */
+export type AnswerBy = number;
+
+/** The time left for inline work before a command's answer, keeping `COMMAND_DEADLINES.showMs` to show it. */
+export function timeToRead(clock: Clock, answerBy: AnswerBy): number {
+  return Math.max(0, answerBy - COMMAND_DEADLINES.showMs - clock().getTime());
+}
 
 /** `work`'s value if it settles within `ms`; `{ done: false }` otherwise (the work goes on, unawaited). */
 export async function within<T>(ms: number, work: Promise<T>): Promise<{ done: true; value: T } | { done: false }> {

@@ -13,7 +13,7 @@ import { type PendingApprovalFacts, snsApprovalEvent } from './notification.ts';
 import { operations } from './operations.ts';
 import type { PendingApproval } from './records.ts';
 import { EmulatorClock, type Log, WorkTracker } from './scheduler.ts';
-import { type CallRecord, ProtocolServer, type RateLimit } from './server.ts';
+import { type CallRecord, type Latency, ProtocolServer, type RateLimit } from './server.ts';
 import { type SucceededAction, World } from './world.ts';
 
 export type { BoardExecution, BoardPipeline, BoardStage, BoardStageState } from './board.ts';
@@ -38,8 +38,8 @@ export interface CodePipelineEmulatorOptions {
   onActionSucceeded?: (facts: SucceededAction) => void;
   /** SNS delivers at least once: set 2+ to deliver each notification that many times. Default 1. */
   notificationDeliveries?: number;
-  /** Delay before each API call is served. */
-  latencyMs?: number;
+  /** Delay before each API call is served, or before each call of the operations named. */
+  latencyMs?: Latency;
   /** Token bucket per operation (calls per second, burst of the same size); over it: ThrottlingException. */
   rateLimitPerSecond?: RateLimit;
   /** Base clock; `advanceClock` adds to it. Default: real time. */
@@ -98,7 +98,7 @@ export interface CodePipelineEmulator {
   /** Drops the injected faults not used yet (failNextCall, loseNextAnswer). */
   clearInjectedFaults(): void;
   /** Changes latency or rate limits while running. */
-  configure(faults: { latencyMs?: number; rateLimitPerSecond?: RateLimit | undefined }): void;
+  configure(faults: { latencyMs?: Latency; rateLimitPerSecond?: RateLimit | undefined }): void;
 
   /** Waits until no action run or notification delivery is pending (approvals wait for people, not this). */
   settle(): Promise<void>;

@@ -24,8 +24,11 @@ export interface CallRecord {
 /** Per-operation limits; a number applies to every operation. */
 export type RateLimit = number | Readonly<Record<string, number>>;
 
+/** Per-operation delays in milliseconds; a number applies to every operation. */
+export type Latency = number | Readonly<Record<string, number>>;
+
 export interface ServerFaults {
-  latencyMs: number;
+  latencyMs: Latency;
   rateLimitPerSecond: RateLimit | undefined;
 }
 
@@ -138,7 +141,9 @@ export class ProtocolServer {
       send(response, 400, { __type: 'SerializationException', message: 'Request body is not valid JSON' });
       return;
     }
-    if (this.options.faults.latencyMs > 0) await sleep(this.options.faults.latencyMs);
+    const { latencyMs } = this.options.faults;
+    const delay = typeof latencyMs === 'number' ? latencyMs : (latencyMs[operationName] ?? 0);
+    if (delay > 0) await sleep(delay);
     try {
       const output = this.#invoke(operationName, input, callerOf(request, this.options.accountId));
       this.#record({ operation: operationName, input, at, ok: true, accessKeyId });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalIdFor } from '../../app/adapters/approval-id.ts';
+import { COMMAND_DEADLINES } from '../../app/listeners/release-context.ts';
 import { ids } from '../../app/views/ids.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
 import {
@@ -319,6 +320,28 @@ describe('/release when CodePipeline is slow', () => {
     // Assess
     expect(command.elapsedMs).toBeLessThan(3000);
     expect(command.events.map((event) => event.type).filter((type) => type.startsWith('view_'))[0]).toBe('view_opened');
+    const modal = topView(world, 'U0CAROL');
+    expect(modal.submit).toMatchObject({ text: 'Approve 2' });
+    await world.slack.closeView('U0CAROL', modal.id);
+  });
+
+  it('answers in time when the pipelines are slow to read though found at once, and shows the plan the worker read', async () => {
+    // Prepare: listing is quick; reading each pipeline’s state takes 2.5 s
+    await productWaitsAt(world, 'sluggish', ['a', 'b'], 'StagingQA');
+    world.emulator.configure({ latencyMs: { GetPipelineState: 2_500 } });
+
+    // Act
+    let command: Awaited<ReturnType<typeof release>>;
+    try {
+      command = await release(world, 'U0CAROL', APPROVALS, 'sluggish prod');
+      await world.settle();
+    } finally {
+      world.emulator.configure({ latencyMs: 0 });
+    }
+
+    // Assess: answered within the command's own budget, which leaves Slack's 3 s room for the network
+    expect(command.elapsedMs).toBeLessThan(COMMAND_DEADLINES.answerMs + 500);
+    expect(command.displayError).toBeUndefined();
     const modal = topView(world, 'U0CAROL');
     expect(modal.submit).toMatchObject({ text: 'Approve 2' });
     await world.slack.closeView('U0CAROL', modal.id);
