@@ -86,6 +86,27 @@ export interface GreenlightStackProps extends StackProps {
 /** How long each handler may run; the release queue's visibility timeout derives from the worker's. */
 const WORKER_TIMEOUT = Duration.minutes(5);
 
+/**
+ * Lambda takes at most 4 KB of environment variables per function, names and values together
+ * (Lambda quotas); a bigger one fails the deploy with a bare "exceeds the maximum size". Said at
+ * synthesis instead, naming what to shorten. A value known only at deployment (an ARN, a queue URL)
+ * is counted at this much.
+ */
+const LAMBDA_ENVIRONMENT_BYTES = 4_096;
+const DEPLOY_TIME_VALUE_BYTES = 128;
+
+/** Why `environment` is too big for Lambda, in plain words; undefined when it fits. */
+export function oversizedEnvironment(environment: Readonly<Record<string, string>>): string | undefined {
+  const bytes = Object.entries(environment).reduce(
+    (sum, [name, value]) =>
+      sum + Buffer.byteLength(name) + (Token.isUnresolved(value) ? DEPLOY_TIME_VALUE_BYTES : Buffer.byteLength(value)),
+    0,
+  );
+  if (bytes <= LAMBDA_ENVIRONMENT_BYTES) return undefined;
+  const products = Buffer.byteLength(environment.PRODUCTS ?? '');
+  return `The handlers' environment would be about ${bytes} bytes, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows; PRODUCTS is ${products} of them. Shorten the products: rely on the conventions (README.md, "Configuration"), name user groups rather than many people as approvers, or drop settings that repeat a default.`;
+}
+
 /** The approval audit trail, idempotency markers and fan-out jobs are single items: no scans, no batch writes. */
 const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
 const PIPELINE_READ_ACTIONS = [
@@ -222,6 +243,8 @@ export class GreenlightStack extends Stack {
         ? { GREENLIGHT_ACCOUNT_ID: Aws.ACCOUNT_ID }
         : {}),
     };
+    const environmentProblem = oversizedEnvironment({ ...environment, NODE_OPTIONS: '--enable-source-maps' });
+    if (environmentProblem) throw new Error(environmentProblem);
     // SNS and EventBridge Scheduler invoke asynchronously: after Lambda's retries, the event goes here.
     const asyncDeadLetterQueues: Partial<Record<HandlerName, Queue>> = {
       'approval-notification': notificationDlq,
@@ -263,11 +286,13 @@ export class GreenlightStack extends Stack {
         WORKER_TIMEOUT,
       ),
       'daily-digest': handler('daily-digest', 'Greenlight: posts the daily digest', 256, Duration.minutes(2)),
+      // The worker's budgets (core/reminders.ts posts one reminder after another, waiting out
+      // Slack's rate limit): its time too.
       'pipeline-events': handler(
         'pipeline-events',
         'Greenlight: closes approvals that ended in CodePipeline (its EventBridge events)',
         256,
-        Duration.minutes(1),
+        WORKER_TIMEOUT,
       ),
     };
 
@@ -304,6 +329,11 @@ export class GreenlightStack extends Stack {
     });
     this.functionUrl = url.url;
 
+    if (!props.alarmTopicArn)
+      Annotations.of(this).addWarningV2(
+        'greenlight:alarmsUnwatched',
+        "Greenlight's alarms (handler errors and throttles, messages in its dead-letter queues) notify no one: deploy with -c alarmTopicArn=<an SNS topic your on-call watches> (README.md, settings).",
+      );
     new OperationalAlarms(this, 'Alarms', {
       functions: Object.fromEntries(Object.entries(this.handlers).map(([name, h]) => [name, h.fn])),
       deadLetterQueues: {
@@ -471,7 +501,11 @@ export class GreenlightStack extends Stack {
         // their actions name, so the stacks of this account are named by wildcard; reading is all it may.
         const stacks = this.formatArn({ service: 'cloudformation', region: '*', resource: 'stack', resourceName: '*' });
         allow(role, ['cloudformation:DescribeChangeSet'], [stacks]);
-        findings.push(wildcardResource(handler, stacks));
+        acknowledge(
+          handler,
+          "cloudformation:DescribeChangeSet (read only) on this account's stacks: the stacks a pipeline's change-set action names are the pipeline's own choice, in any region its actions name.",
+          wildcardResource(handler, stacks),
+        );
         // Policy auto-approve decides at ingest, only where an env opts in.
         if (Object.values(products).some(optsIntoAutoApprove)) {
           allow(role, ['codepipeline:PutApprovalResult'], actionArns);

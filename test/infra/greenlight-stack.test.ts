@@ -120,7 +120,7 @@ describe('GreenlightStack', () => {
       'release-worker': [512, 300],
       'release-action': [256, 300],
       'daily-digest': [256, 120],
-      'pipeline-events': [256, 60],
+      'pipeline-events': [256, 300],
     });
   });
 
@@ -457,17 +457,38 @@ describe('GreenlightStack', () => {
       expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
       expect(alarm.AlarmActions).toBeUndefined();
     }
+    // Without a topic they notify no one: said at synth and deploy.
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp("^Greenlight's alarms .* notify no one"));
   });
 
   it('sends alarms to an existing topic when given one', () => {
     // Prepare
     const alarmTopicArn = 'arn:aws:sns:eu-central-1:123456789012:on-call';
     // Act
-    const { template: withTopic } = synthGreenlight({ alarmTopicArn });
+    const withTopic = synthGreenlight({ alarmTopicArn });
     // Assess
-    const alarms = Object.values(withTopic.findResources('AWS::CloudWatch::Alarm'));
+    const alarms = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms).toHaveLength(16);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
+    Annotations.fromStack(withTopic.stack).hasNoWarning('*', Match.stringLikeRegexp('notify no one'));
+  });
+
+  it('stops synthesis, saying what to shorten, when the environment would exceed the 4 KB Lambda allows', () => {
+    // Prepare: 30 products, each with its own approvers and display name
+    const products = Object.fromEntries(
+      Array.from({ length: 30 }, (_, i) => [
+        `product${i}`,
+        {
+          displayName: `Product number ${i}`,
+          envs: { prod: { stage: 'StagingQA', approvers: ['U0ALICE01', 'U0BOB0002'] } },
+        },
+      ]),
+    );
+    // Act / Assess
+    expect(() => synthGreenlight({ products })).toThrow(/over the 4096 bytes Lambda allows; PRODUCTS is \d+ of them/);
+    expect(() =>
+      synthGreenlight({ products: Object.fromEntries(Object.entries(products).slice(0, 10)) }),
+    ).not.toThrow();
   });
 
   it('lets the configured pipeline roles publish, through the topic policy, without touching the roles', () => {
