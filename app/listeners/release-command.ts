@@ -59,8 +59,10 @@ async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, ans
   const [first, second, ...rest] = words.map((word) => word.toLowerCase());
   if (!first || first === 'help') return ack(ephemeral(releaseNotices.help(await productNames(deps))));
   if (first === 'digest' && !second) return handleDigestCommand(deps, args, ack, answerBy);
-  if (!second || rest.length > 0 || !NAME.test(first) || !NAME.test(second))
+  if (!second || rest.length > 0 || !NAME.test(first) || !NAME.test(second)) {
+    logRefusedInput(deps, args, 'not /release <product> <env>');
     return ack(ephemeral(releaseNotices.usage(text)));
+  }
   if (second === 'status') return status(deps, args, ack, first);
   if (second === 'policy') {
     const policies = productPolicies(first, deps.config.products);
@@ -69,6 +71,16 @@ async function route(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, ans
     );
   }
   return release(deps, args, ack, { name: first, env: second, answerBy });
+}
+
+/** A command Greenlight could not act on: the person is told why; the log says who typed what. */
+function logRefusedInput(deps: ReleaseListenerDeps, { command }: CommandArgs, reason: string): void {
+  deps.log.info('Refused /release input', {
+    user: command.user_id,
+    channel: command.channel_id,
+    text: command.text,
+    reason,
+  });
 }
 
 /** The products there are, for help; the configured ones when CodePipeline is slow to list them. */
@@ -106,7 +118,10 @@ async function statusIn(deps: ReleaseListenerDeps, args: CommandArgs, ack: Ack, 
   const lookup = await within(COMMAND_DEADLINES.discoveryMs, findProductIn(places, deps.config.products, name));
   if (!lookup.done) return toWorker(releaseNotices.boardReading(name));
   const found = lookup.value;
-  if (!found.ok) return ack(ephemeral(releaseNotices.unknownProduct(found.name, found.known)));
+  if (!found.ok) {
+    logRefusedInput(deps, args, 'unknown product');
+    return ack(ephemeral(releaseNotices.unknownProduct(found.name, found.known)));
+  }
   if (found.pipelines.length > INLINE_BOARD_PIPELINES)
     return toWorker(releaseNotices.boardQueued(found.product, found.pipelines.length), found.product.name);
   const board = await within(COMMAND_DEADLINES.boardMs, boardIn(found));
@@ -126,12 +141,17 @@ async function release(
   // as a wrong env is, unless CodePipeline is slow to list them (then the modal below says it).
   if (!ownValue(deps.config.products, name)) {
     const lookup = await within(COMMAND_DEADLINES.discoveryMs, findProduct(deps.reader, deps.config.products, name));
-    if (lookup.done && !lookup.value.ok)
+    if (lookup.done && !lookup.value.ok) {
+      logRefusedInput(deps, args, 'unknown product');
       return ack(ephemeral(releaseNotices.unknownProduct(lookup.value.name, lookup.value.known)));
+    }
   }
   // Envs come from configuration and conventions: a wrong one is told at once, without reading anything.
   const named = resolveProduct(name, deps.config.products);
-  if (!ownValue(named.envs, env)) return ack(ephemeral(releaseNotices.unknownEnv(named, env, Object.keys(named.envs))));
+  if (!ownValue(named.envs, env)) {
+    logRefusedInput(deps, args, 'unknown env');
+    return ack(ephemeral(releaseNotices.unknownEnv(named, env, Object.keys(named.envs))));
+  }
   // The approval rules (docs/policy.md): told at once, before anything is read or planned.
   const refusal = await releaseRefusal(deps, name, env, command.user_id);
   if (refusal) return ack(ephemeral(refusal));

@@ -250,4 +250,26 @@ describe('the log lines of a Slack request about one approval or release', () =>
     expect(sdk).not.toHaveLength(0);
     for (const line of sdk) expect(line, line.message).toMatchObject({ releaseId: planned?.releaseId });
   });
+
+  it('say who typed a /release Greenlight could not act on, what and why, as the person is told', async () => {
+    // Prepare: product `logbad` has a pipeline
+    await pipelineWaitsForApproval(world, 'logbad-cart');
+    const from = written.length;
+    // Act: too many words, a product there is not, an env the product does not have
+    await world.slack.slashCommand('U0ALICE', APPROVALS_CHANNEL, '/release', 'logbad to prod now');
+    await world.slack.slashCommand('U0ALICE', APPROVALS_CHANNEL, '/release', 'nosuchproduct prod');
+    await world.slack.slashCommand('U0ALICE', APPROVALS_CHANNEL, '/release', 'logbad moon');
+    // Assess
+    const refused = slackLinesSince(from).filter((line) => line.message === 'Refused /release input');
+    expect(refused.map(({ user, channel, text, reason }) => ({ user, channel, text, reason }))).toEqual([
+      {
+        user: 'U0ALICE',
+        channel: APPROVALS_CHANNEL,
+        text: 'logbad to prod now',
+        reason: 'not /release <product> <env>',
+      },
+      { user: 'U0ALICE', channel: APPROVALS_CHANNEL, text: 'nosuchproduct prod', reason: 'unknown product' },
+      { user: 'U0ALICE', channel: APPROVALS_CHANNEL, text: 'logbad moon', reason: 'unknown env' },
+    ]);
+  });
 });
