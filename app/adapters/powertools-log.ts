@@ -104,8 +104,36 @@ export function redactError(value: unknown): unknown {
     const metadata = (value as { $metadata?: { requestId?: string; httpStatusCode?: number } }).$metadata;
     return { name: value.name, requestId: metadata?.requestId, httpStatusCode: metadata?.httpStatusCode };
   }
-  const copy = new Error(value.message, value.cause === undefined ? undefined : { cause: redactError(value.cause) });
+  const fix = slackFix(value);
+  const message = fix ? `${value.message}: ${fix}` : value.message;
+  const copy = new Error(message, value.cause === undefined ? undefined : { cause: redactError(value.cause) });
   copy.name = value.name;
   if (value.stack) copy.stack = value.stack;
   return copy;
+}
+
+/**
+ * What an operator must do about a Slack answer no retry can change (Slack's error codes, as
+ * @slack/web-api reports them: `code` slack_webapi_platform_error, `data.error`), in plain words on
+ * the log line; undefined for anything else.
+ */
+const SLACK_FIXES: Readonly<Record<string, string>> = {
+  not_in_channel: "Greenlight's bot is not in that channel: type /invite @Greenlight there",
+  channel_not_found:
+    "the bot sees no channel with that id: check the channel id (APPROVALS_CHANNEL, DIGEST_CHANNEL, the product's channel), or invite the bot to the private channel",
+  is_archived: 'the channel is archived: unarchive it, or configure another channel',
+  invalid_auth:
+    "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret",
+  token_revoked:
+    "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret",
+  account_inactive:
+    "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret",
+  missing_scope:
+    'the Slack app lacks a scope this call needs: update it from the manifest (README.md, "Create the Slack app from the manifest") and reinstall it',
+};
+
+function slackFix(error: Error): string | undefined {
+  const { code, data } = error as Error & { code?: unknown; data?: { error?: unknown } };
+  if (code !== 'slack_webapi_platform_error' || typeof data?.error !== 'string') return undefined;
+  return Object.hasOwn(SLACK_FIXES, data.error) ? SLACK_FIXES[data.error] : undefined;
 }
