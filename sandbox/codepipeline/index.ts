@@ -9,6 +9,10 @@ import type { SNSEvent } from 'aws-lambda';
 import { type BoardPipeline, boardOf } from './board.ts';
 import { demoPipelineNames, numberedNames, type PipelineDefinitionOptions, pipelineDefinition } from './demo.ts';
 import { type CodePipelineEvent, EventWatcher } from './events.ts';
+import { InvokeJobs } from './jobs.ts';
+
+export type { InvokeJobEvent, InvokeJobInput } from './jobs.ts';
+
 import { type PendingApprovalFacts, snsApprovalEvent } from './notification.ts';
 import { operations } from './operations.ts';
 import type { PendingApproval } from './records.ts';
@@ -100,6 +104,12 @@ export interface CodePipelineEmulator {
   /** Changes latency or rate limits while running. */
   configure(faults: { latencyMs?: Latency; rateLimitPerSecond?: RateLimit | undefined }): void;
 
+  /**
+   * The jobs of Lambda invoke actions: `start` runs such an action (it returns the event the
+   * function is invoked with), `next` is the job that ran again after a continuation token.
+   */
+  readonly jobs: Pick<InvokeJobs, 'start' | 'next'>;
+
   /** Waits until no action run or notification delivery is pending (approvals wait for people, not this). */
   settle(): Promise<void>;
   now(): Date;
@@ -186,9 +196,11 @@ export async function startCodePipelineEmulator(
   });
 
   const faults = { latencyMs: options.latencyMs ?? 0, rateLimitPerSecond: options.rateLimitPerSecond };
+  const pipelineArn = (name: string) => `arn:aws:codepipeline:${region}:${accountId}:${name}`;
+  const jobs = new InvokeJobs(accountId, pipelineArn);
   const server = await ProtocolServer.start({
     port: options.port ?? 0,
-    operations: operations(world, (name) => `arn:aws:codepipeline:${region}:${accountId}:${name}`),
+    operations: operations(world, pipelineArn, jobs),
     accountId,
     now: () => clock.now(),
     log,
@@ -204,6 +216,7 @@ export async function startCodePipelineEmulator(
     url: server.url,
     region,
     accountId,
+    jobs,
     async close() {
       clearInterval(sweep);
       work.close();

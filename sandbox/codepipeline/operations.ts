@@ -1,6 +1,7 @@
 import type {
   ActionState,
   CreatePipelineOutput,
+  GetJobDetailsOutput,
   GetPipelineExecutionOutput,
   GetPipelineOutput,
   GetPipelineStateOutput,
@@ -17,6 +18,7 @@ import type {
   UpdatePipelineOutput,
 } from '@aws-sdk/client-codepipeline';
 import { CodePipelineError, requireName, validationError } from './errors.ts';
+import type { InvokeJobs } from './jobs.ts';
 import type { EntryCheck, ExecutionRecord, PipelineRecord, StageRecord } from './records.ts';
 import { isValidVariableName } from './structure.ts';
 import type { World } from './world.ts';
@@ -36,7 +38,11 @@ const SUMMARY_MAX = 512;
 const STOP_REASON_MAX = 200;
 
 /** The awsJson1_1 operations the emulator serves, keyed by the `X-Amz-Target` operation name. */
-export function operations(world: World, arn: (pipelineName: string) => string): Record<string, Operation> {
+export function operations(
+  world: World,
+  arn: (pipelineName: string) => string,
+  jobs: InvokeJobs,
+): Record<string, Operation> {
   return {
     ListPipelines: (input): ListPipelinesOutput => {
       const maxResults = pageSize(input.maxResults, 1000);
@@ -198,23 +204,28 @@ export function operations(world: World, arn: (pipelineName: string) => string):
       return { pipeline: world.updatePipeline(declaration) };
     },
 
-    // A Lambda invoke action reports its job's result. The emulator runs no such actions: it checks
-    // the request as CodePipeline does and records the call, for tests of the reporting side.
+    // GetJobDetailsInput { jobId } (required) → GetJobDetailsOutput { jobDetails }: a job of a Lambda
+    // invoke action a test started (sandbox/codepipeline/jobs.ts); any other id is not found.
+    GetJobDetails: (input): GetJobDetailsOutput => jobs.details(requireJobId(input.jobId)),
+
+    // A Lambda invoke action reports its job's result, once: the job must exist and still be running.
     PutJobSuccessResult: (input) => {
-      requireJobId(input.jobId);
+      const jobId = requireJobId(input.jobId);
       const token = input.continuationToken;
       if (token !== undefined && (typeof token !== 'string' || token.length < 1 || token.length > 2048))
         throw validationError('continuationToken must be 1 to 2048 characters');
+      jobs.succeeded(jobId, token as string | undefined);
       return {};
     },
 
     PutJobFailureResult: (input) => {
-      requireJobId(input.jobId);
+      const jobId = requireJobId(input.jobId);
       const details = (input.failureDetails ?? {}) as Input;
       if (!JOB_FAILURE_TYPES.includes(String(details.type)))
         throw validationError(`failureDetails.type must be one of ${JOB_FAILURE_TYPES.join(', ')}`);
       if (typeof details.message !== 'string' || details.message.length < 1 || details.message.length > 5000)
         throw validationError('failureDetails.message must be 1 to 5000 characters');
+      jobs.failed(jobId);
       return {};
     },
   };

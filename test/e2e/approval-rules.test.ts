@@ -1,9 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ids } from '../../app/views/ids.ts';
 import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
-import { confirm, productWaitsAt, release, releaseMessages, shownIn, topView } from '../support/release-world.ts';
+import {
+  confirm,
+  productWaitsAt,
+  release,
+  releaseMessages,
+  releasingJob,
+  shownIn,
+  topView,
+} from '../support/release-world.ts';
 import {
   APPROVALS_CHANNEL,
   approvalMessages,
@@ -400,20 +407,11 @@ describe('/release under the rules, per change', () => {
   });
 });
 
-/** The event CodePipeline gives a releasing pipeline's Lambda invoke action. */
-const releaseJob = (jobId: string, product: string, env: string) => ({
-  'CodePipeline.job': {
-    id: jobId,
-    accountId: world.emulator.accountId,
-    data: {
-      actionConfiguration: {
-        configuration: { FunctionName: 'greenlight-release-action', UserParameters: JSON.stringify({ product, env }) },
-      },
-      inputArtifacts: [],
-      outputArtifacts: [],
-    },
-  },
-});
+/** The releasing pipeline's action runs for `product` `env`: CodePipeline's job, and its id. */
+function releaseJob(product: string, env: string) {
+  const event = releasingJob(world, JSON.stringify({ product, env }));
+  return { event, jobId: event['CodePipeline.job'].id };
+}
 
 const jobFailure = (jobId: string) =>
   world.emulator.calls('PutJobFailureResult').find((call) => call.input.jobId === jobId)?.input.failureDetails as
@@ -425,9 +423,9 @@ describe('a releasing pipeline under the rules', () => {
     // Prepare
     await productWaitsAt(world, 'calm', ['api'], 'StagingQA');
     vi.setSystemTime(SATURDAY);
-    const jobId = randomUUID();
+    const { event, jobId } = releaseJob('calm', 'prod');
     // Act
-    await world.handlers.releaseAction(releaseJob(jobId, 'calm', 'prod'), {
+    await world.handlers.releaseAction(event, {
       ...lambdaContext('release-action'),
       getRemainingTimeInMillis: () => 300_000,
     });
@@ -442,9 +440,9 @@ describe('a releasing pipeline under the rules', () => {
   it('leaves approvals whose rules count people to people', async () => {
     // Prepare
     await productWaitsAt(world, 'pair', ['batch'], 'StagingQA');
-    const jobId = randomUUID();
+    const { event, jobId } = releaseJob('pair', 'prod');
     // Act
-    await world.handlers.releaseAction(releaseJob(jobId, 'pair', 'prod'), {
+    await world.handlers.releaseAction(event, {
       ...lambdaContext('release-action'),
       getRemainingTimeInMillis: () => 300_000,
     });

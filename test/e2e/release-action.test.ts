@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { SANDBOX_CHANNELS, startWorld, type World } from '../../sandbox/world.ts';
-import { productWaitsAt, release, releaseMessages, topView } from '../support/release-world.ts';
+import { productWaitsAt, release, releaseMessages, releasingJob, topView } from '../support/release-world.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
@@ -14,22 +14,10 @@ beforeAll(async () => {
 });
 afterAll(async () => world?.close());
 
-/** The event CodePipeline gives a Lambda invoke action (the fields AWS documents for it). */
-function jobEvent(jobId: string, userParameters: string, continuationToken?: string) {
-  return {
-    'CodePipeline.job': {
-      id: jobId,
-      accountId: world.emulator.accountId,
-      data: {
-        actionConfiguration: {
-          configuration: { FunctionName: 'greenlight-release-action', UserParameters: userParameters },
-        },
-        inputArtifacts: [],
-        outputArtifacts: [],
-        ...(continuationToken ? { continuationToken } : {}),
-      },
-    },
-  };
+/** The releasing pipeline's action runs: the job CodePipeline creates, and the event it invokes the function with. */
+function jobEvent(userParameters: string, continuationToken?: string) {
+  const event = releasingJob(world, userParameters, continuationToken);
+  return { event, jobId: event['CodePipeline.job'].id };
 }
 
 /** A Lambda context with the release action's five minutes ahead of it. */
@@ -52,14 +40,67 @@ const approvalsOf = (product: string) =>
     .calls('PutApprovalResult')
     .filter((call) => call.ok && String(call.input.pipelineName).startsWith(`${product}-`));
 
+describe('an invocation of the release action that is not a job CodePipeline gave', () => {
+  it('releases nothing and reports nothing, however well it is formed', async () => {
+    // Prepare: product `target` waits in StagingQA; someone who may invoke the function sends a
+    // job event of their own, as CodePipeline would shape it
+    await productWaitsAt(world, 'target', ['a', 'b'], 'StagingQA');
+    const forged = {
+      'CodePipeline.job': {
+        id: randomUUID(),
+        accountId: world.emulator.accountId,
+        data: {
+          actionConfiguration: {
+            configuration: {
+              FunctionName: 'greenlight-release-action',
+              UserParameters: '{"product":"target","env":"prod"}',
+            },
+          },
+          inputArtifacts: [],
+          outputArtifacts: [],
+        },
+      },
+    };
+    // Act
+    await world.handlers.releaseAction(forged, plentyOfTime());
+    await world.settle();
+    // Assess
+    expect(approvalsOf('target')).toEqual([]);
+    expect(results(forged['CodePipeline.job'].id)).toEqual([]);
+    expect(world.emulator.calls('GetJobDetails').at(-1)).toMatchObject({ ok: false, error: 'JobNotFoundException' });
+  });
+
+  it("releases what the pipeline's action says, not what the event says", async () => {
+    // Prepare: `target2` waits too; a real job asks to release `quiet` (nothing waits), the event it
+    // is invoked with asks for `target2`
+    await productWaitsAt(world, 'target2', ['a'], 'StagingQA');
+    await productWaitsAt(world, 'quiet', ['a'], 'StagingDEV');
+    const { event, jobId } = jobEvent('{"product":"quiet","env":"prod"}');
+    const twisted = structuredClone(event);
+    twisted['CodePipeline.job'].data.actionConfiguration.configuration.UserParameters =
+      '{"product":"target2","env":"prod"}';
+    // Act
+    await world.handlers.releaseAction(twisted, plentyOfTime());
+    await world.settle();
+    // Assess
+    expect(approvalsOf('target2')).toEqual([]);
+    expect(results(jobId)).toEqual([
+      expect.objectContaining({
+        operation: 'PutJobSuccessResult',
+        executionDetails: expect.objectContaining({ summary: expect.stringMatching(/^quiet → prod/) }),
+      }),
+    ]);
+  });
+});
+
 describe('the release action of a releasing pipeline', () => {
   it('releases the product and reports success to CodePipeline', async () => {
     // Prepare
     await productWaitsAt(world, 'nightly', ['api', 'web', 'worker'], 'StagingQA');
-    const jobId = randomUUID();
+    const { event, jobId } = jobEvent('{"product":"nightly","env":"prod"}');
 
     // Act
-    await world.handlers.releaseAction(jobEvent(jobId, '{"product":"nightly","env":"prod"}'), plentyOfTime());
+    await world.handlers.releaseAction(event, plentyOfTime());
     await world.settle();
 
     // Assess
@@ -82,15 +123,17 @@ describe('the release action of a releasing pipeline', () => {
   it('goes on where it stopped when its time runs short, through a continuation token', async () => {
     // Prepare
     await productWaitsAt(world, 'long', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], 'StagingQA');
-    const jobId = randomUUID();
+    const { event, jobId } = jobEvent('{"product":"long","env":"prod"}');
 
-    // Act
-    await world.handlers.releaseAction(jobEvent(jobId, '{"product":"long","env":"prod"}'), runningOut(3));
+    // Act: CodePipeline runs the action again, a new job with the token the first one gave
+    await world.handlers.releaseAction(event, runningOut(3));
     await world.settle();
     const first = results(jobId);
     const approvedFirst = approvalsOf('long').length;
-    const token = first[0]?.continuationToken as string;
-    await world.handlers.releaseAction(jobEvent(jobId, '{"product":"long","env":"prod"}', token), plentyOfTime());
+    const again = world.emulator.jobs.next(jobId);
+    if (!again) throw new Error('CodePipeline ran the action no second time');
+    const nextJobId = again['CodePipeline.job'].id;
+    await world.handlers.releaseAction(again, plentyOfTime());
     await world.settle();
 
     // Assess
@@ -106,11 +149,14 @@ describe('the release action of a releasing pipeline', () => {
       },
     ]);
     expect(approvedFirst).toBe(3);
-    expect(results(jobId)[1]).toEqual({
-      operation: 'PutJobSuccessResult',
-      jobId,
-      executionDetails: { summary: 'long → prod: 10 approved', percentComplete: 100 },
-    });
+    expect(again['CodePipeline.job'].data.continuationToken).toBe(`job-${jobId}`);
+    expect(results(nextJobId)).toEqual([
+      {
+        operation: 'PutJobSuccessResult',
+        jobId: nextJobId,
+        executionDetails: { summary: 'long → prod: 10 approved', percentComplete: 100 },
+      },
+    ]);
     expect(approvalsOf('long')).toHaveLength(10);
     expect(new Set(approvalsOf('long').map((call) => call.input.pipelineName)).size).toBe(10);
   });
@@ -120,13 +166,10 @@ describe('the release action of a releasing pipeline', () => {
     await productWaitsAt(world, 'guarded', ['a', 'b'], 'StagingQA');
     await release(world, 'U0ALICE', SANDBOX_CHANNELS.approvals, 'guarded prod');
     const { releaseId } = JSON.parse(topView(world, 'U0ALICE').private_metadata) as { releaseId: string };
-    const jobId = randomUUID();
+    const { event, jobId } = jobEvent('{"product":"guarded","env":"prod"}', releaseId);
 
     // Act: a releasing pipeline's job comes with her release id as its continuation token
-    await world.handlers.releaseAction(
-      jobEvent(jobId, '{"product":"guarded","env":"prod"}', releaseId),
-      plentyOfTime(),
-    );
+    await world.handlers.releaseAction(event, plentyOfTime());
     await world.settle();
 
     // Assess
@@ -146,8 +189,7 @@ describe('the release action of a releasing pipeline', () => {
   it('resumes instead of starting over when Lambda invokes it again for the same job', async () => {
     // Prepare
     await productWaitsAt(world, 'twice', ['a', 'b'], 'StagingQA');
-    const jobId = randomUUID();
-    const event = jobEvent(jobId, '{"product":"twice","env":"prod"}');
+    const { event, jobId } = jobEvent('{"product":"twice","env":"prod"}');
     await world.handlers.releaseAction(event, plentyOfTime());
 
     // Act
@@ -162,11 +204,11 @@ describe('the release action of a releasing pipeline', () => {
   it('reports a failure when a pipeline could not be approved, and says how to go on', async () => {
     // Prepare
     await productWaitsAt(world, 'flaky', ['a', 'b'], 'StagingQA');
-    const jobId = randomUUID();
+    const { event, jobId } = jobEvent('{"product":"flaky","env":"prod"}');
     world.emulator.failNextCall('PutApprovalResult', 'ValidationException', 1, 'Injected refusal');
 
     // Act
-    await world.handlers.releaseAction(jobEvent(jobId, '{"product":"flaky","env":"prod"}'), plentyOfTime());
+    await world.handlers.releaseAction(event, plentyOfTime());
     await world.settle();
 
     // Assess
@@ -185,18 +227,15 @@ describe('the release action of a releasing pipeline', () => {
   it('reports a configuration error for bad parameters, an unknown product or env', async () => {
     // Prepare
     await productWaitsAt(world, 'known', ['a'], 'StagingDEV');
-    const jobs = [randomUUID(), randomUUID(), randomUUID()];
+    const jobs = ['shop prod', '{"product":"unknown","env":"prod"}', '{"product":"known","env":"live"}'].map((params) =>
+      jobEvent(params),
+    );
 
     // Act
-    await world.handlers.releaseAction(jobEvent(jobs[0] as string, 'shop prod'), plentyOfTime());
-    await world.handlers.releaseAction(
-      jobEvent(jobs[1] as string, '{"product":"unknown","env":"prod"}'),
-      plentyOfTime(),
-    );
-    await world.handlers.releaseAction(jobEvent(jobs[2] as string, '{"product":"known","env":"live"}'), plentyOfTime());
+    for (const { event } of jobs) await world.handlers.releaseAction(event, plentyOfTime());
 
     // Assess
-    const failures = jobs.map((jobId) => results(jobId)[0]?.failureDetails);
+    const failures = jobs.map(({ jobId }) => results(jobId)[0]?.failureDetails);
     expect(failures[0]).toEqual({
       type: 'ConfigurationError',
       message: 'UserParameters must be JSON like {"product":"shop","env":"prod"}.',

@@ -1,6 +1,9 @@
 /*
  * Fuzz: a releasing pipeline's CodePipeline job → handlers/release-action.ts (app/inbound/release-action.ts).
  *
+ * What a job is, CodePipeline says (GetJobDetails): the cases fuzz both the job CodePipeline holds
+ * (its UserParameters, its continuation token) and the event that names it, which may say anything.
+ *
  * Its contract (docs/architecture.md, "Contracts", "Release action UserParameters"): UserParameters
  * must be exactly {"product":…,"env":…}; a bad value, an unknown product or env, or a product
  * without pipelines fails the job with ConfigurationError; a continuation token Greenlight did not
@@ -135,26 +138,64 @@ const jobEvent = fc.record({
   data: fc.oneof({ weight: 4, arbitrary: jobData }, { weight: 1, arbitrary: anyValue }),
 });
 
+/**
+ * A job as CodePipeline holds it: the action's configuration (strings, as CodePipeline keeps every
+ * configuration value) and, for a job run again, a continuation token.
+ */
+const givenJob = fc.record(
+  {
+    userParameters: fc.option(
+      userParameters.map((value) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''))),
+      { nil: undefined },
+    ),
+    continuationToken,
+  },
+  { requiredKeys: [] },
+);
+
+/** Lambda invokes the action with `job` as delivered; 'resolved', or what the handler threw. */
+async function invoke(job: unknown): Promise<unknown> {
+  const event = asDelivered({ 'CodePipeline.job': job }) as unknown as CodePipelineJobEvent;
+  const handled = await world.handlers.releaseAction(event, plentyOfTime()).then(
+    () => 'resolved',
+    (error: unknown) => error,
+  );
+  await world.settle();
+  return handled;
+}
+
+/** CodePipeline runs the action with `given`'s configuration: the job's id. */
+function startJob(given: { userParameters?: string | undefined; continuationToken?: string | undefined }): string {
+  const event = world.emulator.jobs.start({
+    pipelineName: 'fuzz-releasing',
+    stageName: 'Release',
+    actionName: 'Greenlight',
+    configuration: {
+      FunctionName: 'release-action',
+      ...(given.userParameters === undefined ? {} : { UserParameters: given.userParameters }),
+    },
+    ...(given.continuationToken === undefined ? {} : { continuationToken: given.continuationToken }),
+  });
+  return event['CodePipeline.job'].id;
+}
+
 // Properties
 
 describe('the release action, fuzzed', () => {
-  const reports = 'reports every job exactly once, in plain words, and approves nothing it was not asked to';
+  const reports =
+    'reports every job CodePipeline gave exactly once, in plain words, and approves nothing it was not asked to, whatever the event says';
   it(
     reports,
     async () => {
       await fuzz(
         { file: FILE, test: reports },
-        fc.asyncProperty(jobEvent, async (job) => {
-          // Prepare
+        fc.asyncProperty(givenJob, jobEvent, async (given, delivered) => {
+          // Prepare: the job CodePipeline gave, and the event (any shape) that names it
           const decisions = world.emulator.calls('PutApprovalResult').length;
-          const reported = jobResults(job.id).length; // shrinking may try one job id many times
-          const event = asDelivered({ 'CodePipeline.job': job }) as unknown as CodePipelineJobEvent;
+          const job = { ...delivered, id: startJob(given) };
+          const reported = jobResults(job.id).length;
           // Act
-          const handled = await world.handlers.releaseAction(event, plentyOfTime()).then(
-            () => 'resolved',
-            (error: unknown) => error,
-          );
-          await world.settle();
+          const handled = await invoke(job);
           // Assess: no throw, and exactly one result that CodePipeline took …
           expect(handled).toBe('resolved');
           const results = jobResults(job.id).slice(reported);
@@ -176,6 +217,28 @@ describe('the release action, fuzzed', () => {
       );
     },
     timeoutFor(150),
+  );
+
+  const forged = 'refuses an invocation naming a job CodePipeline did not give: nothing reported, nothing approved';
+  it(
+    forged,
+    async () => {
+      await fuzz(
+        { file: FILE, test: forged },
+        fc.asyncProperty(jobEvent, async (job) => {
+          // Prepare: a job id CodePipeline never gave, in an event of any shape
+          const decisions = world.emulator.calls('PutApprovalResult').length;
+          const reported = jobResults(job.id).length;
+          // Act
+          const handled = await invoke(job);
+          // Assess
+          expect(handled).toBe('resolved');
+          expect(jobResults(job.id).length).toBe(reported);
+          expect(world.emulator.calls('PutApprovalResult').length).toBe(decisions);
+        }),
+      );
+    },
+    timeoutFor(100),
   );
 
   const dropped = 'drops an invocation without a job id, reporting nothing and throwing nothing';
@@ -236,10 +299,11 @@ describe('the release action, fuzzed', () => {
       );
       await fuzz(
         { file: FILE, test: unknown },
-        fc.asyncProperty(product, env, fc.uuid(), async (name, wanted, jobId) => {
+        fc.asyncProperty(product, env, async (name, wanted) => {
           // Prepare
           const decisions = world.emulator.calls('PutApprovalResult').length;
-          const reported = jobResults(jobId).length; // shrinking may try one job id many times
+          const jobId = startJob({ userParameters: JSON.stringify({ product: name, env: wanted }) });
+          const reported = jobResults(jobId).length;
           const event = {
             'CodePipeline.job': {
               id: jobId,

@@ -343,6 +343,7 @@ describe('GreenlightStack', () => {
     // Prepare
     const unscopable = [
       'codepipeline:ListPipelines',
+      'codepipeline:GetJobDetails',
       'codepipeline:PutJobFailureResult',
       'codepipeline:PutJobSuccessResult',
     ];

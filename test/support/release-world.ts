@@ -125,3 +125,18 @@ export function stageStateOf(world: World, pipelineName: string, stage: string):
     .find((p) => p.pipelineName === pipelineName)
     ?.stages.find((s) => s.stageName === stage)?.state;
 }
+
+/**
+ * A releasing pipeline's Greenlight action runs (CodePipeline creates its job): the event Lambda
+ * invokes release-action with. `userParameters` as the pipeline's definition holds them; the
+ * function is the one `lambdaContext('release-action')` names.
+ */
+export function releasingJob(world: World, userParameters: string, continuationToken?: string) {
+  return world.emulator.jobs.start({
+    pipelineName: 'releasing',
+    stageName: 'Release',
+    actionName: 'Greenlight',
+    configuration: { FunctionName: 'release-action', UserParameters: userParameters },
+    ...(continuationToken === undefined ? {} : { continuationToken }),
+  });
+}
