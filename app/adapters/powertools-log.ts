@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Log } from '../core/ports.ts';
+import { slackErrorCode } from './slack-error-code.ts';
 
 /** Powertools' Logger, saying whether this is the process's first invocation as Powertools counts it. */
 class GreenlightLogger extends Logger {
@@ -133,7 +134,7 @@ const SLACK_FIXES: Readonly<Record<string, string>> = {
 };
 
 function slackFix(error: Error): string | undefined {
-  const { code, data } = error as Error & { code?: unknown; data?: { error?: unknown } };
-  if (code !== 'slack_webapi_platform_error' || typeof data?.error !== 'string') return undefined;
-  return Object.hasOwn(SLACK_FIXES, data.error) ? SLACK_FIXES[data.error] : undefined;
+  if ((error as Error & { code?: unknown }).code !== 'slack_webapi_platform_error') return undefined;
+  const code = slackErrorCode(error);
+  return code && Object.hasOwn(SLACK_FIXES, code) ? SLACK_FIXES[code] : undefined;
 }

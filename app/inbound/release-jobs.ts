@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { type Correlation, withCorrelation } from '../adapters/powertools-log.ts';
+import { modalGone, slackErrorCode } from '../adapters/slack-error-code.ts';
 import { SlackGroups } from '../adapters/slack-groups.ts';
 import type { Config } from '../config.ts';
 import type { ApprovalRecord } from '../core/approval.ts';
@@ -297,11 +298,10 @@ async function planJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'plan'
     }
     // The person closed the modal meanwhile, or an earlier delivery of this job drew it already:
     // nothing to show, and nothing was approved.
-    const code = slackError(error);
-    if (code === 'not_found' || code === 'hash_conflict') {
+    if (modalGone(error)) {
       deps.log.info('The release modal was closed or redrawn before this plan job reached it', {
         releaseId: job.releaseId,
-        slackError: code,
+        slackError: slackErrorCode(error),
       });
       return;
     }
@@ -350,6 +350,3 @@ function hostOf(url: string): string {
     return 'not a URL';
   }
 }
-
-const slackError = (error: unknown): string | undefined =>
-  (error as { data?: { error?: string } } | undefined)?.data?.error;

@@ -2,6 +2,7 @@ import type { App, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/b
 import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { withCorrelation } from '../adapters/powertools-log.ts';
+import { modalGone } from '../adapters/slack-error-code.ts';
 import { accountProblem } from '../core/errors.ts';
 import { productPolicies } from '../core/policy.ts';
 import { discoverProducts, ownValue, resolveProduct } from '../core/products.ts';
@@ -238,6 +239,11 @@ async function planInModal(
     }
     await update(releasePlanModal(inline.value, deps.clock()));
   } catch (error) {
+    // The person closed the modal (Cancel) while it was being planned: nothing to show.
+    if (modalGone(error)) {
+      deps.log.info('The release modal was closed before its plan was shown', { releaseId });
+      return;
+    }
     deps.log.error('Could not plan the release', { releaseId, product: name, env, error });
     // An account that could not be reached is named: the person can tell the admins which.
     const problem = accountProblem(error) ?? releaseNotices.failed;

@@ -251,6 +251,25 @@ describe('the log lines of a Slack request about one approval or release', () =>
     for (const line of sdk) expect(line, line.message).toMatchObject({ releaseId: planned?.releaseId });
   });
 
+  it('take a release modal closed while it was being planned as the person’s choice, not an error', async () => {
+    // Prepare: reading each pipeline takes 600 ms, so Carol can cancel the loading modal meanwhile
+    await pipelineWaitsForApproval(world, 'logcancel-cart');
+    world.emulator.configure({ latencyMs: { GetPipelineState: 600 } });
+    const from = written.length;
+    // Act
+    const command = world.slack.slashCommand('U0CAROL', APPROVALS_CHANNEL, '/release', 'logcancel qa');
+    await vi.waitFor(() => expect(world.slack.openViews('U0CAROL')).toHaveLength(1), { timeout: 2_000 });
+    const loading = world.slack.openViews('U0CAROL')[0]?.view.id ?? '';
+    await world.slack.closeView('U0CAROL', loading);
+    const answered = await command;
+    world.emulator.configure({ latencyMs: 0 });
+    // Assess
+    const lines = slackLinesSince(from);
+    expect(answered.displayError).toBeUndefined();
+    expect(lines.filter((line) => line.level === 'ERROR').map((line) => line.message)).toEqual([]);
+    expect(lines.map((line) => line.message)).toContain('The release modal was closed before its plan was shown');
+  });
+
   it('say who typed a /release Greenlight could not act on, what and why, as the person is told', async () => {
     // Prepare: product `logbad` has a pipeline
     await pipelineWaitsForApproval(world, 'logbad-cart');
