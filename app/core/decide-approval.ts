@@ -58,6 +58,11 @@ export interface DecideOptions {
   releaseId?: string;
   /** The approval rules the decision was checked under, held to in the claim's write (core/decide-under-rules.ts). */
   rules?: RulesGuard;
+  /**
+   * Told when the decision was taken but Slack would not redraw its message now (a settle job
+   * redraws it later): whoever clicked sees no change meanwhile, and should be told.
+   */
+  onMessageBehind?: () => void;
 }
 
 /**
@@ -192,7 +197,10 @@ export async function decideApproval(
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
   const redrawLaterToo = sameOutcome(final.outcome, outcome) && redrawn.status === 'rejected';
   if (!sameOutcome(final.outcome, outcome)) await refreshQuietly(deps, final);
-  else if (redrawn.status === 'rejected') await redrawLater(deps, final, redrawn.reason);
+  else if (redrawn.status === 'rejected') {
+    await redrawLater(deps, final, redrawn.reason);
+    options.onMessageBehind?.();
+  }
   // A settle job files what could not be filed now; the one a later redraw queues does it too.
   if (!filed && !redrawLaterToo) await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
   return final;

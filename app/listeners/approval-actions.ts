@@ -244,16 +244,22 @@ async function decideAndTell(
     ...(input.reason ? { reason: input.reason } : {}),
   };
   let answer: string | undefined;
+  let messageBehind = false;
   try {
     const record = await decideUnderRules(deps, input.approvalId, decision, {
       ...(input.rules ? { rulesKey: input.rules } : {}),
       ...(input.breakGlass ? { breakGlass: true } : {}),
+      onMessageBehind: () => {
+        messageBehind = true;
+      },
     });
     answer = endedElsewhere(record)
       ? notices.ended(record)
       : record.status !== 'closed' && record.votes?.length
         ? policyNotices.counted(record)
-        : undefined;
+        : messageBehind
+          ? notices.decidedMessageLater(record)
+          : undefined;
   } catch (error) {
     answer = refusal(error, deps.clock());
     if (answer)

@@ -30,6 +30,11 @@ export const notices = {
         return 'This approval is no longer open.';
     }
   },
+  /** The decision stands, but Slack would not redraw its message just now. */
+  decidedMessageLater(record: ApprovalRecord): string {
+    const verdict = record.outcome?.kind === 'rejected' ? 'Rejected' : 'Approved';
+    return `${verdict}: CodePipeline has your decision. Slack is busy, so the message will show it in a moment.`;
+  },
   tryAgain:
     'CodePipeline did not take the decision just now (it is busy or unreachable). Nothing was changed: please try again in a moment.',
   notPermitted:

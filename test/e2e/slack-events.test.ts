@@ -90,6 +90,26 @@ describe('approving from Slack', () => {
       expect(event?.at.getTime()).toBeLessThanOrEqual(Date.now());
     }
   });
+
+  it('tells the person their decision stands while Slack will not redraw the message, which catches up later', async () => {
+    // Prepare: Slack fails the message's redraw, and the client's retry of it
+    const approval = await pipelineWaitsForApproval(world, 'busy-cart');
+    world.slack.faults.failCalls('chat.update', 500, 2);
+    // Act
+    const answer = await click('U0ALICE', approval, ids.approve);
+    const buttonsRightAfter = buttonsOf(currentMessage(world, approval));
+    world.slack.faults.clear();
+    await world.settle();
+    // Assess: decided, and told so though the message still showed the buttons …
+    expect(putApprovalResults('busy-cart')).toEqual([expect.objectContaining({ ok: true })]);
+    expect(buttonsRightAfter).toEqual([ids.approve, ids.reject]);
+    expect(answer.ephemerals.map((e) => e.text)).toEqual([
+      'Approved: CodePipeline has your decision. Slack is busy, so the message will show it in a moment.',
+    ]);
+    // … and the settle job redrew it
+    expect(buttonsOf(currentMessage(world, approval))).toEqual([]);
+    expect(shown(currentMessage(world, approval))).toContain('*Approved* by <@U0ALICE>');
+  });
 });
 
 describe('who may decide', () => {
