@@ -66,6 +66,8 @@ export async function postOnce(
 /**
  * The bot's own top-level message in `channel`, posted at or after `since`, whose metadata
  * matches. Reads at most a few pages of history (needs `channels:history` / `groups:history`).
+ * Only this bot's messages count: another app (another Greenlight installation, say) may post the
+ * same metadata in the same channel.
  */
 export async function findPosted(
   client: WebClient,
@@ -73,6 +75,7 @@ export async function findPosted(
   since: Date,
   matches: (metadata: MessageMetadata) => boolean,
 ): Promise<MessageRef | undefined> {
+  const bot = await ownBotId(client);
   let cursor: string | undefined;
   for (let page = 0; page < HISTORY_PAGES; page++) {
     const history = await client.conversations.history({
@@ -85,10 +88,24 @@ export async function findPosted(
     });
     for (const message of history.messages ?? []) {
       const metadata = message.metadata as MessageMetadata | undefined;
-      if (message.ts && metadata && matches(metadata)) return { channel, ts: message.ts };
+      if (message.ts && metadata && (!bot || message.bot_id === bot) && matches(metadata))
+        return { channel, ts: message.ts };
     }
     cursor = history.response_metadata?.next_cursor || undefined;
     if (!history.has_more || !cursor) return undefined;
   }
   return undefined;
+}
+
+const ownBots = new WeakMap<WebClient, Promise<string | undefined>>();
+
+/** The bot id of the client's token (auth.test, asked once per client; asked again after a failure). */
+function ownBotId(client: WebClient): Promise<string | undefined> {
+  let id = ownBots.get(client);
+  if (!id) {
+    id = client.auth.test().then((identity) => identity.bot_id);
+    id.catch(() => ownBots.delete(client));
+    ownBots.set(client, id);
+  }
+  return id;
 }

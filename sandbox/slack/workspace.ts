@@ -68,6 +68,8 @@ export interface NewChannel {
 
 export interface MessageDraft {
   user: string;
+  /** Posted by another app's bot (its bot id, B…): Greenlight's own bot posts as `bot.userId`. */
+  botId?: string;
   text: string;
   blocks?: SlackMessage['blocks'];
   metadata?: MessageMetadata;
@@ -239,7 +241,7 @@ export class Workspace {
       user: draft.user,
       team: this.team.id,
       text: draft.text,
-      ...(fromBot ? { bot_id: this.bot.botId, app_id: this.bot.appId } : {}),
+      ...(fromBot ? { bot_id: this.bot.botId, app_id: this.bot.appId } : draft.botId ? { bot_id: draft.botId } : {}),
       ...(draft.blocks ? { blocks: draft.blocks } : {}),
       ...(draft.metadata ? { metadata: draft.metadata } : {}),
       ...(draft.thread_ts ? { thread_ts: draft.thread_ts } : {}),

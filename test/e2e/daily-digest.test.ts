@@ -216,6 +216,29 @@ describe('the daily digest', () => {
     expect(topLevel(world.slack.messages(DIGEST))).toHaveLength(before + 1);
   });
 
+  it("posts its own digest in a channel where another app posted one with Greenlight's metadata", async () => {
+    // Prepare: four days on, another Greenlight installation (another bot) posted its digest first
+    const day = new Date(NOW.getTime() + 96 * HOUR);
+    setClock(day);
+    const other = world.slack.workspace.post(DIGEST, {
+      user: 'U0OTHERBOT',
+      botId: 'B0OTHERBOT',
+      text: 'Their digest',
+      metadata: { event_type: 'greenlight_digest', event_payload: { day: day.toISOString().slice(0, 10) } },
+    });
+    const before = topLevel(world.slack.messages(DIGEST)).length;
+
+    // Act
+    const result = await world.handlers.dailyDigest({});
+
+    // Assess: a top message of its own, and nothing in the other app's thread
+    expect(result).toBe('posted');
+    const tops = topLevel(world.slack.messages(DIGEST));
+    expect(tops).toHaveLength(before + 1);
+    expect(tops.at(-1)?.bot_id).toBe(world.slack.workspace.bot.botId);
+    expect(world.slack.messages(DIGEST).filter((m) => m.thread_ts === other.ts && m.ts !== other.ts)).toEqual([]);
+  });
+
   it('previews the digest to whoever asks with /release digest, writing nothing', async () => {
     // Prepare: three days on, before the schedule fires
     const day = new Date(NOW.getTime() + 72 * HOUR);
