@@ -217,7 +217,9 @@ export class GreenlightStack extends Stack {
       // AWS's advice for SQS event sources: six times the function timeout.
       visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
       // The in-process queue (app/adapters/in-process-release-queue.ts, MAX_RECEIVES) mirrors this locally.
-      deadLetterQueue: { queue: releaseDlq, maxReceiveCount: 3 },
+      // Five receives, as AWS advises for a Lambda event source (throttles count too); the worker
+      // brings a failed job back after a doubling backoff (app/inbound/release-jobs.ts).
+      deadLetterQueue: { queue: releaseDlq, maxReceiveCount: 5 },
     });
 
     const approvalsChannel =

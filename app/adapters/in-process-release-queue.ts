@@ -10,7 +10,7 @@ export type SqsConsumer = (event: SQSEvent) => Promise<SQSBatchResponse>;
  * Receives after which a message goes to the dead letters: the release queue's `maxReceiveCount` in
  * infra/greenlight-stack.ts (infra imports nothing from app/; test/infra checks that the two agree).
  */
-export const MAX_RECEIVES = 3;
+export const MAX_RECEIVES = 5;
 
 /**
  * The release queue when there is no SQS (`RELEASE_QUEUE_URL` unset: the sandbox, tests). It keeps

@@ -105,6 +105,11 @@ export type ReleaseJob =
 export interface ReleaseQueue {
   /** `delaySeconds` (at most 900) holds the job back before its first delivery. */
   send(job: ReleaseJob, options?: { delaySeconds?: number }): Promise<void>;
+  /**
+   * A delivered job that failed comes back after `seconds` rather than the queue's visibility
+   * timeout (SQS ChangeMessageVisibility on its receipt handle). Unset: the queue's own timing.
+   */
+  retryIn?(receiptHandle: string, seconds: number): Promise<void>;
 }
 
 /** Waits; injected so tests do not. */

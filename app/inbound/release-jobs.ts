@@ -121,7 +121,9 @@ export function isSlackResponseUrl(url: string, slackApiUrl?: string): boolean {
  */
 export async function processReleaseJobs(
   deps: WorkerDeps,
-  event: { Records: Array<Pick<SQSRecord, 'messageId' | 'body'>> },
+  event: {
+    Records: Array<Pick<SQSRecord, 'messageId' | 'body'> & Partial<Pick<SQSRecord, 'receiptHandle' | 'attributes'>>>;
+  },
   invocation?: InvocationClock,
 ): Promise<SQSBatchResponse> {
   const failures: string[] = [];
@@ -132,7 +134,7 @@ export async function processReleaseJobs(
     });
     return { batchItemFailures: [] };
   }
-  for (const record of records as Array<Pick<SQSRecord, 'messageId' | 'body'> | null>) {
+  for (const record of records as Array<(Pick<SQSRecord, 'messageId' | 'body'> & Partial<SQSRecord>) | null>) {
     if (!record || typeof record !== 'object') {
       deps.log.warn('Dropped a queue record that is not an SQS message');
       continue;
@@ -164,22 +166,47 @@ export async function processReleaseJobs(
         : 'approvalId' in job
           ? { approvalId: job.approvalId }
           : undefined;
+    const retryInSeconds = retryDelaySeconds(job, Number(record.attributes?.ApproximateReceiveCount ?? 1));
+    // Reported in batchItemFailures, and brought back after its backoff rather than the queue's
+    // visibility timeout (30 minutes).
+    const deliverAgain = async () => {
+      failures.push(record.messageId);
+      if (!record.receiptHandle) return;
+      await deps.queue.retryIn?.(record.receiptHandle, retryInSeconds).catch((error: unknown) =>
+        deps.log.warn('Could not bring a release job back sooner; the queue retries it later', {
+          messageId: record.messageId,
+          error,
+        }),
+      );
+    };
     const handle = async () => {
       try {
-        const done = await runJob(deps, job, invocation);
-        if (!done) failures.push(record.messageId);
+        if (!(await runJob(deps, job, invocation))) await deliverAgain();
       } catch (error) {
         deps.log.error('Release job failed; it will be retried', {
           messageId: record.messageId,
           kind: job.kind,
+          retryInSeconds,
           error,
         });
-        failures.push(record.messageId);
+        await deliverAgain();
       }
     };
     await (correlation ? withCorrelation(correlation, handle) : handle());
   }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/**
+ * How long a job that failed waits before it is delivered again, doubling with each receive: a
+ * plan, a board or a digest preview someone waits for in Slack comes back within seconds, the rest
+ * within minutes; by the queue's last receive (maxReceiveCount) a passing outage has had time to end.
+ */
+export function retryDelaySeconds(job: ReleaseJob, receiveCount: number): number {
+  const someoneWaits = job.kind === 'plan' || job.kind === 'board' || job.kind === 'digest';
+  const first = someoneWaits ? 5 : 60;
+  const earlier = Number.isFinite(receiveCount) ? Math.min(6, Math.max(0, receiveCount - 1)) : 0;
+  return first * 2 ** earlier;
 }
 
 /** Runs one job; `false` asks for it to be delivered again later. */

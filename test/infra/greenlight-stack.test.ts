@@ -169,7 +169,7 @@ describe('GreenlightStack', () => {
     template.hasOutput('ApprovalsTopicArn', { Value: { Ref: Match.stringLikeRegexp('^ApprovalsTopic') } });
   });
 
-  it('queues release jobs for release-worker: SSL only, a DLQ after 3 receives, partial batch failures', () => {
+  it('queues release jobs for release-worker: SSL only, a DLQ after 5 receives, partial batch failures', () => {
     // Assess
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 1800,

@@ -1,5 +1,5 @@
 import { approvalIdFor } from '../../app/adapters/approval-id.ts';
-import type { JobDetails, JobResults, ReleaseJob } from '../../app/core/release-ports.ts';
+import type { JobDetails, JobResults, ReleaseJob, ReleaseQueue } from '../../app/core/release-ports.ts';
 import { RELEASE_SETTINGS } from '../../app/core/release-run.ts';
 import type { ActionDeps } from '../../app/inbound/release-action.ts';
 import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog } from './fakes.ts';
@@ -30,7 +30,7 @@ export function releaseDeps() {
         sent.push(job);
         delays.push(options?.delaySeconds);
       },
-    },
+    } as ReleaseQueue,
     reader,
     pipelines: new FakePipelines(),
     notifier: new FakeNotifier(),

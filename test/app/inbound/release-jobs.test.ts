@@ -199,6 +199,40 @@ describe('processReleaseJobs', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
   });
 
+  it('brings a failed job back after a backoff that doubles with each receive, sooner for one someone waits for', async () => {
+    // Prepare: reading pipelines fails; a plan (someone waits in Slack) on its 2nd receive, a release on its 3rd
+    const { deps } = setup();
+    await processReleaseJobs(deps, event(JSON.stringify(planJob())));
+    await deps.releases.confirm('rel-p1', deps.clock());
+    deps.releases.failLeases = 1;
+    const retries: Array<[string, number]> = [];
+    deps.queue = { ...deps.queue, retryIn: async (handle, seconds) => void retries.push([handle, seconds]) };
+    const received = (body: string, receiptHandle: string, count: number) => ({
+      messageId: receiptHandle,
+      body,
+      receiptHandle,
+      attributes: { ApproximateReceiveCount: String(count) } as never,
+    });
+    deps.reader.listPipelines = async () => {
+      throw new Error('CodePipeline is down');
+    };
+
+    // Act
+    const response = await processReleaseJobs(deps, {
+      Records: [
+        received(JSON.stringify({ ...planJob(), releaseId: 'rel-p2' }), 'rh-plan', 2),
+        received(JSON.stringify({ kind: 'release', releaseId: 'rel-p1' }), 'rh-release', 3),
+      ],
+    });
+
+    // Assess
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['rh-plan', 'rh-release']);
+    expect(retries).toEqual([
+      ['rh-plan', 10],
+      ['rh-release', 240],
+    ]);
+  });
+
   it('hands the rest of a release to a new job when its Lambda runs out of time', async () => {
     // Prepare
     const { deps, sent } = setup();
@@ -318,7 +352,7 @@ describe('processReleaseJobs, again and at scale', () => {
 });
 
 describe('InProcessReleaseQueue', () => {
-  it('delivers later, never inside send, and again after a failure, up to three times', async () => {
+  it('delivers later, never inside send, and again after a failure, up to the release queue’s five receives', async () => {
     // Prepare
     const log = memoryLog();
     const queue = new InProcessReleaseQueue(log, 1);
@@ -341,8 +375,14 @@ describe('InProcessReleaseQueue', () => {
     expect(duringSend).toBe(0);
     expect(queue.idle()).toBe(true);
     expect(receives.filter((r) => r.includes('rel-ok'))).toHaveLength(1);
-    expect(receives.filter((r) => r.includes('rel-bad')).map((r) => r.slice(-2))).toEqual(['#1', '#2', '#3']);
-    expect(receives.filter((r) => r.includes('rel-retry'))).toHaveLength(3);
+    expect(receives.filter((r) => r.includes('rel-bad')).map((r) => r.slice(-2))).toEqual([
+      '#1',
+      '#2',
+      '#3',
+      '#4',
+      '#5',
+    ]);
+    expect(receives.filter((r) => r.includes('rel-retry'))).toHaveLength(5);
     expect(log.entries.filter((entry) => entry.message.includes('dead-lettered'))).toHaveLength(2);
   });
 });
