@@ -515,16 +515,11 @@ export class GreenlightStack extends Stack {
         }
       }
       if (name === 'release-action') {
-        // GetJobDetails first: an invocation releases only for a job CodePipeline gave (app/inbound/release-action.ts).
-        allow(
-          role,
-          ['codepipeline:GetJobDetails', 'codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult'],
-          ['*'],
-        );
+        allow(role, ['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult'], ['*']);
       }
       acknowledge(
         handler,
-        'CodePipeline ListPipelines, GetJobDetails and PutJobSuccessResult/PutJobFailureResult allow no resource but "*". ' +
+        'CodePipeline ListPipelines and PutJobSuccessResult/PutJobFailureResult allow no resource but "*". ' +
           "Pipeline access is scoped to the configured products' name prefixes (<prefix>* and <prefix>*/* for approval actions), " +
           'the only way to cover pipelines that do not exist yet.',
         ...new Set(findings),

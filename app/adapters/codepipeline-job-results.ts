@@ -1,36 +1,14 @@
 import {
   type CodePipelineClient,
-  GetJobDetailsCommand,
   InvalidJobStateException,
-  JobNotFoundException,
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
-  ValidationException,
 } from '@aws-sdk/client-codepipeline';
-import type { JobDetails, JobResults } from '../core/release-ports.ts';
+import type { JobResults } from '../core/release-ports.ts';
 
-/** GetJobDetails, PutJobSuccessResult / PutJobFailureResult. */
+/** PutJobSuccessResult / PutJobFailureResult. */
 export class CodePipelineJobResults implements JobResults {
   constructor(private readonly client: CodePipelineClient) {}
-
-  async details(jobId: string): Promise<JobDetails | undefined> {
-    try {
-      const { jobDetails } = await this.client.send(new GetJobDetailsCommand({ jobId }));
-      // Only what the action needs: the job also carries credentials for the artifact bucket.
-      const data = jobDetails?.data;
-      if (!data) return undefined;
-      const pipelineName = data.pipelineContext?.pipelineName;
-      return {
-        configuration: { ...(data.actionConfiguration?.configuration ?? {}) },
-        ...(data.continuationToken ? { continuationToken: data.continuationToken } : {}),
-        ...(pipelineName ? { pipelineName } : {}),
-      };
-    } catch (error) {
-      // No job of that id, or not even the form of one: CodePipeline gave no such job.
-      if (error instanceof JobNotFoundException || error instanceof ValidationException) return undefined;
-      throw error;
-    }
-  }
 
   async succeeded(
     jobId: string,
@@ -63,8 +41,9 @@ export class CodePipelineJobResults implements JobResults {
 }
 
 /**
- * A job takes one result. Lambda may invoke the action again for the same job (at least once):
- * the repeat resumes the same release and finds the job's result already given, which stands.
+ * A job takes one result (InvalidJobStateException after it). Lambda may invoke the action again
+ * for the same job (at least once): the repeat resumes the same release and finds the job's result
+ * already given, which stands.
  */
 async function reportedOnce(report: Promise<unknown>): Promise<void> {
   try {

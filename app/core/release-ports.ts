@@ -59,21 +59,8 @@ export interface ReleaseReporter extends ReleaseProgress {
   showDigest(responseUrl: string, digest: Digest): Promise<void>;
 }
 
-/**
- * What CodePipeline says a job of a Lambda invoke action is (GetJobDetails): its action's
- * configuration, where it runs, and the continuation token of a job run again. Never the job's
- * artifact credentials.
- */
-export interface JobDetails {
-  configuration: Readonly<Record<string, string>>;
-  continuationToken?: string;
-  pipelineName?: string;
-}
-
-/** A CodePipeline job (the releasing pipeline's Lambda invoke action): what it is, and its result. */
+/** Reports a CodePipeline job's result (the releasing pipeline's Lambda invoke action). */
 export interface JobResults {
-  /** CodePipeline's details of the job; undefined when CodePipeline gave no job of that id. */
-  details(jobId: string): Promise<JobDetails | undefined>;
   succeeded(
     jobId: string,
     result: { summary: string; percentComplete?: number; continuationToken?: string },

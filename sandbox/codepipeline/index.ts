@@ -197,7 +197,7 @@ export async function startCodePipelineEmulator(
 
   const faults = { latencyMs: options.latencyMs ?? 0, rateLimitPerSecond: options.rateLimitPerSecond };
   const pipelineArn = (name: string) => `arn:aws:codepipeline:${region}:${accountId}:${name}`;
-  const jobs = new InvokeJobs(accountId, pipelineArn);
+  const jobs = new InvokeJobs(accountId);
   const server = await ProtocolServer.start({
     port: options.port ?? 0,
     operations: operations(world, pipelineArn, jobs),

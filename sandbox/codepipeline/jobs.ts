@@ -1,26 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { GetJobDetailsOutput } from '@aws-sdk/client-codepipeline';
 import { CodePipelineError } from './errors.ts';
 
 /**
- * The jobs CodePipeline creates for Lambda invoke actions, as the API shows them (CodePipeline user
- * guide, "Invoke an AWS Lambda function in a pipeline"; API reference: GetJobDetails,
- * PutJobSuccessResult, PutJobFailureResult): a job is created when the action runs, handed to the
- * function in its event, and ends with the first result reported for it. A success that carries a
- * continuation token makes CodePipeline run the action again: a new job with that token.
+ * The jobs CodePipeline creates for Lambda invoke actions (CodePipeline user guide, "Invoke an AWS
+ * Lambda function in a pipeline"; API reference: PutJobSuccessResult, PutJobFailureResult): a job
+ * is created when the action runs, handed to the function in its event, and ends with the first
+ * result reported for it. A success that carries a continuation token makes CodePipeline run the
+ * action again: a new job with that token.
  *
  * The emulator runs no Lambda functions: a test starts the job (as the action running would) and
- * invokes the handler with the event the job returns.
+ * invokes the handler with the event the job returns. No GetJobDetails: the API reference gives it
+ * to custom actions only.
  */
 export interface InvokeJobInput {
-  /** Where the action runs: recorded in the job's pipelineContext. */
-  pipelineName: string;
-  stageName: string;
-  actionName: string;
   /** The action's configuration: `FunctionName`, `UserParameters`. */
   configuration: Readonly<Record<string, string>>;
-  /** A UUID as CodePipeline gives; default a new one. */
-  id?: string;
   /**
    * A job run again after a success that carried this token (what `next` gives after
    * PutJobSuccessResult): for a test of a token Greenlight's own reporting would not have given.
@@ -43,10 +37,9 @@ export interface InvokeJobEvent {
   };
 }
 
-interface Job extends Required<Omit<InvokeJobInput, 'id' | 'continuationToken'>> {
+interface Job {
   id: string;
-  executionId: string;
-  actionExecutionId: string;
+  configuration: Record<string, string>;
   continuationToken?: string;
   state: 'InProgress' | 'Succeeded' | 'Failed';
   /** The job CodePipeline ran next with this one's continuation token. */
@@ -63,28 +56,17 @@ const ARTIFACT_CREDENTIALS = {
 export class InvokeJobs {
   readonly #jobs = new Map<string, Job>();
 
-  constructor(
-    private readonly accountId: string,
-    private readonly pipelineArn: (pipelineName: string) => string,
-  ) {}
+  constructor(private readonly accountId: string) {}
 
   /** The action runs: a job is created, and its event is what the function is invoked with. */
   start(input: InvokeJobInput): InvokeJobEvent {
-    const id = input.id ?? randomUUID();
-    if (this.#jobs.has(id)) throw new Error(`Job ${id} exists already`);
-    const { pipelineName, stageName, actionName, configuration } = input;
     const job: Job = {
-      id,
-      pipelineName,
-      stageName,
-      actionName,
-      configuration: { ...configuration },
-      executionId: randomUUID(),
-      actionExecutionId: randomUUID(),
+      id: randomUUID(),
+      configuration: { ...input.configuration },
       state: 'InProgress',
       ...(input.continuationToken === undefined ? {} : { continuationToken: input.continuationToken }),
     };
-    this.#jobs.set(id, job);
+    this.#jobs.set(job.id, job);
     return this.#event(job);
   }
 
@@ -95,44 +77,12 @@ export class InvokeJobs {
     return job ? this.#event(job) : undefined;
   }
 
-  details(jobId: string): GetJobDetailsOutput {
-    const job = this.#find(jobId);
-    return {
-      jobDetails: {
-        id: job.id,
-        accountId: this.accountId,
-        data: {
-          actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' },
-          actionConfiguration: { configuration: { ...job.configuration } },
-          pipelineContext: {
-            pipelineName: job.pipelineName,
-            stage: { name: job.stageName },
-            action: { name: job.actionName, actionExecutionId: job.actionExecutionId },
-            pipelineArn: this.pipelineArn(job.pipelineName),
-            pipelineExecutionId: job.executionId,
-          },
-          inputArtifacts: [],
-          outputArtifacts: [],
-          artifactCredentials: { ...ARTIFACT_CREDENTIALS },
-          ...(job.continuationToken ? { continuationToken: job.continuationToken } : {}),
-        },
-      },
-    };
-  }
-
   /** PutJobSuccessResult: the job ends; with a continuation token the action runs again. */
   succeeded(jobId: string, continuationToken?: string): void {
     const job = this.#inProgress(jobId);
     job.state = 'Succeeded';
     if (continuationToken === undefined) return;
-    const next: Job = {
-      ...job,
-      id: randomUUID(),
-      continuationToken,
-      state: 'InProgress',
-      actionExecutionId: randomUUID(),
-    };
-    delete next.next;
+    const next: Job = { id: randomUUID(), configuration: job.configuration, continuationToken, state: 'InProgress' };
     this.#jobs.set(next.id, next);
     job.next = next.id;
   }
@@ -142,7 +92,7 @@ export class InvokeJobs {
     this.#inProgress(jobId).state = 'Failed';
   }
 
-  #find(jobId: string): Job {
+  #inProgress(jobId: string): Job {
     const job = this.#jobs.get(jobId);
     // JobNotFoundException: "The job was specified in an invalid format or cannot be found."
     if (!job)
@@ -150,11 +100,6 @@ export class InvokeJobs {
         'JobNotFoundException',
         'The job was specified in an invalid format or cannot be found.',
       );
-    return job;
-  }
-
-  #inProgress(jobId: string): Job {
-    const job = this.#find(jobId);
     // InvalidJobStateException: "The job state was specified in an invalid format."
     if (job.state !== 'InProgress')
       throw new CodePipelineError('InvalidJobStateException', `The job ${jobId} is ${job.state}, not InProgress.`);

@@ -343,7 +343,6 @@ describe('GreenlightStack', () => {
     // Prepare
     const unscopable = [
       'codepipeline:ListPipelines',
-      'codepipeline:GetJobDetails',
       'codepipeline:PutJobFailureResult',
       'codepipeline:PutJobSuccessResult',
     ];

@@ -1,5 +1,5 @@
 import { approvalIdFor } from '../../app/adapters/approval-id.ts';
-import type { JobDetails, JobResults, ReleaseJob, ReleaseQueue } from '../../app/core/release-ports.ts';
+import type { JobResults, ReleaseJob, ReleaseQueue } from '../../app/core/release-ports.ts';
 import { RELEASE_SETTINGS } from '../../app/core/release-run.ts';
 import type { ActionDeps } from '../../app/inbound/release-action.ts';
 import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog } from './fakes.ts';
@@ -11,8 +11,6 @@ export function releaseDeps() {
   const sent: ReleaseJob[] = [];
   const delays: Array<number | undefined> = [];
   const jobs: Array<{ jobId: string; succeeded?: unknown; failed?: unknown }> = [];
-  /** The jobs CodePipeline gave, as GetJobDetails shows them: a test adds the ones it invokes. */
-  const knownJobs = new Map<string, JobDetails>();
   const sleeps: number[] = [];
   let whileSleeping: () => Promise<void> | void = () => {};
   const reader = new FakeReader()
@@ -36,7 +34,6 @@ export function releaseDeps() {
     notifier: new FakeNotifier(),
     reporter: new FakeReporter(),
     jobResults: {
-      details: async (jobId: string) => knownJobs.get(jobId),
       succeeded: async (jobId: string, result: Parameters<JobResults['succeeded']>[1]) =>
         void jobs.push({ jobId, succeeded: result }),
       failed: async (jobId: string, failure: Parameters<JobResults['failed']>[1]) =>
@@ -53,5 +50,5 @@ export function releaseDeps() {
   const duringSleep = (hook: () => Promise<void> | void) => {
     whileSleeping = hook;
   };
-  return { deps, sent, delays, jobs, knownJobs, sleeps, duringSleep };
+  return { deps, sent, delays, jobs, sleeps, duringSleep };
 }

@@ -128,14 +128,10 @@ export function stageStateOf(world: World, pipelineName: string, stage: string):
 
 /**
  * A releasing pipeline's Greenlight action runs (CodePipeline creates its job): the event Lambda
- * invokes release-action with. `userParameters` as the pipeline's definition holds them; the
- * function is the one `lambdaContext('release-action')` names.
+ * invokes release-action with. `userParameters` as the pipeline's definition holds them.
  */
 export function releasingJob(world: World, userParameters: string, continuationToken?: string) {
   return world.emulator.jobs.start({
-    pipelineName: 'releasing',
-    stageName: 'Release',
-    actionName: 'Greenlight',
     configuration: { FunctionName: 'release-action', UserParameters: userParameters },
     ...(continuationToken === undefined ? {} : { continuationToken }),
   });
