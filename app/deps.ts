@@ -87,8 +87,11 @@ export const TIMEOUTS = {
     reader: { connectionTimeout: 1_000, requestTimeout: 3_000, maxAttempts: 4 },
     /** A release's plan job, an approval's settle job: SQS answers in milliseconds. */
     queue: { connectionTimeout: 300, requestTimeout: 800, maxAttempts: 2 },
-    /** Slack's credentials, once per container: a cold click still answers within the 3 s. */
-    secrets: { connectionTimeout: 500, requestTimeout: 1_000, maxAttempts: 2 },
+    /**
+     * Slack's credentials, once per container: one try, so a cold click still has time to answer
+     * within the 3 s (the next click reads them again).
+     */
+    secrets: { connectionTimeout: 500, requestTimeout: 1_000, maxAttempts: 1 },
     slack: { timeout: 1_500, retries: 1 },
     /** How long a click waits for a display name before using the username. */
     peopleLookupMs: 800,
@@ -714,7 +717,8 @@ function withoutSdkLogging<T extends { middlewareStack: { remove(name: string): 
  * Client options every AWS client here shares: each resolves its middleware stack once per command
  * type instead of on every call (the SDK's `cacheMiddleware`; about 60 µs of CPU a call here). Sound
  * because middleware is only ever added before a client's first call (withoutSdkLogging,
- * limitRequestRate). Not for DynamoDB: the DocumentClient refuses it.
+ * limitRequestRate). A call sent with options (an abort signal) resolves it anew, and the SDK drops
+ * the client's cache then. Not for DynamoDB: the DocumentClient refuses it.
  */
 const RESOLVED_ONCE = { cacheMiddleware: true } as const;
 
