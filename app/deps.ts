@@ -680,7 +680,7 @@ function codePipelineClients(config: Config, budget: AwsBudget): (region: string
  * The review's CodePipeline reads per second per operation, in one process (PipelineClients.reviewCodePipeline):
  * a product's burst of 20 approvals is read within the review's 5 s.
  */
-const REVIEW_READS_PER_SECOND = 10;
+export const REVIEW_READS_PER_SECOND = 10;
 
 /** One CloudFormation client per region, made on first use and reused (a change set's action names its region). */
 function cloudFormationClients(config: Config, budget: AwsBudget): (region: string) => CloudFormationClient {

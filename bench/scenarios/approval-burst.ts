@@ -3,10 +3,14 @@
  * product's services reaching a stage together, several products at once), each delivered to the
  * real approval-notification handler as its own Lambda invocation, with every DynamoDB answer
  * 20 ms late. Reported: the time from the first publish to the last message in Slack, against the
- * floor of the last arrival plus the sequential round trips before its post (save, audit, lease,
- * read: 4 × 20 ms). Runs in a process of its own: a process holds one world.
+ * floor of the last arrival, the review's wait (what am I approving: 200 reviews read at the review's
+ * rate outlast its 5 s budget, so the last ones post when it is up) and the sequential round trips
+ * before the post (save, audit, lease, read: 4 × 20 ms). Runs in a process of its own: a process
+ * holds one world.
  */
 import { startEmbeddedDynamo } from '../../app/adapters/embedded-dynamo.ts';
+import { REVIEW_BUDGET_MS } from '../../app/core/revision-review.ts';
+import { REVIEW_READS_PER_SECOND } from '../../app/deps.ts';
 import { ids } from '../../app/views/ids.ts';
 import { SANDBOX_CHANNELS, startWorld } from '../../sandbox/world.ts';
 import { startSlowProxy } from '../../test/support/slow-proxy.ts';
@@ -18,6 +22,8 @@ const BURST = 200;
 const SPREAD_MS = 1_000;
 const DYNAMO_LATENCY_MS = 20;
 const ROUND_TRIPS_BEFORE_POST = 4;
+/** Shown on a message whose review was not read in time (app/views/change-set-lines.ts). */
+const UNREVIEWED = 'could not read in time what this approval changes';
 
 async function measure(): Promise<BenchRow[]> {
   const dynamo = await startEmbeddedDynamo();
@@ -42,18 +48,22 @@ async function measure(): Promise<BenchRow[]> {
       }),
     );
     off();
-    const posted = world.slack
+    const messages = world.slack
       .messages(SANDBOX_CHANNELS.approvals)
-      .filter((message) => message.metadata?.event_type === ids.metadataEvent).length;
+      .filter((message) => message.metadata?.event_type === ids.metadataEvent);
+    // The review (what am I approving) reads CodePipeline at most REVIEW_READS_PER_SECOND per
+    // operation; the post waits for it up to REVIEW_BUDGET_MS, then goes without (core/revision-review.ts).
+    const unreviewed = messages.filter((message) => JSON.stringify(message.blocks).includes(UNREVIEWED)).length;
     const measured = lastPost - started;
-    const floor = SPREAD_MS + ROUND_TRIPS_BEFORE_POST * DYNAMO_LATENCY_MS;
+    const reviewMs = Math.min(REVIEW_BUDGET_MS, (BURST / REVIEW_READS_PER_SECOND) * 1000);
+    const floor = SPREAD_MS + reviewMs + ROUND_TRIPS_BEFORE_POST * DYNAMO_LATENCY_MS;
     return [
       {
         name: `${BURST} approvals within ${SPREAD_MS / 1000} s, DynamoDB ${DYNAMO_LATENCY_MS} ms per call: first publish to last message`,
         measured: `${(measured / 1000).toFixed(2)} s`,
-        floor: `${(floor / 1000).toFixed(2)} s (last arrival + ${ROUND_TRIPS_BEFORE_POST} round trips)`,
+        floor: `${(floor / 1000).toFixed(2)} s (last arrival + the review's ${reviewMs / 1000} s + ${ROUND_TRIPS_BEFORE_POST} round trips: ${BURST} reviews at ${REVIEW_READS_PER_SECOND} reads/s outlast the review's budget)`,
         ratio: measured / floor,
-        notes: `${posted}/${BURST} posted, ${failed} deliveries failed (Lambda would retry them)`,
+        notes: `${messages.length}/${BURST} posted, ${unreviewed} of them without their review (its time was up), ${failed} deliveries failed (Lambda would retry them)`,
       },
     ];
   } finally {
