@@ -393,7 +393,9 @@ async function resultOf(
     case 'decided-elsewhere': {
       const changed = await changedSincePlan(deps, run, item);
       if (changed) return changed;
-      if (outcome.kind === 'decided-elsewhere') return { kind: 'already-decided', at };
+      // What CodePipeline shows, when the decision read it: a rejection in the console is one.
+      if (outcome.kind === 'decided-elsewhere')
+        return { kind: 'already-decided', ...(outcome.verdict ? { verdict: outcome.verdict } : {}), at };
       return { kind: 'not-pending', detail: 'it expired or was answered outside Greenlight', at };
     }
     case 'gone':

@@ -34,9 +34,12 @@ export function relative(to: Date, now: Date): string {
   return ms > 0 ? `in ${amount}` : `${amount} ago`;
 }
 
-/** Wait times: "3 h 20 min", "2 d 4 h", "45 s". */
+/**
+ * Wait times: "3 h 20 min", "2 d 4 h", "45 s". Spans are measured between two clocks (CodePipeline's
+ * timestamps and this process's), which may stand a little apart: a negative one reads "0 s".
+ */
 export function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
+  const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min`;

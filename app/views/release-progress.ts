@@ -40,7 +40,11 @@ export function releaseProgressMessage(
   const counts = releaseCounts(run);
   const product = run.product.displayName;
   const finished = run.state === 'finished' || (counts.total > 0 && counts.done === counts.total);
-  const troubled = counts.byKind.failed + counts.byKind.changed + counts.byKind.refused > 0;
+  // A pipeline someone rejected (in Slack or the console) did not ship either: not a clean release.
+  const rejected = groupResults(run)['already-decided'].filter(({ result }) =>
+    result.kind === 'already-decided' ? result.verdict === 'reject' : false,
+  ).length;
+  const troubled = counts.byKind.failed + counts.byKind.changed + counts.byKind.refused + rejected > 0;
   const head = finished
     ? `${troubled ? '⚠️' : '✅'} Released ${product} to ${run.env} — ${counts.byKind.approved}/${counts.total} approved`
     : `🚀 Releasing ${product} to ${run.env} — ${counts.done}/${counts.total}`;

@@ -174,6 +174,25 @@ describe('/release <product> <env>', () => {
     expect(JSON.stringify(world.slack.calls())).not.toContain(tokens['shop-cart']);
   });
 
+  it('does not call a release clean when a pipeline in it was rejected in the console meanwhile', async () => {
+    // Prepare: two services of `dock` wait in StagingQA; Alice opens /release dock prod
+    await productWaitsAt(world, 'dock', ['web', 'api'], 'StagingQA');
+    await release(world, 'U0ALICE', APPROVALS, 'dock prod');
+    world.emulator.answerInConsole('dock-api', 'StagingQA', 'Rejected', 'Not this week');
+    await world.settle();
+
+    // Act
+    await confirm(world, 'U0ALICE');
+    await world.settle();
+
+    // Assess
+    const progress = releaseMessages(world, APPROVALS).at(-1);
+    expect(progress?.text).toBe('⚠️ Released dock to prod — 1/2 approved');
+    expect(shownIn(progress ?? { blocks: [] })).toContain(
+      '*dock-api* — rejected by someone outside Greenlight (console or CLI)',
+    );
+  });
+
   it('says a product without pipelines has nothing to release', async () => {
     // Act
     await release(world, 'U0ALICE', APPROVALS, 'empty prod');
