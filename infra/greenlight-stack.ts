@@ -221,7 +221,7 @@ export class GreenlightStack extends Stack {
       visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
       // The in-process queue (app/adapters/in-process-release-queue.ts, MAX_RECEIVES) mirrors this locally.
       // Five receives, as AWS advises for a Lambda event source (throttles count too); the worker
-      // brings a failed job back after a doubling backoff (app/inbound/release-jobs.ts).
+      // brings a failed job back after a growing backoff (app/inbound/release-jobs.ts).
       deadLetterQueue: { queue: releaseDlq, maxReceiveCount: 5 },
     });
 

@@ -59,8 +59,8 @@ export interface DecideOptions {
   /** The approval rules the decision was checked under, held to in the claim's write (core/decide-under-rules.ts). */
   rules?: RulesGuard;
   /**
-   * Told when the decision was taken but Slack would not redraw its message now (a settle job
-   * redraws it later): whoever clicked sees no change meanwhile, and should be told.
+   * Told when the decision was taken but Slack would not redraw its message now, and a settle job
+   * was queued to redraw it later: whoever clicked sees no change meanwhile, and should be told.
    */
   onMessageBehind?: () => void;
 }
@@ -197,10 +197,8 @@ export async function decideApproval(
   log.info('Approval decided', { ...logContext(record), outcome: outcome.kind, actor: decision.actor.id });
   const redrawLaterToo = sameOutcome(final.outcome, outcome) && redrawn.status === 'rejected';
   if (!sameOutcome(final.outcome, outcome)) await refreshQuietly(deps, final);
-  else if (redrawn.status === 'rejected') {
-    await redrawLater(deps, final, redrawn.reason);
+  else if (redrawn.status === 'rejected' && (await redrawLater(deps, final, redrawn.reason)))
     options.onMessageBehind?.();
-  }
   // A settle job files what could not be filed now; the one a later redraw queues does it too.
   if (!filed && !redrawLaterToo) await deps.settleLater?.(id, REDRAW_AGAIN_SECONDS).catch(() => {});
   return final;
@@ -430,23 +428,28 @@ export async function refreshQuietly(
   }
 }
 
-/** A redraw Slack refused is done again by a settle job, after the wait Slack asked for. */
+/** A redraw Slack refused is done again by a settle job, after the wait Slack asked for; whether one was queued. */
 async function redrawLater(
   deps: Pick<DecideDeps, 'log' | 'settleLater'>,
   record: ApprovalRecord,
   error: unknown,
-): Promise<void> {
+): Promise<boolean> {
   const retryAfterSeconds = error instanceof BusyError ? error.retryAfterSeconds : REDRAW_AGAIN_SECONDS;
   deps.log.warn('Could not refresh the approval message; redrawing it later', {
     ...logContext(record),
     retryAfterSeconds,
     error,
   });
-  await deps.settleLater?.(record.request.id, retryAfterSeconds).catch((queueError: unknown) =>
-    deps.log.error('Could not schedule a later redraw of the approval message', {
-      ...logContext(record),
-      error: queueError,
-    }),
+  if (!deps.settleLater) return false;
+  return deps.settleLater(record.request.id, retryAfterSeconds).then(
+    () => true,
+    (queueError: unknown) => {
+      deps.log.error('Could not schedule a later redraw of the approval message', {
+        ...logContext(record),
+        error: queueError,
+      });
+      return false;
+    },
   );
 }
 

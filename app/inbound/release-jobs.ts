@@ -198,15 +198,16 @@ export async function processReleaseJobs(
 }
 
 /**
- * How long a job that failed waits before it is delivered again, doubling with each receive: a
- * plan, a board or a digest preview someone waits for in Slack comes back within seconds, the rest
- * within minutes; by the queue's last receive (maxReceiveCount) a passing outage has had time to end.
+ * How long a job that failed waits before it is delivered again, three times longer with each
+ * receive: a plan, a board or a digest preview someone waits for in Slack comes back after 5, 15,
+ * 45 and 135 s; a release or a settle job after 1, 3, 9 and 27 minutes, so the queue's five receives
+ * (maxReceiveCount) span 40 minutes of an outage before the job is dead-lettered.
  */
 export function retryDelaySeconds(job: ReleaseJob, receiveCount: number): number {
   const someoneWaits = job.kind === 'plan' || job.kind === 'board' || job.kind === 'digest';
   const first = someoneWaits ? 5 : 60;
-  const earlier = Number.isFinite(receiveCount) ? Math.min(6, Math.max(0, receiveCount - 1)) : 0;
-  return first * 2 ** earlier;
+  const earlier = Number.isFinite(receiveCount) ? Math.min(5, Math.max(0, receiveCount - 1)) : 0;
+  return first * 3 ** earlier;
 }
 
 /** Runs one job; `false` asks for it to be delivered again later. */

@@ -42,7 +42,7 @@ export function releaseProgressMessage(
   const finished = run.state === 'finished' || (counts.total > 0 && counts.done === counts.total);
   // A pipeline someone rejected (in Slack or the console) did not ship either: not a clean release.
   const rejected = groupResults(run)['already-decided'].filter(({ result }) =>
-    result.kind === 'already-decided' ? result.verdict === 'reject' : false,
+    result.kind === 'already-decided' ? result.verdict === 'reject' && !result.inProgress : false,
   ).length;
   const troubled = counts.byKind.failed + counts.byKind.changed + counts.byKind.refused + rejected > 0;
   const head = finished

@@ -199,7 +199,7 @@ describe('processReleaseJobs', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
   });
 
-  it('brings a failed job back after a backoff that doubles with each receive, sooner for one someone waits for', async () => {
+  it('brings a failed job back after a backoff that triples with each receive, sooner for one someone waits for', async () => {
     // Prepare: reading pipelines fails; a plan (someone waits in Slack) on its 2nd receive, a release on its 3rd
     const { deps } = setup();
     await processReleaseJobs(deps, event(JSON.stringify(planJob())));
@@ -228,8 +228,8 @@ describe('processReleaseJobs', () => {
     // Assess
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['rh-plan', 'rh-release']);
     expect(retries).toEqual([
-      ['rh-plan', 10],
-      ['rh-release', 240],
+      ['rh-plan', 15],
+      ['rh-release', 540],
     ]);
   });
 
