@@ -118,17 +118,16 @@ export function redactError(value: unknown): unknown {
  * @slack/web-api reports them: `code` slack_webapi_platform_error, `data.error`), in plain words on
  * the log line; undefined for anything else.
  */
+const TOKEN_GONE =
+  "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret";
 const SLACK_FIXES: Readonly<Record<string, string>> = {
   not_in_channel: "Greenlight's bot is not in that channel: type /invite @Greenlight there",
   channel_not_found:
     "the bot sees no channel with that id: check the channel id (APPROVALS_CHANNEL, DIGEST_CHANNEL, the product's channel), or invite the bot to the private channel",
   is_archived: 'the channel is archived: unarchive it, or configure another channel',
-  invalid_auth:
-    "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret",
-  token_revoked:
-    "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret",
-  account_inactive:
-    "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret",
+  invalid_auth: TOKEN_GONE,
+  token_revoked: TOKEN_GONE,
+  account_inactive: TOKEN_GONE,
   missing_scope:
     'the Slack app lacks a scope this call needs: update it from the manifest (README.md, "Create the Slack app from the manifest") and reinstall it',
 };

@@ -79,7 +79,8 @@ function logRefusedInput(deps: ReleaseListenerDeps, { command }: CommandArgs, re
   deps.log.info('Refused /release input', {
     user: command.user_id,
     channel: command.channel_id,
-    text: command.text,
+    // What was typed, clipped: a line in the log, not a place to keep whatever someone pasted.
+    text: command.text.slice(0, 200),
     reason,
   });
 }
