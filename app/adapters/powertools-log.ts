@@ -113,13 +113,15 @@ export function redactError(value: unknown): unknown {
   return copy;
 }
 
+/** Said for every answer that means the bot token is gone. */
+const TOKEN_GONE =
+  "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret";
+
 /**
  * What an operator must do about a Slack answer no retry can change (Slack's error codes, as
  * @slack/web-api reports them: `code` slack_webapi_platform_error, `data.error`), in plain words on
  * the log line; undefined for anything else.
  */
-const TOKEN_GONE =
-  "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret";
 const SLACK_FIXES: Readonly<Record<string, string>> = {
   not_in_channel: "Greenlight's bot is not in that channel: type /invite @Greenlight there",
   channel_not_found:
