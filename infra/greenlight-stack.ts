@@ -86,30 +86,6 @@ export interface GreenlightStackProps extends StackProps {
 /** How long each handler may run; the release queue's visibility timeout derives from the worker's. */
 const WORKER_TIMEOUT = Duration.minutes(5);
 
-/**
- * Lambda takes at most 4 KB of environment variables per function, names and values together
- * (Lambda quotas); a bigger one fails the deploy with a bare "exceeds the maximum size". Said at
- * synthesis instead, naming what to shorten. Measured as JSON, quotes and escapes included (a
- * margin: how Lambda counts is not documented to the byte); a value known only at deployment (an
- * ARN, a queue URL) counts as this many characters.
- */
-const LAMBDA_ENVIRONMENT_BYTES = 4_096;
-const DEPLOY_TIME_VALUE_BYTES = 128;
-
-/** Why `environment` is too big for Lambda, in plain words; undefined when it fits. */
-export function oversizedEnvironment(environment: Readonly<Record<string, string>>): string | undefined {
-  const measured = Object.fromEntries(
-    Object.entries(environment).map(([name, value]) => [
-      name,
-      Token.isUnresolved(value) ? 'x'.repeat(DEPLOY_TIME_VALUE_BYTES) : value,
-    ]),
-  );
-  const bytes = Buffer.byteLength(JSON.stringify(measured));
-  if (bytes <= LAMBDA_ENVIRONMENT_BYTES) return undefined;
-  const products = Buffer.byteLength(environment.PRODUCTS ?? '');
-  return `The handlers' environment would be about ${bytes} bytes, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows; PRODUCTS is ${products} of them. Shorten the products: rely on the conventions (README.md, "Configuration"), name user groups rather than many people as approvers, or drop settings that repeat a default.`;
-}
-
 /** The approval audit trail, idempotency markers and fan-out jobs are single items: no scans, no batch writes. */
 const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
 const PIPELINE_READ_ACTIONS = [
@@ -248,8 +224,6 @@ export class GreenlightStack extends Stack {
         ? { GREENLIGHT_ACCOUNT_ID: Aws.ACCOUNT_ID }
         : {}),
     };
-    const environmentProblem = oversizedEnvironment({ ...environment, NODE_OPTIONS: '--enable-source-maps' });
-    if (environmentProblem) throw new Error(environmentProblem);
     // SNS and EventBridge Scheduler invoke asynchronously: after Lambda's retries, the event goes here.
     const asyncDeadLetterQueues: Partial<Record<HandlerName, Queue>> = {
       'approval-notification': notificationDlq,

@@ -40,8 +40,9 @@ export function releaseProgressMessage(
   const counts = releaseCounts(run);
   const product = run.product.displayName;
   const finished = run.state === 'finished' || (counts.total > 0 && counts.done === counts.total);
+  const groups = groupResults(run);
   // A pipeline someone rejected (in Slack or the console) did not ship either: not a clean release.
-  const rejected = groupResults(run)['already-decided'].filter(({ result }) =>
+  const rejected = groups['already-decided'].filter(({ result }) =>
     result.kind === 'already-decided' ? result.verdict === 'reject' && !result.inProgress : false,
   ).length;
   const troubled = counts.byKind.failed + counts.byKind.changed + counts.byKind.refused + rejected > 0;
@@ -66,7 +67,6 @@ export function releaseProgressMessage(
     },
   ];
 
-  const groups = groupResults(run);
   const nameOf = pipelineNamer(run);
   const stepOf = (item: IncludedItem) => ownValue(steps, itemKey(item));
   const excluded = run.items.filter((item): item is Extract<PlanItem, { kind: 'exclude' }> => item.kind === 'exclude');

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { relative, sep } from 'node:path';
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type Code, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -157,6 +157,9 @@ export class HandlerFunction extends Construct {
     this.logGroup.grantWrite(role);
     this.role = role;
 
+    const environment = { ...props.environment, NODE_OPTIONS: '--enable-source-maps' };
+    const environmentProblem = oversizedEnvironment(environment);
+    if (environmentProblem) throw new Error(environmentProblem);
     this.fn = new NodejsFunction(this, 'Function', {
       description: props.description,
       runtime: HANDLER_RUNTIME,
@@ -166,7 +169,7 @@ export class HandlerFunction extends Construct {
       role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(props.code
         ? { code: props.code, handler: 'index.handler' }
@@ -179,4 +182,28 @@ export class HandlerFunction extends Construct {
           }),
     });
   }
+}
+
+/**
+ * Lambda takes at most 4 KB of environment variables per function, names and values together
+ * (Lambda quotas); a bigger one fails the deploy with a bare "exceeds the maximum size". Said at
+ * synthesis instead, naming what to shorten. Measured as JSON, quotes and escapes included (a
+ * margin: how Lambda counts is not documented to the byte); a value known only at deployment (an
+ * ARN, a queue URL) counts as this many characters.
+ */
+const LAMBDA_ENVIRONMENT_BYTES = 4_096;
+const DEPLOY_TIME_VALUE_BYTES = 128;
+
+/** Why `environment` is too big for Lambda, in plain words; undefined when it fits. */
+function oversizedEnvironment(environment: Readonly<Record<string, string>>): string | undefined {
+  const measured = Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => [
+      name,
+      Token.isUnresolved(value) ? 'x'.repeat(DEPLOY_TIME_VALUE_BYTES) : value,
+    ]),
+  );
+  const bytes = Buffer.byteLength(JSON.stringify(measured));
+  if (bytes <= LAMBDA_ENVIRONMENT_BYTES) return undefined;
+  const products = Buffer.byteLength(environment.PRODUCTS ?? '');
+  return `The handlers' environment would be about ${bytes} bytes, over the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows; PRODUCTS is ${products} of them. Shorten the products: rely on the conventions (README.md, "Configuration"), name user groups rather than many people as approvers, or drop settings that repeat a default.`;
 }
