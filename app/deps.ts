@@ -36,6 +36,7 @@ import { SlackReleaseReporter } from './adapters/slack-release-reporter.ts';
 import { SqsReleaseQueue } from './adapters/sqs-release-queue.ts';
 import { AssumedRoleCredentials } from './adapters/sts-credentials.ts';
 import { type Config, parseSlackSecret, type SlackCredentials } from './config.ts';
+import { type AccessSession, accessSession, type GreenlightHandler } from './core/access.ts';
 import type { ApprovalRecord, ApprovalRequest } from './core/approval.ts';
 import type { DigestMarkers, DigestPublisher } from './core/digest-posting.ts';
 import { NotPermittedError } from './core/errors.ts';
@@ -133,6 +134,16 @@ export const TIMEOUTS = {
 
 /** The way in that clients are built for: it picks the time budgets of TIMEOUTS. */
 export type Path = keyof typeof TIMEOUTS;
+
+/** The way in of each handler. */
+const PATH_OF = {
+  'slack-events': 'click',
+  'approval-notification': 'ingest',
+  'release-worker': 'worker',
+  'release-action': 'worker',
+  'pipeline-events': 'worker',
+  'daily-digest': 'digest',
+} as const satisfies Record<GreenlightHandler, Path>;
 
 type AwsBudget = { connectionTimeout: number; requestTimeout: number; maxAttempts: number };
 
@@ -283,8 +294,10 @@ export class PipelineClients extends Clients {
       }),
   );
 
-  constructor(config: Config, path: 'click' | 'worker' | 'digest' | 'ingest', overrides: ClientOverrides = {}) {
-    super(config, path, overrides);
+  /** The handler these clients serve: its time budgets, and its role session in pipeline accounts. */
+  constructor(config: Config, handler: GreenlightHandler, overrides: ClientOverrides = {}) {
+    super(config, PATH_OF[handler], overrides);
+    this.targets = new TargetClients(config, this, this.path, accessSession(handler, config.products));
     const rate = config.releaseRatePerSecond;
     this.#rates =
       overrides.requestRates ??
@@ -324,7 +337,7 @@ export class PipelineClients extends Clients {
    * one cached role per target, one CodePipeline client per account and region, each made on first
    * use. Greenlight's own account and region are served by the clients above.
    */
-  readonly targets = new TargetClients(this.config, this, this.path);
+  readonly targets: TargetClients;
 
   /**
    * CodePipeline under the rate limit where `place` is: Greenlight's own client, or the target's,
@@ -463,9 +476,13 @@ export class PipelineClients extends Clients {
 
 /** `PipelineClients`, and what decides approvals and runs releases: PutApprovalResult, job results, the queue. */
 export class ReleaseClients extends PipelineClients {
-  /** Only Slack (a click) and the worker decide approvals and run releases. */
-  constructor(config: Config, path: 'click' | 'worker', overrides: ClientOverrides = {}) {
-    super(config, path, overrides);
+  /** Only Slack (a click) and the worker's ways in decide approvals and run releases. */
+  constructor(
+    config: Config,
+    handler: 'slack-events' | 'release-worker' | 'release-action' | 'pipeline-events',
+    overrides: ClientOverrides = {},
+  ) {
+    super(config, handler, overrides);
   }
 
   /**
@@ -563,6 +580,8 @@ class TargetClients {
     private readonly config: Config,
     private readonly clients: Pick<Clients, 'clock' | 'log' | 'metrics'>,
     private readonly path: Path,
+    /** Whether this handler answers approvals there (core/access.ts): the role's trust policy holds it to this name. */
+    private readonly session: AccessSession,
   ) {
     this.#targets = new Map(allTargets(config.products).map((target) => [placeKey(target), target]));
   }
@@ -622,6 +641,7 @@ class TargetClients {
         sts: this.#sts,
         target,
         externalId: this.config.externalId,
+        sessionName: this.session,
         clock: this.clients.clock,
         log: this.clients.log,
         metrics: this.clients.metrics,

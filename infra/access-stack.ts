@@ -5,6 +5,7 @@ import { ArnPrincipal, CompositePrincipal, PolicyStatement, Role, ServicePrincip
 import { Construct } from 'constructs';
 // Like infra/config.ts, the one exception to "infra never imports app/": which products live in this
 // account is read by the same pure core rules the app routes by.
+import { ACCESS_SESSION, type AccessSession } from '../app/core/access.ts';
 import { allTargets, type ProductOverride } from '../app/core/products.ts';
 import { type ProductSettings, productPrefix } from './config.ts';
 import { pipelineEventPattern } from './constructs/pipeline-accounts.ts';
@@ -17,6 +18,11 @@ export interface AccessStackProps extends StackProps {
   readonly account: string;
   /** Greenlight's handler roles (its GreenlightRoleArns output): the only principals the role trusts. */
   readonly greenlightRoleArns: readonly string[];
+  /**
+   * Those of them that answer approvals (its GreenlightApproverRoleArns output): only their sessions
+   * may call PutApprovalResult here; the others may only read.
+   */
+  readonly greenlightApproverRoleArns: readonly string[];
   /** The external id Greenlight gives (`-c externalId=…`, GREENLIGHT_EXTERNAL_ID). */
   readonly externalId: string;
   /** Grant cloudformation:DescribeChangeSet, for the change-set preview (default true). */
@@ -108,9 +114,11 @@ const READS = [
 /**
  * GreenlightAccess, deployed into each account whose pipelines Greenlight approves (the second step
  * of the deploy, README "Pipelines in other accounts"): the one role Greenlight assumes there. It
- * trusts only Greenlight's handler roles, and only with the external id; it may read and answer the
- * approvals of the pipelines of the products that live in this account (by their name prefix, in
- * their regions), and describe change sets for the preview. Nothing else.
+ * trusts only Greenlight's handler roles, and only with the external id; it may read the pipelines
+ * of the products that live in this account (by their name prefix, in their regions) and describe
+ * change sets for the preview. Nothing else. Only the handlers that answer approvals may answer
+ * them here too (app/core/access.ts): the trust policy holds each handler to its role session name,
+ * `greenlight-approve` or `greenlight-read`, and PutApprovalResult is allowed to the first only.
  */
 export class AccessStack extends Stack {
   readonly role: Role;
@@ -128,13 +136,34 @@ export class AccessStack extends Stack {
     if (places.length === 0)
       throw new Error(`No product in products lives in account ${props.account}: nothing to grant GreenlightAccess`);
     if (props.greenlightRoleArns.length === 0) throw new Error('greenlightRoleArns: Greenlight has no roles to trust');
+    const approvers = new Set(props.greenlightApproverRoleArns);
+    const strangers = [...approvers].filter((arn) => !props.greenlightRoleArns.includes(arn));
+    if (strangers.length > 0)
+      throw new Error(
+        `greenlightApproverRoleArns: ${strangers.join(', ')} not in greenlightRoleArns (give both outputs of the same Greenlight deploy)`,
+      );
+    const readers = props.greenlightRoleArns.filter((arn) => !approvers.has(arn));
 
+    // Each handler as the session it is: the name shows in this account's CloudTrail, and it decides
+    // what the session may do (below).
+    const trusted = (arns: readonly string[], session: AccessSession) =>
+      new CompositePrincipal(...arns.map((arn) => new ArnPrincipal(arn))).withConditions({
+        StringEquals: { 'sts:ExternalId': props.externalId, 'sts:RoleSessionName': session },
+      });
+    const [first, ...others] = [
+      ...(approvers.size > 0 ? [trusted([...approvers], ACCESS_SESSION.approve)] : []),
+      ...(readers.length > 0 ? [trusted(readers, ACCESS_SESSION.read)] : []),
+    ];
     this.role = new Role(this, 'Role', {
       roleName: ACCESS_ROLE_NAME,
-      description: 'Greenlight reads and answers the manual approvals of its products here',
-      assumedBy: new CompositePrincipal(...props.greenlightRoleArns.map((arn) => new ArnPrincipal(arn))),
-      externalIds: [props.externalId],
+      description: 'Greenlight reads the pipelines of its products here, and its approvers answer their approvals',
+      // biome-ignore lint/style/noNonNullAssertion: greenlightRoleArns is not empty (checked above), so one of the two is there.
+      assumedBy: first!,
     });
+    for (const principal of others)
+      this.role.assumeRolePolicy?.addStatements(
+        new PolicyStatement({ actions: ['sts:AssumeRole'], principals: [principal] }),
+      );
 
     const unique = (values: string[]) => [...new Set(values)].sort();
     const pipelines = unique(
@@ -145,7 +174,14 @@ export class AccessStack extends Stack {
     // PutApprovalResult authorizes on the action: pipeline/stage/action.
     const actions = pipelines.map((arn) => `${arn}/*`);
     this.role.addToPolicy(new PolicyStatement({ actions: READS, resources: pipelines }));
-    this.role.addToPolicy(new PolicyStatement({ actions: ['codepipeline:PutApprovalResult'], resources: actions }));
+    // An assumed role's aws:userid is `<role id>:<role session name>` (IAM policy variables).
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['codepipeline:PutApprovalResult'],
+        resources: actions,
+        conditions: { StringEquals: { 'aws:userid': `${this.role.roleId}:${ACCESS_SESSION.approve}` } },
+      }),
+    );
     this.role.addToPolicy(new PolicyStatement({ actions: ['codepipeline:ListPipelines'], resources: ['*'] }));
     const findings = [...pipelines, ...actions, '*'];
     if (props.changeSets !== false) {

@@ -300,6 +300,8 @@ export interface AccessSettings {
   readonly account: string;
   /** Greenlight's GreenlightRoleArns output: the roles the access role trusts. */
   readonly greenlightRoleArns: readonly string[];
+  /** Greenlight's GreenlightApproverRoleArns output: those of them that may answer approvals. */
+  readonly greenlightApproverRoleArns: readonly string[];
   readonly externalId: string;
   /** Greenlight's GreenlightEventBusArn output (`greenlightEventBus`): forward CodePipeline's events there. */
   readonly greenlightEventBus?: string;
@@ -318,6 +320,19 @@ export function readAccessSettings(
   const greenlightRoleArns = readList('greenlightRoleArns', raw).map((arn) =>
     match('greenlightRoleArns', arn, ROLE_ARN, "IAM role ARNs (Greenlight's GreenlightRoleArns output)"),
   );
+  const approvers = tryGetContext('greenlightApproverRoleArns');
+  if (approvers === undefined || approvers === '')
+    throw new Error(
+      "greenlightApproverRoleArns: give Greenlight's GreenlightApproverRoleArns output too (the handlers that may answer approvals; the others only read)",
+    );
+  const greenlightApproverRoleArns = readList('greenlightApproverRoleArns', approvers).map((arn) =>
+    match(
+      'greenlightApproverRoleArns',
+      arn,
+      ROLE_ARN,
+      "IAM role ARNs (Greenlight's GreenlightApproverRoleArns output)",
+    ),
+  );
   const account = match(
     'accessAccount',
     tryGetContext('accessAccount') ?? cliAccount,
@@ -331,12 +346,13 @@ export function readAccessSettings(
     'the external id Greenlight was deployed with (required for GreenlightAccess)',
   );
   const bus = tryGetContext('greenlightEventBus');
-  if (bus === undefined || bus === '') return { account, greenlightRoleArns, externalId };
+  const settings = { account, greenlightRoleArns, greenlightApproverRoleArns, externalId };
+  if (bus === undefined || bus === '') return settings;
   const greenlightEventBus = match(
     'greenlightEventBus',
     bus,
     DEFAULT_BUS_ARN,
     "the ARN of Greenlight's default event bus (its GreenlightEventBusArn output)",
   );
-  return { account, greenlightRoleArns, externalId, greenlightEventBus };
+  return { ...settings, greenlightEventBus };
 }

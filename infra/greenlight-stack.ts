@@ -36,6 +36,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
 // Like infra/config.ts: which products live elsewhere is read by the app's own pure rules.
+import { answersApprovals } from '../app/core/access.ts';
 import { allTargets, ownAccountProblems, type ProductOverride } from '../app/core/products.ts';
 import { ApprovalsRegionStack } from './approvals-region-stack.ts';
 import {
@@ -280,20 +281,22 @@ export class GreenlightStack extends Stack {
     // Products in other accounts: the topic takes their publishes, these handlers assume their roles
     // (every handler that calls CodePipeline: the releasing pipeline's action releases where an env
     // lives, pipeline-events looks an approval up in its own account, the digest reads each product's
-    // board and metrics where it lives).
+    // board and metrics where it lives); those that answer approvals there are named apart.
+    const assumers = [
+      'approval-notification',
+      'slack-events',
+      'release-worker',
+      'release-action',
+      'pipeline-events',
+      'daily-digest',
+    ] as const;
     new PipelineAccounts(this, 'PipelineAccounts', {
       products: props.products,
       approvalsTopic: this.approvalsTopic,
-      assumers: (
-        [
-          'approval-notification',
-          'slack-events',
-          'release-worker',
-          'release-action',
-          'pipeline-events',
-          'daily-digest',
-        ] as const
-      ).map((name) => this.handlers[name].role),
+      assumers: assumers.map((name) => this.handlers[name].role),
+      approvers: assumers
+        .filter((name) => answersApprovals(name, props.products as Readonly<Record<string, ProductOverride>>))
+        .map((name) => this.handlers[name].role),
       ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
     this.connectTriggers(notificationDlq, digestDlq, props);
@@ -445,7 +448,8 @@ export class GreenlightStack extends Stack {
       `${this.table.tableArn}/index/byDay`,
       `${this.table.tableArn}/index/pending`,
     ];
-    const approvers = new Set<HandlerName>(['slack-events', 'release-worker', 'release-action']);
+    // Those that save releases: a release saved twice deletes the losing copy of its plan.
+    const releasers = new Set<HandlerName>(['slack-events', 'release-worker', 'release-action']);
     // The worker queues the rest of a long release as a new job before its timeout; the reminder
     // schedule (pipeline-events) queues the decisions never finished for the worker to settle.
     const enqueuers = new Set<HandlerName>(['slack-events', 'release-action', 'release-worker', 'pipeline-events']);
@@ -459,10 +463,14 @@ export class GreenlightStack extends Stack {
       if (pipelineArns.length > 0) {
         allow(role, PIPELINE_READ_ACTIONS, pipelineArns);
         findings.push(...pipelineArns.map((arn) => wildcardResource(handler, arn)));
-        if (approvers.has(name)) {
+        // The same handlers as in the products' other accounts (core/access.ts): at ingest, policy
+        // auto-approve decides only where an env opts in.
+        if (answersApprovals(name, products as Readonly<Record<string, ProductOverride>>)) {
           allow(role, ['codepipeline:PutApprovalResult'], actionArns);
-          // A release saved twice deletes the losing copy of its plan; nothing else may delete,
-          // so the audit trail stays append-only.
+          findings.push(...actionArns.map((arn) => wildcardResource(handler, arn)));
+        }
+        if (releasers.has(name)) {
+          // Nothing but the losing copy of a plan may be deleted, so the audit trail stays append-only.
           role.addToPrincipalPolicy(
             new PolicyStatement({
               actions: ['dynamodb:DeleteItem'],
@@ -470,7 +478,6 @@ export class GreenlightStack extends Stack {
               conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RELEASE#*'] } },
             }),
           );
-          findings.push(...actionArns.map((arn) => wildcardResource(handler, arn)));
         }
       }
       if (enqueuers.has(name)) this.releaseQueue.grantSendMessages(role);
@@ -485,11 +492,6 @@ export class GreenlightStack extends Stack {
           "cloudformation:DescribeChangeSet (read only) on this account's stacks: the stacks a pipeline's change-set action names are the pipeline's own choice, in any region its actions name.",
           wildcardResource(handler, stacks),
         );
-        // Policy auto-approve decides at ingest, only where an env opts in.
-        if (Object.values(products).some(optsIntoAutoApprove)) {
-          allow(role, ['codepipeline:PutApprovalResult'], actionArns);
-          findings.push(...actionArns.map((arn) => wildcardResource(handler, arn)));
-        }
       }
       if (name === 'release-action') {
         allow(role, ['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult'], ['*']);
@@ -627,14 +629,4 @@ export class GreenlightStack extends Stack {
 
 function allow(role: IRole, actions: string[], resources: string[]): void {
   role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
-}
-
-/** Whether a product's envs include one with `"autoApprove": "safe-changes"` (core/auto-approve.ts). */
-function optsIntoAutoApprove(product: ProductSettings): boolean {
-  const envs = product.envs;
-  if (typeof envs !== 'object' || envs === null) return false;
-  return Object.values(envs as Record<string, unknown>).some(
-    (env) =>
-      typeof env === 'object' && env !== null && (env as { autoApprove?: unknown }).autoApprove === 'safe-changes',
-  );
 }

@@ -2,6 +2,7 @@ import type { SNSEvent } from 'aws-lambda';
 import { startEmbeddedDynamo } from '../app/adapters/embedded-dynamo.ts';
 import { currentInProcessReleaseQueue, sharedInProcessReleaseQueue } from '../app/adapters/in-process-release-queue.ts';
 import { powertoolsLog } from '../app/adapters/powertools-log.ts';
+import { ACCESS_SESSION } from '../app/core/access.ts';
 import { type FunctionUrlServer, serveFunctionUrl } from './app/function-url-server.ts';
 import { ChangePlans } from './cloudformation/demo.ts';
 import { type CloudFormationEmulator, startCloudFormationEmulator } from './cloudformation/index.ts';
@@ -148,9 +149,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   let codePipelineUrl = emulator.url;
   if (options.accounts && options.accounts.length > 0) {
     const sts = await startStsEmulator({
+      // As infra/access-stack.ts makes GreenlightAccess: each handler under the session name of what
+      // it does, and only approver sessions answer approvals.
       roles: options.accounts.map((place) => ({
         roleArn: place.roleArn ?? `arn:aws:iam::${place.account}:role/GreenlightAccess`,
         externalId: SANDBOX_EXTERNAL_ID,
+        sessionNames: Object.values(ACCESS_SESSION),
+        onlySession: { 'codepipeline:PutApprovalResult': ACCESS_SESSION.approve },
       })),
     });
     closers.push(() => sts.close());
@@ -172,6 +177,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       local: emulator.url,
       places: new Map([...emulators].map(([key, remote]) => [key, remote.url])),
       accountOf: (accessKeyId) => sts.issued(accessKeyId)?.account,
+      denied: sts.denied,
     });
     closers.push(() => router.close());
     accounts = { sts, emulators };

@@ -1,4 +1,5 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { AccessSession } from '../core/access.ts';
 import { AccountUnreachableError, RoleNotAssumedError, TransientError } from '../core/errors.ts';
 import type { Clock, Log, Metrics } from '../core/ports.ts';
 import type { PipelineTarget } from '../core/products.ts';
@@ -40,8 +41,11 @@ export interface AssumedRoleOptions {
   durationSeconds?: number;
   /** Credentials are renewed this long before they expire, so no call signs with ones about to lapse. */
   refreshBeforeMs?: number;
-  /** Shown in CloudTrail of the pipeline's account as the session that acted. */
-  sessionName?: string;
+  /**
+   * The role session: shown in CloudTrail of the pipeline's account as the session that acted, and
+   * what the role lets it do there (core/access.ts).
+   */
+  sessionName: AccessSession;
 }
 
 /**
@@ -61,7 +65,6 @@ export class AssumedRoleCredentials {
     this.#options = {
       durationSeconds: 3600,
       refreshBeforeMs: 5 * 60_000,
-      sessionName: 'greenlight',
       ...options,
     };
   }

@@ -24,7 +24,7 @@ import { parseWellFormed } from '../parse-json.ts';
 export type NotificationDeps = RequestDeps & { products?: Readonly<ProductOverrides> };
 
 export async function notificationDeps(config: Config, overrides?: ClientOverrides): Promise<NotificationDeps> {
-  const clients = new PipelineClients(config, 'ingest', overrides);
+  const clients = new PipelineClients(config, 'approval-notification', overrides);
   return {
     store: await clients.approvalStore(),
     notifier: await clients.approvalNotifier(),

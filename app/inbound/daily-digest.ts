@@ -9,7 +9,7 @@ import { type ClientOverrides, PipelineClients } from '../deps.ts';
 
 /** What posting the digest needs (core/digest-posting.ts), on the digest's budget. */
 export async function dailyDigestDeps(config: Config, overrides?: ClientOverrides): Promise<PostDigestDeps> {
-  const clients = new PipelineClients(config, 'digest', overrides);
+  const clients = new PipelineClients(config, 'daily-digest', overrides);
   return {
     config,
     store: await clients.approvalStore(),

@@ -35,7 +35,7 @@ export type PipelineEventDeps = FollowDeps & StaleClaimsDeps & JourneyDeps & Rem
 
 export async function pipelineEventDeps(config: Config, overrides?: ClientOverrides): Promise<PipelineEventDeps> {
   // The worker's clients: patient reads, redraws that wait out Slack's rate limit, the settle queue.
-  const clients = new ReleaseClients(config, 'worker', overrides);
+  const clients = new ReleaseClients(config, 'pipeline-events', overrides);
   const store = await clients.approvalStore();
   const notifier = await clients.approvalNotifier();
   return {

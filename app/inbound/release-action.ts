@@ -24,7 +24,7 @@ export interface ActionDeps extends WorkerDeps {
 }
 
 export async function actionDeps(config: Config, overrides?: ClientOverrides): Promise<ActionDeps> {
-  const clients = new ReleaseClients(config, 'worker', overrides);
+  const clients = new ReleaseClients(config, 'release-action', overrides);
   return { ...(await workerDeps(config, overrides, clients)), jobResults: await clients.jobResults() };
 }
 

@@ -45,7 +45,7 @@ export interface WorkerDeps extends RunDeps, PlanReleaseDeps {
 export async function workerDeps(
   config: Config,
   overrides?: ClientOverrides,
-  clients = new ReleaseClients(config, 'worker', overrides),
+  clients = new ReleaseClients(config, 'release-worker', overrides),
 ): Promise<WorkerDeps> {
   return {
     config,

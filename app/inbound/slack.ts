@@ -23,7 +23,7 @@ export interface SlackDeps extends SlackAppDeps {
 }
 
 export async function slackDeps(config: Config, overrides?: ClientOverrides): Promise<SlackDeps> {
-  const clients = new ReleaseClients(config, 'click', overrides);
+  const clients = new ReleaseClients(config, 'slack-events', overrides);
   const credentials = await clients.credentials();
   const people = await clients.people();
   return {

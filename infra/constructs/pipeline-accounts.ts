@@ -97,6 +97,8 @@ export interface PipelineAccountsProps {
   readonly approvalsTopic: Topic;
   /** The roles of the handlers that call CodePipeline in a product's account (ingest, click, worker, events). */
   readonly assumers: readonly IRole[];
+  /** Those of `assumers` that answer approvals there (core/access.ts); the others only read. */
+  readonly approvers: readonly IRole[];
   /** An existing SNS topic for alarm notifications, as for the operational alarms. */
   readonly alarmTopicArn?: string;
 }
@@ -160,6 +162,14 @@ export class PipelineAccounts extends Construct {
         props.assumers.map((role) => role.roleArn),
       ),
       description: 'Deploy GreenlightAccess in each pipeline account with -c greenlightRoleArns=<this>',
+    });
+    new CfnOutput(Stack.of(this), 'GreenlightApproverRoleArns', {
+      value: Fn.join(
+        ',',
+        props.approvers.map((role) => role.roleArn),
+      ),
+      description:
+        'Deploy GreenlightAccess in each pipeline account with -c greenlightApproverRoleArns=<this>: only these may approve there',
     });
 
     // adapters/sts-credentials.ts counts each refusal with the account as a dimension (Powertools

@@ -16,6 +16,8 @@ export interface AccountRouterOptions {
   places: ReadonlyMap<string, string>;
   /** The account an access key belongs to, when an STS emulator issued it. */
   accountOf: (accessKeyId: string) => string | undefined;
+  /** Why the key's role session may not call `action` on `resource` (StsEmulator.denied); undefined: it may. */
+  denied?: (accessKeyId: string, action: string, resource: string) => string | undefined;
   port?: number;
 }
 
@@ -33,6 +35,17 @@ export async function startAccountRouter(options: AccountRouterOptions): Promise
     const account = scope?.[1] ? options.accountOf(scope[1]) : undefined;
     const target = account ? options.places.get(`${account}/${scope?.[2]}`) : options.local;
     const body = await readBody(request);
+    const denial =
+      scope?.[1] && account && target
+        ? deniedCall(options, scope[1], account, scope[2] ?? '', request, body)
+        : undefined;
+    if (denial) {
+      // IAM refuses before the service looks: CodePipeline's AccessDeniedException, HTTP 400 (its
+      // common errors), worded as AWS words it (captured in aws-samples/amazon-sagemaker-secure-mlops#5).
+      response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify({ __type: 'AccessDeniedException', Message: denial }));
+      return;
+    }
     if (!target) {
       // An account and region with no emulator: nothing lives there.
       const payload = JSON.stringify({
@@ -72,6 +85,37 @@ export async function startAccountRouter(options: AccountRouterOptions): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The AccessDenied message for a call the caller's role session may not make, if any. The action is
+ * `codepipeline:<Operation>` (from `X-Amz-Target`); the resource is the pipeline, or the action of a
+ * stage for PutApprovalResult, which authorizes on `pipeline/stage/action`.
+ */
+function deniedCall(
+  options: AccountRouterOptions,
+  accessKeyId: string,
+  account: string,
+  region: string,
+  request: IncomingMessage,
+  body: string,
+): string | undefined {
+  if (!options.denied) return undefined;
+  const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+  let input: { pipelineName?: unknown; stageName?: unknown; actionName?: unknown; name?: unknown } = {};
+  try {
+    input = JSON.parse(body || '{}');
+  } catch {
+    // A body the emulator will refuse on its own.
+  }
+  const path = [input.pipelineName ?? input.name, input.stageName, input.actionName].filter(
+    (part): part is string => typeof part === 'string',
+  );
+  return options.denied(
+    accessKeyId,
+    `codepipeline:${operation}`,
+    `arn:aws:codepipeline:${region}:${account}:${path.join('/')}`,
+  );
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

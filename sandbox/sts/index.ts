@@ -10,8 +10,10 @@ import type { AddressInfo } from 'node:net';
  * (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html; the SDK's STS model
  * names the elements). It serves AssumeRole only: roles are given to it with the external id their
  * trust policy asks for, and a caller who gives another id, or names a role it does not know, gets
- * AccessDenied (403) as from AWS. Each set of credentials it issues is remembered with its account,
- * so the emulated CodePipeline of that account can tell which role is calling.
+ * AccessDenied (403) as from AWS, as does a role session name the role's trust policy does not
+ * allow. Each set of credentials it issues is remembered with its account and session, so the
+ * emulated CodePipeline of that account can tell which role is calling, and refuse the actions its
+ * permissions keep to another session (`denied`).
  */
 
 const NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -21,11 +23,19 @@ export interface StsRole {
   roleArn: string;
   /** The `sts:ExternalId` the role's trust policy requires; unset: none is required. */
   externalId?: string;
+  /** The role session names its trust policy allows (`sts:RoleSessionName`); unset: any. */
+  sessionNames?: readonly string[];
+  /**
+   * Actions (`codepipeline:PutApprovalResult`) its permissions allow to one role session name only,
+   * as an `aws:userid` condition (`<role id>:<session name>`) does; other sessions are denied them.
+   */
+  onlySession?: Readonly<Record<string, string>>;
 }
 
 export interface StsCall {
   action: string;
   roleArn?: string;
+  sessionName?: string;
   /** The caller's access key id (from the SigV4 Authorization header). */
   caller: string;
   ok: boolean;
@@ -36,6 +46,7 @@ export interface IssuedCredentials {
   accessKeyId: string;
   account: string;
   roleArn: string;
+  sessionName: string;
   expiration: Date;
 }
 
@@ -53,6 +64,11 @@ export interface StsEmulator {
   removeRole(roleArn: string): void;
   /** The credentials issued for an access key id, if this STS issued it. */
   issued(accessKeyId: string): IssuedCredentials | undefined;
+  /**
+   * Why the role session of `accessKeyId` may not call `action` (`service:Operation`), in the words
+   * of AWS's AccessDenied message; undefined when it may, or when this STS did not issue the key.
+   */
+  denied(accessKeyId: string, action: string, resource: string): string | undefined;
   calls(action?: string): StsCall[];
   /** Delay before each answer from now on (a slow or hung STS); 0 for none. */
   setLatency(ms: number): void;
@@ -78,7 +94,7 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
     const roleArn = body.get('RoleArn') ?? '';
     const sessionName = body.get('RoleSessionName') ?? '';
     const refuse = (status: number, code: string, message: string) => {
-      calls.push({ action, roleArn, caller, ok: false, error: code });
+      calls.push({ action, roleArn, sessionName, caller, ok: false, error: code });
       sendError(response, status, code, message);
     };
     const arn = ROLE_ARN.exec(roleArn);
@@ -86,7 +102,11 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
       return refuse(400, 'ValidationError', 'RoleArn or RoleSessionName is not valid');
     const role = roles.get(roleArn);
     const externalId = body.get('ExternalId') ?? undefined;
-    if (!role || (role.externalId !== undefined && role.externalId !== externalId))
+    if (
+      !role ||
+      (role.externalId !== undefined && role.externalId !== externalId) ||
+      (role.sessionNames !== undefined && !role.sessionNames.includes(sessionName))
+    )
       return refuse(
         403,
         'AccessDenied',
@@ -98,8 +118,8 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
     const [, account = '', roleName = ''] = arn;
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const expiration = new Date(clock().getTime() + duration * 1000);
-    issued.set(accessKeyId, { accessKeyId, account, roleArn, expiration });
-    calls.push({ action, roleArn, caller, ok: true });
+    issued.set(accessKeyId, { accessKeyId, account, roleArn, sessionName, expiration });
+    calls.push({ action, roleArn, sessionName, caller, ok: true });
     const roleId = `AROA${randomBytes(8).toString('hex').toUpperCase()}`;
     send(
       response,
@@ -140,6 +160,13 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
     putRole: (role) => roles.set(role.roleArn, role),
     removeRole: (roleArn) => roles.delete(roleArn),
     issued: (accessKeyId) => issued.get(accessKeyId),
+    denied: (accessKeyId, action, resource) => {
+      const session = issued.get(accessKeyId);
+      const only = session && roles.get(session.roleArn)?.onlySession?.[action];
+      if (!session || only === undefined || only === session.sessionName) return undefined;
+      const roleName = session.roleArn.split('/').at(-1);
+      return `User: arn:aws:sts::${session.account}:assumed-role/${roleName}/${session.sessionName} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`;
+    },
     calls: (action) => calls.filter((call) => action === undefined || call.action === action),
     setLatency: (ms) => {
       latencyMs = ms;

@@ -36,7 +36,7 @@ describe("the click's release queue", () => {
       AWS_REGION: 'eu-central-1',
       RELEASE_QUEUE_URL: `${sqs.url}/123456789012/greenlight-release`,
     });
-    const clients = new ReleaseClients(config, 'click', { log: memoryLog() });
+    const clients = new ReleaseClients(config, 'slack-events', { log: memoryLog() });
     // Act: an approval's settle job, as a click whose redraw failed sends it
     const started = performance.now();
     const failed = await clients.settleLater('a1', 60).then(

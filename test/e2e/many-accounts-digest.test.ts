@@ -128,6 +128,14 @@ describe('the daily digest across accounts', () => {
     expect(text).toContain('*desk* _(444455556666 us-west-2)_ · 1 service');
     expect(text).toContain('*shop* _(444455556666 us-west-2)_ · 1 service');
     expect(text).toContain('*data* · 1 service');
+    // The digest only reads: it assumes each role as a session the role lets read and never approve.
+    const sessions = [A, B].flatMap((place) =>
+      emulatorOf(place)
+        .calls()
+        .map((call) => world.accounts?.sts.issued(call.accessKeyId ?? '')?.sessionName),
+    );
+    expect(sessions.length).toBeGreaterThan(0);
+    expect(new Set(sessions)).toEqual(new Set(['greenlight-read']));
     // Shop is read in A, desk in B, each with the credentials of its role; data in Greenlight's own account.
     expect(readsOf(emulatorOf(A), 'GetPipelineState')).toEqual(
       expect.arrayContaining([

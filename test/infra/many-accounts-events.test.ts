@@ -38,6 +38,7 @@ function synthAccess(bus: string | null = BUS) {
     products: PRODUCTS,
     account: A,
     greenlightRoleArns: ['arn:aws:iam::123456789012:role/Greenlight-pipelineeventsRole-AAAA'],
+    greenlightApproverRoleArns: [],
     externalId: 'greenlight-prod-7f3a',
   };
   const stack = new AccessStack(app, 'GreenlightAccess', bus ? { ...props, greenlightEventBus: bus } : props);
@@ -185,7 +186,9 @@ describe("Greenlight's default bus with products in other accounts", () => {
 describe('the greenlightEventBus setting', () => {
   const context = (values: Record<string, unknown>) => (key: string) => values[key];
   const step2 = {
-    greenlightRoleArns: 'arn:aws:iam::123456789012:role/Greenlight-pipelineeventsRole-AAAA',
+    greenlightRoleArns:
+      'arn:aws:iam::123456789012:role/Greenlight-pipelineeventsRole-AAAA,arn:aws:iam::123456789012:role/Greenlight-slackeventsRole-BBBB',
+    greenlightApproverRoleArns: 'arn:aws:iam::123456789012:role/Greenlight-slackeventsRole-BBBB',
     externalId: 'greenlight-prod-7f3a',
     accessAccount: A,
   };

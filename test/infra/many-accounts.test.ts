@@ -24,10 +24,9 @@ import {
  */
 
 const PRODUCTS = OTHER_ACCOUNT_PRODUCTS;
-const GREENLIGHT_ROLES = [
-  'arn:aws:iam::123456789012:role/Greenlight-approvalnotificationRole-AAAA',
-  'arn:aws:iam::123456789012:role/Greenlight-slackeventsRole-BBBB',
-];
+const READER = 'arn:aws:iam::123456789012:role/Greenlight-approvalnotificationRole-AAAA';
+const APPROVER = 'arn:aws:iam::123456789012:role/Greenlight-slackeventsRole-BBBB';
+const GREENLIGHT_ROLES = [READER, APPROVER];
 
 type Statement = {
   Sid?: string;
@@ -46,6 +45,7 @@ function synthAccess(overrides: Partial<AccessStackProps> = {}) {
         products: PRODUCTS,
         account: A,
         greenlightRoleArns: GREENLIGHT_ROLES,
+        greenlightApproverRoleArns: [APPROVER],
         externalId: 'greenlight-prod-7f3a',
         ...overrides,
       }),
@@ -61,7 +61,7 @@ const statementsOf = (template: Template, type: string): Statement[] =>
   );
 
 describe('the GreenlightAccess stack', () => {
-  it('trusts only the Greenlight roles it is given, and only with the external id', () => {
+  it('trusts only the Greenlight roles it is given, with the external id, each under the session name of what it does', () => {
     // Act
     const { template } = synthAccess();
     // Assess
@@ -72,15 +72,25 @@ describe('the GreenlightAccess stack', () => {
           {
             Effect: 'Allow',
             Action: 'sts:AssumeRole',
-            Principal: { AWS: GREENLIGHT_ROLES },
-            Condition: { StringEquals: { 'sts:ExternalId': 'greenlight-prod-7f3a' } },
+            Principal: { AWS: APPROVER },
+            Condition: {
+              StringEquals: { 'sts:ExternalId': 'greenlight-prod-7f3a', 'sts:RoleSessionName': 'greenlight-approve' },
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Principal: { AWS: READER },
+            Condition: {
+              StringEquals: { 'sts:ExternalId': 'greenlight-prod-7f3a', 'sts:RoleSessionName': 'greenlight-read' },
+            },
           },
         ],
       },
     });
   });
 
-  it("grants reads and PutApprovalResult on the pipelines of this account's products only, by prefix and region", () => {
+  it("grants reads on the pipelines of this account's products only, by prefix and region, and PutApprovalResult to approver sessions only", () => {
     // Act
     const { template } = synthAccess();
     const statements = statementsOf(template, 'AWS::IAM::Policy');
@@ -90,15 +100,32 @@ describe('the GreenlightAccess stack', () => {
       `arn:aws:codepipeline:eu-central-1:${A}:blog-*/*`,
       `arn:aws:codepipeline:eu-west-1:${A}:shop-*/*`,
     ]);
+    // An assumed role's aws:userid is `<role id>:<session name>`: only greenlight-approve sessions answer.
+    const [roleId] = Object.keys(
+      template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'GreenlightAccess' } }),
+    );
+    expect(put?.Condition).toEqual({
+      StringEquals: {
+        'aws:userid': { 'Fn::Join': ['', [{ 'Fn::GetAtt': [roleId, 'RoleId'] }, ':greenlight-approve']] },
+      },
+    });
     const reads = statements.find((s) => Array.isArray(s.Action) && s.Action.includes('codepipeline:GetPipelineState'));
     expect(reads?.Resource).toEqual([
       `arn:aws:codepipeline:eu-central-1:${A}:blog-*`,
       `arn:aws:codepipeline:eu-west-1:${A}:shop-*`,
     ]);
+    expect(reads?.Condition).toBeUndefined();
     // pay- lives in Greenlight's own account and shop's prod in account B: neither is granted here.
     expect(JSON.stringify(statements)).not.toContain('pay-');
     expect(JSON.stringify(statements)).not.toContain('us-west-2');
     expect(statements.flatMap((s) => s.Action)).not.toContain('codepipeline:*');
+  });
+
+  it('refuses approver roles that are not among the roles it trusts', () => {
+    // Act / Assess
+    expect(() => synthAccess({ greenlightApproverRoleArns: [APPROVER, `arn:aws:iam::${B}:role/Other`] })).toThrow(
+      `greenlightApproverRoleArns: arn:aws:iam::${B}:role/Other not in greenlightRoleArns`,
+    );
   });
 
   it('is clean under cdk-nag', () => {
@@ -180,6 +207,37 @@ describe("Greenlight's stack with products in other accounts", () => {
     template.hasOutput('GreenlightRoleArns', {});
   });
 
+  it('names apart the handlers that answer approvals: a click, a release and its worker, and ingest when an env auto-approves', () => {
+    // Prepare
+    // The output joins the roles' ARNs, each a GetAtt of a handler's role, named after the handler.
+    const approverRefs = (template: Template): string[] => {
+      const output = template.findOutputs('GreenlightApproverRoleArns').GreenlightApproverRoleArns;
+      expect(output).toBeDefined();
+      return [...JSON.stringify(output).matchAll(/"Fn::GetAtt":\["(\w+)","Arn"\]/g)].map(([, id = '']) =>
+        id.toLowerCase(),
+      );
+    };
+    const autoApproving = {
+      ...PRODUCTS,
+      shop: {
+        ...PRODUCTS.shop,
+        envs: { ...PRODUCTS.shop.envs, qa: { stage: 'StagingDEV', autoApprove: 'safe-changes' } },
+      },
+    };
+    // Act
+    const plain = approverRefs(synth().template);
+    const auto = approverRefs(
+      synthGreenlight({ products: autoApproving, externalId: 'greenlight-prod-7f3a' }).template,
+    );
+    // Assess
+    const handlersOf = (refs: string[]) =>
+      ['approvalnotification', 'slackevents', 'releaseworker', 'releaseaction', 'pipelineevents', 'dailydigest'].filter(
+        (handler) => refs.some((ref) => ref.includes(handler)),
+      );
+    expect(handlersOf(plain)).toEqual(['slackevents', 'releaseworker', 'releaseaction']);
+    expect(handlersOf(auto)).toEqual(['approvalnotification', 'slackevents', 'releaseworker', 'releaseaction']);
+  });
+
   it("refuses a product that names Greenlight's own account, and tells the app its account to refuse it at start too", () => {
     // Act / Assess: deployed into account A, which shop and blog name as another account.
     expect(() =>
@@ -256,10 +314,20 @@ describe('settings for products in other accounts', () => {
   it('reads the access stack settings only when Greenlight role ARNs are given', () => {
     // Act
     const none = readAccessSettings(context({}), A);
-    const some = readAccessSettings(context({ greenlightRoleArns: GREENLIGHT_ROLES.join(','), externalId: 'abc' }), A);
+    const step2 = { greenlightRoleArns: GREENLIGHT_ROLES.join(','), greenlightApproverRoleArns: APPROVER };
+    const some = readAccessSettings(context({ ...step2, externalId: 'abc' }), A);
     // Assess
     expect(none).toBeUndefined();
-    expect(some).toEqual({ account: A, greenlightRoleArns: GREENLIGHT_ROLES, externalId: 'abc' });
-    expect(() => readAccessSettings(context({ greenlightRoleArns: GREENLIGHT_ROLES[0] }), A)).toThrow(/externalId/);
+    expect(some).toEqual({
+      account: A,
+      greenlightRoleArns: GREENLIGHT_ROLES,
+      greenlightApproverRoleArns: [APPROVER],
+      externalId: 'abc',
+    });
+    expect(() => readAccessSettings(context(step2), A)).toThrow(/externalId/);
+    // Without the approvers every role would be trusted to approve: it is asked for by name.
+    expect(() =>
+      readAccessSettings(context({ greenlightRoleArns: step2.greenlightRoleArns, externalId: 'abc' }), A),
+    ).toThrow(/greenlightApproverRoleArns: give Greenlight's GreenlightApproverRoleArns output too/);
   });
 });

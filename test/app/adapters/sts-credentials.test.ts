@@ -44,6 +44,7 @@ function role(overrides: Partial<PipelineTarget> & { externalId?: string } = {})
     sts: client,
     target: { ...target, ...overrides },
     externalId: overrides.externalId ?? EXTERNAL_ID,
+    sessionName: 'greenlight-read',
     clock,
     log,
     metrics: { count: (name, dimensions) => counted.push({ name, ...(dimensions ? { dimensions } : {}) }) },
@@ -125,6 +126,7 @@ describe('AssumedRoleCredentials', () => {
       sts: unreachable,
       target,
       externalId: EXTERNAL_ID,
+      sessionName: 'greenlight-read',
       clock: () => new Date(),
       log: memoryLog(),
     });
