@@ -83,16 +83,18 @@ export const outcomeEventId = (id: ApprovalId): string => `${id}#outcome`;
 export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
   const outcome = record.outcome;
   if (!outcome) return undefined;
-  const decision = outcome.decision;
-  // Answered in the console or CLI: the verdict is CodePipeline's (when it was read), never that of
-  // a click that found it answered, whose attempt is its decision-attempted event; `actor` is that
-  // click's person, if any.
+  // Whose decision it was: the person's whose call CodePipeline applied, or, answered in the console
+  // or CLI, CodePipeline's verdict, who gave it and their comment. Never that of a click that found
+  // the approval ended (answered, expired, stopped): that click's attempt is its own
+  // decision-attempted event.
+  const applied = outcome.kind === 'approved' || outcome.kind === 'rejected' ? outcome.decision : undefined;
   const elsewhere = outcome.kind === 'decided-elsewhere' ? outcome : undefined;
-  const verdict = elsewhere ? elsewhere.verdict : decision?.verdict;
+  const verdict = elsewhere ? elsewhere.verdict : applied?.verdict;
+  const reason = elsewhere ? elsewhere.summary : applied?.reason;
   const detail = elsewhere?.by
     ? `by ${elsewhere.by}`
-    : decision?.override
-      ? overrideDetail(decision.override)
+    : applied?.override
+      ? overrideDetail(applied.override)
       : undefined;
   return {
     eventId: outcomeEventId(record.request.id),
@@ -102,7 +104,8 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
     approval: approvalRef(record.request),
     result: outcome.kind,
     ...(outcome.releaseId ? { releaseId: outcome.releaseId } : {}),
-    ...(decision ? { actor: decision.actor, ...(decision.reason ? { reason: decision.reason } : {}) } : {}),
+    ...(applied ? { actor: applied.actor } : {}),
+    ...(reason ? { reason } : {}),
     ...(verdict ? { verdict } : {}),
     ...(detail ? { detail } : {}),
   };

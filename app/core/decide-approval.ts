@@ -306,8 +306,9 @@ async function outcomeInPipeline(
       else log.info('CodePipeline took the decision although the call failed', { ...logContext(record), error });
       return { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: clock() };
     }
-    if (error instanceof ApprovalExpiredError) return { kind: 'expired', decision, at: clock() };
-    // What CodePipeline shows, as for an answer in the console that its events report.
+    // What CodePipeline shows, as for an answer in the console that its events report, whichever
+    // way it refused ours: "no such token" is also its answer to one already answered
+    // (InvalidApprovalTokenException: "already received a response or has expired").
     return {
       kind: 'decided-elsewhere',
       decision,
@@ -319,8 +320,12 @@ async function outcomeInPipeline(
   }
   if (seen.state === 'expired') return { kind: 'expired', decision, at: clock() };
   if (seen.state === 'replaced') {
-    // Ours is no longer the action's approval: it ended, as CodePipeline's answer said.
-    if (error instanceof ApprovalExpiredError) return { kind: 'expired', decision, at: clock() };
+    // Ours is no longer the action's approval: it ended, as CodePipeline's answer said. "No such
+    // token" means answered or expired: expired only once its time is up, else CodePipeline moved on.
+    if (error instanceof ApprovalExpiredError)
+      return clock().getTime() >= record.request.expiresAt.getTime()
+        ? { kind: 'expired', decision, at: clock() }
+        : { kind: 'stopped', why: 'replaced', decision, at: clock() };
     if (error instanceof DecidedElsewhereError) return { kind: 'decided-elsewhere', decision, at: clock() };
     return undefined;
   }

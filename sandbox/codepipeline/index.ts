@@ -18,7 +18,7 @@ import { operations } from './operations.ts';
 import type { PendingApproval } from './records.ts';
 import { EmulatorClock, type Log, WorkTracker } from './scheduler.ts';
 import { type CallRecord, type Latency, ProtocolServer, type RateLimit } from './server.ts';
-import { type SucceededAction, World } from './world.ts';
+import { type AnsweredTokenError, type SucceededAction, World } from './world.ts';
 
 export type { BoardExecution, BoardPipeline, BoardStage, BoardStageState } from './board.ts';
 export { DEMO_PRODUCTS, type PipelineDefinitionOptions, pipelineDefinition } from './demo.ts';
@@ -27,7 +27,7 @@ export type { ApprovalNotification } from './notification.ts';
 export type { PendingApproval } from './records.ts';
 export type { Log } from './scheduler.ts';
 export type { CallRecord, RateLimit } from './server.ts';
-export type { SucceededAction } from './world.ts';
+export type { AnsweredTokenError, SucceededAction } from './world.ts';
 
 export interface CodePipelineEmulatorOptions {
   /** 0 (default): a free port. */
@@ -101,8 +101,15 @@ export interface CodePipelineEmulator {
   loseNextAnswer(operation: string, times?: number): void;
   /** Drops the injected faults not used yet (failNextCall, loseNextAnswer). */
   clearInjectedFaults(): void;
-  /** Changes latency or rate limits while running. */
-  configure(faults: { latencyMs?: Latency; rateLimitPerSecond?: RateLimit | undefined }): void;
+  /**
+   * Changes latency or rate limits while running, or which of its two documented errors
+   * PutApprovalResult gives for a token already answered (`answeredTokenError`).
+   */
+  configure(faults: {
+    latencyMs?: Latency;
+    rateLimitPerSecond?: RateLimit | undefined;
+    answeredTokenError?: AnsweredTokenError;
+  }): void;
 
   /**
    * The jobs of Lambda invoke actions: `start` runs such an action (it returns the event the
@@ -261,6 +268,7 @@ export async function startCodePipelineEmulator(
     configure(change) {
       if (change.latencyMs !== undefined) faults.latencyMs = change.latencyMs;
       if ('rateLimitPerSecond' in change) faults.rateLimitPerSecond = change.rateLimitPerSecond;
+      if (change.answeredTokenError) world.answeredTokenError = change.answeredTokenError;
     },
     settle: () => work.settle(),
     now: () => clock.now(),

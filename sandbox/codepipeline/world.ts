@@ -57,6 +57,9 @@ export interface SucceededAction {
 /** Why a token is no longer pending: answered tokens get their own error (see putApprovalResult). */
 type TokenFate = 'pending' | 'answered' | 'expired' | 'abandoned';
 
+/** What PutApprovalResult answers for a token already answered: the API reference allows both. */
+export type AnsweredTokenError = 'ApprovalAlreadyCompletedException' | 'InvalidApprovalTokenException';
+
 interface IssuedToken {
   readonly pipelineName: string;
   readonly stageName: string;
@@ -94,6 +97,8 @@ export class World {
   readonly #pendingApprovals = new Map<string, LiveApproval>();
   readonly #failuresToInject = new Map<string, number>();
   #nextSeq = 1;
+  /** The error for a token already answered (see putApprovalResult). */
+  answeredTokenError: AnsweredTokenError = 'ApprovalAlreadyCompletedException';
 
   constructor(private readonly deps: WorldDeps) {}
 
@@ -252,7 +257,9 @@ export class World {
   /**
    * Answers a pending manual approval. Rule for the two "too late" errors (CodePipeline documents
    * both loosely): a token that was answered (approved or rejected) gives
-   * ApprovalAlreadyCompletedException; any other token that is not the action's pending one —
+   * ApprovalAlreadyCompletedException ("has already been approved or rejected"), or, with
+   * `answeredTokenError`, InvalidApprovalTokenException, which the API reference words "already
+   * received a response or has expired"; any other token that is not the action's pending one —
    * unknown, expired, abandoned, or for another action — gives InvalidApprovalTokenException.
    */
   putApprovalResult(answer: ApprovalAnswer, caller: string): Date {
@@ -277,7 +284,7 @@ export class World {
         issued?.pipelineName === pipeline.name &&
         issued.stageName === stage.name &&
         issued.actionName === answer.actionName;
-      if (sameAction && issued.fate === 'answered') {
+      if (sameAction && issued.fate === 'answered' && this.answeredTokenError === 'ApprovalAlreadyCompletedException') {
         throw new CodePipelineError(
           'ApprovalAlreadyCompletedException',
           'The approval action has already been approved or rejected',

@@ -292,14 +292,49 @@ describe('when CodePipeline will not take the decision', () => {
     expect(shown(message)).toContain('*Approved outside Slack* by console (IAM user)');
     expect(shown(message)).toContain('>Approved in the console');
     expect(lastEphemeral(world, 'U0DAVE')?.text).toMatch(/decided outside Slack/);
-    // The outcome's verdict is CodePipeline's; Dave's attempt is its own event.
-    expect((await auditOf(approval.approvalId)).at(-1)).toMatchObject({
+    // The outcome is CodePipeline's: its verdict, who gave it and their comment; Dave's attempt is
+    // its own event, and he is not named as the decider.
+    const audit = await auditOf(approval.approvalId);
+    expect(audit.at(-1)).toMatchObject({
       type: 'outcome',
       result: 'decided-elsewhere',
       verdict: 'approve',
-      actor: expect.objectContaining({ id: 'U0DAVE' }),
+      reason: 'Approved in the console',
       detail: expect.stringMatching(/^by arn:aws:/),
     });
+    expect(audit.at(-1)?.actor).toBeUndefined();
+    expect(audit.find((event) => event.type === 'decision-attempted')?.actor).toMatchObject({ id: 'U0DAVE' });
+  });
+
+  it('takes CodePipeline\'s state, not its error, when it says "no such token" for an approval answered in the console', async () => {
+    // Prepare: the API reference words InvalidApprovalTokenException "already received a response
+    // or has expired", so CodePipeline may answer an answered token with it.
+    const approval = await pipelineWaitsForApproval(world, 'console-rejected');
+    world.emulator.answerInConsole('console-rejected', 'StagingDEV', 'Rejected', 'Checkout is broken');
+    await world.settle();
+    world.emulator.configure({ answeredTokenError: 'InvalidApprovalTokenException' });
+    try {
+      // Act
+      const answer = await click('U0DAVE', approval, ids.approve);
+      // Assess: rejected in the console, not expired, and not Dave's approval
+      expect(answer.elapsedMs).toBeLessThan(SLACK_DEADLINE_MS);
+      expect(putApprovalResults('console-rejected').map((c) => c.error)).toEqual(['InvalidApprovalTokenException']);
+      const message = currentMessage(world, approval);
+      expect(buttonsOf(message)).toEqual([]);
+      expect(shown(message)).toContain('*Rejected outside Slack*');
+      expect(shown(message)).not.toContain('Expired');
+      expect(lastEphemeral(world, 'U0DAVE')?.text).toMatch(/decided outside Slack/);
+      const outcome = (await auditOf(approval.approvalId)).at(-1);
+      expect(outcome).toMatchObject({
+        type: 'outcome',
+        result: 'decided-elsewhere',
+        verdict: 'reject',
+        reason: 'Checkout is broken',
+      });
+      expect(outcome?.actor).toBeUndefined();
+    } finally {
+      world.emulator.configure({ answeredTokenError: 'ApprovalAlreadyCompletedException' });
+    }
   });
 
   it('tells the person to try again while CodePipeline throttles, and lets a later click decide', async () => {
