@@ -229,7 +229,13 @@ async function releaseOne(
       return votedOn(record, actor, deps.clock()) ?? (await resultOf(deps, run, item, record));
     } catch (error) {
       if (error instanceof AlreadyDecidedError) return resultOf(deps, run, item, error.record);
-      if (error instanceof AlreadyVotedError) return votedOn(error.record, actor, deps.clock()) ?? retryLater(deps);
+      if (error instanceof AlreadyVotedError) {
+        // The requester's vote is counted: the approval is still open for more, or it ended meanwhile
+        // (rejected, expired, answered in the console), which is then the pipeline's result.
+        const voted = votedOn(error.record, actor, deps.clock());
+        if (voted) return voted;
+        return error.record.outcome ? resultOf(deps, run, item, error.record) : retryLater(deps);
+      }
       if (error instanceof PolicyRefusalError) return { kind: 'refused', why: refusalText(error), at: deps.clock() };
       if (error instanceof TransientError && attempt < settings.attempts) {
         deps.log.info('CodePipeline busy; trying the pipeline again', {

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
 import { type Actor, type ApprovalRecord, type MessageRef, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { decideApproval } from '../../../app/core/decide-approval.ts';
+import { decideUnderRules } from '../../../app/core/decide-under-rules.ts';
+import { policyByKey } from '../../../app/core/policy.ts';
 import type { PlanItem, ReleasePlan } from '../../../app/core/release.ts';
-import { releaseActor } from '../../../app/core/release.ts';
+import { itemKey, releaseActor } from '../../../app/core/release.ts';
 import { type RunDeps, requestFromPlan, runRelease } from '../../../app/core/release-run.ts';
 import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog, slackDecision } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
@@ -568,5 +570,39 @@ describe('runRelease', () => {
     const stored = await deps.releases.get('rel-1');
     expect(stored?.message).toEqual<MessageRef>({ channel: 'C0RELEASES', ts: '1700000000.000001' });
     expect(deps.reporter.updates.at(-1)).toMatchObject({ state: 'finished' });
+  });
+
+  it('reports an approval its requester voted on that then closed, instead of retrying it for ever', async () => {
+    // Prepare: shop prod needs two approvers; Alice votes with a click, then releases; Bob rejects first.
+    const { deps } = setup();
+    const products = { shop: { envs: { prod: { stage: 'StagingQA', required: 2 } } } };
+    const rules = policyByKey('shop/prod', products);
+    if (!rules) throw new Error('shop/prod has no rules');
+    const ruled = { ...deps, rules: { products, groups: { groupsOf: async () => new Set<string>() } } };
+    const item = pinned(1);
+    if (item.kind !== 'include') throw new Error('pinned() includes its pipeline');
+    const release = await confirmed(deps, [item], { announced: false });
+    const planned = requestFromPlan({ ...release, state: 'confirmed', results: {} }, item, deps.clock());
+    const request = { ...planned, policy: rules };
+    await deps.store.saveRequest(request);
+    await deps.store.recordMessage(request.id, { channel: 'C0APPROVALS', ts: '1.1' });
+    const under = { rulesKey: 'shop/prod' };
+    await decideUnderRules(ruled, request.id, slackDecision('approve', deps.clock()), under);
+    const bob = { id: 'U0BOB', name: 'Bob', reason: 'Checkout is broken' };
+    expect((await decideUnderRules(ruled, request.id, slackDecision('reject', deps.clock(), bob), under)).status).toBe(
+      'closed',
+    );
+
+    // Act
+    const report = await runRelease(ruled, 'rel-1', { owner: 'w1' });
+
+    // Assess: one run, finished, with Bob's rejection as the pipeline's result; nothing sent for it.
+    expect(report.status).toBe('finished');
+    expect(report.run?.results[itemKey(item)]).toMatchObject({
+      kind: 'already-decided',
+      by: { id: 'U0BOB' },
+      verdict: 'reject',
+    });
+    expect(deps.pipelines.calls.map((call) => call.decision.actor.id)).toEqual(['U0BOB']);
   });
 });
