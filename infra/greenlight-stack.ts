@@ -87,6 +87,28 @@ export interface GreenlightStackProps extends StackProps {
 /** How long each handler may run; the release queue's visibility timeout derives from the worker's. */
 const WORKER_TIMEOUT = Duration.minutes(5);
 
+/**
+ * CodePipeline fails a Lambda invoke action whose function has sent no reply for 20 minutes
+ * (CodePipeline user guide, "Quotas in AWS CodePipeline": "If the Lambda function has sent no reply
+ * after 20 minutes, the action times out"). Every invocation of release-action replies within its
+ * own timeout (a result, or success with a continuation token), so each CodePipeline job has this long.
+ */
+const CODEPIPELINE_JOB_REPLY_TIMEOUT = Duration.minutes(20);
+
+/**
+ * How old the release queue's oldest job may grow before it alarms: then the worker takes no jobs
+ * (its trigger disabled, its role unable to receive, both slots held). A healthy queue stays under it:
+ * - a job waits at most for one of the worker's two slots (WORKER_TIMEOUT each) and runs at most as
+ *   long: 10 minutes;
+ * - a job that fails comes back after 1, then 3 minutes (app/inbound/release-jobs.ts, as does one
+ *   the worker cannot read), and once a message is received three times SQS leaves it out of
+ *   ApproximateAgeOfOldestMessage (SQS developer guide, "Available CloudWatch metrics for Amazon
+ *   SQS"); from the fifth receive on, ReleaseDlq alarms instead;
+ * - a delayed job (a settle job waiting for a claim, `incomplete` re-checks) waits 60 s in practice,
+ *   900 s at most (SQS's longest message timer).
+ */
+const RELEASE_QUEUE_MAX_AGE = Duration.minutes(15);
+
 /** The approval audit trail, idempotency markers and fan-out jobs are single items: no scans, no batch writes. */
 const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
 const PIPELINE_READ_ACTIONS = [
@@ -191,6 +213,12 @@ export class GreenlightStack extends Stack {
       'This queue is a dead-letter queue itself (EventBridge Scheduler and asynchronous invocations of daily-digest).',
       'AwsSolutions-SQS3',
     );
+    const releaseActionDlq = deadLetterQueue(this, 'ReleaseActionDlq');
+    acknowledge(
+      releaseActionDlq,
+      'This queue is a dead-letter queue itself (the on-failure destination of asynchronous invocations of release-action).',
+      'AwsSolutions-SQS3',
+    );
     this.releaseQueue = new Queue(this, 'ReleaseQueue', {
       enforceSSL: true,
       encryption: QueueEncryption.SQS_MANAGED,
@@ -277,6 +305,7 @@ export class GreenlightStack extends Stack {
     };
 
     this.grantAccess(props.products);
+    this.failReleaseActionsInto(releaseActionDlq);
     this.approvalsElsewhere = this.approveInOtherRegions(props.products, props.alarmTopicArn);
     // Products in other accounts: the topic takes their publishes, these handlers assume their roles
     // (every handler that calls CodePipeline: the releasing pipeline's action releases where an env
@@ -314,15 +343,38 @@ export class GreenlightStack extends Stack {
     if (!props.alarmTopicArn)
       Annotations.of(this).addWarningV2(
         'greenlight:alarmsUnwatched',
-        "Greenlight's alarms (handler errors and throttles, messages in its dead-letter queues) notify no one: deploy with -c alarmTopicArn=<an SNS topic your on-call watches> (README.md, settings).",
+        "Greenlight's alarms (handler errors and throttles, messages in its dead-letter queues, a stuck release queue) notify no one: deploy with -c alarmTopicArn=<an SNS topic your on-call watches> (README.md, settings).",
       );
     new OperationalAlarms(this, 'Alarms', {
       functions: Object.fromEntries(Object.entries(this.handlers).map(([name, h]) => [name, h.fn])),
       deadLetterQueues: {
         notification: notificationDlq,
-        release: releaseDlq,
+        release: {
+          queue: releaseDlq,
+          whatToDo:
+            "release jobs failed on all 5 receives (about 40 minutes), or this worker could not read them (another Greenlight version's format). " +
+            "Find each message id in release-worker's logs ('Release job failed' or 'Could not read a queue message'), fix the cause " +
+            '(or finish the deploy or rollback), then redrive the queue to the release queue (SQS console, Start DLQ redrive): jobs are idempotent.',
+        },
         digest: digestDlq,
         'pipeline-events': pipelineEventsDlq,
+        'release-action': {
+          queue: releaseActionDlq,
+          whatToDo:
+            "a releasing pipeline's invocation of release-action failed 3 times or waited too long, so its action fails when CodePipeline's 20 minutes run out. " +
+            "The message names the job (requestPayload CodePipeline.job.id) and the error (responsePayload); see release-action's logs. " +
+            'Fix the cause, then retry the failed stage in CodePipeline, which approves what still waits. Nothing to redrive: then delete the message.',
+        },
+      },
+      queueAges: {
+        release: {
+          queue: this.releaseQueue,
+          maxAge: RELEASE_QUEUE_MAX_AGE,
+          whatToDo:
+            "The release worker takes no jobs: confirmed releases, plans and boards wait. Check that release-worker's SQS trigger is Enabled with no error in its last result " +
+            '(Lambda console, Configuration, Triggers), that its role may receive from the queue, and its Throttles and Errors alarms. ' +
+            'Waiting jobs run once it takes them again; nothing to redrive.',
+        },
       },
       ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
@@ -504,6 +556,33 @@ export class GreenlightStack extends Stack {
         ...new Set(findings),
       );
     }
+  }
+
+  /**
+   * CodePipeline invokes release-action asynchronously. The handler reports to CodePipeline whatever
+   * it understands; what throws is passing (a PutJob*Result call throttled, a cold start that could
+   * not read its secret, a timeout), so Lambda retries it twice, 1 and then 2 minutes later (Lambda
+   * developer guide, "How Lambda handles errors and retries with asynchronous invocation"), and a
+   * retry resumes the same release (its id is the job's). An event older than the job's 20 minutes
+   * less one invocation could not answer its job in time, so it stops there; retries still fit
+   * (attempts start by 0, 6 and 13 minutes). What is left goes to the on-failure destination: its
+   * record carries the job and the error, where a dead-letter queue would keep only the event
+   * ("Capturing records of Lambda asynchronous invocations"). Its alarm says what to do.
+   */
+  private failReleaseActionsInto(deadLetters: Queue): void {
+    const { fn, role } = this.handlers['release-action'];
+    fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(CODEPIPELINE_JOB_REPLY_TIMEOUT.toMinutes() - WORKER_TIMEOUT.toMinutes()),
+      // Lambda sends the record with the function's role: it needs sqs:SendMessage there and nothing
+      // more (SqsDestination would grant GetQueueAttributes and GetQueueUrl too).
+      onFailure: {
+        bind: () => {
+          allow(role, ['sqs:SendMessage'], [deadLetters.queueArn]);
+          return { destination: deadLetters.queueArn };
+        },
+      },
+    });
   }
 
   private connectTriggers(notificationDlq: Queue, digestDlq: Queue, props: GreenlightStackProps): void {

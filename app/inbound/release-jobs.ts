@@ -63,6 +63,7 @@ export interface InvocationClock {
 
 const name = z.string().regex(CODEPIPELINE_NAME);
 const releaseId = z.string().regex(RELEASE_ID);
+const approvalId = z.string().regex(/^[A-Za-z0-9_-]{22}$/);
 
 /** The jobs the listeners and the release action send, exactly. Anything else is poison. */
 export const releaseJobSchema = z.discriminatedUnion('kind', [
@@ -83,7 +84,7 @@ export const releaseJobSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('board'), product: name, responseUrl: z.url({ protocol: /^https?$/ }) }).strict(),
-  z.object({ kind: z.literal('settle'), approvalId: z.string().regex(/^[A-Za-z0-9_-]{22}$/) }).strict(),
+  z.object({ kind: z.literal('settle'), approvalId }).strict(),
   z
     .object({
       kind: z.literal('digest'),
@@ -115,9 +116,24 @@ export function isSlackResponseUrl(url: string, slackApiUrl?: string): boolean {
 }
 
 /**
+ * What a message this worker cannot read may tell the logs: its kind and the ids it names, each
+ * only when it has their form. Never a response URL (a credential for 30 minutes) or free text.
+ */
+const unreadableJobContext = z.object({
+  kind: z
+    .string()
+    .regex(/^[a-z][a-z-]{0,19}$/)
+    .optional()
+    .catch(undefined),
+  releaseId: releaseId.optional().catch(undefined),
+  approvalId: approvalId.optional().catch(undefined),
+});
+
+/**
  * The release worker: runs each job of an SQS batch, one after the other (they share one request
  * rate). A job that fails is reported in `batchItemFailures`, so SQS delivers it again (every job
- * is idempotent); a message that is not a job is logged and dropped, as retrying cannot help.
+ * is idempotent). A message this worker cannot read as a job fails too, never silently: see
+ * `unreadableJobRetrySeconds`.
  */
 export async function processReleaseJobs(
   deps: WorkerDeps,
@@ -139,12 +155,25 @@ export async function processReleaseJobs(
       deps.log.warn('Dropped a queue record that is not an SQS message');
       continue;
     }
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     const parsed = parseJson(releaseJobSchema, record.body);
     if (!parsed.ok) {
-      deps.log.warn('Dropped a queue message that is not a release job', {
-        messageId: record.messageId,
-        problem: `not a release job: ${parsed.problem}`,
-      });
+      // Perhaps a job of another version of Greenlight (a deploy or a rollback changed its format):
+      // a confirmed release must not vanish. It fails like any job, so after the queue's last
+      // receive SQS moves it to ReleaseDlq, which alarms and can be redriven once a worker reads it.
+      const retryInSeconds = unreadableJobRetrySeconds(receiveCount);
+      const context = parseJson(unreadableJobContext, record.body);
+      deps.log.error(
+        'Could not read a queue message as a release job; it goes to the release dead-letter queue after its last receive',
+        {
+          messageId: record.messageId,
+          receiveCount,
+          retryInSeconds,
+          problem: parsed.problem,
+          ...(context.ok ? context.value : {}),
+        },
+      );
+      await deliverAgain(deps, record, retryInSeconds, failures);
       continue;
     }
     const job = parsed.value as ReleaseJob;
@@ -166,22 +195,10 @@ export async function processReleaseJobs(
         : 'approvalId' in job
           ? { approvalId: job.approvalId }
           : undefined;
-    const retryInSeconds = retryDelaySeconds(job, Number(record.attributes?.ApproximateReceiveCount ?? 1));
-    // Reported in batchItemFailures, and brought back after its backoff rather than the queue's
-    // visibility timeout (30 minutes).
-    const deliverAgain = async () => {
-      failures.push(record.messageId);
-      if (!record.receiptHandle) return;
-      await deps.queue.retryIn?.(record.receiptHandle, retryInSeconds).catch((error: unknown) =>
-        deps.log.warn('Could not bring a release job back sooner; the queue retries it later', {
-          messageId: record.messageId,
-          error,
-        }),
-      );
-    };
+    const retryInSeconds = retryDelaySeconds(job, receiveCount);
     const handle = async () => {
       try {
-        if (!(await runJob(deps, job, invocation))) await deliverAgain();
+        if (!(await runJob(deps, job, invocation))) await deliverAgain(deps, record, retryInSeconds, failures);
       } catch (error) {
         deps.log.error('Release job failed; it will be retried', {
           messageId: record.messageId,
@@ -189,12 +206,32 @@ export async function processReleaseJobs(
           retryInSeconds,
           error,
         });
-        await deliverAgain();
+        await deliverAgain(deps, record, retryInSeconds, failures);
       }
     };
     await (correlation ? withCorrelation(correlation, handle) : handle());
   }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/**
+ * Reported in `batchItemFailures`, and brought back after `seconds` rather than the queue's
+ * visibility timeout (30 minutes).
+ */
+async function deliverAgain(
+  deps: WorkerDeps,
+  record: Pick<SQSRecord, 'messageId'> & Partial<Pick<SQSRecord, 'receiptHandle'>>,
+  seconds: number,
+  failures: string[],
+): Promise<void> {
+  failures.push(record.messageId);
+  if (!record.receiptHandle) return;
+  await deps.queue.retryIn?.(record.receiptHandle, seconds).catch((error: unknown) =>
+    deps.log.warn('Could not bring a release job back sooner; the queue retries it later', {
+      messageId: record.messageId,
+      error,
+    }),
+  );
 }
 
 /**
@@ -205,7 +242,18 @@ export async function processReleaseJobs(
  */
 export function retryDelaySeconds(job: ReleaseJob, receiveCount: number): number {
   const someoneWaits = job.kind === 'plan' || job.kind === 'board' || job.kind === 'digest';
-  const first = someoneWaits ? 5 : 60;
+  return backoffSeconds(someoneWaits ? 5 : 60, receiveCount);
+}
+
+/**
+ * A message this worker cannot read comes back as a release job would (1, 3, 9 and 27 minutes): a
+ * job written by a newer Greenlight while this worker's function still waits for its own update
+ * is then read by the updated worker, and nothing is lost; a message no version reads is in the
+ * dead-letter queue after the same 40 minutes, never retried for ever.
+ */
+export const unreadableJobRetrySeconds = (receiveCount: number): number => backoffSeconds(60, receiveCount);
+
+function backoffSeconds(first: number, receiveCount: number): number {
   const earlier = Number.isFinite(receiveCount) ? Math.min(5, Math.max(0, receiveCount - 1)) : 0;
   return first * 3 ** earlier;
 }

@@ -2,9 +2,11 @@
  * Fuzz: SQS messages → handlers/release-worker.ts (app/inbound/release-jobs.ts).
  *
  * Its contract (docs/architecture.md, "Contracts", "Release jobs"): bodies are checked strictly
- * against releaseJobSchema, and anything else is dropped with a warning: never thrown, never
- * retried (retrying a poison message cannot help). A job that names nothing real decides nothing
- * and posts nothing.
+ * against releaseJobSchema. A body it cannot read is never thrown and never dropped silently: it is
+ * reported as a batch item failure with an error line, so the queue brings it back a bounded number
+ * of times and then dead-letters it (a job of another Greenlight version must not vanish). A job
+ * answering somewhere that is not Slack is dropped with a warning (retrying a refusal cannot help).
+ * A job that names nothing real decides nothing and posts nothing.
  *
  * Runs: FUZZ_RUNS cases per property (default 40); `npm run fuzz` runs 10000.
  * Replay a failure: the report prints its seed and path, e.g.
@@ -16,6 +18,7 @@ import type { SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSlackResponseUrl, releaseJobSchema } from '../../app/inbound/release-jobs.ts';
+import { parseJson } from '../../app/parse-json.ts';
 import { lambdaContext } from '../../sandbox/app/function-url-server.ts';
 import { startWorld, type World } from '../../sandbox/world.ts';
 import { productWaitsAt } from '../support/release-world.ts';
@@ -179,7 +182,8 @@ const footprint = () => ({
 });
 
 describe('release jobs, fuzzed', () => {
-  const poison = 'drops every message that is not a release job: no throw, no retry, nothing read, decided or posted';
+  const poison =
+    'fails every message it cannot read, with an error line each, and drops a job answering elsewhere than Slack: no throw, nothing read, decided or posted';
   it(
     poison,
     async () => {
@@ -195,6 +199,9 @@ describe('release jobs, fuzzed', () => {
           async (bodies, messageIds) => {
             // Prepare
             const before = footprint();
+            const ids = bodies.map((_, i) => messageIds[i] ?? `m-${i}`);
+            // Readable jobs among them answer somewhere that is not Slack (isJob refused them)
+            const unreadable = ids.filter((_, i) => !parseJson(releaseJobSchema, bodies[i]).ok);
             // Act
             const answer = await world.handlers
               .releaseWorker(asDelivered(sqsEvent(bodies, messageIds)), lambdaContext('release-worker'))
@@ -203,14 +210,19 @@ describe('release jobs, fuzzed', () => {
                 (error: unknown) => ({ thrown: String(error) }),
               );
             await world.settle();
-            // Assess: answered, with nothing to retry …
-            expect(answer).toEqual({ batchItemFailures: [] });
-            // … having read, decided and posted nothing; each drop said so in a warning, not an error.
+            // Assess: answered; what it cannot read comes back (and is dead-lettered in the end) …
+            expect(answer).toEqual({ batchItemFailures: unreadable.map((itemIdentifier) => ({ itemIdentifier })) });
+            // … having read, decided and posted nothing; each unreadable body is an error line, each refusal a warning.
             expect(world.emulator.calls().length).toBe(before.codePipeline);
             expect(world.slack.calls().length).toBe(before.slack);
             const lines = logs.since(before.log);
-            expect(lines.filter((l) => l.level === 'ERROR').map((l) => l.json)).toEqual([]);
-            expect(lines.filter((l) => l.level === 'WARN' && /^Dropped/.test(l.message))).toHaveLength(bodies.length);
+            const errors = lines.filter((l) => l.level === 'ERROR');
+            expect(errors.map((l) => l.message)).toEqual(
+              unreadable.map(() => expect.stringMatching(/^Could not read a queue message as a release job/)),
+            );
+            expect(lines.filter((l) => l.level === 'WARN' && /^Dropped/.test(l.message))).toHaveLength(
+              bodies.length - unreadable.length,
+            );
           },
         ),
       );

@@ -195,7 +195,8 @@ describe('GreenlightStack', () => {
         (statement) => statement.Effect === 'Deny' && statement.Condition?.Bool?.['aws:SecureTransport'] === 'false',
       ),
     );
-    expect(sslDenials).toHaveLength(5);
+    // The release queue and the five dead-letter queues.
+    expect(sslDenials).toHaveLength(6);
   });
 
   it('posts the digest on weekdays at 08:00 Berlin time, with retries and a DLQ', () => {
@@ -445,16 +446,18 @@ describe('GreenlightStack', () => {
     }
   });
 
-  it('alarms on every handler error and throttle and on any message in a DLQ', () => {
+  it('alarms on every handler error and throttle, on any message in a DLQ and on a stuck release queue', () => {
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
     const count = (metric: string) => alarms.filter((alarm) => alarm.MetricName === metric).length;
     // Assess
     expect(count('Errors')).toBe(6);
     expect(count('Throttles')).toBe(6);
-    expect(count('ApproximateNumberOfMessagesVisible')).toBe(4);
+    expect(count('ApproximateNumberOfMessagesVisible')).toBe(5);
+    expect(count('ApproximateAgeOfOldestMessage')).toBe(1);
     for (const alarm of alarms) {
-      expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      const threshold = alarm.MetricName === 'ApproximateAgeOfOldestMessage' ? 900 : 0;
+      expect(alarm).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold' });
       expect(alarm.AlarmActions).toBeUndefined();
     }
     // Without a topic they notify no one: said at synth and deploy.
@@ -468,7 +471,7 @@ describe('GreenlightStack', () => {
     const withTopic = synthGreenlight({ alarmTopicArn });
     // Assess
     const alarms = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(16);
+    expect(alarms).toHaveLength(18);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
     Annotations.fromStack(withTopic.stack).hasNoWarning('*', Match.stringLikeRegexp('notify no one'));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InProcessReleaseQueue } from '../../../app/adapters/in-process-release-queue.ts';
+import { InProcessReleaseQueue, MAX_RECEIVES } from '../../../app/adapters/in-process-release-queue.ts';
 import type { ReleaseJob } from '../../../app/core/release-ports.ts';
 import { processReleaseJobs } from '../../../app/inbound/release-jobs.ts';
 import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
@@ -20,7 +20,7 @@ const planJob = (viewId = 'V0PLAN'): ReleaseJob => ({
 });
 
 describe('processReleaseJobs', () => {
-  it('drops messages that are not release jobs instead of retrying them', async () => {
+  it('fails messages it cannot read as release jobs, each logged as an error, so the queue dead-letters them', async () => {
     // Prepare
     const { deps } = setup();
 
@@ -30,9 +30,93 @@ describe('processReleaseJobs', () => {
       event('not json', '{"kind":"release"}', '{"kind":"release","releaseId":"rel-1","token":"x"}', '[]'),
     );
 
+    // Assess: never dropped, never thrown; each one is a batch item failure and an error line
+    expect(response).toEqual({
+      batchItemFailures: ['m1', 'm2', 'm3', 'm4'].map((itemIdentifier) => ({ itemIdentifier })),
+    });
+    const unreadable = deps.log.entries.filter((entry) => entry.message.startsWith('Could not read a queue message'));
+    expect(unreadable.map((entry) => [entry.level, entry.context?.messageId])).toEqual([
+      ['error', 'm1'],
+      ['error', 'm2'],
+      ['error', 'm3'],
+      ['error', 'm4'],
+    ]);
+    expect(deps.log.entries.filter((entry) => entry.message.startsWith('Dropped'))).toEqual([]);
+  });
+
+  it('brings a job of another format back as a release job, naming its kind and ids but nothing else it carries', async () => {
+    // Prepare: a release job as a newer Greenlight might write it (a field this worker does not know),
+    // and a board job with a field it does not know, whose response URL is a credential
+    const { deps } = setup();
+    const retries: Array<[string, number]> = [];
+    deps.queue = { ...deps.queue, retryIn: async (handle, seconds) => void retries.push([handle, seconds]) };
+    const secretUrl = 'https://hooks.slack.com/actions/T0GREENLT/1234/s3cr3tpath';
+    const received = (body: string, receiptHandle: string, count: number) => ({
+      messageId: `msg-${receiptHandle}`,
+      body,
+      receiptHandle,
+      attributes: { ApproximateReceiveCount: String(count) } as never,
+    });
+
+    // Act
+    const response = await processReleaseJobs(deps, {
+      Records: [
+        received(JSON.stringify({ kind: 'release', releaseId: 'rel-next', v: 2 }), 'rh-1', 1),
+        received(
+          JSON.stringify({ kind: 'board', product: 'shop', responseUrl: secretUrl, token: 'AQoDYXdzEJr-token' }),
+          'rh-2',
+          4,
+        ),
+      ],
+    });
+
+    // Assess: both fail, back after the release backoff (1 minute on the 1st receive, 27 on the 4th) …
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['msg-rh-1', 'msg-rh-2']);
+    expect(retries).toEqual([
+      ['rh-1', 60],
+      ['rh-2', 1620],
+    ]);
+    // … each logged with what identifies it, and never the URL or the token it carried
+    const unreadable = deps.log.entries.filter((entry) => entry.message.startsWith('Could not read a queue message'));
+    expect(unreadable.map((entry) => entry.context)).toEqual([
+      {
+        messageId: 'msg-rh-1',
+        receiveCount: 1,
+        retryInSeconds: 60,
+        problem: 'bad or missing (root)',
+        kind: 'release',
+        releaseId: 'rel-next',
+      },
+      {
+        messageId: 'msg-rh-2',
+        receiveCount: 4,
+        retryInSeconds: 1620,
+        problem: 'bad or missing (root)',
+        kind: 'board',
+      },
+    ]);
+    const lines = deps.log.lines.join('\n');
+    expect(lines).toContain('msg-rh-2');
+    expect(lines).not.toContain('s3cr3tpath');
+    expect(lines).not.toContain('hooks.slack.com');
+    expect(lines).not.toContain('AQoDYXdzEJr');
+  });
+
+  it('still drops a job whose response URL is not Slack: retrying a refusal cannot help', async () => {
+    // Prepare
+    const { deps } = setup();
+
+    // Act
+    const response = await processReleaseJobs(
+      deps,
+      event(JSON.stringify({ kind: 'board', product: 'shop', responseUrl: 'https://example.com/hook' })),
+    );
+
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(deps.log.entries.filter((entry) => entry.message.startsWith('Dropped a queue message'))).toHaveLength(4);
+    expect(deps.log.entries.map((entry) => [entry.level, entry.message])).toEqual([
+      ['warn', 'Dropped a release job whose response URL is not Slack'],
+    ]);
   });
 
   it('settles an approval whose decision is being applied once the claim runs out, as a job delayed until then', async () => {
@@ -348,6 +432,32 @@ describe('processReleaseJobs, again and at scale', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(deps.reporter.digests.map((d) => d.url)).toEqual([url]);
     expect(deps.reporter.digests[0]?.digest.products.map((p) => p.name)).toEqual(['shop']);
+  });
+});
+
+describe('an unreadable release job on the queue', () => {
+  it('is received as many times as the release queue allows, then dead-lettered: never dropped, never retried for ever', async () => {
+    // Prepare: the worker's real code behind the queue that mirrors SQS's redrive policy locally
+    const { deps } = setup();
+    const queue = new InProcessReleaseQueue(deps.log, 1, 1);
+    deps.queue = queue;
+    const answers: string[][] = [];
+    queue.consumeWith(async (sqs) => {
+      const response = await processReleaseJobs(deps, sqs);
+      answers.push(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+      return response;
+    });
+
+    // Act: a release job in a format this worker does not read (as after a rollback)
+    await queue.send({ kind: 'release', releaseId: 'rel-next', v: 2 } as unknown as ReleaseJob);
+    await queue.settle();
+
+    // Assess
+    expect(answers).toHaveLength(MAX_RECEIVES);
+    for (const failed of answers) expect(failed).toHaveLength(1);
+    const unreadable = deps.log.entries.filter((entry) => entry.message.startsWith('Could not read a queue message'));
+    expect(unreadable.map((entry) => entry.context?.receiveCount)).toEqual([1, 2, 3, 4, 5]);
+    expect(deps.log.entries.filter((entry) => entry.message.includes('dead-lettered'))).toHaveLength(1);
   });
 });
 
