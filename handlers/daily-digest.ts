@@ -2,14 +2,17 @@ import type { Context } from 'aws-lambda';
 import { withLambdaContext } from '../app/adapters/powertools-log.ts';
 import { loadConfig } from '../app/config.ts';
 import { type PostDigestResult, postDailyDigest } from '../app/core/digest-posting.ts';
-import { dailyDigestDeps } from '../app/inbound/daily-digest.ts';
+import { dailyDigestDeps, scheduledTimeOf } from '../app/inbound/daily-digest.ts';
 import { lazy } from '../app/lazy.ts';
 
 const deps = lazy(() => dailyDigestDeps(loadConfig(process.env)));
 
 /**
- * EventBridge Scheduler → the day's digest in DIGEST_CHANNEL, once however often it fires. The
- * event (the schedule's input, `{}` or any JSON) is not read: the clock says which day it is.
+ * EventBridge Scheduler → the digest of the day the run was scheduled for, in DIGEST_CHANNEL, once
+ * however often it fires: the event's `time` says which day that is (the clock, without one).
  */
-export const handler = async (_event?: unknown, context?: Context): Promise<PostDigestResult> =>
-  withLambdaContext(context, async () => postDailyDigest(await deps()));
+export const handler = async (event?: unknown, context?: Context): Promise<PostDigestResult> =>
+  withLambdaContext(context, async () => {
+    const ready = await deps();
+    return postDailyDigest(ready, scheduledTimeOf(event, ready.log));
+  });

@@ -607,8 +607,9 @@ export class GreenlightStack extends Stack {
         TimeZone.of(props.digestTimeZone ?? DEFAULT_DIGEST_TIME_ZONE),
       ),
       target: new LambdaInvoke(digest, {
-        // The shape of an EventBridge "Scheduled Event"; `time` is the scheduled time, stable
-        // across retries, so the digest can tell a retry from the next day's run.
+        // The shape of an EventBridge "Scheduled Event"; `time` is the scheduled time, the same on
+        // every retry: the digest posts for that time's UTC day and ends its window there
+        // (app/inbound/daily-digest.ts, scheduledTimeOf), so a late retry posts the day it was meant for.
         input: ScheduleTargetInput.fromObject({
           version: '0',
           id: ContextAttribute.executionId,

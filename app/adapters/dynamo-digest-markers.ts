@@ -1,13 +1,16 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { MessageRef } from '../core/approval.ts';
-import type { DigestMarkers } from '../core/digest-posting.ts';
+import type { DigestWindow } from '../core/digest.ts';
+import type { DigestMarkers, PostedDigest } from '../core/digest-posting.ts';
 
 const markerKey = (day: string) => ({ pk: `DIGEST#${day}`, sk: 'DIGEST' });
 
 /**
  * The digest's marker items in the approvals table (`DIGEST#<yyyy-mm-dd>` / `DIGEST`), each change
- * one conditional UpdateItem: whoever takes the lease posts; the message, once recorded, ends it.
+ * one conditional UpdateItem: whoever takes the lease posts; the message, once recorded with the
+ * window the digest covered (`coversFrom`, `coversUntil`), ends it. Reads are single GetItems: the
+ * next digest starts where the last posted one's window ended.
  */
 export class DynamoDigestMarkers implements DigestMarkers {
   constructor(
@@ -37,19 +40,39 @@ export class DynamoDigestMarkers implements DigestMarkers {
     }
   }
 
-  async recordPosted(day: string, message: MessageRef, at: Date): Promise<void> {
+  async recordPosted(day: string, message: MessageRef, at: Date, window: DigestWindow): Promise<void> {
     await this.quietly(
       new UpdateCommand({
         TableName: this.tableName,
         Key: markerKey(day),
-        UpdateExpression: 'SET message = :message, postedAt = :at REMOVE leaseHolder, leaseUntil',
+        UpdateExpression:
+          'SET message = :message, postedAt = :at, coversFrom = :from, coversUntil = :until REMOVE leaseHolder, leaseUntil',
         ConditionExpression: 'attribute_not_exists(message)',
         ExpressionAttributeValues: {
           ':message': { channel: message.channel, ts: message.ts },
           ':at': at.toISOString(),
+          ':from': window.since.toISOString(),
+          ':until': window.until.toISOString(),
         },
       }),
     );
+  }
+
+  async posted(day: string): Promise<PostedDigest | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: markerKey(day),
+        ProjectionExpression: 'message, postedAt, coversUntil',
+        // A digest posted moments ago (a manual run after the scheduled one) must be seen.
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item?.message || typeof Item.postedAt !== 'string') return undefined;
+    return {
+      postedAt: new Date(Item.postedAt),
+      ...(typeof Item.coversUntil === 'string' ? { coversUntil: new Date(Item.coversUntil) } : {}),
+    };
   }
 
   async giveBack(day: string, holder: string): Promise<void> {

@@ -29,7 +29,9 @@ export interface Digest {
   waiting: WaitingApproval[];
   /** Approvals Greenlight still shows as open though CodePipeline no longer waits for them. */
   outdated: number;
-  /** Outcomes of the last 24 hours, newest first. */
+  /** Where `decided` starts: the end of the previous digest's window (DigestWindow). */
+  decidedSince: Date;
+  /** Outcomes of the window (DigestWindow), newest first. */
   decided: DecidedApproval[];
   products: ProductDigest[];
   /** Pipelines CodePipeline did not answer for (after the SDK's retries): missing from boards and metrics. */
@@ -119,6 +121,27 @@ export interface DigestDeps {
   config: { products: Record<string, ProductOverride> };
 }
 
+/**
+ * What one digest covers: the day it is for (its `DIGEST#<day>` marker) and the outcomes it lists,
+ * those recorded after `since` and up to `until`. Consecutive digests' windows meet, so each outcome
+ * is listed once (core/digest-posting.ts).
+ */
+export interface DigestWindow {
+  day: string;
+  since: Date;
+  until: Date;
+}
+
+/**
+ * The window of a digest with no previous one to follow: the 24 hours before `until`. The first
+ * digest ever, one whose previous digest is older than the audit trail it reads, and the preview.
+ */
+export const lastDayWindow = (until: Date, day = dayOf(until)): DigestWindow => ({
+  day,
+  since: new Date(until.getTime() - DAY_MS),
+  until,
+});
+
 /** Approvals that expire sooner than this are flagged. */
 export const EXPIRY_WARNING_MS = DAY_MS;
 /** DynamoDB queries (one per day of audit trail) in flight at once. */
@@ -132,6 +155,7 @@ export const PIPELINE_READ_CONCURRENCY = 16;
 /**
  * Days of audit trail read: the 30-day comparison needs 60 days of decisions, plus the longest an
  * approval can wait before one (CodePipeline's maximum timeout, seven days) and a day for rounding.
+ * A window that starts earlier is read back to its start.
  */
 export const AUDIT_DAYS = 2 * 30 + 8;
 
@@ -140,12 +164,14 @@ export const AUDIT_DAYS = 2 * 30 + 8;
  * each product pipeline's executions and then its state (CodePipeline), PIPELINE_READ_CONCURRENCY
  * pipelines at a time. A pipeline's state is read after its executions, so the revisions its stages
  * show come from the executions listed instead of a lookup each. Products whose pipelines live in
- * another account are read there (docs/architecture.md, "Many accounts and regions").
+ * another account are read there (docs/architecture.md, "Many accounts and regions"). `now` is
+ * when it is read; `window` says which day it is for and which outcomes it lists (the 24 hours
+ * before `now` unless told).
  */
-export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> {
+export async function buildDigest(deps: DigestDeps, now: Date, window = lastDayWindow(now)): Promise<Digest> {
   // The audit trail (DynamoDB) is read while CodePipeline is.
   const [audit, { open, products, read, unreadable }] = await Promise.all([
-    readAudit(deps.store, now),
+    readAudit(deps.store, now, window.since),
     readPipelines(deps, now),
   ]);
 
@@ -165,11 +191,12 @@ export async function buildDigest(deps: DigestDeps, now: Date): Promise<Digest> 
   }
 
   return {
-    day: dayOf(now),
+    day: window.day,
     now,
     waiting,
     outdated,
-    decided: decidedSince(audit, new Date(now.getTime() - DAY_MS), now),
+    decidedSince: window.since,
+    decided: decidedIn(audit, window),
     products: products.map(({ product, place, pipelines, board, unreachable }) => {
       const histories = pipelines.flatMap((name) => {
         const executions = read.get(pipelineKey(place, name))?.executions;
@@ -419,11 +446,14 @@ interface AuditFacts {
 }
 
 /**
- * The audit trail of the last AUDIT_DAYS days, one query per day, reduced as it arrives to what the
- * digest needs (requests and outcomes), so memory stays small however busy the days were.
+ * The audit trail of the last AUDIT_DAYS days (or back to `since`, when that is earlier), one query
+ * per UTC day, reduced as it arrives to what the digest needs (requests and outcomes), so memory
+ * stays small however busy the days were.
  */
-async function readAudit(store: ApprovalStore, now: Date): Promise<AuditFacts> {
-  const days = Array.from({ length: AUDIT_DAYS + 1 }, (_, i) => dayOf(new Date(now.getTime() - i * DAY_MS)));
+async function readAudit(store: ApprovalStore, now: Date, since: Date): Promise<AuditFacts> {
+  const first = Math.min(now.getTime() - AUDIT_DAYS * DAY_MS, since.getTime());
+  const count = Math.round((Date.parse(dayOf(now)) - Date.parse(dayOf(new Date(first)))) / DAY_MS) + 1;
+  const days = Array.from({ length: count }, (_, i) => dayOf(new Date(now.getTime() - i * DAY_MS)));
   const perDay = await mapLimit(days, READ_CONCURRENCY, async (day) => {
     const events = await store.eventsForDay(day);
     return {
@@ -453,9 +483,10 @@ async function readAudit(store: ApprovalStore, now: Date): Promise<AuditFacts> {
   return { outcomes, waits };
 }
 
-function decidedSince(audit: AuditFacts, after: Date, now: Date): DecidedApproval[] {
+/** The outcomes recorded in the window: after its start, up to and including its end. */
+function decidedIn(audit: AuditFacts, { since, until }: DigestWindow): DecidedApproval[] {
   return audit.outcomes
-    .filter(({ event }) => event.at.getTime() > after.getTime() && event.at.getTime() <= now.getTime())
+    .filter(({ event }) => event.at.getTime() > since.getTime() && event.at.getTime() <= until.getTime())
     .sort((a, b) => b.event.at.getTime() - a.event.at.getTime())
     .map(({ event, requestedAt }) => ({
       approvalId: event.approvalId,

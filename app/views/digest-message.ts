@@ -9,7 +9,7 @@ import {
   type WaitingApproval,
 } from '../core/digest.ts';
 import type { SlackMessage } from './approval-message.ts';
-import { actorText, clip, duration, escapeMrkdwn, link, relative } from './format.ts';
+import { actorText, clip, duration, escapeMrkdwn, link, relative, slackDate } from './format.ts';
 import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
 import { Pages } from './pages.ts';
 import { freezeDigestText } from './policy-text.ts';
@@ -109,7 +109,7 @@ function draw(digest: Digest, permalinks: Permalinks, shown: Shown): { blocks: K
   if (isQuiet(digest)) {
     blocks.push(
       section(
-        ':white_check_mark: *All clear.* Nothing waits for approval and nothing was decided in the last 24 hours.',
+        `:white_check_mark: *All clear.* Nothing waits for approval and nothing was decided since ${since(digest)}.`,
       ),
     );
     if (digest.products.length > 0) {
@@ -130,7 +130,7 @@ function draw(digest: Digest, permalinks: Permalinks, shown: Shown): { blocks: K
     );
     blocks.push(
       ...list(
-        `:ballot_box_with_check: *Decided in the last 24 hours* (${digest.decided.length})`,
+        `:ballot_box_with_check: *Decided since ${since(digest)}* (${digest.decided.length})`,
         digest.decided.map((d) => decidedLine(d, digest.now)),
         shown.decided,
         thread,
@@ -166,15 +166,25 @@ function summary(digest: Digest): string {
   const deployments = digest.products.reduce((sum, p) => sum + p.week.current.deployments, 0);
   return [
     `*${digest.waiting.length}* waiting${soon > 0 ? ` (:warning: ${soon} expire${soon === 1 ? 's' : ''} within 24 h)` : ''}`,
-    `*${digest.decided.length}* decided in the last 24 h`,
+    `*${digest.decided.length}* decided since ${since(digest)}`,
     `*${deployments}* deployment${deployments === 1 ? '' : 's'} to production in 7 days`,
   ].join('  ·  ');
 }
 
 function fallback(digest: Digest): string {
   if (isQuiet(digest)) return `Daily digest ${digest.day}: all clear`;
-  return `Daily digest ${digest.day}: ${digest.waiting.length} waiting for approval, ${digest.decided.length} decided in the last 24 hours`;
+  return `Daily digest ${digest.day}: ${digest.waiting.length} waiting for approval, ${digest.decided.length} decided since ${utcText(digest.decidedSince)}`;
 }
+
+/**
+ * Where the decisions start, the previous digest's end ("Friday, March 7th, 2025 at 08:00",
+ * "yesterday at 08:00"), as Slack shows a date: in each reader's time zone, with the UTC time where
+ * it cannot. The digest's own time zone is the schedule's (infra), which the app is not told.
+ */
+const since = (digest: Digest) => slackDate(digest.decidedSince, '{date_long_pretty} at {time}');
+
+/** Plain text (notifications) cannot show a reader's time zone: the UTC time, as slackDate's fallback. */
+const utcText = (date: Date) => `${date.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
 function footnotes(digest: Digest): string | undefined {
   const notes: string[] = [];

@@ -45,13 +45,15 @@ describe('a quiet day', () => {
     expect(world.slack.messages(DIGEST)).toHaveLength(1);
     const [post] = world.slack.messages(DIGEST);
     expect(post?.text).toBe('Daily digest 2026-11-16: all clear');
+    // The first digest ever: the 24 hours before it
     expect(shown(post as SlackMessage)).toContain(
-      '*All clear.* Nothing waits for approval and nothing was decided in the last 24 hours.',
+      '*All clear.* Nothing waits for approval and nothing was decided since <!date^1794726000^{date_long_pretty} at {time}|2026-11-15 07:00 UTC>.',
     );
   });
 
   it('keeps the all-clear short when products exist, their boards and metrics in the thread', async () => {
-    // Prepare: on Tuesday a change went all the way to production; on Thursday the digest has nothing new to say
+    // Prepare: on Tuesday a change went all the way to production, and Wednesday's digest said so;
+    // on Thursday the digest has nothing new to say
     vi.setSystemTime(new Date(MONDAY.getTime() + 24 * HOUR));
     world.emulator.createPipeline(pipelineDefinition('shop-cart', { region: world.emulator.region }));
     world.emulator.commit('shop-cart', { revisionId: 'c1', summary: 'First' });
@@ -60,6 +62,11 @@ describe('a quiet day', () => {
     await approveInSlack('shop-cart', 'StagingDEV');
     vi.setSystemTime(new Date(MONDAY.getTime() + 27 * HOUR));
     await approveInSlack('shop-cart', 'StagingQA');
+    vi.setSystemTime(new Date(MONDAY.getTime() + 48 * HOUR));
+    expect(await world.handlers.dailyDigest({})).toBe('posted');
+    expect(topLevel().at(-1)?.text).toBe(
+      'Daily digest 2026-11-18: 0 waiting for approval, 2 decided since 2026-11-16 07:00 UTC',
+    );
     vi.setSystemTime(new Date(MONDAY.getTime() + 72 * HOUR));
 
     // Act

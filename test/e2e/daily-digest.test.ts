@@ -132,8 +132,9 @@ describe('the daily digest', () => {
     expect(digest).toContain('`b1` Change b1');
     expect(digest).toContain('1 approval message no longer matches CodePipeline');
 
-    // 2. Decided in the last 24 hours: the seven decisions of docs/concepts.md's worked example, not the one 30 hours ago
-    expect(digest).toContain('Decided in the last 24 hours* (7)');
+    // 2. Decided since the day before (the first digest ever covers 24 hours): the seven decisions of
+    // docs/concepts.md's worked example, not the one 30 hours ago
+    expect(digest).toContain('Decided since <!date^1795071600^{date_long_pretty} at {time}|2026-11-19 07:00 UTC>* (7)');
     expect(digest).toContain(
       ':white_check_mark: *shop-cart › StagingQA* approved by <@U0BOB> 10 hours ago · waited 1 h',
     );

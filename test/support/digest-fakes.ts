@@ -1,11 +1,21 @@
 import type { MessageRef } from '../../app/core/approval.ts';
-import type { Digest } from '../../app/core/digest.ts';
-import type { DigestMarkers, DigestPublisher } from '../../app/core/digest-posting.ts';
+import type { Digest, DigestWindow } from '../../app/core/digest.ts';
+import type { DigestMarkers, DigestPublisher, PostedDigest } from '../../app/core/digest-posting.ts';
+
+interface Marker {
+  holder?: string;
+  until?: Date;
+  message?: MessageRef;
+  postedAt?: Date;
+  covers?: DigestWindow;
+}
 
 /** Markers with the DynamoDB adapter's conditional semantics, in memory. */
 export class MemoryMarkers implements DigestMarkers {
-  readonly days = new Map<string, { holder?: string; until?: Date; message?: MessageRef }>();
+  readonly days = new Map<string, Marker>();
   readonly log: string[] = [];
+  /** Days asked for with `posted`, in order. */
+  readonly read: string[] = [];
 
   async lease(day: string, holder: string, until: Date, now: Date): Promise<'leased' | 'posted' | 'busy'> {
     const marker = this.days.get(day) ?? {};
@@ -15,10 +25,17 @@ export class MemoryMarkers implements DigestMarkers {
     return 'leased';
   }
 
-  async recordPosted(day: string, message: MessageRef): Promise<void> {
+  async recordPosted(day: string, message: MessageRef, at: Date, window: DigestWindow): Promise<void> {
     this.log.push(`recorded ${message.ts}`);
     const marker = this.days.get(day) ?? {};
-    if (!marker.message) this.days.set(day, { message });
+    if (!marker.message) this.days.set(day, { message, postedAt: at, covers: window });
+  }
+
+  async posted(day: string): Promise<PostedDigest | undefined> {
+    this.read.push(day);
+    const marker = this.days.get(day);
+    if (!marker?.message || !marker.postedAt) return undefined;
+    return { postedAt: marker.postedAt, ...(marker.covers ? { coversUntil: marker.covers.until } : {}) };
   }
 
   async giveBack(day: string, holder: string): Promise<void> {

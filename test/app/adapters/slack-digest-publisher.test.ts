@@ -26,6 +26,7 @@ const waiting = (i: number, message?: MessageRef): WaitingApproval => ({
 const digest = (waitingApprovals: WaitingApproval[]): Digest => ({
   day: '2026-11-20',
   now: NOW,
+  decidedSince: new Date(NOW.getTime() - 24 * 60 * 60 * 1000),
   waiting: waitingApprovals,
   outdated: 0,
   decided: [],

@@ -27,6 +27,7 @@ const busy: DeliveryMetrics = {
 const digest = (parts: Partial<Digest> = {}): Digest => ({
   day: '2026-11-20',
   now: NOW,
+  decidedSince: new Date(NOW.getTime() - 24 * 60 * 60 * 1000),
   waiting: [],
   outdated: 0,
   decided: [],

@@ -50,6 +50,7 @@ describe('the approval rules in plain words', () => {
     const { top } = digestMessages({
       day: '2026-12-02',
       now: wednesday,
+      decidedSince: new Date(wednesday.getTime() - 24 * 60 * 60 * 1000),
       waiting: [],
       outdated: 0,
       decided: [],
