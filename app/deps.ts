@@ -56,6 +56,7 @@ import type { JobResults, ReleaseQueue, ReleaseReporter, ReleaseStore } from './
 import { RELEASE_SETTINGS } from './core/release-run.ts';
 import type { ReviewDeps } from './core/revision-review.ts';
 import { lazy } from './lazy.ts';
+import { type FollowedDeps, followSlackSecret } from './slack-secret.ts';
 
 /**
  * The time budget of each way in, in one table. Each way in gets clients built for its own budget:
@@ -160,6 +161,8 @@ export interface ClientOverrides {
   log?: Log;
   /** CodePipeline request rates of releases and reads (default 8 calls/s per operation). */
   requestRates?: RequestRates;
+  /** The Slack credentials, already read from the secret (app/slack-secret.ts follows it). */
+  slackCredentials?: SlackCredentials;
 }
 
 /**
@@ -190,19 +193,21 @@ export class Clients {
     overrides: ClientOverrides = {},
   ) {
     this.budget = TIMEOUTS[path];
+    this.#slackCredentials = overrides.slackCredentials;
     this.clock = overrides.clock ?? (() => new Date());
     this.ids = overrides.ids ?? randomUUID;
     this.log = overrides.log ?? powertoolsLog();
     this.boltLogger = boltLoggerFor(this.log);
   }
 
-  /** The Slack credentials: from the environment, or read once from Secrets Manager. */
+  /** The Slack credentials: from the environment, as given, or read once from Secrets Manager. */
   readonly credentials = lazy(
     async (): Promise<SlackCredentials> =>
       'credentials' in this.config.slack
         ? this.config.slack.credentials
-        : readSlackSecret(this.config, this.config.slack.secretArn, this.budget.secrets),
+        : (this.#slackCredentials ?? readSlackSecret(this.config, this.config.slack.secretArn, this.budget.secrets)),
   );
+  readonly #slackCredentials: SlackCredentials | undefined;
 
   /**
    * Options of this way's Slack client. On the click path a rate-limited call fails at once rather
@@ -753,6 +758,36 @@ const timeouts = (t: { connectionTimeout: number; requestTimeout: number }) => (
 });
 
 const region = (config: Config) => (config.region ? { region: config.region } : {});
+
+/**
+ * A handler's deps, built by its way in's `…Deps(config, overrides)` with the Slack credentials, and
+ * built again when the Slack secret changes (app/slack-secret.ts). A configuration that cannot be
+ * loaded fails the call, and the next call loads it again.
+ */
+export function followedDeps<T>(
+  handler: GreenlightHandler,
+  loadConfig: () => Config,
+  build: (config: Config, overrides: ClientOverrides) => Promise<T>,
+): FollowedDeps<T> {
+  const config = lazy(async () => loadConfig());
+  return followSlackSecret(
+    async () => readSlackCredentials(await config(), handler),
+    async (slackCredentials) => build(await config(), slackCredentials ? { slackCredentials } : {}),
+    { log: powertoolsLog() },
+  );
+}
+
+/**
+ * The Slack credentials in the secret now, read on `handler`'s budget; undefined when they come
+ * from the environment (the sandbox, a local run), which nothing can change under a running process.
+ */
+export async function readSlackCredentials(
+  config: Config,
+  handler: GreenlightHandler,
+): Promise<SlackCredentials | undefined> {
+  if ('credentials' in config.slack) return undefined;
+  return readSlackSecret(config, config.slack.secretArn, TIMEOUTS[PATH_OF[handler]].secrets);
+}
 
 async function readSlackSecret(config: Config, arn: string, budget: AwsBudget): Promise<SlackCredentials> {
   const client = withoutSdkLogging(

@@ -2,10 +2,10 @@ import type { Context } from 'aws-lambda';
 import { withLambdaContext } from '../app/adapters/powertools-log.ts';
 import { loadConfig } from '../app/config.ts';
 import { type PostDigestResult, postDailyDigest } from '../app/core/digest-posting.ts';
+import { followedDeps } from '../app/deps.ts';
 import { dailyDigestDeps, scheduledTimeOf } from '../app/inbound/daily-digest.ts';
-import { lazy } from '../app/lazy.ts';
 
-const deps = lazy(() => dailyDigestDeps(loadConfig(process.env)));
+const deps = followedDeps('daily-digest', () => loadConfig(process.env), dailyDigestDeps);
 
 /**
  * EventBridge Scheduler → the digest of the day the run was scheduled for, in DIGEST_CHANNEL, once
@@ -13,6 +13,6 @@ const deps = lazy(() => dailyDigestDeps(loadConfig(process.env)));
  */
 export const handler = async (event?: unknown, context?: Context): Promise<PostDigestResult> =>
   withLambdaContext(context, async () => {
-    const ready = await deps();
+    const ready = await deps.current();
     return postDailyDigest(ready, scheduledTimeOf(event, ready.log));
   });

@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import { withLambdaContext } from '../app/adapters/powertools-log.ts';
 import { loadConfig } from '../app/config.ts';
+import { followedDeps } from '../app/deps.ts';
 import { actionDeps, type CodePipelineJobEvent, handleReleaseAction } from '../app/inbound/release-action.ts';
-import { lazy } from '../app/lazy.ts';
 
-const deps = lazy(() => actionDeps(loadConfig(process.env)));
+const deps = followedDeps('release-action', () => loadConfig(process.env), actionDeps);
 
 /** Off Lambda (no context) an invocation gets the deployed function's timeout, 5 minutes, from now. */
 const OFF_LAMBDA_BUDGET_MS = 5 * 60_000;
@@ -14,5 +14,5 @@ export const handler = async (event: CodePipelineJobEvent, context?: Context): P
   withLambdaContext(context, async () => {
     const deadline = Date.now() + OFF_LAMBDA_BUDGET_MS;
     const invocation = context ?? { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
-    return handleReleaseAction(await deps(), event, invocation);
+    return handleReleaseAction(await deps.current(), event, invocation);
   });

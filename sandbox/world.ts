@@ -20,7 +20,7 @@ import { type StsEmulator, startStsEmulator } from './sts/index.ts';
 /** The channels of the simulated workspace that Greenlight uses. */
 export const SANDBOX_CHANNELS = { approvals: 'C0APPROVALS', releases: 'C0RELEASES', digest: 'C0DIGEST' } as const;
 
-const SANDBOX_SECRETS = { botToken: 'xoxb-sandbox-bot-token', signingSecret: 'sandbox-signing-secret' } as const;
+export const SANDBOX_SECRETS = { botToken: 'xoxb-sandbox-bot-token', signingSecret: 'sandbox-signing-secret' } as const;
 
 export interface WorldOptions {
   /** Keep DynamoDB data in this folder between runs (default: in memory). */

@@ -115,7 +115,7 @@ export function redactError(value: unknown): unknown {
 
 /** Said for every answer that means the bot token is gone. */
 const TOKEN_GONE =
-  "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret";
+  "Slack no longer accepts the bot token: reinstall the app and put its new bot token in Greenlight's Slack secret (used within 5 minutes)";
 
 /**
  * What an operator must do about a Slack answer no retry can change (Slack's error codes, as

@@ -78,6 +78,11 @@ export interface SlackSimulator {
   submitView(user: string, viewId: string, input?: ViewInput): Promise<InteractionResult>;
   closeView(user: string, viewId: string): Promise<InteractionResult>;
   slashCommand(user: string, channel: string, command: string, text?: string): Promise<InteractionResult>;
+  /**
+   * An admin regenerates the app's signing secret (Basic Information, App Credentials): requests
+   * to the app are signed with the new one from now on, and the old one stops working at once.
+   */
+  regenerateSigningSecret(signingSecret: string): void;
   close(): Promise<void>;
 }
 
@@ -140,6 +145,7 @@ export async function startSlackSimulator(options: SlackSimulatorOptions): Promi
     submitView: (user, viewId, input) => people.submitView(user, viewId, input),
     closeView: (user, viewId) => people.closeView(user, viewId),
     slashCommand: (user, channel, command, text) => people.slashCommand(user, channel, command, text),
+    regenerateSigningSecret: (signingSecret) => people.regenerateSigningSecret(signingSecret),
     close: () => server.close(),
   };
 }

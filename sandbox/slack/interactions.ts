@@ -81,10 +81,15 @@ export interface InteractionsOptions {
 
 /** A person using Slack: each action becomes the request Slack would send, signed, and the app's answer is applied. */
 export class Interactions {
-  readonly #options: InteractionsOptions;
+  #options: InteractionsOptions;
 
   constructor(options: InteractionsOptions) {
     this.#options = options;
+  }
+
+  /** The app's signing secret from now on, as after "Regenerate" under Basic Information, App Credentials. */
+  regenerateSigningSecret(signingSecret: string): void {
+    this.#options = { ...this.#options, signingSecret };
   }
 
   /** Clicks a button (found by action_id) on a message or on an ephemeral message the person sees. */

@@ -44,7 +44,7 @@ describe('a Slack refusal that no retry can change, on a log line', () => {
     );
     expect(noSuchChannel).toMatch(/^An API error occurred: channel_not_found: .*check the channel id/);
     expect(badToken).toMatch(
-      /^An API error occurred: invalid_auth: .*put its new bot token in Greenlight's Slack secret$/,
+      /^An API error occurred: invalid_auth: .*put its new bot token in Greenlight's Slack secret \(used within 5 minutes\)$/,
     );
   });
 
