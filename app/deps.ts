@@ -539,6 +539,9 @@ export class ReleaseClients extends PipelineClients {
       { delaySeconds: Math.min(900, Math.max(0, delaySeconds)) },
     );
 
+  /** Posting an approval its notification never posted is a `post` job on the worker's queue. */
+  readonly postLater = (approvalId: string): Promise<void> => this.releaseQueue().send({ kind: 'post', approvalId });
+
   /**
    * The ports of every way in that decides approvals and runs releases (Slack and the worker),
    * each built for this way's budget: the core's DecideDeps, RunDeps and PlanReleaseDeps share them.

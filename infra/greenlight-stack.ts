@@ -366,6 +366,16 @@ export class GreenlightStack extends Stack {
             'Fix the cause, then retry the failed stage in CodePipeline, which approves what still waits. Nothing to redrive: then delete the message.',
         },
       },
+      appCounts: {
+        'approvals-not-posted': {
+          metricName: 'ApprovalNotPosted',
+          whatHappened:
+            'An approval waited 10 minutes without its Slack message (its notification failed every try); the reminder schedule had the worker post it.',
+          whatToDo:
+            "Find why in approval-notification's logs and NotificationDlq: Slack down, a revoked bot token, an archived channel or a bot not invited. " +
+            'Fix that; the schedule posts the next ones within 15 minutes. The messages in NotificationDlq are then posted: delete them.',
+        },
+      },
       queueAges: {
         release: {
           queue: this.releaseQueue,

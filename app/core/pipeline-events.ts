@@ -9,7 +9,7 @@ import {
 import { logContext } from './decide-approval.ts';
 import { PipelineGoneError, TransientError } from './errors.ts';
 import { mapLimit } from './map-limit.ts';
-import type { PipelineReader } from './ports.ts';
+import type { Metrics, PipelineReader } from './ports.ts';
 import { allTargets, type ProductOverride } from './products.ts';
 import { type SettleDeps, settleApproval } from './settle-approval.ts';
 
@@ -190,10 +190,68 @@ export async function settleStaleClaims(deps: StaleClaimsDeps): Promise<StaleCla
       failures.push(error);
     }
   });
+  throwCollected(failures, 'settle');
+  return { stale: stale.length, queued };
+}
+
+/**
+ * How long an approval may wait without a Slack message before the schedule has the worker post it:
+ * longer than its notification's own tries take (SNS, then Lambda's two retries, 1 and 2 minutes
+ * apart, each waiting out Slack's rate limit), so a delivery still at work is left to it.
+ */
+export const UNPOSTED_AFTER_MS = 10 * 60_000;
+
+export type UnpostedDeps = Pick<FollowDeps, 'store' | 'clock' | 'log'> & {
+  metrics?: Metrics;
+  postLater: (approvalId: ApprovalId) => Promise<void>;
+};
+
+export interface UnpostedResult {
+  unposted: number;
+  queued: number;
+}
+
+/**
+ * Finds the approvals stored but never posted (Slack down, a revoked token or an archived channel
+ * for longer than their notification's retries, which then sits in the dead-letter queue) and
+ * queues a `post` job for each: the worker posts it as the notification would have
+ * (core/request-approval.ts: once, under the post lease, looking for a message first), and applies
+ * the auto-approve policy. Without this the pipeline would wait unseen until it expired. Each is
+ * logged and counted (`ApprovalNotPosted`, which alarms): what made it late may need fixing. Throws
+ * once all were tried when one could not be queued, so the schedule runs again.
+ */
+export async function postUnposted(deps: UnpostedDeps): Promise<UnpostedResult> {
+  const now = deps.clock().getTime();
+  const unposted = (await deps.store.listOpen()).filter(
+    (record) =>
+      record.status === 'pending' && !record.message && now - record.request.receivedAt.getTime() >= UNPOSTED_AFTER_MS,
+  );
+  const failures: unknown[] = [];
+  let queued = 0;
+  await mapLimit(unposted, STALE_CLAIMS_AT_ONCE, async (record) => {
+    const context = { ...logContext(record), receivedAt: record.request.receivedAt.toISOString() };
+    try {
+      await deps.postLater(record.request.id);
+      queued += 1;
+      deps.metrics?.count('ApprovalNotPosted');
+      deps.log.warn('An approval was never posted to Slack; the worker posts it now', context);
+    } catch (error) {
+      deps.log.warn('Could not queue the post of an approval never posted; the schedule tries again', {
+        ...context,
+        error,
+      });
+      failures.push(error);
+    }
+  });
+  throwCollected(failures, 'post');
+  return { unposted: unposted.length, queued };
+}
+
+/** After trying every approval: the one failure, or all of them, so the schedule runs again. */
+function throwCollected(failures: unknown[], job: 'settle' | 'post'): void {
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1)
-    throw new AggregateError(failures, `${failures.length} approvals could not be queued to settle`);
-  return { stale: stale.length, queued };
+    throw new AggregateError(failures, `${failures.length} approvals could not be queued to ${job}`);
 }
 
 /**

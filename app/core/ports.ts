@@ -152,7 +152,13 @@ export interface PipelineReader {
 /** Business counts for dashboards and alarms (CloudWatch EMF on Lambda). */
 export interface Metrics {
   count(
-    name: 'ApprovalPosted' | 'ApprovalDecided' | 'DecisionRefused' | 'ClaimGivenBack' | 'RoleNotAssumed',
+    name:
+      | 'ApprovalPosted'
+      | 'ApprovalDecided'
+      | 'DecisionRefused'
+      | 'ClaimGivenBack'
+      | 'RoleNotAssumed'
+      | 'ApprovalNotPosted',
     dimensions?: Record<string, string>,
   ): void;
 }

@@ -86,7 +86,12 @@ export type ReleaseJob =
   /** The digest preview (`/release digest`) of an installation too big to read within the command's 3 s. */
   | { kind: 'digest'; responseUrl: string; userId: string }
   /** Bring an approval's record and message in line with CodePipeline (core/settle-approval.ts). */
-  | { kind: 'settle'; approvalId: string };
+  | { kind: 'settle'; approvalId: string }
+  /**
+   * Post an approval its notification stored but never posted (Slack down longer than the
+   * notification's retries): core/pipeline-events.ts `postUnposted`, core/request-approval.ts.
+   */
+  | { kind: 'post'; approvalId: string };
 
 /** At-least-once delivery of jobs to the release worker (SQS, or in-process locally). */
 export interface ReleaseQueue {

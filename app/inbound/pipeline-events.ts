@@ -9,9 +9,12 @@ import {
   type FollowResult,
   followPipelineChange,
   type PipelineChange,
+  postUnposted,
   type StaleClaimsDeps,
   type StaleClaimsResult,
   settleStaleClaims,
+  type UnpostedDeps,
+  type UnpostedResult,
 } from '../core/pipeline-events.ts';
 import type { JourneyStore, ReleaseStepStore, ReleaseStepView, ThreadNotifier } from '../core/ports.ts';
 import { type ReminderDeps, type RemindResult, remindBeforeExpiry } from '../core/reminders.ts';
@@ -31,7 +34,7 @@ import { type ClientOverrides, ReleaseClients } from '../deps.ts';
  * What following CodePipeline needs: the core's FollowDeps, StaleClaimsDeps, JourneyDeps and
  * ReminderDeps, on the worker's patient budget.
  */
-export type PipelineEventDeps = FollowDeps & StaleClaimsDeps & JourneyDeps & ReminderDeps;
+export type PipelineEventDeps = FollowDeps & StaleClaimsDeps & UnpostedDeps & JourneyDeps & ReminderDeps;
 
 export async function pipelineEventDeps(config: Config, overrides?: ClientOverrides): Promise<PipelineEventDeps> {
   // The worker's clients: patient reads, redraws that wait out Slack's rate limit, the settle queue.
@@ -52,8 +55,11 @@ export async function pipelineEventDeps(config: Config, overrides?: ClientOverri
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     approvalIdFor,
     products: config.products,
-    // The schedule queues the decisions never finished for the worker to settle.
+    // The schedule queues the decisions never finished for the worker to settle, and the approvals
+    // never posted for it to post.
     settleLater: clients.settleLater,
+    postLater: clients.postLater,
+    metrics: clients.metrics,
     clock: clients.clock,
     ids: clients.ids,
     log: clients.log,
@@ -201,8 +207,11 @@ export function parsePipelineEvent(raw: unknown): ParsedPipelineEvent {
 
 export type PipelineEventResult = FollowResult & { journey?: JourneyResult };
 
-/** What a run of the reminder schedule did: reminders, and first the unfinished decisions it queued to settle. */
-export type ScheduleResult = RemindResult & { staleClaims: StaleClaimsResult };
+/**
+ * What a run of the reminder schedule did: reminders, and first the unfinished decisions it queued
+ * to settle and the approvals never posted it queued to post.
+ */
+export type ScheduleResult = RemindResult & { staleClaims: StaleClaimsResult; unposted: UnpostedResult };
 
 /**
  * Handles one event. One that is not a readable CodePipeline event (nor the reminder schedule's)
@@ -277,12 +286,16 @@ async function onSchedule(deps: PipelineEventDeps, time: string | undefined): Pr
   const clock = deps.clock();
   const due = time ? new Date(time) : clock;
   const at = due.getTime() > clock.getTime() ? due : clock;
-  const claims = await settleStaleClaims(deps).then(
-    (result) => ({ result }),
-    (error: unknown) => ({ error }),
-  );
+  const settled = <T>(work: Promise<T>) =>
+    work.then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+  const claims = await settled(settleStaleClaims(deps));
+  const unposted = await settled(postUnposted(deps));
   const result = await remindBeforeExpiry(deps, at);
   if (result.due > 0) deps.log.info('Reminders before expiry', { at: at.toISOString(), ...result });
   if ('error' in claims) throw claims.error;
-  return { ...result, staleClaims: claims.result };
+  if ('error' in unposted) throw unposted.error;
+  return { ...result, staleClaims: claims.result, unposted: unposted.result };
 }

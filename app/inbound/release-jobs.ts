@@ -9,13 +9,14 @@ import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
 import { accountProblem, ClaimKeptError } from '../core/errors.ts';
 import { endedHow } from '../core/pipeline-events.ts';
-import type { PipelineReader } from '../core/ports.ts';
+import type { ApprovalNotifier, PipelineReader } from '../core/ports.ts';
 import type { ProductOverride } from '../core/products.ts';
 import { RELEASE_ID } from '../core/release.ts';
 import { type PlanReleaseDeps, placesOf, planReleaseFor, productPlacesOf } from '../core/release-plan.ts';
 import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
 import { type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
 import { boardIn, findProductIn, findTargetIn } from '../core/release-target.ts';
+import { requestApproval } from '../core/request-approval.ts';
 import { type SettleResult, settleApproval } from '../core/settle-approval.ts';
 import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
@@ -34,6 +35,8 @@ export interface WorkerDeps extends RunDeps, PlanReleaseDeps {
     /** Slack's Web API (SLACK_API_URL): its origin may serve response URLs too (the sandbox's do). */
     slackApiUrl?: string;
   };
+  /** Redraws approval messages, and posts one whose notification never did (`post` jobs). */
+  notifier: ApprovalNotifier;
   /** Reads pipelines for plans, boards, digests and the fan-out, under the rate limit. */
   reader: PipelineReader;
   releases: ReleaseStore;
@@ -85,6 +88,7 @@ export const releaseJobSchema = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ kind: z.literal('board'), product: name, responseUrl: z.url({ protocol: /^https?$/ }) }).strict(),
   z.object({ kind: z.literal('settle'), approvalId }).strict(),
+  z.object({ kind: z.literal('post'), approvalId }).strict(),
   z
     .object({
       kind: z.literal('digest'),
@@ -274,7 +278,24 @@ async function runJob(deps: WorkerDeps, job: ReleaseJob, invocation?: Invocation
       return true;
     case 'settle':
       return settleJob(deps, job.approvalId);
+    case 'post':
+      await postJob(deps, job.approvalId);
+      return true;
   }
+}
+
+/**
+ * An approval its notification stored but never posted (core/pipeline-events.ts `postUnposted`):
+ * posted as the notification would have, under its post lease, looking for a message first, then
+ * auto-approved where its rules say so. The stored request keeps the rules and the review it was
+ * read with. One that was posted or ended meanwhile is left alone; a post still in progress
+ * elsewhere fails the job, which comes back after its backoff.
+ */
+async function postJob(deps: WorkerDeps, approvalId: string): Promise<void> {
+  const record = await deps.store.get(approvalId);
+  if (!record || record.message || record.status !== 'pending') return;
+  const result = await requestApproval(deps, record.request);
+  deps.log.info('Posted an approval its notification never posted', { approvalId, result });
 }
 
 /** An approval whose record or message lags behind CodePipeline (core/settle-approval.ts). */

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -20,6 +20,14 @@ export interface QueueAge {
   readonly whatToDo: string;
 }
 
+/** A count Greenlight itself publishes (app/adapters/powertools-metrics.ts), and what to do when it is counted. */
+export interface AppCount {
+  /** The metric's name in the `Greenlight` namespace (dimension `service: greenlight`). */
+  readonly metricName: string;
+  readonly whatHappened: string;
+  readonly whatToDo: string;
+}
+
 export interface OperationalAlarmsProps {
   /** Handler name → function: Errors and Throttles alarms for each. */
   readonly functions: Readonly<Record<string, IFunction>>;
@@ -30,6 +38,8 @@ export interface OperationalAlarmsProps {
   readonly deadLetterQueues: Readonly<Record<string, IQueue | DeadLetters>>;
   /** Name → queue: an alarm when its oldest message is older than `maxAge` (its consumer takes none). */
   readonly queueAges?: Readonly<Record<string, QueueAge>>;
+  /** Name → a count of Greenlight's own: an alarm as soon as it is counted. */
+  readonly appCounts?: Readonly<Record<string, AppCount>>;
   /** An existing SNS topic for alarm notifications (on-call, AWS Chatbot …). */
   readonly alarmTopicArn?: string;
 }
@@ -69,6 +79,19 @@ export class OperationalAlarms extends Construct {
         queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
         `A message has waited over ${maxAge.toHumanString()} in the ${name} queue. ${whatToDo}`,
         maxAge.toSeconds(),
+      );
+    }
+    for (const [name, { metricName, whatHappened, whatToDo }] of Object.entries(props.appCounts ?? {})) {
+      this.add(
+        name,
+        new Metric({
+          namespace: 'Greenlight',
+          metricName,
+          dimensionsMap: { service: 'greenlight' },
+          statistic: 'Sum',
+          period,
+        }),
+        `${whatHappened} ${whatToDo}`,
       );
     }
     if (action) for (const alarm of this.alarms) alarm.addAlarmAction(action);

@@ -446,7 +446,7 @@ describe('GreenlightStack', () => {
     }
   });
 
-  it('alarms on every handler error and throttle, on any message in a DLQ and on a stuck release queue', () => {
+  it('alarms on every handler error and throttle, on any message in a DLQ, on a stuck release queue and on an approval never posted', () => {
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
     const count = (metric: string) => alarms.filter((alarm) => alarm.MetricName === metric).length;
@@ -455,6 +455,15 @@ describe('GreenlightStack', () => {
     expect(count('Throttles')).toBe(6);
     expect(count('ApproximateNumberOfMessagesVisible')).toBe(5);
     expect(count('ApproximateAgeOfOldestMessage')).toBe(1);
+    // Counted by the reminder schedule when it has the worker post an approval its notification never did.
+    expect(alarms.filter((alarm) => alarm.MetricName === 'ApprovalNotPosted')).toEqual([
+      expect.objectContaining({
+        Namespace: 'Greenlight',
+        Dimensions: [{ Name: 'service', Value: 'greenlight' }],
+        Statistic: 'Sum',
+        AlarmDescription: expect.stringContaining('NotificationDlq'),
+      }),
+    ]);
     for (const alarm of alarms) {
       const threshold = alarm.MetricName === 'ApproximateAgeOfOldestMessage' ? 900 : 0;
       expect(alarm).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold' });
@@ -471,7 +480,7 @@ describe('GreenlightStack', () => {
     const withTopic = synthGreenlight({ alarmTopicArn });
     // Assess
     const alarms = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(18);
+    expect(alarms).toHaveLength(19);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
     Annotations.fromStack(withTopic.stack).hasNoWarning('*', Match.stringLikeRegexp('notify no one'));
   });

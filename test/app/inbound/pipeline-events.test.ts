@@ -105,6 +105,7 @@ async function waitingApproval() {
   const clock = fixedClock('2025-03-04T09:30:13Z');
   const log = memoryLog();
   const settles: string[] = [];
+  const posts: string[] = [];
   let queueDown = false;
   const deps = {
     store,
@@ -119,6 +120,10 @@ async function waitingApproval() {
       if (queueDown) throw new Error('SQS did not answer');
       settles.push(approvalId);
     },
+    postLater: async (approvalId: string) => {
+      if (queueDown) throw new Error('SQS did not answer');
+      posts.push(approvalId);
+    },
     clock,
     ids: counterIds(),
     log,
@@ -129,7 +134,7 @@ async function waitingApproval() {
   const failQueue = () => {
     queueDown = true;
   };
-  return { store, pipelines, notifier, reader, clock, log, deps, request, settles, failQueue };
+  return { store, pipelines, notifier, reader, clock, log, deps, request, settles, posts, failQueue };
 }
 
 const event = (detail: Record<string, unknown>) => ({
@@ -272,6 +277,38 @@ describe('handlePipelineEvent', () => {
     await expect(run).rejects.toThrow('SQS did not answer');
     expect(settles).toEqual([]);
     expect(threads.reminders.map((posted) => posted.approvalId)).toEqual([request.id]);
+  });
+
+  it('on the reminder schedule, has the worker post an approval its notification stored but never posted', async () => {
+    // Prepare: Slack refused the post through every try of the notification (9:40); one posted fine
+    const { clock, deps, request, posts, log } = await waitingApproval();
+    clock.set('2025-03-04T09:40:00Z');
+    const unposted = approvalRequest({
+      pipelineName: 'shop-api',
+      stageName: 'StagingDEV',
+      token: 'token-unposted',
+      receivedAt: clock(),
+    });
+    deps.notifier.failAnnounce(5);
+    for (let i = 0; i < 3; i++) await requestApproval(deps, unposted).catch(() => {});
+    const schedule = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
+    // Act: 5 minutes later it may still be its notification's to post; 15 minutes later it is not
+    clock.set('2025-03-04T09:45:00Z');
+    const early = await handlePipelineEvent(deps, schedule);
+    clock.set('2025-03-04T09:55:00Z');
+    const late = await handlePipelineEvent(deps, schedule);
+    // Assess
+    expect(early).toMatchObject({ unposted: { unposted: 0, queued: 0 } });
+    expect(late).toMatchObject({ unposted: { unposted: 1, queued: 1 } });
+    expect(posts).toEqual([unposted.id]);
+    expect(posts).not.toContain(request.id);
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'An approval was never posted to Slack; the worker posts it now',
+        context: expect.objectContaining({ approvalId: unposted.id }),
+      }),
+    );
   });
 
   it('logs a malformed event with what identifies it and drops it', async () => {
