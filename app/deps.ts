@@ -163,6 +163,7 @@ export interface ClientOverrides {
   requestRates?: RequestRates;
   /** The Slack credentials, already read from the secret (app/slack-secret.ts follows it). */
   slackCredentials?: SlackCredentials;
+  metrics?: Metrics;
 }
 
 /**
@@ -184,7 +185,7 @@ export class Clients {
   readonly ids: IdSource;
   readonly log: Log;
   readonly boltLogger: BoltLogger;
-  readonly metrics: Metrics = powertoolsMetrics();
+  readonly metrics: Metrics;
   protected readonly budget: (typeof TIMEOUTS)[Path];
 
   constructor(
@@ -194,6 +195,7 @@ export class Clients {
   ) {
     this.budget = TIMEOUTS[path];
     this.#slackCredentials = overrides.slackCredentials;
+    this.metrics = overrides.metrics ?? powertoolsMetrics();
     this.clock = overrides.clock ?? (() => new Date());
     this.ids = overrides.ids ?? randomUUID;
     this.log = overrides.log ?? powertoolsLog();

@@ -367,6 +367,24 @@ export class GreenlightStack extends Stack {
         },
       },
       appCounts: {
+        'slack-actions-failed': {
+          metricName: 'SlackActionFailed',
+          whatHappened:
+            "A click, modal or command failed with an error of Greenlight's own; the person was told it went wrong and to try again.",
+          whatToDo:
+            "Find 'Deciding an approval failed' or 'Unhandled error in a Slack listener' in slack-events' logs, with the approval id. " +
+            'A decision refused or throttled by CodePipeline is not counted here; this is a fault to fix.',
+        },
+        'slack-requests-refused': {
+          metricName: 'SlackRequestRefused',
+          // A public URL: the odd unsigned request from a scanner is refused and is no one's concern.
+          tolerated: 10,
+          whatHappened: 'Many requests to the Slack URL were refused for a bad or stale signature.',
+          whatToDo:
+            "If people's clicks and /release fail in Slack, the signing secret in Greenlight's Slack secret is not the app's " +
+            '(Slack app settings, Basic Information, App Credentials): put the right one; Greenlight reads it again within a minute. ' +
+            "Otherwise someone is sending requests that are not Slack's; they change nothing.",
+        },
         'approvals-not-posted': {
           metricName: 'ApprovalNotPosted',
           whatHappened:

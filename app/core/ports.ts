@@ -158,7 +158,9 @@ export interface Metrics {
       | 'DecisionRefused'
       | 'ClaimGivenBack'
       | 'RoleNotAssumed'
-      | 'ApprovalNotPosted',
+      | 'ApprovalNotPosted'
+      | 'SlackActionFailed'
+      | 'SlackRequestRefused',
     dimensions?: Record<string, string>,
   ): void;
 }

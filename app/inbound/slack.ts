@@ -80,6 +80,8 @@ export function slackRoute(deps: SlackDeps): SlackRoute {
         requestTimestamp: header(event, 'x-slack-request-timestamp'),
         path: event.rawPath,
       });
+      // Counted: many at once mean Greenlight's secret is not the app's, and every click fails.
+      deps.metrics?.count('SlackRequestRefused');
       return { statusCode: 401, body: '' };
     }
     const problem = unreadable(event);

@@ -91,6 +91,7 @@ export function register(app: App, deps: ListenerDeps): void {
         user: target.userId,
         error,
       });
+      deps.metrics?.count('SlackActionFailed');
       await tell(args.client, target.channel, target.userId, notices.failed);
     }
   });
@@ -153,6 +154,7 @@ export function register(app: App, deps: ListenerDeps): void {
         user: target.userId,
         error,
       });
+      deps.metrics?.count('SlackActionFailed');
       await tell(args.client, target.channel, target.userId, notices.failed);
     }
   });
@@ -266,6 +268,7 @@ async function decideAndTell(
       deps.log.info('Decision not applied', { approvalId: input.approvalId, user: userId, why: (error as Error).name });
     else {
       deps.log.error('Deciding an approval failed', { approvalId: input.approvalId, user: userId, error });
+      deps.metrics?.count('SlackActionFailed');
       answer = notices.failed;
     }
   }

@@ -43,6 +43,7 @@ export function createSlackApp(deps: SlackAppDeps, receiver: Receiver): App {
   registerReleaseModal(app, deps);
   app.error(async (error) => {
     deps.log.error('Unhandled error in a Slack listener', { error });
+    deps.metrics?.count('SlackActionFailed');
   });
   return app;
 }

@@ -26,6 +26,8 @@ export interface AppCount {
   readonly metricName: string;
   readonly whatHappened: string;
   readonly whatToDo: string;
+  /** Counts in 5 minutes that pass unremarked (default 0: the first one alarms). */
+  readonly tolerated?: number;
 }
 
 export interface OperationalAlarmsProps {
@@ -81,7 +83,7 @@ export class OperationalAlarms extends Construct {
         maxAge.toSeconds(),
       );
     }
-    for (const [name, { metricName, whatHappened, whatToDo }] of Object.entries(props.appCounts ?? {})) {
+    for (const [name, { metricName, whatHappened, whatToDo, tolerated = 0 }] of Object.entries(props.appCounts ?? {})) {
       this.add(
         name,
         new Metric({
@@ -92,6 +94,7 @@ export class OperationalAlarms extends Construct {
           period,
         }),
         `${whatHappened} ${whatToDo}`,
+        tolerated,
       );
     }
     if (action) for (const alarm of this.alarms) alarm.addAlarmAction(action);

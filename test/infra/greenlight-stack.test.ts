@@ -446,7 +446,7 @@ describe('GreenlightStack', () => {
     }
   });
 
-  it('alarms on every handler error and throttle, on any message in a DLQ, on a stuck release queue and on an approval never posted', () => {
+  it('alarms on every handler error and throttle, on any message in a DLQ, on a stuck release queue, on an approval never posted and on failing Slack requests', () => {
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
     const count = (metric: string) => alarms.filter((alarm) => alarm.MetricName === metric).length;
@@ -464,8 +464,19 @@ describe('GreenlightStack', () => {
         AlarmDescription: expect.stringContaining('NotificationDlq'),
       }),
     ]);
+    // A click that failed with a fault of ours; many requests refused for their signature (a few are the internet's).
+    expect(alarms.find((alarm) => alarm.MetricName === 'SlackActionFailed')).toMatchObject({ Threshold: 0 });
+    expect(alarms.find((alarm) => alarm.MetricName === 'SlackRequestRefused')).toMatchObject({
+      Threshold: 10,
+      AlarmDescription: expect.stringContaining('signing secret'),
+    });
     for (const alarm of alarms) {
-      const threshold = alarm.MetricName === 'ApproximateAgeOfOldestMessage' ? 900 : 0;
+      const threshold =
+        alarm.MetricName === 'ApproximateAgeOfOldestMessage'
+          ? 900
+          : alarm.MetricName === 'SlackRequestRefused'
+            ? 10
+            : 0;
       expect(alarm).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold' });
       expect(alarm.AlarmActions).toBeUndefined();
     }
@@ -480,7 +491,7 @@ describe('GreenlightStack', () => {
     const withTopic = synthGreenlight({ alarmTopicArn });
     // Assess
     const alarms = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(19);
+    expect(alarms).toHaveLength(21);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
     Annotations.fromStack(withTopic.stack).hasNoWarning('*', Match.stringLikeRegexp('notify no one'));
   });
