@@ -1,4 +1,5 @@
-import type { ApprovalRecord, MessageRef } from './approval.ts';
+import type { ApprovalId, ApprovalRecord, MessageRef } from './approval.ts';
+import { REDRAW_AGAIN_SECONDS } from './decide-approval.ts';
 import type { Clock, Log, MessageRedraw } from './ports.ts';
 import type { ReleaseRun } from './release.ts';
 import type { ReleaseProgress, ReleaseStore, Sleep } from './release-ports.ts';
@@ -101,13 +102,17 @@ export class ThrottledProgress {
 export class BackgroundRefresh implements MessageRedraw {
   readonly #queue: ApprovalRecord[] = [];
   readonly #running = new Set<Promise<void>>();
-  #dropped = 0;
+  readonly #inFlight = new Set<ApprovalId>();
+  readonly #dropped: ApprovalId[] = [];
+  readonly #failed: ApprovalId[] = [];
 
   constructor(
     private readonly notifier: MessageRedraw,
     private readonly log: Log,
     private readonly concurrency: number,
     private readonly stopped: () => boolean,
+    /** A settle job redraws a message this could not (it failed, or the run stopped first). */
+    private readonly settleLater?: (approvalId: ApprovalId, delaySeconds: number) => Promise<void>,
   ) {}
 
   async refresh(record: ApprovalRecord): Promise<void> {
@@ -129,28 +134,48 @@ export class BackgroundRefresh implements MessageRedraw {
       this.log.warn('Stopped waiting for service-message redraws: the invocation is running out of time', {
         unfinished: this.#running.size + this.#queue.length,
       });
-    if (this.#dropped > 0)
-      this.log.info('Left service messages as they were: the release stopped early', { messages: this.#dropped });
+    if (this.#dropped.length > 0)
+      this.log.info('Left service messages to settle jobs: the release stopped early', {
+        messages: this.#dropped.length,
+      });
+    // What was not redrawn, in time or at all, a settle job redraws (it redraws a closed approval
+    // as it stands, and is no harm for one that was redrawn after all).
+    const behind = [...this.#dropped.splice(0), ...this.#failed.splice(0), ...(inTime ? [] : this.#unfinished())];
+    await Promise.all(
+      [...new Set(behind)].map((approvalId) =>
+        this.settleLater?.(approvalId, REDRAW_AGAIN_SECONDS).catch((error: unknown) =>
+          this.log.warn('Could not queue the redraw of a service message', { approvalId, error }),
+        ),
+      ),
+    );
+  }
+
+  /** The approvals whose redraw is queued or in flight. */
+  #unfinished(): ApprovalId[] {
+    return [...this.#queue.map((record) => record.request.id), ...this.#inFlight];
   }
 
   #pump(): void {
     if (this.stopped()) {
-      this.#dropped += this.#queue.length;
-      this.#queue.length = 0;
+      this.#dropped.push(...this.#queue.splice(0).map((record) => record.request.id));
       return;
     }
     while (this.#running.size < this.concurrency && this.#queue.length > 0) {
       const record = this.#queue.shift() as ApprovalRecord;
+      const id = record.request.id;
+      this.#inFlight.add(id);
       const job: Promise<void> = this.notifier
         .refresh(record)
         .catch((error: unknown) => {
+          this.#failed.push(id);
           this.log.warn('Could not refresh an approval message during a release', {
-            approvalId: record.request.id,
+            approvalId: id,
             pipeline: record.request.pipelineName,
             error,
           });
         })
         .finally(() => {
+          this.#inFlight.delete(id);
           this.#running.delete(job);
           this.#pump();
         });

@@ -151,7 +151,13 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
   // What people see while it runs (release-progress.ts): never in the way of the approvals.
   const message = await ensureProgressMessage(deps, run, settings.messageLeaseMs);
   const progress = new ThrottledProgress(deps, message, settings.progressIntervalMs);
-  const refreshes = new BackgroundRefresh(deps.notifier, deps.log, settings.refreshConcurrency, shouldStop);
+  const refreshes = new BackgroundRefresh(
+    deps.notifier,
+    deps.log,
+    settings.refreshConcurrency,
+    shouldStop,
+    deps.settleLater,
+  );
   const decideDeps: RunDeps = { ...deps, notifier: refreshes };
   const todo = includedItems(run).filter((item) => !ownValue(run.results, itemKey(item)));
 

@@ -1,6 +1,6 @@
 import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome, STALE_CLAIM_MS } from './approval.ts';
 import { attemptsToFile } from './audit.ts';
-import { creditedDecision, type DecideDeps, logContext } from './decide-approval.ts';
+import { creditedDecision, type DecideDeps, logContext, REDRAW_AGAIN_SECONDS } from './decide-approval.ts';
 import { ClaimKeptError } from './errors.ts';
 
 /**
@@ -23,7 +23,7 @@ async function redrawAsItStands(deps: SettleDeps, id: ApprovalId, open: Approval
   return { status: 'open' };
 }
 
-export type SettleDeps = Pick<DecideDeps, 'store' | 'pipelines' | 'notifier' | 'clock' | 'log'>;
+export type SettleDeps = Pick<DecideDeps, 'store' | 'pipelines' | 'notifier' | 'clock' | 'log' | 'settleLater'>;
 
 /**
  * - `redrawn`: the approval had ended; its message now shows how.
@@ -99,11 +99,22 @@ export interface SettleOptions {
   endedHow?: (record: ApprovalRecord) => Promise<Outcome | undefined>;
 }
 
-/** Records how the approval ended (the first outcome stands), audits it and redraws it. */
+/**
+ * Records how the approval ended (the first outcome stands), audits it and redraws it. A redraw
+ * that fails is a settle job's to do again: once the record is closed, a retry of what brought us
+ * here (a CodePipeline event) finds nothing open and would leave the buttons on the message. With
+ * no queue to hand it to, the failure is thrown.
+ */
 async function close(deps: SettleDeps, record: ApprovalRecord, outcome: Outcome): Promise<SettleResult> {
   const final = await deps.store.recordOutcome(record.request.id, outcome);
   deps.log.info('Approval settled from CodePipeline', { ...logContext(record), outcome: final.outcome?.kind });
-  await deps.notifier.refresh(final);
+  try {
+    await deps.notifier.refresh(final);
+  } catch (error) {
+    if (!deps.settleLater) throw error;
+    deps.log.warn('Could not redraw a settled approval; a settle job redraws it', { ...logContext(record), error });
+    await deps.settleLater(record.request.id, REDRAW_AGAIN_SECONDS);
+  }
   return { status: 'recorded' };
 }
 

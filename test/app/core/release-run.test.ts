@@ -512,10 +512,14 @@ describe('runRelease', () => {
     expect(deps.reporter.updates.at(-1)).toMatchObject({ state: 'finished' });
   });
 
-  it('leaves service messages it has not started to redraw once told to stop', async () => {
+  it('leaves service messages it has not started to redraw once told to stop, to settle jobs', async () => {
     // Prepare: redrawing the first message takes long enough for the Lambda to near its timeout.
     const { deps } = setup();
     await confirmed(deps, [pinned(1), pinned(2)]);
+    const settles: string[] = [];
+    const settleLater = async (approvalId: string) => {
+      settles.push(approvalId);
+    };
     let stop = false;
     const redrawn: string[] = [];
     const notifier = {
@@ -528,14 +532,31 @@ describe('runRelease', () => {
     };
 
     // Act
-    const report = await runRelease({ ...deps, notifier, settings: { refreshConcurrency: 1 } }, 'rel-1', {
+    const report = await runRelease({ ...deps, notifier, settleLater, settings: { refreshConcurrency: 1 } }, 'rel-1', {
       owner: 'w1',
       shouldStop: () => stop,
     });
 
-    // Assess
+    // Assess: the message not redrawn is a settle job's, so it loses its buttons all the same
     expect(report.status).toBe('finished');
     expect(redrawn).toHaveLength(1);
+    expect(settles).toEqual([approvalIdFor(token(2))]);
+  });
+
+  it('has a settle job redraw a service message Slack would not redraw during the release', async () => {
+    // Prepare
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+    deps.notifier.failRefresh(1);
+    const settles: { approvalId: string; delaySeconds: number }[] = [];
+    const settleLater = async (approvalId: string, delaySeconds: number) => {
+      settles.push({ approvalId, delaySeconds });
+    };
+    // Act
+    const report = await runRelease({ ...deps, settleLater }, 'rel-1', { owner: 'w1' });
+    // Assess
+    expect(report.status).toBe('finished');
+    expect(settles).toEqual([{ approvalId: approvalIdFor(token(1)), delaySeconds: 10 }]);
   });
 
   it('waits for a hung service-message redraw no longer than its budget', async () => {

@@ -177,6 +177,19 @@ describe('handlePipelineEvent', () => {
     expect(notifier.refreshed.filter((r) => r.status === 'closed')).toHaveLength(1);
   });
 
+  it('has a settle job redraw an approval it closed when Slack would not redraw it, as a retry of the event would find it closed', async () => {
+    // Prepare
+    const { store, pipelines, notifier, deps, request, settles } = await waitingApproval();
+    pipelines.answerResult({ state: 'decided', verdict: 'approve', summary: 'Ship it' });
+    pipelines.decideInConsole(request, 'approve', 'Ship it');
+    notifier.failRefresh(1);
+    // Act
+    await handlePipelineEvent(deps, event({ state: 'SUCCEEDED' }));
+    // Assess
+    expect((await store.get(request.id))?.status).toBe('closed');
+    expect(settles).toEqual([request.id]);
+  });
+
   it('leaves an approval that still waits alone: no write, no redraw', async () => {
     // Prepare
     const { store, pipelines, notifier, deps, request } = await waitingApproval();
