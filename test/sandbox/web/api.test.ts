@@ -195,6 +195,7 @@ describe('sandbox JSON API', () => {
       reminded: number;
       alreadyReminded: number;
       staleClaims: { stale: number; queued: number };
+      unposted: { unposted: number; queued: number };
     }>('/api/reminders');
     // Assess: the handler's own answer, not an empty object; what was due was reminded now or before
     expect(run.status).toBe(200);
@@ -203,6 +204,7 @@ describe('sandbox JSON API', () => {
       reminded: expect.any(Number),
       alreadyReminded: expect.any(Number),
       staleClaims: { stale: 0, queued: 0 },
+      unposted: { unposted: 0, queued: 0 },
     });
     expect(run.json.reminded + run.json.alreadyReminded).toBe(run.json.due);
   });
