@@ -55,6 +55,7 @@ import type { ReleasePlace } from './core/release-plan.ts';
 import type { JobResults, ReleaseQueue, ReleaseReporter, ReleaseStore } from './core/release-ports.ts';
 import { RELEASE_SETTINGS } from './core/release-run.ts';
 import type { ReviewDeps } from './core/revision-review.ts';
+import { NOTIFICATION_GRACE_SECONDS, type StartedApproval } from './core/unnotified-approval.ts';
 import { lazy } from './lazy.ts';
 import { type FollowedDeps, followSlackSecret } from './slack-secret.ts';
 
@@ -543,6 +544,10 @@ export class ReleaseClients extends PipelineClients {
 
   /** Posting an approval its notification never posted is a `post` job on the worker's queue. */
   readonly postLater = (approvalId: string): Promise<void> => this.releaseQueue().send({ kind: 'post', approvalId });
+
+  /** An approval that started is posted from the pipeline's state if no notification brought it in time. */
+  readonly checkNotifiedLater = (started: StartedApproval): Promise<void> =>
+    this.releaseQueue().send({ kind: 'unnotified', ...started }, { delaySeconds: NOTIFICATION_GRACE_SECONDS });
 
   /**
    * The ports of every way in that decides approvals and runs releases (Slack and the worker),

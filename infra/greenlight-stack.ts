@@ -385,6 +385,15 @@ export class GreenlightStack extends Stack {
             '(Slack app settings, Basic Information, App Credentials): put the right one; Greenlight reads it again within a minute. ' +
             "Otherwise someone is sending requests that are not Slack's; they change nothing.",
         },
+        'approvals-not-notified': {
+          metricName: 'ApprovalNotNotified',
+          whatHappened:
+            "CodePipeline started an approval whose notification never reached Greenlight; Greenlight posted it from the pipeline's state 10 minutes later.",
+          whatToDo:
+            "Look at the approval action (release-worker's log line 'CodePipeline started an approval whose notification never reached Greenlight' names it): its NotificationArn must be Greenlight's " +
+            'ApprovalsTopicArn (the regional topic in another region); the topic policy must let its account or role publish; in another account its role ' +
+            'needs kms:GenerateDataKey* and kms:Decrypt on ApprovalsTopicKeyArn.',
+        },
         'approvals-not-posted': {
           metricName: 'ApprovalNotPosted',
           whatHappened:

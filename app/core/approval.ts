@@ -140,6 +140,9 @@ export interface ApprovalRecord {
   outcome?: Outcome;
 }
 
+/** CodePipeline's default approval timeout: the expiry of an approval Greenlight only knows from the pipeline state. */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60_000;
+
 /**
  * How long a claim fences the approval: its holder may apply its decision until then, and nobody
  * else may claim it. Far longer than a holder can work (a click's Lambda stops after 10 s, a

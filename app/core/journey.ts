@@ -17,6 +17,7 @@ import type {
   ThreadPost,
 } from './ports.ts';
 import { itemKey } from './release.ts';
+import type { StartedApproval } from './unnotified-approval.ts';
 
 /**
  * The change's journey after an approval (docs/architecture.md, "Messages follow CodePipeline"):
@@ -69,6 +70,11 @@ export interface JourneyDeps extends Partial<ReleaseJourneyDeps> {
    * account and region too: the core does no cryptography).
    */
   approvalIdFor: (token: string, place?: PipelinePlace) => ApprovalId;
+  /**
+   * An approval that started with no request stored yet is looked at again a grace period later,
+   * and posted from the pipeline's state if no notification brought it (core/unnotified-approval.ts).
+   */
+  checkNotifiedLater?: (started: StartedApproval) => Promise<void>;
   clock: Clock;
   ids: IdSource;
   log: Log;
@@ -91,9 +97,11 @@ export interface JourneyResult {
 /** Follows one event of an execution: links a waiting approval, or posts the steps it implies. */
 export async function followJourney(deps: JourneyDeps, hint: ExecutionHint): Promise<JourneyResult> {
   if (isApprovalStart(hint)) {
-    const linked = await linkWaitingApproval(deps, hint);
+    const started = await linkWaitingApproval(deps, hint);
+    if (started && deps.checkNotifiedLater && !(await deps.store.get(started.approvalId)))
+      await deps.checkNotifiedLater(started);
     await showNextApproval(deps, hint, 'waiting');
-    return { linked, posted: 0 };
+    return { linked: started !== undefined, posted: 0 };
   }
   if (!isJourneyEvent(hint)) return { linked: false, posted: 0 };
   const links = await deps.journeys.journeysOf(hint.pipelineName, hint.executionId);
@@ -216,31 +224,32 @@ const isJourneyEvent = (hint: ExecutionHint): boolean =>
 /**
  * Links the execution to the approval that waits in the event's stage, if CodePipeline still shows
  * it waiting there in that very execution (an event that comes after the approval was answered finds
- * no token: such an approval has no journey). Returns whether it is linked now.
+ * no token: such an approval has no journey). Returns the approval linked now, if one was.
  */
-async function linkWaitingApproval(deps: JourneyDeps, hint: ExecutionHint): Promise<boolean> {
+async function linkWaitingApproval(deps: JourneyDeps, hint: ExecutionHint): Promise<StartedApproval | undefined> {
   const place: PipelinePlace = { region: hint.region ?? '', ...(hint.account ? { account: hint.account } : {}) };
   let snapshot: Awaited<ReturnType<PipelineReader['snapshot']>>;
   try {
     snapshot = await (await deps.readerAt(place)).snapshot(hint.pipelineName);
   } catch (error) {
     // A pipeline deleted since has no journey to follow; anything else is worth the event's retry.
-    if (error instanceof PipelineGoneError) return false;
+    if (error instanceof PipelineGoneError) return undefined;
     throw error;
   }
   const stage = snapshot.stages.find((s) => s.name === hint.stageName);
   const waiting = stage && pendingApprovalIn(stage);
-  if (!stage || !waiting || stage.latest?.executionId !== hint.executionId) return false;
-  if (hint.actionName !== undefined && waiting.name !== hint.actionName) return false;
+  if (!stage || !waiting || stage.latest?.executionId !== hint.executionId) return undefined;
+  if (hint.actionName !== undefined && waiting.name !== hint.actionName) return undefined;
+  const approvalId = deps.approvalIdFor(waiting.token, place);
   await deps.journeys.linkJourney({
     pipelineName: hint.pipelineName,
     executionId: hint.executionId,
     stageName: stage.name,
-    approvalId: deps.approvalIdFor(waiting.token, place),
+    approvalId,
     stages: snapshot.stages.map((s) => s.name),
     region: hint.region ?? '',
   });
-  return true;
+  return { approvalId, pipelineName: hint.pipelineName, stageName: stage.name, actionName: waiting.name, ...place };
 }
 
 const stageIndex = (link: JourneyLink, stageName: string | undefined): number =>

@@ -159,6 +159,7 @@ export interface Metrics {
       | 'ClaimGivenBack'
       | 'RoleNotAssumed'
       | 'ApprovalNotPosted'
+      | 'ApprovalNotNotified'
       | 'SlackActionFailed'
       | 'SlackRequestRefused',
     dimensions?: Record<string, string>,

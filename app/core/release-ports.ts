@@ -2,6 +2,7 @@ import type { MessageRef } from './approval.ts';
 import type { Digest } from './digest.ts';
 import type { ProductBoard } from './product-board.ts';
 import type { ItemResult, ReleasePlan, ReleaseRun } from './release.ts';
+import type { StartedApproval } from './unnotified-approval.ts';
 
 /*
  * Ports of releases: the release store and queue, what releases show people, and the releasing
@@ -91,7 +92,12 @@ export type ReleaseJob =
    * Post an approval its notification stored but never posted (Slack down longer than the
    * notification's retries): core/pipeline-events.ts `postUnposted`, core/request-approval.ts.
    */
-  | { kind: 'post'; approvalId: string };
+  | { kind: 'post'; approvalId: string }
+  /**
+   * Post an approval CodePipeline started whose notification never came, from the pipeline's state
+   * (core/unnotified-approval.ts); queued when its start event comes, run a grace period later.
+   */
+  | ({ kind: 'unnotified' } & StartedApproval);
 
 /** At-least-once delivery of jobs to the release worker (SQS, or in-process locally). */
 export interface ReleaseQueue {

@@ -1,4 +1,11 @@
-import { type Actor, type ApprovalRecord, type ApprovalRequest, type Decision, isStaleClaim } from './approval.ts';
+import {
+  type Actor,
+  type ApprovalRecord,
+  type ApprovalRequest,
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  type Decision,
+  isStaleClaim,
+} from './approval.ts';
 import { approvalRef } from './audit.ts';
 import type { DecideDeps } from './decide-approval.ts';
 import { decideUnderRules, type RulesDeps } from './decide-under-rules.ts';
@@ -131,9 +138,6 @@ export interface RunReport {
  * a later run decides the approval then.
  */
 const RETRY_LATER = 'retry-later' as const;
-
-/** CodePipeline's default approval timeout: the expiry of an approval Greenlight only knows from the pipeline state. */
-const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60_000;
 
 /**
  * The fan-out of a confirmed release: approves each pinned approval through decideApproval, so a

@@ -5,7 +5,7 @@ import { modalGone, slackErrorCode } from '../adapters/slack-error-code.ts';
 import { SlackGroups } from '../adapters/slack-groups.ts';
 import type { Config } from '../config.ts';
 import type { ApprovalRecord } from '../core/approval.ts';
-import { CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
+import { AWS_REGION, CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
 import { buildDigest } from '../core/digest.ts';
 import { accountProblem, ClaimKeptError } from '../core/errors.ts';
 import { endedHow } from '../core/pipeline-events.ts';
@@ -18,6 +18,7 @@ import { type ReleaseSettings, type RunDeps, runRelease } from '../core/release-
 import { boardIn, findProductIn, findTargetIn } from '../core/release-target.ts';
 import { requestApproval } from '../core/request-approval.ts';
 import { type SettleResult, settleApproval } from '../core/settle-approval.ts';
+import { postUnnotified } from '../core/unnotified-approval.ts';
 import { type ClientOverrides, ReleaseClients } from '../deps.ts';
 import { parseJson } from '../parse-json.ts';
 import { releaseNotices } from '../views/release-help.ts';
@@ -89,6 +90,20 @@ export const releaseJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('board'), product: name, responseUrl: z.url({ protocol: /^https?$/ }) }).strict(),
   z.object({ kind: z.literal('settle'), approvalId }).strict(),
   z.object({ kind: z.literal('post'), approvalId }).strict(),
+  z
+    .object({
+      kind: z.literal('unnotified'),
+      approvalId,
+      pipelineName: name,
+      stageName: name,
+      actionName: name,
+      region: z.string().regex(AWS_REGION),
+      account: z
+        .string()
+        .regex(/^\d{12}$/)
+        .exactOptional(),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('digest'),
@@ -281,6 +296,14 @@ async function runJob(deps: WorkerDeps, job: ReleaseJob, invocation?: Invocation
     case 'post':
       await postJob(deps, job.approvalId);
       return true;
+    case 'unnotified': {
+      const { kind: _kind, ...started } = job;
+      const readerAt = deps.readerAt ?? (async () => deps.reader);
+      const result = await postUnnotified({ ...deps, readerAt, ...(deps.rules ? { rules: deps.rules } : {}) }, started);
+      if (result !== 'notified')
+        deps.log.info('Looked for an approval no notification brought', { ...started, result });
+      return true;
+    }
   }
 }
 

@@ -464,6 +464,11 @@ describe('GreenlightStack', () => {
         AlarmDescription: expect.stringContaining('NotificationDlq'),
       }),
     ]);
+    // An approval that started with no notification: posted from the state, and the notification path needs fixing.
+    expect(alarms.find((alarm) => alarm.MetricName === 'ApprovalNotNotified')).toMatchObject({
+      Threshold: 0,
+      AlarmDescription: expect.stringContaining('NotificationArn'),
+    });
     // A click that failed with a fault of ours; many requests refused for their signature (a few are the internet's).
     expect(alarms.find((alarm) => alarm.MetricName === 'SlackActionFailed')).toMatchObject({ Threshold: 0 });
     expect(alarms.find((alarm) => alarm.MetricName === 'SlackRequestRefused')).toMatchObject({
@@ -491,7 +496,7 @@ describe('GreenlightStack', () => {
     const withTopic = synthGreenlight({ alarmTopicArn });
     // Assess
     const alarms = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(21);
+    expect(alarms).toHaveLength(22);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
     Annotations.fromStack(withTopic.stack).hasNoWarning('*', Match.stringLikeRegexp('notify no one'));
   });

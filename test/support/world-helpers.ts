@@ -333,7 +333,7 @@ function notificationOf(event: SNSEvent): ApprovalNotification | undefined {
 const revisionId = () => randomBytes(20).toString('hex');
 
 /** The same pipeline, with approval actions that publish to no topic (CodePipeline then sends nothing). */
-function withoutNotifications(definition: PipelineDeclaration): PipelineDeclaration {
+export function withoutNotifications(definition: PipelineDeclaration): PipelineDeclaration {
   return {
     ...definition,
     stages: definition.stages?.map((stage) => ({
