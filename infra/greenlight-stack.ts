@@ -672,8 +672,11 @@ export class GreenlightStack extends Stack {
   /**
    * CodePipeline's own events (default bus, `source: aws.codepipeline`) of the configured products'
    * pipelines (`detail.pipeline` prefix match) go to pipeline-events, which closes approvals that
-   * ended in CodePipeline and follows a change Greenlight approved into its thread. EventBridge retries a failed invocation for up to 2 hours, then leaves
-   * the event in the dead-letter queue (which alarms); Lambda's own async retries end there too.
+   * ended in CodePipeline and follows a change Greenlight approved into its thread. EventBridge's
+   * retries (up to 2 hours) cover handing the event to Lambda; an invocation that fails is Lambda's
+   * to retry (twice, 1 and 2 minutes apart), then the event is in the dead-letter queue (which
+   * alarms). The reminder schedule asks CodePipeline about open approvals itself every 15 minutes
+   * (core/pipeline-events.ts, reconcileOpen), so a lost event leaves no approval open for long.
    */
   private followPipelines(deadLetterQueue: Queue, products: Readonly<Record<string, ProductSettings>>): void {
     const prefixes = Object.entries(products).map(([name, product]) => productPrefix(name, product));

@@ -195,6 +195,59 @@ export async function settleStaleClaims(deps: StaleClaimsDeps): Promise<StaleCla
 }
 
 /**
+ * How long an approval waits before the schedule asks CodePipeline about it itself, in case every
+ * event of its ending was lost (a CodePipeline outage longer than an event's retries, forwarding from
+ * another account that failed for 24 hours).
+ */
+export const RECONCILE_AFTER_MS = 30 * 60_000;
+
+/** At most this many approvals are asked about in one run (a random choice when more wait). */
+const RECONCILE_PER_RUN = 300;
+
+/**
+ * Closes the open approvals CodePipeline shows as ended without Greenlight having heard of it:
+ * answered in the console, or expired, while the events that said so were lost. Only what
+ * CodePipeline says unambiguously is acted on (a verdict given after the approval arrived, an
+ * expiry); an approval CodePipeline no longer shows as the action's current one is left to its
+ * events, a click or a release. A failure is logged and left for the next run (every 15 minutes).
+ */
+export async function reconcileOpen(deps: FollowDeps): Promise<FollowResult> {
+  const now = deps.clock().getTime();
+  const waiting = (await deps.store.listOpen()).filter(
+    (record) =>
+      record.status === 'pending' &&
+      record.message !== undefined &&
+      !record.request.unreadable &&
+      now - record.request.receivedAt.getTime() >= RECONCILE_AFTER_MS,
+  );
+  const chosen =
+    waiting.length > RECONCILE_PER_RUN
+      ? waiting
+          .map((record) => ({ record, order: Math.random() }))
+          .sort((a, b) => a.order - b.order)
+          .slice(0, RECONCILE_PER_RUN)
+          .map(({ record }) => record)
+      : waiting;
+  let closed = 0;
+  await mapLimit(chosen, STALE_CLAIMS_AT_ONCE, async (record) => {
+    try {
+      const seen = await deps.pipelines.approvalResult(record.request);
+      if (seen.state !== 'decided' && seen.state !== 'expired') return;
+      const result = await settleApproval(deps, record.request.id, { endedHow: (open) => endedHow(deps, open) });
+      if (result.status !== 'recorded') return;
+      closed += 1;
+      deps.log.info('Closed an approval that ended in CodePipeline without an event saying so', logContext(record));
+    } catch (error) {
+      deps.log.warn('Could not check an open approval against CodePipeline; the next run tries again', {
+        ...logContext(record),
+        error,
+      });
+    }
+  });
+  return { checked: chosen.length, closed };
+}
+
+/**
  * How long an approval may wait without a Slack message before the schedule has the worker post it:
  * longer than its notification's own tries take (SNS, then Lambda's two retries, 1 and 2 minutes
  * apart, each waiting out Slack's rate limit), so a delivery still at work is left to it.

@@ -10,6 +10,7 @@ import {
   followPipelineChange,
   type PipelineChange,
   postUnposted,
+  reconcileOpen,
   type StaleClaimsDeps,
   type StaleClaimsResult,
   settleStaleClaims,
@@ -213,7 +214,12 @@ export type PipelineEventResult = FollowResult & { journey?: JourneyResult };
  * What a run of the reminder schedule did: reminders, and first the unfinished decisions it queued
  * to settle and the approvals never posted it queued to post.
  */
-export type ScheduleResult = RemindResult & { staleClaims: StaleClaimsResult; unposted: UnpostedResult };
+export type ScheduleResult = RemindResult & {
+  staleClaims: StaleClaimsResult;
+  unposted: UnpostedResult;
+  /** Open approvals asked about, and those found ended and closed. */
+  reconciled: FollowResult;
+};
 
 /**
  * Handles one event. One that is not a readable CodePipeline event (nor the reminder schedule's)
@@ -295,9 +301,11 @@ async function onSchedule(deps: PipelineEventDeps, time: string | undefined): Pr
     );
   const claims = await settled(settleStaleClaims(deps));
   const unposted = await settled(postUnposted(deps));
+  // Before reminding: an approval that ended unheard-of is closed, not reminded as still open.
+  const reconciled = await reconcileOpen(deps);
   const result = await remindBeforeExpiry(deps, at);
   if (result.due > 0) deps.log.info('Reminders before expiry', { at: at.toISOString(), ...result });
   if ('error' in claims) throw claims.error;
   if ('error' in unposted) throw unposted.error;
-  return { ...result, staleClaims: claims.result, unposted: unposted.result };
+  return { ...result, staleClaims: claims.result, unposted: unposted.result, reconciled };
 }

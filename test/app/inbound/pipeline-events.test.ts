@@ -324,6 +324,34 @@ describe('handlePipelineEvent', () => {
     );
   });
 
+  it('on the reminder schedule, closes an approval answered in the console whose events were all lost', async () => {
+    // Prepare: decided in the console; no event ever reached Greenlight (45 minutes since it arrived)
+    const { store, pipelines, deps, request } = await waitingApproval();
+    pipelines.answerResult({ state: 'decided', verdict: 'reject', summary: 'Not this week' });
+    pipelines.decideInConsole(request, 'reject', 'Not this week');
+    const schedule = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
+    // Act
+    const result = await handlePipelineEvent(deps, schedule);
+    // Assess
+    expect(result).toMatchObject({ reconciled: { checked: 1, closed: 1 } });
+    expect((await store.get(request.id))?.outcome).toMatchObject({ kind: 'decided-elsewhere', verdict: 'reject' });
+  });
+
+  it('on the reminder schedule, leaves alone an approval that waits, or one CodePipeline no longer shows as its own', async () => {
+    // Prepare
+    const { store, pipelines, deps, request } = await waitingApproval();
+    const schedule = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
+    // Act
+    pipelines.answerResult({ state: 'pending' });
+    const pending = await handlePipelineEvent(deps, schedule);
+    pipelines.answerResult({ state: 'replaced' });
+    const replaced = await handlePipelineEvent(deps, schedule);
+    // Assess: a newer approval in its place may be a PARALLEL pipeline's, whose state shows no tokens
+    expect(pending).toMatchObject({ reconciled: { checked: 1, closed: 0 } });
+    expect(replaced).toMatchObject({ reconciled: { checked: 1, closed: 0 } });
+    expect((await store.get(request.id))?.status).toBe('pending');
+  });
+
   it('logs a malformed event with what identifies it and drops it', async () => {
     // Prepare
     const { log, deps } = await waitingApproval();

@@ -196,6 +196,7 @@ describe('sandbox JSON API', () => {
       alreadyReminded: number;
       staleClaims: { stale: number; queued: number };
       unposted: { unposted: number; queued: number };
+      reconciled: { checked: number; closed: number };
     }>('/api/reminders');
     // Assess: the handler's own answer, not an empty object; what was due was reminded now or before
     expect(run.status).toBe(200);
@@ -205,6 +206,7 @@ describe('sandbox JSON API', () => {
       alreadyReminded: expect.any(Number),
       staleClaims: { stale: 0, queued: 0 },
       unposted: { unposted: 0, queued: 0 },
+      reconciled: { checked: expect.any(Number), closed: 0 },
     });
     expect(run.json.reminded + run.json.alreadyReminded).toBe(run.json.due);
   });
