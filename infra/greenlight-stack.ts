@@ -348,7 +348,13 @@ export class GreenlightStack extends Stack {
     new OperationalAlarms(this, 'Alarms', {
       functions: Object.fromEntries(Object.entries(this.handlers).map(([name, h]) => [name, h.fn])),
       deadLetterQueues: {
-        notification: notificationDlq,
+        notification: {
+          queue: notificationDlq,
+          whatToDo:
+            "approval notifications failed every try (Slack down, a revoked token, an archived channel, the table unreachable): see approval-notification's logs. " +
+            'Nothing to redrive (no queue feeds the function): the reminder schedule posts each stored approval within 15 minutes, or one its start event names ' +
+            '6 minutes after it started. Fix the cause, then delete the messages.',
+        },
         release: {
           queue: releaseDlq,
           whatToDo:
@@ -356,8 +362,18 @@ export class GreenlightStack extends Stack {
             "Find each message id in release-worker's logs ('Release job failed' or 'Could not read a queue message'), fix the cause " +
             '(or finish the deploy or rollback), then redrive the queue to the release queue (SQS console, Start DLQ redrive): jobs are idempotent.',
         },
-        digest: digestDlq,
-        'pipeline-events': pipelineEventsDlq,
+        digest: {
+          queue: digestDlq,
+          whatToDo:
+            "the day's digest failed every try: see daily-digest's logs. Fix the cause, then invoke daily-digest once " +
+            '(aws lambda invoke, no payload): it posts that day if nothing was posted, and lists everything since the last digest. Then delete the message.',
+        },
+        'pipeline-events': {
+          queue: pipelineEventsDlq,
+          whatToDo:
+            "CodePipeline events or reminder runs failed every try (CodePipeline or the table unreachable, a role not assumable): see pipeline-events' logs. " +
+            'Nothing to redrive: the reminder schedule asks CodePipeline about open approvals every 15 minutes and runs again. Fix the cause, then delete the messages.',
+        },
         'release-action': {
           queue: releaseActionDlq,
           whatToDo:
@@ -388,7 +404,7 @@ export class GreenlightStack extends Stack {
         'approvals-not-notified': {
           metricName: 'ApprovalNotNotified',
           whatHappened:
-            "CodePipeline started an approval whose notification never reached Greenlight; Greenlight posted it from the pipeline's state 10 minutes later.",
+            "CodePipeline started an approval whose notification never reached Greenlight; Greenlight posted it from the pipeline's state 6 minutes later.",
           whatToDo:
             "Look at the approval action (release-worker's log line 'CodePipeline started an approval whose notification never reached Greenlight' names it): its NotificationArn must be Greenlight's " +
             'ApprovalsTopicArn (the regional topic in another region); the topic policy must let its account or role publish; in another account its role ' +

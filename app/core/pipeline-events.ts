@@ -205,21 +205,28 @@ export const RECONCILE_AFTER_MS = 30 * 60_000;
 const RECONCILE_PER_RUN = 300;
 
 /**
+ * How long a run may spend asking: it starts no look after that, so the reminders after it still
+ * run within the schedule's 5 minutes when CodePipeline or STS answer slowly (the case it is for).
+ */
+const RECONCILE_BUDGET_MS = 90_000;
+
+/**
  * Closes the open approvals CodePipeline shows as ended without Greenlight having heard of it:
  * answered in the console, or expired, while the events that said so were lost. Only what
  * CodePipeline says unambiguously is acted on (a verdict given after the approval arrived, an
  * expiry); an approval CodePipeline no longer shows as the action's current one is left to its
- * events, a click or a release. A failure is logged and left for the next run (every 15 minutes).
+ * events, a click or a release. Approvals never posted are asked about too, so one that ended is
+ * not posted again and again. A failure is logged and left for the next run (every 15 minutes).
  */
 export async function reconcileOpen(deps: FollowDeps): Promise<FollowResult> {
   const now = deps.clock().getTime();
   const waiting = (await deps.store.listOpen()).filter(
     (record) =>
       record.status === 'pending' &&
-      record.message !== undefined &&
       !record.request.unreadable &&
       now - record.request.receivedAt.getTime() >= RECONCILE_AFTER_MS,
   );
+  const stopAt = performance.now() + RECONCILE_BUDGET_MS;
   const chosen =
     waiting.length > RECONCILE_PER_RUN
       ? waiting
@@ -230,6 +237,7 @@ export async function reconcileOpen(deps: FollowDeps): Promise<FollowResult> {
       : waiting;
   let closed = 0;
   await mapLimit(chosen, STALE_CLAIMS_AT_ONCE, async (record) => {
+    if (performance.now() > stopAt) return;
     try {
       const seen = await deps.pipelines.approvalResult(record.request);
       if (seen.state !== 'decided' && seen.state !== 'expired') return;
@@ -277,7 +285,11 @@ export async function postUnposted(deps: UnpostedDeps): Promise<UnpostedResult> 
   const now = deps.clock().getTime();
   const unposted = (await deps.store.listOpen()).filter(
     (record) =>
-      record.status === 'pending' && !record.message && now - record.request.receivedAt.getTime() >= UNPOSTED_AFTER_MS,
+      record.status === 'pending' &&
+      !record.message &&
+      // One past its expiry is reconcileOpen's to close, not to post.
+      now < record.request.expiresAt.getTime() &&
+      now - record.request.receivedAt.getTime() >= UNPOSTED_AFTER_MS,
   );
   const failures: unknown[] = [];
   let queued = 0;

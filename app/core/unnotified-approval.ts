@@ -3,7 +3,7 @@ import { PipelineGoneError } from './errors.ts';
 import { pendingApprovalIn } from './pipeline.ts';
 import { policyAtIngest } from './policy-at-ingest.ts';
 import type { PipelineReader } from './ports.ts';
-import type { ProductOverride } from './products.ts';
+import { discoverProducts, type ProductOverride } from './products.ts';
 import { type RequestDeps, requestApproval } from './request-approval.ts';
 
 /*
@@ -29,10 +29,11 @@ export interface StartedApproval {
 /**
  * How long after an approval started its notification may take before Greenlight posts it from
  * the pipeline's state: SNS delivers in seconds, and a delivery that fails is tried for about three
- * minutes (and then posted by the schedule, core/pipeline-events.ts `postUnposted`), so by then a
- * missing request means no notification came.
+ * and a half minutes (and then posted by the schedule, core/pipeline-events.ts `postUnposted`), so
+ * by then a missing request means no notification came. Short enough that the job, delayed this
+ * long, stays well inside the release queue's 15-minute age alarm.
  */
-export const NOTIFICATION_GRACE_SECONDS = 600;
+export const NOTIFICATION_GRACE_SECONDS = 360;
 
 export interface UnnotifiedDeps extends RequestDeps {
   readerAt: (place: Pick<ApprovalRequest, 'region' | 'account'>) => Promise<Pick<PipelineReader, 'snapshot'>>;
@@ -48,13 +49,14 @@ export interface UnnotifiedDeps extends RequestDeps {
  */
 const NOT_BEFORE_MS = 5 * 60_000;
 
-export type UnnotifiedResult = 'notified' | 'ended' | 'young' | 'posted';
+export type UnnotifiedResult = 'notified' | 'ended' | 'young' | 'not-an-env' | 'posted';
 
 /**
  * Posts the approval that started at `started` if no notification brought it: `notified` when its
  * request is stored, `ended` when CodePipeline no longer shows it waiting (answered in the console,
  * expired, superseded, or the pipeline is gone), `young` when it started too recently to tell,
- * `posted` otherwise. Posted as a notification
+ * `not-an-env` for an approval in a stage none of its product's envs names (perhaps deliberately
+ * not Greenlight's), `posted` otherwise. Posted as a notification
  * would be (core/request-approval.ts), under the env's rules, with an expiry estimated from
  * CodePipeline's default; logged and counted (`ApprovalNotNotified`, which alarms): the
  * notification path needs fixing.
@@ -72,6 +74,7 @@ export async function postUnnotified(deps: UnnotifiedDeps, started: StartedAppro
     throw error;
   }
   if (!waiting || deps.approvalIdFor(waiting.token, place) !== started.approvalId) return 'ended';
+  if (!inEnvStage(started, waiting.name, deps.rules?.products ?? {})) return 'not-an-env';
   const now = deps.clock();
   if (waiting.lastChange && now.getTime() - waiting.lastChange.getTime() < NOT_BEFORE_MS) return 'young';
   const consoleLink = `https://console.aws.amazon.com/codepipeline/home?region=${place.region}#/view/${started.pipelineName}`;
@@ -97,6 +100,22 @@ export async function postUnnotified(deps: UnnotifiedDeps, started: StartedAppro
     region: request.region,
     ...(request.account ? { account: request.account } : {}),
   });
-  await requestApproval({ ...deps, policyFor: async () => policy }, request);
+  // For people to decide: never approved by policy here (there is no review of its change set).
+  const { pipelines: _notToApprove, ...poster } = deps;
+  await requestApproval({ ...poster, policyFor: async () => policy }, request);
   return 'posted';
+}
+
+/** Whether the approval is the one an env of its product waits on (its stage, and its action if named). */
+function inEnvStage(
+  started: StartedApproval,
+  actionName: string,
+  products: Readonly<Record<string, ProductOverride>>,
+): boolean {
+  const product = discoverProducts([started.pipelineName], { ...products })
+    .filter((candidate) => started.pipelineName.startsWith(candidate.prefix))
+    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  return Object.values(product?.envs ?? {}).some(
+    (env) => env.stage === started.stageName && (env.action === undefined || env.action === actionName),
+  );
 }

@@ -60,7 +60,7 @@ export async function pipelineEventDeps(config: Config, overrides?: ClientOverri
     // never posted for it to post.
     settleLater: clients.settleLater,
     postLater: clients.postLater,
-    // An approval that starts with no notification in sight is looked at again 10 minutes later.
+    // An approval that starts with no notification in sight is looked at again 6 minutes later.
     checkNotifiedLater: clients.checkNotifiedLater,
     metrics: clients.metrics,
     clock: clients.clock,

@@ -309,15 +309,18 @@ async function runJob(deps: WorkerDeps, job: ReleaseJob, invocation?: Invocation
 
 /**
  * An approval its notification stored but never posted (core/pipeline-events.ts `postUnposted`):
- * posted as the notification would have, under its post lease, looking for a message first, then
- * auto-approved where its rules say so. The stored request keeps the rules and the review it was
- * read with. One that was posted or ended meanwhile is left alone; a post still in progress
+ * posted as the notification would have, under its post lease, looking for a message first, with
+ * the rules and the review the request was stored with; for people to decide, never approved by
+ * policy here. One that was posted or ended meanwhile is left alone; a post still in progress
  * elsewhere fails the job, which comes back after its backoff.
  */
 async function postJob(deps: WorkerDeps, approvalId: string): Promise<void> {
   const record = await deps.store.get(approvalId);
   if (!record || record.message || record.status !== 'pending') return;
-  const result = await requestApproval(deps, record.request);
+  // Posted for people to decide: a late post never approves by policy, which would trust the rules
+  // and review stored on the record (every handler may write the table) with the worker's rights.
+  const { pipelines: _notToApprove, ...poster } = deps;
+  const result = await requestApproval(poster, record.request);
   deps.log.info('Posted an approval its notification never posted', { approvalId, result });
 }
 

@@ -66,21 +66,25 @@ describe('postUnnotified', () => {
     expect(log.entries.find((entry) => entry.level === 'warn')?.context).not.toHaveProperty('token');
   });
 
-  it('leaves alone an approval its notification brought, one that ended, and one too young to tell', async () => {
+  it('leaves alone an approval its notification brought, one that ended, one too young to tell and one no env waits on', async () => {
     // Prepare
     const notified = setup();
     await notified.store.saveRequest(approvalRequest({ token: token(1), pipelineName: 'shop-cart' }));
     const ended = setup();
     ended.reader.set(pipelineSnapshot('shop-cart', { StagingDEV: { revisionId: 'c1', status: 'Succeeded' } }));
     const young = setup(new Date('2025-03-04T09:08:00Z'));
+    // shop's only env is qa (StagingDEV): an approval in StagingQA is no env's, perhaps not Greenlight's at all
+    const elsewhere = setup();
+    elsewhere.reader.set(pipelineSnapshot('shop-cart', { StagingQA: { revisionId: 'c1', token: token(1) } }));
     // Act
     const results = [
       await postUnnotified(notified.deps, notified.started),
       await postUnnotified(ended.deps, ended.started),
       await postUnnotified(young.deps, young.started),
+      await postUnnotified(elsewhere.deps, { ...elsewhere.started, stageName: 'StagingQA' }),
     ];
     // Assess
-    expect(results).toEqual(['notified', 'ended', 'young']);
-    for (const world of [notified, ended, young]) expect(world.notifier.announced).toEqual([]);
+    expect(results).toEqual(['notified', 'ended', 'young', 'not-an-env']);
+    for (const world of [notified, ended, young, elsewhere]) expect(world.notifier.announced).toEqual([]);
   });
 });

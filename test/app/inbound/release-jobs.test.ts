@@ -496,3 +496,45 @@ describe('InProcessReleaseQueue', () => {
     expect(log.entries.filter((entry) => entry.message.includes('dead-lettered'))).toHaveLength(2);
   });
 });
+
+describe('a post job', () => {
+  it('posts an approval stored without a message for people to decide, never approving it by the rules it was stored with', async () => {
+    // Prepare: a record whose stored rules say auto-approve and whose stored review says it is safe
+    const { deps } = setup();
+    const request = {
+      ...approvalRequest({ pipelineName: 'shop-cart', token: token(7) }),
+      policy: {
+        key: 'shop/qa',
+        product: 'shop',
+        env: 'qa',
+        approvers: [],
+        required: 1,
+        separateFrom: [],
+        freezes: [],
+        breakGlass: [],
+        autoApprove: 'safe-changes' as const,
+      },
+      // A change set that modifies one function in place: what the policy approves on its own
+      review: {
+        revision: { kind: 'unknown' as const, why: 'not read in this test' },
+        changeSet: {
+          kind: 'read' as const,
+          stackName: 'shop-cart',
+          changeSetName: 'pipeline-changeset',
+          region: 'eu-central-1',
+          counts: { add: 0, modify: 1, remove: 0, other: 0, replace: 0, mayReplace: 0, iam: 0 },
+          changes: [{ logicalId: 'Handler', type: 'AWS::Lambda::Function', action: 'Modify' as const }],
+          total: 1,
+        },
+      },
+    };
+    await deps.store.saveRequest(request);
+    // Act
+    const response = await processReleaseJobs(deps, event(JSON.stringify({ kind: 'post', approvalId: request.id })));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await deps.store.get(request.id))?.message).toBeDefined();
+    expect(deps.notifier.announced).toHaveLength(1);
+    expect(deps.pipelines.calls).toEqual([]);
+  });
+});
