@@ -15,7 +15,7 @@ import type { ExecutionSummary, PipelineSnapshot, Revision } from './pipeline.ts
 import { type EnvPolicy, productPolicies } from './policy.ts';
 import type { ApprovalStore, Clock, Log, PipelineReader } from './ports.ts';
 import { type ProductBoard, productBoard } from './product-board.ts';
-import { discoverProducts, type Product, type ProductOverride, productTargets } from './products.ts';
+import { discoverProducts, ownsPipeline, type Product, type ProductOverride, productTargets } from './products.ts';
 
 /**
  * The daily digest as data: what waits for whom, what was decided, where each product stands and
@@ -170,7 +170,7 @@ export const AUDIT_DAYS = 2 * 30 + 8;
  */
 export async function buildDigest(deps: DigestDeps, now: Date, window = lastDayWindow(now)): Promise<Digest> {
   // The audit trail (DynamoDB) is read while CodePipeline is.
-  const [audit, { open, products, read, unreadable }] = await Promise.all([
+  const [audit, { open, products, read, unreadable, everyProduct }] = await Promise.all([
     readAudit(deps.store, now, window.since),
     readPipelines(deps, now),
   ]);
@@ -207,7 +207,7 @@ export async function buildDigest(deps: DigestDeps, now: Date, window = lastDayW
       // single place counts all of its approvals, wherever they were recorded, as before.
       const waits = audit.waits.filter(
         (w) =>
-          w.pipelineName.startsWith(product.prefix) &&
+          ownsPipeline(product, w.pipelineName, everyProduct) &&
           ((placeCount.get(product.name) ?? 0) < 2 || placeOf(deps, w.place).key === place.key),
       );
       return {
@@ -313,9 +313,8 @@ class PlaceReaders {
 async function readPipelines(deps: DigestDeps, now: Date) {
   const [open, names] = await Promise.all([deps.store.listOpen(), deps.reader.listPipelines('')]);
   const readers = new PlaceReaders(deps);
-  const homes = discoverProducts(names, deps.config.products).flatMap((product) =>
-    placesOfProduct(deps, product).map((place) => ({ product, place })),
-  );
+  const everyProduct = discoverProducts(names, deps.config.products);
+  const homes = everyProduct.flatMap((product) => placesOfProduct(deps, product).map((place) => ({ product, place })));
   const listed = new Map<string, string[]>([[LOCAL.key, names]]);
   const elsewhere = [...new Map(homes.filter((h) => h.place !== LOCAL).map((h) => [h.place.key, h.place])).values()];
   await mapLimit(elsewhere, READ_CONCURRENCY, async (place) => {
@@ -325,7 +324,8 @@ async function readPipelines(deps: DigestDeps, now: Date) {
   const found = homes.map(({ product, place }) => ({
     product,
     place,
-    pipelines: (listed.get(place.key) ?? []).filter((name) => name.startsWith(product.prefix)),
+    // A nested product's pipelines (`shop-admin-` in `shop-`) are its own, not counted twice.
+    pipelines: (listed.get(place.key) ?? []).filter((name) => ownsPipeline(product, name, everyProduct)),
   }));
 
   // What to read where: product pipelines with their history, and the pipeline of each open approval.
@@ -354,7 +354,7 @@ async function readPipelines(deps: DigestDeps, now: Date) {
   const unreadable = reads
     .filter(([, r]) => r.unreadable)
     .map(([, r]) => (r.place.account ? `${r.name} (${r.place.account} ${r.place.region})` : r.name));
-  return { open, products, read, unreadable };
+  return { open, products, read, unreadable, everyProduct };
 }
 
 interface PipelineRead {

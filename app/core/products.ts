@@ -74,6 +74,22 @@ export function discoverProducts(
   return all.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Whether `pipelineName` is `product`'s: under its prefix and under no longer prefix of another of
+ * `products` (`shop-admin-` claims its own pipelines inside `shop-`).
+ */
+export function ownsPipeline(product: Product, pipelineName: string, products: readonly Product[]): boolean {
+  return (
+    pipelineName.startsWith(product.prefix) &&
+    !products.some(
+      (other) =>
+        other.prefix.length > product.prefix.length &&
+        other.prefix.startsWith(product.prefix) &&
+        pipelineName.startsWith(other.prefix),
+    )
+  );
+}
+
 /** Where a pipeline's approvals are posted: its product's channel if one is configured, else the default. */
 export function approvalChannelFor(
   pipelineName: string,

@@ -3,6 +3,7 @@ import { mergeBoards, type ProductBoard, productBoard } from './product-board.ts
 import {
   discoverProducts,
   type EnvTarget,
+  ownsPipeline,
   ownValue,
   type Product,
   type ProductOverride,
@@ -57,13 +58,7 @@ export async function findProduct(
     return { ok: false, problem: 'unknown-product', name, known: products.map((product) => product.name) };
   const product = resolveProduct(wanted, overrides);
   // A longer configured prefix inside ours (`shop-admin-` in `shop-`) claims its own pipelines.
-  const nested = products
-    .filter((other) => other.prefix.length > product.prefix.length)
-    .map((other) => other.prefix)
-    .filter((prefix) => prefix.startsWith(product.prefix));
-  const pipelines = all.filter(
-    (pipeline) => pipeline.startsWith(product.prefix) && !nested.some((prefix) => pipeline.startsWith(prefix)),
-  );
+  const pipelines = all.filter((pipeline) => ownsPipeline(product, pipeline, products));
   return { ok: true, product, pipelines };
 }
 

@@ -254,6 +254,47 @@ describe('building the digest', () => {
     expect(blog?.failing).toEqual([{ pipelineName: 'blog-web', since: ago(6) }]);
     expect(blog?.week.current.approvalWait).toBeUndefined();
   });
+
+  it('counts a nested product’s pipelines and approvals in that product only, as /release does', async () => {
+    // Prepare: shop-admin-api is shopadmin's (its prefix is longer), not shop's too
+    const store = new MemoryApprovalStore();
+    await store.append({
+      eventId: 'r',
+      type: 'requested',
+      at: ago(4),
+      approvalId: 'a1',
+      approval: ref('shop-admin-api'),
+    });
+    await store.append({
+      eventId: 'o',
+      type: 'outcome',
+      at: ago(3),
+      approvalId: 'a1',
+      approval: ref('shop-admin-api'),
+      result: 'approved',
+    });
+    const succeeded = (id: string): ExecutionSummary => ({
+      executionId: id,
+      status: 'Succeeded',
+      startTime: ago(5),
+      lastUpdateTime: ago(3),
+    });
+    const reader = new CountingReader()
+      .add(pipelineSnapshot('shop-admin-api', {}), [succeeded('a')])
+      .add(pipelineSnapshot('shop-cart', {}), [succeeded('c')]);
+    // Act
+    const { products } = await buildDigest(
+      { ...deps(store, reader), config: { products: { shop: {}, shopadmin: { prefix: 'shop-admin-' } } } },
+      NOW,
+    );
+    // Assess
+    const byName = Object.fromEntries(products.map((product) => [product.name, product]));
+    expect(byName.shop?.board.rows.map((row) => row.pipelineName)).toEqual(['shop-cart']);
+    expect(byName.shopadmin?.board.rows.map((row) => row.pipelineName)).toEqual(['shop-admin-api']);
+    expect(byName.shop?.week.current).toMatchObject({ deployments: 1 });
+    expect(byName.shop?.week.current.approvalWait).toBeUndefined();
+    expect(byName.shopadmin?.week.current).toMatchObject({ deployments: 1, approvalWait: { p50Ms: HOUR } });
+  });
 });
 
 describe('building the digest of products in several accounts', () => {
