@@ -12,6 +12,9 @@ export type SqsConsumer = (event: SQSEvent) => Promise<SQSBatchResponse>;
  */
 export const MAX_RECEIVES = 5;
 
+/** Delays from this long on are for time to pass, not for a retry's backoff. */
+const LONG_DELAY_SECONDS = 300;
+
 /**
  * The release queue when there is no SQS (`RELEASE_QUEUE_URL` unset: the sandbox, tests). It keeps
  * SQS's contract with the worker: each job reaches the same worker code as an SQS event, later
@@ -37,7 +40,10 @@ export class InProcessReleaseQueue implements ReleaseQueue {
   async send(job: ReleaseJob, options: { delaySeconds?: number } = {}): Promise<void> {
     const consumer = this.#consumer;
     if (!consumer) throw new Error('The in-process release queue has no worker');
-    const delayMs = Math.min(this.maxDelayMs, (options.delaySeconds ?? 0) * 1000);
+    const delaySeconds = options.delaySeconds ?? 0;
+    // A job delayed for minutes waits for time to pass (a notification's grace period): locally it
+    // runs at once, and finds that time has not passed; brief delays (a backoff) wait a little.
+    const delayMs = delaySeconds >= LONG_DELAY_SECONDS ? 0 : Math.min(this.maxDelayMs, delaySeconds * 1000);
     const delivery = (async () => {
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       await this.#deliver(consumer, randomUUID(), JSON.stringify(job), 1);

@@ -61,6 +61,10 @@ export const attemptEvent = (request: ApprovalRequest, attempt: Attempt): AuditE
 /** How the audit trail marks an approval given during a freeze. */
 export const overrideDetail = (override: { freeze: string }): string => `freeze override (${override.freeze})`;
 
+/** Whether an outcome's detail marks a freeze override (rather than the approvers of a count, say). */
+export const isOverrideDetail = (detail: string | undefined): detail is string =>
+  detail?.startsWith('freeze override (') === true;
+
 /** The `vote` event of a counted approve: the vote's write on the approval is the event. */
 export const voteEvent = (request: ApprovalRequest, vote: Vote): AuditEvent => ({
   eventId: vote.voteId,
@@ -91,11 +95,15 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
   const elsewhere = outcome.kind === 'decided-elsewhere' ? outcome : undefined;
   const verdict = elsewhere ? elsewhere.verdict : applied?.verdict;
   const reason = elsewhere ? elsewhere.summary : applied?.reason;
+  const approvers =
+    applied?.approvers && applied.approvers.length > 1
+      ? `approvals from ${applied.approvers.map((approver) => `${approver.name} (${approver.id})`).join(', ')}`
+      : undefined;
   const detail = elsewhere?.by
     ? `by ${elsewhere.by}`
     : applied?.override
       ? overrideDetail(applied.override)
-      : undefined;
+      : approvers;
   return {
     eventId: outcomeEventId(record.request.id),
     type: 'outcome',
@@ -133,8 +141,8 @@ export function withCarriedEvents(record: ApprovalRecord | undefined, filed: Aud
 export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
 /**
- * The events a closed approval brings to the per-day index of the day it closed: its outcome and
- * the decision attempts made that day. The approval is in that index itself (its outcome write puts
+ * The events a closed approval brings to the per-day index of the day it closed: its outcome, and
+ * the votes and decision attempts made that day. The approval is in that index itself (its outcome write puts
  * it there), so a click's attempt needs no write of its own. An open approval is in no day's index.
  */
 export function carriedIntoClosingDay(record: ApprovalRecord): AuditEvent[] {
@@ -144,7 +152,11 @@ export function carriedIntoClosingDay(record: ApprovalRecord): AuditEvent[] {
   const attempts = (record.attempts ?? [])
     .filter((attempt) => dayOf(attempt.at) === day)
     .map((attempt) => attemptEvent(record.request, attempt));
-  return [...attempts, outcome];
+  // Votes are filed as they are given; those of the closing day are carried too, should one filing have failed.
+  const votes = (record.votes ?? [])
+    .filter((vote) => dayOf(vote.at) === day)
+    .map((vote) => voteEvent(record.request, vote));
+  return [...votes, ...attempts, outcome];
 }
 
 /**

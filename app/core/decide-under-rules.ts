@@ -1,5 +1,5 @@
 import { type ApprovalId, type ApprovalRecord, type Decision, personOf } from './approval.ts';
-import { approvalRef } from './audit.ts';
+import { approvalRef, voteEvent } from './audit.ts';
 import { type DecideDeps, type DecideOptions, decideApproval, refreshQuietly } from './decide-approval.ts';
 import { TransientError } from './errors.ts';
 import { activeFreeze, type EnvPolicy, groupsIn, hasRules, onList, policyByKey } from './policy.ts';
@@ -133,15 +133,19 @@ async function decideChecked(
 
   // A release's vote is its requester's: they cannot count a second time by clicking.
   const voter = { ...decision.actor, id: person, name: decision.actor.release?.requesterName ?? decision.actor.name };
-  const { record, counted } = await deps.store.vote(
-    id,
-    { voteId: deps.ids(), actor: voter, at: decision.at },
-    { key: rules.key },
-    decision.at,
-  );
+  const vote = { voteId: deps.ids(), actor: voter, at: decision.at };
+  const { record, counted } = await deps.store.vote(id, vote, { key: rules.key }, decision.at);
   const votes = record.votes ?? [];
   if (votes.length < rules.required) {
     if (!counted) throw new AlreadyVotedError(record);
+    // Filed for the per-day trail of the day it was given (the approval may close on another day):
+    // under its vote id, so filing again is a no-op; the approval keeps it whatever happens here.
+    await deps.store.append(voteEvent(record.request, vote)).catch((error: unknown) =>
+      deps.log.warn('Could not file a vote in the per-day audit trail; the approval keeps it', {
+        approvalId: id,
+        error,
+      }),
+    );
     await refreshQuietly(deps, record);
     // A vote's redraw may land after the deciding vote's: the message must not keep "1 of 2" then.
     const now = await deps.store.get(id);

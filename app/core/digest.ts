@@ -1,5 +1,5 @@
 import type { Actor, ApprovalRecord, ApprovalRequest, MessageRef, Outcome, Verdict } from './approval.ts';
-import { type AuditEvent, dayOf } from './audit.ts';
+import { type AuditEvent, dayOf, isOverrideDetail } from './audit.ts';
 import {
   type ApprovalWait,
   compareMetrics,
@@ -497,7 +497,7 @@ function decidedIn(audit: AuditFacts, { since, until }: DigestWindow): DecidedAp
       ...(event.actor ? { actor: event.actor } : {}),
       // Answered outside Slack: the outcome's verdict is CodePipeline's (core/audit.ts, outcomeEvent).
       ...(event.result === 'decided-elsewhere' && event.verdict ? { verdict: event.verdict } : {}),
-      ...(event.result === 'approved' && event.detail ? { override: event.detail } : {}),
+      ...(event.result === 'approved' && isOverrideDetail(event.detail) ? { override: event.detail } : {}),
       ...(event.reason ? { reason: event.reason } : {}),
       at: event.at,
       ...(requestedAt ? { waitedMs: event.at.getTime() - requestedAt.getTime() } : {}),

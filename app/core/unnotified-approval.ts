@@ -44,8 +44,8 @@ export interface UnnotifiedDeps extends RequestDeps {
 
 /**
  * An approval younger than this may yet be notified, and is left to its notification: the job that
- * looks comes NOTIFICATION_GRACE_SECONDS after the start on AWS; the sandbox's queue does not wait
- * that long, and its notifications are never lost.
+ * looks comes NOTIFICATION_GRACE_SECONDS after the start on AWS; the sandbox's queue runs it at
+ * once, and its notifications are never lost.
  */
 const NOT_BEFORE_MS = 5 * 60_000;
 

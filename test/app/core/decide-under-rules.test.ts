@@ -94,3 +94,35 @@ describe('breaking glass', () => {
     expect(await mayBreakGlass(groups, RULES, 'U0ALICE')).toBe(false);
   });
 });
+
+describe('two approvers on two days', () => {
+  it('files the first vote in the trail of its own day, and names both approvers on the outcome', async () => {
+    // Prepare: shop prod needs two approvers; Alice approves on Monday, Bob on Tuesday
+    const products = { shop: { envs: { prod: { stage: 'StagingQA', required: 2 } } } };
+    const rules = policyByKey('shop/prod', products);
+    if (!rules) throw new Error('shop/prod has no rules');
+    const base = decideDeps('2026-12-07T10:00:00Z');
+    const deps = { ...base, rules: { products, groups } };
+    const request = approvalRequest({ pipelineName: 'shop-cart', stageName: 'StagingQA', policy: rules });
+    await requestApproval(deps, request);
+    const under = { rulesKey: rules.key };
+    // Act
+    await decideUnderRules(deps, request.id, slackDecision('approve', base.clock()), under);
+    base.clock.set('2026-12-08T09:00:00Z');
+    await decideUnderRules(
+      deps,
+      request.id,
+      slackDecision('approve', base.clock(), { id: 'U0BOB', name: 'Bob' }),
+      under,
+    );
+    // Assess
+    const monday = await base.store.eventsForDay('2026-12-07');
+    expect(monday.filter((event) => event.type === 'vote').map((event) => event.actor?.id)).toEqual(['U0ALICE']);
+    const tuesday = await base.store.eventsForDay('2026-12-08');
+    expect(tuesday.find((event) => event.type === 'outcome')).toMatchObject({
+      result: 'approved',
+      actor: { id: 'U0BOB' },
+      detail: 'approvals from Alice (U0ALICE), Bob (U0BOB)',
+    });
+  });
+});
