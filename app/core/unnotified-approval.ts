@@ -3,7 +3,7 @@ import { PipelineGoneError } from './errors.ts';
 import { pendingApprovalIn } from './pipeline.ts';
 import { policyAtIngest } from './policy-at-ingest.ts';
 import type { PipelineReader } from './ports.ts';
-import { discoverProducts, type ProductOverride } from './products.ts';
+import { discoverProducts, ownsPipeline, type ProductOverride } from './products.ts';
 import { type RequestDeps, requestApproval } from './request-approval.ts';
 
 /*
@@ -112,9 +112,8 @@ function inEnvStage(
   actionName: string,
   products: Readonly<Record<string, ProductOverride>>,
 ): boolean {
-  const product = discoverProducts([started.pipelineName], { ...products })
-    .filter((candidate) => started.pipelineName.startsWith(candidate.prefix))
-    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  const candidates = discoverProducts([started.pipelineName], { ...products });
+  const product = candidates.find((candidate) => ownsPipeline(candidate, started.pipelineName, candidates));
   return Object.values(product?.envs ?? {}).some(
     (env) => env.stage === started.stageName && (env.action === undefined || env.action === actionName),
   );
