@@ -50,6 +50,13 @@ export interface PostingTimes {
 
 export const POSTING: PostingTimes = { leaseMs: 45_000, holderWaitMs: 15_000, pollMs: 250, lookBackMs: 5_000 };
 
+/**
+ * The post lease of the release worker, which posts what no notification did (`post` and
+ * `unnotified` jobs): as long as its Lambda may run (5 minutes), since its posts wait out Slack's
+ * rate limit for up to a minute, so a live holder is never overtaken there either.
+ */
+export const WORKER_POSTING: Partial<PostingTimes> = { leaseMs: 5 * 60_000 };
+
 export type RequestResult = 'posted' | 'already-posted' | 'found-posted';
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

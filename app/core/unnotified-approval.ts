@@ -4,7 +4,7 @@ import { pendingApprovalIn } from './pipeline.ts';
 import { policyAtIngest } from './policy-at-ingest.ts';
 import type { PipelineReader } from './ports.ts';
 import { discoverProducts, ownsPipeline, type ProductOverride } from './products.ts';
-import { type RequestDeps, requestApproval } from './request-approval.ts';
+import { type RequestDeps, requestApproval, WORKER_POSTING } from './request-approval.ts';
 
 /*
  * An approval CodePipeline started but never told Greenlight about: its notification was not
@@ -102,7 +102,7 @@ export async function postUnnotified(deps: UnnotifiedDeps, started: StartedAppro
   });
   // For people to decide: never approved by policy here (there is no review of its change set).
   const { pipelines: _notToApprove, ...poster } = deps;
-  await requestApproval({ ...poster, policyFor: async () => policy }, request);
+  await requestApproval({ ...poster, policyFor: async () => policy, posting: WORKER_POSTING }, request);
   return 'posted';
 }
 

@@ -16,7 +16,7 @@ import { type PlanReleaseDeps, placesOf, planReleaseFor, productPlacesOf } from 
 import type { ReleaseJob, ReleaseQueue, ReleaseReporter, ReleaseStore } from '../core/release-ports.ts';
 import { type ReleaseSettings, type RunDeps, runRelease } from '../core/release-run.ts';
 import { boardIn, findProductIn, findTargetIn } from '../core/release-target.ts';
-import { requestApproval } from '../core/request-approval.ts';
+import { requestApproval, WORKER_POSTING } from '../core/request-approval.ts';
 import { type SettleResult, settleApproval } from '../core/settle-approval.ts';
 import { postUnnotified } from '../core/unnotified-approval.ts';
 import { type ClientOverrides, ReleaseClients } from '../deps.ts';
@@ -320,7 +320,7 @@ async function postJob(deps: WorkerDeps, approvalId: string): Promise<void> {
   // Posted for people to decide: a late post never approves by policy, which would trust the rules
   // and review stored on the record (every handler may write the table) with the worker's rights.
   const { pipelines: _notToApprove, ...poster } = deps;
-  const result = await requestApproval(poster, record.request);
+  const result = await requestApproval({ ...poster, posting: WORKER_POSTING }, record.request);
   deps.log.info('Posted an approval its notification never posted', { approvalId, result });
 }
 

@@ -48,6 +48,12 @@ describe('postUnnotified', () => {
   it('posts an approval still waiting with no request, under its rules, counted and logged', async () => {
     // Prepare
     const { deps, started, store, notifier, counted, log } = setup();
+    const leases: number[] = [];
+    const take = store.takePostLease.bind(store);
+    store.takePostLease = (id, holder, until, now) => {
+      leases.push(until.getTime() - now.getTime());
+      return take(id, holder, until, now);
+    };
     // Act
     const result = await postUnnotified(deps, started);
     // Assess
@@ -63,6 +69,8 @@ describe('postUnnotified', () => {
     });
     expect(notifier.announced).toHaveLength(1);
     expect(counted).toEqual(['ApprovalNotNotified', 'ApprovalPosted']);
+    // Held as long as the worker may run: its posts wait out Slack's rate limit for up to a minute.
+    expect(leases).toEqual([5 * 60_000]);
     expect(log.entries.find((entry) => entry.level === 'warn')?.context).not.toHaveProperty('token');
   });
 

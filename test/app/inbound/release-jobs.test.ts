@@ -529,6 +529,12 @@ describe('a post job', () => {
       },
     };
     await deps.store.saveRequest(request);
+    const leases: number[] = [];
+    const take = deps.store.takePostLease.bind(deps.store);
+    deps.store.takePostLease = (id, holder, until, now) => {
+      leases.push(until.getTime() - now.getTime());
+      return take(id, holder, until, now);
+    };
     // Act
     const response = await processReleaseJobs(deps, event(JSON.stringify({ kind: 'post', approvalId: request.id })));
     // Assess
@@ -536,5 +542,7 @@ describe('a post job', () => {
     expect((await deps.store.get(request.id))?.message).toBeDefined();
     expect(deps.notifier.announced).toHaveLength(1);
     expect(deps.pipelines.calls).toEqual([]);
+    // Held as long as the worker may run, not the notification's 45 s: its posts wait out rate limits longer.
+    expect(leases).toEqual([5 * 60_000]);
   });
 });
