@@ -140,8 +140,28 @@ export interface ApprovalRecord {
   outcome?: Outcome;
 }
 
-/** CodePipeline's default approval timeout: the expiry of an approval Greenlight only knows from the pipeline state. */
+/** How long CodePipeline waits for a decision when the action sets no timeout. */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * The request of an approval Greenlight knows only from the pipeline's state, not from its
+ * notification: the pipeline's console page as both links (the console's approval link would carry
+ * the token), and CodePipeline's default expiry from when it started waiting.
+ */
+export function requestFromState(
+  found: Pick<ApprovalRequest, 'id' | 'pipelineName' | 'stageName' | 'actionName' | 'region' | 'account' | 'token'>,
+  waitingSince: Date,
+  now: Date,
+): ApprovalRequest {
+  const consoleLink = `https://console.aws.amazon.com/codepipeline/home?region=${found.region}#/view/${found.pipelineName}`;
+  return {
+    ...found,
+    expiresAt: new Date(waitingSince.getTime() + DEFAULT_APPROVAL_TIMEOUT_MS),
+    consoleLink,
+    reviewLink: consoleLink,
+    receivedAt: now,
+  };
+}
 
 /**
  * How long a claim fences the approval: its holder may apply its decision until then, and nobody

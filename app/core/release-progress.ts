@@ -101,8 +101,8 @@ export class ThrottledProgress {
  */
 export class BackgroundRefresh implements MessageRedraw {
   readonly #queue: ApprovalRecord[] = [];
-  readonly #running = new Set<Promise<void>>();
-  readonly #inFlight = new Set<ApprovalId>();
+  /** The redraws in flight, each with the approval it redraws. */
+  readonly #running = new Map<Promise<void>, ApprovalId>();
   readonly #dropped: ApprovalId[] = [];
   readonly #failed: ApprovalId[] = [];
 
@@ -124,7 +124,7 @@ export class BackgroundRefresh implements MessageRedraw {
   /** Waits for the redraws in flight, at most `budgetMs` when given. */
   async drain(sleep: Sleep, budgetMs?: number): Promise<void> {
     const all = (async () => {
-      while (this.#running.size > 0) await Promise.all([...this.#running]);
+      while (this.#running.size > 0) await Promise.all([...this.#running.keys()]);
     })();
     const inTime =
       budgetMs === undefined || this.#running.size === 0
@@ -152,7 +152,7 @@ export class BackgroundRefresh implements MessageRedraw {
 
   /** The approvals whose redraw is queued or in flight. */
   #unfinished(): ApprovalId[] {
-    return [...this.#queue.map((record) => record.request.id), ...this.#inFlight];
+    return [...this.#queue.map((record) => record.request.id), ...this.#running.values()];
   }
 
   #pump(): void {
@@ -163,7 +163,6 @@ export class BackgroundRefresh implements MessageRedraw {
     while (this.#running.size < this.concurrency && this.#queue.length > 0) {
       const record = this.#queue.shift() as ApprovalRecord;
       const id = record.request.id;
-      this.#inFlight.add(id);
       const job: Promise<void> = this.notifier
         .refresh(record)
         .catch((error: unknown) => {
@@ -175,11 +174,10 @@ export class BackgroundRefresh implements MessageRedraw {
           });
         })
         .finally(() => {
-          this.#inFlight.delete(id);
           this.#running.delete(job);
           this.#pump();
         });
-      this.#running.add(job);
+      this.#running.set(job, id);
     }
   }
 }

@@ -2,9 +2,9 @@ import {
   type Actor,
   type ApprovalRecord,
   type ApprovalRequest,
-  DEFAULT_APPROVAL_TIMEOUT_MS,
   type Decision,
   isStaleClaim,
+  requestFromState,
 } from './approval.ts';
 import { approvalRef } from './audit.ts';
 import type { DecideDeps } from './decide-approval.ts';
@@ -335,21 +335,18 @@ async function ensureRequest(
 
 export function requestFromPlan(run: ReleaseRun, item: IncludedItem, now: Date): ApprovalRequest {
   const { approval } = item;
-  const place = placeOf(run, item);
-  const consoleLink = `https://console.aws.amazon.com/codepipeline/home?region=${place.region}#/view/${item.pipelineName}`;
-  return {
-    id: approval.approvalId,
-    pipelineName: item.pipelineName,
-    stageName: approval.stageName,
-    actionName: approval.actionName,
-    ...place,
-    token: approval.token,
-    expiresAt: new Date((approval.waitingSince ?? run.createdAt).getTime() + DEFAULT_APPROVAL_TIMEOUT_MS),
-    consoleLink,
-    // The console's approval link would carry the token; the pipeline's page does not.
-    reviewLink: consoleLink,
-    receivedAt: now,
-  };
+  return requestFromState(
+    {
+      id: approval.approvalId,
+      pipelineName: item.pipelineName,
+      stageName: approval.stageName,
+      actionName: approval.actionName,
+      ...placeOf(run, item),
+      token: approval.token,
+    },
+    approval.waitingSince ?? run.createdAt,
+    now,
+  );
 }
 
 /**

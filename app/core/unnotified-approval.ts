@@ -1,4 +1,4 @@
-import { type ApprovalId, type ApprovalRequest, DEFAULT_APPROVAL_TIMEOUT_MS } from './approval.ts';
+import { type ApprovalId, type ApprovalRequest, requestFromState } from './approval.ts';
 import { PipelineGoneError } from './errors.ts';
 import { pendingApprovalIn } from './pipeline.ts';
 import { policyAtIngest } from './policy-at-ingest.ts';
@@ -77,20 +77,18 @@ export async function postUnnotified(deps: UnnotifiedDeps, started: StartedAppro
   if (!inEnvStage(started, waiting.name, deps.rules?.products ?? {})) return 'not-an-env';
   const now = deps.clock();
   if (waiting.lastChange && now.getTime() - waiting.lastChange.getTime() < NOT_BEFORE_MS) return 'young';
-  const consoleLink = `https://console.aws.amazon.com/codepipeline/home?region=${place.region}#/view/${started.pipelineName}`;
-  const request: ApprovalRequest = {
-    id: started.approvalId,
-    pipelineName: started.pipelineName,
-    stageName: started.stageName,
-    actionName: waiting.name,
-    ...place,
-    token: waiting.token,
-    expiresAt: new Date((waiting.lastChange ?? now).getTime() + DEFAULT_APPROVAL_TIMEOUT_MS),
-    consoleLink,
-    // The console's approval link would carry the token; the pipeline's page does not.
-    reviewLink: consoleLink,
-    receivedAt: now,
-  };
+  const request = requestFromState(
+    {
+      id: started.approvalId,
+      pipelineName: started.pipelineName,
+      stageName: started.stageName,
+      actionName: waiting.name,
+      ...place,
+      token: waiting.token,
+    },
+    waiting.lastChange ?? now,
+    now,
+  );
   const policy = deps.rules ? await policyAtIngest(deps.rules.products, reader, request) : undefined;
   deps.metrics?.count('ApprovalNotNotified');
   deps.log.warn('CodePipeline started an approval whose notification never reached Greenlight; posting it', {

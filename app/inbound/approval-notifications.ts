@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { approvalIdFor } from '../adapters/approval-id.ts';
 import { withCorrelation } from '../adapters/powertools-log.ts';
 import type { Config, ProductOverrides } from '../config.ts';
-import type { ApprovalRequest } from '../core/approval.ts';
+import { type ApprovalRequest, DEFAULT_APPROVAL_TIMEOUT_MS } from '../core/approval.ts';
 import { AWS_REGION, CODEPIPELINE_NAME, pipelineConsoleLink } from '../core/codepipeline-names.ts';
 import { policyAtIngest } from '../core/policy-at-ingest.ts';
 import { routeApproval } from '../core/products.ts';
@@ -75,9 +75,6 @@ const reviewUrl = z.url({ protocol: /^https?$/ }).max(2000);
  * and is cut before it is stored.
  */
 export const CUSTOM_DATA_LIMIT = 1000;
-
-/** How long CodePipeline waits for a decision when the action sets no timeout. */
-const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
 
 export type ParsedNotification =
   | { ok: true; request: ApprovalRequest; ignored: string[] }

@@ -299,7 +299,7 @@ async function runJob(deps: WorkerDeps, job: ReleaseJob, invocation?: Invocation
     case 'unnotified': {
       const { kind: _kind, ...started } = job;
       const readerAt = deps.readerAt ?? (async () => deps.reader);
-      const result = await postUnnotified({ ...deps, readerAt, ...(deps.rules ? { rules: deps.rules } : {}) }, started);
+      const result = await postUnnotified({ ...deps, readerAt }, started);
       if (result !== 'notified')
         deps.log.info('Looked for an approval no notification brought', { ...started, result });
       return true;
