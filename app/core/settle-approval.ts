@@ -23,6 +23,12 @@ async function redrawAsItStands(deps: SettleDeps, id: ApprovalId, open: Approval
   return { status: 'open' };
 }
 
+/** `busy` while a live claim's holder applies its decision (and records its outcome itself). */
+function decisionBeingApplied(record: ApprovalRecord, now: Date): SettleResult | undefined {
+  if (record.status !== 'deciding' || !record.claim || isStaleClaim(record.claim, now)) return undefined;
+  return { status: 'busy', until: record.claim.until ?? now };
+}
+
 export type SettleDeps = Pick<DecideDeps, 'store' | 'pipelines' | 'notifier' | 'clock' | 'log' | 'settleLater'>;
 
 /**
@@ -55,9 +61,8 @@ export async function settleApproval(
     return { status: 'redrawn' };
   }
   const now = clock();
-  if (record.status === 'deciding' && record.claim && !isStaleClaim(record.claim, now)) {
-    return { status: 'busy', until: record.claim.until ?? now };
-  }
+  const applying = decisionBeingApplied(record, now);
+  if (applying) return applying;
   const seen = await deps.pipelines.approvalResult(record.request);
   if (seen.state === 'expired') return close(deps, record, { kind: 'expired', at: now });
   if (seen.state === 'replaced' && options.endedHow) {
@@ -75,10 +80,20 @@ export async function settleApproval(
     }
     return redrawAsItStands(deps, id, (await store.get(id)) ?? record);
   }
-  const landed = await creditedDecision(deps, record, seen);
+  // A click may have claimed the approval and had its decision taken while we looked: it claimed
+  // before CodePipeline took it, so the record read now has its claim (and its attempt) or its
+  // outcome. A live claim's holder records the outcome itself.
+  const latest = (await store.get(id)) ?? record;
+  if (latest.status === 'closed') {
+    await deps.notifier.refresh(latest);
+    return { status: 'redrawn' };
+  }
+  const applyingNow = decisionBeingApplied(latest, clock());
+  if (applyingNow) return applyingNow;
+  const landed = await creditedDecision(deps, latest, seen);
   return close(
     deps,
-    record,
+    latest,
     landed
       ? { kind: landed.verdict === 'approve' ? 'approved' : 'rejected', decision: landed, at: now }
       : {

@@ -122,6 +122,46 @@ describe('settleApproval', () => {
     expect(result).toEqual({ status: 'busy', until });
   });
 
+  it('leaves to a click the decision it applies while the settle job looks, so the clicker is credited, not the console', async () => {
+    // Prepare: while the settle job asks CodePipeline, Bob's click claims the approval and its
+    // approve lands; CodePipeline then shows it decided
+    const { store, pipelines, clock, deps, request } = await waitingApproval();
+    const bob = slackDecision('approve', clock(), { id: 'U0BOB' });
+    const until = new Date(clock().getTime() + STALE_CLAIM_MS);
+    deps.pipelines = Object.assign(Object.create(pipelines), {
+      approvalResult: async () => {
+        await store.claim(request.id, { ...bob, claimId: 'bob', until }, clock());
+        return { state: 'decided', verdict: 'approve', summary: approvalSummary(bob) } as const;
+      },
+    });
+    // Act
+    const result = await settleApproval(deps, request.id);
+    // Assess: the click's holder records the outcome; the job took nothing from it
+    expect(result).toEqual({ status: 'busy', until });
+    expect((await store.get(request.id))?.outcome).toBeUndefined();
+    expect(await outcomes(store, request.id)).toEqual([]);
+  });
+
+  it('credits the clicker whose claim ran out after CodePipeline took the decision, though the job first read the approval as waiting', async () => {
+    // Prepare: Bob's click claims and its approve lands while the job looks; then the click dies
+    const { store, pipelines, clock, deps, request } = await waitingApproval();
+    const bob = slackDecision('approve', clock(), { id: 'U0BOB' });
+    deps.pipelines = Object.assign(Object.create(pipelines), {
+      approvalResult: async () => {
+        await claimThatDied(store, clock, request.id, bob, 'bob');
+        return { state: 'decided', verdict: 'approve', summary: approvalSummary(bob) } as const;
+      },
+    });
+    // Act
+    const result = await settleApproval(deps, request.id);
+    // Assess
+    expect(result).toEqual({ status: 'recorded' });
+    expect((await store.get(request.id))?.outcome).toMatchObject({
+      kind: 'approved',
+      decision: { actor: { id: 'U0BOB' } },
+    });
+  });
+
   it('gives back the claim of a holder that died before CodePipeline took anything, so the buttons come back', async () => {
     // Prepare
     const { store, notifier, clock, deps, request } = await waitingApproval();
