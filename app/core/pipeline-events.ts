@@ -125,8 +125,14 @@ async function closeIfEnded(deps: FollowDeps, record: ApprovalRecord): Promise<b
   if (seen.state === 'unknown') throw new TransientError(`CodePipeline did not say where ${id} stands`);
   const result = await settleApproval(deps, id, { endedHow: (open) => endedHow(deps, open) });
   // `busy`: a decision is being applied right now (a Greenlight click's own PutApprovalResult sends
-  // these events while its claim is live), and its holder closes the approval. A holder that died
-  // leaves it to the next click, release or settle job once its claim runs out, as ever.
+  // these events while its claim is live), and its holder closes the approval. In case that holder
+  // dies (a Lambda timed out between its PutApprovalResult and its outcome), a settle job looks once
+  // the claim has run out: the approval is closed within a minute, not at the next schedule run, and
+  // the journey's steps that wait for it are not retried into the dead-letter queue.
+  if (result.status === 'busy' && deps.settleLater) {
+    const delaySeconds = Math.ceil((result.until.getTime() - deps.clock().getTime()) / 1000) + 1;
+    await deps.settleLater(id, Math.max(delaySeconds, 1));
+  }
   return result.status === 'recorded';
 }
 

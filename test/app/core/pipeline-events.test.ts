@@ -10,6 +10,7 @@ import {
   FakePipelines,
   fixedClock,
   memoryLog,
+  slackDecision,
 } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 import { FakeReader } from '../../support/release-fakes.ts';
@@ -121,5 +122,31 @@ describe('followPipelineChange across accounts', () => {
     expect((await store.get(inA.id))?.outcome).toMatchObject({ kind: 'stopped', why: 'stopped' });
     expect((await store.get(inB.id))?.status).toBe('pending');
     expect(places).toEqual([expect.objectContaining(A)]);
+  });
+});
+
+describe('followPipelineChange while a decision is being applied', () => {
+  it('queues a look for when the click’s claim runs out, so an approval whose click died is closed within a minute', async () => {
+    // Prepare: Bob's click claimed A's approval and its approve landed; the event comes before its outcome
+    const { store, pipelines, deps, inA } = await threeShopCarts();
+    const settles: Array<{ approvalId: string; delaySeconds: number }> = [];
+    const withQueue = {
+      ...deps,
+      settleLater: async (approvalId: string, delaySeconds: number) => void settles.push({ approvalId, delaySeconds }),
+    };
+    const until = new Date(deps.clock().getTime() + 45_000);
+    const bob = slackDecision('approve', deps.clock(), { id: 'U0BOB' });
+    await store.claim(inA.id, { ...bob, claimId: 'bob', until }, deps.clock());
+    pipelines.answerResult({ state: 'decided', verdict: 'approve' });
+    // Act
+    const result = await followPipelineChange(withQueue, {
+      pipelineName: 'shop-cart',
+      region: A.region,
+      account: A.account,
+    });
+    // Assess: left to the click, with a settle job 1 s after its claim runs out
+    expect(result).toEqual({ checked: 1, closed: 0 });
+    expect((await store.get(inA.id))?.status).toBe('deciding');
+    expect(settles).toEqual([{ approvalId: inA.id, delaySeconds: 46 }]);
   });
 });
