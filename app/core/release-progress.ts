@@ -126,10 +126,7 @@ export class BackgroundRefresh implements MessageRedraw {
     const all = (async () => {
       while (this.#running.size > 0) await Promise.all([...this.#running.keys()]);
     })();
-    const inTime =
-      budgetMs === undefined || this.#running.size === 0
-        ? await all.then(() => true)
-        : await Promise.race([all.then(() => true), sleep(Math.max(0, budgetMs)).then(() => false)]);
+    const inTime = this.#running.size === 0 ? await all.then(() => true) : await within(sleep, all, budgetMs);
     if (!inTime)
       this.log.warn('Stopped waiting for service-message redraws: the invocation is running out of time', {
         unfinished: this.#running.size + this.#queue.length,
@@ -180,4 +177,13 @@ export class BackgroundRefresh implements MessageRedraw {
       this.#running.set(job, id);
     }
   }
+}
+
+/**
+ * Waits for `work` at most `budgetMs` (for ever when undefined): true when it ended in time. Work
+ * not waited for goes on; what it leaves undone, a later run or a settle job does.
+ */
+export async function within(sleep: Sleep, work: Promise<unknown>, budgetMs: number | undefined): Promise<boolean> {
+  if (budgetMs === undefined) return work.then(() => true);
+  return Promise.race([work.then(() => true), sleep(Math.max(0, budgetMs)).then(() => false)]);
 }

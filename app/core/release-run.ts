@@ -26,7 +26,7 @@ import {
 } from './release.ts';
 import { waitingAction } from './release-plan.ts';
 import type { ReleaseProgress, ReleaseStore, Sleep } from './release-ports.ts';
-import { BackgroundRefresh, ensureProgressMessage, ThrottledProgress } from './release-progress.ts';
+import { BackgroundRefresh, ensureProgressMessage, ThrottledProgress, within } from './release-progress.ts';
 
 export interface RunSettings {
   /**
@@ -113,8 +113,9 @@ export interface RunOptions {
    */
   shouldStop?: () => boolean;
   /**
-   * How long the end of the run may still wait for service-message redraws in flight (the Lambda's
-   * remaining time, less what the final progress update needs). Unbounded when absent.
+   * How long the end of the run may still wait, asked before each wait: for service-message redraws
+   * in flight, then for the final progress update (the Lambda's remaining time, less what must
+   * still follow). Unbounded when absent.
    */
   drainBudgetMs?: () => number;
 }
@@ -200,7 +201,11 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
       await deps.releases.giveItemBack(releaseId, key, options.owner).catch(() => {});
     }
   });
-  await Promise.all([progress.flush(), refreshes.drain(deps.sleep, options.drainBudgetMs?.())]);
+  const budget = () => options.drainBudgetMs?.();
+  const [drawn] = await Promise.all([
+    within(deps.sleep, progress.flush(), budget()),
+    refreshes.drain(deps.sleep, budget()),
+  ]);
   if (fault) throw fault.error;
 
   const latest = (await deps.releases.get(releaseId)) ?? run;
@@ -214,7 +219,12 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
   }
   // A concurrent delivery that held the post may have recorded the message meanwhile: show the end there too.
   progress.follow(latest.message);
-  await progress.show(latest);
+  // Slack may be slow to answer (its client waits out rate limits): the run returns in time all the
+  // same, and the next run or the release's end draws the message again.
+  if (!drawn || !(await within(deps.sleep, progress.show(latest), budget())))
+    deps.log.warn('Left the release progress message as it was: the invocation is running out of time', {
+      releaseId,
+    });
   return { status: finished ? 'finished' : stopped ? 'stopped' : 'incomplete', run: latest };
 }
 

@@ -349,21 +349,52 @@ async function settleJob(deps: WorkerDeps, approvalId: string): Promise<boolean>
 
 async function runReleaseJob(deps: WorkerDeps, releaseId: string, invocation?: InvocationClock): Promise<boolean> {
   const { settings, queue } = deps;
-  const report = await runRelease(deps, releaseId, {
-    owner: `worker-${deps.ids()}`,
-    shouldStop: () => (invocation ? invocation.getRemainingTimeInMillis() < settings.stopMarginMs : false),
-    // What is left once the fan-out stops, less half the margin for the final progress update.
-    ...(invocation ? { drainBudgetMs: () => invocation.getRemainingTimeInMillis() - settings.stopMarginMs / 2 } : {}),
-  });
+  const continueInAnotherJob = async () => {
+    await queue.send({ kind: 'release', releaseId });
+    deps.log.info('Release continues in another job', { releaseId });
+  };
+  // The run stops starting pipelines `stopMarginMs` before the Lambda's timeout. If it is still
+  // going then (pipelines in flight, a slow Slack), the rest is queued at once, so a Lambda that
+  // times out meanwhile loses nothing: the new job finds those pipelines leased, and looks again a
+  // minute later. Otherwise the release would wait out the queue's visibility timeout (30 minutes).
+  let queuedEarly: Promise<boolean> | undefined;
+  const watchdog =
+    invocation &&
+    setTimeout(
+      () => {
+        queuedEarly = continueInAnotherJob().then(
+          () => true,
+          (error: unknown) => {
+            deps.log.warn('Could not queue the rest of the release yet; trying again when the run ends', {
+              releaseId,
+              error,
+            });
+            return false;
+          },
+        );
+      },
+      Math.max(0, invocation.getRemainingTimeInMillis() - settings.stopMarginMs),
+    );
+  let report: Awaited<ReturnType<typeof runRelease>>;
+  try {
+    report = await runRelease(deps, releaseId, {
+      owner: `worker-${deps.ids()}`,
+      shouldStop: () => (invocation ? invocation.getRemainingTimeInMillis() < settings.stopMarginMs : false),
+      // What is left once the fan-out stops, less half the margin for what follows the run.
+      ...(invocation ? { drainBudgetMs: () => invocation.getRemainingTimeInMillis() - settings.stopMarginMs / 2 } : {}),
+    });
+  } finally {
+    clearTimeout(watchdog);
+  }
+  const continued = (await queuedEarly) ?? false;
   switch (report.status) {
     case 'finished':
       return true;
     case 'stopped':
-      // Out of time: the rest goes on in a fresh invocation, without waiting for the visibility timeout.
-      await queue.send({ kind: 'release', releaseId });
-      deps.log.info('Release continues in another job', { releaseId });
+      if (!continued) await continueInAnotherJob();
       return true;
     case 'incomplete':
+      if (continued) return true;
       // Others hold some pipelines (a concurrent delivery, or this release's interrupted attempt):
       // look again in a minute, as a new job, rather than after the visibility timeout.
       await queue.send({ kind: 'release', releaseId }, { delaySeconds: settings.incompleteDelaySeconds });

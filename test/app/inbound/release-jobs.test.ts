@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InProcessReleaseQueue, MAX_RECEIVES } from '../../../app/adapters/in-process-release-queue.ts';
 import type { ReleaseJob } from '../../../app/core/release-ports.ts';
 import { processReleaseJobs } from '../../../app/inbound/release-jobs.ts';
@@ -332,6 +332,53 @@ describe('processReleaseJobs', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(deps.pipelines.calls).toEqual([]);
     expect(sent).toEqual([{ kind: 'release', releaseId: 'rel-p1' }]);
+  });
+});
+
+describe('processReleaseJobs near the Lambda timeout', () => {
+  it('queues the rest of a release before it waits for a pipeline in flight, so a Lambda that times out meanwhile loses nothing', async () => {
+    // Prepare: the first pipeline's PutApprovalResult never answers; the Lambda reaches its stop
+    // margin 50 ms after the job starts
+    const { deps, sent } = setup();
+    await processReleaseJobs(deps, event(JSON.stringify(planJob())));
+    await deps.releases.confirm('rel-p1', deps.clock());
+    let started = false;
+    deps.pipelines.putApprovalResult = () => {
+      started = true;
+      return new Promise<void>(() => {});
+    };
+    const startedAt = Date.now();
+    const invocation = {
+      getRemainingTimeInMillis: () => deps.settings.stopMarginMs + 50 - (Date.now() - startedAt),
+    };
+
+    // Act
+    void processReleaseJobs(deps, event(JSON.stringify({ kind: 'release', releaseId: 'rel-p1' })), invocation);
+
+    // Assess: the continuation is on the queue while the Lambda still waits (and would be killed)
+    await vi.waitUntil(() => sent.length > 0, { timeout: 2_000 });
+    expect(started).toBe(true);
+    expect(sent).toEqual([{ kind: 'release', releaseId: 'rel-p1' }]);
+  });
+
+  it('returns in time, once, with the rest queued, when Slack does not answer the final progress update', async () => {
+    // Prepare: Slack posts the progress message but never answers its updates
+    const { deps, sent } = setup();
+    await processReleaseJobs(deps, event(JSON.stringify(planJob())));
+    await deps.releases.confirm('rel-p1', deps.clock());
+    deps.reporter.update = () => new Promise<void>(() => {});
+
+    // Act: no time to start anything
+    const response = await processReleaseJobs(deps, event(JSON.stringify({ kind: 'release', releaseId: 'rel-p1' })), {
+      getRemainingTimeInMillis: () => 40_000,
+    });
+
+    // Assess: one continuation, and the skipped update is logged
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sent).toEqual([{ kind: 'release', releaseId: 'rel-p1' }]);
+    expect(deps.log.entries.map((entry) => entry.message)).toContain(
+      'Left the release progress message as it was: the invocation is running out of time',
+    );
   });
 });
 
