@@ -562,6 +562,7 @@ export class ReleaseClients extends PipelineClients {
       releases: await this.releaseStore(),
       queue: this.releaseQueue(),
       reporter: await this.releaseReporter(),
+      digestMarkers: await this.digestMarkers(),
       region: this.region,
       placesFor: this.placesFor,
       productPlacesFor: this.productPlacesFor,

@@ -93,7 +93,7 @@ export function windowAfter(previous: PostedDigest | undefined, day: string, unt
 }
 
 /** The latest digest posted in the AUDIT_DAYS days before `day`: GetItems, a week of days at a time. */
-async function previousDigest(markers: DigestMarkers, day: string): Promise<PostedDigest | undefined> {
+async function previousDigest(markers: Pick<DigestMarkers, 'posted'>, day: string): Promise<PostedDigest | undefined> {
   const start = Date.parse(`${day}T00:00:00Z`);
   for (let back = 1; back <= AUDIT_DAYS; back += LOOKBACK_CONCURRENCY) {
     const days = Array.from({ length: Math.min(LOOKBACK_CONCURRENCY, AUDIT_DAYS - back + 1) }, (_, i) =>
@@ -103,6 +103,19 @@ async function previousDigest(markers: DigestMarkers, day: string): Promise<Post
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * The digest as the next one would list it if it posted now (`/release digest`): what was decided
+ * since the latest digest's window ended (today's, when it is out), up to now. Nothing is written.
+ */
+export async function previewDigest(
+  deps: DigestDeps & { digestMarkers: Pick<DigestMarkers, 'posted'> },
+  now: Date,
+): Promise<Digest> {
+  const today = dayOf(now);
+  const latest = (await deps.digestMarkers.posted(today)) ?? (await previousDigest(deps.digestMarkers, today));
+  return buildDigest(deps, now, windowAfter(latest, today, now));
 }
 
 /**

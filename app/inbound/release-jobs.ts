@@ -6,7 +6,8 @@ import { SlackGroups } from '../adapters/slack-groups.ts';
 import type { Config } from '../config.ts';
 import type { ApprovalRecord } from '../core/approval.ts';
 import { AWS_REGION, CODEPIPELINE_NAME } from '../core/codepipeline-names.ts';
-import { buildDigest } from '../core/digest.ts';
+import type { Digest } from '../core/digest.ts';
+import { type DigestMarkers, previewDigest } from '../core/digest-posting.ts';
 import { accountProblem, ClaimKeptError } from '../core/errors.ts';
 import { endedHow } from '../core/pipeline-events.ts';
 import type { ApprovalNotifier, PipelineReader } from '../core/ports.ts';
@@ -44,6 +45,8 @@ export interface WorkerDeps extends RunDeps, PlanReleaseDeps {
   queue: ReleaseQueue;
   reporter: ReleaseReporter;
   settings: ReleaseSettings;
+  /** Where the latest digest's window ended: the preview lists what the next digest would. */
+  digestMarkers: Pick<DigestMarkers, 'posted'>;
 }
 
 export async function workerDeps(
@@ -485,9 +488,9 @@ async function boardJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'boar
 
 /** `/release digest` for an installation too big to read within the command's 3 s. */
 async function digestJob(deps: WorkerDeps, job: Extract<ReleaseJob, { kind: 'digest' }>): Promise<void> {
-  let digest: Awaited<ReturnType<typeof buildDigest>>;
+  let digest: Digest;
   try {
-    digest = await buildDigest(deps, deps.clock());
+    digest = await previewDigest(deps, deps.clock());
   } catch (error) {
     deps.log.error('Could not build the digest preview', { user: job.userId, error });
     await deps.reporter.respond(job.responseUrl, releaseNotices.failed);

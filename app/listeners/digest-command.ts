@@ -1,10 +1,10 @@
 import type { RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { buildDigest } from '../core/digest.ts';
+import { previewDigest } from '../core/digest-posting.ts';
 import { releaseNotices } from '../views/release-help.ts';
 import { type AnswerBy, COMMAND_DEADLINES, type ReleaseListenerDeps, timeToRead, within } from './release-context.ts';
 
 /**
- * `/release digest`: today's digest as it would post now, shown only to the person who asked
+ * `/release digest`: the next digest as it would post now, shown only to the person who asked
  * (ephemeral, through the command's response_url). Nothing is written: no marker, no post, so
  * the scheduled digest still goes out. An installation of more pipelines than can be read within
  * the command's 3 s (or one CodePipeline is slow to list, or the reads run out of the command's
@@ -32,7 +32,7 @@ export async function handleDigestCommand(
   await ack();
   // Slack hears the answer when the listener ends: what the command cannot read in time, the worker reads.
   const readMs = Math.min(COMMAND_DEADLINES.digestMs, timeToRead(deps.clock, answerBy));
-  const built = await within(readMs, buildDigest(deps, deps.clock())).catch((error: unknown) => ({
+  const built = await within(readMs, previewDigest(deps, deps.clock())).catch((error: unknown) => ({
     done: false as const,
     error,
   }));

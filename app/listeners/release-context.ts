@@ -1,3 +1,4 @@
+import type { DigestMarkers } from '../core/digest-posting.ts';
 import type { ApprovalStore, Clock, IdSource, Log, PipelineReader } from '../core/ports.ts';
 import type { ProductOverride } from '../core/products.ts';
 import type { PlanReleaseDeps } from '../core/release-plan.ts';
@@ -15,6 +16,8 @@ export interface ReleaseListenerDeps extends Pick<ListenerDeps, 'displayName' | 
   clock: Clock;
   ids: IdSource;
   log: Log;
+  /** Where the latest digest's window ended: the preview lists what the next digest would. */
+  digestMarkers: Pick<DigestMarkers, 'posted'>;
   /** Reads pipelines for plans, boards and the digest preview, under the rate limit. */
   reader: PipelineReader;
   releases: ReleaseStore;

@@ -2,6 +2,7 @@ import { approvalIdFor } from '../../app/adapters/approval-id.ts';
 import type { JobResults, ReleaseJob, ReleaseQueue } from '../../app/core/release-ports.ts';
 import { RELEASE_SETTINGS } from '../../app/core/release-run.ts';
 import type { ActionDeps } from '../../app/inbound/release-action.ts';
+import { MemoryMarkers } from './digest-fakes.ts';
 import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog } from './fakes.ts';
 import { MemoryApprovalStore } from './memory-store.ts';
 import { FakeReader, FakeReporter, MemoryReleaseStore, pipelineSnapshot, token } from './release-fakes.ts';
@@ -33,6 +34,7 @@ export function releaseDeps() {
     pipelines: new FakePipelines(),
     notifier: new FakeNotifier(),
     reporter: new FakeReporter(),
+    digestMarkers: new MemoryMarkers(),
     jobResults: {
       succeeded: async (jobId: string, result: Parameters<JobResults['succeeded']>[1]) =>
         void jobs.push({ jobId, succeeded: result }),

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { InProcessReleaseQueue, MAX_RECEIVES } from '../../../app/adapters/in-process-release-queue.ts';
 import type { ReleaseJob } from '../../../app/core/release-ports.ts';
 import { processReleaseJobs } from '../../../app/inbound/release-jobs.ts';
+import { MemoryMarkers } from '../../support/digest-fakes.ts';
 import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
 import { releaseDeps as setup } from '../../support/release-deps.ts';
 import { FakeReader, pipelineSnapshot, token } from '../../support/release-fakes.ts';
@@ -479,6 +480,46 @@ describe('processReleaseJobs, again and at scale', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(deps.reporter.digests.map((d) => d.url)).toEqual([url]);
     expect(deps.reporter.digests[0]?.digest.products.map((p) => p.name)).toEqual(['shop']);
+  });
+});
+
+describe('the digest preview a command handed over', () => {
+  const url = 'https://hooks.slack.com/commands/T0/9/z';
+  const preview = async (deps: ReturnType<typeof setup>['deps']) => {
+    await processReleaseJobs(deps, event(JSON.stringify({ kind: 'digest', responseUrl: url, userId: 'U0ALICE' })));
+    return deps.reporter.digests.at(-1)?.digest;
+  };
+  const posted = (markers: MemoryMarkers, day: string, until: string) =>
+    markers.recordPosted(day, { channel: 'C0DIGEST', ts: `${day}.1` }, new Date(until), {
+      day,
+      since: new Date(Date.parse(until) - 86_400_000),
+      until: new Date(until),
+    });
+
+  it('lists what the next digest would: everything since the last digest, over a weekend too', async () => {
+    // Prepare: Tuesday 10:00; the last digest went out on Friday (a long weekend, Monday off)
+    const { deps } = setup();
+    const markers = new MemoryMarkers();
+    deps.digestMarkers = markers;
+    await posted(markers, '2025-02-28', '2025-02-28T08:00:00Z');
+    // Act
+    const digest = await preview(deps);
+    // Assess
+    expect(digest?.decidedSince).toEqual(new Date('2025-02-28T08:00:00Z'));
+    expect(markers.log).toEqual(['recorded 2025-02-28.1']);
+  });
+
+  it('lists what was decided since today’s digest once it is out', async () => {
+    // Prepare: today's digest went out at 08:00
+    const { deps } = setup();
+    const markers = new MemoryMarkers();
+    deps.digestMarkers = markers;
+    await posted(markers, '2025-03-03', '2025-03-03T08:00:00Z');
+    await posted(markers, '2025-03-04', '2025-03-04T08:00:00Z');
+    // Act
+    const digest = await preview(deps);
+    // Assess
+    expect(digest?.decidedSince).toEqual(new Date('2025-03-04T08:00:00Z'));
   });
 });
 
