@@ -39,7 +39,7 @@ export type PipelinePlace = Pick<ApprovalRequest, 'region' | 'account'>;
  * Reads pipelines where they live: in another account through the role Greenlight assumes there,
  * never with Greenlight's own credentials (deps.ts `readerAt`).
  */
-export type ReaderAt = (place: PipelinePlace) => Promise<Pick<PipelineReader, 'snapshot'>>;
+export type ReaderAt = (place: PipelinePlace) => Promise<Pick<PipelineReader, 'snapshot' | 'executionMode'>>;
 
 export type FollowDeps = SettleDeps & { readerAt: ReaderAt };
 
@@ -329,7 +329,10 @@ function throwCollected(failures: unknown[], job: 'settle' | 'post'): void {
  * How an approval ended that CodePipeline no longer shows as the action's current one, from the
  * pipeline's state (GetPipelineState): an abandoned action or a stopped stage execution is
  * `stopped` (StopPipelineExecution, stop and abandon); a cancelled one `cancelled` (the pipeline
- * was updated); a missing pipeline, stage or action `gone`; otherwise CodePipeline moved on.
+ * was updated); a missing pipeline, stage or action `gone`; otherwise CodePipeline moved on to
+ * a newer approval (`replaced`). Not in a PARALLEL pipeline: its state shows one execution per
+ * action and no tokens, so another execution's approval says nothing of ours, which is left open
+ * (undefined) for a click, a release or its expiry to end.
  */
 export async function endedHow(
   deps: Pick<FollowDeps, 'readerAt' | 'clock'>,
@@ -338,9 +341,10 @@ export async function endedHow(
   const { pipelineName, stageName, actionName } = record.request;
   const at = deps.clock();
   let snapshot: Awaited<ReturnType<PipelineReader['snapshot']>>;
+  // In the approval's own account: there through its role, never with Greenlight's credentials.
+  const reader = await deps.readerAt(record.request);
   try {
-    // In the approval's own account: there through its role, never with Greenlight's credentials.
-    snapshot = await (await deps.readerAt(record.request)).snapshot(pipelineName);
+    snapshot = await reader.snapshot(pipelineName);
   } catch (error) {
     if (error instanceof PipelineGoneError) return { kind: 'gone', what: 'pipeline', at };
     throw error;
@@ -353,5 +357,7 @@ export async function endedHow(
   if (action.status === 'Abandoned' || stageStatus === 'Stopped' || stageStatus === 'Stopping')
     return { kind: 'stopped', why: 'stopped', at };
   if (stageStatus === 'Cancelled') return { kind: 'stopped', why: 'cancelled', at };
+  // Asked only here, so the common endings cost one call.
+  if ((await reader.executionMode(pipelineName)) === 'PARALLEL') return undefined;
   return { kind: 'stopped', why: 'replaced', at };
 }

@@ -11,6 +11,7 @@ const nothingToRead: PipelineReader = {
     throw new Error('not asked');
   },
   executionsSince: async () => [],
+  executionMode: async () => 'SUPERSEDED',
 };
 
 function setup() {

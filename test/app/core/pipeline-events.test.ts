@@ -150,3 +150,53 @@ describe('followPipelineChange while a decision is being applied', () => {
     expect(settles).toEqual([{ approvalId: inA.id, delaySeconds: 46 }]);
   });
 });
+
+describe('followPipelineChange in a pipeline whose executions run in parallel', () => {
+  const anotherExecutionWaits = (reader: FakeReader) =>
+    reader.set({
+      name: 'shop-cart',
+      stages: [
+        {
+          name: 'StagingDEV',
+          latest: { executionId: 'e-2', status: 'InProgress' },
+          actions: [{ name: 'ApproveIntoQA', status: 'InProgress' }],
+        },
+      ],
+    });
+
+  it('leaves the approval open and its buttons on: another execution’s approval says nothing of it', async () => {
+    // Prepare: CodePipeline shows another execution's approval at the action (no token of ours)
+    const { store, pipelines, reader, deps, inA } = await threeShopCarts();
+    anotherExecutionWaits(reader.runs('shop-cart', 'PARALLEL'));
+    pipelines.answerResult({ state: 'replaced' }).answerResult({ state: 'replaced' });
+    // Act
+    const result = await followPipelineChange(deps, {
+      pipelineName: 'shop-cart',
+      stageName: 'StagingDEV',
+      region: A.region,
+      account: A.account,
+    });
+    // Assess
+    expect(result).toEqual({ checked: 1, closed: 0 });
+    const record = await store.get(inA.id);
+    expect(record?.status).toBe('pending');
+    expect(record?.outcome).toBeUndefined();
+  });
+
+  it('closes the approval as replaced when the pipeline supersedes: a newer approval waits in its place', async () => {
+    // Prepare
+    const { store, pipelines, reader, deps, inA } = await threeShopCarts();
+    anotherExecutionWaits(reader);
+    pipelines.answerResult({ state: 'replaced' }).answerResult({ state: 'replaced' });
+    // Act
+    const result = await followPipelineChange(deps, {
+      pipelineName: 'shop-cart',
+      stageName: 'StagingDEV',
+      region: A.region,
+      account: A.account,
+    });
+    // Assess
+    expect(result).toEqual({ checked: 1, closed: 1 });
+    expect((await store.get(inA.id))?.outcome).toMatchObject({ kind: 'stopped', why: 'replaced' });
+  });
+});
