@@ -356,7 +356,7 @@ export class DynamoApprovalStore implements ApprovalStore, JourneyStore, Release
               sk: `EVENT#${event.eventId}`,
               [TABLE_KEYS.byDay.partition]: `DAY#${at.slice(0, 10)}`,
               [TABLE_KEYS.byDay.sort]: `${at}#${event.eventId}`,
-              ...stripUndefined({ ...event, at }),
+              ...stripUndefined({ ...event, at, decidedAt: event.decidedAt?.toISOString() }),
             },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
@@ -669,6 +669,7 @@ const outcomeItem = (outcome: Outcome): Item =>
     ...outcome,
     at: outcome.at.toISOString(),
     decision: outcome.decision ? decisionItem(outcome.decision) : undefined,
+    decidedAt: 'decidedAt' in outcome ? outcome.decidedAt?.toISOString() : undefined,
   });
 
 const date = (value: unknown): Date => new Date(String(value));
@@ -716,6 +717,7 @@ function toRecord(item: Item): ApprovalRecord {
       ...(outcome as unknown as Outcome),
       at: date(outcome.at),
       ...(outcome.decision ? { decision: toDecision(outcome.decision as Item) } : {}),
+      ...(outcome.decidedAt ? { decidedAt: date(outcome.decidedAt) } : {}),
     } as Outcome;
   }
   return record;
@@ -723,5 +725,9 @@ function toRecord(item: Item): ApprovalRecord {
 
 function toEvent(item: Item): AuditEvent {
   const { pk: _pk, sk: _sk, dayPk: _dayPk, daySk: _daySk, ...event } = item;
-  return { ...(event as unknown as AuditEvent), at: date(event.at) };
+  return {
+    ...(event as unknown as AuditEvent),
+    at: date(event.at),
+    ...(event.decidedAt ? { decidedAt: date(event.decidedAt) } : {}),
+  };
 }

@@ -106,6 +106,8 @@ export type Outcome = (
       verdict?: Verdict;
       by?: string;
       summary?: string;
+      /** When CodePipeline took it (the action's `lastStatusChange`); `at` is when Greenlight recorded it. */
+      decidedAt?: Date;
     }
   | { kind: 'gone'; decision?: Decision; at: Date; what: 'pipeline' | 'stage' | 'action' }
   /**

@@ -17,7 +17,10 @@ export interface AuditEvent {
   /** Unique per event; also the idempotency key of the append. */
   eventId: string;
   type: AuditEventType;
+  /** When Greenlight recorded it: the per-day trail files it under this day. */
   at: Date;
+  /** An outcome decided outside Greenlight: when CodePipeline took the decision (`lastStatusChange`). */
+  decidedAt?: Date;
   /** `unknown` for events about input that named no approval we know (tampered values). */
   approvalId: ApprovalId | 'unknown';
   approval?: Pick<ApprovalRequest, 'pipelineName' | 'stageName' | 'actionName' | 'region' | 'account'>;
@@ -61,6 +64,14 @@ export const attemptEvent = (request: ApprovalRequest, attempt: Attempt): AuditE
 /** How the audit trail marks an approval given during a freeze. */
 export const overrideDetail = (override: { freeze: string }): string => `freeze override (${override.freeze})`;
 
+const ELSEWHERE_BY = 'by ';
+
+/** Who gave a decision outside Greenlight (an IAM ARN), from its outcome event's detail. */
+export const decidedElsewhereBy = (event: Pick<AuditEvent, 'result' | 'detail'>): string | undefined =>
+  event.result === 'decided-elsewhere' && event.detail?.startsWith(ELSEWHERE_BY)
+    ? event.detail.slice(ELSEWHERE_BY.length)
+    : undefined;
+
 /** Whether an outcome's detail marks a freeze override (rather than the approvers of a count, say). */
 export const isOverrideDetail = (detail: string | undefined): detail is string =>
   detail?.startsWith('freeze override (') === true;
@@ -100,7 +111,7 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
       ? `approvals from ${applied.approvers.map((approver) => `${approver.name} (${approver.id})`).join(', ')}`
       : undefined;
   const detail = elsewhere?.by
-    ? `by ${elsewhere.by}`
+    ? `${ELSEWHERE_BY}${elsewhere.by}`
     : applied?.override
       ? overrideDetail(applied.override)
       : approvers;
@@ -116,6 +127,7 @@ export function outcomeEvent(record: ApprovalRecord): AuditEvent | undefined {
     ...(reason ? { reason } : {}),
     ...(verdict ? { verdict } : {}),
     ...(detail ? { detail } : {}),
+    ...(elsewhere?.decidedAt ? { decidedAt: elsewhere.decidedAt } : {}),
   };
 }
 

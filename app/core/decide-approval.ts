@@ -316,6 +316,7 @@ async function outcomeInPipeline(
       verdict: seen.verdict,
       ...(seen.updatedBy ? { by: seen.updatedBy } : {}),
       ...(seen.summary ? { summary: seen.summary } : {}),
+      ...(seen.at ? { decidedAt: seen.at } : {}),
     };
   }
   if (seen.state === 'expired') return { kind: 'expired', decision, at: clock() };

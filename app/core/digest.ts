@@ -1,5 +1,5 @@
 import type { Actor, ApprovalRecord, ApprovalRequest, MessageRef, Outcome, Verdict } from './approval.ts';
-import { type AuditEvent, dayOf, isOverrideDetail } from './audit.ts';
+import { type AuditEvent, dayOf, decidedElsewhereBy, isOverrideDetail } from './audit.ts';
 import {
   type ApprovalWait,
   compareMetrics,
@@ -79,6 +79,9 @@ export interface DecidedApproval {
   actor?: Actor;
   /** Answered outside Slack: the verdict CodePipeline showed, when it was read. */
   verdict?: Verdict;
+  /** Answered outside Slack: who CodePipeline says gave it (an IAM ARN), and when it took it. */
+  by?: string;
+  decidedAt?: Date;
   /** Approved during a freeze by break glass: `freeze override (Weekend)`. */
   override?: string;
   reason?: string;
@@ -489,20 +492,27 @@ function decidedIn(audit: AuditFacts, { since, until }: DigestWindow): DecidedAp
   return audit.outcomes
     .filter(({ event }) => event.at.getTime() > since.getTime() && event.at.getTime() <= until.getTime())
     .sort((a, b) => b.event.at.getTime() - a.event.at.getTime())
-    .map(({ event, requestedAt }) => ({
-      approvalId: event.approvalId,
-      pipelineName: event.approval?.pipelineName ?? 'unknown pipeline',
-      ...(event.approval?.account ? { place: { account: event.approval.account, region: event.approval.region } } : {}),
-      stageName: event.approval?.stageName ?? 'unknown stage',
-      result: (event.result ?? 'decided-elsewhere') as Outcome['kind'],
-      ...(event.actor ? { actor: event.actor } : {}),
-      // Answered outside Slack: the outcome's verdict is CodePipeline's (core/audit.ts, outcomeEvent).
-      ...(event.result === 'decided-elsewhere' && event.verdict ? { verdict: event.verdict } : {}),
-      ...(event.result === 'approved' && isOverrideDetail(event.detail) ? { override: event.detail } : {}),
-      ...(event.reason ? { reason: event.reason } : {}),
-      at: event.at,
-      ...(requestedAt ? { waitedMs: event.at.getTime() - requestedAt.getTime() } : {}),
-    }));
+    .map(({ event, requestedAt }) => {
+      const by = decidedElsewhereBy(event);
+      return {
+        approvalId: event.approvalId,
+        pipelineName: event.approval?.pipelineName ?? 'unknown pipeline',
+        ...(event.approval?.account
+          ? { place: { account: event.approval.account, region: event.approval.region } }
+          : {}),
+        stageName: event.approval?.stageName ?? 'unknown stage',
+        result: (event.result ?? 'decided-elsewhere') as Outcome['kind'],
+        ...(event.actor ? { actor: event.actor } : {}),
+        // Answered outside Slack: the outcome's verdict is CodePipeline's (core/audit.ts, outcomeEvent).
+        ...(event.result === 'decided-elsewhere' && event.verdict ? { verdict: event.verdict } : {}),
+        ...(by ? { by } : {}),
+        ...(event.decidedAt ? { decidedAt: event.decidedAt } : {}),
+        ...(event.result === 'approved' && isOverrideDetail(event.detail) ? { override: event.detail } : {}),
+        ...(event.reason ? { reason: event.reason } : {}),
+        at: event.at,
+        ...(requestedAt ? { waitedMs: (event.decidedAt ?? event.at).getTime() - requestedAt.getTime() } : {}),
+      };
+    });
 }
 
 /** Nothing waits and nothing was decided: the digest says so in a line. */

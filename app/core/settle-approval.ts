@@ -102,6 +102,7 @@ export async function settleApproval(
           verdict: seen.verdict,
           ...(seen.updatedBy ? { by: seen.updatedBy } : {}),
           ...(seen.summary ? { summary: seen.summary } : {}),
+          ...(seen.at ? { decidedAt: seen.at } : {}),
         },
   );
 }

@@ -8,6 +8,7 @@ import {
   type ProductDigest,
   type WaitingApproval,
 } from '../core/digest.ts';
+import { readableIdentity } from '../core/iam-identity.ts';
 import type { SlackMessage } from './approval-message.ts';
 import { actorText, clip, duration, escapeMrkdwn, link, relative, slackDate } from './format.ts';
 import { BLOCK_KIT, TEXT_BUDGET, textLength } from './limits.ts';
@@ -275,7 +276,7 @@ function decidedLine(decided: DecidedApproval, now: Date): string {
     decided.result === 'approved' || decided.result === 'rejected'
       ? `${decided.result}${decided.actor ? ` by ${actorText(decided.actor)}` : ''}`
       : decided.result === 'decided-elsewhere'
-        ? `${decided.verdict === 'approve' ? 'approved' : decided.verdict === 'reject' ? 'rejected' : 'decided'} outside Slack`
+        ? `${decided.verdict === 'approve' ? 'approved' : decided.verdict === 'reject' ? 'rejected' : 'decided'} outside Slack${decided.by ? ` by ${escapeMrkdwn(readableIdentity(decided.by))}` : ''}`
         : decided.result === 'gone'
           ? 'gone from CodePipeline'
           : decided.result === 'stopped'
@@ -285,7 +286,7 @@ function decidedLine(decided: DecidedApproval, now: Date): string {
   const waited = decided.waitedMs !== undefined ? ` · waited ${duration(decided.waitedMs)}` : '';
   const reason = decided.reason ? ` · “${escapeMrkdwn(clip(decided.reason.replace(/\s+/g, ' '), 200))}”` : '';
   return clip(
-    `• ${RESULT_ICON[decided.result]} ${what} ${verb} ${relative(decided.at, now)}${override}${waited}${reason}`,
+    `• ${RESULT_ICON[decided.result]} ${what} ${verb} ${relative(decided.decidedAt ?? decided.at, now)}${override}${waited}${reason}`,
     BLOCK_KIT.text,
   );
 }

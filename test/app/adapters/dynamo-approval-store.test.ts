@@ -318,6 +318,28 @@ describe.each([
     expect(ids(after)).toEqual([['alice'], ['bob', `${request.id}#outcome`]]);
   });
 
+  it('keeps when CodePipeline took a console decision beside when Greenlight recorded it, on the approval and in the day’s trail', async () => {
+    // Prepare: answered in the console at 09:00; Greenlight heard of it at 10:00
+    const approvals = await store();
+    const request = approvalRequest();
+    await approvals.saveRequest(request);
+    const decidedAt = new Date('2025-03-04T09:00:00Z');
+    const at = new Date('2025-03-04T10:00:00Z');
+    // Act
+    await approvals.recordOutcome(request.id, {
+      kind: 'decided-elsewhere',
+      verdict: 'approve',
+      by: 'arn:aws:iam::123456789012:user/alice',
+      decidedAt,
+      at,
+    });
+    const record = await approvals.get(request.id);
+    const day = await approvals.eventsForDay('2025-03-04');
+    // Assess
+    expect(record?.outcome).toMatchObject({ kind: 'decided-elsewhere', decidedAt, at });
+    expect(day.find((event) => event.type === 'outcome')).toMatchObject({ decidedAt, at });
+  });
+
   it('lists open approvals, pending and being decided, oldest first', async () => {
     // Prepare
     const approvals = await store({ ownTable: true });

@@ -198,13 +198,15 @@ describe('building the digest', () => {
   });
 
   it('tells a console answer’s verdict and a break-glass approve as such, and the message shows both', async () => {
-    // Prepare: one rejected in the console an hour ago; one approved by break glass two hours ago
+    // Prepare: one rejected in the console three hours ago, which Greenlight heard of an hour ago;
+    // one approved by break glass two hours ago
     const store = new MemoryApprovalStore();
     const rejected = await waitingRequest(store, { pipelineName: 'shop-cart' });
     await store.recordOutcome(rejected.id, {
       kind: 'decided-elsewhere',
       verdict: 'reject',
       by: 'arn:aws:iam::123456789012:user/console',
+      decidedAt: ago(3),
       at: ago(1),
     });
     const broken = await waitingRequest(store, { pipelineName: 'shop-web' });
@@ -222,7 +224,7 @@ describe('building the digest', () => {
       expect.objectContaining({ approvalId: rejected.id, result: 'decided-elsewhere', verdict: 'reject' }),
       expect.objectContaining({ approvalId: broken.id, result: 'approved', override: 'freeze override (Weekend)' }),
     ]);
-    expect(text).toContain('shop-cart › StagingDEV* rejected outside Slack 1 hour ago');
+    expect(text).toContain('shop-cart › StagingDEV* rejected outside Slack by console (IAM user) 3 hours ago');
     expect(text).toContain('approved by <@U0CAROL> 2 hours ago · ❄️ freeze override (Weekend)');
   });
 

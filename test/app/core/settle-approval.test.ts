@@ -234,6 +234,26 @@ describe('settleApproval', () => {
     });
   });
 
+  it('dates a decision given in the console by CodePipeline’s clock, and names who gave it', async () => {
+    // Prepare: Alice approved in the console at 10:05; the job settles at 10:15
+    const { store, pipelines, deps, request } = await waitingApproval();
+    const decidedAt = new Date('2025-03-04T10:05:00Z');
+    const alice = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
+    pipelines.answerResult({ state: 'decided', verdict: 'approve', summary: 'LGTM', updatedBy: alice, at: decidedAt });
+    // Act
+    await settleApproval(deps, request.id);
+    // Assess
+    expect((await store.get(request.id))?.outcome).toMatchObject({
+      kind: 'decided-elsewhere',
+      by: alice,
+      decidedAt,
+      at: deps.clock(),
+    });
+    expect(await outcomes(store, request.id)).toEqual([
+      expect.objectContaining({ decidedAt, reason: 'LGTM', detail: `by ${alice}` }),
+    ]);
+  });
+
   it('records an approval decided in the console as decided outside Slack, once however often it is settled', async () => {
     // Prepare
     const { store, pipelines, deps, request } = await waitingApproval();
