@@ -24,7 +24,7 @@ import {
   PolicyStatement,
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
-import { type Code, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, type Code, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -83,6 +83,21 @@ export interface GreenlightStackProps extends StackProps {
   /** Replaces the esbuild bundles of all handlers: template tests synthesize without bundling. */
   readonly handlerCode?: Code;
 }
+
+/**
+ * Lambda's level for Powertools' (POWERTOOLS_LOG_LEVEL): with the JSON log format Lambda filters the
+ * function's lines itself (INFO by default), and Powertools defers to it (AWS_LAMBDA_LOG_LEVEL), so
+ * `-c logLevel=DEBUG` must lower both. Lambda's levels end at FATAL: CRITICAL, and SILENT, map to it.
+ */
+const LAMBDA_LOG_LEVEL: Readonly<Record<LogLevel, ApplicationLogLevel>> = {
+  TRACE: ApplicationLogLevel.TRACE,
+  DEBUG: ApplicationLogLevel.DEBUG,
+  INFO: ApplicationLogLevel.INFO,
+  WARN: ApplicationLogLevel.WARN,
+  ERROR: ApplicationLogLevel.ERROR,
+  CRITICAL: ApplicationLogLevel.FATAL,
+  SILENT: ApplicationLogLevel.FATAL,
+};
 
 /** How long each handler may run; the release queue's visibility timeout derives from the worker's. */
 const WORKER_TIMEOUT = Duration.minutes(5);
@@ -268,6 +283,7 @@ export class GreenlightStack extends Stack {
         timeout,
         environment,
         logRetention,
+        applicationLogLevel: LAMBDA_LOG_LEVEL[props.logLevel ?? 'INFO'],
         ...(props.handlerCode ? { code: props.handlerCode } : {}),
         ...(deadLetterQueue ? { deadLetterQueue } : {}),
       });

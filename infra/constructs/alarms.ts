@@ -64,8 +64,16 @@ export class OperationalAlarms extends Construct {
     const period = Duration.minutes(5);
 
     for (const [name, fn] of Object.entries(props.functions)) {
-      this.add(`${name}-errors`, fn.metricErrors({ period }), `The ${name} handler failed.`);
-      this.add(`${name}-throttles`, fn.metricThrottles({ period }), `Lambda throttled the ${name} handler.`);
+      this.add(
+        `${name}-errors`,
+        fn.metricErrors({ period }),
+        `The ${name} handler failed. Its log group has the error: search it for "level":"ERROR" around the alarm's time; each line names the approval or release it was about.`,
+      );
+      this.add(
+        `${name}-throttles`,
+        fn.metricThrottles({ period }),
+        `Lambda throttled the ${name} handler: the account's concurrent executions ran out. Raise the account's concurrency quota, or find what else uses it (CloudWatch, Lambda ConcurrentExecutions).`,
+      );
     }
     for (const [name, dlq] of Object.entries(props.deadLetterQueues)) {
       const { queue, whatToDo } = isQueue(dlq) ? { queue: dlq, whatToDo: 'inspect and redrive them.' } : dlq;
@@ -97,7 +105,12 @@ export class OperationalAlarms extends Construct {
         tolerated,
       );
     }
-    if (action) for (const alarm of this.alarms) alarm.addAlarmAction(action);
+    // Told when it clears too, so on-call knows the trouble is over.
+    if (action)
+      for (const alarm of this.alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
   }
 
   private add(id: string, metric: IMetric, description: string, threshold = 0): void {

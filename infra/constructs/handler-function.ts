@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { relative, sep } from 'node:path';
 import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type Code, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, type Code, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -131,6 +131,11 @@ export interface HandlerFunctionProps {
   readonly code?: Code;
   /** Where failed asynchronous invocations go after Lambda's own retries. */
   readonly deadLetterQueue?: IQueue;
+  /**
+   * The lowest level of the function's own log lines that Lambda keeps. With the JSON log format
+   * Lambda drops lines below it (INFO unless told), whatever the app's logger writes.
+   */
+  readonly applicationLogLevel?: ApplicationLogLevel;
 }
 
 /**
@@ -169,6 +174,7 @@ export class HandlerFunction extends Construct {
       role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: props.applicationLogLevel ?? ApplicationLogLevel.INFO,
       environment,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       ...(props.code

@@ -192,7 +192,10 @@ export class PipelineAccounts extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: `Greenlight: could not assume its role in account ${account} (check its GreenlightAccess stack and the external id).`,
       });
-      if (action) alarm.addAlarmAction(action);
+      if (action) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
       this.alarms.push(alarm);
     }
   }

@@ -70,7 +70,11 @@ describe('GreenlightStack', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+        LoggingConfig: {
+          LogFormat: 'JSON',
+          ApplicationLogLevel: 'INFO',
+          LogGroup: { Ref: expect.stringMatching(/Logs/) },
+        },
       });
     }
     for (const environment of environments) {
@@ -284,6 +288,18 @@ describe('GreenlightStack', () => {
     });
   });
 
+  it('lets Lambda keep the debug lines that -c logLevel=DEBUG asks for, and lowers Powertools’ level with it', () => {
+    // Act
+    const { template: debug } = synthGreenlight({ logLevel: 'DEBUG' });
+    const functions = Object.values(debug.findResources('AWS::Lambda::Function'));
+    // Assess: Lambda filters JSON logs by level itself (INFO by default), Powertools defers to it
+    expect(functions).toHaveLength(HANDLER_NAMES.length);
+    for (const fn of functions) {
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG' });
+      expect(fn.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+    }
+  });
+
   it('creates the Slack secret with its shape only: no credential in code or template', () => {
     // Assess
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
@@ -489,7 +505,7 @@ describe('GreenlightStack', () => {
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp("^Greenlight's alarms .* notify no one"));
   });
 
-  it('sends alarms to an existing topic when given one', () => {
+  it('sends alarms, and their clearing, to an existing topic when given one', () => {
     // Prepare
     const alarmTopicArn = 'arn:aws:sns:eu-central-1:123456789012:on-call';
     // Act
@@ -497,7 +513,10 @@ describe('GreenlightStack', () => {
     // Assess
     const alarms = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms).toHaveLength(22);
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([alarmTopicArn]);
+      expect(alarm.Properties.OKActions).toEqual([alarmTopicArn]);
+    }
     Annotations.fromStack(withTopic.stack).hasNoWarning('*', Match.stringLikeRegexp('notify no one'));
   });
 
