@@ -298,10 +298,12 @@ export class DynamoApprovalStore implements ApprovalStore, JourneyStore, Release
     const at = outcome.at.toISOString();
     const result = await this.#updateOrRead(id, {
       // The approval joins the per-day index under its outcome event's key: this write is the event.
-      UpdateExpression: `SET #status = :closed, outcome = :outcome, ${TABLE_KEYS.byDay.partition} = :day, ${TABLE_KEYS.byDay.sort} = :daySort REMOVE #claim, ${TABLE_KEYS.pending.partition}, ${TABLE_KEYS.pending.sort}`,
+      // The token (and the review link ending in it) goes: nothing answers a closed approval, and
+      // the per-day index, which auditors read, copies the whole record.
+      UpdateExpression: `SET #status = :closed, outcome = :outcome, ${TABLE_KEYS.byDay.partition} = :day, ${TABLE_KEYS.byDay.sort} = :daySort REMOVE #claim, ${TABLE_KEYS.pending.partition}, ${TABLE_KEYS.pending.sort}, #request.#token, #request.reviewLink`,
       // The first outcome stands: a late claimant whose claim went stale cannot overwrite it.
       ConditionExpression: 'attribute_exists(pk) AND #status <> :closed',
-      ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim' },
+      ExpressionAttributeNames: { '#status': 'status', '#claim': 'claim', '#request': 'request', '#token': 'token' },
       ExpressionAttributeValues: {
         ':closed': 'closed',
         ':outcome': outcomeItem(outcome),
@@ -683,6 +685,7 @@ function toRecord(item: Item): ApprovalRecord {
   const record: ApprovalRecord = {
     request: {
       ...(request as unknown as ApprovalRequest),
+      token: typeof request.token === 'string' ? request.token : '',
       expiresAt: date(request.expiresAt),
       receivedAt: date(request.receivedAt),
     },

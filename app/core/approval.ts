@@ -22,12 +22,16 @@ export interface ApprovalRequest {
    * found by routing: core/products.ts routeApproval). Unset: Greenlight's own account.
    */
   account?: string;
-  /** Secret: answers the approval. Never logged, never shown, never sent to Slack. */
+  /**
+   * Secret: answers the approval. Never logged, never shown, never sent to Slack. Kept only while
+   * the approval is open: a closed approval's record drops it (and the review link that ends in
+   * it), and reads back with '' here, so the per-day audit trail never holds one.
+   */
   token: string;
   /** When CodePipeline fails the approval if nobody answers (minute precision). */
   expiresAt: Date;
   consoleLink: string;
-  /** CodePipeline's review link; it ends in the token, so it is kept but never shown. */
+  /** CodePipeline's review link; it ends in the token, so it is never shown, and dropped on close. */
   reviewLink?: string;
   externalEntityLink?: string;
   customData?: string;

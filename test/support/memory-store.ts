@@ -136,6 +136,9 @@ export class MemoryApprovalStore implements ApprovalStore {
     stored.status = 'closed';
     stored.outcome = copy(outcome);
     delete stored.claim;
+    // As the table: a closed approval keeps no token.
+    stored.request = { ...stored.request, token: '' };
+    delete stored.request.reviewLink;
     return view(stored);
   }
 

@@ -1,6 +1,6 @@
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createApprovalsTable } from '../../../app/adapters/approvals-table.ts';
+import { createApprovalsTable, TABLE_KEYS } from '../../../app/adapters/approvals-table.ts';
 import { DynamoApprovalStore } from '../../../app/adapters/dynamo-approval-store.ts';
 import { type ApprovalRecord, type Decision, type Outcome, STALE_CLAIM_MS } from '../../../app/core/approval.ts';
 import { type AuditEvent, attemptEvent } from '../../../app/core/audit.ts';
@@ -209,7 +209,13 @@ describe.each([
     const closed = await approvals.recordOutcome(request.id, first);
     const late = await approvals.recordOutcome(request.id, second);
     // Assess
-    expect(closed).toEqual({ request, status: 'closed', attempts: [{ ...decision, claimId: 'bob' }], outcome: first });
+    const { reviewLink: _dropped, ...kept } = request;
+    expect(closed).toEqual({
+      request: { ...kept, token: '' },
+      status: 'closed',
+      attempts: [{ ...decision, claimId: 'bob' }],
+      outcome: first,
+    });
     expect(late.outcome).toEqual(first);
     expect(await approvals.listOpen()).toEqual([]);
   });
@@ -338,6 +344,21 @@ describe.each([
     // Assess
     expect(record?.outcome).toMatchObject({ kind: 'decided-elsewhere', decidedAt, at });
     expect(day.find((event) => event.type === 'outcome')).toMatchObject({ decidedAt, at });
+  });
+
+  it('drops the token and the review link that ends in it once the approval closes, keeping its id', async () => {
+    // Prepare
+    const approvals = await store();
+    const request = approvalRequest({ reviewLink: 'https://console.aws.amazon.com/codepipeline/review?token=t' });
+    await approvals.saveRequest(request);
+    // Act
+    const closed = await approvals.recordOutcome(request.id, { kind: 'expired', at: t0 });
+    const read = await approvals.get(request.id);
+    // Assess
+    for (const record of [closed, read]) {
+      expect(record?.request).toMatchObject({ id: request.id, token: '', pipelineName: request.pipelineName });
+      expect(record?.request.reviewLink).toBeUndefined();
+    }
   });
 
   it('lists open approvals, pending and being decided, oldest first', async () => {
@@ -520,6 +541,33 @@ describe.each([
     const vote = approvals.vote(request.id, voteOf('U0BOB', t0), { key: 'shop/prod' }, t0);
     // Assess
     await expect(vote).rejects.toBeInstanceOf(AlreadyDecidedError);
+  });
+});
+
+describe('DynamoApprovalStore: what its per-day index holds', () => {
+  it('holds no approval token, live or past, for whoever reads the audit trail', async () => {
+    // Prepare: one approval closed, one still open
+    const db = DynamoDBDocumentClient.from(local.client);
+    const tableName = `approvals-test-${++tables}`;
+    await createApprovalsTable(local.client, tableName);
+    const approvals = new DynamoApprovalStore(db, tableName);
+    const closed = approvalRequest({ token: 'c1c1c1c1-58cc-4372-a567-0e02b2c3d479' });
+    const open = approvalRequest({ token: '0e0e0e0e-58cc-4372-a567-0e02b2c3d479' });
+    for (const request of [closed, open]) await approvals.saveRequest(request);
+    await approvals.recordOutcome(closed.id, { kind: 'expired', at: t0 });
+    // Act: the index as an auditor's Query reads it
+    const { Items = [] } = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: TABLE_KEYS.byDay.name,
+        KeyConditionExpression: '#pk = :day',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.byDay.partition },
+        ExpressionAttributeValues: { ':day': `DAY#${t0.toISOString().slice(0, 10)}` },
+      }),
+    );
+    // Assess
+    expect(Items).toHaveLength(1);
+    expect(JSON.stringify(Items)).not.toContain(closed.token);
   });
 });
 
