@@ -105,6 +105,11 @@ export const TIMEOUTS = {
     secrets: PATIENT_AWS,
     /** One post: longer than Slack takes, well inside the Lambda's 30 s with the waits below. */
     slackPost: { timeout: 5_000 },
+    /**
+     * The redraw after an auto-approval: two tries, 1 s apart (at most 7 s), inside the Lambda's 30 s
+     * after the post and its waits; one Slack refuses is a settle job's (core/decide-approval.ts).
+     */
+    slack: { timeout: 3_000, retries: 1 },
     /** Longest wait for Slack's rate limit per post (bursts of a product's services). */
     rateLimitWaitMs: 12_000,
   },
@@ -482,8 +487,40 @@ export class PipelineClients extends Clients {
   );
 }
 
-/** `PipelineClients`, and what decides approvals and runs releases: PutApprovalResult, job results, the queue. */
-export class ReleaseClients extends PipelineClients {
+/**
+ * `PipelineClients` and the release queue, for the ways in that hand work to the worker: a settle
+ * job when a redraw failed (ingest's auto-approvals too), and the releases and jobs below.
+ */
+export class QueueingClients extends PipelineClients {
+  /** SQS on AWS; locally the process's in-process queue, whose worker the sandbox attaches. */
+  readonly releaseQueue = (): ReleaseQueue => {
+    this.#queue ??= this.config.releaseQueueUrl
+      ? new SqsReleaseQueue(
+          withoutSdkLogging(
+            new SQSClient({
+              ...RESOLVED_ONCE,
+              ...region(this.config),
+              maxAttempts: this.budget.queue.maxAttempts,
+              requestHandler: timeouts(this.budget.queue),
+            }),
+          ),
+          this.config.releaseQueueUrl,
+        )
+      : sharedInProcessReleaseQueue(this.log);
+    return this.#queue;
+  };
+  #queue: ReleaseQueue | undefined;
+
+  /** Settling an approval later is a `settle` job on the worker's queue (core/settle-approval.ts). */
+  readonly settleLater = (approvalId: string, delaySeconds: number): Promise<void> =>
+    this.releaseQueue().send(
+      { kind: 'settle', approvalId },
+      { delaySeconds: Math.min(900, Math.max(0, delaySeconds)) },
+    );
+}
+
+/** `QueueingClients`, and what decides approvals and runs releases: PutApprovalResult, job results, jobs. */
+export class ReleaseClients extends QueueingClients {
   /** Only Slack (a click) and the worker's ways in decide approvals and run releases. */
   constructor(
     config: Config,
@@ -515,32 +552,6 @@ export class ReleaseClients extends PipelineClients {
   readonly jobResults = lazy(
     async (): Promise<JobResults> => new CodePipelineJobResults(await this.limitedCodePipeline()),
   );
-
-  /** SQS on AWS; locally the process's in-process queue, whose worker the sandbox attaches. */
-  readonly releaseQueue = (): ReleaseQueue => {
-    this.#queue ??= this.config.releaseQueueUrl
-      ? new SqsReleaseQueue(
-          withoutSdkLogging(
-            new SQSClient({
-              ...RESOLVED_ONCE,
-              ...region(this.config),
-              maxAttempts: this.budget.queue.maxAttempts,
-              requestHandler: timeouts(this.budget.queue),
-            }),
-          ),
-          this.config.releaseQueueUrl,
-        )
-      : sharedInProcessReleaseQueue(this.log);
-    return this.#queue;
-  };
-  #queue: ReleaseQueue | undefined;
-
-  /** Settling an approval later is a `settle` job on the worker's queue (core/settle-approval.ts). */
-  readonly settleLater = (approvalId: string, delaySeconds: number): Promise<void> =>
-    this.releaseQueue().send(
-      { kind: 'settle', approvalId },
-      { delaySeconds: Math.min(900, Math.max(0, delaySeconds)) },
-    );
 
   /** Posting an approval its notification never posted is a `post` job on the worker's queue. */
   readonly postLater = (approvalId: string): Promise<void> => this.releaseQueue().send({ kind: 'post', approvalId });

@@ -573,7 +573,14 @@ export class GreenlightStack extends Stack {
     const releasers = new Set<HandlerName>(['slack-events', 'release-worker', 'release-action']);
     // The worker queues the rest of a long release as a new job before its timeout; the reminder
     // schedule (pipeline-events) queues the decisions never finished for the worker to settle.
-    const enqueuers = new Set<HandlerName>(['slack-events', 'release-action', 'release-worker', 'pipeline-events']);
+    // approval-notification queues settle jobs only: an auto-approved message whose redraw failed.
+    const enqueuers = new Set<HandlerName>([
+      'approval-notification',
+      'slack-events',
+      'release-action',
+      'release-worker',
+      'pipeline-events',
+    ]);
 
     for (const [name, handler] of Object.entries(this.handlers) as [HandlerName, HandlerFunction][]) {
       const role = handler.role;

@@ -1,4 +1,4 @@
-import type { ApprovalRecord, ApprovalRequest, MessageRef } from './approval.ts';
+import type { ApprovalId, ApprovalRecord, ApprovalRequest, MessageRef } from './approval.ts';
 import { approvalRef } from './audit.ts';
 import { autoApprove } from './auto-approve.ts';
 import { MaybeDeliveredError, PostInProgressError } from './errors.ts';
@@ -30,6 +30,8 @@ export interface RequestDeps {
    * (core/auto-approve.ts); without it nothing is approved at ingest.
    */
   pipelines?: PipelineGateway;
+  /** Queues a settle job (core/settle-approval.ts): an auto-approved message whose redraw failed is redrawn by it. */
+  settleLater?: (approvalId: ApprovalId, delaySeconds: number) => Promise<void>;
   /** Resolves when the review has had its time (default: REVIEW_BUDGET_MS of real time; tests pass their own). */
   reviewTimeUp?: () => Promise<void>;
 }

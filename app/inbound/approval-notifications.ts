@@ -9,7 +9,7 @@ import { routeApproval } from '../core/products.ts';
 import { type RequestDeps, requestApproval } from '../core/request-approval.ts';
 import { reviewApproval } from '../core/revision-review.ts';
 import { clip } from '../core/text.ts';
-import { type ClientOverrides, PipelineClients } from '../deps.ts';
+import { type ClientOverrides, QueueingClients } from '../deps.ts';
 import { parseWellFormed } from '../parse-json.ts';
 
 /*
@@ -24,7 +24,7 @@ import { parseWellFormed } from '../parse-json.ts';
 export type NotificationDeps = RequestDeps & { products?: Readonly<ProductOverrides> };
 
 export async function notificationDeps(config: Config, overrides?: ClientOverrides): Promise<NotificationDeps> {
-  const clients = new PipelineClients(config, 'approval-notification', overrides);
+  const clients = new QueueingClients(config, 'approval-notification', overrides);
   return {
     store: await clients.approvalStore(),
     notifier: await clients.approvalNotifier(),
@@ -37,6 +37,8 @@ export async function notificationDeps(config: Config, overrides?: ClientOverrid
     products: config.products,
     reviewFor: async (request, signal) => reviewApproval({ ...(await clients.reviewAt(request)), signal }, request),
     pipelines: await clients.policyDecisions(),
+    // An auto-approved message whose redraw failed is redrawn by a settle job, as after a click.
+    settleLater: clients.settleLater,
   };
 }
 

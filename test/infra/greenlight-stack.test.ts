@@ -403,7 +403,8 @@ describe('GreenlightStack', () => {
     // Assess
     const send = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
     expect(queueActions).toEqual({
-      'approval-notification': [],
+      // A settle job for an auto-approved message whose redraw failed.
+      'approval-notification': send,
       'slack-events': send,
       // The worker consumes jobs and queues the rest of a long release as a new job.
       'release-worker': [

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { REDRAW_AGAIN_SECONDS } from '../../../app/core/decide-approval.ts';
 import { PostInProgressError } from '../../../app/core/errors.ts';
 import { POSTING, requestApproval } from '../../../app/core/request-approval.ts';
-import { approvalRequest, counterIds, FakeNotifier, fixedClock, memoryLog } from '../../support/fakes.ts';
+import {
+  approvalRequest,
+  counterIds,
+  FakeNotifier,
+  FakePipelines,
+  fixedClock,
+  memoryLog,
+} from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 
 function world() {
@@ -153,5 +161,54 @@ describe('requestApproval', () => {
     expect(notifier.announced).toHaveLength(1);
     expect((await store.get(request.id))?.message).toEqual({ channel: 'C0APPROVALS', ts: '1700000000.000001' });
     expect((await store.eventsForApproval(request.id)).map((event) => event.type)).toEqual(['requested', 'posted']);
+  });
+});
+
+describe('requestApproval with an env that approves safe change sets itself', () => {
+  it('has a settle job redraw the message when Slack refused the redraw after the policy approved', async () => {
+    // Prepare: the env auto-approves a change set that modifies one function in place
+    const { store, notifier, deps } = world();
+    const pipelines = new FakePipelines();
+    const settles: Array<{ approvalId: string; delaySeconds: number }> = [];
+    const request = approvalRequest({
+      policy: {
+        key: 'shop/prod',
+        product: 'shop',
+        env: 'prod',
+        approvers: [],
+        required: 1,
+        separateFrom: [],
+        freezes: [],
+        breakGlass: [],
+        autoApprove: 'safe-changes',
+      },
+      review: {
+        revision: { kind: 'unknown', why: 'not read in this test' },
+        changeSet: {
+          kind: 'read',
+          stackName: 'shop-cart',
+          changeSetName: 'pipeline-changeset',
+          region: 'eu-central-1',
+          counts: { add: 0, modify: 1, remove: 0, other: 0, replace: 0, mayReplace: 0, iam: 0 },
+          changes: [{ logicalId: 'Handler', type: 'AWS::Lambda::Function', action: 'Modify' }],
+          total: 1,
+        },
+      },
+    });
+    notifier.failRefresh(1);
+    // Act
+    await requestApproval(
+      {
+        ...deps,
+        pipelines,
+        policyFor: async () => request.policy,
+        settleLater: async (approvalId, delaySeconds) => void settles.push({ approvalId, delaySeconds }),
+      },
+      request,
+    );
+    // Assess: approved once; the message that still shows buttons is a settle job's to redraw
+    expect(pipelines.calls).toHaveLength(1);
+    expect((await store.get(request.id))?.outcome).toMatchObject({ kind: 'approved' });
+    expect(settles).toEqual([{ approvalId: request.id, delaySeconds: REDRAW_AGAIN_SECONDS }]);
   });
 });
