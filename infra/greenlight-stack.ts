@@ -85,18 +85,20 @@ export interface GreenlightStackProps extends StackProps {
 }
 
 /**
- * Lambda's level for Powertools' (POWERTOOLS_LOG_LEVEL): with the JSON log format Lambda filters the
- * function's lines itself (INFO by default), and Powertools defers to it (AWS_LAMBDA_LOG_LEVEL), so
- * `-c logLevel=DEBUG` must lower both. Lambda's levels end at FATAL: CRITICAL, and SILENT, map to it.
+ * The lowest level of the functions' own lines Lambda keeps, for Powertools' (POWERTOOLS_LOG_LEVEL).
+ * With the JSON log format Lambda filters them itself (INFO by default) and Powertools defers to it
+ * (AWS_LAMBDA_LOG_LEVEL), so `-c logLevel=DEBUG` lowers both. It never goes above INFO: the metric
+ * lines (CloudWatch EMF) carry no level, Lambda reads them as INFO, and several alarms count them.
+ * So WARN and above log as INFO does (Powertools follows Lambda's level).
  */
 const LAMBDA_LOG_LEVEL: Readonly<Record<LogLevel, ApplicationLogLevel>> = {
   TRACE: ApplicationLogLevel.TRACE,
   DEBUG: ApplicationLogLevel.DEBUG,
   INFO: ApplicationLogLevel.INFO,
-  WARN: ApplicationLogLevel.WARN,
-  ERROR: ApplicationLogLevel.ERROR,
-  CRITICAL: ApplicationLogLevel.FATAL,
-  SILENT: ApplicationLogLevel.FATAL,
+  WARN: ApplicationLogLevel.INFO,
+  ERROR: ApplicationLogLevel.INFO,
+  CRITICAL: ApplicationLogLevel.INFO,
+  SILENT: ApplicationLogLevel.INFO,
 };
 
 /** How long each handler may run; the release queue's visibility timeout derives from the worker's. */

@@ -67,7 +67,7 @@ export class OperationalAlarms extends Construct {
       this.add(
         `${name}-errors`,
         fn.metricErrors({ period }),
-        `The ${name} handler failed. Its log group has the error: search it for "level":"ERROR" around the alarm's time; each line names the approval or release it was about.`,
+        `The ${name} handler failed. Its log group says why: search it for "level":"ERROR" (each such line names the approval or release it was about) or "Task timed out" around the alarm's time.`,
       );
       this.add(
         `${name}-throttles`,
