@@ -293,20 +293,17 @@ describe('GreenlightStack', () => {
     ['DEBUG', 'DEBUG'],
     // The metric lines (EMF) carry no level and count as INFO: Lambda must keep them for the alarms.
     ['ERROR', 'INFO'],
-  ] as const)(
-    'with -c logLevel=%s, has Lambda keep lines from %s up, and Powertools write from the level asked',
-    (asked, kept) => {
-      // Act
-      const { template: custom } = synthGreenlight({ logLevel: asked });
-      const functions = Object.values(custom.findResources('AWS::Lambda::Function'));
-      // Assess: Lambda filters JSON logs by level itself (INFO by default), Powertools defers to it
-      expect(functions).toHaveLength(HANDLER_NAMES.length);
-      for (const fn of functions) {
-        expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: kept });
-        expect(fn.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: asked });
-      }
-    },
-  );
+  ] as const)('with -c logLevel=%s, has Lambda keep the functions’ lines from %s up', (asked, kept) => {
+    // Act
+    const { template: custom } = synthGreenlight({ logLevel: asked });
+    const functions = Object.values(custom.findResources('AWS::Lambda::Function'));
+    // Assess: Lambda filters JSON logs by level itself (INFO by default), Powertools defers to it
+    expect(functions).toHaveLength(HANDLER_NAMES.length);
+    for (const fn of functions) {
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: kept });
+      expect(fn.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: asked });
+    }
+  });
 
   it('creates the Slack secret with its shape only: no credential in code or template', () => {
     // Assess
