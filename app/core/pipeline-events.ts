@@ -331,8 +331,8 @@ function throwCollected(failures: unknown[], job: 'settle' | 'post'): void {
  * `stopped` (StopPipelineExecution, stop and abandon); a cancelled one `cancelled` (the pipeline
  * was updated); a missing pipeline, stage or action `gone`; otherwise CodePipeline moved on to
  * a newer approval (`replaced`). Not in a PARALLEL pipeline: its state shows one execution per
- * action and no tokens, so another execution's approval says nothing of ours, which is left open
- * (undefined) for a click, a release or its expiry to end.
+ * action and stage and no tokens, so what it shows may be another execution's; ours is left open
+ * (undefined) for a click or a release to end, or closed as expired once its time is up.
  */
 export async function endedHow(
   deps: Pick<FollowDeps, 'readerAt' | 'clock'>,
@@ -353,11 +353,13 @@ export async function endedHow(
   if (!stage) return { kind: 'gone', what: 'stage', at };
   const action = stage.actions.find((a) => a.name === actionName);
   if (!action) return { kind: 'gone', what: 'action', at };
+  // The state shows another execution's action and stage in a PARALLEL pipeline: only the
+  // approval's own expiry (the notification's `expires`) says how it ended.
+  if ((await reader.executionMode(pipelineName)) === 'PARALLEL')
+    return at.getTime() >= record.request.expiresAt.getTime() ? { kind: 'expired', at } : undefined;
   const stageStatus = stage.latest?.status;
   if (action.status === 'Abandoned' || stageStatus === 'Stopped' || stageStatus === 'Stopping')
     return { kind: 'stopped', why: 'stopped', at };
   if (stageStatus === 'Cancelled') return { kind: 'stopped', why: 'cancelled', at };
-  // Asked only here, so the common endings cost one call.
-  if ((await reader.executionMode(pipelineName)) === 'PARALLEL') return undefined;
   return { kind: 'stopped', why: 'replaced', at };
 }

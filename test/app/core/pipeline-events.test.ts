@@ -183,6 +183,30 @@ describe('followPipelineChange in a pipeline whose executions run in parallel', 
     expect(record?.outcome).toBeUndefined();
   });
 
+  it('leaves it open when another execution was stopped at the stage, and closes it as expired once its time is up', async () => {
+    // Prepare: the stage shows another execution, stopped
+    const { store, pipelines, reader, deps, inA } = await threeShopCarts();
+    reader.runs('shop-cart', 'PARALLEL').set({
+      name: 'shop-cart',
+      stages: [
+        {
+          name: 'StagingDEV',
+          latest: { executionId: 'e-2', status: 'Stopped' },
+          actions: [{ name: 'ApproveIntoQA', status: 'Abandoned' }],
+        },
+      ],
+    });
+    const change = { pipelineName: 'shop-cart', stageName: 'StagingDEV', region: A.region, account: A.account };
+    for (let i = 0; i < 4; i++) pipelines.answerResult({ state: 'replaced' });
+    // Act: an event now, and one after the approval's expiry (the notification's `expires`)
+    const now = await followPipelineChange(deps, change);
+    const expiredAt = new Date(inA.expiresAt.getTime() + 60_000);
+    const later = await followPipelineChange({ ...deps, clock: () => expiredAt }, change);
+    // Assess
+    expect([now.closed, later.closed]).toEqual([0, 1]);
+    expect((await store.get(inA.id))?.outcome).toEqual({ kind: 'expired', at: expiredAt });
+  });
+
   it('closes the approval as replaced when the pipeline supersedes: a newer approval waits in its place', async () => {
     // Prepare
     const { store, pipelines, reader, deps, inA } = await threeShopCarts();
