@@ -489,30 +489,33 @@ async function readAudit(store: ApprovalStore, now: Date, since: Date): Promise<
 
 /** The outcomes recorded in the window: after its start, up to and including its end. */
 function decidedIn(audit: AuditFacts, { since, until }: DigestWindow): DecidedApproval[] {
-  return audit.outcomes
-    .filter(({ event }) => event.at.getTime() > since.getTime() && event.at.getTime() <= until.getTime())
-    .sort((a, b) => b.event.at.getTime() - a.event.at.getTime())
-    .map(({ event, requestedAt }) => {
-      const by = decidedElsewhereBy(event);
-      return {
-        approvalId: event.approvalId,
-        pipelineName: event.approval?.pipelineName ?? 'unknown pipeline',
-        ...(event.approval?.account
-          ? { place: { account: event.approval.account, region: event.approval.region } }
-          : {}),
-        stageName: event.approval?.stageName ?? 'unknown stage',
-        result: (event.result ?? 'decided-elsewhere') as Outcome['kind'],
-        ...(event.actor ? { actor: event.actor } : {}),
-        // Answered outside Slack: the outcome's verdict is CodePipeline's (core/audit.ts, outcomeEvent).
-        ...(event.result === 'decided-elsewhere' && event.verdict ? { verdict: event.verdict } : {}),
-        ...(by ? { by } : {}),
-        ...(event.decidedAt ? { decidedAt: event.decidedAt } : {}),
-        ...(event.result === 'approved' && isOverrideDetail(event.detail) ? { override: event.detail } : {}),
-        ...(event.reason ? { reason: event.reason } : {}),
-        at: event.at,
-        ...(requestedAt ? { waitedMs: (event.decidedAt ?? event.at).getTime() - requestedAt.getTime() } : {}),
-      };
-    });
+  return (
+    audit.outcomes
+      .filter(({ event }) => event.at.getTime() > since.getTime() && event.at.getTime() <= until.getTime())
+      // Newest first by the time shown: CodePipeline's for an answer outside Slack (decidedAt).
+      .sort((a, b) => (b.event.decidedAt ?? b.event.at).getTime() - (a.event.decidedAt ?? a.event.at).getTime())
+      .map(({ event, requestedAt }) => {
+        const by = decidedElsewhereBy(event);
+        return {
+          approvalId: event.approvalId,
+          pipelineName: event.approval?.pipelineName ?? 'unknown pipeline',
+          ...(event.approval?.account
+            ? { place: { account: event.approval.account, region: event.approval.region } }
+            : {}),
+          stageName: event.approval?.stageName ?? 'unknown stage',
+          result: (event.result ?? 'decided-elsewhere') as Outcome['kind'],
+          ...(event.actor ? { actor: event.actor } : {}),
+          // Answered outside Slack: the outcome's verdict is CodePipeline's (core/audit.ts, outcomeEvent).
+          ...(event.result === 'decided-elsewhere' && event.verdict ? { verdict: event.verdict } : {}),
+          ...(by ? { by } : {}),
+          ...(event.decidedAt ? { decidedAt: event.decidedAt } : {}),
+          ...(event.result === 'approved' && isOverrideDetail(event.detail) ? { override: event.detail } : {}),
+          ...(event.reason ? { reason: event.reason } : {}),
+          at: event.at,
+          ...(requestedAt ? { waitedMs: (event.decidedAt ?? event.at).getTime() - requestedAt.getTime() } : {}),
+        };
+      })
+  );
 }
 
 /** Nothing waits and nothing was decided: the digest says so in a line. */

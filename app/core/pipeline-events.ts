@@ -131,7 +131,14 @@ async function closeIfEnded(deps: FollowDeps, record: ApprovalRecord): Promise<b
   // the journey's steps that wait for it are not retried into the dead-letter queue.
   if (result.status === 'busy' && deps.settleLater) {
     const delaySeconds = Math.ceil((result.until.getTime() - deps.clock().getTime()) / 1000) + 1;
-    await deps.settleLater(id, Math.max(delaySeconds, 1));
+    // Only a safety net: the holder most likely closes it, and the reminder schedule settles stale
+    // claims, so a queue that refuses fails nothing.
+    await deps.settleLater(id, Math.max(delaySeconds, 1)).catch((error: unknown) =>
+      deps.log.warn('Could not queue a look at an approval being decided; the reminder schedule settles it', {
+        ...logContext(record),
+        error,
+      }),
+    );
   }
   return result.status === 'recorded';
 }

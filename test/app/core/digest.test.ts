@@ -220,9 +220,10 @@ describe('building the digest', () => {
     const digest = await buildDigest(deps(store, new CountingReader()), NOW);
     const text = JSON.stringify(digestMessages(digest).top.blocks);
     // Assess
+    // Newest first by the time shown: the console's answer 3 hours ago comes after the 2-hour-old approve
     expect(digest.decided).toEqual([
-      expect.objectContaining({ approvalId: rejected.id, result: 'decided-elsewhere', verdict: 'reject' }),
       expect.objectContaining({ approvalId: broken.id, result: 'approved', override: 'freeze override (Weekend)' }),
+      expect.objectContaining({ approvalId: rejected.id, result: 'decided-elsewhere', verdict: 'reject' }),
     ]);
     expect(text).toContain('shop-cart › StagingDEV* rejected outside Slack by console (IAM user) 3 hours ago');
     expect(text).toContain('approved by <@U0CAROL> 2 hours ago · ❄️ freeze override (Weekend)');
