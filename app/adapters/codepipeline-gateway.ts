@@ -2,7 +2,9 @@ import {
   ActionNotFoundException,
   ApprovalAlreadyCompletedException,
   type CodePipelineClient,
+  GetPipelineCommand,
   GetPipelineStateCommand,
+  type GetPipelineStateCommandOutput,
   InvalidApprovalTokenException,
   PipelineNotFoundException,
   PutApprovalResultCommand,
@@ -25,6 +27,8 @@ import type { ApprovalInPipeline, PipelineGateway } from '../core/ports.ts';
 const STATE_LOOK_MS = 500;
 /** CodePipeline's clock and ours may differ by this much. */
 const CLOCK_SKEW_MS = 60_000;
+/** How long a pipeline's execution mode is taken as read: it changes only with a pipeline update. */
+const MODE_KEPT_MS = 5 * 60_000;
 
 /** CodePipeline through the AWS SDK: the only place that knows its error names. */
 export class CodePipelineGateway implements PipelineGateway {
@@ -33,6 +37,9 @@ export class CodePipelineGateway implements PipelineGateway {
    * region, and their account when it is not Greenlight's own); in another account it signs with
    * the role assumed there, whose first use may cost an AssumeRole.
    */
+  /** Pipelines whose execution mode was read, by account, region and name. */
+  readonly #modes = new Map<string, { parallel: boolean; until: number }>();
+
   constructor(
     private readonly clientFor: (
       place: Pick<ApprovalRequest, 'region' | 'account'>,
@@ -59,35 +66,60 @@ export class CodePipelineGateway implements PipelineGateway {
 
   async approvalResult(request: ApprovalRequest): Promise<ApprovalInPipeline> {
     try {
-      // One look, short on the click path (after a call that already cost time), patient elsewhere.
-      const state = await (await this.clientFor(request)).send(
-        new GetPipelineStateCommand({ name: request.pipelineName }),
-        { abortSignal: AbortSignal.timeout(this.lookMs) },
-      );
-      const action = state.stageStates
-        ?.find((stage) => stage.stageName === request.stageName)
-        ?.actionStates?.find((a) => a.actionName === request.actionName)?.latestExecution;
-      if (!action) return { state: 'replaced' };
-      // The token is shown only while the approval waits: another token means another approval.
-      if (action.status === 'InProgress')
-        return action.token === request.token ? { state: 'pending' } : { state: 'replaced' };
-      // A result older than the request belongs to an earlier approval of this action.
-      if (action.lastStatusChange && action.lastStatusChange.getTime() < request.receivedAt.getTime() - CLOCK_SKEW_MS)
-        return { state: 'replaced' };
-      if (action.status !== 'Succeeded' && action.status !== 'Failed') return { state: 'replaced' };
-      // A failure nobody decided (no summary, an error instead): the approval timed out.
-      if (action.status === 'Failed' && !action.summary && action.errorDetails) return { state: 'expired' };
-      return {
-        state: 'decided',
-        verdict: action.status === 'Succeeded' ? 'approve' : 'reject',
-        ...(action.summary ? { summary: action.summary } : {}),
-        ...(action.lastUpdatedBy ? { updatedBy: action.lastUpdatedBy } : {}),
-        ...(action.lastStatusChange ? { at: action.lastStatusChange } : {}),
-      };
+      // One look, short on the click path (after a call that already cost time), patient elsewhere;
+      // the execution mode, when needed, within the same time.
+      const signal = AbortSignal.timeout(this.lookMs);
+      const client = await this.clientFor(request);
+      const state = await client.send(new GetPipelineStateCommand({ name: request.pipelineName }), {
+        abortSignal: signal,
+      });
+      const seen = resultInState(state, request);
+      if (seen.state === 'pending' || !(await this.#runsInParallel(client, request, signal))) return seen;
+      // A PARALLEL pipeline's state shows one execution per action, another's or none, and never a
+      // token (PutApprovalResult API reference): it says nothing of this approval but that its
+      // time is up.
+      return Date.now() >= request.expiresAt.getTime() ? { state: 'expired' } : { state: 'pending' };
     } catch {
       return { state: 'unknown' };
     }
   }
+
+  /** Whether the pipeline runs its executions in PARALLEL (GetPipeline), kept a few minutes. */
+  async #runsInParallel(client: CodePipelineClient, request: ApprovalRequest, signal: AbortSignal): Promise<boolean> {
+    const key = `${request.account ?? ''}/${request.region}/${request.pipelineName}`;
+    const known = this.#modes.get(key);
+    if (known && known.until > Date.now()) return known.parallel;
+    const { pipeline } = await client.send(new GetPipelineCommand({ name: request.pipelineName }), {
+      abortSignal: signal,
+    });
+    const parallel = pipeline?.executionMode === 'PARALLEL';
+    this.#modes.set(key, { parallel, until: Date.now() + MODE_KEPT_MS });
+    return parallel;
+  }
+}
+
+/** Where the approval stands, as the action's latest execution in the pipeline's state shows it. */
+function resultInState(state: GetPipelineStateCommandOutput, request: ApprovalRequest): ApprovalInPipeline {
+  const action = state.stageStates
+    ?.find((stage) => stage.stageName === request.stageName)
+    ?.actionStates?.find((a) => a.actionName === request.actionName)?.latestExecution;
+  if (!action) return { state: 'replaced' };
+  // The token is shown only while the approval waits: another token means another approval.
+  if (action.status === 'InProgress')
+    return action.token === request.token ? { state: 'pending' } : { state: 'replaced' };
+  // A result older than the request belongs to an earlier approval of this action.
+  if (action.lastStatusChange && action.lastStatusChange.getTime() < request.receivedAt.getTime() - CLOCK_SKEW_MS)
+    return { state: 'replaced' };
+  if (action.status !== 'Succeeded' && action.status !== 'Failed') return { state: 'replaced' };
+  // A failure nobody decided (no summary, an error instead): the approval timed out.
+  if (action.status === 'Failed' && !action.summary && action.errorDetails) return { state: 'expired' };
+  return {
+    state: 'decided',
+    verdict: action.status === 'Succeeded' ? 'approve' : 'reject',
+    ...(action.summary ? { summary: action.summary } : {}),
+    ...(action.lastUpdatedBy ? { updatedBy: action.lastUpdatedBy } : {}),
+    ...(action.lastStatusChange ? { at: action.lastStatusChange } : {}),
+  };
 }
 
 export function translate(

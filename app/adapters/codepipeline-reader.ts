@@ -1,6 +1,5 @@
 import {
   type CodePipelineClient,
-  GetPipelineCommand,
   GetPipelineExecutionCommand,
   GetPipelineStateCommand,
   type ListPipelineExecutionsCommandOutput,
@@ -12,7 +11,6 @@ import {
 import { GreenlightError, PipelineGoneError, TransientError } from '../core/errors.ts';
 import type {
   ActionStatus,
-  ExecutionMode,
   ExecutionRef,
   ExecutionStatus,
   ExecutionSummary,
@@ -82,14 +80,6 @@ export class CodePipelineReader implements PipelineReader {
       })),
     );
     return { name: pipelineName, stages };
-  }
-
-  async executionMode(pipelineName: string): Promise<ExecutionMode> {
-    const { pipeline } = await this.call(pipelineName, () =>
-      this.client.send(new GetPipelineCommand({ name: pipelineName })),
-    );
-    // V1 pipelines, and V2 ones declared without it, run SUPERSEDED (the API model's default).
-    return pipeline?.executionMode ?? 'SUPERSEDED';
   }
 
   /**

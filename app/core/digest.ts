@@ -426,7 +426,6 @@ function readOnce(reader: PipelineReader): PipelineReader {
   return {
     listPipelines: (prefix) => reader.listPipelines(prefix),
     executionsSince: (name, since) => reader.executionsSince(name, since),
-    executionMode: (name) => reader.executionMode(name),
     snapshot(name) {
       let snapshot = snapshots.get(name);
       if (!snapshot) {

@@ -39,7 +39,7 @@ export type PipelinePlace = Pick<ApprovalRequest, 'region' | 'account'>;
  * Reads pipelines where they live: in another account through the role Greenlight assumes there,
  * never with Greenlight's own credentials (deps.ts `readerAt`).
  */
-export type ReaderAt = (place: PipelinePlace) => Promise<Pick<PipelineReader, 'snapshot' | 'executionMode'>>;
+export type ReaderAt = (place: PipelinePlace) => Promise<Pick<PipelineReader, 'snapshot'>>;
 
 export type FollowDeps = SettleDeps & { readerAt: ReaderAt };
 
@@ -337,9 +337,8 @@ function throwCollected(failures: unknown[], job: 'settle' | 'post'): void {
  * pipeline's state (GetPipelineState): an abandoned action or a stopped stage execution is
  * `stopped` (StopPipelineExecution, stop and abandon); a cancelled one `cancelled` (the pipeline
  * was updated); a missing pipeline, stage or action `gone`; otherwise CodePipeline moved on to
- * a newer approval (`replaced`). Not in a PARALLEL pipeline: its state shows one execution per
- * action and stage and no tokens, so what it shows may be another execution's; ours is left open
- * (undefined) for a click or a release to end, or closed as expired once its time is up.
+ * a newer approval (`replaced`). (Never asked in a PARALLEL pipeline: approvalResult does not
+ * read another execution's state as this approval's ending there.)
  */
 export async function endedHow(
   deps: Pick<FollowDeps, 'readerAt' | 'clock'>,
@@ -348,10 +347,9 @@ export async function endedHow(
   const { pipelineName, stageName, actionName } = record.request;
   const at = deps.clock();
   let snapshot: Awaited<ReturnType<PipelineReader['snapshot']>>;
-  // In the approval's own account: there through its role, never with Greenlight's credentials.
-  const reader = await deps.readerAt(record.request);
   try {
-    snapshot = await reader.snapshot(pipelineName);
+    // In the approval's own account: there through its role, never with Greenlight's credentials.
+    snapshot = await (await deps.readerAt(record.request)).snapshot(pipelineName);
   } catch (error) {
     if (error instanceof PipelineGoneError) return { kind: 'gone', what: 'pipeline', at };
     throw error;
@@ -360,10 +358,6 @@ export async function endedHow(
   if (!stage) return { kind: 'gone', what: 'stage', at };
   const action = stage.actions.find((a) => a.name === actionName);
   if (!action) return { kind: 'gone', what: 'action', at };
-  // The state shows another execution's action and stage in a PARALLEL pipeline: only the
-  // approval's own expiry (the notification's `expires`) says how it ended.
-  if ((await reader.executionMode(pipelineName)) === 'PARALLEL')
-    return at.getTime() >= record.request.expiresAt.getTime() ? { kind: 'expired', at } : undefined;
   const stageStatus = stage.latest?.status;
   if (action.status === 'Abandoned' || stageStatus === 'Stopped' || stageStatus === 'Stopping')
     return { kind: 'stopped', why: 'stopped', at };

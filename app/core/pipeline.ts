@@ -22,14 +22,6 @@ export type ExecutionStatus =
 
 export type ActionStatus = 'Abandoned' | 'Failed' | 'InProgress' | 'Succeeded';
 
-/**
- * How a pipeline runs executions that overlap (CodePipeline user guide, "Set or change the pipeline
- * execution mode"): a newer one supersedes an older one at a stage (SUPERSEDED, the default), waits
- * for it (QUEUED), or runs beside it (PARALLEL, where GetPipelineState shows one execution per action
- * and no approval tokens).
- */
-export type ExecutionMode = 'SUPERSEDED' | 'QUEUED' | 'PARALLEL';
-
 export interface Revision {
   revisionId: string;
   summary?: string;

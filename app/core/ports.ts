@@ -10,7 +10,7 @@ import type {
   Vote,
 } from './approval.ts';
 import type { AuditEvent } from './audit.ts';
-import type { ExecutionMode, ExecutionSummary, PipelineSnapshot } from './pipeline.ts';
+import type { ExecutionSummary, PipelineSnapshot } from './pipeline.ts';
 import type { ReleaseRun } from './release.ts';
 
 /**
@@ -147,8 +147,6 @@ export interface PipelineReader {
   snapshot(pipelineName: string): Promise<PipelineSnapshot>;
   /** Executions started at or after `since`, newest first. */
   executionsSince(pipelineName: string, since: Date): Promise<ExecutionSummary[]>;
-  /** How the pipeline runs executions that overlap (GetPipeline's `executionMode`). */
-  executionMode(pipelineName: string): Promise<ExecutionMode>;
 }
 
 /** Business counts for dashboards and alarms (CloudWatch EMF on Lambda). */

@@ -30,20 +30,19 @@ export const isManualApproval = (action: ActionDeclaration) => action.actionType
 /**
  * Checks what the emulator relies on and fills in what CodePipeline would default, returning the
  * declaration GetPipeline will show as `version` (1 for CreatePipeline, the next one for
- * UpdatePipeline). Only the SUPERSEDED execution mode is emulated, so another mode is refused rather
- * than silently run differently; likewise stage conditions other than what `checkStageConditions`
- * accepts.
+ * UpdatePipeline). Every execution mode of the API model may be declared (GetPipeline and
+ * ListPipelines show it), but only SUPERSEDED pipelines run: starting another is refused rather than
+ * run differently (world.ts). Stage conditions other than what `checkStageConditions` accepts are
+ * refused too.
  */
 export function normalizeDeclaration(input: PipelineDeclaration, accountId: string, version = 1): PipelineDeclaration {
   const name = input.name;
   if (typeof name !== 'string' || !isValidName(name)) {
     throw invalid('ValidationException', `Invalid pipeline name: ${String(name)}`);
   }
-  if (input.executionMode !== undefined && input.executionMode !== 'SUPERSEDED') {
-    throw invalid(
-      'InvalidStructureException',
-      `The emulator runs SUPERSEDED pipelines only, not ${input.executionMode}`,
-    );
+  // ExecutionMode in the API model: QUEUED | SUPERSEDED | PARALLEL.
+  if (input.executionMode !== undefined && !['SUPERSEDED', 'QUEUED', 'PARALLEL'].includes(input.executionMode)) {
+    throw invalid('ValidationException', `Invalid execution mode: ${String(input.executionMode)}`);
   }
   const pipelineType = input.pipelineType ?? 'V2';
   const variables = checkVariables(input.variables, pipelineType);
@@ -66,7 +65,7 @@ export function normalizeDeclaration(input: PipelineDeclaration, accountId: stri
     roleArn: input.roleArn ?? `arn:aws:iam::${accountId}:role/${name}-pipeline-role`,
     artifactStore: input.artifactStore ?? { type: 'S3', location: `codepipeline-artifacts-${accountId}` },
     version,
-    executionMode: 'SUPERSEDED',
+    executionMode: input.executionMode ?? 'SUPERSEDED',
     pipelineType,
   });
 }

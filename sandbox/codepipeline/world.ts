@@ -425,6 +425,13 @@ export class World {
     trigger: ExecutionTrigger,
     overrides: readonly { name: string; value: string }[],
   ): ExecutionRecord {
+    const mode = pipeline.declaration.executionMode ?? 'SUPERSEDED';
+    // The emulator runs executions as a SUPERSEDED pipeline does; another mode is refused, not run differently.
+    if (mode !== 'SUPERSEDED')
+      throw new CodePipelineError(
+        'ValidationException',
+        `The emulator runs SUPERSEDED pipelines only; ${pipeline.name} is ${mode}`,
+      );
     const now = this.deps.clock.now();
     const variables = new Map<string, string>();
     for (const variable of pipeline.declaration.variables ?? []) {

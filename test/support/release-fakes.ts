@@ -1,7 +1,7 @@
 import type { MessageRef } from '../../app/core/approval.ts';
 import type { Digest } from '../../app/core/digest.ts';
 import { PipelineGoneError, TransientError } from '../../app/core/errors.ts';
-import type { ExecutionMode, PipelineSnapshot, StageSnapshot } from '../../app/core/pipeline.ts';
+import type { PipelineSnapshot, StageSnapshot } from '../../app/core/pipeline.ts';
 import type { PipelineReader } from '../../app/core/ports.ts';
 import type { ProductBoard } from '../../app/core/product-board.ts';
 import { type ItemResult, itemKey, type ReleasePlan, type ReleaseRun } from '../../app/core/release.ts';
@@ -112,19 +112,7 @@ export class MemoryReleaseStore implements ReleaseStore {
 /** Pipelines as the core reads them: set a snapshot per pipeline, or make reading it fail. */
 export class FakeReader implements PipelineReader {
   readonly #pipelines = new Map<string, PipelineSnapshot | 'gone' | 'busy'>();
-  readonly #modes = new Map<string, ExecutionMode>();
   readonly reads: string[] = [];
-
-  /** The pipeline runs its executions in `mode` (SUPERSEDED unless told). */
-  runs(pipelineName: string, mode: ExecutionMode): this {
-    this.#modes.set(pipelineName, mode);
-    return this;
-  }
-
-  async executionMode(pipelineName: string): Promise<ExecutionMode> {
-    await turn();
-    return this.#modes.get(pipelineName) ?? 'SUPERSEDED';
-  }
 
   set(snapshot: PipelineSnapshot | { name: string; state: 'gone' | 'busy' }): this {
     this.#pipelines.set(snapshot.name, 'stages' in snapshot ? structuredClone(snapshot) : snapshot.state);

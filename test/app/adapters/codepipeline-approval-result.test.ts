@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalIdFor } from '../../../app/adapters/approval-id.ts';
 import { CodePipelineGateway } from '../../../app/adapters/codepipeline-gateway.ts';
 import { type ApprovalRequest, approvalSummary } from '../../../app/core/approval.ts';
-import { type CodePipelineEmulator, startCodePipelineEmulator } from '../../../sandbox/codepipeline/index.ts';
+import {
+  type CodePipelineEmulator,
+  pipelineDefinition,
+  startCodePipelineEmulator,
+} from '../../../sandbox/codepipeline/index.ts';
 import { slackDecision } from '../../support/fakes.ts';
 
 let emulator: CodePipelineEmulator;
@@ -91,5 +95,44 @@ describe('where an approval stands in CodePipeline (approvalResult, over the wir
     });
     // Assess
     expect(seen).toEqual({ state: 'unknown' });
+  });
+});
+
+describe('where an approval stands in a PARALLEL pipeline (approvalResult, over the wire)', () => {
+  /** A pipeline declared PARALLEL (the emulator declares it, and runs none of its executions) and a request of it. */
+  function parallelApproval(name: string, expiresAt: Date): ApprovalRequest {
+    emulator.createPipeline({ ...pipelineDefinition(name, { region: emulator.region }), executionMode: 'PARALLEL' });
+    const token = `${name}-0000-4000-8000-000000000000`;
+    return {
+      id: approvalIdFor(token),
+      pipelineName: name,
+      stageName: 'StagingDEV',
+      actionName: 'Approve',
+      region: emulator.region,
+      token,
+      expiresAt,
+      consoleLink: 'https://console.aws.amazon.com/codesuite/codepipeline/pipelines',
+      receivedAt: emulator.now(),
+    };
+  }
+
+  it('says the approval waits though the state shows no token of it, asking the mode once', async () => {
+    // Prepare: the state shows no execution of ours at the action (another's, in real life)
+    const request = parallelApproval('parallel-waits', new Date(Date.now() + 86_400_000));
+    emulator.clearCalls();
+    // Act
+    const seen = [await gateway.approvalResult(request), await gateway.approvalResult(request)];
+    // Assess: not "replaced", as a SUPERSEDED pipeline's state would mean
+    expect(seen).toEqual([{ state: 'pending' }, { state: 'pending' }]);
+    expect(emulator.calls('GetPipeline')).toHaveLength(1);
+  });
+
+  it('says it expired once the notification’s expiry has passed', async () => {
+    // Prepare
+    const request = parallelApproval('parallel-expired', new Date(Date.now() - 60_000));
+    // Act
+    const seen = await gateway.approvalResult(request);
+    // Assess
+    expect(seen).toEqual({ state: 'expired' });
   });
 });

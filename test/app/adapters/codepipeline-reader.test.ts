@@ -1,7 +1,6 @@
 import { PutApprovalResultCommand, StopPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CodePipelineReader } from '../../../app/adapters/codepipeline-reader.ts';
-import { PipelineGoneError } from '../../../app/core/errors.ts';
 import { pendingApprovalIn, type StageSnapshot } from '../../../app/core/pipeline.ts';
 import { productBoard } from '../../../app/core/product-board.ts';
 import { resolveProduct } from '../../../app/core/products.ts';
@@ -186,24 +185,5 @@ describe('CodePipelineReader: revisions from the executions it listed', () => {
     expect(listed.stages).toEqual(unlisted.stages);
     expect(lookupsAfterListing).toBe(0);
     expect(world.emulator.calls('GetPipelineExecution').length).toBeGreaterThan(0);
-  });
-});
-
-describe('CodePipelineReader: how a pipeline runs overlapping executions', () => {
-  let world: EmulatorFixture;
-  afterEach(async () => world.close());
-
-  it('reads the execution mode from GetPipeline, and says a deleted pipeline is gone', async () => {
-    // Prepare
-    world = await startEmulator({ clock: () => STARTED });
-    world.emulator.createPipeline(pipelineDefinition(PIPELINE));
-    const reader = new CodePipelineReader(world.client);
-    // Act
-    const mode = await reader.executionMode(PIPELINE);
-    const gone = reader.executionMode('shop-nothing');
-    // Assess
-    expect(mode).toBe('SUPERSEDED');
-    await expect(gone).rejects.toBeInstanceOf(PipelineGoneError);
-    expect(world.emulator.calls('GetPipeline')).toHaveLength(2);
   });
 });

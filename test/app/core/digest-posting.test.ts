@@ -11,7 +11,6 @@ const nothingToRead: PipelineReader = {
     throw new Error('not asked');
   },
   executionsSince: async () => [],
-  executionMode: async () => 'SUPERSEDED',
 };
 
 function setup() {

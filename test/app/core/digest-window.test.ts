@@ -24,7 +24,6 @@ const nothingToRead: PipelineReader = {
     throw new Error('not asked');
   },
   executionsSince: async () => [],
-  executionMode: async () => 'SUPERSEDED',
 };
 
 const HOUR = 60 * 60 * 1000;

@@ -3,7 +3,7 @@ import type { ApprovalRequest } from '../../../app/core/approval.ts';
 import type { AuditEvent } from '../../../app/core/audit.ts';
 import { AUDIT_DAYS, buildDigest, type DigestDeps } from '../../../app/core/digest.ts';
 import { PipelineGoneError, RoleNotAssumedError, TransientError } from '../../../app/core/errors.ts';
-import type { ExecutionMode, ExecutionSummary, PipelineSnapshot } from '../../../app/core/pipeline.ts';
+import type { ExecutionSummary, PipelineSnapshot } from '../../../app/core/pipeline.ts';
 import type { PipelineReader } from '../../../app/core/ports.ts';
 import { digestMessages } from '../../../app/views/digest-message.ts';
 import { approvalRequest, memoryLog, slackDecision } from '../../support/fakes.ts';
@@ -43,10 +43,6 @@ class CountingReader implements PipelineReader {
     this.calls.push(`executions ${name}`);
     if (this.#snapshots.get(name) === 'busy') throw new TransientError(`CodePipeline did not answer for ${name}`);
     return (this.#executions.get(name) ?? []).filter((e) => e.startTime >= since);
-  }
-
-  async executionMode(): Promise<ExecutionMode> {
-    return 'SUPERSEDED';
   }
 }
 

@@ -13,6 +13,7 @@ import {
   PipelineNotFoundException,
   PutApprovalResultCommand,
   type StageState,
+  StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
   UpdatePipelineCommand,
   ValidationException,
@@ -299,5 +300,25 @@ describe('CodePipeline emulator: UpdatePipeline and Cancelled executions', () =>
       state: 'stopped',
     });
     expect(world.emulator.calls('UpdatePipeline')).toEqual([]);
+  });
+});
+
+describe('CodePipeline emulator: execution modes', () => {
+  let world: EmulatorFixture;
+  afterEach(async () => world.close());
+
+  it('shows a PARALLEL pipeline as declared, and refuses to run it rather than run it as SUPERSEDED', async () => {
+    // Prepare
+    world = await startEmulator({ clock: () => CREATED });
+    world.emulator.createPipeline({ ...pipelineDefinition(PIPELINE), executionMode: 'PARALLEL' });
+    // Act
+    const { pipeline } = await world.client.send(new GetPipelineCommand({ name: PIPELINE }));
+    const listed = await world.client.send(new ListPipelinesCommand({}));
+    const started = world.client.send(new StartPipelineExecutionCommand({ name: PIPELINE }));
+    // Assess
+    expect(pipeline?.executionMode).toBe('PARALLEL');
+    expect(listed.pipelines?.find((p) => p.name === PIPELINE)?.executionMode).toBe('PARALLEL');
+    await expect(started).rejects.toBeInstanceOf(ValidationException);
+    await expect(started).rejects.toThrow(/runs SUPERSEDED pipelines only/);
   });
 });
