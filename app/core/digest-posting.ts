@@ -114,8 +114,15 @@ export async function previewDigest(
   now: Date,
 ): Promise<Digest> {
   const today = dayOf(now);
-  const latest = (await deps.digestMarkers.posted(today)) ?? (await previousDigest(deps.digestMarkers, today));
-  return buildDigest(deps, now, windowAfter(latest, today, now));
+  // Looked for while CodePipeline is read: the command has 3 s, and a long pause between digests
+  // takes a few rounds of lookups.
+  const window = (async () =>
+    windowAfter(
+      (await deps.digestMarkers.posted(today)) ?? (await previousDigest(deps.digestMarkers, today)),
+      today,
+      now,
+    ))();
+  return buildDigest(deps, now, window);
 }
 
 /**

@@ -169,12 +169,18 @@ export const AUDIT_DAYS = 2 * 30 + 8;
  * show come from the executions listed instead of a lookup each. Products whose pipelines live in
  * another account are read there (docs/architecture.md, "Many accounts and regions"). `now` is
  * when it is read; `window` says which day it is for and which outcomes it lists (the 24 hours
- * before `now` unless told).
+ * before `now` unless told); a window still being found is found while CodePipeline is read.
  */
-export async function buildDigest(deps: DigestDeps, now: Date, window = lastDayWindow(now)): Promise<Digest> {
+export async function buildDigest(
+  deps: DigestDeps,
+  now: Date,
+  windowToList: DigestWindow | Promise<DigestWindow> = lastDayWindow(now),
+): Promise<Digest> {
   // The audit trail (DynamoDB) is read while CodePipeline is.
-  const [audit, { open, products, read, unreadable, everyProduct }] = await Promise.all([
-    readAudit(deps.store, now, window.since),
+  const [[window, audit], { open, products, read, unreadable, everyProduct }] = await Promise.all([
+    Promise.resolve(windowToList).then(
+      async (window) => [window, await readAudit(deps.store, now, window.since)] as const,
+    ),
     readPipelines(deps, now),
   ]);
 
