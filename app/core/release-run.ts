@@ -118,6 +118,8 @@ export interface RunOptions {
    * still follow). Unbounded when absent.
    */
   drainBudgetMs?: () => number;
+  /** Told the run's status as soon as it is known, before the last progress update is drawn. */
+  statusKnown?: (status: RunStatus) => void;
 }
 
 /**
@@ -202,11 +204,13 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
     }
   });
   const budget = () => options.drainBudgetMs?.();
-  const [drawn] = await Promise.all([
-    within(deps.sleep, progress.flush(), budget()),
-    refreshes.drain(deps.sleep, budget()),
-  ]);
-  if (fault) throw fault.error;
+  // What people see, after the approvals: redraws in flight and the progress update, in the time left.
+  const drawnInTime = () =>
+    Promise.all([within(deps.sleep, progress.flush(), budget()), refreshes.drain(deps.sleep, budget())]);
+  if (fault) {
+    await drawnInTime();
+    throw fault.error;
+  }
 
   const latest = (await deps.releases.get(releaseId)) ?? run;
   const counts = releaseCounts(latest);
@@ -217,6 +221,9 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
     Object.assign(latest, { state: 'finished', finishedAt: latest.finishedAt ?? at });
     deps.log.info('Release finished', { releaseId, product: run.product.name, env: run.env, ...counts.byKind });
   }
+  const status: RunStatus = finished ? 'finished' : stopped ? 'stopped' : 'incomplete';
+  options.statusKnown?.(status);
+  const [drawn] = await drawnInTime();
   // A concurrent delivery that held the post may have recorded the message meanwhile: show the end there too.
   progress.follow(latest.message);
   // Slack may be slow to answer (its client waits out rate limits): the run returns in time all the
@@ -225,7 +232,7 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
     deps.log.warn('Left the release progress message as it was: the invocation is running out of time', {
       releaseId,
     });
-  return { status: finished ? 'finished' : stopped ? 'stopped' : 'incomplete', run: latest };
+  return { status, run: latest };
 }
 
 /** Decides one pipeline's pinned approval, and says how it ended for the release. */

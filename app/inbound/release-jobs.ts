@@ -361,10 +361,13 @@ async function runReleaseJob(deps: WorkerDeps, releaseId: string, invocation?: I
   // times out meanwhile loses nothing: the new job finds those pipelines leased, and looks again a
   // minute later. Otherwise the release would wait out the queue's visibility timeout (30 minutes).
   let queuedEarly: Promise<boolean> | undefined;
+  let finished = false;
   const watchdog =
     invocation &&
     setTimeout(
       () => {
+        // Only the last progress update is left: nothing to continue.
+        if (finished) return;
         queuedEarly = continueInAnotherJob().then(
           () => true,
           (error: unknown) => {
@@ -385,6 +388,9 @@ async function runReleaseJob(deps: WorkerDeps, releaseId: string, invocation?: I
       shouldStop: () => (invocation ? invocation.getRemainingTimeInMillis() < settings.stopMarginMs : false),
       // What is left once the fan-out stops, less half the margin for what follows the run.
       ...(invocation ? { drainBudgetMs: () => invocation.getRemainingTimeInMillis() - settings.stopMarginMs / 2 } : {}),
+      statusKnown: (status) => {
+        finished = status === 'finished';
+      },
     });
   } finally {
     clearTimeout(watchdog);

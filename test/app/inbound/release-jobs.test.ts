@@ -362,6 +362,31 @@ describe('processReleaseJobs near the Lambda timeout', () => {
     expect(sent).toEqual([{ kind: 'release', releaseId: 'rel-p1' }]);
   });
 
+  it('queues nothing for a release that is done and only waits for Slack to draw its end', async () => {
+    // Prepare: every pipeline approves at once; Slack never answers the progress updates; the stop
+    // margin is reached 50 ms into the job
+    const { deps, sent } = setup();
+    await processReleaseJobs(deps, event(JSON.stringify(planJob())));
+    await deps.releases.confirm('rel-p1', deps.clock());
+    deps.reporter.update = () => new Promise<void>(() => {});
+    deps.settings.stopMarginMs = 100;
+    const startedAt = Date.now();
+    const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+    // Act
+    const response = await processReleaseJobs(
+      { ...deps, sleep },
+      event(JSON.stringify({ kind: 'release', releaseId: 'rel-p1' })),
+      { getRemainingTimeInMillis: () => 150 - (Date.now() - startedAt) },
+    );
+    // Assess: finished, and no continuation; the update left undrawn is logged
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await deps.releases.get('rel-p1'))?.state).toBe('finished');
+    expect(sent).toEqual([]);
+    expect(deps.log.entries.map((entry) => entry.message)).toContain(
+      'Left the release progress message as it was: the invocation is running out of time',
+    );
+  });
+
   it('returns in time, once, with the rest queued, when Slack does not answer the final progress update', async () => {
     // Prepare: Slack posts the progress message but never answers its updates
     const { deps, sent } = setup();
