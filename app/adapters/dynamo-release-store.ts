@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -131,15 +132,26 @@ export class DynamoReleaseStore implements ReleaseStore {
     return (await this.get(releaseId)) ? 'already' : 'not-found';
   }
 
-  leaseMessage(releaseId: string, until: Date, now: Date): Promise<boolean> {
-    return this.update({
-      Key: runKey(releaseId),
-      UpdateExpression: 'SET messageLeaseUntil = :until',
-      ConditionExpression:
-        'attribute_exists(pk) AND attribute_not_exists(#message) AND (attribute_not_exists(messageLeaseUntil) OR messageLeaseUntil < :now)',
-      ExpressionAttributeNames: { '#message': 'message' },
-      ExpressionAttributeValues: { ':until': until.toISOString(), ':now': now.toISOString() },
-    });
+  async leaseMessage(releaseId: string, until: Date, now: Date): Promise<{ firstTakenAt: Date } | false> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(releaseId),
+          UpdateExpression:
+            'SET messageLeaseUntil = :until, firstMessageLeaseAt = if_not_exists(firstMessageLeaseAt, :now)',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(#message) AND (attribute_not_exists(messageLeaseUntil) OR messageLeaseUntil < :now)',
+          ExpressionAttributeNames: { '#message': 'message' },
+          ExpressionAttributeValues: { ':until': until.toISOString(), ':now': now.toISOString() },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return { firstTakenAt: new Date(String(Attributes?.firstMessageLeaseAt ?? now.toISOString())) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   recordMessage(releaseId: string, message: MessageRef): Promise<boolean> {

@@ -47,16 +47,21 @@ export class SlackReleaseReporter implements ReleaseReporter {
       );
     } catch (error) {
       if (!(error instanceof MaybeDeliveredError)) throw error;
-      const found = await findPosted(
-        this.poster,
-        run.channel,
-        since,
-        (metadata) =>
-          metadata.event_type === ids.releaseMetadataEvent && metadata.event_payload?.release_id === run.releaseId,
-      );
+      const found = await this.find(run, since);
       if (!found) throw error;
       return found;
     }
+  }
+
+  /** The progress message of the release posted since `since`, by the metadata every post carries. */
+  find(run: ReleaseRun, since: Date): Promise<MessageRef | undefined> {
+    return findPosted(
+      this.poster,
+      run.channel,
+      since,
+      (metadata) =>
+        metadata.event_type === ids.releaseMetadataEvent && metadata.event_payload?.release_id === run.releaseId,
+    );
   }
 
   async update(run: ReleaseRun, message: MessageRef): Promise<void> {

@@ -23,9 +23,10 @@ export interface ReleaseStore {
   confirm(releaseId: string, at: Date): Promise<'confirmed' | 'already' | 'not-found'>;
   /**
    * Takes the right to post the progress message until `until`. `false` when a message is recorded
-   * already, or another delivery's lease has not expired.
+   * already, or another delivery's lease has not expired. `firstTakenAt`: when any delivery first
+   * took it (now, unless an earlier holder's post may have landed without being recorded).
    */
-  leaseMessage(releaseId: string, until: Date, now: Date): Promise<boolean>;
+  leaseMessage(releaseId: string, until: Date, now: Date): Promise<{ firstTakenAt: Date } | false>;
   /** Records the progress message; `false` when another one was recorded first. */
   recordMessage(releaseId: string, message: MessageRef): Promise<boolean>;
   /**
@@ -44,6 +45,8 @@ export interface ReleaseStore {
 /** The progress message of a release (Slack). */
 export interface ReleaseProgress {
   post(run: ReleaseRun): Promise<MessageRef>;
+  /** The release's progress message posted since `since`, when Slack shows one (found by its metadata). */
+  find(run: ReleaseRun, since: Date): Promise<MessageRef | undefined>;
   update(run: ReleaseRun, message: MessageRef): Promise<void>;
 }
 

@@ -19,10 +19,14 @@ export interface ProgressDeps {
   log: Log;
 }
 
+/** How far before a lease was first taken its holder's post may be dated by Slack (clocks differ). */
+const POSTED_SKEW_MS = 5_000;
+
 /**
  * Posts the progress message unless the release has one; a release without it still runs. One
  * delivery of the job leases the post (a conditional write), so concurrent deliveries never leave a
- * second message behind: the others follow the one it records.
+ * second message behind: the others follow the one it records. A delivery that takes over a lease
+ * someone held before looks for that holder's message first: its post may have landed unanswered.
  */
 export async function ensureProgressMessage(
   deps: ProgressDeps,
@@ -32,9 +36,13 @@ export async function ensureProgressMessage(
   if (run.message) return run.message;
   try {
     const now = deps.clock();
-    if (!(await deps.releases.leaseMessage(run.releaseId, new Date(now.getTime() + messageLeaseMs), now)))
-      return (await deps.releases.get(run.releaseId))?.message;
-    const posted = await deps.reporter.post(run);
+    const lease = await deps.releases.leaseMessage(run.releaseId, new Date(now.getTime() + messageLeaseMs), now);
+    if (!lease) return (await deps.releases.get(run.releaseId))?.message;
+    const earlier =
+      lease.firstTakenAt.getTime() < now.getTime()
+        ? await deps.reporter.find(run, new Date(lease.firstTakenAt.getTime() - POSTED_SKEW_MS))
+        : undefined;
+    const posted = earlier ?? (await deps.reporter.post(run));
     if (await deps.releases.recordMessage(run.releaseId, posted)) return posted;
     return (await deps.releases.get(run.releaseId))?.message ?? posted;
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { MessageRef } from '../../app/core/approval.ts';
 import type { Digest } from '../../app/core/digest.ts';
-import { PipelineGoneError, TransientError } from '../../app/core/errors.ts';
+import { MaybeDeliveredError, PipelineGoneError, TransientError } from '../../app/core/errors.ts';
 import type { PipelineSnapshot, StageSnapshot } from '../../app/core/pipeline.ts';
 import type { PipelineReader } from '../../app/core/ports.ts';
 import type { ProductBoard } from '../../app/core/product-board.ts';
@@ -15,7 +15,10 @@ import { productBoardMessage } from '../../app/views/product-board.ts';
  * atomic but yields first, so concurrent callers interleave as they would over a network.
  */
 export class MemoryReleaseStore implements ReleaseStore {
-  readonly #runs = new Map<string, Omit<ReleaseRun, 'results'> & { messageLeaseUntil?: number }>();
+  readonly #runs = new Map<
+    string,
+    Omit<ReleaseRun, 'results'> & { messageLeaseUntil?: number; firstMessageLeaseAt?: number }
+  >();
   readonly #items = new Map<string, { owner?: string; until?: number; result?: ItemResult }>();
   /** Makes the next `leaseItem` calls fail as a broken store would. */
   failLeases = 0;
@@ -31,7 +34,7 @@ export class MemoryReleaseStore implements ReleaseStore {
     await turn();
     const run = this.#runs.get(releaseId);
     if (!run) return undefined;
-    const { messageLeaseUntil: _lease, ...stored } = run;
+    const { messageLeaseUntil: _lease, firstMessageLeaseAt: _first, ...stored } = run;
     const results: Record<string, ItemResult> = {};
     for (const item of stored.items) {
       const result = this.#items.get(key(releaseId, itemKey(item)))?.result;
@@ -50,13 +53,14 @@ export class MemoryReleaseStore implements ReleaseStore {
     return 'confirmed';
   }
 
-  async leaseMessage(releaseId: string, until: Date, now: Date): Promise<boolean> {
+  async leaseMessage(releaseId: string, until: Date, now: Date): Promise<{ firstTakenAt: Date } | false> {
     await turn();
     const run = this.#runs.get(releaseId);
     if (!run || run.message) return false;
     if ((run.messageLeaseUntil ?? Number.NEGATIVE_INFINITY) >= now.getTime()) return false;
     run.messageLeaseUntil = until.getTime();
-    return true;
+    run.firstMessageLeaseAt ??= now.getTime();
+    return { firstTakenAt: new Date(run.firstMessageLeaseAt) };
   }
 
   async recordMessage(releaseId: string, message: MessageRef): Promise<boolean> {
@@ -143,6 +147,9 @@ export class FakeProgress implements ReleaseProgress {
   readonly posted: ReleaseRun[] = [];
   readonly updates: ReleaseRun[] = [];
   failPosts = 0;
+  /** The next posts land in the channel, but Slack's answer is lost. */
+  loseAnswers = 0;
+  readonly #messages: Array<{ releaseId: string; message: MessageRef }> = [];
 
   async post(run: ReleaseRun): Promise<MessageRef> {
     await turn();
@@ -151,7 +158,18 @@ export class FakeProgress implements ReleaseProgress {
       throw new Error('An API error occurred: channel_not_found');
     }
     this.posted.push(copy(run));
-    return { channel: run.channel, ts: `1700000000.${String(this.posted.length).padStart(6, '0')}` };
+    const message = { channel: run.channel, ts: `1700000000.${String(this.posted.length).padStart(6, '0')}` };
+    this.#messages.push({ releaseId: run.releaseId, message });
+    if (this.loseAnswers > 0) {
+      this.loseAnswers -= 1;
+      throw new MaybeDeliveredError('Slack did not answer the post');
+    }
+    return message;
+  }
+
+  async find(run: ReleaseRun): Promise<MessageRef | undefined> {
+    await turn();
+    return this.#messages.find((posted) => posted.releaseId === run.releaseId)?.message;
   }
 
   async update(run: ReleaseRun): Promise<void> {
@@ -175,6 +193,9 @@ export class FakeReporter implements ReleaseReporter {
   }
   async update(run: ReleaseRun): Promise<void> {
     this.progress.push(run);
+  }
+  async find(): Promise<MessageRef | undefined> {
+    return undefined;
   }
   async showPlan(viewId: string, plan: ReleasePlan, viewHash?: string): Promise<void> {
     if (this.closedViews.has(viewId)) throw Object.assign(new Error('not_found'), { data: { error: 'not_found' } });

@@ -111,9 +111,9 @@ describe.each([
     const afterPost = await store.leaseMessage(id, at(30), at(20));
     const unknown = await store.leaseMessage('rel-unknown-2', at(5), at(0));
 
-    // Assess
-    expect(leases.filter(Boolean)).toHaveLength(1);
-    expect([whileHeld, afterExpiry, afterPost, unknown]).toEqual([false, true, false, false]);
+    // Assess: the holder after the first one's expiry learns when the post was first leased
+    expect(leases.filter(Boolean)).toEqual([{ firstTakenAt: at(0) }]);
+    expect([whileHeld, afterExpiry, afterPost, unknown]).toEqual([false, { firstTakenAt: at(0) }, false, false]);
     expect((await store.get(id))?.message).toEqual({ channel: 'C0RELEASES', ts: '1.000001' });
   });
 

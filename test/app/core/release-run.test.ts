@@ -6,7 +6,7 @@ import { decideUnderRules } from '../../../app/core/decide-under-rules.ts';
 import { policyByKey } from '../../../app/core/policy.ts';
 import type { PlanItem, ReleasePlan } from '../../../app/core/release.ts';
 import { itemKey, releaseActor } from '../../../app/core/release.ts';
-import { type RunDeps, requestFromPlan, runRelease } from '../../../app/core/release-run.ts';
+import { RUN_SETTINGS, type RunDeps, requestFromPlan, runRelease } from '../../../app/core/release-run.ts';
 import { counterIds, FakeNotifier, FakePipelines, fixedClock, memoryLog, slackDecision } from '../../support/fakes.ts';
 import { MemoryApprovalStore } from '../../support/memory-store.ts';
 import { FakeProgress, FakeReader, MemoryReleaseStore, pipelineSnapshot, token } from '../../support/release-fakes.ts';
@@ -430,6 +430,23 @@ describe('runRelease', () => {
     expect(Object.keys(deps.reporter.updates.at(-1)?.results ?? {})).toHaveLength(3);
     // The clock stands still: one update as results start to come in, and the final one.
     expect(deps.reporter.updates).toHaveLength(2);
+  });
+
+  it('draws into the progress message a run posted without an answer, never posting a second one', async () => {
+    // Prepare: the first run's post lands in the channel, but Slack's answer is lost
+    const { deps } = setup();
+    await confirmed(deps, [pinned(1), pinned(2)]);
+    deps.reporter.loseAnswers = 1;
+    let asked = 0;
+    const first = await runRelease(deps, 'rel-1', { owner: 'w1', shouldStop: () => ++asked > 1 });
+    // Act: the next delivery, once the first one's lease on the post has run out
+    deps.clock.advance(RUN_SETTINGS.messageLeaseMs + 1_000);
+    const second = await runRelease(deps, 'rel-1', { owner: 'w2' });
+    // Assess: one message, found and recorded, and the end drawn into it
+    expect([first.status, second.status]).toEqual(['stopped', 'finished']);
+    expect(deps.reporter.posted).toHaveLength(1);
+    expect((await deps.releases.get('rel-1'))?.message).toEqual({ channel: 'C0RELEASES', ts: '1700000000.000001' });
+    expect(deps.reporter.updates.at(-1)?.state).toBe('finished');
   });
 
   it('runs without a progress message when Slack refuses to post it', async () => {
