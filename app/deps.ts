@@ -224,13 +224,19 @@ export class Clients {
   get slackClientOptions(): WebClientOptions {
     const budget: SlackBudget = 'slack' in this.budget ? this.budget.slack : TIMEOUTS.worker.slack;
     const base = { slackApiUrl: this.config.slackApiUrl, logger: this.boltLogger, timeout: budget.timeout };
-    return this.path === 'click'
-      ? {
-          ...base,
-          retryConfig: { retries: budget.retries, factor: 1, minTimeout: 100, maxTimeout: 300 },
-          rejectRateLimitedCalls: true,
-        }
-      : { ...base, retryConfig: { retries: budget.retries } };
+    if (this.path === 'click')
+      return {
+        ...base,
+        retryConfig: { retries: budget.retries, factor: 1, minTimeout: 100, maxTimeout: 300 },
+        rejectRateLimitedCalls: true,
+      };
+    // Ingest's redraw after an auto-approval must end within the notification's 30 s: a rate limit
+    // fails it at once, and a settle job redraws later. Elsewhere calls wait out Retry-After.
+    return {
+      ...base,
+      retryConfig: { retries: budget.retries },
+      ...(this.path === 'ingest' ? { rejectRateLimitedCalls: true } : {}),
+    };
   }
 
   /** This way's Slack client (redraws, replies, lookups). */

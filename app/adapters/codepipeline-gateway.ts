@@ -84,17 +84,25 @@ export class CodePipelineGateway implements PipelineGateway {
     }
   }
 
-  /** Whether the pipeline runs its executions in PARALLEL (GetPipeline), kept a few minutes. */
+  /**
+   * Whether the pipeline runs its executions in PARALLEL (GetPipeline), kept a few minutes. When
+   * CodePipeline does not say in time, the state is read as most pipelines' (SUPERSEDED or QUEUED):
+   * a look that could tell before cannot tell less now.
+   */
   async #runsInParallel(client: CodePipelineClient, request: ApprovalRequest, signal: AbortSignal): Promise<boolean> {
     const key = `${request.account ?? ''}/${request.region}/${request.pipelineName}`;
     const known = this.#modes.get(key);
     if (known && known.until > Date.now()) return known.parallel;
-    const { pipeline } = await client.send(new GetPipelineCommand({ name: request.pipelineName }), {
-      abortSignal: signal,
-    });
-    const parallel = pipeline?.executionMode === 'PARALLEL';
-    this.#modes.set(key, { parallel, until: Date.now() + MODE_KEPT_MS });
-    return parallel;
+    try {
+      const { pipeline } = await client.send(new GetPipelineCommand({ name: request.pipelineName }), {
+        abortSignal: signal,
+      });
+      const parallel = pipeline?.executionMode === 'PARALLEL';
+      this.#modes.set(key, { parallel, until: Date.now() + MODE_KEPT_MS });
+      return parallel;
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -215,15 +215,17 @@ export async function runRelease(deps: RunDeps, releaseId: string, options: RunO
   const latest = (await deps.releases.get(releaseId)) ?? run;
   const counts = releaseCounts(latest);
   const finished = counts.done === counts.total;
+  const status: RunStatus = finished ? 'finished' : stopped ? 'stopped' : 'incomplete';
+  options.statusKnown?.(status);
+  const [drawn] = await drawnInTime();
+  // Finished only now, just before the end is drawn: from then on the journey draws its steps on
+  // the progress message (core/journey.ts), and an end drawn after them would hide them.
   if (finished && latest.state !== 'finished') {
     const at = deps.clock();
     await deps.releases.finishRun(releaseId, at);
     Object.assign(latest, { state: 'finished', finishedAt: latest.finishedAt ?? at });
     deps.log.info('Release finished', { releaseId, product: run.product.name, env: run.env, ...counts.byKind });
   }
-  const status: RunStatus = finished ? 'finished' : stopped ? 'stopped' : 'incomplete';
-  options.statusKnown?.(status);
-  const [drawn] = await drawnInTime();
   // A concurrent delivery that held the post may have recorded the message meanwhile: show the end there too.
   progress.follow(latest.message);
   // Slack may be slow to answer (its client waits out rate limits): the run returns in time all the

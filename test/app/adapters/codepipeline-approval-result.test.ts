@@ -12,10 +12,11 @@ import { slackDecision } from '../../support/fakes.ts';
 
 let emulator: CodePipelineEmulator;
 let gateway: CodePipelineGateway;
+let client: CodePipelineClient;
 
 beforeAll(async () => {
   emulator = await startCodePipelineEmulator();
-  const client = new CodePipelineClient({
+  client = new CodePipelineClient({
     endpoint: emulator.url,
     region: emulator.region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -85,6 +86,19 @@ describe('where an approval stands in CodePipeline (approvalResult, over the wir
     const seen = await gateway.approvalResult(request);
     // Assess
     expect(seen).toEqual({ state: 'replaced' });
+  });
+
+  it('still reads an ending from the state when CodePipeline does not say the pipeline’s execution mode', async () => {
+    // Prepare: answered in the console; GetPipeline is throttled (a fresh gateway: no mode kept)
+    const request = await waitingApproval('result-no-mode');
+    emulator.answerInConsole(request.pipelineName, 'StagingDEV', 'Approved', 'LGTM');
+    await emulator.settle();
+    emulator.failNextCall('GetPipeline', 'ThrottlingException');
+    const fresh = new CodePipelineGateway(() => client);
+    // Act
+    const seen = await fresh.approvalResult(request);
+    // Assess: as before the mode was asked, not "cannot tell"
+    expect(seen).toMatchObject({ state: 'decided', verdict: 'approve', summary: 'LGTM' });
   });
 
   it('cannot tell when the pipeline does not answer', async () => {

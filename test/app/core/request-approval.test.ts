@@ -164,37 +164,58 @@ describe('requestApproval', () => {
   });
 });
 
+/** An approval of an env that approves safe change sets itself, whose change set modifies one function. */
+const safeChange = () =>
+  approvalRequest({
+    policy: {
+      key: 'shop/prod',
+      product: 'shop',
+      env: 'prod',
+      approvers: [],
+      required: 1,
+      separateFrom: [],
+      freezes: [],
+      breakGlass: [],
+      autoApprove: 'safe-changes',
+    },
+    review: {
+      revision: { kind: 'unknown', why: 'not read in this test' },
+      changeSet: {
+        kind: 'read',
+        stackName: 'shop-cart',
+        changeSetName: 'pipeline-changeset',
+        region: 'eu-central-1',
+        counts: { add: 0, modify: 1, remove: 0, other: 0, replace: 0, mayReplace: 0, iam: 0 },
+        changes: [{ logicalId: 'Handler', type: 'AWS::Lambda::Function', action: 'Modify' }],
+        total: 1,
+      },
+    },
+  });
+
 describe('requestApproval with an env that approves safe change sets itself', () => {
+  it('redraws the ended message when SNS delivers the notification again after a redraw failed', async () => {
+    // Prepare: the first delivery approves, but Slack refuses the redraw and there is no queue
+    const { store, notifier, deps } = world();
+    const pipelines = new FakePipelines();
+    const request = safeChange();
+    const withPolicy = { ...deps, pipelines, policyFor: async () => request.policy };
+    notifier.failRefresh(1);
+    await requestApproval(withPolicy, request);
+    expect(notifier.refreshed).toEqual([]);
+    // Act: SNS delivers it again
+    await requestApproval(withPolicy, request);
+    // Assess: approved once, and the message now shows how it ended
+    expect(pipelines.calls).toHaveLength(1);
+    expect(notifier.refreshed.at(-1)).toMatchObject({ status: 'closed', outcome: { kind: 'approved' } });
+    expect((await store.get(request.id))?.outcome).toMatchObject({ kind: 'approved' });
+  });
+
   it('has a settle job redraw the message when Slack refused the redraw after the policy approved', async () => {
     // Prepare: the env auto-approves a change set that modifies one function in place
     const { store, notifier, deps } = world();
     const pipelines = new FakePipelines();
     const settles: Array<{ approvalId: string; delaySeconds: number }> = [];
-    const request = approvalRequest({
-      policy: {
-        key: 'shop/prod',
-        product: 'shop',
-        env: 'prod',
-        approvers: [],
-        required: 1,
-        separateFrom: [],
-        freezes: [],
-        breakGlass: [],
-        autoApprove: 'safe-changes',
-      },
-      review: {
-        revision: { kind: 'unknown', why: 'not read in this test' },
-        changeSet: {
-          kind: 'read',
-          stackName: 'shop-cart',
-          changeSetName: 'pipeline-changeset',
-          region: 'eu-central-1',
-          counts: { add: 0, modify: 1, remove: 0, other: 0, replace: 0, mayReplace: 0, iam: 0 },
-          changes: [{ logicalId: 'Handler', type: 'AWS::Lambda::Function', action: 'Modify' }],
-          total: 1,
-        },
-      },
-    });
+    const request = safeChange();
     notifier.failRefresh(1);
     // Act
     await requestApproval(
