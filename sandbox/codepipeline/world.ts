@@ -152,6 +152,15 @@ export class World {
     const pipeline = this.pipeline(typeof input.name === 'string' ? input.name : '');
     const version = (pipeline.declaration.version ?? 1) + 1;
     const declaration = normalizeDeclaration(input, this.deps.accountId, version);
+    // Runs already under way would go on as SUPERSEDED ones in a pipeline now shown as another mode.
+    if (
+      declaration.executionMode !== 'SUPERSEDED' &&
+      pipeline.executions.some((execution) => execution.status === 'InProgress')
+    )
+      throw new CodePipelineError(
+        'ValidationException',
+        `The emulator runs SUPERSEDED pipelines only; ${pipeline.name} has executions in progress`,
+      );
     const now = this.deps.clock.now();
     const cancelling: StageRecord[] = [];
     for (const execution of pipeline.executions) {

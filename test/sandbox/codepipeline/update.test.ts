@@ -307,6 +307,22 @@ describe('CodePipeline emulator: execution modes', () => {
   let world: EmulatorFixture;
   afterEach(async () => world.close());
 
+  it('refuses to switch a pipeline to PARALLEL while an execution runs, which would go on as SUPERSEDED', async () => {
+    // Prepare: c1 waits for approval in StagingDEV
+    world = await startEmulator({ clock: () => CREATED });
+    world.emulator.createPipeline(pipelineDefinition(PIPELINE));
+    world.emulator.commit(PIPELINE, 'c1');
+    await world.emulator.settle();
+    // Act
+    const switched = world.client.send(
+      new UpdatePipelineCommand({ pipeline: { ...pipelineDefinition(PIPELINE), executionMode: 'PARALLEL' } }),
+    );
+    // Assess
+    await expect(switched).rejects.toBeInstanceOf(ValidationException);
+    const { pipeline } = await world.client.send(new GetPipelineCommand({ name: PIPELINE }));
+    expect(pipeline?.executionMode).toBe('SUPERSEDED');
+  });
+
   it('shows a PARALLEL pipeline as declared, and refuses to run it rather than run it as SUPERSEDED', async () => {
     // Prepare
     world = await startEmulator({ clock: () => CREATED });
