@@ -115,8 +115,10 @@ function resultInState(state: GetPipelineStateCommandOutput, request: ApprovalRe
   // The token is shown only while the approval waits: another token means another approval.
   if (action.status === 'InProgress')
     return action.token === request.token ? { state: 'pending' } : { state: 'replaced' };
-  // A result older than the request belongs to an earlier approval of this action.
-  if (action.lastStatusChange && action.lastStatusChange.getTime() < request.receivedAt.getTime() - CLOCK_SKEW_MS)
+  // A result older than the request belongs to an earlier approval of this action. The request is
+  // as old as its notification, however late it was taken in.
+  const requestedAt = request.notifiedAt ?? request.receivedAt;
+  if (action.lastStatusChange && action.lastStatusChange.getTime() < requestedAt.getTime() - CLOCK_SKEW_MS)
     return { state: 'replaced' };
   if (action.status !== 'Succeeded' && action.status !== 'Failed') return { state: 'replaced' };
   // A failure nobody decided (no summary, an error instead): the approval timed out.

@@ -620,6 +620,7 @@ const toItem = (request: ApprovalRequest): Item =>
     ...request,
     expiresAt: request.expiresAt.toISOString(),
     receivedAt: request.receivedAt.toISOString(),
+    notifiedAt: request.notifiedAt?.toISOString(),
   });
 
 const decisionItem = (decision: Decision): Item =>
@@ -688,6 +689,7 @@ function toRecord(item: Item): ApprovalRecord {
       token: typeof request.token === 'string' ? request.token : '',
       expiresAt: date(request.expiresAt),
       receivedAt: date(request.receivedAt),
+      ...(request.notifiedAt ? { notifiedAt: date(request.notifiedAt) } : {}),
     },
     status: item.status as ApprovalRecord['status'],
   };

@@ -37,6 +37,12 @@ export interface ApprovalRequest {
   customData?: string;
   receivedAt: Date;
   /**
+   * When CodePipeline published the notification (SNS `Timestamp`): when the approval began waiting,
+   * however late Greenlight took it in (a retried or redriven delivery). Absent on requests of older
+   * versions and on those Greenlight knows only from the pipeline's state.
+   */
+  notifiedAt?: Date;
+  /**
    * Required fields of the notification that could not be read (their names). Such a request is
    * shown with what could be read and a console link, and cannot be decided from Slack.
    */

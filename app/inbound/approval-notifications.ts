@@ -98,6 +98,8 @@ export function parseApprovalNotification(
   message: string,
   receivedAt: Date,
   products: Readonly<ProductOverrides> = {},
+  /** The SNS message's `Timestamp`, when it is a time (and not after `receivedAt`). */
+  notifiedAt?: Date,
 ): ParsedNotification {
   let json: unknown;
   try {
@@ -168,8 +170,23 @@ export function parseApprovalNotification(
       ...(customData ? { customData: clip(customData, CUSTOM_DATA_LIMIT) } : {}),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       receivedAt,
+      ...(notifiedAt ? { notifiedAt } : {}),
     },
   };
+}
+
+/** SNS's clock and ours may differ by this much. */
+const SNS_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * SNS's `Timestamp` ("the time (GMT) when the notification was published", SNS message format), if
+ * it is a time and not later than we took it in.
+ */
+function publishedAt(timestamp: unknown, receivedAt: Date): Date | undefined {
+  if (typeof timestamp !== 'string') return undefined;
+  const at = new Date(timestamp);
+  if (Number.isNaN(at.getTime()) || at.getTime() > receivedAt.getTime() + SNS_CLOCK_SKEW_MS) return undefined;
+  return at;
 }
 
 /** Just what Greenlight reads of an SNS event (Lambda's SNSEvent has more). */
@@ -195,10 +212,12 @@ export async function ingestApprovalNotifications(deps: NotificationDeps, event:
   for (const record of records as Array<Partial<SnsEvent['Records'][number]> | null>) {
     const sns = record?.Sns;
     const messageId = sns?.MessageId;
+    const receivedAt = deps.clock();
     const parsed = parseApprovalNotification(
       typeof sns?.Message === 'string' ? sns.Message : '',
-      deps.clock(),
+      receivedAt,
       deps.products,
+      publishedAt(sns?.Timestamp, receivedAt),
     );
     if (!parsed.ok) {
       deps.log.warn('Skipped an SNS message that is not a CodePipeline approval', {

@@ -101,6 +101,22 @@ describe('where an approval stands in CodePipeline (approvalResult, over the wir
     expect(seen).toMatchObject({ state: 'decided', verdict: 'approve', summary: 'LGTM' });
   });
 
+  it('reads an answer given in the console before a late delivery was taken in as this approval’s', async () => {
+    // Prepare: answered in the console; Greenlight takes the notification in two hours later
+    const request = await waitingApproval('result-late-ingest');
+    emulator.answerInConsole(request.pipelineName, 'StagingDEV', 'Rejected', 'Not this one');
+    await emulator.settle();
+    const late = {
+      ...request,
+      notifiedAt: request.receivedAt,
+      receivedAt: new Date(request.receivedAt.getTime() + 7_200_000),
+    };
+    // Act
+    const seen = await gateway.approvalResult(late);
+    // Assess: its notification's time says it is this approval's answer, not an earlier one's
+    expect(seen).toMatchObject({ state: 'decided', verdict: 'reject', summary: 'Not this one' });
+  });
+
   it('cannot tell when the pipeline does not answer', async () => {
     // Act
     const seen = await gateway.approvalResult({

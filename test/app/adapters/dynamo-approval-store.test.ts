@@ -45,7 +45,7 @@ describe.each([
   it('stores a request once and gives it back as it was', async () => {
     // Prepare
     const approvals = await store();
-    const request = approvalRequest();
+    const request = { ...approvalRequest(), notifiedAt: new Date('2025-03-04T09:30:10.000Z') };
     // Act
     const first = await approvals.saveRequest(request);
     const again = await approvals.saveRequest({ ...request, receivedAt: later(60_000) });

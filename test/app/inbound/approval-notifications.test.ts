@@ -348,6 +348,33 @@ describe('ingestApprovalNotifications', () => {
     expect(log.lines.join('\n')).not.toContain(SAMPLE_TOKEN);
   });
 
+  it('keeps when SNS published the notification, however late the delivery is taken in', async () => {
+    // Prepare: the delivery is taken in two hours after SNS published it (a retry, a redrive)
+    const { store, clock, deps } = world();
+    clock.set('2016-06-30T22:22:11Z');
+    // Act
+    await ingestApprovalNotifications(deps, approvalEvent);
+    // Assess: published at the event's Timestamp, received now
+    expect((await store.get(approvalIdFor(SAMPLE_TOKEN)))?.request).toMatchObject({
+      notifiedAt: new Date('2016-06-30T20:22:10.000Z'),
+      receivedAt: new Date('2016-06-30T22:22:11Z'),
+    });
+  });
+
+  it('goes without a publication time that is not a time, or lies in the future', async () => {
+    // Prepare
+    const { store, deps } = world();
+    const withTimestamp = (Timestamp: string, token: string): SnsEvent => ({
+      Records: otherApproval(token).Records.map((record) => ({ Sns: { ...record.Sns, Timestamp } })),
+    });
+    const tokens = ['0a0a0a0a-573f-4ea7-a67e-0123456789ab', '0b0b0b0b-573f-4ea7-a67e-0123456789ab'];
+    // Act
+    await ingestApprovalNotifications(deps, withTimestamp('yesterday', tokens[0] as string));
+    await ingestApprovalNotifications(deps, withTimestamp('2016-07-01T20:22:10.000Z', tokens[1] as string));
+    // Assess
+    for (const token of tokens) expect((await store.get(approvalIdFor(token)))?.request.notifiedAt).toBeUndefined();
+  });
+
   it('posts once when SNS delivers the same notification three times', async () => {
     // Prepare
     const { notifier, clock, log, deps } = world();
