@@ -434,6 +434,22 @@ export async function refreshQuietly(
   }
 }
 
+/**
+ * Redraws an ended approval's message where nothing else will: a redraw Slack refuses is a settle
+ * job's, and without a queue (or with one that refuses) the failure is thrown, so what brought us
+ * here is delivered again.
+ */
+export async function redrawOrSettleLater(
+  deps: Pick<DecideDeps, 'notifier' | 'log' | 'settleLater'>,
+  record: ApprovalRecord,
+): Promise<void> {
+  try {
+    await deps.notifier.refresh(record);
+  } catch (error) {
+    if (!(await redrawLater(deps, record, error))) throw error;
+  }
+}
+
 /** A redraw Slack refused is done again by a settle job, after the wait Slack asked for; whether one was queued. */
 async function redrawLater(
   deps: Pick<DecideDeps, 'log' | 'settleLater'>,

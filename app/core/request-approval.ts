@@ -1,7 +1,7 @@
 import type { ApprovalId, ApprovalRecord, ApprovalRequest, MessageRef } from './approval.ts';
 import { approvalRef } from './audit.ts';
 import { autoApprove } from './auto-approve.ts';
-import { REDRAW_AGAIN_SECONDS } from './decide-approval.ts';
+import { redrawOrSettleLater } from './decide-approval.ts';
 import { MaybeDeliveredError, PostInProgressError } from './errors.ts';
 import type { ApprovalNotifier, ApprovalStore, Clock, IdSource, Log, Metrics, PipelineGateway } from './ports.ts';
 import { REVIEW_BUDGET_MS, UNREAD_REVIEW } from './revision-review.ts';
@@ -202,21 +202,7 @@ async function approveByPolicy(deps: RequestDeps, request: ApprovalRequest): Pro
   const result = await autoApprove({ ...deps, pipelines }, record);
   deps.log.info('Auto-approve', { approvalId: request.id, result });
   // A delivery that died between the outcome and its redraw left the buttons on: draw it as it ended.
-  if (result === 'decided-already' && record.status === 'closed') await redrawEnded(deps, record);
-}
-
-/** Redraws an ended approval's message; one Slack refuses is a settle job's, when there is a queue. */
-async function redrawEnded(deps: RequestDeps, record: ApprovalRecord): Promise<void> {
-  try {
-    await deps.notifier.refresh(record);
-  } catch (error) {
-    if (!deps.settleLater) throw error;
-    deps.log.warn('Could not redraw an ended approval; a settle job redraws it', {
-      approvalId: record.request.id,
-      error,
-    });
-    await deps.settleLater(record.request.id, REDRAW_AGAIN_SECONDS);
-  }
+  if (result === 'decided-already' && record.status === 'closed') await redrawOrSettleLater(deps, record);
 }
 
 /** Posts once; when Slack may have shown the post without answering, looks for it instead of posting again. */

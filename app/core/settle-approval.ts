@@ -1,6 +1,6 @@
 import { type ApprovalId, type ApprovalRecord, isStaleClaim, type Outcome, STALE_CLAIM_MS } from './approval.ts';
 import { attemptsToFile } from './audit.ts';
-import { creditedDecision, type DecideDeps, logContext, REDRAW_AGAIN_SECONDS } from './decide-approval.ts';
+import { creditedDecision, type DecideDeps, logContext, redrawOrSettleLater } from './decide-approval.ts';
 import { ClaimKeptError } from './errors.ts';
 
 /**
@@ -124,13 +124,7 @@ export interface SettleOptions {
 async function close(deps: SettleDeps, record: ApprovalRecord, outcome: Outcome): Promise<SettleResult> {
   const final = await deps.store.recordOutcome(record.request.id, outcome);
   deps.log.info('Approval settled from CodePipeline', { ...logContext(record), outcome: final.outcome?.kind });
-  try {
-    await deps.notifier.refresh(final);
-  } catch (error) {
-    if (!deps.settleLater) throw error;
-    deps.log.warn('Could not redraw a settled approval; a settle job redraws it', { ...logContext(record), error });
-    await deps.settleLater(record.request.id, REDRAW_AGAIN_SECONDS);
-  }
+  await redrawOrSettleLater(deps, final);
   return { status: 'recorded' };
 }
 
